@@ -1,0 +1,79 @@
+/// What a backend wants done after one step. The driver applies storage operations first (and
+/// makes them durable), then sends `messages`, then delivers `replies`; `events` are observations
+/// for metrics, `events.csv` and fault triggers.
+///
+/// One value is reused across steps (`removeAll(keepingCapacity:)`), so the hot path does not
+/// allocate per step.
+public struct Effects<Backend: ReplicationBackend> {
+    public var storage: [PersistOp<Backend.Entry, Backend.HardState>] = []
+    public var messages: [Outgoing<Backend.Message>] = []
+    public var replies: [ClientReply] = []
+    public var events: [ObservableEvent] = []
+
+    public init() {}
+
+    @inlinable public mutating func send(_ message: Backend.Message, to node: NodeID) {
+        messages.append(Outgoing(to: node, message: message))
+    }
+
+    @inlinable public mutating func reply(_ reply: ClientReply) { replies.append(reply) }
+
+    @inlinable public mutating func persist(_ op: PersistOp<Backend.Entry, Backend.HardState>) { storage.append(op) }
+
+    @inlinable public mutating func emit(_ event: ObservableEvent) { events.append(event) }
+
+    public mutating func removeAll() {
+        storage.removeAll(keepingCapacity: true)
+        messages.removeAll(keepingCapacity: true)
+        replies.removeAll(keepingCapacity: true)
+        events.removeAll(keepingCapacity: true)
+    }
+
+    public var isEmpty: Bool { storage.isEmpty && messages.isEmpty && replies.isEmpty && events.isEmpty }
+}
+
+public struct Outgoing<Message: Sendable>: Sendable {
+    public var to: NodeID
+    public var message: Message
+
+    @inlinable public init(to: NodeID, message: Message) {
+        self.to = to
+        self.message = message
+    }
+}
+
+/// A protocol's wire message: the simulator counts messages and bytes, and fault triggers name kinds.
+public protocol WireMessage: Sendable {
+    /// Message types of the protocol; the raw value is the name scenario triggers use (`"PREPARE"`).
+    associatedtype Kind: RawRepresentable & CaseIterable & Hashable & Sendable where Kind.RawValue == String
+    var kind: Kind { get }
+    /// Approximate encoded size, for bytes-per-operation metrics.
+    var byteCount: Int { get }
+}
+
+/// Observations a backend reports: role and term changes, leadership, commit progress, transaction
+/// decisions. They drive `events.csv`, the `leader_changes` metric, role targets (`"leader"`) and
+/// event-triggered faults.
+public enum ObservableEvent: Hashable, Sendable {
+    /// The node changed role; `term` is its term or epoch; `name` the protocol's own word
+    /// ("candidate", "LOOKING", "primary").
+    case role(Role, term: UInt64, name: String)
+    /// Entries up to `index` are committed (known to this node).
+    case committed(LogIndex)
+    /// This node started coordinating transaction `id` (atomic commit backends).
+    case coordinating(transaction: UInt64)
+    /// This node applied the decision for transaction `id` (atomic commit backends).
+    case decided(transaction: UInt64, commit: Bool)
+    /// Anything else worth a line in `events.csv` (sync mode chosen, election round, …).
+    case note(kind: String, detail: String)
+}
+
+/// Roles as the lab compares them across protocols.
+public enum Role: String, Hashable, Sendable {
+    /// Raft leader, ZAB LEADING, primary of a primary–backup pair.
+    case leader
+    /// Raft follower, ZAB FOLLOWING, backup.
+    case follower
+    /// Raft (pre-)candidate, ZAB LOOKING.
+    case candidate
+}

@@ -1,0 +1,71 @@
+/// A point in virtual time, in microseconds since the start of a run.
+///
+/// Protocols never read a clock: the driver passes `now` into every step. Under clock skew the
+/// driver passes the node's own (skewed) notion of time.
+public struct Instant: Comparable, Hashable, Sendable, CustomStringConvertible {
+    public var microseconds: Int64
+
+    @inlinable public init(microseconds: Int64) { self.microseconds = microseconds }
+
+    public static let zero = Instant(microseconds: 0)
+    /// Later than any time a run reaches; useful as "never".
+    public static let distantFuture = Instant(microseconds: Int64.max / 4)
+
+    @inlinable public static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.microseconds < rhs.microseconds }
+    @inlinable public static func + (lhs: Instant, rhs: Duration) -> Instant { Instant(microseconds: lhs.microseconds + rhs.microseconds) }
+    @inlinable public static func - (lhs: Instant, rhs: Duration) -> Instant { Instant(microseconds: lhs.microseconds - rhs.microseconds) }
+    @inlinable public static func - (lhs: Instant, rhs: Instant) -> Duration { Duration(microseconds: lhs.microseconds - rhs.microseconds) }
+    @inlinable public static func += (lhs: inout Instant, rhs: Duration) { lhs.microseconds += rhs.microseconds }
+
+    /// Milliseconds since the start of the run.
+    public var milliseconds: Double { Double(microseconds) / 1000 }
+
+    public var description: String { Duration(microseconds: microseconds).description }
+}
+
+/// A span of virtual time in microseconds. Scenario files write durations as `"150ms"`, `"10s"`, `"250us"`.
+public struct Duration: Comparable, Hashable, Sendable, CustomStringConvertible {
+    public var microseconds: Int64
+
+    @inlinable public init(microseconds: Int64) { self.microseconds = microseconds }
+
+    public static let zero = Duration(microseconds: 0)
+
+    @inlinable public static func microseconds(_ value: Int64) -> Duration { Duration(microseconds: value) }
+    @inlinable public static func milliseconds(_ value: Int64) -> Duration { Duration(microseconds: value * 1_000) }
+    @inlinable public static func seconds(_ value: Int64) -> Duration { Duration(microseconds: value * 1_000_000) }
+    @inlinable public static func milliseconds(_ value: Double) -> Duration { Duration(microseconds: Int64((value * 1_000).rounded())) }
+
+    @inlinable public static func < (lhs: Duration, rhs: Duration) -> Bool { lhs.microseconds < rhs.microseconds }
+    @inlinable public static func + (lhs: Duration, rhs: Duration) -> Duration { Duration(microseconds: lhs.microseconds + rhs.microseconds) }
+    @inlinable public static func - (lhs: Duration, rhs: Duration) -> Duration { Duration(microseconds: lhs.microseconds - rhs.microseconds) }
+    @inlinable public static func * (lhs: Duration, rhs: Int64) -> Duration { Duration(microseconds: lhs.microseconds * rhs) }
+    @inlinable public static func / (lhs: Duration, rhs: Int64) -> Duration { Duration(microseconds: lhs.microseconds / rhs) }
+    /// Scales by a real factor, rounding to the nearest microsecond.
+    @inlinable public func scaled(by factor: Double) -> Duration { Duration(microseconds: Int64((Double(microseconds) * factor).rounded())) }
+
+    public var milliseconds: Double { Double(microseconds) / 1000 }
+    public var seconds: Double { Double(microseconds) / 1_000_000 }
+
+    /// The shortest exact form: `"1.5s"` is written `"1500ms"`, `"2s"` stays `"2s"`.
+    public var description: String {
+        let us = microseconds
+        if us != 0, us % 1_000_000 == 0 { return "\(us / 1_000_000)s" }
+        if us != 0, us % 1_000 == 0 { return "\(us / 1_000)ms" }
+        return "\(us)us"
+    }
+
+    /// Parses `"150ms"`, `"10s"`, `"250us"`, `"1.5s"`, `"2m"`. A number without a unit is rejected:
+    /// "150" could mean anything, and a silent guess is how experiments go wrong.
+    public init?(parsing text: String) {
+        let units: [(suffix: String, scale: Double)] = [("us", 1), ("µs", 1), ("ms", 1_000), ("s", 1_000_000), ("m", 60_000_000)]
+        for (suffix, scale) in units where text.hasSuffix(suffix) {
+            let number = text.dropLast(suffix.count)
+            guard !number.isEmpty, number.allSatisfy({ $0.isNumber || $0 == "." }),
+                  let value = Double(number), value.isFinite, value >= 0 else { return nil }
+            self.init(microseconds: Int64((value * scale).rounded()))
+            return
+        }
+        return nil
+    }
+}
