@@ -6,10 +6,16 @@ let package = Package(
     name: "ConsensusLab",
     platforms: [.macOS(.v14)],
     products: [
+        .executable(name: "conlab", targets: ["conlab"]),
+        .library(name: "Lab", targets: ["Lab"]),
     ],
     targets: [
-        .target(name: "ConsensusCore"),
+        .target(name: "ConsensusCore", swiftSettings: [.unsafeFlags(["-cross-module-optimization"])]),
         .target(name: "KVStore", dependencies: ["ConsensusCore"]),
         .target(name: "Storage", dependencies: ["ConsensusCore"]),
+        .target(name: "Unreplicated", dependencies: ["ConsensusCore", "KVStore"]),
+        .target(name: "Simulator", dependencies: ["ConsensusCore", "KVStore", "Storage"], swiftSettings: [.unsafeFlags(["-cross-module-optimization"]), .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
+        .target(name: "Lab", dependencies: ["ConsensusCore", "KVStore", "Storage", "Simulator", "Unreplicated"]),
+        .executableTarget(name: "conlab", dependencies: ["Lab", "ConsensusCore"]),
     ]
 )

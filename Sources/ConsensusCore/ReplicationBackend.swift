@@ -11,7 +11,7 @@
 ///    A `.tick` may also arrive early or spuriously; a backend checks its own timers.
 /// 3. After a crash the driver rebuilds the backend with `init(…recovered:…)` from what its storage
 ///    had synced; nothing else survives.
-public protocol ReplicationBackend {
+public protocol ReplicationBackend: Sendable {
     /// The protocol's own wire messages.
     associatedtype Message: WireMessage
     /// One durable log record.
@@ -32,8 +32,9 @@ public protocol ReplicationBackend {
     /// Feeds one input; appends what the node wants done to `out` (which the driver empties between steps).
     mutating func step(_ input: Input<Message>, at now: Instant, into out: inout Effects<Self>)
 
-    /// The node's key-value state machine as applied so far: compared across replicas after a run.
-    var appliedData: [String: String] { get }
+    /// The node's key-value state machine as applied so far, compared across replicas after a run;
+    /// `nil` for a node that holds no replica (a front end that only forwards).
+    var appliedData: [String: String]? { get }
 }
 
 /// Everything that can happen to a node.

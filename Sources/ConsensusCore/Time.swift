@@ -34,7 +34,6 @@ public struct Duration: Comparable, Hashable, Sendable, CustomStringConvertible 
     @inlinable public static func microseconds(_ value: Int64) -> Duration { Duration(microseconds: value) }
     @inlinable public static func milliseconds(_ value: Int64) -> Duration { Duration(microseconds: value * 1_000) }
     @inlinable public static func seconds(_ value: Int64) -> Duration { Duration(microseconds: value * 1_000_000) }
-    @inlinable public static func milliseconds(_ value: Double) -> Duration { Duration(microseconds: Int64((value * 1_000).rounded())) }
 
     @inlinable public static func < (lhs: Duration, rhs: Duration) -> Bool { lhs.microseconds < rhs.microseconds }
     @inlinable public static func + (lhs: Duration, rhs: Duration) -> Duration { Duration(microseconds: lhs.microseconds + rhs.microseconds) }

@@ -1,0 +1,54 @@
+import ConsensusCore
+import Simulator
+import Unreplicated
+
+/// A backend the lab can run, erased to a value so scenarios can name it by string while the
+/// simulation itself stays generic (and specialised) over the concrete type.
+public struct BackendKind: Sendable {
+    public let name: String
+    public let summary: String
+    public let options: [OptionDoc]
+    /// Message kinds the protocol sends, for validating fault triggers.
+    public let messageKinds: [String]
+    let variant: @Sendable ([(name: String, value: JSONValue)]) throws(OptionError) -> String
+    let simulate: @Sendable (SimulationConfig, [(name: String, value: JSONValue)]) -> SimulationResult
+
+    public static func make<B: ReplicationBackend>(_: B.Type, summary: String) -> BackendKind {
+        BackendKind(
+            name: B.protocolName, summary: summary, options: B.Options.documentation,
+            messageKinds: B.Message.Kind.allCases.map(\.rawValue),
+            variant: { options throws(OptionError) in try variantLabel(B.Options.self, options) },
+            simulate: { config, options in
+                Simulation<B>(config: config, options: (try? configured(B.Options.self, options)) ?? .init()).run()
+            })
+    }
+
+    /// Validates options and names those that differ from the defaults.
+    static func variantLabel<O: BackendOptions>(_: O.Type, _ options: [(name: String, value: JSONValue)]) throws(OptionError) -> String {
+        var labels: [String] = []
+        for option in options {
+            var single = O()
+            try single.set(option.name, to: option.value)
+            if single != O() {
+                let text: String = if case .string(let s) = option.value { s } else { option.value.serialized }
+                labels.append("\(option.name)=\(text)")
+            }
+        }
+        return labels.joined(separator: ";")
+    }
+
+    static func configured<O: BackendOptions>(_: O.Type, _ options: [(name: String, value: JSONValue)]) throws(OptionError) -> O {
+        var result = O()
+        for option in options { try result.set(option.name, to: option.value) }
+        return result
+    }
+}
+
+/// Every backend the lab knows, in the order reports list them.
+public enum Backends {
+    public static let all: [BackendKind] = [
+        .make(Unreplicated.self, summary: "one server holds the data, other nodes forward to it (the baseline)"),
+    ]
+
+    public static func named(_ name: String) -> BackendKind? { all.first { $0.name == name } }
+}

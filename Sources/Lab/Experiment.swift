@@ -1,0 +1,119 @@
+import ConsensusCore
+import Foundation
+
+/// `conlab run`: a scenario file in, an experiment folder out.
+public struct ExperimentRequest: Sendable {
+    public var scenarioPath: String
+    public var outputDirectory: String?
+    public var backends: [String]?
+    public var seeds: [UInt64]?
+    public var jobs: Int
+    public var progress: ProgressStyle
+
+    public init(scenarioPath: String, outputDirectory: String? = nil, backends: [String]? = nil, seeds: [UInt64]? = nil,
+                jobs: Int = ProcessInfo.processInfo.activeProcessorCount, progress: ProgressStyle = .quiet) {
+        self.scenarioPath = scenarioPath
+        self.outputDirectory = outputDirectory
+        self.backends = backends
+        self.seeds = seeds
+        self.jobs = jobs
+        self.progress = progress
+    }
+}
+
+public enum ProgressStyle: Sendable {
+    /// A redrawn bar on a terminal.
+    case bar
+    /// One line per finished run (logs, CI).
+    case lines
+    case quiet
+}
+
+public struct ExperimentResult: Sendable {
+    public var name: String
+    public var directory: String
+    public var outputs: [RunOutput]
+}
+
+public enum Experiment {
+    /// Loads, validates, runs and writes an experiment. Validation errors surface before any run.
+    public static func run(_ request: ExperimentRequest) throws -> ExperimentResult {
+        let scenarios = try ScenarioFile.load(path: request.scenarioPath)
+        let name = scenarios[0].name
+        if let wanted = request.backends {
+            let known = Set(scenarios.flatMap { $0.backends.flatMap { [$0.kind.name, $0.label] } })
+            for backend in wanted where !known.contains(backend) {
+                throw ScenarioError(file: request.scenarioPath, path: "backends",
+                                    reason: "--backend \(backend) is not in this scenario; it has \(known.sorted().joined(separator: ", "))")
+            }
+        }
+        let specs = Runner.plan(experiment: name, scenarios: scenarios, backendFilter: request.backends, seeds: request.seeds)
+        let reporter = ProgressReporter(style: request.progress, total: specs.count)
+        let outputs = Runner.run(specs, jobs: request.jobs) { done, total in reporter.update(done: done, total: total) }
+        reporter.finish()
+        let directory = request.outputDirectory ?? "Reports/\(name.fileSafe)"
+        try ReportWriter.write(outputs, to: directory)
+        return ExperimentResult(name: name, directory: directory, outputs: outputs)
+    }
+
+    /// A short table of the runs for the terminal.
+    public static func summaryText(_ result: ExperimentResult) -> String {
+        var lines = ["\(result.name): \(result.outputs.count) run\(result.outputs.count == 1 ? "" : "s") → \(result.directory)/"]
+        let header = ["run", "ok", "failed", "indet.", "avail.", "p50 ms", "p99 ms", "leader chg", "linearizable"]
+        var rows = [header]
+        for output in result.outputs {
+            let metrics = RunMetrics(result: output.result)
+            rows.append([output.spec.id, String(metrics.opsOK), String(metrics.opsFailed), String(metrics.opsIndeterminate),
+                         Number.fixed(metrics.availability * 100, 1) + "%", Number.milliseconds(metrics.latency(0.5)),
+                         Number.milliseconds(metrics.latency(0.99)), String(output.result.counters.leaderChanges),
+                         output.consistency.linearizable])
+        }
+        let widths = header.indices.map { column in rows.map { $0[column].count }.max()! }
+        for row in rows {
+            lines.append(row.enumerated().map { column, text in
+                column == 0 ? text.padding(toLength: widths[column], withPad: " ", startingAt: 0)
+                            : String(repeating: " ", count: widths[column] - text.count) + text
+            }.joined(separator: "  "))
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// Progress of a long experiment on standard error: runs done of total, elapsed, estimate left.
+final class ProgressReporter: @unchecked Sendable {
+    let style: ProgressStyle
+    let total: Int
+    let start = Date()
+    let lock = NSLock()
+
+    init(style: ProgressStyle, total: Int) {
+        self.style = style
+        self.total = total
+    }
+
+    func update(done: Int, total: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        let elapsed = Date().timeIntervalSince(start)
+        let left = done == 0 ? 0 : elapsed / Double(done) * Double(total - done)
+        switch style {
+        case .bar:
+            let width = 30, filled = width * done / max(total, 1)
+            let bar = String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled)
+            FileHandle.standardError.write(Data("\r[\(bar)] \(done)/\(total) runs, \(clock(elapsed)) elapsed, ~\(clock(left)) left ".utf8))
+        case .lines:
+            FileHandle.standardError.write(Data("run \(done)/\(total) done (\(clock(elapsed)) elapsed, ~\(clock(left)) left)\n".utf8))
+        case .quiet:
+            break
+        }
+    }
+
+    func finish() {
+        if case .bar = style { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+
+    func clock(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        return String(format: "%02d:%02d", s / 60, s % 60)
+    }
+}

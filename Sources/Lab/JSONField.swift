@@ -1,0 +1,86 @@
+import Foundation
+import ConsensusCore
+
+/// A JSON value together with where it sits in its file, so that every validation error can name
+/// the file, the JSON path and the reason.
+struct JSONField {
+    let value: JSONValue
+    let path: String
+    let file: String
+
+    func error(_ reason: String) -> ScenarioError { ScenarioError(file: file, path: path, reason: reason) }
+
+    func child(_ key: String, _ value: JSONValue) -> JSONField {
+        JSONField(value: value, path: path == "$" ? key : "\(path).\(key)", file: file)
+    }
+
+    /// The members of an object, rejecting any name not in `allowed` (typos must not be ignored).
+    func object(allowing allowed: [String]) throws(ScenarioError) -> JSONObject {
+        guard case .object(let members) = value else { throw error("expected an object, found \(value.typeName)") }
+        for member in members where !allowed.contains(member.key) {
+            let near = allowed.filter { $0.lowercased() == member.key.lowercased() || $0.replacingOccurrences(of: "-", with: "") == member.key.replacingOccurrences(of: "-", with: "") }
+            let hint = near.first.map { " (did you mean \"\($0)\"?)" } ?? "; allowed: \(allowed.joined(separator: ", "))"
+            throw child(member.key, member.value).error("unknown field \"\(member.key)\"\(hint)")
+        }
+        return JSONObject(field: self, members: members)
+    }
+
+    func array() throws(ScenarioError) -> [JSONField] {
+        guard case .array(let values) = value else { throw error("expected an array, found \(value.typeName)") }
+        return values.enumerated().map { JSONField(value: $1, path: "\(path)[\($0)]", file: file) }
+    }
+
+    func string() throws(ScenarioError) -> String {
+        guard case .string(let text) = value else { throw error("expected a string, found \(value.typeName)") }
+        return text
+    }
+
+    func bool() throws(ScenarioError) -> Bool {
+        guard case .bool(let flag) = value else { throw error("expected true or false, found \(value.typeName)") }
+        return flag
+    }
+
+    func int(in range: ClosedRange<Int>) throws(ScenarioError) -> Int {
+        guard case .number(let number) = value, number.rounded() == number, abs(number) < 1e15 else {
+            throw error("expected an integer, found \(value.serialized)")
+        }
+        guard range.contains(Int(number)) else { throw error("must be between \(range.lowerBound) and \(range.upperBound), found \(Int(number))") }
+        return Int(number)
+    }
+
+    func number(in range: ClosedRange<Double>) throws(ScenarioError) -> Double {
+        guard case .number(let number) = value else { throw error("expected a number, found \(value.typeName)") }
+        guard range.contains(number) else { throw error("must be between \(JSONValue.format(range.lowerBound)) and \(JSONValue.format(range.upperBound)), found \(JSONValue.format(number))") }
+        return number
+    }
+
+    func probability() throws(ScenarioError) -> Double { try number(in: 0...1) }
+
+    /// `"150ms"`, `"10s"`, `"250us"`: a number without a unit is refused.
+    func duration() throws(ScenarioError) -> Duration {
+        guard case .string(let text) = value else {
+            throw error("expected a duration with a unit such as \"150ms\" or \"10s\", found \(value.serialized)")
+        }
+        guard let duration = Duration(parsing: text) else {
+            throw error("\"\(text)\" is not a duration; write a number with a unit: \"250us\", \"150ms\", \"10s\", \"2m\"")
+        }
+        return duration
+    }
+}
+
+/// The members of a validated object.
+struct JSONObject {
+    let field: JSONField
+    let members: [(key: String, value: JSONValue)]
+
+    subscript(key: String) -> JSONField? {
+        members.first { $0.key == key }.map { field.child(key, $0.value) }
+    }
+
+    func required(_ key: String) throws(ScenarioError) -> JSONField {
+        guard let value = self[key] else { throw field.error("missing field \"\(key)\"") }
+        return value
+    }
+
+    var keys: [String] { members.map(\.key) }
+}

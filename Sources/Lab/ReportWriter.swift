@@ -1,0 +1,126 @@
+import ConsensusCore
+import Foundation
+import Simulator
+
+/// Writes an experiment's outputs (DESIGN.md § Outputs) into one folder:
+/// `summary.csv`, `timeseries.csv`, `events.csv` and `runs/<run>/history.jsonl`.
+public enum ReportWriter {
+    public static let summaryColumns = [
+        "experiment", "scenario", "protocol", "variant", "nodes", "seed", "ops_ok", "ops_failed", "ops_indeterminate",
+        "availability", "throughput_ops_s", "latency_p50_ms", "latency_p95_ms", "latency_p99_ms", "msgs_total", "msgs_per_op",
+        "leader_changes", "max_unavailable_ms", "recovery_ms", "linearizable", "stale_reads", "lost_writes", "divergent_keys",
+        "atomicity_violations",
+        // Added after the DESIGN.md set; new columns go at the end.
+        "sweep", "run", "bytes_total", "bytes_per_op",
+    ]
+
+    public static let timeseriesColumns = ["run", "protocol", "t_ms", "window_ms", "ops_ok", "ops_failed", "ops_indeterminate",
+                                           "availability", "latency_p50_ms", "latency_p99_ms", "leader", "faults_active"]
+
+    public static let eventColumns = ["run", "t_ms", "node", "kind", "detail"]
+
+    /// Width of the time-series windows.
+    public static let window = Duration.seconds(1)
+
+    /// Writes all outputs; returns the paths written, relative to `directory`.
+    @discardableResult
+    public static func write(_ outputs: [RunOutput], to directory: String, histories: Bool = true) throws -> [String] {
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var written: [String] = []
+        func save(_ text: String, _ relative: String) throws {
+            let path = (directory as NSString).appendingPathComponent(relative)
+            try fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+            written.append(relative)
+        }
+        try save(summary(outputs).text, "summary.csv")
+        try save(timeseries(outputs).text, "timeseries.csv")
+        try save(events(outputs).text, "events.csv")
+        if histories {
+            for output in outputs { try save(historyText(output.result.history), "runs/\(output.spec.id)/history.jsonl") }
+        }
+        return written
+    }
+
+    public static func historyText(_ history: [HistoryOperation]) -> String {
+        var text = ""
+        text.reserveCapacity(history.count * 120)
+        for operation in history { text += operation.jsonLine; text += "\n" }
+        return text
+    }
+
+    static func summary(_ outputs: [RunOutput]) -> CSVTable {
+        var table = CSVTable(columns: summaryColumns)
+        for output in outputs { table.append(summaryRow(output)) }
+        return table
+    }
+
+    static func summaryRow(_ output: RunOutput) -> [String] {
+        let spec = output.spec, result = output.result, metrics = RunMetrics(result: result)
+        let seconds = spec.scenario.duration.seconds
+        let perOp: (Int) -> String = { metrics.opsOK == 0 ? "" : Number.fixed(Double($0) / Double(metrics.opsOK), 2) }
+        let consistency = output.consistency
+        return [
+            spec.experiment, spec.scenario.name, spec.backend.kind.name, spec.backend.variant, String(spec.scenario.nodes),
+            String(spec.seed), String(metrics.opsOK), String(metrics.opsFailed), String(metrics.opsIndeterminate),
+            Number.fixed(metrics.availability, 4), Number.fixed(Double(metrics.opsOK) / seconds, 2),
+            Number.milliseconds(metrics.latency(0.50)), Number.milliseconds(metrics.latency(0.95)), Number.milliseconds(metrics.latency(0.99)),
+            String(result.counters.messagesSent), perOp(result.counters.messagesSent), String(result.counters.leaderChanges),
+            Number.milliseconds(metrics.maxUnavailable), Number.milliseconds(metrics.recovery),
+            consistency.linearizable, String(consistency.staleReads), String(consistency.lostWrites), String(consistency.divergentKeys),
+            String(consistency.atomicityViolations),
+            spec.scenario.sweepLabel, spec.id, String(result.counters.bytesSent), perOp(result.counters.bytesSent),
+        ]
+    }
+
+    /// Per window of invocation time: how the operations invoked in it ended.
+    static func timeseries(_ outputs: [RunOutput]) -> CSVTable {
+        var table = CSVTable(columns: timeseriesColumns)
+        for output in outputs {
+            let result = output.result
+            let windows = Int((result.workloadEnd.microseconds + window.microseconds - 1) / window.microseconds)
+            var buckets = Array(repeating: [HistoryOperation](), count: max(windows, 1))
+            for operation in result.history {
+                let index = Int(operation.invoke.microseconds / window.microseconds)
+                if buckets.indices.contains(index) { buckets[index].append(operation) }
+            }
+            for (index, bucket) in buckets.enumerated() {
+                let start = Instant.zero + window * Int64(index), end = start + window
+                let ok = bucket.filter { if case .ok = $0.outcome { true } else { false } }.count
+                let failed = bucket.filter { if case .fail = $0.outcome { true } else { false } }.count
+                let served = bucket.filter(RunMetrics.isServed)
+                let latencies = served.compactMap { operation in operation.complete.map { $0 - operation.invoke } }.sorted()
+                table.append([
+                    output.spec.id, output.spec.backend.kind.name, Number.fixed(start.milliseconds, 0), Number.fixed(window.milliseconds, 0),
+                    String(ok), String(failed), String(bucket.count - ok - failed),
+                    bucket.isEmpty ? "" : Number.fixed(Double(served.count) / Double(bucket.count), 4),
+                    Number.milliseconds(RunMetrics.percentile(latencies, 0.5)), Number.milliseconds(RunMetrics.percentile(latencies, 0.99)),
+                    leader(at: end, result.leaders).map(\.description) ?? "",
+                    String(maxFaults(from: start, to: end, result.faultLevels)),
+                ])
+            }
+        }
+        return table
+    }
+
+    static func leader(at time: Instant, _ spans: [LeaderSpan]) -> NodeID? {
+        spans.last { $0.start < time }?.leader
+    }
+
+    static func maxFaults(from start: Instant, to end: Instant, _ levels: [FaultLevel]) -> Int {
+        var level = levels.last { $0.start <= start }?.active ?? 0
+        for change in levels where change.start > start && change.start < end { level = max(level, change.active) }
+        return level
+    }
+
+    static func events(_ outputs: [RunOutput]) -> CSVTable {
+        var table = CSVTable(columns: eventColumns)
+        for output in outputs {
+            for event in output.result.events {
+                table.append([output.spec.id, Number.fixed(event.time.milliseconds, 3), event.node?.description ?? "", event.kind, event.detail])
+            }
+        }
+        return table
+    }
+}

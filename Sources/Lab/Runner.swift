@@ -1,0 +1,109 @@
+import ConsensusCore
+import Dispatch
+import Foundation
+import Simulator
+
+/// One run of an experiment: a scenario point, a backend, a seed.
+public struct RunSpec: Sendable {
+    public var experiment: String
+    public var scenario: Scenario
+    public var backend: BackendSpec
+    public var seed: UInt64
+    /// Unique within the experiment; names the run's folder and the `run` column.
+    public var id: String
+}
+
+/// What a run produced, ready to be written.
+public struct RunOutput: Sendable {
+    public var spec: RunSpec
+    public var result: SimulationResult
+    public var consistency: ConsistencySummary
+    /// Wall-clock seconds the run took (for progress estimates only; never written to reports).
+    public var wallSeconds: Double
+}
+
+/// Expands scenarios into runs and executes them, in parallel on all cores, with outputs in the
+/// order a sequential run would give.
+public enum Runner {
+    /// Every (scenario point × backend × seed), in that nesting order.
+    public static func plan(experiment: String, scenarios: [Scenario], backendFilter: [String]? = nil, seeds: [UInt64]? = nil) -> [RunSpec] {
+        var runs: [RunSpec] = []
+        var used: Set<String> = []
+        for scenario in scenarios {
+            for backend in scenario.backends where backendFilter.map({ $0.contains(backend.kind.name) || $0.contains(backend.label) }) ?? true {
+                for seed in seeds ?? scenario.seeds {
+                    var parts = [backend.kind.name]
+                    if !backend.variant.isEmpty { parts.append(backend.variant) }
+                    if !scenario.sweepLabel.isEmpty { parts.append(scenario.sweepLabel) }
+                    parts.append("s\(seed)")
+                    var id = parts.joined(separator: "_").fileSafe
+                    var suffix = 2
+                    while used.contains(id) { id = parts.joined(separator: "_").fileSafe + "_\(suffix)"; suffix += 1 }
+                    used.insert(id)
+                    runs.append(RunSpec(experiment: experiment, scenario: scenario, backend: backend, seed: seed, id: id))
+                }
+            }
+        }
+        return runs
+    }
+
+    public static func execute(_ spec: RunSpec) -> RunOutput {
+        let start = DispatchTime.now()
+        let result = spec.backend.kind.simulate(spec.scenario.simulationConfig(seed: spec.seed), spec.backend.options)
+        let consistency = ConsistencySummary.check(result)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        return RunOutput(spec: spec, result: result, consistency: consistency, wallSeconds: seconds)
+    }
+
+    /// Runs every spec on up to `jobs` threads; `progress` is called after each run (serialised).
+    public static func run(_ specs: [RunSpec], jobs: Int = ProcessInfo.processInfo.activeProcessorCount,
+                           progress: (@Sendable (Int, Int) -> Void)? = nil) -> [RunOutput] {
+        let results = ResultSlots(count: specs.count)
+        let next = Counter()
+        let workers = max(1, min(jobs, specs.count))
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while let index = next.take(below: specs.count) {
+                let output = execute(specs[index])
+                let done = results.store(output, at: index)
+                progress?(done, specs.count)
+            }
+        }
+        return results.values
+    }
+}
+
+/// Thread-safe slots for results that arrive in any order and are read in index order.
+final class ResultSlots: @unchecked Sendable {
+    private var slots: [RunOutput?]
+    private var done = 0
+    private let lock = NSLock()
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func store(_ output: RunOutput, at index: Int) -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        slots[index] = output
+        done += 1
+        return done
+    }
+
+    var values: [RunOutput] {
+        lock.lock()
+        defer { lock.unlock() }
+        return slots.map { $0! }
+    }
+}
+
+final class Counter: @unchecked Sendable {
+    private var value = 0
+    private let lock = NSLock()
+
+    func take(below limit: Int) -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard value < limit else { return nil }
+        value += 1
+        return value - 1
+    }
+}

@@ -1,0 +1,42 @@
+import ConsensusCore
+import Simulator
+
+/// One experiment setting, decoded and validated from a scenario file (one per sweep point).
+public struct Scenario: Sendable {
+    public var name: String
+    public var description: String
+    /// The file it came from, for messages.
+    public var file: String
+    public var nodes: Int
+    public var duration: Duration
+    public var quiescence: Duration
+    public var seeds: [UInt64]
+    public var backends: [BackendSpec]
+    public var workload: WorkloadConfig
+    public var network: LinkProfile
+    public var clientLink: LinkProfile
+    public var storage: StorageModel
+    public var processing: Duration
+    public var faults: [FaultStep]
+    public var startTimes: [NodeID: Instant]
+    /// The sweep values of this point (`network.loss=0.05`), empty without a sweep.
+    public var sweepLabel: String
+
+    /// The simulator configuration of one run.
+    public func simulationConfig(seed: UInt64) -> SimulationConfig {
+        SimulationConfig(nodes: nodes, seed: seed, duration: duration, quiescence: quiescence, healAtEnd: true,
+                         network: network, clientLink: clientLink, storage: storage, processingTime: processing,
+                         workload: workload, faults: faults, startTimes: startTimes)
+    }
+}
+
+/// A backend as a scenario names it, with its options.
+public struct BackendSpec: Sendable {
+    public var kind: BackendKind
+    /// Options in file order, already validated by the backend.
+    public var options: [(name: String, value: JSONValue)]
+    /// The options that differ from the defaults, `read=lease;prevote=false`; empty for defaults.
+    public var variant: String
+
+    public var label: String { variant.isEmpty ? kind.name : "\(kind.name)[\(variant)]" }
+}

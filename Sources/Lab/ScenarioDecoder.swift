@@ -1,0 +1,226 @@
+import ConsensusCore
+import Foundation
+import Simulator
+
+/// Reads scenario files: JSON, version 1, validated with precise errors (file, JSON path, reason)
+/// before anything runs. The format is documented in the README.
+public enum ScenarioFile {
+    public static let version = 1
+
+    static let topLevelKeys = ["version", "name", "description", "nodes", "duration", "quiescence", "seeds", "backends",
+                               "workload", "network", "storage", "processing", "start", "faults", "sweep"]
+
+    /// Loads a scenario file; one `Scenario` per sweep point (one without a sweep).
+    public static func load(path: String) throws(ScenarioError) -> [Scenario] {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw ScenarioError(file: path, path: "$", reason: "cannot read file (\(error.localizedDescription))")
+        }
+        return try parse(text, file: path)
+    }
+
+    public static func parse(_ text: String, file: String) throws(ScenarioError) -> [Scenario] {
+        let document: JSONValue
+        do { document = try JSONValue(parsing: text) } catch {
+            throw ScenarioError(file: file, path: "$", reason: "invalid JSON at \(error)")
+        }
+        let root = JSONField(value: document, path: "$", file: file)
+        let object = try root.object(allowing: topLevelKeys)
+        let defaultName = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+        guard let sweep = object["sweep"] else { return [try decode(root, defaultName: defaultName, sweepLabel: "")] }
+        return try SweepExpansion.points(of: document, sweep: sweep).map { point throws(ScenarioError) in
+            try decode(JSONField(value: point.document, path: "$", file: file), defaultName: defaultName, sweepLabel: point.label)
+        }
+    }
+
+    static func decode(_ root: JSONField, defaultName: String, sweepLabel: String) throws(ScenarioError) -> Scenario {
+        let object = try root.object(allowing: topLevelKeys)
+        let version = try object.required("version").int(in: 1...Int.max)
+        guard version == ScenarioFile.version else {
+            throw object["version"]!.error("unsupported scenario version \(version); this conlab reads version \(ScenarioFile.version)")
+        }
+        let nodes = try object["nodes"]?.int(in: 1...99) ?? 5
+        let duration = try object["duration"]?.duration() ?? .seconds(20)
+        guard duration > .zero else { throw object["duration"]!.error("must be longer than zero") }
+        let refs = NodeRefDecoder(nodes: nodes)
+        var scenario = Scenario(
+            name: try object["name"]?.string() ?? defaultName,
+            description: try object["description"]?.string() ?? "",
+            file: root.file, nodes: nodes, duration: duration,
+            quiescence: try object["quiescence"]?.duration() ?? .seconds(3),
+            seeds: try object["seeds"].map { field throws(ScenarioError) in try seeds(field) } ?? [1],
+            backends: try backends(try object.required("backends")),
+            workload: try object["workload"].map { field throws(ScenarioError) in try workload(field) } ?? WorkloadConfig(),
+            network: LinkProfile(), clientLink: .local, storage: StorageModel(),
+            processing: try object["processing"]?.duration() ?? .microseconds(10),
+            faults: [], startTimes: [:], sweepLabel: sweepLabel)
+        if let field = object["network"] { (scenario.network, scenario.clientLink) = try network(field) }
+        if let field = object["storage"] { scenario.storage = try storage(field) }
+        if let field = object["start"] { scenario.startTimes = try startTimes(field, refs: refs, duration: duration) }
+        if let field = object["faults"] {
+            let kinds = Set(scenario.backends.flatMap(\.kind.messageKinds))
+            scenario.faults = try field.array().map { step throws(ScenarioError) in
+                try FaultDecoder(refs: refs, duration: duration, messageKinds: kinds).step(step)
+            }
+        }
+        return scenario
+    }
+
+    static func seeds(_ field: JSONField) throws(ScenarioError) -> [UInt64] {
+        if case .object = field.value {
+            let range = try field.object(allowing: ["from", "count"])
+            let from = try range.required("from").int(in: 0...Int(Int32.max))
+            let count = try range.required("count").int(in: 1...100_000)
+            return (0..<count).map { UInt64(from + $0) }
+        }
+        let list = try field.array().map { seed throws(ScenarioError) in UInt64(try seed.int(in: 0...Int.max)) }
+        guard !list.isEmpty else { throw field.error("needs at least one seed") }
+        return list
+    }
+
+    static func backends(_ field: JSONField) throws(ScenarioError) -> [BackendSpec] {
+        let list = try field.array()
+        guard !list.isEmpty else { throw field.error("needs at least one backend") }
+        var specs: [BackendSpec] = []
+        for item in list {
+            let name: String
+            var options: [(name: String, value: JSONValue)] = []
+            var optionsField: JSONField?
+            if case .string(let text) = item.value {
+                name = text
+            } else {
+                let object = try item.object(allowing: ["protocol", "options"])
+                name = try object.required("protocol").string()
+                optionsField = object["options"]
+                if let optionsField {
+                    options = try optionsField.object(allowing: optionsField.value.memberNames).members.map { ($0.key, $0.value) }
+                }
+            }
+            guard let kind = Backends.named(name) else {
+                throw item.error("unknown backend \"\(name)\"; known backends: \(Backends.all.map(\.name).joined(separator: ", "))")
+            }
+            let variant: String
+            do { variant = try kind.variant(options) } catch {
+                let at = optionsField.map { $0.child(error.option.split(separator: "[").first.map(String.init) ?? error.option, .null) } ?? item
+                throw at.error(error.reason)
+            }
+            let spec = BackendSpec(kind: kind, options: options, variant: variant)
+            guard !specs.contains(where: { $0.label == spec.label }) else { throw item.error("backend \(spec.label) is listed twice") }
+            specs.append(spec)
+        }
+        return specs
+    }
+
+    static func workload(_ field: JSONField) throws(ScenarioError) -> WorkloadConfig {
+        let object = try field.object(allowing: ["clientsPerNode", "mode", "think", "rate", "keys", "distribution", "mix", "timeout", "retry", "redirectBackoff"])
+        var workload = WorkloadConfig()
+        if let value = object["clientsPerNode"] { workload.clientsPerNode = try value.int(in: 0...10_000) }
+        let mode = try object["mode"]?.string() ?? "closed"
+        switch mode {
+        case "closed":
+            if let rate = object["rate"] { throw rate.error("\"rate\" applies to open-loop workloads (\"mode\": \"open\")") }
+            if let think = object["think"] { workload.mode = .closed(think: try latency(think)) }
+        case "open":
+            if let think = object["think"] { throw think.error("\"think\" applies to closed-loop workloads") }
+            workload.mode = .open(ratePerNode: try object.required("rate").number(in: 0.001...1_000_000))
+        default:
+            throw object["mode"]!.error("expected \"closed\" or \"open\", found \"\(mode)\"")
+        }
+        if let value = object["keys"] { workload.keys = try value.int(in: 1...1_000_000) }
+        if let value = object["distribution"] {
+            if case .string(let name) = value.value, name == "uniform" {
+                workload.distribution = .uniform
+            } else {
+                let zipf = try value.object(allowing: ["zipf"])
+                workload.distribution = .zipf(exponent: try zipf.required("zipf").number(in: 0...10))
+            }
+        }
+        if let value = object["mix"] {
+            let mix = try value.object(allowing: ["get", "put", "append", "cas", "delete"])
+            func weight(_ key: String) throws(ScenarioError) -> Double { try mix[key]?.number(in: 0...1_000_000) ?? 0 }
+            workload.mix = WorkloadConfig.Mix(get: try weight("get"), put: try weight("put"), append: try weight("append"),
+                                              cas: try weight("cas"), delete: try weight("delete"))
+            guard workload.mix.weights.reduce(0, +) > 0 else { throw value.error("at least one operation needs a weight above zero") }
+        }
+        if let value = object["timeout"] { workload.timeout = try value.duration() }
+        if let value = object["retry"] { workload.retryInterval = try value.duration() }
+        if let value = object["redirectBackoff"] { workload.redirectBackoff = try value.duration() }
+        guard workload.timeout > .zero else { throw object["timeout"]!.error("must be longer than zero") }
+        guard workload.retryInterval > .zero else { throw object["retry"]!.error("must be longer than zero") }
+        return workload
+    }
+
+    /// `"2ms"` (fixed), `{"uniform": ["1ms", "3ms"]}`, `{"exponential": {"min": "1ms", "mean": "2ms"}}`,
+    /// `{"long-tail": {"median": "1ms", "p99": "40ms"}}`.
+    static func latency(_ field: JSONField) throws(ScenarioError) -> LatencyDistribution {
+        if case .string = field.value { return .fixed(try field.duration()) }
+        let object = try field.object(allowing: ["fixed", "uniform", "exponential", "long-tail"])
+        guard object.members.count == 1 else { throw field.error("give exactly one of fixed, uniform, exponential, long-tail") }
+        if let fixed = object["fixed"] { return .fixed(try fixed.duration()) }
+        if let uniform = object["uniform"] {
+            let bounds = try uniform.array()
+            guard bounds.count == 2 else { throw uniform.error("expected two durations, [lower, upper]") }
+            let low = try bounds[0].duration(), high = try bounds[1].duration()
+            guard low <= high else { throw uniform.error("lower bound \(low) exceeds upper bound \(high)") }
+            return .uniform(low...high)
+        }
+        if let exponential = object["exponential"] {
+            let parameters = try exponential.object(allowing: ["min", "mean"])
+            return .exponential(minimum: try parameters["min"]?.duration() ?? .zero, mean: try parameters.required("mean").duration())
+        }
+        let tail = try object.required("long-tail")
+        let parameters = try tail.object(allowing: ["median", "p99"])
+        let median = try parameters.required("median").duration(), p99 = try parameters.required("p99").duration()
+        guard median > .zero, p99 >= median else { throw tail.error("expected 0 < median ≤ p99") }
+        return .longTail(median: median, p99: p99)
+    }
+
+    static let linkKeys = ["latency", "loss", "duplicate", "reorder", "reorderDelay"]
+
+    static func network(_ field: JSONField) throws(ScenarioError) -> (LinkProfile, LinkProfile) {
+        let object = try field.object(allowing: linkKeys + ["clientLatency"])
+        let change = try linkChange(object)
+        let profile = change.applied(to: LinkProfile(latency: change.latency ?? LinkProfile().latency))
+        var client = LinkProfile.local
+        if let value = object["clientLatency"] { client = LinkProfile(latency: try latency(value)) }
+        return (profile, client)
+    }
+
+    static func linkChange(_ object: JSONObject) throws(ScenarioError) -> LinkChange {
+        LinkChange(latency: try object["latency"].map { field throws(ScenarioError) in try latency(field) },
+                   loss: try object["loss"]?.probability(),
+                   duplicate: try object["duplicate"]?.probability(),
+                   reorder: try object["reorder"]?.probability(),
+                   reorderDelay: try object["reorderDelay"].map { field throws(ScenarioError) in try latency(field) })
+    }
+
+    static func storage(_ field: JSONField) throws(ScenarioError) -> StorageModel {
+        let object = try field.object(allowing: ["fsync", "fsyncLatency", "flushInterval"])
+        var model = StorageModel()
+        if let value = object["fsync"] { model.fsync = try value.bool() }
+        if let value = object["fsyncLatency"] { model.syncLatency = try value.duration() }
+        if let value = object["flushInterval"] { model.flushInterval = try value.duration() }
+        return model
+    }
+
+    /// `{"n4": "2s", "n5": "4s"}`: nodes that start later (staggered start).
+    static func startTimes(_ field: JSONField, refs: NodeRefDecoder, duration: Duration) throws(ScenarioError) -> [NodeID: Instant] {
+        let object = try field.object(allowing: (1...refs.nodes).map { "n\($0)" })
+        var times: [NodeID: Instant] = [:]
+        for key in object.keys {
+            let value = object[key]!
+            let time = try value.duration()
+            guard time < duration else { throw value.error("start time \(time) is not before the end of the run (\(duration))") }
+            times[NodeID(Int(key.dropFirst())!)] = .zero + time
+        }
+        return times
+    }
+}
+
+extension JSONValue {
+    /// Member names of an object (empty otherwise): option names are validated by the backend.
+    var memberNames: [String] {
+        if case .object(let members) = self { return members.map(\.key) }
+        return []
+    }
+}

@@ -1,0 +1,64 @@
+import ConsensusCore
+
+/// One line of `events.csv`: a fault, a crash, a role or leader change, a protocol note.
+public struct EventRecord: Hashable, Sendable {
+    public var time: Instant
+    public var node: NodeID?
+    public var kind: String
+    public var detail: String
+
+    public init(time: Instant, node: NodeID?, kind: String, detail: String) {
+        self.time = time
+        self.node = node
+        self.kind = kind
+        self.detail = detail
+    }
+}
+
+/// Counts the simulator keeps while it runs.
+public struct SimulationCounters: Hashable, Sendable {
+    /// Events taken off the agenda (messages, timers, client wake-ups, faults).
+    public var events = 0
+    /// Inputs a backend processed.
+    public var steps = 0
+    /// Protocol messages between nodes handed to the network (lost ones included, duplicates not).
+    public var messagesSent = 0
+    public var bytesSent = 0
+    /// Protocol messages lost to loss or cuts.
+    public var messagesDropped = 0
+    /// Messages between clients and nodes (requests and replies).
+    public var clientMessages = 0
+    /// Elections won after the first leader: how often leadership moved.
+    public var leaderChanges = 0
+}
+
+/// The leader as the cluster sees it over time (`nil`: no node leads).
+public struct LeaderSpan: Hashable, Sendable {
+    public var start: Instant
+    public var leader: NodeID?
+    public var term: UInt64
+}
+
+/// How many fault conditions are active from `start` on (partition, crashed nodes, …).
+public struct FaultLevel: Hashable, Sendable {
+    public var start: Instant
+    public var active: Int
+    public var description: String
+}
+
+/// Everything a run produced: the input of the checker and of the Lab's metrics.
+public struct SimulationResult: Sendable {
+    public var history: [HistoryOperation]
+    public var events: [EventRecord]
+    public var counters: SimulationCounters
+    /// The state machine of each live node that holds a replica, at the end of the run.
+    public var finalStates: [NodeID: [String: String]]
+    /// Transaction decisions per transaction and node (atomic-commit backends).
+    public var transactions: [UInt64: [NodeID: Bool]]
+    public var leaders: [LeaderSpan]
+    public var faultLevels: [FaultLevel]
+    /// When clients stopped issuing operations.
+    public var workloadEnd: Instant
+    /// When the run ended.
+    public var end: Instant
+}

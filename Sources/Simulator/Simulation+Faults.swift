@@ -1,0 +1,287 @@
+import ConsensusCore
+
+/// Fault injection: timed and triggered steps, node life cycle, partitions and link changes.
+extension Simulation {
+    struct ArmedTrigger {
+        var step: Int
+        var trigger: Trigger
+        var seen = 0
+    }
+
+    func scheduleFaults() {
+        for (index, step) in config.faults.enumerated() {
+            switch step.when {
+            case .at(let time): queue.schedule(.fault(step: index), at: time)
+            case .on(let trigger): triggers.append(ArmedTrigger(step: index, trigger: trigger))
+            }
+        }
+    }
+
+    /// Applies a fault now, outside the scenario's timeline (for tests and scripted runs).
+    public func apply(_ action: FaultAction) {
+        _ = perform(action)
+    }
+
+    func fire(step: Int) {
+        let action = config.faults[step].action
+        if !perform(action) {
+            // A role target that does not exist yet (no leader during an election): try again
+            // shortly, so "crash the leader at 10 s" means the first leader at or after 10 s.
+            if now < drainEnd { queue.schedule(.fault(step: step), at: now + .milliseconds(10)) }
+        }
+    }
+
+    // MARK: Triggers
+
+    func checkMessageTriggers(received: Bool, kind: String, node: Int, peer: Int) {
+        for index in triggers.indices.reversed() where index < triggers.count {
+            let armed = triggers[index]
+            switch armed.trigger.event {
+            case .sent(let wanted) where !received && wanted == kind: break
+            case .received(let wanted) where received && wanted == kind: break
+            default: continue
+            }
+            count(index, node: node)
+        }
+    }
+
+    func checkTriggers(_ event: Trigger.Event, node: Int) {
+        for index in triggers.indices.reversed() where index < triggers.count {
+            switch (triggers[index].trigger.event, event) {
+            case (.role(let wanted), .role(let role)) where wanted == role: break
+            case (.committed(let wanted), .committed(let index)) where index >= wanted: break
+            default: continue
+            }
+            count(index, node: node)
+        }
+    }
+
+    /// One matching event for trigger `index`; fires the step on the wanted occurrence.
+    private func count(_ index: Int, node: Int) {
+        let trigger = triggers[index].trigger
+        guard now >= trigger.notBefore else { return }
+        if let wanted = trigger.node {
+            guard let resolved = resolve(wanted), resolved.contains(node) else { return }
+        }
+        triggers[index].seen += 1
+        guard triggers[index].seen >= trigger.occurrence else { return }
+        let step = triggers.remove(at: index).step
+        record(node: node, "trigger", "step \(step + 1) fired")
+        if trigger.delay > .zero {
+            queue.schedule(.fault(step: step), at: now + trigger.delay)
+        } else {
+            fire(step: step)
+        }
+    }
+
+    // MARK: Actions
+
+    /// Carries out `action`; false when a role target could not be resolved.
+    func perform(_ action: FaultAction) -> Bool {
+        switch action {
+        case .partition(let groups):
+            var resolved: [[Int]] = []
+            for group in groups {
+                guard let nodes = resolveAll(group) else { return false }
+                resolved.append(nodes)
+            }
+            network.partition(resolved)
+        case .partitionShape(let shape):
+            guard applyShape(shape) else { return false }
+        case .oneWay(let from, let to):
+            guard let senders = resolveAll(from), let receivers = resolveAll(to) else { return false }
+            for sender in senders { for receiver in receivers { network.setReachable(sender, receiver, false) } }
+        case .heal:
+            network.heal()
+        case .crash(let ref):
+            guard let targets = resolve(ref) else { return false }
+            for node in targets { crash(node) }
+        case .restart(let ref):
+            let targets = ref == .affected ? nodes.indices.filter { !nodes[$0].isUp } : resolve(ref) ?? []
+            for node in targets where !nodes[node].isUp { restart(node) }
+        case .pause(let ref):
+            guard let targets = resolve(ref) else { return false }
+            for node in targets where nodes[node].isUp { nodes[node].paused = true; nodes[node].scheduledTick = nil }
+        case .resume(let ref):
+            let targets = ref == .affected ? nodes.indices.filter { nodes[$0].paused } : resolve(ref) ?? []
+            for node in targets { resume(node) }
+        case .network(let change):
+            changeLinks(change)
+        case .restoreNetwork:
+            network.restoreProfiles()
+        case .slow(let ref, let factor):
+            guard let targets = resolve(ref) else { return false }
+            for node in targets { nodes[node].slowFactor = factor }
+        case .clockRate(let ref, let rate):
+            guard let targets = resolve(ref) else { return false }
+            for node in targets {
+                nodes[node].clock.setRate(rate, at: now)
+                nodes[node].scheduledTick = nil
+                rescheduleTick(node)
+            }
+        case .inject(let ref, let fault):
+            guard let targets = resolve(ref) else { return false }
+            for node in targets { input(.inject(fault), to: node) }
+        }
+        record(node: nil, "fault", action.description)
+        noteFaultLevel(action.description)
+        return true
+    }
+
+    func crash(_ node: Int) {
+        guard nodes[node].isUp else { return }
+        nodes[node].backend = nil
+        nodes[node].storage.crash()
+        nodes[node].incarnation += 1
+        nodes[node].inbox.removeAll()
+        nodes[node].inboxHead = 0
+        nodes[node].paused = false
+        nodes[node].scheduledTick = nil
+        nodes[node].flushScheduled = false
+        nodes[node].role = nil
+        record(node: node, "crash", "lost \(nodes[node].storage.unsyncedCount) unsynced storage operations")
+        updateLeader()
+    }
+
+    /// Starts a node from what its storage synced (a first start finds it empty).
+    func restart(_ node: Int) {
+        guard !nodes[node].isUp else { return }
+        let recovered: RecoveredState<Backend.Entry, Backend.HardState>
+        do { recovered = try nodes[node].storage.recover() } catch {
+            record(node: node, "restart-failed", "\(error)")
+            return
+        }
+        let seed = DeterministicRandom.derive(config.seed, "node-\(node + 1)-\(nodes[node].incarnation)")
+        nodes[node].backend = Backend(id: cluster[node], cluster: cluster, options: options, recovered: recovered, seed: seed)
+        nodes[node].busyUntil = now
+        record(node: node, nodes[node].started ? "restart" : "start",
+               "recovered \(recovered.entries.count) log entries" + (recovered.snapshot.map { ", snapshot at \($0.lastIndex)" } ?? ""))
+        nodes[node].started = true
+        rescheduleTick(node)
+    }
+
+    func resume(_ node: Int) {
+        guard nodes[node].paused else { return }
+        nodes[node].paused = false
+        scheduleReady(node)
+        rescheduleTick(node)
+    }
+
+    func changeLinks(_ change: LinkChange) {
+        let touched: [Int]? = change.nodes.flatMap { resolveAll($0) }
+        for from in 0..<config.nodes {
+            for to in 0..<config.nodes where from != to {
+                if let touched, !touched.contains(from), !touched.contains(to) { continue }
+                network.setProfile(change.applied(to: network.profile(from, to)), links: [(from, to)])
+            }
+        }
+    }
+
+    /// Undoes every fault at the end of the run, so replicas can converge before they are compared.
+    func healEverything() {
+        network.heal()
+        network.restoreProfiles()
+        for node in nodes.indices {
+            nodes[node].slowFactor = 1
+            if nodes[node].clock.rate != 1 { nodes[node].clock.setRate(1, at: now); nodes[node].scheduledTick = nil }
+            if nodes[node].paused { resume(node) }
+            if !nodes[node].isUp, nodes[node].started || config.startTimes[cluster[node]] != nil { restart(node) }
+            rescheduleTick(node)
+        }
+        triggers.removeAll()
+        record(node: nil, "fault", "heal all for quiescence")
+        noteFaultLevel("healed for quiescence")
+    }
+
+    /// Tracks how many fault conditions are active, for the `faults_active` column.
+    func noteFaultLevel(_ description: String) {
+        var active = network.isFullyConnected ? 0 : 1
+        if network.hasChangedProfiles { active += 1 }
+        for node in nodes.indices {
+            if !nodes[node].isUp && nodes[node].started { active += 1 }
+            if nodes[node].paused { active += 1 }
+            if nodes[node].slowFactor != 1 { active += 1 }
+            if nodes[node].clock.rate != 1 { active += 1 }
+        }
+        let last = faultLevels[faultLevels.count - 1]
+        guard last.active != active else { return }
+        if last.start == now { faultLevels.removeLast() }
+        faultLevels.append(FaultLevel(start: now, active: active, description: description))
+    }
+
+    // MARK: Targets
+
+    func resolveAll(_ refs: [NodeRef]) -> [Int]? {
+        var result: [Int] = []
+        for ref in refs {
+            guard let nodes = resolve(ref) else { return nil }
+            for node in nodes where !result.contains(node) { result.append(node) }
+        }
+        return result
+    }
+
+    /// The nodes a reference means now; nil when a role has no holder.
+    func resolve(_ ref: NodeRef) -> [Int]? {
+        switch ref {
+        case .id(let node): return [node.index]
+        case .leader: return currentLeaderIndex.map { [$0] }
+        case .follower:
+            let leader = currentLeaderIndex
+            return nodes.indices.first { nodes[$0].isUp && $0 != leader }.map { [$0] }
+        case .coordinator:
+            return lastCoordinator.map { [$0] }
+        case .random:
+            let live = nodes.indices.filter { nodes[$0].isUp }
+            return live.isEmpty ? nil : [live[faultRandom.index(below: live.count)]]
+        case .affected:
+            return nodes.indices.filter { !nodes[$0].isUp || nodes[$0].paused }
+        }
+    }
+
+    func applyShape(_ shape: PartitionShape) -> Bool {
+        let n = config.nodes
+        switch shape {
+        case .isolate(let ref):
+            guard let target = resolve(ref)?.first else { return false }
+            network.partition([[target], (0..<n).filter { $0 != target }])
+        case .majorityMinority(let side):
+            let minoritySize = (n - 1) / 2
+            var order = shuffled(Array(0..<n))
+            if let side {
+                guard let leader = currentLeaderIndex else { return false }
+                order.removeAll { $0 == leader }
+                if side == .minority { order.insert(leader, at: 0) } else { order.append(leader) }
+            }
+            network.partition([Array(order[..<minoritySize]), Array(order[minoritySize...])])
+        case .halves:
+            let order = shuffled(Array(0..<n))
+            network.partition([Array(order[..<(n / 2)]), Array(order[(n / 2)...])])
+        case .bridge:
+            let order = shuffled(Array(0..<n))
+            let bridge = order[0], rest = Array(order.dropFirst())
+            let left = Set(rest[..<(rest.count / 2)])
+            network.setReachability { from, to in
+                from == bridge || to == bridge || left.contains(from) == left.contains(to)
+            }
+        case .majoritiesRing:
+            let ring = shuffled(Array(0..<n))
+            var position = Array(repeating: 0, count: n)
+            for (i, node) in ring.enumerated() { position[node] = i }
+            // Seeing every node within `reach` ring steps gives 2·reach + 1 ≥ ⌊n/2⌋ + 1 nodes: a majority.
+            let reach = (n / 2 + 1) / 2
+            network.setReachability { from, to in
+                let distance = abs(position[from] - position[to])
+                return min(distance, n - distance) <= reach
+            }
+        }
+        return true
+    }
+
+    func shuffled(_ values: [Int]) -> [Int] {
+        var result = values
+        for i in stride(from: result.count - 1, to: 0, by: -1) {
+            result.swapAt(i, faultRandom.index(below: i + 1))
+        }
+        return result
+    }
+}

@@ -1,0 +1,353 @@
+import ConsensusCore
+import Storage
+
+/// A deterministic discrete-event simulation of a cluster running one backend.
+///
+/// One seed reproduces everything (TigerBeetle's rule): the network, the workload, every node's
+/// timers and the fault targets each draw from their own generator derived from the run seed, and
+/// the agenda runs events in (time, scheduling order). The simulator is generic over the backend, so
+/// the calls into the protocol are specialised, not dynamic.
+public final class Simulation<Backend: ReplicationBackend> {
+    public let config: SimulationConfig
+    public let options: Backend.Options
+    public let cluster: [NodeID]
+
+    /// Virtual time of the event being processed.
+    public private(set) var now: Instant = .zero
+    public internal(set) var history: [HistoryOperation] = []
+    public internal(set) var events: [EventRecord] = []
+    public internal(set) var counters = SimulationCounters()
+    public internal(set) var network: NetworkModel
+    public internal(set) var leaders: [LeaderSpan] = []
+    public internal(set) var faultLevels: [FaultLevel] = []
+    public internal(set) var transactions: [UInt64: [NodeID: Bool]] = [:]
+
+    /// Called after every backend step with the node that stepped: tests check invariants here.
+    public var afterStep: ((Simulation<Backend>, NodeID) -> Void)?
+
+    var queue = EventQueue<Event>()
+    var nodes: [Node] = []
+    var clients: [Client] = []
+    var nodeSources: [OperationSource] = []
+    var networkRandom: DeterministicRandom
+    var faultRandom: DeterministicRandom
+    var effects = Effects<Backend>()
+    var triggers: [ArmedTrigger] = []
+    var workloadOpen = true
+    var lastCoordinator: Int?
+    let workloadEnd: Instant
+    let drainEnd: Instant
+    let end: Instant
+
+    enum Event {
+        case message(from: Int, to: Int, Backend.Message)
+        case request(client: Int, to: Int, ClientRequest)
+        case reply(from: Int, client: Int, ClientReply)
+        case tick(node: Int)
+        case nodeReady(node: Int)
+        case flush(node: Int, incarnation: Int)
+        case start(node: Int)
+        case clientWake(client: Int, generation: UInt64)
+        case arrival(node: Int)
+        case fault(step: Int)
+        case endWorkload
+        case endDrain
+    }
+
+    struct Node {
+        var backend: Backend?
+        var storage = MemoryStorage<Backend.Entry, Backend.HardState>()
+        var started = false
+        var incarnation = 0
+        var paused = false
+        var inbox: [Input<Backend.Message>] = []
+        var inboxHead = 0
+        var readyScheduled = false
+        var busyUntil: Instant = .zero
+        var lastDeparture: Instant = .zero
+        var diskFreeAt: Instant = .zero
+        var flushScheduled = false
+        var slowFactor = 1.0
+        var clock = NodeClock()
+        var scheduledTick: Instant?
+        var role: Role?
+        var term: UInt64 = 0
+
+        var isUp: Bool { backend != nil }
+        var hasInbox: Bool { inboxHead < inbox.count }
+    }
+
+    public init(config: SimulationConfig, options: Backend.Options = .init()) {
+        self.config = config
+        self.options = options
+        cluster = NodeID.cluster(config.nodes)
+        network = NetworkModel(nodeCount: config.nodes, profile: config.network, clientProfile: config.clientLink)
+        networkRandom = DeterministicRandom(seed: config.seed, label: "network")
+        faultRandom = DeterministicRandom(seed: config.seed, label: "faults")
+        workloadEnd = .zero + config.duration
+        drainEnd = workloadEnd + config.workload.timeout + .milliseconds(1)
+        end = drainEnd + config.quiescence
+        nodes = Array(repeating: Node(), count: config.nodes)
+        faultLevels = [FaultLevel(start: .zero, active: 0, description: "none")]
+        leaders = [LeaderSpan(start: .zero, leader: nil, term: 0)]
+        for node in cluster {
+            queue.schedule(.start(node: node.index), at: config.startTimes[node] ?? .zero)
+        }
+        scheduleFaults()
+        startWorkload()
+        queue.schedule(.endWorkload, at: workloadEnd)
+        queue.schedule(.endDrain, at: drainEnd)
+    }
+
+    // MARK: Running
+
+    /// Runs the whole scenario: workload, faults, drain, heal and quiescence.
+    public func run() -> SimulationResult {
+        run(until: end)
+        return result
+    }
+
+    /// Processes every event up to and including `time`, then sets the clock to `time`.
+    public func run(until time: Instant) {
+        while let next = queue.nextTime, next <= time {
+            let (at, event) = queue.pop()!
+            now = at
+            counters.events += 1
+            handle(event)
+        }
+        now = max(now, time)
+    }
+
+    public func run(for duration: Duration) { run(until: now + duration) }
+
+    public var result: SimulationResult {
+        var states: [NodeID: [String: String]] = [:]
+        for node in cluster { if let data = nodes[node.index].backend?.appliedData { states[node] = data } }
+        return SimulationResult(history: history, events: events, counters: counters, finalStates: states,
+                                transactions: transactions, leaders: leaders, faultLevels: faultLevels,
+                                workloadEnd: workloadEnd, end: end)
+    }
+
+    func handle(_ event: Event) {
+        switch event {
+        case .message(let from, let to, let message):
+            guard network.canReach(from, to) else { counters.messagesDropped += 1; return }
+            input(.receive(from: cluster[from], message: message), to: to)
+        case .request(let client, let to, let request):
+            guard network.clientLinkUp(home: clients[client].home, node: to, toNode: true) else { return }
+            input(.client(request), to: to)
+        case .reply(let from, let client, let reply):
+            guard network.clientLinkUp(home: clients[client].home, node: from, toNode: false) else { return }
+            receive(reply, from: from, client: client)
+        case .tick(let node):
+            tick(node)
+        case .nodeReady(let node):
+            nodes[node].readyScheduled = false
+            drainInbox(node)
+        case .flush(let node, let incarnation):
+            flush(node, incarnation: incarnation)
+        case .start(let node):
+            if !nodes[node].started { restart(node) }
+        case .clientWake(let client, let generation):
+            guard clients[client].generation == generation else { return }
+            wake(client)
+        case .arrival(let node):
+            arrival(at: node)
+        case .fault(let step):
+            fire(step: step)
+        case .endWorkload:
+            workloadOpen = false
+        case .endDrain:
+            if config.healAtEnd { healEverything() }
+        }
+    }
+
+    // MARK: Node inputs
+
+    /// An input reaches a node: processed now if the node is idle, queued if it is busy or paused,
+    /// lost if it is down.
+    func input(_ input: Input<Backend.Message>, to node: Int) {
+        guard nodes[node].isUp else {
+            if case .receive = input { counters.messagesDropped += 1 }
+            return
+        }
+        if nodes[node].paused || nodes[node].busyUntil > now || nodes[node].hasInbox {
+            nodes[node].inbox.append(input)
+            scheduleReady(node)
+        } else {
+            step(node, input)
+        }
+    }
+
+    func scheduleReady(_ node: Int) {
+        guard !nodes[node].paused, !nodes[node].readyScheduled, nodes[node].hasInbox else { return }
+        nodes[node].readyScheduled = true
+        queue.schedule(.nodeReady(node: node), at: max(now, nodes[node].busyUntil))
+    }
+
+    func drainInbox(_ node: Int) {
+        guard nodes[node].isUp, !nodes[node].paused, nodes[node].busyUntil <= now, nodes[node].hasInbox else {
+            scheduleReady(node)
+            return
+        }
+        let next = nodes[node].inbox[nodes[node].inboxHead]
+        nodes[node].inboxHead += 1
+        if !nodes[node].hasInbox {
+            nodes[node].inbox.removeAll(keepingCapacity: true)
+            nodes[node].inboxHead = 0
+        }
+        step(node, next)
+        scheduleReady(node)
+    }
+
+    func tick(_ node: Int) {
+        guard nodes[node].scheduledTick == now else { return }
+        nodes[node].scheduledTick = nil
+        guard let backend = nodes[node].backend, !nodes[node].paused else { return }
+        if let deadline = backend.nextDeadline, nodes[node].clock.global(deadline) <= now {
+            input(.tick, to: node)
+        } else {
+            rescheduleTick(node)
+        }
+    }
+
+    func rescheduleTick(_ node: Int) {
+        guard let deadline = nodes[node].backend?.nextDeadline, !nodes[node].paused else { return }
+        let at = max(now, nodes[node].clock.global(deadline))
+        if let scheduled = nodes[node].scheduledTick, scheduled <= at { return }
+        nodes[node].scheduledTick = at
+        queue.schedule(.tick(node: node), at: at)
+    }
+
+    /// Runs one backend step and carries out its effects: storage first (synced unless the disk is
+    /// configured unsafe), then messages and replies, which leave once the step's CPU time and fsync
+    /// are done.
+    func step(_ node: Int, _ input: Input<Backend.Message>) {
+        if case .receive(let from, let message) = input, !triggers.isEmpty {
+            checkMessageTriggers(received: true, kind: message.kind.rawValue, node: node, peer: from.index)
+            guard nodes[node].isUp else { return }
+            if nodes[node].paused {
+                nodes[node].inbox.insert(input, at: nodes[node].inboxHead)
+                return
+            }
+        }
+        effects.removeAll()
+        let local = nodes[node].clock.local(now)
+        nodes[node].backend!.step(input, at: local, into: &effects)
+        counters.steps += 1
+        nodes[node].busyUntil = now + config.processingTime.scaled(by: nodes[node].slowFactor)
+        var departure = nodes[node].busyUntil
+        if !effects.storage.isEmpty { departure = persist(node, after: departure) }
+        departure = max(departure, nodes[node].lastDeparture)
+        nodes[node].lastDeparture = departure
+        if !effects.events.isEmpty { observe(node) }
+        for outgoing in effects.messages {
+            guard nodes[node].isUp else { break }
+            if !triggers.isEmpty {
+                checkMessageTriggers(received: false, kind: outgoing.message.kind.rawValue, node: node, peer: outgoing.to.index)
+                guard nodes[node].isUp else { break }
+            }
+            send(outgoing.message, from: node, to: outgoing.to.index, at: departure)
+        }
+        if nodes[node].isUp {
+            for reply in effects.replies { send(reply, from: node, at: departure) }
+            rescheduleTick(node)
+        }
+        afterStep?(self, cluster[node])
+    }
+
+    /// Applies the step's storage operations; returns when the node's outputs may leave.
+    func persist(_ node: Int, after ready: Instant) -> Instant {
+        do {
+            for op in effects.storage { try nodes[node].storage.apply(op) }
+            guard config.storage.fsync else {
+                scheduleFlush(node)
+                return ready
+            }
+            try nodes[node].storage.sync()
+        } catch {
+            // A backend asked for something its own log contradicts: a protocol bug, made loud.
+            preconditionFailure("\(Backend.protocolName) node \(cluster[node]) issued an invalid storage operation: \(error)")
+        }
+        let start = max(ready, nodes[node].diskFreeAt)
+        nodes[node].diskFreeAt = start + config.storage.syncLatency
+        return nodes[node].diskFreeAt
+    }
+
+    func scheduleFlush(_ node: Int) {
+        guard !nodes[node].flushScheduled else { return }
+        nodes[node].flushScheduled = true
+        queue.schedule(.flush(node: node, incarnation: nodes[node].incarnation), at: now + config.storage.flushInterval)
+    }
+
+    func flush(_ node: Int, incarnation: Int) {
+        guard nodes[node].incarnation == incarnation else { return }
+        nodes[node].flushScheduled = false
+        try? nodes[node].storage.sync()
+    }
+
+    func send(_ message: Backend.Message, from: Int, to: Int, at departure: Instant) {
+        counters.messagesSent += 1
+        counters.bytesSent += message.byteCount
+        let deliveries = network.transmitBetweenNodes(from: from, to: to, at: departure, random: &networkRandom)
+        guard let first = deliveries.first else { counters.messagesDropped += 1; return }
+        queue.schedule(.message(from: from, to: to, message), at: first)
+        if let second = deliveries.second { queue.schedule(.message(from: from, to: to, message), at: second) }
+    }
+
+    // MARK: Observations
+
+    func observe(_ node: Int) {
+        for event in effects.events {
+            switch event {
+            case .role(let role, let term, let name):
+                nodes[node].role = role
+                nodes[node].term = term
+                record(node: node, "role", "\(name) term=\(term)")
+                updateLeader()
+                if !triggers.isEmpty { checkTriggers(.role(role), node: node) }
+            case .committed(let index):
+                if !triggers.isEmpty { checkTriggers(.committed(index), node: node) }
+            case .coordinating:
+                lastCoordinator = node
+            case .decided(let transaction, let commit):
+                transactions[transaction, default: [:]][cluster[node]] = commit
+            case .note(let kind, let detail):
+                record(node: node, kind, detail)
+            }
+        }
+    }
+
+    func record(node: Int?, _ kind: String, _ detail: String) {
+        events.append(EventRecord(time: now, node: node.map { cluster[$0] }, kind: kind, detail: detail))
+    }
+
+    /// The leader as a client would find it: among live nodes that say they lead, the highest term.
+    public var currentLeader: NodeID? { currentLeaderIndex.map { cluster[$0] } }
+
+    var currentLeaderIndex: Int? {
+        var best: Int?
+        for node in nodes.indices where nodes[node].isUp && nodes[node].role == .leader {
+            if best == nil || nodes[node].term > nodes[best!].term { best = node }
+        }
+        return best
+    }
+
+    func updateLeader() {
+        let leader = currentLeaderIndex
+        let span = LeaderSpan(start: now, leader: leader.map { cluster[$0] }, term: leader.map { nodes[$0].term } ?? 0)
+        let last = leaders[leaders.count - 1]
+        guard span.leader != last.leader || span.term != last.term else { return }
+        if span.leader != nil, leaders.contains(where: { $0.leader != nil }) { counters.leaderChanges += 1 }
+        if let leader = span.leader { record(node: nil, "leader", "\(leader) term=\(span.term)") } else { record(node: nil, "leader", "none") }
+        if last.start == now { leaders[leaders.count - 1] = span } else { leaders.append(span) }
+    }
+
+    // MARK: Inspection (for tests)
+
+    public func backend(_ node: NodeID) -> Backend? { nodes[node.index].backend }
+
+    public func isUp(_ node: NodeID) -> Bool { nodes[node.index].isUp }
+
+    public func storage(_ node: NodeID) -> MemoryStorage<Backend.Entry, Backend.HardState> { nodes[node.index].storage }
+}

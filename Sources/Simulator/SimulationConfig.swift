@@ -1,0 +1,60 @@
+import ConsensusCore
+
+/// Everything a simulated run needs besides the backend type and its options.
+public struct SimulationConfig: Sendable {
+    public var nodes: Int
+    public var seed: UInt64
+    /// Clients issue operations during [0, duration); operations in flight then get until their
+    /// timeout; then (with `healAtEnd`) every fault is undone and the cluster runs `quiescence` more
+    /// without clients before replica states are compared.
+    public var duration: Duration
+    public var quiescence: Duration
+    public var healAtEnd: Bool
+    /// Links between nodes.
+    public var network: LinkProfile
+    /// Links between a client and the node it is pinned to.
+    public var clientLink: LinkProfile
+    public var storage: StorageModel
+    /// CPU time a node spends on one input; inputs queue while the node is busy. `slow` multiplies it.
+    public var processingTime: Duration
+    public var workload: WorkloadConfig
+    public var faults: [FaultStep]
+    /// Nodes that start later than time zero (staggered start); they start with empty storage.
+    public var startTimes: [NodeID: Instant]
+
+    public init(nodes: Int = 5, seed: UInt64 = 1, duration: Duration = .seconds(10), quiescence: Duration = .seconds(2),
+                healAtEnd: Bool = true, network: LinkProfile = LinkProfile(), clientLink: LinkProfile = .local,
+                storage: StorageModel = StorageModel(), processingTime: Duration = .microseconds(10),
+                workload: WorkloadConfig = WorkloadConfig(), faults: [FaultStep] = [], startTimes: [NodeID: Instant] = [:]) {
+        self.nodes = nodes
+        self.seed = seed
+        self.duration = duration
+        self.quiescence = quiescence
+        self.healAtEnd = healAtEnd
+        self.network = network
+        self.clientLink = clientLink
+        self.storage = storage
+        self.processingTime = processingTime
+        self.workload = workload
+        self.faults = faults
+        self.startTimes = startTimes
+    }
+}
+
+/// How the simulated disk behaves.
+public struct StorageModel: Hashable, Sendable {
+    /// Sync before anything that depends on a write leaves the node. `false` is the deliberately
+    /// unsafe mode (like `forceSync=no`): writes reach the disk only every `flushInterval`, and a crash
+    /// loses the rest — acknowledged writes can be lost.
+    public var fsync: Bool
+    /// Time one fsync takes; a node's fsyncs are serialised.
+    public var syncLatency: Duration
+    /// With `fsync: false`, how often the operating system flushes on its own.
+    public var flushInterval: Duration
+
+    public init(fsync: Bool = true, syncLatency: Duration = .microseconds(100), flushInterval: Duration = .seconds(1)) {
+        self.fsync = fsync
+        self.syncLatency = syncLatency
+        self.flushInterval = flushInterval
+    }
+}

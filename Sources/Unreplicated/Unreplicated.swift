@@ -1,0 +1,88 @@
+import ConsensusCore
+import KVStore
+
+/// The baseline every comparison shows: one machine holds the data, no replication.
+///
+/// Node 1 (the *server*) applies every write to its KV store, logs it durably before answering,
+/// and recovers by replaying its log. Every other node is a stateless front end that forwards
+/// requests to the server and relays the answers. Its availability is that of one machine and of
+/// the links to it; it never diverges and never loses a synced write.
+public struct Unreplicated: ReplicationBackend {
+    public static let protocolName = "unreplicated"
+
+    public enum Message: WireMessage {
+        /// A front end passes a client request to the server.
+        case forward(ClientRequest)
+        /// The server's answer, relayed by the front end to the client.
+        case answer(ClientReply)
+
+        public enum Kind: String, CaseIterable, Sendable { case forward = "FORWARD", answer = "ANSWER" }
+
+        public var kind: Kind {
+            switch self {
+            case .forward: .forward
+            case .answer: .answer
+            }
+        }
+
+        public var byteCount: Int {
+            switch self {
+            case .forward(let request): request.byteCount
+            case .answer: 48
+            }
+        }
+    }
+
+    /// The server logs each applied write; there is no other durable metadata.
+    public struct HardState: BinaryCodable, Sendable, Equatable {
+        public func encode(to writer: inout ByteWriter) {}
+        public init(from reader: inout ByteReader) throws(DecodingError) {}
+    }
+
+    public typealias Entry = ClientRequest
+    public typealias Options = NoOptions
+
+    public let id: NodeID
+    public let server: NodeID
+    private var store = KVStore()
+    private var nextIndex: LogIndex
+
+    public init(id: NodeID, cluster: [NodeID], options: NoOptions, recovered: RecoveredState<ClientRequest, HardState>, seed: UInt64) {
+        self.id = id
+        server = cluster.min()!
+        for request in recovered.entries { _ = store.apply(request) }
+        nextIndex = recovered.lastIndex + 1
+    }
+
+    public var nextDeadline: Instant? { nil }
+
+    public var appliedData: [String: String]? { id == server ? store.data : nil }
+
+    public mutating func step(_ input: Input<Message>, at now: Instant, into out: inout Effects<Unreplicated>) {
+        switch input {
+        case .client(let request):
+            if id == server {
+                out.reply(serve(request, into: &out))
+            } else {
+                out.send(.forward(request), to: server)
+            }
+        case .receive(let from, .forward(let request)):
+            guard id == server else { return }
+            out.send(.answer(serve(request, into: &out)), to: from)
+        case .receive(_, .answer(let reply)):
+            out.reply(reply)
+        case .tick, .inject:
+            break
+        }
+    }
+
+    /// Applies a request at the server. A write that changes state is logged first; the driver
+    /// syncs the log before the answer leaves, so an acknowledged write survives a crash.
+    private mutating func serve(_ request: ClientRequest, into out: inout Effects<Unreplicated>) -> ClientReply {
+        if case .get(let key) = request.command { return ClientReply(to: request, .ok(.value(store.read(key)))) }
+        if let cached = store.cachedReply(for: request) { return ClientReply(to: request, cached) }
+        out.persist(.append(firstIndex: nextIndex, entries: [request]))
+        nextIndex += 1
+        return ClientReply(to: request, store.apply(request))
+    }
+}

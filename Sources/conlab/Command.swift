@@ -1,0 +1,184 @@
+import ConsensusCore
+import Foundation
+import Lab
+
+enum Command {
+    static let usage = """
+    conlab — compare replication protocols under identical faults
+
+    USAGE
+      conlab run SCENARIO.json [options]   run a scenario on every backend it lists
+      conlab list [DIR]                    list scenarios (default Experiments/) and backends
+      conlab bench [sim]                   simulator throughput benchmark (use a release build)
+      conlab --help | conlab COMMAND --help
+
+    Exit status: 0 success, 1 failure, 2 bad input (the message names file, field and reason).
+    """
+
+    static let runUsage = """
+    conlab run SCENARIO.json [--backend NAME]... [--seed N | --seeds LIST] [--out DIR] [--jobs N] [--quiet]
+
+    Runs the scenario on each backend and seed it lists and writes, into Reports/<scenario>/ or DIR:
+      summary.csv      one row per run (availability, latency, messages, consistency verdicts)
+      timeseries.csv   per-second availability, latency, leader and active faults
+      events.csv       faults, crashes, restarts, role and leader changes
+      runs/<run>/history.jsonl   every client operation (the input of `conlab check`)
+
+    OPTIONS
+      --backend NAME   run only this backend (repeatable); NAME as in the scenario, e.g. raft or raft[read=lease]
+      --seed N         run only seed N (replays a failing seed)
+      --seeds LIST     seeds to run instead of the scenario's: 1,2,3 or 1-10
+      --out DIR        output folder (default Reports/<scenario name>)
+      --jobs N         parallel runs (default: all cores); output is identical for any N
+      --quiet          print nothing but errors
+    """
+
+    static func main(_ arguments: [String]) -> Int32 {
+        guard let command = arguments.first else { print(usage); return 2 }
+        let rest = Array(arguments.dropFirst())
+        switch command {
+        case "-h", "--help", "help": print(usage); return 0
+        case "run": return run(rest)
+        case "list": return list(rest)
+        case "bench": return bench(rest)
+        default:
+            fail("unknown command '\(command)'\n\n\(usage)")
+            return 2
+        }
+    }
+
+    static func fail(_ message: String) {
+        FileHandle.standardError.write(Data("conlab: \(message)\n".utf8))
+    }
+
+    static func run(_ arguments: [String]) -> Int32 {
+        if arguments.contains("--help") || arguments.contains("-h") { print(runUsage); return 0 }
+        var parser = ArgumentParser(arguments)
+        do {
+            let backends = try parser.values("--backend")
+            let seed = try parser.value("--seed")
+            let seedList = try parser.value("--seeds")
+            let out = try parser.value("--out")
+            let jobs = try parser.value("--jobs")
+            let quiet = parser.flag("--quiet")
+            guard let path = try parser.positional() else { throw UsageError("missing scenario file\n\n\(runUsage)") }
+            try parser.finish()
+            var request = ExperimentRequest(scenarioPath: path, outputDirectory: out, backends: backends.isEmpty ? nil : backends)
+            if let seed { request.seeds = [try parseSeed(seed)] }
+            if let seedList { request.seeds = try parseSeeds(seedList) }
+            if seed != nil && seedList != nil { throw UsageError("give --seed or --seeds, not both") }
+            if let jobs { guard let n = Int(jobs), n > 0 else { throw UsageError("--jobs takes a positive integer") }; request.jobs = n }
+            request.progress = quiet ? .quiet : (isatty(STDERR_FILENO) == 1 ? .bar : .lines)
+            let result = try Experiment.run(request)
+            if !quiet { print(Experiment.summaryText(result)) }
+            return 0
+        } catch let error as UsageError {
+            fail(error.message)
+            return 2
+        } catch let error as ScenarioError {
+            fail(error.description)
+            return 2
+        } catch {
+            fail("\(error)")
+            return 1
+        }
+    }
+
+    static func parseSeed(_ text: String) throws -> UInt64 {
+        guard let seed = UInt64(text) else { throw UsageError("'\(text)' is not a seed (a non-negative integer)") }
+        return seed
+    }
+
+    static func parseSeeds(_ text: String) throws -> [UInt64] {
+        if let dash = text.firstIndex(of: "-"), !text.contains(",") {
+            let low = try parseSeed(String(text[..<dash])), high = try parseSeed(String(text[text.index(after: dash)...]))
+            guard low <= high, high - low < 1_000_000 else { throw UsageError("bad seed range '\(text)'") }
+            return Array(low...high)
+        }
+        return try text.split(separator: ",").map { try parseSeed(String($0)) }
+    }
+
+    static func list(_ arguments: [String]) -> Int32 {
+        if arguments.contains("--help") { print("conlab list [DIR]: scenarios in DIR (default Experiments/) and the backends with their options"); return 0 }
+        let directory = arguments.first ?? "Experiments"
+        print("Scenarios in \(directory)/:")
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".json") }.sorted()
+        var status: Int32 = 0
+        for file in files {
+            let path = (directory as NSString).appendingPathComponent(file)
+            do {
+                let scenarios = try ScenarioFile.load(path: path)
+                let first = scenarios[0]
+                let backends = first.backends.map(\.label).joined(separator: ", ")
+                print("  \(file.padding(toLength: 34, withPad: " ", startingAt: 0)) \(first.description.isEmpty ? "(no description)" : first.description) [\(backends)]")
+            } catch {
+                print("  \(file): INVALID: \(error)")
+                status = 2
+            }
+        }
+        print("\nBackends:")
+        for backend in Backends.all {
+            print("  \(backend.name): \(backend.summary)")
+            for option in backend.options {
+                print("      \(option.name) = \(option.defaultValue)  (\(option.values)): \(option.summary)")
+            }
+        }
+        return status
+    }
+
+    static func bench(_ arguments: [String]) -> Int32 {
+        let which = arguments.first ?? "sim"
+        switch which {
+        case "sim":
+            let figures = Benchmarks.simulator()
+            print(figures)
+            return 0
+        default:
+            fail("unknown benchmark '\(which)'; benchmarks: sim")
+            return 2
+        }
+    }
+}
+
+struct UsageError: Error {
+    let message: String
+    init(_ message: String) { self.message = message }
+}
+
+/// A minimal parser: `--name value`, repeated options, flags, and positionals; unknown options are errors.
+struct ArgumentParser {
+    private var arguments: [String]
+
+    init(_ arguments: [String]) { self.arguments = arguments }
+
+    mutating func value(_ name: String) throws -> String? {
+        let values = try self.values(name)
+        guard values.count <= 1 else { throw UsageError("\(name) given more than once") }
+        return values.first
+    }
+
+    mutating func values(_ name: String) throws -> [String] {
+        var found: [String] = []
+        while let index = arguments.firstIndex(of: name) {
+            guard index + 1 < arguments.count else { throw UsageError("\(name) needs a value") }
+            found.append(arguments[index + 1])
+            arguments.removeSubrange(index...(index + 1))
+        }
+        return found
+    }
+
+    mutating func flag(_ name: String) -> Bool {
+        guard let index = arguments.firstIndex(of: name) else { return false }
+        arguments.remove(at: index)
+        return true
+    }
+
+    mutating func positional() throws -> String? {
+        guard let index = arguments.firstIndex(where: { !$0.hasPrefix("--") }) else { return nil }
+        return arguments.remove(at: index)
+    }
+
+    func finish() throws {
+        if let extra = arguments.first { throw UsageError("unexpected argument '\(extra)'") }
+    }
+}
