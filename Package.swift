@@ -11,5 +11,6 @@ let package = Package(
         .target(name: "ConsensusCore"),
         .target(name: "KVStore", dependencies: ["ConsensusCore"]),
         .target(name: "Storage", dependencies: ["ConsensusCore"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage"]),
     ]
 )
