@@ -31,9 +31,10 @@ import ConsensusCore
 /// - an intact record (valid checksum) whose payload does not decode, or that `StoredState.apply`
 ///   rejects: a crash does not produce valid checksums, so this is a bug or a foreign file.
 /// The price: damage to the very last record cannot be told from a torn write, so that record is
-/// dropped even if it had been synced; `droppedBytes` makes it visible. etcd's WAL draws the line in
-/// the same place (an unexpected end of file or zeroed sector in the last segment is torn, a
-/// checksum mismatch before it is corruption).
+/// dropped even if it had been synced; `droppedBytes` makes it visible. The idea follows etcd's WAL,
+/// which repairs an unexpected end of file (or a zero-filled sector) in its last segment and refuses
+/// other checksum mismatches; this rule is a little more lenient at the very end (any damage with
+/// nothing intact after it) and stricter before it (any intact record after the damage).
 ///
 /// **Snapshots and compaction.** `apply(.snapshot(s))` with `s` newer than the stored snapshot is
 /// synchronous:

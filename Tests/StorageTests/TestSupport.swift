@@ -105,7 +105,7 @@ func sweepSeeds(_ count: Int) -> [UInt64] {
 }
 
 func replayHint(_ seed: UInt64, _ test: String) -> String {
-    "seed \(seed); replay with: CONLAB_SEED=\(seed) swift test --filter StorageTests.\(test)"
+    "seed \(seed); replay with: CONLAB_SEED=\(seed) swift test --filter \(test)"
 }
 
 enum FileManagerHelpers {
