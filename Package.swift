@@ -2,6 +2,15 @@
 import PackageDescription
 
 // ConsensusLab depends on the Swift toolchain alone: no package dependencies, by design.
+
+/// The simulator's hot path crosses module boundaries (Simulator → backend → ConsensusCore), so
+/// generic code is specialised across modules, and release builds drop the dynamic exclusivity
+/// checks on the simulator's class state. See BENCHMARKS.md for what each buys.
+let hotPath: [SwiftSetting] = [
+    .unsafeFlags(["-cross-module-optimization"]),
+    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+]
+
 let package = Package(
     name: "ConsensusLab",
     platforms: [.macOS(.v14)],
@@ -10,12 +19,17 @@ let package = Package(
         .library(name: "Lab", targets: ["Lab"]),
     ],
     targets: [
-        .target(name: "ConsensusCore", swiftSettings: [.unsafeFlags(["-cross-module-optimization"])]),
-        .target(name: "KVStore", dependencies: ["ConsensusCore"]),
-        .target(name: "Storage", dependencies: ["ConsensusCore"]),
-        .target(name: "Unreplicated", dependencies: ["ConsensusCore", "KVStore"]),
-        .target(name: "Simulator", dependencies: ["ConsensusCore", "KVStore", "Storage"], swiftSettings: [.unsafeFlags(["-cross-module-optimization"]), .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
-        .target(name: "Lab", dependencies: ["ConsensusCore", "KVStore", "Storage", "Simulator", "Unreplicated"]),
+        // Shared vocabulary, state machine, storage.
+        .target(name: "ConsensusCore", swiftSettings: hotPath),
+        .target(name: "KVStore", dependencies: ["ConsensusCore"], swiftSettings: hotPath),
+        .target(name: "Storage", dependencies: ["ConsensusCore"], swiftSettings: hotPath),
+        // Backends: pure state machines.
+        .target(name: "Unreplicated", dependencies: ["ConsensusCore", "KVStore"], swiftSettings: hotPath),
+        // Drivers, checks and the lab.
+        .target(name: "Simulator", dependencies: ["ConsensusCore", "KVStore", "Storage"], swiftSettings: hotPath),
+        .target(name: "Lab", dependencies: ["ConsensusCore", "KVStore", "Storage", "Simulator", "Unreplicated"], swiftSettings: hotPath),
         .executableTarget(name: "conlab", dependencies: ["Lab", "ConsensusCore"]),
+        // Tests.
+        .testTarget(name: "StorageTests", dependencies: ["Storage"]),
     ]
 )

@@ -9,9 +9,10 @@ public enum PersistOp<Entry: Sendable, HardState: Sendable>: Sendable {
     case append(firstIndex: LogIndex, entries: [Entry])
     /// Drop every entry at or after `index` (ZAB TRUNC; Raft conflict resolution without new entries).
     case truncate(from: LogIndex)
-    /// Save a snapshot and compact: entries up to `snapshot.lastIndex` are dropped. If the log does
-    /// not hold the entry the snapshot ends at (with the same term), the whole log is discarded
-    /// (Raft §7: InstallSnapshot when the follower's log conflicts or is shorter).
+    /// Save a snapshot and compact: entries up to `snapshot.lastIndex` are dropped and later ones
+    /// kept (storage cannot compare terms). A backend that must discard a conflicting suffix (Raft §7:
+    /// InstallSnapshot when the follower's log conflicts) also emits `.truncate(from:)`. A snapshot
+    /// not newer than the stored one is ignored.
     case snapshot(Snapshot)
 }
 

@@ -7,26 +7,31 @@ public struct MemoryStorage<Entry: BinaryCodable & Sendable, HardState: BinaryCo
     public private(set) var durable = StoredState<Entry, HardState>()
     /// Applied since the last sync; lost by a crash.
     public private(set) var unsynced: [PersistOp<Entry, HardState>] = []
+    /// `durable` with `unsynced` applied. `apply` validates each operation against it, so an invalid
+    /// operation is rejected at once instead of entering `unsynced`, where it would make every later
+    /// `sync` fail after applying part of the batch.
+    private var current = StoredState<Entry, HardState>()
 
     public init() {}
 
     public mutating func apply(_ op: PersistOp<Entry, HardState>) throws(StorageError) {
+        try current.apply(op)
         unsynced.append(op)
     }
 
     public mutating func sync() throws(StorageError) {
+        // Cannot throw: `current` accepted exactly these operations from exactly this state.
         for op in unsynced { try durable.apply(op) }
         unsynced.removeAll(keepingCapacity: true)
     }
 
     public func recover() throws(StorageError) -> RecoveredState<Entry, HardState> {
-        var state = durable
-        for op in unsynced { try state.apply(op) }
-        return state.recovered
+        current.recovered
     }
 
     /// The machine loses power: unsynced operations are gone.
     public mutating func crash() {
+        current = durable
         unsynced.removeAll()
     }
 

@@ -10,6 +10,8 @@ public protocol NodeStorage {
     associatedtype Entry: BinaryCodable & Sendable
     associatedtype HardState: BinaryCodable & Sendable & Equatable
 
+    /// Records `op`. An operation that contradicts the stored log (`StoredState.apply` decides) is
+    /// rejected with `invalidOperation` and changes nothing.
     mutating func apply(_ op: PersistOp<Entry, HardState>) throws(StorageError)
     /// Makes every applied operation durable (fsync for files).
     mutating func sync() throws(StorageError)

@@ -16,11 +16,16 @@ public struct StoredState<Entry: Sendable, HardState: Sendable>: Sendable {
     /// Index of the last entry the snapshot covers (0 without a snapshot).
     public var snapshotIndex: LogIndex { snapshot?.lastIndex ?? 0 }
 
+    /// Applies `op`, or throws `invalidOperation` without changing anything (storage backends rely
+    /// on this to validate an operation before they make it durable).
     public mutating func apply(_ op: PersistOp<Entry, HardState>) throws(StorageError) {
         switch op {
         case .hardState(let state):
             hardState = state
         case .append(let first, let newEntries):
+            guard first >= 1 else {
+                throw .invalidOperation("append at index \(first): log indexes start at 1")
+            }
             guard first <= lastIndex + 1 else {
                 throw .invalidOperation("append at index \(first) leaves a gap after last index \(lastIndex)")
             }
@@ -32,6 +37,9 @@ public struct StoredState<Entry: Sendable, HardState: Sendable>: Sendable {
         case .truncate(let index):
             truncate(from: index)
         case .snapshot(let newSnapshot):
+            guard newSnapshot.lastIndex >= 0 else {
+                throw .invalidOperation("snapshot at index \(newSnapshot.lastIndex): indexes are not negative")
+            }
             guard newSnapshot.lastIndex > snapshotIndex || snapshot == nil else { return }
             let keep = newSnapshot.lastIndex + 1
             if keep > lastIndex {

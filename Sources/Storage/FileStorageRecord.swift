@@ -1,0 +1,176 @@
+import ConsensusCore
+
+/// The framing of every record `FileStorage` writes, in log segments and snapshot files alike:
+///
+///     offset 0  UInt32 LE  length   bytes after this 8-byte header (type byte + payload), at least 1
+///     offset 4  UInt32 LE  crc      CRC-32C of the length field followed by the body
+///     offset 8  UInt8      type     a `RecordType`
+///     offset 9  payload             `ByteWriter` encoding, see `LogRecord` and `SnapshotFile`
+///
+/// The checksum covers the length field too, so a damaged length is caught rather than obeyed.
+enum RecordFrame {
+    static let headerSize = 8
+
+    /// A record whose framing and checksum are intact; its payload may still fail to decode.
+    struct Intact {
+        let type: UInt8
+        let payload: Range<Int>
+        /// Offset just past the record.
+        let end: Int
+    }
+
+    enum Reading {
+        case intact(Intact)
+        /// The bytes at this offset are not a whole, checksummed record; the string says why.
+        case damaged(String)
+    }
+
+    static func encode(type: RecordType, payload: [UInt8]) -> [UInt8] {
+        let body = [type.rawValue] + payload
+        var length = ByteWriter(capacity: 4)
+        length.write(UInt32(body.count))
+        var header = ByteWriter(capacity: headerSize + body.count)
+        header.write(UInt32(body.count))
+        header.write(CRC32C.checksum(body, seed: CRC32C.checksum(length.bytes)))
+        return header.bytes + body
+    }
+
+    static func read(_ bytes: [UInt8], at offset: Int) -> Reading {
+        let available = bytes.count - offset
+        var header = ByteReader(bytes, offset: offset)
+        let length: Int, stored: UInt32
+        do {
+            length = Int(try header.readUInt32())
+            stored = try header.readUInt32()
+        } catch {
+            return .damaged("incomplete record header (\(available) of \(headerSize) bytes)")
+        }
+        guard length >= 1 else { return .damaged("record length 0") }
+        guard length <= available - headerSize else {
+            return .damaged("record length \(length) runs past the end of the file (\(available - headerSize) bytes left)")
+        }
+        let body = offset + headerSize..<offset + headerSize + length
+        let computed = CRC32C.checksum(bytes[body], seed: CRC32C.checksum(bytes[offset..<offset + 4]))
+        guard computed == stored else {
+            return .damaged("checksum mismatch (stored \(hex(stored)), computed \(hex(computed)))")
+        }
+        return .intact(Intact(type: bytes[body.lowerBound], payload: body.lowerBound + 1..<body.upperBound, end: body.upperBound))
+    }
+
+    /// Whether an intact record begins anywhere after `offset` (at any byte, since the damaged
+    /// record's own length cannot be trusted). This is the test that tells mid-log corruption from a
+    /// torn tail: see `FileStorage`.
+    static func intactRecordFollows(_ bytes: [UInt8], after offset: Int) -> Bool {
+        var candidate = offset + 1
+        while candidate + headerSize < bytes.count {
+            if case .intact = read(bytes, at: candidate) { return true }
+            candidate += 1
+        }
+        return false
+    }
+
+    private static func hex(_ value: UInt32) -> String { "0x" + String(value, radix: 16) }
+}
+
+/// The record type byte. Values are part of the file format: never renumber.
+enum RecordType: UInt8, CustomStringConvertible {
+    case hardState = 1
+    case append = 2
+    case truncate = 3
+    /// Log marker "snapshot taken": its position only; the image is in the snapshot file.
+    case snapshot = 4
+    /// The whole content of a snapshot file.
+    case snapshotImage = 5
+
+    var description: String {
+        switch self {
+        case .hardState: "hard-state"
+        case .append: "append"
+        case .truncate: "truncate"
+        case .snapshot: "snapshot"
+        case .snapshotImage: "snapshot-image"
+        }
+    }
+}
+
+/// What one log record says: a `PersistOp`, except that a snapshot is logged by position only.
+enum LogRecord<Entry: BinaryCodable & Sendable, HardState: BinaryCodable & Sendable> {
+    case op(PersistOp<Entry, HardState>)
+    case snapshotTaken(lastIndex: LogIndex, lastTerm: UInt64)
+
+    /// The framed record for `op`.
+    static func encode(_ op: PersistOp<Entry, HardState>) -> [UInt8] {
+        var payload = ByteWriter()
+        let type: RecordType
+        switch op {
+        case .hardState(let state):
+            type = .hardState
+            payload.write(state)
+        case .append(let firstIndex, let entries):
+            type = .append
+            payload.write(firstIndex)
+            payload.write(entries)
+        case .truncate(let index):
+            type = .truncate
+            payload.write(index)
+        case .snapshot(let snapshot):
+            type = .snapshot
+            payload.write(snapshot.lastIndex)
+            payload.write(snapshot.lastTerm)
+        }
+        return RecordFrame.encode(type: type, payload: payload.bytes)
+    }
+
+    /// Decodes an intact record's payload; the whole payload must be consumed.
+    init(_ record: RecordFrame.Intact, in bytes: [UInt8]) throws(DecodingError) {
+        var reader = ByteReader(Array(bytes[record.payload]))
+        switch RecordType(rawValue: record.type) {
+        case .hardState:
+            self = .op(.hardState(try reader.read()))
+        case .append:
+            self = .op(.append(firstIndex: try reader.readInt(), entries: try reader.readArray()))
+        case .truncate:
+            self = .op(.truncate(from: try reader.readInt()))
+        case .snapshot:
+            self = .snapshotTaken(lastIndex: try reader.readInt(), lastTerm: try reader.readUInt64())
+        case .snapshotImage, nil:
+            throw .invalid("log record type \(record.type)", offset: 0)
+        }
+        guard reader.isAtEnd else { throw .invalid("trailing bytes after the payload", offset: reader.offset) }
+    }
+}
+
+/// A snapshot file: exactly one `snapshotImage` record (lastIndex, lastTerm, data), with its own
+/// checksum like every record.
+enum SnapshotFile {
+    static func encode(_ snapshot: Snapshot) -> [UInt8] {
+        var payload = ByteWriter(capacity: snapshot.data.count + 24)
+        payload.write(snapshot.lastIndex)
+        payload.write(snapshot.lastTerm)
+        payload.write(snapshot.data)
+        return RecordFrame.encode(type: .snapshotImage, payload: payload.bytes)
+    }
+
+    /// Decodes a snapshot file's bytes; any damage is an error naming `file`.
+    static func decode(_ bytes: [UInt8], file: String) throws(StorageError) -> Snapshot {
+        let record: RecordFrame.Intact
+        switch RecordFrame.read(bytes, at: 0) {
+        case .intact(let intact): record = intact
+        case .damaged(let reason): throw .corruptRecord(file: file, offset: 0, reason: reason)
+        }
+        guard record.type == RecordType.snapshotImage.rawValue else {
+            throw .corruptRecord(file: file, offset: 0, reason: "record type \(record.type) is not a snapshot image")
+        }
+        guard record.end == bytes.count else {
+            throw .corruptRecord(file: file, offset: record.end, reason: "\(bytes.count - record.end) unexpected bytes after the snapshot")
+        }
+        var reader = ByteReader(Array(bytes[record.payload]))
+        do {
+            let snapshot = Snapshot(lastIndex: try reader.readInt(), lastTerm: try reader.readUInt64(), data: try reader.readBytes())
+            guard reader.isAtEnd else { throw DecodingError.invalid("trailing bytes after the payload", offset: reader.offset) }
+            return snapshot
+        } catch {
+            throw .corruptRecord(file: file, offset: 0, reason: "undecodable snapshot: \(error)")
+        }
+    }
+}
