@@ -74,6 +74,11 @@ public struct DeterministicRandom: RandomNumberGenerator, Sendable {
     /// True with probability `p`.
     public mutating func chance(_ p: Double) -> Bool { p > 0 && (p >= 1 || nextUnit() < p) }
 
+    /// Fisher–Yates shuffle with this generator.
+    public mutating func shuffle<T>(_ values: inout [T]) {
+        for i in stride(from: values.count - 1, to: 0, by: -1) { values.swapAt(i, index(below: i + 1)) }
+    }
+
     /// A duration drawn uniformly from `range`, inclusive.
     public mutating func duration(in range: ClosedRange<Duration>) -> Duration {
         Duration(microseconds: uniform(range.lowerBound.microseconds...range.upperBound.microseconds))

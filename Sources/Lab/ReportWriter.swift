@@ -43,6 +43,12 @@ public enum ReportWriter {
         return written
     }
 
+    /// Every output of one run as text (summary row, time series, events, history): what a
+    /// determinism check compares.
+    public static func renderedRun(_ output: RunOutput) -> String {
+        [summary([output]).text, timeseries([output]).text, events([output]).text, historyText(output.result.history)].joined(separator: "\n")
+    }
+
     public static func historyText(_ history: [HistoryOperation]) -> String {
         var text = ""
         text.reserveCapacity(history.count * 120)

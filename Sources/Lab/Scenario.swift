@@ -18,6 +18,8 @@ public struct Scenario: Sendable {
     public var storage: StorageModel
     public var processing: Duration
     public var faults: [FaultStep]
+    /// Random faults drawn from each run's seed, on top of `faults`.
+    public var nemesis: Nemesis?
     public var startTimes: [NodeID: Instant]
     /// The sweep values of this point (`network.loss=0.05`), empty without a sweep.
     public var sweepLabel: String
@@ -26,7 +28,8 @@ public struct Scenario: Sendable {
     public func simulationConfig(seed: UInt64) -> SimulationConfig {
         SimulationConfig(nodes: nodes, seed: seed, duration: duration, quiescence: quiescence, healAtEnd: true,
                          network: network, clientLink: clientLink, storage: storage, processingTime: processing,
-                         workload: workload, faults: faults, startTimes: startTimes)
+                         workload: workload, faults: faults + (nemesis?.schedule(seed: seed, nodes: nodes, duration: duration) ?? []),
+                         startTimes: startTimes)
     }
 }
 

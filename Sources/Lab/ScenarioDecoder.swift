@@ -8,7 +8,7 @@ public enum ScenarioFile {
     public static let version = 1
 
     static let topLevelKeys = ["version", "name", "description", "nodes", "duration", "quiescence", "seeds", "backends",
-                               "workload", "network", "storage", "processing", "start", "faults", "sweep"]
+                               "workload", "network", "storage", "processing", "start", "faults", "nemesis", "sweep"]
 
     /// Loads a scenario file; one `Scenario` per sweep point (one without a sweep).
     public static func load(path: String) throws(ScenarioError) -> [Scenario] {
@@ -53,7 +53,7 @@ public enum ScenarioFile {
             workload: try object["workload"].map { field throws(ScenarioError) in try workload(field) } ?? WorkloadConfig(),
             network: LinkProfile(), clientLink: .local, storage: StorageModel(),
             processing: try object["processing"]?.duration() ?? .microseconds(10),
-            faults: [], startTimes: [:], sweepLabel: sweepLabel)
+            faults: [], nemesis: nil, startTimes: [:], sweepLabel: sweepLabel)
         if let field = object["network"] { (scenario.network, scenario.clientLink) = try network(field) }
         if let field = object["storage"] { scenario.storage = try storage(field) }
         if let field = object["start"] { scenario.startTimes = try startTimes(field, refs: refs, duration: duration) }
@@ -63,7 +63,34 @@ public enum ScenarioFile {
                 try FaultDecoder(refs: refs, duration: duration, messageKinds: kinds).step(step)
             }
         }
+        if let field = object["nemesis"] { scenario.nemesis = try nemesis(field) }
         return scenario
+    }
+
+    /// `{"faults": ["partition", "crash"], "interval": ["500ms", "2s"], "length": ["1s", "3s"]}`.
+    static func nemesis(_ field: JSONField) throws(ScenarioError) -> Nemesis {
+        let object = try field.object(allowing: ["faults", "interval", "length"])
+        var nemesis = Nemesis()
+        if let faults = object["faults"] {
+            nemesis.faults = try faults.array().map { item throws(ScenarioError) in
+                guard let fault = Nemesis.Fault(rawValue: try item.string()) else {
+                    throw item.error("unknown nemesis fault; choose from \(Nemesis.Fault.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                return fault
+            }
+            guard !nemesis.faults.isEmpty else { throw faults.error("needs at least one fault") }
+        }
+        if let interval = object["interval"] { nemesis.interval = try durationRange(interval) }
+        if let length = object["length"] { nemesis.length = try durationRange(length) }
+        return nemesis
+    }
+
+    static func durationRange(_ field: JSONField) throws(ScenarioError) -> ClosedRange<Duration> {
+        let bounds = try field.array()
+        guard bounds.count == 2 else { throw field.error("expected two durations, [shortest, longest]") }
+        let low = try bounds[0].duration(), high = try bounds[1].duration()
+        guard low > .zero, low <= high else { throw field.error("expected 0 < shortest ≤ longest") }
+        return low...high
     }
 
     static func seeds(_ field: JSONField) throws(ScenarioError) -> [UInt64] {

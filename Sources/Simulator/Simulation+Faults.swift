@@ -279,9 +279,7 @@ extension Simulation {
 
     func shuffled(_ values: [Int]) -> [Int] {
         var result = values
-        for i in stride(from: result.count - 1, to: 0, by: -1) {
-            result.swapAt(i, faultRandom.index(below: i + 1))
-        }
+        faultRandom.shuffle(&result)
         return result
     }
 }
