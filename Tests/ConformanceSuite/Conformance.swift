@@ -144,12 +144,15 @@ public enum Conformance {
 
     /// Acknowledged appends absent from every live replica's final value of their key.
     static func lostAppends(_ result: SimulationResult) -> [String] {
+        var present: [String: Set<Substring>] = [:]
+        for state in result.finalStates.values {
+            for (key, value) in state { present[key, default: []].formUnion(value.split(separator: ";")) }
+        }
         var lost: [String] = []
         for operation in result.history {
             guard case .append(let key, let value) = operation.command, case .ok = operation.outcome else { continue }
-            let fragment = String(value.dropLast())
-            let present = result.finalStates.values.contains { ($0[key] ?? "").split(separator: ";").contains(Substring(fragment)) }
-            if !present { lost.append("\(fragment)→\(key) (op \(operation.id))") }
+            let fragment = value.dropLast()
+            if present[key]?.contains(fragment) != true { lost.append("\(fragment)→\(key) (op \(operation.id))") }
         }
         return lost
     }
