@@ -24,11 +24,11 @@ extension Simulation {
 
     func fire(step: Int) {
         let action = config.faults[step].action
-        if !perform(action) {
-            // A role target that does not exist yet (no leader during an election): try again
-            // shortly, so "crash the leader at 10 s" means the first leader at or after 10 s.
-            if now < drainEnd { queue.schedule(.fault(step: step), at: now + .milliseconds(10)) }
-        }
+        guard !perform(action) else { return }
+        // A role target that does not exist yet (no leader during an election): try again shortly,
+        // so "crash the leader at 10 s" means the first leader at or after 10 s.
+        if deferredSteps.insert(step).inserted { record(node: nil, "fault-deferred", "\(action): no such node yet; retrying every 10ms") }
+        if now < drainEnd { queue.schedule(.fault(step: step), at: now + .milliseconds(10)) }
     }
 
     // MARK: Triggers
@@ -78,6 +78,7 @@ extension Simulation {
 
     /// Carries out `action`; false when a role target could not be resolved.
     func perform(_ action: FaultAction) -> Bool {
+        var targets: [Int] = []
         switch action {
         case .partition(let groups):
             var resolved: [[Int]] = []
@@ -94,36 +95,49 @@ extension Simulation {
         case .heal:
             network.heal()
         case .crash(let ref):
-            guard let targets = resolve(ref) else { return false }
-            for node in targets { crash(node) }
+            guard let resolved = resolve(ref) else { return false }
+            targets = resolved
         case .restart(let ref):
-            let targets = ref == .affected ? nodes.indices.filter { !nodes[$0].isUp } : resolve(ref) ?? []
-            for node in targets where !nodes[node].isUp { restart(node) }
+            targets = ref == .affected ? nodes.indices.filter { !nodes[$0].isUp } : resolve(ref) ?? []
         case .pause(let ref):
-            guard let targets = resolve(ref) else { return false }
-            for node in targets where nodes[node].isUp { nodes[node].paused = true; nodes[node].scheduledTick = nil }
+            guard let resolved = resolve(ref) else { return false }
+            targets = resolved.filter { nodes[$0].isUp }
+            for node in targets { nodes[node].paused = true; nodes[node].scheduledTick = nil }
         case .resume(let ref):
-            let targets = ref == .affected ? nodes.indices.filter { nodes[$0].paused } : resolve(ref) ?? []
+            targets = ref == .affected ? nodes.indices.filter { nodes[$0].paused } : resolve(ref) ?? []
             for node in targets { resume(node) }
         case .network(let change):
             changeLinks(change)
         case .restoreNetwork:
             network.restoreProfiles()
         case .slow(let ref, let factor):
-            guard let targets = resolve(ref) else { return false }
+            guard let resolved = resolve(ref) else { return false }
+            targets = resolved
             for node in targets { nodes[node].slowFactor = factor }
         case .clockRate(let ref, let rate):
-            guard let targets = resolve(ref) else { return false }
+            guard let resolved = resolve(ref) else { return false }
+            targets = resolved
             for node in targets {
                 nodes[node].clock.setRate(rate, at: now)
                 nodes[node].scheduledTick = nil
                 rescheduleTick(node)
             }
         case .inject(let ref, let fault):
-            guard let targets = resolve(ref) else { return false }
+            guard let resolved = resolve(ref) else { return false }
+            targets = resolved
             for node in targets { input(.inject(fault), to: node) }
         }
-        record(node: nil, "fault", action.description)
+        var detail = action.description
+        let named = targets.map { cluster[$0].description }.joined(separator: ",")
+        if !targets.isEmpty, !detail.hasSuffix(" " + named) { detail += " → " + named }
+        switch action {
+        case .partition, .partitionShape, .oneWay: detail += " (\(network.reachabilitySummary))"
+        default: break
+        }
+        record(node: nil, "fault", detail)
+        // Crashes and restarts are recorded after the fault line that caused them.
+        if case .crash = action { for node in targets { crash(node) } }
+        if case .restart = action { for node in targets where !nodes[node].isUp { restart(node) } }
         noteFaultLevel(action.description)
         return true
     }
@@ -179,6 +193,7 @@ extension Simulation {
 
     /// Undoes every fault at the end of the run, so replicas can converge before they are compared.
     func healEverything() {
+        let anythingActive = faultLevels.last!.active > 0 || nodes.contains { !$0.isUp }
         network.heal()
         network.restoreProfiles()
         for node in nodes.indices {
@@ -189,7 +204,7 @@ extension Simulation {
             rescheduleTick(node)
         }
         triggers.removeAll()
-        record(node: nil, "fault", "heal all for quiescence")
+        if anythingActive { record(node: nil, "fault", "heal all for quiescence") }
         noteFaultLevel("healed for quiescence")
     }
 
@@ -224,12 +239,17 @@ extension Simulation {
     func resolve(_ ref: NodeRef) -> [Int]? {
         switch ref {
         case .id(let node): return [node.index]
-        case .leader: return currentLeaderIndex.map { [$0] }
+        case .leader:
+            // A protocol that never reports roles (2PC, the unreplicated baseline) has no leader to
+            // wait for: `leader` then means its lowest-numbered live node.
+            guard reportsRoles else { return nodes.indices.first { nodes[$0].isUp }.map { [$0] } }
+            return currentLeaderIndex.map { [$0] }
         case .follower:
-            let leader = currentLeaderIndex
+            let leader = resolve(.leader)?.first
             return nodes.indices.first { nodes[$0].isUp && $0 != leader }.map { [$0] }
         case .coordinator:
-            return lastCoordinator.map { [$0] }
+            if let coordinator = lastCoordinator { return [coordinator] }
+            return reportsRoles ? nil : resolve(.leader)
         case .random:
             let live = nodes.indices.filter { nodes[$0].isUp }
             return live.isEmpty ? nil : [live[faultRandom.index(below: live.count)]]
@@ -248,7 +268,7 @@ extension Simulation {
             let minoritySize = (n - 1) / 2
             var order = shuffled(Array(0..<n))
             if let side {
-                guard let leader = currentLeaderIndex else { return false }
+                guard let leader = resolve(.leader)?.first else { return false }
                 order.removeAll { $0 == leader }
                 if side == .minority { order.insert(leader, at: 0) } else { order.append(leader) }
             }

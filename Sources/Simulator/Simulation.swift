@@ -35,6 +35,10 @@ public final class Simulation<Backend: ReplicationBackend> {
     var triggers: [ArmedTrigger] = []
     var workloadOpen = true
     var lastCoordinator: Int?
+    /// Whether any node has reported a role: protocols without leaders never do.
+    var reportsRoles = false
+    /// Fault steps already reported as waiting for their target.
+    var deferredSteps: Set<Int> = []
     let workloadEnd: Instant
     let drainEnd: Instant
     let end: Instant
@@ -301,6 +305,7 @@ public final class Simulation<Backend: ReplicationBackend> {
         for event in effects.events {
             switch event {
             case .role(let role, let term, let name):
+                reportsRoles = true
                 nodes[node].role = role
                 nodes[node].term = term
                 record(node: node, "role", "\(name) term=\(term)")
