@@ -31,6 +31,10 @@ let package = Package(
         .executableTarget(name: "conlab", dependencies: ["Lab", "ConsensusCore"]),
         // Tests, and the conformance suite every backend's tests run.
         .target(name: "ConformanceSuite", dependencies: ["ConsensusCore", "Simulator", "Lab"], path: "Tests/ConformanceSuite"),
+        .testTarget(name: "ConsensusCoreTests", dependencies: ["ConsensusCore"]),
+        .testTarget(name: "KVStoreTests", dependencies: ["KVStore"]),
+        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Unreplicated"]),
+        .testTarget(name: "LabTests", dependencies: ["Lab"]),
         .testTarget(name: "UnreplicatedTests", dependencies: ["Unreplicated", "ConformanceSuite"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
     ]

@@ -158,8 +158,12 @@ struct JSONParser {
     var current: UInt8? { position < bytes.count ? bytes[position] : nil }
 
     mutating func expect(_ literal: String, _ value: JSONValue) throws(JSONSyntaxError) -> JSONValue {
+        let start = position
         for byte in literal.utf8 {
-            guard current == byte else { throw error("invalid literal, expected \(literal)") }
+            guard current == byte else {
+                position = start
+                throw error("invalid literal, expected \(literal)")
+            }
             position += 1
         }
         return value
