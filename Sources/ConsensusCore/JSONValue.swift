@@ -92,6 +92,13 @@ public indirect enum JSONValue: Hashable, Sendable {
     }
 
     public static func writeString(_ s: String, to out: inout String) {
+        // Fast path: most strings (keys, values, names) need no escaping.
+        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C }) {
+            out += "\""
+            out += s
+            out += "\""
+            return
+        }
         out += "\""
         for scalar in s.unicodeScalars {
             switch scalar {

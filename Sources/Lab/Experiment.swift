@@ -9,16 +9,34 @@ public struct ExperimentRequest: Sendable {
     public var seeds: [UInt64]?
     public var jobs: Int
     public var progress: ProgressStyle
+    /// Run only every `count`-th run, starting with run `index` (1-based): one machine's share.
+    public var shard: Shard?
 
     public init(scenarioPath: String, outputDirectory: String? = nil, backends: [String]? = nil, seeds: [UInt64]? = nil,
-                jobs: Int = ProcessInfo.processInfo.activeProcessorCount, progress: ProgressStyle = .quiet) {
+                jobs: Int = ProcessInfo.processInfo.activeProcessorCount, progress: ProgressStyle = .quiet, shard: Shard? = nil) {
         self.scenarioPath = scenarioPath
         self.outputDirectory = outputDirectory
         self.backends = backends
         self.seeds = seeds
         self.jobs = jobs
         self.progress = progress
+        self.shard = shard
     }
+}
+
+/// `--shard 2/8`: the runs whose position modulo 8 is 1 (0-based), for job arrays.
+public struct Shard: Sendable, Hashable {
+    public var index: Int
+    public var count: Int
+
+    public init?(parsing text: String) {
+        let parts = text.split(separator: "/")
+        guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]), count >= 1, (1...count).contains(index) else { return nil }
+        self.index = index
+        self.count = count
+    }
+
+    public func includes(_ position: Int) -> Bool { position % count == index - 1 }
 }
 
 public enum ProgressStyle: Sendable {
@@ -38,8 +56,8 @@ public struct ExperimentResult: Sendable {
 public enum Experiment {
     /// Loads, validates, runs and writes an experiment. Validation errors surface before any run.
     public static func run(_ request: ExperimentRequest) throws -> ExperimentResult {
-        let scenarios = try ScenarioFile.load(path: request.scenarioPath)
-        let name = scenarios[0].name
+        let definition = try ExperimentDefinition.load(path: request.scenarioPath)
+        let scenarios = definition.scenarios, name = definition.name
         if let wanted = request.backends {
             let known = Set(scenarios.flatMap { $0.backends.flatMap { [$0.kind.name, $0.label] } })
             for backend in wanted where !known.contains(backend) {
@@ -47,12 +65,18 @@ public enum Experiment {
                                     reason: "--backend \(backend) is not in this scenario; it has \(known.sorted().joined(separator: ", "))")
             }
         }
-        let specs = Runner.plan(experiment: name, scenarios: scenarios, backendFilter: request.backends, seeds: request.seeds)
+        let plan = Runner.plan(experiment: name, scenarios: scenarios, backendFilter: request.backends, seeds: request.seeds)
+        let positions = plan.indices.filter { request.shard?.includes($0) ?? true }
+        let specs = positions.map { plan[$0] }
         let reporter = ProgressReporter(style: request.progress, total: specs.count)
         let outputs = Runner.run(specs, jobs: request.jobs) { done, total in reporter.update(done: done, total: total) }
         reporter.finish()
         let directory = request.outputDirectory ?? "Reports/\(name.fileSafe)"
         try ReportWriter.write(outputs, to: directory)
+        if let shard = request.shard {
+            try ShardManifest(experiment: name, shard: shard.index, of: shard.count, total: plan.count,
+                              runs: zip(positions, specs).map { ShardManifest.Run(position: $0, id: $1.id) }).write(to: directory)
+        }
         return ExperimentResult(name: name, directory: directory, outputs: outputs)
     }
 

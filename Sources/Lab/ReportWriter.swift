@@ -38,7 +38,7 @@ public enum ReportWriter {
         try save(timeseries(outputs).text, "timeseries.csv")
         try save(events(outputs).text, "events.csv")
         if histories {
-            for output in outputs { try save(historyText(output.result.history), "runs/\(output.spec.id)/history.jsonl") }
+            for output in outputs { try save(output.historyText, "runs/\(output.spec.id)/history.jsonl") }
         }
         return written
     }
@@ -46,7 +46,7 @@ public enum ReportWriter {
     /// Every output of one run as text (summary row, time series, events, history): what a
     /// determinism check compares.
     public static func renderedRun(_ output: RunOutput) -> String {
-        [summary([output]).text, timeseries([output]).text, events([output]).text, historyText(output.result.history)].joined(separator: "\n")
+        [summary([output]).text, timeseries([output]).text, events([output]).text, output.historyText].joined(separator: "\n")
     }
 
     public static func historyText(_ history: [HistoryOperation]) -> String {

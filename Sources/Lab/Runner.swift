@@ -18,6 +18,8 @@ public struct RunOutput: Sendable {
     public var spec: RunSpec
     public var result: SimulationResult
     public var consistency: ConsistencySummary
+    /// `history.jsonl`, rendered on the worker thread that ran the simulation.
+    public var historyText: String
     /// Wall-clock seconds the run took (for progress estimates only; never written to reports).
     public var wallSeconds: Double
 }
@@ -29,10 +31,12 @@ public enum Runner {
     public static func plan(experiment: String, scenarios: [Scenario], backendFilter: [String]? = nil, seeds: [UInt64]? = nil) -> [RunSpec] {
         var runs: [RunSpec] = []
         var used: Set<String> = []
+        // In a suite the scenario's name leads the run id, so runs of different rows stay apart.
+        let namesScenario = Set(scenarios.map(\.name)).count > 1
         for scenario in scenarios {
             for backend in scenario.backends where backendFilter.map({ $0.contains(backend.kind.name) || $0.contains(backend.label) }) ?? true {
                 for seed in seeds ?? scenario.seeds {
-                    var parts = [backend.kind.name]
+                    var parts = namesScenario ? [scenario.name, backend.kind.name] : [backend.kind.name]
                     if !backend.variant.isEmpty { parts.append(backend.variant) }
                     if !scenario.sweepLabel.isEmpty { parts.append(scenario.sweepLabel) }
                     parts.append("s\(seed)")
@@ -51,8 +55,9 @@ public enum Runner {
         let start = DispatchTime.now()
         let result = spec.backend.kind.simulate(spec.scenario.simulationConfig(seed: spec.seed), spec.backend.options)
         let consistency = ConsistencySummary.check(result)
+        let history = ReportWriter.historyText(result.history)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-        return RunOutput(spec: spec, result: result, consistency: consistency, wallSeconds: seconds)
+        return RunOutput(spec: spec, result: result, consistency: consistency, historyText: history, wallSeconds: seconds)
     }
 
     /// Runs every spec on up to `jobs` threads; `progress` is called after each run (serialised).
@@ -61,13 +66,21 @@ public enum Runner {
         let results = ResultSlots(count: specs.count)
         let next = Counter()
         let workers = max(1, min(jobs, specs.count))
-        DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            while let index = next.take(below: specs.count) {
-                let output = execute(specs[index])
-                let done = results.store(output, at: index)
-                progress?(done, specs.count)
+        let finished = DispatchSemaphore(value: 0)
+        // Plain threads rather than `concurrentPerform`, whose width libdispatch may narrow.
+        for _ in 0..<workers {
+            let thread = Thread {
+                while let index = next.take(below: specs.count) {
+                    let output = execute(specs[index])
+                    let done = results.store(output, at: index)
+                    progress?(done, specs.count)
+                }
+                finished.signal()
             }
+            thread.stackSize = 8 << 20
+            thread.start()
         }
+        for _ in 0..<workers { finished.wait() }
         return results.values
     }
 }

@@ -7,7 +7,8 @@ enum Command {
     conlab — compare replication protocols under identical faults
 
     USAGE
-      conlab run SCENARIO.json [options]   run a scenario on every backend it lists
+      conlab run SCENARIO.json [options]   run a scenario (or a suite of scenarios) on every backend it lists
+      conlab merge DIR... --out DIR        join the outputs of `run --shard` into one experiment folder
       conlab list [DIR]                    list scenarios (default Experiments/) and backends
       conlab bench [sim]                   simulator throughput benchmark (use a release build)
       conlab --help | conlab COMMAND --help
@@ -16,9 +17,10 @@ enum Command {
     """
 
     static let runUsage = """
-    conlab run SCENARIO.json [--backend NAME]... [--seed N | --seeds LIST] [--out DIR] [--jobs N] [--quiet]
+    conlab run SCENARIO.json [--backend NAME]... [--seed N | --seeds LIST] [--out DIR] [--jobs N] [--shard I/N] [--quiet]
 
-    Runs the scenario on each backend and seed it lists and writes, into Reports/<scenario>/ or DIR:
+    Runs the scenario on each backend and seed it lists (a suite file: every scenario it names) and
+    writes, into Reports/<scenario or suite name>/ or DIR:
       summary.csv      one row per run (availability, latency, messages, consistency verdicts)
       timeseries.csv   per-second availability, latency, leader and active faults
       events.csv       faults, crashes, restarts, role and leader changes
@@ -30,6 +32,8 @@ enum Command {
       --seeds LIST     seeds to run instead of the scenario's: 1,2,3 or 1-10
       --out DIR        output folder (default Reports/<scenario name>)
       --jobs N         parallel runs (default: all cores); output is identical for any N
+      --shard I/N      run only runs I, I+N, I+2N, … (1-based) and write shard.json, for job arrays;
+                       `conlab merge` joins the shards into exactly the files one machine writes
       --quiet          print nothing but errors
     """
 
@@ -40,6 +44,7 @@ enum Command {
         case "-h", "--help", "help": print(usage); return 0
         case "run": return run(rest)
         case "list": return list(rest)
+        case "merge": return merge(rest)
         case "bench": return bench(rest)
         default:
             fail("unknown command '\(command)'\n\n\(usage)")
@@ -60,6 +65,7 @@ enum Command {
             let seedList = try parser.value("--seeds")
             let out = try parser.value("--out")
             let jobs = try parser.value("--jobs")
+            let shard = try parser.value("--shard")
             let quiet = parser.flag("--quiet")
             guard let path = try parser.positional() else { throw UsageError("missing scenario file\n\n\(runUsage)") }
             try parser.finish()
@@ -68,6 +74,10 @@ enum Command {
             if let seedList { request.seeds = try parseSeeds(seedList) }
             if seed != nil && seedList != nil { throw UsageError("give --seed or --seeds, not both") }
             if let jobs { guard let n = Int(jobs), n > 0 else { throw UsageError("--jobs takes a positive integer") }; request.jobs = n }
+            if let shard {
+                guard let parsed = Shard(parsing: shard) else { throw UsageError("--shard takes I/N with 1 ≤ I ≤ N, e.g. 3/8") }
+                request.shard = parsed
+            }
             request.progress = quiet ? .quiet : (isatty(STDERR_FILENO) == 1 ? .bar : .lines)
             let result = try Experiment.run(request)
             if !quiet { print(Experiment.summaryText(result)) }
@@ -76,6 +86,33 @@ enum Command {
             fail(error.message)
             return 2
         } catch let error as ScenarioError {
+            fail(error.description)
+            return 2
+        } catch {
+            fail("\(error)")
+            return 1
+        }
+    }
+
+    static func merge(_ arguments: [String]) -> Int32 {
+        if arguments.contains("--help") {
+            print("conlab merge DIR... --out DIR: joins the folders written by `conlab run --shard I/N` (every shard) into the folder one machine would have written")
+            return 0
+        }
+        var parser = ArgumentParser(arguments)
+        do {
+            guard let out = try parser.value("--out") else { throw UsageError("merge needs --out DIR") }
+            var directories: [String] = []
+            while let directory = try parser.positional() { directories.append(directory) }
+            try parser.finish()
+            guard !directories.isEmpty else { throw UsageError("merge needs the shard folders") }
+            try Merge.merge(directories, into: out)
+            print("merged \(directories.count) shards → \(out)/")
+            return 0
+        } catch let error as UsageError {
+            fail(error.message)
+            return 2
+        } catch let error as MergeError {
             fail(error.description)
             return 2
         } catch {
@@ -107,10 +144,11 @@ enum Command {
         for file in files {
             let path = (directory as NSString).appendingPathComponent(file)
             do {
-                let scenarios = try ScenarioFile.load(path: path)
-                let first = scenarios[0]
-                let backends = first.backends.map(\.label).joined(separator: ", ")
-                print("  \(file.padding(toLength: 34, withPad: " ", startingAt: 0)) \(first.description.isEmpty ? "(no description)" : first.description) [\(backends)]")
+                let experiment = try ExperimentDefinition.load(path: path)
+                let description = experiment.description.isEmpty ? "(no description)" : experiment.description
+                let contents = experiment.isSuite ? "\(Set(experiment.scenarios.map(\.name)).count) scenarios"
+                                                  : experiment.scenarios[0].backends.map(\.label).joined(separator: ", ")
+                print("  \(file.padding(toLength: 34, withPad: " ", startingAt: 0)) \(description) [\(contents)]")
             } catch {
                 print("  \(file): INVALID: \(error)")
                 status = 2

@@ -1,0 +1,145 @@
+import ConsensusCore
+import Foundation
+
+/// Which runs of an experiment a shard's folder holds (`shard.json`), so that `conlab merge` can
+/// check that the shards fit together and restore the order one machine would have written.
+struct ShardManifest: Equatable {
+    struct Run: Equatable {
+        var position: Int
+        var id: String
+    }
+
+    var experiment: String
+    var shard: Int
+    var of: Int
+    var total: Int
+    var runs: [Run]
+
+    static let fileName = "shard.json"
+
+    func write(to directory: String) throws {
+        let runs = JSONValue.array(self.runs.map { .object([("position", .number(Double($0.position))), ("id", .string($0.id))]) })
+        let document = JSONValue.object([("experiment", .string(experiment)), ("shard", .number(Double(shard))), ("of", .number(Double(of))),
+                                         ("total", .number(Double(total))), ("runs", runs)])
+        try Data((document.serialized + "\n").utf8).write(to: URL(fileURLWithPath: directory).appendingPathComponent(Self.fileName))
+    }
+
+    static func read(from directory: String) throws -> ShardManifest {
+        let path = URL(fileURLWithPath: directory).appendingPathComponent(fileName).path
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw MergeError("\(path): missing; is \(directory) the output of `conlab run --shard`?") }
+        let document = try JSONValue(parsing: text)
+        func number(_ key: String) throws -> Int {
+            guard case .number(let value)? = document[key] else { throw MergeError("\(path): \(key) missing") }
+            return Int(value)
+        }
+        guard case .string(let experiment)? = document["experiment"], case .array(let runs)? = document["runs"] else {
+            throw MergeError("\(path): not a shard manifest")
+        }
+        return ShardManifest(experiment: experiment, shard: try number("shard"), of: try number("of"), total: try number("total"),
+                             runs: try runs.map { run in
+                                 guard case .number(let position)? = run["position"], case .string(let id)? = run["id"] else { throw MergeError("\(path): bad run entry") }
+                                 return Run(position: Int(position), id: id)
+                             })
+    }
+}
+
+public struct MergeError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// `conlab merge DIR... --out OUT`: joins shard outputs into exactly the files one machine would
+/// have written (rows regrouped by run in the experiment's order, histories copied).
+public enum Merge {
+    public static func merge(_ directories: [String], into output: String) throws {
+        let manifests = try directories.map(ShardManifest.read)
+        guard let first = manifests.first else { throw MergeError("nothing to merge") }
+        for (manifest, directory) in zip(manifests, directories) where manifest.experiment != first.experiment || manifest.of != first.of || manifest.total != first.total {
+            throw MergeError("\(directory) holds shard \(manifest.shard)/\(manifest.of) of \"\(manifest.experiment)\" (\(manifest.total) runs), which does not belong with \(directories[0])")
+        }
+        var owner: [Int: (id: String, directory: String)] = [:]
+        for (manifest, directory) in zip(manifests, directories) {
+            for run in manifest.runs {
+                if let other = owner[run.position] { throw MergeError("run \(run.id) is in both \(other.directory) and \(directory)") }
+                owner[run.position] = (run.id, directory)
+            }
+        }
+        let missing = (0..<first.total).filter { owner[$0] == nil }
+        guard missing.isEmpty else {
+            let shards = Set(missing.map { $0 % first.of + 1 }).sorted().map { "\($0)/\(first.of)" }
+            throw MergeError("\(missing.count) of \(first.total) runs are missing: give every shard (missing shard \(shards.joined(separator: ", ")))")
+        }
+        let order = (0..<first.total).map { owner[$0]!.id }
+        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        for (file, column) in [("summary.csv", "run"), ("timeseries.csv", "run"), ("events.csv", "run")] {
+            try mergeTable(file, runColumn: column, order: order, from: directories, into: output)
+        }
+        for position in 0..<first.total {
+            let (id, directory) = owner[position]!
+            let source = URL(fileURLWithPath: directory).appendingPathComponent("runs/\(id)")
+            guard FileManager.default.fileExists(atPath: source.path) else { continue }
+            let target = URL(fileURLWithPath: output).appendingPathComponent("runs/\(id)")
+            try? FileManager.default.removeItem(at: target)
+            try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.copyItem(at: source, to: target)
+        }
+    }
+
+    static func mergeTable(_ file: String, runColumn: String, order: [String], from directories: [String], into output: String) throws {
+        var header: String?
+        var rowsByRun: [String: [String]] = [:]
+        for directory in directories {
+            let path = URL(fileURLWithPath: directory).appendingPathComponent(file).path
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw MergeError("\(path): missing") }
+            let records = CSVRecords.split(text)
+            guard let head = records.first else { throw MergeError("\(path): empty") }
+            if let header, header != head.raw { throw MergeError("\(path): columns differ from the other shards'") }
+            header = head.raw
+            guard let index = head.fields.firstIndex(of: runColumn) else { throw MergeError("\(path): no \(runColumn) column") }
+            for record in records.dropFirst() { rowsByRun[record.fields[index], default: []].append(record.raw) }
+        }
+        var text = header! + "\n"
+        for id in order { for row in rowsByRun[id] ?? [] { text += row + "\n" } }
+        try Data(text.utf8).write(to: URL(fileURLWithPath: output).appendingPathComponent(file), options: .atomic)
+    }
+}
+
+/// Splits CSV text into records, keeping each record's exact text (quotes and all) for re-emission.
+enum CSVRecords {
+    struct Record {
+        var raw: String
+        var fields: [String]
+    }
+
+    static func split(_ text: String) -> [Record] {
+        var records: [Record] = []
+        var raw = "", field = "", fields: [String] = []
+        var quoted = false, previousQuote = false
+        for character in text {
+            if quoted {
+                raw.append(character)
+                if character == "\"" { quoted = false; previousQuote = true } else { field.append(character) }
+                continue
+            }
+            switch character {
+            case "\"":
+                if previousQuote { field.append("\"") }
+                quoted = true
+                raw.append(character)
+            case ",":
+                fields.append(field); field = ""
+                raw.append(character)
+            case "\n":
+                fields.append(field)
+                records.append(Record(raw: raw, fields: fields))
+                raw = ""; field = ""; fields = []
+            default:
+                raw.append(character)
+                field.append(character)
+            }
+            previousQuote = false
+        }
+        if !raw.isEmpty { fields.append(field); records.append(Record(raw: raw, fields: fields)) }
+        return records
+    }
+}
