@@ -69,7 +69,7 @@ import Testing
         let experiments = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Experiments")
         let files = try FileManager.default.contentsOfDirectory(atPath: experiments.path).filter { $0.hasSuffix(".json") }
         #expect(files.count >= 13)
-        for file in files { _ = try ScenarioFile.load(path: experiments.appendingPathComponent(file).path) }
+        for file in files { _ = try ExperimentDefinition.load(path: experiments.appendingPathComponent(file).path) }
     }
 }
 
