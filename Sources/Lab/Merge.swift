@@ -71,7 +71,7 @@ public enum Merge {
         }
         let order = (0..<first.total).map { owner[$0]!.id }
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
-        for (file, column) in [("summary.csv", "run"), ("timeseries.csv", "run"), ("events.csv", "run")] {
+        for (file, column) in [("summary.csv", "run"), ("timeseries.csv", "run"), ("events.csv", "run"), ("faults.csv", "run")] {
             try mergeTable(file, runColumn: column, order: order, from: directories, into: output)
         }
         for position in 0..<first.total {

@@ -11,8 +11,12 @@ public enum ReportWriter {
         "leader_changes", "max_unavailable_ms", "recovery_ms", "linearizable", "stale_reads", "lost_writes", "divergent_keys",
         "atomicity_violations",
         // Added after the DESIGN.md set; new columns go at the end.
-        "sweep", "run", "bytes_total", "bytes_per_op",
+        "sweep", "run", "bytes_total", "bytes_per_op", "availability_faulted", "availability_majority_side",
+        "availability_minority_side", "heal_recovery_ms", "elections", "election_ms_mean", "election_ms_max",
     ]
+
+    public static let faultColumns = ["run", "protocol", "window", "start_ms", "end_ms", "faults", "ops", "availability",
+                                      "availability_majority_side", "availability_minority_side", "recovery_ms", "heal_recovery_ms"]
 
     public static let timeseriesColumns = ["run", "protocol", "t_ms", "window_ms", "ops_ok", "ops_failed", "ops_indeterminate",
                                            "availability", "latency_p50_ms", "latency_p99_ms", "leader", "faults_active"]
@@ -37,6 +41,7 @@ public enum ReportWriter {
         try save(summary(outputs).text, "summary.csv")
         try save(timeseries(outputs).text, "timeseries.csv")
         try save(events(outputs).text, "events.csv")
+        try save(faults(outputs).text, "faults.csv")
         if histories {
             for output in outputs { try save(output.historyText, "runs/\(output.spec.id)/history.jsonl") }
         }
@@ -46,7 +51,7 @@ public enum ReportWriter {
     /// Every output of one run as text (summary row, time series, events, history): what a
     /// determinism check compares.
     public static func renderedRun(_ output: RunOutput) -> String {
-        [summary([output]).text, timeseries([output]).text, events([output]).text, output.historyText].joined(separator: "\n")
+        [summary([output]).text, timeseries([output]).text, events([output]).text, faults([output]).text, output.historyText].joined(separator: "\n")
     }
 
     public static func historyText(_ history: [HistoryOperation]) -> String {
@@ -67,6 +72,12 @@ public enum ReportWriter {
         let seconds = spec.scenario.duration.seconds
         let perOp: (Int) -> String = { metrics.opsOK == 0 ? "" : Number.fixed(Double($0) / Double(metrics.opsOK), 2) }
         let consistency = output.consistency
+        let windows = FaultWindow.windows(result)
+        let faulted = result.history.filter { op in windows.contains { op.invoke >= $0.start && op.invoke < $0.end } }
+        let minority = result.history.filter { FaultWindow.isOnMinoritySide($0, result) }
+        let majority = faulted.filter { !FaultWindow.isOnMinoritySide($0, result) }
+        let elections = Elections.durations(result)
+        let ratio = { (value: Double?) in value.map { Number.fixed($0, 4) } ?? "" }
         return [
             spec.experiment, spec.scenario.name, spec.backend.kind.name, spec.backend.variant, String(spec.scenario.nodes),
             String(spec.seed), String(metrics.opsOK), String(metrics.opsFailed), String(metrics.opsIndeterminate),
@@ -77,6 +88,10 @@ public enum ReportWriter {
             consistency.linearizable, String(consistency.staleReads), String(consistency.lostWrites), String(consistency.divergentKeys),
             String(consistency.atomicityViolations),
             spec.scenario.sweepLabel, spec.id, String(result.counters.bytesSent), perOp(result.counters.bytesSent),
+            ratio(FaultWindow.availability(faulted)), ratio(FaultWindow.availability(majority)), ratio(FaultWindow.availability(minority)),
+            Number.milliseconds(windows.last { $0.end < result.workloadEnd }?.healRecovery), String(elections.count),
+            elections.isEmpty ? "" : Number.fixed(elections.map(\.milliseconds).reduce(0, +) / Double(elections.count), 3),
+            Number.milliseconds(elections.max()),
         ]
     }
 
@@ -118,6 +133,21 @@ public enum ReportWriter {
         var level = levels.last { $0.start <= start }?.active ?? 0
         for change in levels where change.start > start && change.start < end { level = max(level, change.active) }
         return level
+    }
+
+    /// One row per fault window: what was active, availability on each side, recovery times.
+    static func faults(_ outputs: [RunOutput]) -> CSVTable {
+        var table = CSVTable(columns: faultColumns)
+        let ratio = { (value: Double?) in value.map { Number.fixed($0, 4) } ?? "" }
+        for output in outputs {
+            for (index, window) in FaultWindow.windows(output.result).enumerated() {
+                table.append([output.spec.id, output.spec.backend.kind.name, String(index + 1), Number.fixed(window.start.milliseconds, 3),
+                              Number.fixed(window.end.milliseconds, 3), window.faults.joined(separator: "; "), String(window.ops),
+                              ratio(window.availability), ratio(window.availabilityMajoritySide), ratio(window.availabilityMinoritySide),
+                              Number.milliseconds(window.recovery), Number.milliseconds(window.healRecovery)])
+            }
+        }
+        return table
     }
 
     static func events(_ outputs: [RunOutput]) -> CSVTable {

@@ -39,11 +39,14 @@ public struct LeaderSpan: Hashable, Sendable {
     public var term: UInt64
 }
 
-/// How many fault conditions are active from `start` on (partition, crashed nodes, …).
+/// How many fault conditions are active from `start` on (partition, crashed nodes, …), and which
+/// live nodes are cut off from a majority (their clients are on the minority side).
 public struct FaultLevel: Hashable, Sendable {
     public var start: Instant
     public var active: Int
     public var description: String
+    /// Live nodes that cannot exchange messages (both ways) with a majority of the cluster.
+    public var minoritySide: [NodeID]
 }
 
 /// Everything a run produced: the input of the checker and of the Lab's metrics.

@@ -219,10 +219,14 @@ extension Simulation {
             if nodes[node].slowFactor != 1 { active += 1 }
             if nodes[node].clock.rate != 1 { active += 1 }
         }
+        let majority = config.nodes / 2 + 1
+        let minority = nodes.indices.filter { node in
+            nodes[node].isUp && nodes.indices.filter { network.canReach(node, $0) && network.canReach($0, node) }.count < majority
+        }.map { cluster[$0] }
         let last = faultLevels[faultLevels.count - 1]
-        guard last.active != active else { return }
+        guard last.active != active || last.minoritySide != minority else { return }
         if last.start == now { faultLevels.removeLast() }
-        faultLevels.append(FaultLevel(start: now, active: active, description: description))
+        faultLevels.append(FaultLevel(start: now, active: active, description: description, minoritySide: minority))
     }
 
     // MARK: Targets

@@ -92,7 +92,7 @@ public final class Simulation<Backend: ReplicationBackend> {
         drainEnd = workloadEnd + config.workload.timeout + .milliseconds(1)
         end = drainEnd + config.quiescence
         nodes = Array(repeating: Node(), count: config.nodes)
-        faultLevels = [FaultLevel(start: .zero, active: 0, description: "none")]
+        faultLevels = [FaultLevel(start: .zero, active: 0, description: "none", minoritySide: [])]
         leaders = [LeaderSpan(start: .zero, leader: nil, term: 0)]
         for node in cluster {
             queue.schedule(.start(node: node.index), at: config.startTimes[node] ?? .zero)

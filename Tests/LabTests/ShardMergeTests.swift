@@ -40,7 +40,7 @@ import Testing
         // Shards in any order.
         try Merge.merge(shards.reversed(), into: merged)
         let expected = try contents(single), actual = try contents(merged)
-        #expect(expected.count == 3 + 10)
+        #expect(expected.count == 4 + 10)
         #expect(actual == expected)
 
         #expect(throws: MergeError.self) { try Merge.merge(Array(shards.prefix(2)), into: temporary("incomplete")) }
