@@ -1,0 +1,132 @@
+import Foundation
+
+/// How the charts combine seeds: time series are averaged per window, distributions are pooled.
+enum Aggregate {
+    /// The mean over runs of one time-series column per window, at the window's centre (seconds).
+    /// A window where no run has a value (no operation was invoked in it) has none: a gap.
+    static func perWindow(_ runs: [ReportData.Run], _ data: ReportData,
+                          _ value: (CSVReader.Row) throws -> Double?) throws -> [(t: Double, value: Double?)] {
+        var sums: [Double: (centre: Double, sum: Double, count: Int)] = [:]
+        for run in runs {
+            for row in data.timeseries[run.id] ?? [] {
+                let start = try row.number("t_ms") ?? 0, width = try row.number("window_ms") ?? 0
+                var slot = sums[start] ?? ((start + width / 2) / 1000, 0, 0)
+                if let value = try value(row) { slot.sum += value; slot.count += 1 }
+                sums[start] = slot
+            }
+        }
+        return sums.keys.sorted().map { key in
+            let slot = sums[key]!
+            return (slot.centre, slot.count == 0 ? nil : slot.sum / Double(slot.count))
+        }
+    }
+
+    /// The end of the runs' time series, in seconds (the end of the workload).
+    static func timeEnd(_ runs: [ReportData.Run], _ data: ReportData) throws -> Double {
+        var end = 0.0
+        for run in runs {
+            for row in data.timeseries[run.id] ?? [] { end = max(end, ((try row.number("t_ms") ?? 0) + (try row.number("window_ms") ?? 0)) / 1000) }
+        }
+        return end
+    }
+
+    /// The latency CDF of the runs pooled: each run's CDF (linear between the quantiles of
+    /// `latency.csv`) weighted by the operations it served, evaluated at every stored latency.
+    static func pooledCDF(_ tables: [[ReportData.Quantile]]) -> [(x: Double, p: Double)] {
+        let tables = tables.filter { !$0.isEmpty }.map { $0.sorted { $0.quantile < $1.quantile } }
+        let total = Double(tables.map { $0[0].samples }.reduce(0, +))
+        guard total > 0 else { return [] }
+        let xs = Set(tables.flatMap { $0.map(\.latency) }).sorted()
+        return xs.map { x in (x, tables.map { Double($0[0].samples) * cdf($0, at: x) }.reduce(0, +) / total) }
+    }
+
+    /// One run's CDF at `x`, interpolated between its stored quantiles.
+    static func cdf(_ table: [ReportData.Quantile], at x: Double) -> Double {
+        guard let k = table.lastIndex(where: { $0.latency <= x }) else { return 0 }
+        guard k + 1 < table.count, table[k + 1].latency > table[k].latency else { return table[k].quantile }
+        let a = table[k], b = table[k + 1]
+        return a.quantile + (b.quantile - a.quantile) * (x - a.latency) / (b.latency - a.latency)
+    }
+
+    /// The empirical CDF of pooled samples as the corners of its steps: at each sample the
+    /// fraction rises from the samples below it to the samples up to it.
+    static func empiricalCDF(_ samples: [Double]) -> [(x: Double, p: Double)] {
+        let sorted = samples.sorted(), count = Double(samples.count)
+        return sorted.enumerated().flatMap { index, x in [(x, Double(index) / count), (x, Double(index + 1) / count)] }
+    }
+
+    /// Election durations (ms) of one run from its `leader` events: spans with leader "none" after
+    /// the first leader, closed by the next leader. One still open when the events end is left out.
+    static func elections(_ events: [ReportData.Event]) -> [Double] {
+        var durations: [Double] = []
+        var hadLeader = false, open: Double?
+        for event in events where event.kind == "leader" {
+            if event.detail == "none" {
+                if hadLeader, open == nil { open = event.t }
+            } else {
+                if let start = open { durations.append(event.t - start) }
+                hadLeader = true
+                open = nil
+            }
+        }
+        return durations
+    }
+
+    /// What a node was doing over a span of the run, from `role`, `start`, `restart` and `crash` events.
+    struct RoleSpan: Equatable {
+        enum State: Hashable {
+            case role(String)
+            /// Running, no role reported (yet, or ever: protocols without roles).
+            case up
+            case down
+        }
+
+        var start: Double
+        var end: Double
+        var state: State
+        /// The term of a role (`term=N` in the event), empty otherwise.
+        var term: String
+    }
+
+    /// Each node's spans (`n1`…`nN`) from 0 to `end` ms; before its first start a node has none.
+    static func roleSpans(_ events: [ReportData.Event], nodes: Int, end: Double) -> [[RoleSpan]] {
+        (1...max(nodes, 1)).map { number in
+            var spans: [RoleSpan] = []
+            func enter(_ state: RoleSpan.State, _ term: String, at time: Double) {
+                if let last = spans.last, last.end > time { spans[spans.count - 1].end = time }
+                spans.removeAll { $0.end <= $0.start }
+                spans.append(RoleSpan(start: time, end: end, state: state, term: term))
+            }
+            for event in events where event.node == "n\(number)" && event.t < end {
+                switch event.kind {
+                case "start", "restart": enter(.up, "", at: event.t)
+                case "crash": enter(.down, "", at: event.t)
+                case "role":
+                    let (name, term) = roleName(event.detail)
+                    enter(.role(name), term, at: event.t)
+                default: continue
+                }
+            }
+            return spans
+        }
+    }
+
+    /// `"leader term=3"` → ("leader", "3"); a detail without a term is all name.
+    static func roleName(_ detail: String) -> (String, String) {
+        guard let range = detail.range(of: " term=", options: .backwards) else { return (detail, "") }
+        return (String(detail[..<range.lowerBound]), String(detail[range.upperBound...]))
+    }
+
+    /// The fault windows to shade: those of the lowest seed among `runs` (every backend of it,
+    /// one band per distinct span), and that seed.
+    static func faultBands(_ runs: [ReportData.Run], _ data: ReportData) -> (bands: [ReportData.Window], seed: UInt64?) {
+        guard let seed = runs.map(\.seed).min() else { return ([], nil) }
+        var bands: [ReportData.Window] = []
+        for run in runs where run.seed == seed {
+            for window in data.windows[run.id] ?? [] where !bands.contains(where: { $0.start == window.start && $0.end == window.end }) {
+                bands.append(window)
+            }
+        }
+        return (bands.sorted { ($0.start, $0.end) < ($1.start, $1.end) }, seed)
+    }
+}

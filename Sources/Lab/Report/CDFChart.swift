@@ -1,0 +1,46 @@
+/// Cumulative distributions per backend variant, seeds pooled: operation latency (from
+/// `latency.csv`) and election time (from the `leader` events of `events.csv`).
+enum CDFChart {
+    static func latency(_ group: ScenarioGroup, _ data: ReportData) -> Chart {
+        let series = group.variants.map { variant in (variant, Aggregate.pooledCDF(variant.runs.map { data.latency[$0.id] ?? [] })) }
+        let positive = series.flatMap { $0.1.map(\.x) }.filter { $0 > 0 }
+        return chart(group.key + "-latency-cdf", title: "\(group.title): latency distribution", series: series,
+                     x: .logarithmic(positive.min() ?? 1, positive.max() ?? 10, title: "latency of served operations (ms, logarithmic)"),
+                     caption: "Fraction of served operations answered within a latency, per backend, seeds pooled: each seed's distribution "
+                         + "(its quantiles in latency.csv, linear in between) weighted by the operations it served.",
+                     empty: "no latency.csv rows")
+    }
+
+    static func elections(_ group: ScenarioGroup, _ data: ReportData) -> Chart {
+        let series = group.variants.map { variant in
+            (variant, Aggregate.empiricalCDF(variant.runs.flatMap { Aggregate.elections(data.events[$0.id] ?? []) }))
+        }
+        return chart(group.key + "-elections", title: "\(group.title): election time", series: series,
+                     x: .linear(0, max(series.flatMap { $0.1.map(\.x) }.max() ?? 0, 1), title: "time without a leader (ms)"),
+                     caption: "Distribution of election times per backend, seeds pooled (every election counts once): an election is a span "
+                         + "with no leader after the first leader (leader events in events.csv); one still open at the end of a run is left out.",
+                     empty: "no elections")
+    }
+
+    static func chart(_ name: String, title: String, series: [(ScenarioGroup.Variant, [(x: Double, p: Double)])], x: Axis,
+                      caption: String, empty: String) -> Chart {
+        var svg = ChartFrame.start(name, title: title, caption: caption)
+        let plot = Plot(left: ChartFrame.plotLeft, top: ChartFrame.plotTop, width: ChartFrame.width - ChartFrame.plotLeft - 20, height: 240,
+                        x: x, y: .fixed(0, 1, step: 0.2, title: "cumulative fraction"))
+        plot.drawAxes(&svg)
+        for (variant, points) in series {
+            let line: [(x: Double, y: Double)] = points.map { (plot.px($0.x), plot.py($0.p)) }
+            svg.group([("class", "series"), ("data-series", variant.label)]) { svg in
+                if line.count > 1 { svg.polyline(line, variant.style.lineAttributes) }
+                let step = max(1, (line.count + 7) / 8)
+                for (index, point) in line.enumerated() where index % step == variant.style.index % step || line.count == 1 {
+                    svg.add(variant.style.markerElement(point.x, point.y))
+                }
+            }
+        }
+        let entries = series.map { LegendEntry(label: $0.1.isEmpty ? "\($0.0.label) (\(empty))" : $0.0.label, sample: .line($0.0.style)) }
+        var bottom = ChartFrame.legend(&svg, entries, top: plot.bottom + 38)
+        bottom = ChartFrame.note(&svg, caption, top: bottom + 4)
+        return ChartFrame.finish(svg, name: name, title: title, caption: caption, bottom: bottom)
+    }
+}

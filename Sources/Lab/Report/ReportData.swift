@@ -1,0 +1,112 @@
+import ConsensusCore
+import Foundation
+
+/// An experiment folder read back: every run of `summary.csv` with its time series, fault windows,
+/// events, latency quantiles and anomalies. Runs keep the order of `summary.csv` (the order the
+/// experiment ran them), so everything derived from them is deterministic.
+struct ReportData {
+    struct Run {
+        var id: String
+        var scenario: String
+        var sweep: String
+        var protocolName: String
+        var variant: String
+        var seed: UInt64
+        var nodes: Int
+        var row: CSVReader.Row
+        /// `protocol[variant]`, as scenarios and `BackendSpec.label` name a backend.
+        var label: String { variant.isEmpty ? protocolName : "\(protocolName)[\(variant)]" }
+    }
+
+    struct Window {
+        var start: Double
+        var end: Double
+        var faults: String
+    }
+
+    struct Event {
+        var t: Double
+        var node: String
+        var kind: String
+        var detail: String
+    }
+
+    struct Quantile {
+        var quantile: Double
+        var latency: Double
+        var samples: Int
+    }
+
+    struct Anomalies {
+        var count: Int
+        /// The first few, as written.
+        var first: [JSONValue]
+    }
+
+    /// The columns of `summary.csv` the page and the bar charts read.
+    static let summaryMetrics = ["availability", "throughput_ops_s", "latency_p50_ms", "latency_p99_ms", "msgs_per_op", "leader_changes",
+                                 "max_unavailable_ms", "recovery_ms", "linearizable"] + anomalyColumns
+    /// The consistency counters that add up to a run's anomalies.
+    static let anomalyColumns = ["stale_reads", "lost_writes", "divergent_keys", "atomicity_violations"]
+
+    /// How many anomalies of a run the page shows.
+    static let anomaliesShown = 5
+
+    var directory: String
+    var experiment: ExperimentFile?
+    var runs: [Run]
+    var timeseries: [String: [CSVReader.Row]]
+    var windows: [String: [Window]]
+    var events: [String: [Event]]
+    var latency: [String: [Quantile]]
+    var anomalies: [String: Anomalies]
+
+    static func load(_ directory: String) throws -> ReportData {
+        let summary = try CSVReader(directory, "summary.csv", required: ["scenario", "protocol", "variant", "nodes", "seed", "run", "sweep"] + summaryMetrics)
+        let runs = try summary.rows.map { row in
+            guard let seed = UInt64(row.string("seed")) else { throw ReportError(row.file, "line \(row.line), seed: \"\(row.string("seed"))\" is not a seed") }
+            return Run(id: row.string("run"), scenario: row.string("scenario"), sweep: row.string("sweep"), protocolName: row.string("protocol"),
+                       variant: row.string("variant"), seed: seed, nodes: try row.int("nodes"), row: row)
+        }
+        let timeseries = try CSVReader(directory, "timeseries.csv", required: ["run", "t_ms", "window_ms", "ops_ok", "availability",
+                                                                                "latency_p50_ms", "latency_p99_ms"])
+        let faults = try CSVReader(directory, "faults.csv", required: ["run", "start_ms", "end_ms", "faults"])
+        let events = try CSVReader(directory, "events.csv", required: ["run", "t_ms", "node", "kind", "detail"])
+        let latency = try CSVReader(directory, "latency.csv", required: ["run", "quantile", "latency_ms", "samples"], optional: true)
+        var data = ReportData(directory: directory, experiment: try ExperimentFile.read(from: directory), runs: runs,
+                              timeseries: Dictionary(grouping: timeseries.rows) { $0.string("run") }, windows: [:], events: [:], latency: [:],
+                              anomalies: [:])
+        for row in faults.rows {
+            data.windows[row.string("run"), default: []].append(Window(start: try row.number("start_ms") ?? 0, end: try row.number("end_ms") ?? 0,
+                                                                       faults: row.string("faults")))
+        }
+        for row in events.rows {
+            data.events[row.string("run"), default: []].append(Event(t: try row.number("t_ms") ?? 0, node: row.string("node"),
+                                                                     kind: row.string("kind"), detail: row.string("detail")))
+        }
+        for row in latency.rows {
+            guard let quantile = try row.number("quantile"), let value = try row.number("latency_ms") else { continue }
+            data.latency[row.string("run"), default: []].append(Quantile(quantile: quantile, latency: value, samples: try row.int("samples")))
+        }
+        for run in runs { data.anomalies[run.id] = try readAnomalies(directory, run.id) }
+        return data
+    }
+
+    /// `runs/<run>/anomalies.jsonl`, one JSON object a line (kind, key, ops, explanation), when present.
+    static func readAnomalies(_ directory: String, _ run: String) throws -> Anomalies? {
+        let path = (directory as NSString).appendingPathComponent(anomaliesPath(run))
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw ReportError(path, "unreadable") }
+        var result = Anomalies(count: 0, first: [])
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
+            let anomaly: JSONValue
+            do { anomaly = try JSONValue(parsing: String(line)) } catch { throw ReportError(path, "line \(index + 1): not JSON (\(error))") }
+            guard case .object = anomaly else { throw ReportError(path, "line \(index + 1): expected a JSON object") }
+            result.count += 1
+            if result.first.count < anomaliesShown { result.first.append(anomaly) }
+        }
+        return result
+    }
+
+    static func anomaliesPath(_ run: String) -> String { "runs/\(run)/anomalies.jsonl" }
+}

@@ -1,0 +1,74 @@
+/// Who held which role when: a row per node, a panel per backend variant (its lowest seed), from
+/// the `role` events (`<name> term=<n>`), with `crash` to `restart` drawn as down time.
+enum RoleTimelineChart {
+    static let rowHeight = 16.0
+    static let headerHeight = 18.0
+
+    static func chart(_ group: ScenarioGroup, _ data: ReportData) throws -> Chart {
+        let end = try Aggregate.timeEnd(group.runs, data)
+        let (bands, seed) = Aggregate.faultBands(group.runs, data)
+        let panels = group.variants.map { variant -> (ScenarioGroup.Variant, ReportData.Run, [[Aggregate.RoleSpan]]) in
+            let run = variant.runs.min { $0.seed < $1.seed }!
+            return (variant, run, Aggregate.roleSpans(data.events[run.id] ?? [], nodes: run.nodes, end: end * 1000))
+        }
+        var roles: [String] = []
+        for (_, _, nodes) in panels {
+            for span in nodes.joined() { if case .role(let name) = span.state, !roles.contains(name) { roles.append(name) } }
+        }
+        roles.sort()
+        let name = group.key + "-roles", title = "\(group.title): roles over time"
+        let caption = "Role of each node over time, per backend, in its lowest seed (role events in events.csv; the label in a bar is the term). "
+            + "Down: from a crash to the restart; blank: not started yet. Shaded: the fault windows"
+            + (seed.map { " of seed \($0)" } ?? "") + " (faults.csv)."
+        var svg = ChartFrame.start(name, title: title, caption: caption)
+        let height = panels.map { headerHeight + Double($0.2.count) * rowHeight + 6 }.reduce(0, +)
+        let plot = Plot(left: ChartFrame.plotLeft, top: ChartFrame.plotTop, width: ChartFrame.width - ChartFrame.plotLeft - 20, height: height,
+                        x: .linear(0, max(end, 1), title: "time since start (s)", tickCount: 6), y: .fixed(0, 1, step: 1, title: ""))
+        plot.drawAxes(&svg, yTicks: false)
+        var y = plot.top
+        for (variant, run, nodes) in panels {
+            svg.group([("class", "series"), ("data-series", variant.label)]) { svg in
+                let reportsRoles = nodes.joined().contains { if case .role = $0.state { true } else { false } }
+                svg.text(plot.left + 4, y + 13, "\(variant.label) (seed \(run.seed))" + (reportsRoles ? "" : ": no roles reported"), size: 11,
+                         [("font-weight", "bold")])
+                y += headerHeight
+                for (index, spans) in nodes.enumerated() {
+                    svg.text(plot.left - 6, y + rowHeight / 2 + 4, "n\(index + 1)", anchor: "end", size: 10)
+                    for span in spans { draw(&svg, plot, span, y: y + 2, roles: roles) }
+                    y += rowHeight
+                }
+                y += 6
+            }
+        }
+        ChartFrame.faultBands(&svg, plot, bands)
+        var entries = roles.enumerated().map { LegendEntry(label: $1, sample: .swatch(SeriesStyle(index: $0))) }
+        entries.append(LegendEntry(label: "running, no role reported", sample: .fill(upColour, hatch: nil)))
+        entries.append(LegendEntry(label: "down", sample: .fill("white", hatch: downHatch)))
+        if let seed, !bands.isEmpty { entries.append(LegendEntry(label: "fault window (seed \(seed))", sample: .fill(Ink.faultBand, hatch: nil))) }
+        var bottom = ChartFrame.legend(&svg, entries, top: plot.bottom + 38)
+        bottom = ChartFrame.faultKey(&svg, bands, top: bottom)
+        bottom = ChartFrame.note(&svg, caption, top: bottom + 4)
+        return ChartFrame.finish(svg, name: name, title: title, caption: caption, bottom: bottom)
+    }
+
+    static let upColour = "#E4E4E4"
+    /// Cross-hatch on white: unmistakable in grey print.
+    static let downHatch = 5
+
+    static func draw(_ svg: inout SVG, _ plot: Plot, _ span: Aggregate.RoleSpan, y: Double, roles: [String]) {
+        let x1 = plot.px(span.start / 1000), x2 = plot.px(span.end / 1000), height = rowHeight - 4
+        switch span.state {
+        case .role(let name):
+            SeriesStyle(index: roles.firstIndex(of: name)!).bar(&svg, x1, y, x2 - x1, height)
+            if x2 - x1 >= 22, !span.term.isEmpty {
+                svg.text((x1 + x2) / 2, y + height - 2.5, "t\(span.term)", anchor: "middle", size: 9,
+                         [("stroke", "white"), ("stroke-width", "3"), ("paint-order", "stroke")])
+            }
+        case .up:
+            svg.rect(x1, y, x2 - x1, height, [("fill", upColour)])
+        case .down:
+            svg.rect(x1, y, x2 - x1, height, [("fill", "white"), ("stroke", Ink.axis), ("stroke-width", "0.6")])
+            svg.rect(x1, y, x2 - x1, height, [("fill", "url(#\(svg.id)-hatch\(downHatch))")])
+        }
+    }
+}
