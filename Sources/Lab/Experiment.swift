@@ -73,9 +73,13 @@ public enum Experiment {
         reporter.finish()
         let directory = request.outputDirectory ?? "Reports/\(name.fileSafe)"
         try ReportWriter.write(outputs, to: directory)
+        try ExperimentFile(definition).write(to: directory)
         if let shard = request.shard {
             try ShardManifest(experiment: name, shard: shard.index, of: shard.count, total: plan.count,
                               runs: zip(positions, specs).map { ShardManifest.Run(position: $0, id: $1.id) }).write(to: directory)
+        } else {
+            // Built from the files just written, as `conlab report` would; a shard's share waits for `conlab merge`.
+            try Report.build(directory: directory)
         }
         return ExperimentResult(name: name, directory: directory, outputs: outputs)
     }

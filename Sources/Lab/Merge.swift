@@ -49,7 +49,8 @@ public struct MergeError: Error, CustomStringConvertible {
 }
 
 /// `conlab merge DIR... --out OUT`: joins shard outputs into exactly the files one machine would
-/// have written (rows regrouped by run in the experiment's order, histories copied).
+/// have written (rows regrouped by run in the experiment's order, histories copied, the report
+/// built from the merged files).
 public enum Merge {
     public static func merge(_ directories: [String], into output: String) throws {
         let manifests = try directories.map(ShardManifest.read)
@@ -71,9 +72,10 @@ public enum Merge {
         }
         let order = (0..<first.total).map { owner[$0]!.id }
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
-        for (file, column) in [("summary.csv", "run"), ("timeseries.csv", "run"), ("events.csv", "run"), ("faults.csv", "run")] {
+        for (file, column) in [("summary.csv", "run"), ("timeseries.csv", "run"), ("events.csv", "run"), ("faults.csv", "run"), ("latency.csv", "run")] {
             try mergeTable(file, runColumn: column, order: order, from: directories, into: output)
         }
+        try copyIdentical(ExperimentFile.fileName, from: directories, into: output)
         for position in 0..<first.total {
             let (id, directory) = owner[position]!
             let source = URL(fileURLWithPath: directory).appendingPathComponent("runs/\(id)")
@@ -83,6 +85,18 @@ public enum Merge {
             try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
             try FileManager.default.copyItem(at: source, to: target)
         }
+        try Report.build(directory: output)
+    }
+
+    /// A file every shard writes alike (`experiment.json`): copied once, after checking that all agree.
+    static func copyIdentical(_ file: String, from directories: [String], into output: String) throws {
+        let paths = directories.map { URL(fileURLWithPath: $0).appendingPathComponent(file) }
+        guard let first = try? Data(contentsOf: paths[0]) else { throw MergeError("\(paths[0].path): missing") }
+        for path in paths.dropFirst() {
+            guard let data = try? Data(contentsOf: path) else { throw MergeError("\(path.path): missing") }
+            guard data == first else { throw MergeError("\(path.path): differs from \(paths[0].path); the shards come from different experiment files") }
+        }
+        try first.write(to: URL(fileURLWithPath: output).appendingPathComponent(file), options: .atomic)
     }
 
     static func mergeTable(_ file: String, runColumn: String, order: [String], from directories: [String], into output: String) throws {

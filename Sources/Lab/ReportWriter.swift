@@ -3,7 +3,7 @@ import Foundation
 import Simulator
 
 /// Writes an experiment's outputs (DESIGN.md § Outputs) into one folder:
-/// `summary.csv`, `timeseries.csv`, `events.csv` and `runs/<run>/history.jsonl`.
+/// `summary.csv`, `timeseries.csv`, `events.csv`, `faults.csv`, `latency.csv` and `runs/<run>/history.jsonl`.
 public enum ReportWriter {
     public static let summaryColumns = [
         "experiment", "scenario", "protocol", "variant", "nodes", "seed", "ops_ok", "ops_failed", "ops_indeterminate",
@@ -42,6 +42,7 @@ public enum ReportWriter {
         try save(timeseries(outputs).text, "timeseries.csv")
         try save(events(outputs).text, "events.csv")
         try save(faults(outputs).text, "faults.csv")
+        try save(latency(outputs).text, "latency.csv")
         if histories {
             for output in outputs { try save(output.historyText, "runs/\(output.spec.id)/history.jsonl") }
         }
@@ -51,7 +52,8 @@ public enum ReportWriter {
     /// Every output of one run as text (summary row, time series, events, history): what a
     /// determinism check compares.
     public static func renderedRun(_ output: RunOutput) -> String {
-        [summary([output]).text, timeseries([output]).text, events([output]).text, faults([output]).text, output.historyText].joined(separator: "\n")
+        [summary([output]).text, timeseries([output]).text, events([output]).text, faults([output]).text, latency([output]).text,
+         output.historyText].joined(separator: "\n")
     }
 
     public static func historyText(_ history: [HistoryOperation]) -> String {

@@ -40,7 +40,8 @@ import Testing
         // Shards in any order.
         try Merge.merge(shards.reversed(), into: merged)
         let expected = try contents(single), actual = try contents(merged)
-        #expect(expected.count == 4 + 10)
+        // 5 CSVs, 10 histories, experiment.json, index.html, 8 charts per sweep point and 4 across them.
+        #expect(expected.count == 5 + 10 + 1 + 1 + 2 * 8 + 4)
         #expect(actual == expected)
 
         #expect(throws: MergeError.self) { try Merge.merge(Array(shards.prefix(2)), into: temporary("incomplete")) }
