@@ -9,6 +9,7 @@ enum Command {
     USAGE
       conlab run SCENARIO.json [options]   run a scenario (or a suite of scenarios) on every backend it lists
       conlab merge DIR... --out DIR        join the outputs of `run --shard` into one experiment folder
+      conlab report DIR                    rebuild the charts and index.html of an experiment folder
       conlab list [DIR]                    list scenarios (default Experiments/) and backends
       conlab bench [sim]                   simulator throughput benchmark (use a release build)
       conlab --help | conlab COMMAND --help
@@ -24,6 +25,10 @@ enum Command {
       summary.csv      one row per run (availability, latency, messages, consistency verdicts)
       timeseries.csv   per-second availability, latency, leader and active faults
       events.csv       faults, crashes, restarts, role and leader changes
+      faults.csv       one row per fault window, availability on each side of a partition
+      latency.csv      per run, the latency of served operations at fixed quantiles
+      experiment.json  the experiment and its scenarios in words
+      index.html, charts/*.svg   the report: charts (also as SVG files) and tables
       runs/<run>/history.jsonl   every client operation (the input of `conlab check`)
 
     OPTIONS
@@ -45,6 +50,7 @@ enum Command {
         case "run": return run(rest)
         case "list": return list(rest)
         case "merge": return merge(rest)
+        case "report": return report(rest)
         case "bench": return bench(rest)
         default:
             fail("unknown command '\(command)'\n\n\(usage)")
@@ -113,6 +119,34 @@ enum Command {
             fail(error.message)
             return 2
         } catch let error as MergeError {
+            fail(error.description)
+            return 2
+        } catch {
+            fail("\(error)")
+            return 1
+        }
+    }
+
+    static func report(_ arguments: [String]) -> Int32 {
+        if arguments.contains("--help") || arguments.contains("-h") {
+            print("""
+            conlab report DIR: rebuilds DIR/index.html and DIR/charts/*.svg from the files in DIR (summary.csv, timeseries.csv,
+            events.csv, faults.csv, latency.csv, experiment.json, runs/*/anomalies.jsonl), e.g. after `conlab merge`.
+            `conlab run` writes the same report at its end.
+            """)
+            return 0
+        }
+        var parser = ArgumentParser(arguments)
+        do {
+            guard let directory = try parser.positional() else { throw UsageError("report needs the experiment folder: conlab report DIR") }
+            try parser.finish()
+            let written = try Report.build(directory: directory)
+            print("report: \(written.count - 1) charts → \((directory as NSString).appendingPathComponent("index.html"))")
+            return 0
+        } catch let error as UsageError {
+            fail(error.message)
+            return 2
+        } catch let error as ReportError {
             fail(error.description)
             return 2
         } catch {
