@@ -71,11 +71,12 @@ public enum Merge {
             throw MergeError("\(missing.count) of \(first.total) runs are missing: give every shard (missing shard \(shards.joined(separator: ", ")))")
         }
         let order = (0..<first.total).map { owner[$0]!.id }
+        let experiment = try identical(ExperimentFile.fileName, in: directories)
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         for (file, column) in [("summary.csv", "run"), ("timeseries.csv", "run"), ("events.csv", "run"), ("faults.csv", "run"), ("latency.csv", "run")] {
             try mergeTable(file, runColumn: column, order: order, from: directories, into: output)
         }
-        try copyIdentical(ExperimentFile.fileName, from: directories, into: output)
+        try experiment.write(to: URL(fileURLWithPath: output).appendingPathComponent(ExperimentFile.fileName), options: .atomic)
         for position in 0..<first.total {
             let (id, directory) = owner[position]!
             let source = URL(fileURLWithPath: directory).appendingPathComponent("runs/\(id)")
@@ -88,15 +89,15 @@ public enum Merge {
         try Report.build(directory: output)
     }
 
-    /// A file every shard writes alike (`experiment.json`): copied once, after checking that all agree.
-    static func copyIdentical(_ file: String, from directories: [String], into output: String) throws {
+    /// A file every shard writes alike (`experiment.json`), after checking that all agree.
+    static func identical(_ file: String, in directories: [String]) throws -> Data {
         let paths = directories.map { URL(fileURLWithPath: $0).appendingPathComponent(file) }
         guard let first = try? Data(contentsOf: paths[0]) else { throw MergeError("\(paths[0].path): missing") }
         for path in paths.dropFirst() {
             guard let data = try? Data(contentsOf: path) else { throw MergeError("\(path.path): missing") }
             guard data == first else { throw MergeError("\(path.path): differs from \(paths[0].path); the shards come from different experiment files") }
         }
-        try first.write(to: URL(fileURLWithPath: output).appendingPathComponent(file), options: .atomic)
+        return first
     }
 
     static func mergeTable(_ file: String, runColumn: String, order: [String], from directories: [String], into output: String) throws {
