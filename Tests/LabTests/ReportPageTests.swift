@@ -1,0 +1,87 @@
+import Foundation
+import Lab
+import Testing
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+
+@Suite struct ReportPageTests {
+    let directory: String
+    let page: [XMLElements.Element]
+    let text: String
+
+    init() throws {
+        directory = try ReportFixture.write()
+        try Report.build(directory: directory)
+        let data = try Data(contentsOf: URL(fileURLWithPath: directory + "/index.html"))
+        page = try #require(XMLElements.parse(data), "index.html is well-formed")
+        text = String(decoding: data, as: UTF8.self)
+    }
+
+    @Test func pageLinksOnlyFilesThatExistAndInlinesEveryChart() throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let ids = Set(page.compactMap { $0.attributes["id"] })
+        var files: [String] = []
+        for element in page {
+            for attribute in ["href", "src"] {
+                guard let target = element.attributes[attribute] else { continue }
+                #expect(!target.contains("://") && !target.hasPrefix("//"), "nothing from the network: \(target)")
+                if target.hasPrefix("#") { #expect(ids.contains(String(target.dropFirst())), "anchor \(target)") } else { files.append(target) }
+            }
+        }
+        for file in files { #expect(FileManager.default.fileExists(atPath: directory + "/" + file), "index.html links \(file)") }
+        let charts = try FileManager.default.contentsOfDirectory(atPath: directory + "/charts")
+        #expect(Set(files.filter { $0.hasPrefix("charts/") }) == Set(charts.map { "charts/" + $0 }), "every chart is linked")
+        #expect(files.contains("runs/crash_raft_read_lease_s1/anomalies.jsonl"))
+        // Each chart appears inline, exactly as in its file.
+        #expect(page.filter { $0.name == "svg" }.count == charts.count)
+        for chart in charts {
+            #expect(text.contains(try String(contentsOfFile: directory + "/charts/" + chart, encoding: .utf8)), "\(chart) inline")
+        }
+        #expect(!text.contains("<script"), "nothing to run")
+    }
+
+    @Test func pageSaysTheScenariosInWordsWithTheSummaryTable() throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        #expect(text.contains("The leader crashes at 1 s and restarts at 2 s."))
+        #expect(text.contains("<li>at 1s: crash leader</li>"))
+        #expect(page.filter { $0.name == "section" }.map { $0.attributes["id"] ?? "" } == ["suite", "scenario-partition", "scenario-crash"])
+        // The summary table: one row per variant with the seed count and means over seeds.
+        let rows = page.filter { $0.name == "tr" }.count
+        #expect(rows == 2 * (1 + ReportFixture.variants.count))
+        let cells = page.filter { $0.name == "td" }.map(\.text)
+        let raft = try #require(cells.firstIndex(of: "raft"))
+        #expect(Array(cells[raft...(raft + 3)]) == ["raft", "2", "70.00", "200.0"])
+        #expect(cells.contains("false 1/2, true 1/2"))
+    }
+
+    @Test func pageShowsTheFirstAnomaliesOfEachRunWithTheirCount() throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        #expect(text.contains("crash_raft_read_lease_s1: 7 anomalies"))
+        let items = page.filter { $0.name == "li" && $0.text.contains("read ") }
+        #expect(items.count == 5)
+        #expect(page.contains { $0.name == "li" && $0.text == "… and 2 more" })
+        #expect(text.contains("operations: [1,11]"))
+        #expect(text.contains("None recorded"), "the partition scenario has none")
+    }
+
+    @Test func badInputNamesTheFileTheLineAndTheReason() throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let anomalies = directory + "/runs/crash_raft_read_lease_s1/anomalies.jsonl"
+        try "{\"kind\":\"stale-read\"}\nnot json\n".write(toFile: anomalies, atomically: true, encoding: .utf8)
+        let error = try #require(throws: ReportError.self) { try Report.build(directory: directory) }
+        #expect(error.description.contains("anomalies.jsonl: line 2"), "\(error)")
+        try FileManager.default.removeItem(atPath: anomalies)
+
+        let summary = directory + "/summary.csv"
+        var lines = try String(contentsOfFile: summary, encoding: .utf8).split(separator: "\n").map(String.init)
+        lines[3] = lines[3].replacingOccurrences(of: ",0.9000,", with: ",high,")
+        try (lines.joined(separator: "\n") + "\n").write(toFile: summary, atomically: true, encoding: .utf8)
+        let bad = try #require(throws: ReportError.self) { try Report.build(directory: directory) }
+        #expect(bad.description.contains("summary.csv: line 4, availability: \"high\" is not a number"), "\(bad)")
+
+        try FileManager.default.removeItem(atPath: directory + "/timeseries.csv")
+        let missing = try #require(throws: ReportError.self) { try Report.build(directory: directory) }
+        #expect(missing.description.contains("timeseries.csv: missing"), "\(missing)")
+    }
+}
