@@ -37,7 +37,10 @@ enum Aggregate {
         let total = Double(tables.map { $0[0].samples }.reduce(0, +))
         guard total > 0 else { return [] }
         let xs = Set(tables.flatMap { $0.map(\.latency) }).sorted()
-        return xs.map { x in (x, tables.map { Double($0[0].samples) * cdf($0, at: x) }.reduce(0, +) / total) }
+        let points = xs.map { x in (x: x, p: tables.map { Double($0[0].samples) * cdf($0, at: x) }.reduce(0, +) / total) }
+        // The curve rises from 0 at the fastest operation, where the first quantiles may coincide.
+        guard let first = points.first, first.p > 0 else { return points }
+        return [(first.x, 0)] + points
     }
 
     /// One run's CDF at `x`, interpolated between its stored quantiles.
@@ -118,15 +121,15 @@ enum Aggregate {
     }
 
     /// The fault windows to shade: those of the lowest seed among `runs` (every backend of it,
-    /// one band per distinct span), and that seed.
-    static func faultBands(_ runs: [ReportData.Run], _ data: ReportData) -> (bands: [ReportData.Window], seed: UInt64?) {
-        guard let seed = runs.map(\.seed).min() else { return ([], nil) }
+    /// one band per distinct span).
+    static func faultBands(_ runs: [ReportData.Run], _ data: ReportData) -> FaultBands {
+        let seed = runs.map(\.seed).min() ?? 0
         var bands: [ReportData.Window] = []
         for run in runs where run.seed == seed {
             for window in data.windows[run.id] ?? [] where !bands.contains(where: { $0.start == window.start && $0.end == window.end }) {
                 bands.append(window)
             }
         }
-        return (bands.sorted { ($0.start, $0.end) < ($1.start, $1.end) }, seed)
+        return FaultBands(windows: bands.sorted { ($0.start, $0.end) < ($1.start, $1.end) }, seed: seed)
     }
 }

@@ -23,6 +23,8 @@ enum BarChart {
         var digits: Int
         /// Availability is drawn on 0–100 %.
         var fixedTop: Double?
+        /// The axis reaches at least this far (anomaly counts: whole-number ticks even when all are 0).
+        var minimumTop = 1.0
         var value: (ReportData.Run) throws -> Double?
 
         static var all: [Measure] { [
@@ -33,7 +35,7 @@ enum BarChart {
             Measure(key: "messages", title: "Messages per operation", axis: "messages per ok operation", digits: 2, fixedTop: nil) {
                 try $0.row.number("msgs_per_op")
             },
-            Measure(key: "anomalies", title: "Anomalies", axis: "anomalies per run", digits: 1, fixedTop: nil) { run in
+            Measure(key: "anomalies", title: "Anomalies", axis: "anomalies per run", digits: 1, fixedTop: nil, minimumTop: 4) { run in
                 try ReportData.anomalyColumns.map { try run.row.number($0) ?? 0 }.reduce(0, +)
             },
         ] }
@@ -57,43 +59,56 @@ enum BarChart {
                      caption: caption + " Seeds per backend: see the table.")
     }
 
-    /// One chart per measure across the scenarios of a suite.
+    /// Bars narrower than this lose their hatch: a suite with many scenarios and backends gets
+    /// several rows of scenarios rather than thinner bars.
+    static let narrowestBar = 14.0
+
+    /// One chart per measure across the scenarios of a suite, on one scale.
     static func suiteCharts(_ groups: [ScenarioGroup]) throws -> [Chart] {
         let variants = ScenarioGroup.allVariants(groups)
+        let perRow = max(1, Int(panelPlotWidth(columns: 1) * 0.8 / (narrowestBar * Double(variants.count))))
         return try Measure.all.map { measure in
             let categories = try groups.map { group in Category(label: group.title, bars: try group.variants.map(measure.bar)) }
-            return chart("suite-\(measure.key)", title: "\(measure.title) by scenario", panels: [(measure, categories)], columns: 1,
-                         variants: variants, caption: caption)
+            let rows = stride(from: 0, to: categories.count, by: perRow).map { (measure, Array(categories[$0..<min($0 + perRow, categories.count)])) }
+            return chart("suite-\(measure.key)", title: "\(measure.title) by scenario", panels: rows, columns: 1, variants: variants,
+                         caption: caption, slotsPerPanel: min(perRow, categories.count))
         }
     }
 
+    static func panelWidth(columns: Int) -> Double { (ChartFrame.width - 2 * ChartFrame.margin) / Double(columns) }
+    static func panelPlotWidth(columns: Int) -> Double { panelWidth(columns: columns) - 58 - 12 }
+
+    /// Panels of bars; each panel's width is divided into `slotsPerPanel` categories, so that bars
+    /// keep one width across the rows of a suite chart.
     static func chart(_ name: String, title: String, panels: [(Measure, [Category])], columns: Int, variants: [ScenarioGroup.Variant],
-                      caption: String) -> Chart {
+                      caption: String, slotsPerPanel: Int = 1) -> Chart {
         var svg = ChartFrame.start(name, title: title, caption: caption)
-        let panelWidth = (ChartFrame.width - 2 * ChartFrame.margin) / Double(columns)
-        let labelled = panels.contains { $0.1.count > 1 }
+        let labelled = panels.contains { $0.1.count > 1 }, titled = Set(panels.map(\.0.key)).count > 1
         let panelHeight = 190.0 + (labelled ? 90 : 0)
         let slots = variants.map(\.label)
         for (index, (measure, categories)) in panels.enumerated() {
-            let left = ChartFrame.margin + Double(index % columns) * panelWidth, top = ChartFrame.plotTop + Double(index / columns) * panelHeight
-            let highest = categories.flatMap { $0.bars.flatMap(\.values) }.max() ?? 0
-            let axis: Axis = measure.fixedTop.map { .fixed(0, $0, step: $0 / 5, title: measure.axis) } ?? .linear(0, max(highest, 1), title: measure.axis, tickCount: 4)
-            let plot = Plot(left: left + 58, top: top + 18, width: panelWidth - 58 - 12, height: 150,
-                            x: .fixed(0, Double(max(categories.count, 1)), step: 1, title: ""), y: axis)
-            if panels.count > 1 { svg.text(plot.left, top + 10, measure.title, size: 12, [("font-weight", "bold")]) }
+            let left = ChartFrame.margin + Double(index % columns) * panelWidth(columns: columns)
+            let top = ChartFrame.plotTop + Double(index / columns) * panelHeight
+            // Panels of one measure share its scale.
+            let highest = panels.filter { $0.0.key == measure.key }.flatMap { $0.1.flatMap { $0.bars.flatMap(\.values) } }.max() ?? 0
+            let axis: Axis = measure.fixedTop.map { .fixed(0, $0, step: $0 / 5, title: measure.axis) }
+                ?? .linear(0, max(highest, measure.minimumTop), title: measure.axis, tickCount: 4)
+            let plot = Plot(left: left + 58, top: top + 18, width: panelPlotWidth(columns: columns), height: 150,
+                            x: .fixed(0, 1, step: 1, title: ""), y: axis)
+            if titled { svg.text(plot.left, top + 10, measure.title, size: 12, [("font-weight", "bold")]) }
             plot.drawAxes(&svg, xTicks: false)
-            draw(&svg, plot, categories, slots: slots, digits: measure.digits, labelled: labelled)
+            draw(&svg, plot, categories, capacity: max(categories.count, slotsPerPanel), slots: slots, digits: measure.digits, labelled: labelled)
         }
         let rows = Double((panels.count + columns - 1) / columns)
         var bottom = ChartFrame.legend(&svg, variants.map { LegendEntry(label: $0.label, sample: .swatch($0.style)) },
                                        top: ChartFrame.plotTop + rows * panelHeight - 10, left: ChartFrame.margin + 58)
         bottom = ChartFrame.note(&svg, caption, top: bottom + 4)
-        return ChartFrame.finish(svg, name: name, title: title, caption: caption, bottom: bottom)
+        return ChartFrame.finish(svg, name: name, bottom: bottom)
     }
 
     /// Bars of each category side by side, each variant in its own slot (a gap where a category lacks it).
-    static func draw(_ svg: inout SVG, _ plot: Plot, _ categories: [Category], slots: [String], digits: Int, labelled: Bool) {
-        let categoryWidth = plot.width / Double(max(categories.count, 1))
+    static func draw(_ svg: inout SVG, _ plot: Plot, _ categories: [Category], capacity: Int, slots: [String], digits: Int, labelled: Bool) {
+        let categoryWidth = plot.width / Double(capacity)
         let slot = min(categoryWidth * 0.8 / Double(max(slots.count, 1)), 70)
         let inset = (categoryWidth - slot * Double(slots.count)) / 2
         for (column, category) in categories.enumerated() {

@@ -25,22 +25,12 @@ enum CDFChart {
     static func chart(_ name: String, title: String, series: [(ScenarioGroup.Variant, [(x: Double, p: Double)])], x: Axis,
                       caption: String, empty: String) -> Chart {
         var svg = ChartFrame.start(name, title: title, caption: caption)
-        let plot = Plot(left: ChartFrame.plotLeft, top: ChartFrame.plotTop, width: ChartFrame.width - ChartFrame.plotLeft - 20, height: 240,
-                        x: x, y: .fixed(0, 1, step: 0.2, title: "cumulative fraction"))
+        let plot = ChartFrame.plot(x: x, y: .fixed(0, 1, step: 0.2, title: "cumulative fraction"))
         plot.drawAxes(&svg)
-        for (variant, points) in series {
-            let line: [(x: Double, y: Double)] = points.map { (plot.px($0.x), plot.py($0.p)) }
-            svg.group([("class", "series"), ("data-series", variant.label)]) { svg in
-                if line.count > 1 { svg.polyline(line, variant.style.lineAttributes) }
-                let step = max(1, (line.count + 7) / 8)
-                for (index, point) in line.enumerated() where index % step == variant.style.index % step || line.count == 1 {
-                    svg.add(variant.style.markerElement(point.x, point.y))
-                }
-            }
-        }
+        for (variant, points) in series { ChartFrame.line(&svg, plot, variant.label, variant.style, points.map { ($0.x, $0.p) }) }
         let entries = series.map { LegendEntry(label: $0.1.isEmpty ? "\($0.0.label) (\(empty))" : $0.0.label, sample: .line($0.0.style)) }
         var bottom = ChartFrame.legend(&svg, entries, top: plot.bottom + 38)
         bottom = ChartFrame.note(&svg, caption, top: bottom + 4)
-        return ChartFrame.finish(svg, name: name, title: title, caption: caption, bottom: bottom)
+        return ChartFrame.finish(svg, name: name, bottom: bottom)
     }
 }

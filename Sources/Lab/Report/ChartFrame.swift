@@ -1,9 +1,8 @@
-/// A finished chart: written to `charts/<name>.svg` and inlined in the page with its caption.
+/// A finished chart: written to `charts/<name>.svg` and inlined in the page. Its title is in the
+/// SVG, and so is its caption (what is plotted, how seeds were combined), as `<desc>` and as text
+/// under the plot, so the file says it all when it goes into another document.
 struct Chart {
     var name: String
-    var title: String
-    /// What is plotted and how seeds were combined (the page's figure caption; also the SVG's `<desc>`).
-    var caption: String
     var svg: String
 }
 
@@ -30,7 +29,7 @@ enum ChartFrame {
     static let plotTop = 36.0
 
     /// A new chart with its title, hatch patterns and description.
-    static func start(_ name: String, title: String, caption: String, width: Double = width) -> SVG {
+    static func start(_ name: String, title: String, caption: String) -> SVG {
         var svg = SVG(width: width, height: 0, id: "chart-\(name)")
         svg.add(SVG.tag("title", [], content: SVG.escape(title)))
         svg.add(SVG.tag("desc", [], content: SVG.escape(caption)))
@@ -39,11 +38,41 @@ enum ChartFrame {
         return svg
     }
 
+    /// The plot of a one-panel chart: full width under the title.
+    static func plot(x: Axis, y: Axis, height: Double = 240) -> Plot {
+        Plot(left: plotLeft, top: plotTop, width: width - plotLeft - 20, height: height, x: x, y: y)
+    }
+
+    /// Markers drawn on a line: about ten, phased by series so that overlapping lines show theirs.
+    static let markersPerLine = 10
+
+    /// A series as polylines broken at gaps (nil values), with a marker every few points and on
+    /// every point that stands alone, in a group that names the series.
+    static func line(_ svg: inout SVG, _ plot: Plot, _ label: String, _ style: SeriesStyle, _ points: [(x: Double, y: Double?)]) {
+        let step = max(1, (points.count + markersPerLine - 1) / markersPerLine), phase = style.index % step
+        svg.group([("class", "series"), ("data-series", label)]) { svg in
+            var segment: [(x: Double, y: Double)] = []
+            func flush() {
+                if segment.count > 1 { svg.polyline(segment, style.lineAttributes) }
+                if segment.count == 1 { svg.add(style.markerElement(segment[0].x, segment[0].y)) }
+                segment = []
+            }
+            for point in points {
+                guard let value = point.y else { flush(); continue }
+                segment.append((plot.px(point.x), plot.py(value)))
+            }
+            flush()
+            for (index, point) in points.enumerated() where index % step == phase {
+                if let value = point.y { svg.add(style.markerElement(plot.px(point.x), plot.py(value))) }
+            }
+        }
+    }
+
     /// Closes the chart at `bottom`.
-    static func finish(_ svg: SVG, name: String, title: String, caption: String, bottom: Double) -> Chart {
+    static func finish(_ svg: SVG, name: String, bottom: Double) -> Chart {
         var svg = svg
         svg.height = (bottom + margin).rounded(.up)
-        return Chart(name: name, title: title, caption: caption, svg: svg.text)
+        return Chart(name: name, svg: svg.text)
     }
 
     /// Entries in rows, left to right; returns the bottom of the legend.
@@ -68,37 +97,9 @@ enum ChartFrame {
             style.bar(&svg, x + 6, y - 6, 18, 12)
         case .fill(let colour, let hatch):
             svg.rect(x + 6, y - 6, 18, 12, [("fill", colour), ("stroke", Ink.axis), ("stroke-width", "0.6")])
-            if let hatch { svg.rect(x + 6, y - 6, 18, 12, [("fill", "url(#\(svg.id)-hatch\(hatch))")]) }
+            if let hatch { svg.rect(x + 6, y - 6, 18, 12, [("fill", SeriesStyle.hatchFill(hatch, in: svg))]) }
         }
     }
-
-    /// Grey bands over the plot for fault windows, numbered F1, F2, … just above the plot.
-    static func faultBands(_ svg: inout SVG, _ plot: Plot, _ bands: [ReportData.Window]) {
-        for (index, band) in bands.enumerated() {
-            let x1 = plot.px(band.start / 1000), x2 = plot.px(band.end / 1000)
-            svg.rect(x1, plot.top, x2 - x1, plot.height, [("fill", Ink.faultBand), ("fill-opacity", "0.35"), ("class", "fault")])
-            svg.text(x1 + 1, plot.top - 3, "F\(index + 1)", size: 10, [("fill", Ink.axis)])
-        }
-    }
-
-    static let bandsListed = 8
-
-    /// The key to the bands: "F1 10–20 s: partition …", at most `bandsListed` lines.
-    static func faultKey(_ svg: inout SVG, _ bands: [ReportData.Window], top: Double) -> Double {
-        var y = top
-        for (index, band) in bands.prefix(bandsListed).enumerated() {
-            y += 14
-            let text = "F\(index + 1) \(seconds(band.start))–\(seconds(band.end)) s: \(band.faults)"
-            svg.text(plotLeft, y, text.count > 110 ? String(text.prefix(109)) + "…" : text, size: 10, [("fill", Ink.axis)])
-        }
-        if bands.count > bandsListed {
-            y += 14
-            svg.text(plotLeft, y, "… and \(bands.count - bandsListed) more fault windows (faults.csv)", size: 10, [("fill", Ink.axis)])
-        }
-        return y
-    }
-
-    static func seconds(_ milliseconds: Double) -> String { SVG.number(milliseconds / 1000, digits: 3) }
 
     /// The aggregation note under the chart, wrapped; returns its bottom.
     static func note(_ svg: inout SVG, _ text: String, top: Double) -> Double {
@@ -120,4 +121,45 @@ enum ChartFrame {
         if !line.isEmpty { lines.append(line) }
         return lines
     }
+}
+
+/// The fault windows a time chart shades: those of one seed (with random faults, other seeds differ).
+struct FaultBands {
+    var windows: [ReportData.Window]
+    var seed: UInt64
+
+    static let listed = 8
+
+    /// The caption's sentence about the shading.
+    var caption: String { windows.isEmpty ? "" : " Shaded: the fault windows of seed \(seed) (faults.csv)." }
+
+    var legend: [LegendEntry] {
+        windows.isEmpty ? [] : [LegendEntry(label: "fault window (seed \(seed))", sample: .fill(Ink.faultBand, hatch: nil))]
+    }
+
+    /// Grey bands over the plot, numbered F1, F2, … just above it.
+    func draw(_ svg: inout SVG, _ plot: Plot) {
+        for (index, band) in windows.enumerated() {
+            let x1 = plot.px(band.start / 1000), x2 = plot.px(band.end / 1000)
+            svg.rect(x1, plot.top, x2 - x1, plot.height, [("fill", Ink.faultBand), ("fill-opacity", "0.35"), ("class", "fault")])
+            svg.text(x1 + 1, plot.top - 3, "F\(index + 1)", size: 10, [("fill", Ink.axis)])
+        }
+    }
+
+    /// The key to the bands, "F1 10–20 s: partition …", at most `listed` lines; returns its bottom.
+    func key(_ svg: inout SVG, top: Double) -> Double {
+        var y = top
+        for (index, band) in windows.prefix(Self.listed).enumerated() {
+            y += 14
+            let text = "F\(index + 1) \(Self.seconds(band.start))–\(Self.seconds(band.end)) s: \(band.faults)"
+            svg.text(ChartFrame.plotLeft, y, text.count > 110 ? String(text.prefix(109)) + "…" : text, size: 10, [("fill", Ink.axis)])
+        }
+        if windows.count > Self.listed {
+            y += 14
+            svg.text(ChartFrame.plotLeft, y, "… and \(windows.count - Self.listed) more fault windows (faults.csv)", size: 10, [("fill", Ink.axis)])
+        }
+        return y
+    }
+
+    static func seconds(_ milliseconds: Double) -> String { SVG.number(milliseconds / 1000, digits: 3) }
 }

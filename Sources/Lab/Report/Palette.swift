@@ -1,19 +1,24 @@
 /// How series are told apart: the Okabe–Ito colour-blind-safe palette (Okabe & Ito, "Color
 /// Universal Design", 2008), and, because a printout may be grey, a dash pattern and a marker per
 /// line and a hatch pattern per bar. Series `i` gets colour `i mod 8`, dash `i mod 7`, marker
-/// `i mod 6` and hatch `i mod 7`, so up to 168 series differ in at least one cue besides colour.
+/// `i mod 6` and hatch `i mod 7`: lines repeat their dash and marker together only every 42 series,
+/// bars their colour and hatch every 56.
 struct SeriesStyle {
+    enum Marker: CaseIterable { case circle, square, triangle, diamond, down, cross }
+
     /// Okabe–Ito, ordered for lines on white (yellow, the faintest, last).
     static let colours = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
     static let dashes = ["", "6 3", "2 2", "8 3 2 3", "1 3", "10 4", "4 2 1 2 1 2"]
-    static let markers = ["circle", "square", "triangle", "diamond", "down", "cross"]
-    static let hatchCount = 7
+    /// Path of each hatch in an 8 × 8 tile: solid, /, \, horizontal, vertical, cross-hatch, dots.
+    static let hatches = ["", "M0,8L8,0", "M0,0L8,8", "M0,4L8,4", "M4,0L4,8", "M0,8L8,0M0,0L8,8", "M2,2h0.1M6,6h0.1"]
+    /// Cross-hatch: the hatch of "down" in role timelines.
+    static let crossHatch = 5
 
     let index: Int
     var colour: String { Self.colours[index % Self.colours.count] }
     var dash: String { Self.dashes[index % Self.dashes.count] }
-    var marker: String { Self.markers[index % Self.markers.count] }
-    var hatch: Int { index % Self.hatchCount }
+    var marker: Marker { Marker.allCases[index % Marker.allCases.count] }
+    var hatch: Int { index % Self.hatches.count }
 
     /// Stroke attributes of the series' line.
     var lineAttributes: [(String, String)] {
@@ -27,37 +32,25 @@ struct SeriesStyle {
         let r = 3.5, n = { (value: Double) in SVG.number(value) }
         let stroke: [(String, String)] = [("fill", "white"), ("stroke", colour), ("stroke-width", "1.4")]
         switch marker {
-        case "circle":
+        case .circle:
             return SVG.tag("circle", [("cx", n(x)), ("cy", n(y)), ("r", n(r))] + stroke)
-        case "square":
+        case .square:
             return SVG.tag("rect", [("x", n(x - r)), ("y", n(y - r)), ("width", n(2 * r)), ("height", n(2 * r))] + stroke)
-        case "triangle":
+        case .triangle:
             return SVG.tag("polygon", [("points", SVG.points([(x, y - r - 0.5), (x + r, y + r), (x - r, y + r)]))] + stroke)
-        case "diamond":
+        case .diamond:
             return SVG.tag("polygon", [("points", SVG.points([(x, y - r - 0.7), (x + r + 0.7, y), (x, y + r + 0.7), (x - r - 0.7, y)]))] + stroke)
-        case "down":
+        case .down:
             return SVG.tag("polygon", [("points", SVG.points([(x, y + r + 0.5), (x + r, y - r), (x - r, y - r)]))] + stroke)
-        default:
+        case .cross:
             return SVG.tag("path", [("d", "M\(n(x - r)),\(n(y - r))L\(n(x + r)),\(n(y + r))M\(n(x - r)),\(n(y + r))L\(n(x + r)),\(n(y - r))"),
                                     ("stroke", colour), ("stroke-width", "1.6")])
         }
     }
 
-    /// Fill attributes of a bar or band: the colour, and the hatch drawn over it by `hatchOverlay`.
-    func hatchID(in svg: SVG) -> String { "\(svg.id)-hatch\(hatch)" }
-
     /// `<defs>` with the hatch patterns (thin black strokes, legible in grey), once per chart.
     static func hatchDefinitions(_ svg: SVG) -> String {
-        let shapes = [
-            "",                                      // solid
-            "M0,8L8,0",                              // diagonal /
-            "M0,0L8,8",                              // diagonal \
-            "M0,4L8,4",                              // horizontal
-            "M4,0L4,8",                              // vertical
-            "M0,8L8,0M0,0L8,8",                      // cross-hatch
-            "M2,2h0.1M6,6h0.1",                      // dots
-        ]
-        let patterns = shapes.enumerated().map { index, d in
+        let patterns = hatches.enumerated().map { index, d in
             SVG.tag("pattern", [("id", "\(svg.id)-hatch\(index)"), ("width", "8"), ("height", "8"), ("patternUnits", "userSpaceOnUse")],
                     content: d.isEmpty ? "" : SVG.tag("path", [("d", d), ("stroke", "black"), ("stroke-width", index == 6 ? "2.2" : "1"),
                                                                 ("stroke-linecap", "round"), ("stroke-opacity", "0.7")]))
@@ -65,11 +58,14 @@ struct SeriesStyle {
         return "<defs>" + patterns.joined() + "</defs>"
     }
 
+    /// The fill that draws hatch `hatch` of this chart's definitions.
+    static func hatchFill(_ hatch: Int, in svg: SVG) -> String { "url(#\(svg.id)-hatch\(hatch))" }
+
     /// A filled rectangle: colour, hatch on top, thin dark outline.
     func bar(_ svg: inout SVG, _ x: Double, _ y: Double, _ width: Double, _ height: Double) {
         svg.rect(x, y, width, height, [("fill", colour)])
-        if hatch != 0 { svg.rect(x, y, width, height, [("fill", "url(#\(hatchID(in: svg)))")]) }
-        svg.rect(x, y, width, height, [("fill", "none"), ("stroke", "#333333"), ("stroke-width", "0.6")])
+        if hatch != 0 { svg.rect(x, y, width, height, [("fill", Self.hatchFill(hatch, in: svg))]) }
+        svg.rect(x, y, width, height, [("fill", "none"), ("stroke", Ink.axis), ("stroke-width", "0.6")])
     }
 }
 

@@ -52,7 +52,6 @@ struct ReportData {
     /// How many anomalies of a run the page shows.
     static let anomaliesShown = 5
 
-    var directory: String
     var experiment: ExperimentFile?
     var runs: [Run]
     var timeseries: [String: [CSVReader.Row]]
@@ -73,7 +72,7 @@ struct ReportData {
         let faults = try CSVReader(directory, "faults.csv", required: ["run", "start_ms", "end_ms", "faults"])
         let events = try CSVReader(directory, "events.csv", required: ["run", "t_ms", "node", "kind", "detail"])
         let latency = try CSVReader(directory, "latency.csv", required: ["run", "quantile", "latency_ms", "samples"], optional: true)
-        var data = ReportData(directory: directory, experiment: try ExperimentFile.read(from: directory), runs: runs,
+        var data = ReportData(experiment: try ExperimentFile.read(from: directory), runs: runs,
                               timeseries: Dictionary(grouping: timeseries.rows) { $0.string("run") }, windows: [:], events: [:], latency: [:],
                               anomalies: [:])
         for row in faults.rows {

@@ -6,7 +6,7 @@ enum RoleTimelineChart {
 
     static func chart(_ group: ScenarioGroup, _ data: ReportData) throws -> Chart {
         let end = try Aggregate.timeEnd(group.runs, data)
-        let (bands, seed) = Aggregate.faultBands(group.runs, data)
+        let bands = Aggregate.faultBands(group.runs, data)
         let panels = group.variants.map { variant -> (ScenarioGroup.Variant, ReportData.Run, [[Aggregate.RoleSpan]]) in
             let run = variant.runs.min { $0.seed < $1.seed }!
             return (variant, run, Aggregate.roleSpans(data.events[run.id] ?? [], nodes: run.nodes, end: end * 1000))
@@ -18,12 +18,11 @@ enum RoleTimelineChart {
         roles.sort()
         let name = group.key + "-roles", title = "\(group.title): roles over time"
         let caption = "Role of each node over time, per backend, in its lowest seed (role events in events.csv; the label in a bar is the term). "
-            + "Down: from a crash to the restart; blank: not started yet. Shaded: the fault windows"
-            + (seed.map { " of seed \($0)" } ?? "") + " (faults.csv)."
+            + "Down: from a crash to the restart; blank: not started yet." + bands.caption
         var svg = ChartFrame.start(name, title: title, caption: caption)
         let height = panels.map { headerHeight + Double($0.2.count) * rowHeight + 6 }.reduce(0, +)
-        let plot = Plot(left: ChartFrame.plotLeft, top: ChartFrame.plotTop, width: ChartFrame.width - ChartFrame.plotLeft - 20, height: height,
-                        x: .linear(0, max(end, 1), title: "time since start (s)", tickCount: 6), y: .fixed(0, 1, step: 1, title: ""))
+        let plot = ChartFrame.plot(x: .linear(0, max(end, 1), title: "time since start (s)", tickCount: 6), y: .fixed(0, 1, step: 1, title: ""),
+                                   height: height)
         plot.drawAxes(&svg, yTicks: false)
         var y = plot.top
         for (variant, run, nodes) in panels {
@@ -40,20 +39,17 @@ enum RoleTimelineChart {
                 y += 6
             }
         }
-        ChartFrame.faultBands(&svg, plot, bands)
+        bands.draw(&svg, plot)
         var entries = roles.enumerated().map { LegendEntry(label: $1, sample: .swatch(SeriesStyle(index: $0))) }
         entries.append(LegendEntry(label: "running, no role reported", sample: .fill(upColour, hatch: nil)))
-        entries.append(LegendEntry(label: "down", sample: .fill("white", hatch: downHatch)))
-        if let seed, !bands.isEmpty { entries.append(LegendEntry(label: "fault window (seed \(seed))", sample: .fill(Ink.faultBand, hatch: nil))) }
-        var bottom = ChartFrame.legend(&svg, entries, top: plot.bottom + 38)
-        bottom = ChartFrame.faultKey(&svg, bands, top: bottom)
+        entries.append(LegendEntry(label: "down", sample: .fill("white", hatch: SeriesStyle.crossHatch)))
+        var bottom = ChartFrame.legend(&svg, entries + bands.legend, top: plot.bottom + 38)
+        bottom = bands.key(&svg, top: bottom)
         bottom = ChartFrame.note(&svg, caption, top: bottom + 4)
-        return ChartFrame.finish(svg, name: name, title: title, caption: caption, bottom: bottom)
+        return ChartFrame.finish(svg, name: name, bottom: bottom)
     }
 
     static let upColour = "#E4E4E4"
-    /// Cross-hatch on white: unmistakable in grey print.
-    static let downHatch = 5
 
     static func draw(_ svg: inout SVG, _ plot: Plot, _ span: Aggregate.RoleSpan, y: Double, roles: [String]) {
         let x1 = plot.px(span.start / 1000), x2 = plot.px(span.end / 1000), height = rowHeight - 4
@@ -68,7 +64,7 @@ enum RoleTimelineChart {
             svg.rect(x1, y, x2 - x1, height, [("fill", upColour)])
         case .down:
             svg.rect(x1, y, x2 - x1, height, [("fill", "white"), ("stroke", Ink.axis), ("stroke-width", "0.6")])
-            svg.rect(x1, y, x2 - x1, height, [("fill", "url(#\(svg.id)-hatch\(downHatch))")])
+            svg.rect(x1, y, x2 - x1, height, [("fill", SeriesStyle.hatchFill(SeriesStyle.crossHatch, in: svg))])
         }
     }
 }
