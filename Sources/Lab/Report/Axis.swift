@@ -24,10 +24,12 @@ struct Axis {
         return Axis(low: low, high: high, logarithmic: false, title: title, ticks: (0...count).map { low + Double($0) * step })
     }
 
-    /// A log₁₀ axis over whole decades covering the positive values in `low…high`.
+    /// A log₁₀ axis over whole decades covering the positive values in `low…high`; ticks at each
+    /// decade, and at 2 and 5 times it when there are at most two decades.
     static func logarithmic(_ low: Double, _ high: Double, title: String) -> Axis {
         let bottom = floor(log10(max(low, 1e-3))), top = max(ceil(log10(max(high, 1e-3))), bottom + 1)
-        let ticks = stride(from: bottom, through: top, by: 1).map { pow(10, $0) }
+        let factors: [Double] = top - bottom <= 2 ? [1, 2, 5] : [1]
+        let ticks = stride(from: bottom, through: top, by: 1).flatMap { decade in factors.map { $0 * pow(10, decade) } }.filter { $0 <= pow(10, top) }
         return Axis(low: pow(10, bottom), high: pow(10, top), logarithmic: true, title: title, ticks: ticks)
     }
 
