@@ -31,9 +31,11 @@ enum ReportPage {
         if let entry = group.entry {
             if !entry.description.isEmpty { out.append("<p>\(escape(entry.description))</p>") }
             out.append("<dl>")
-            out.append("<dt>Cluster</dt><dd>\(entry.nodes) nodes, clients for \(escape(entry.duration)), seeds \(entry.seeds.map(String.init).joined(separator: ", "))</dd>")
+            let seeds = entry.seeds.map(String.init).joined(separator: ", ")
+            out.append("<dt>Cluster</dt><dd>\(entry.nodes) nodes, clients for \(escape(entry.duration)), seeds \(seeds)</dd>")
             out.append("<dt>Backends</dt><dd>\(escape(entry.backends.joined(separator: ", ")))</dd>")
-            out.append("<dt>Faults</dt><dd>" + (entry.faults.isEmpty ? "none" : "<ol>" + entry.faults.map { "<li>\(escape($0))</li>" }.joined() + "</ol>") + "</dd>")
+            let faults = entry.faults.isEmpty ? "none" : "<ol>" + entry.faults.map { "<li>\(escape($0))</li>" }.joined() + "</ol>"
+            out.append("<dt>Faults</dt><dd>\(faults)</dd>")
             out.append("</dl>")
         }
         out.append("<h3>Summary</h3>")
@@ -75,7 +77,8 @@ enum ReportPage {
             rows.append("<tr>" + cells.joined() + "</tr>")
         }
         rows += ["</tbody>", "</table>",
-                 "<p class=\"note\">Mean over each backend's seeds (empty values left out); anomalies: stale reads + lost writes + divergent keys + atomicity violations per run.</p>"]
+                 "<p class=\"note\">Mean over each backend's seeds (empty values left out); anomalies: stale reads + lost writes "
+                     + "+ divergent keys + atomicity violations per run.</p>"]
         return rows.joined(separator: "\n")
     }
 
@@ -87,12 +90,12 @@ enum ReportPage {
         var out: [String] = []
         for (run, anomalies) in found where anomalies.count > 0 {
             let path = ReportData.anomaliesPath(run.id)
-            out.append("<h4>\(escape(run.id)): \(anomalies.count) anomal\(anomalies.count == 1 ? "y" : "ies") (<a href=\"\(escape(path))\">\(escape(path))</a>)</h4>")
+            out.append("<h4>\(escape(run.id)): \(anomalies.count) anomal\(anomalies.count == 1 ? "y" : "ies") "
+                       + "(<a href=\"\(escape(path))\">\(escape(path))</a>)</h4>")
             out.append("<ul class=\"anomalies\">")
             for anomaly in anomalies.first {
-                let ops = anomaly["ops"].map { text($0) } ?? ""
-                out.append("<li><b>\(escape(anomaly["kind"].map(text) ?? "?"))</b>" + (anomaly["key"].map { " on key <code>\(escape(text($0)))</code>" } ?? "")
-                           + ": \(escape(anomaly["explanation"].map(text) ?? ""))"
+                let ops = anomaly["ops"].map(text) ?? "", key = anomaly["key"].map { " on key <code>\(escape(text($0)))</code>" } ?? ""
+                out.append("<li><b>\(escape(anomaly["kind"].map(text) ?? "?"))</b>\(key): \(escape(anomaly["explanation"].map(text) ?? ""))"
                            + (ops.isEmpty ? "" : "<br/><span class=\"ops\">operations: \(escape(ops.count > 400 ? String(ops.prefix(399)) + "…" : ops))</span>")
                            + "</li>")
             }
