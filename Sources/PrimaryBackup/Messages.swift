@@ -61,6 +61,14 @@ extension PrimaryBackup {
         public var previousEnd: Int
         public var prevOffset: Int
         public var writes: [ClientRequest]
+
+        public init(config: Configuration, previousID: Configuration?, previousEnd: Int, prevOffset: Int, writes: [ClientRequest]) {
+            self.config = config
+            self.previousID = previousID
+            self.previousEnd = previousEnd
+            self.prevOffset = prevOffset
+            self.writes = writes
+        }
     }
 
     /// Where a node stands: whom it follows, which history its data belongs to, and how far.
@@ -68,6 +76,12 @@ extension PrimaryBackup {
         public var config: Configuration
         public var history: Configuration?
         public var offset: Int
+
+        public init(config: Configuration, history: Configuration?, offset: Int) {
+            self.config = config
+            self.history = history
+            self.offset = offset
+        }
     }
 
     public struct FullResync: Sendable {
@@ -77,12 +91,25 @@ extension PrimaryBackup {
         public var offset: Int
         /// `KVStore.snapshot()` at `offset` (data and client sessions, so exactly-once carries over).
         public var data: [UInt8]
+
+        public init(config: Configuration, previousID: Configuration?, previousEnd: Int, offset: Int, data: [UInt8]) {
+            self.config = config
+            self.previousID = previousID
+            self.previousEnd = previousEnd
+            self.offset = offset
+            self.data = data
+        }
     }
 
     public struct VoteRequest: Sendable {
         public var epoch: UInt64
         /// The configuration the candidate considers failed.
         public var config: Configuration
+
+        public init(epoch: UInt64, config: Configuration) {
+            self.epoch = epoch
+            self.config = config
+        }
     }
 
     public struct Vote: Sendable {
@@ -91,5 +118,12 @@ extension PrimaryBackup {
         public var granted: Bool
         public var config: Configuration
         public var offset: Int
+
+        public init(epoch: UInt64, granted: Bool, config: Configuration, offset: Int) {
+            self.epoch = epoch
+            self.granted = granted
+            self.config = config
+            self.offset = offset
+        }
     }
 }
