@@ -120,7 +120,8 @@ extension PrimaryBackup {
         saveHardState(into: &out)
         election = nil
         peers = Array(repeating: Peer(), count: cluster.count)
-        flushAt = nil
+        held.clear()
+        releasedOffset = offset
         become(.primary, into: &out)
         heartbeat(at: now, into: &out)
     }
@@ -138,7 +139,7 @@ extension PrimaryBackup {
         lastHeard = now
         psyncSentAt = nil
         election = nil
-        flushAt = nil
+        held.clear()
         become(.backup, into: &out)
         return true
     }

@@ -5,7 +5,7 @@ import KVStore
 /// available-but-inconsistent (AP) side of the lab's CAP comparison.
 ///
 /// - **Writes** go to the primary, which logs and applies each one and answers at once; it streams
-///   them to the backups afterwards (REPLICATE, after `replicationInterval`), so an acknowledged write
+///   them to the backups afterwards (REPLICATE, `replicationLag` later), so an acknowledged write
 ///   exists on one machine until it is replicated. Backups redirect writes to the primary
 ///   (`.notLeader(hint:)`), as a read-only Redis replica refuses them and a cluster client follows
 ///   the redirect.
@@ -54,8 +54,10 @@ public struct PrimaryBackup: ReplicationBackend {
     // Primary
     var peers: [Peer]
     var heartbeatAt: Instant = .zero
-    /// When buffered writes go to the backups (with a `replicationInterval`).
-    var flushAt: Instant?
+    /// Writes acknowledged but not yet released to the backups (with a `replicationLag`).
+    var held = HeldWrites()
+    /// Writes up to this offset may be sent to backups.
+    var releasedOffset: Int
 
     // Backup
     var lastHeard: Instant = .zero
@@ -107,6 +109,7 @@ public struct PrimaryBackup: ReplicationBackend {
             offset += 1
         }
         peers = Array(repeating: Peer(), count: cluster.count)
+        releasedOffset = offset
     }
 
     public var appliedData: [String: String]? { store.data }
@@ -114,7 +117,7 @@ public struct PrimaryBackup: ReplicationBackend {
     public var nextDeadline: Instant? {
         guard started else { return .zero }
         switch standing {
-        case .primary: return min(heartbeatAt, flushAt ?? .distantFuture)
+        case .primary: return min(heartbeatAt, held.nextRelease ?? .distantFuture)
         case .backup: return min(heartbeatAt, failoverAt)
         case .candidate: return election.map { $0.windowOpen ? $0.windowEnd : $0.retryAt }
         }
@@ -145,7 +148,10 @@ public struct PrimaryBackup: ReplicationBackend {
         switch standing {
         case .primary:
             if now >= heartbeatAt { heartbeat(at: now, into: &out) }
-            if let flushAt, now >= flushAt { flushAll(into: &out) }
+            if let released = held.release(by: now) {
+                releasedOffset = released
+                flushAll(into: &out)
+            }
         case .backup:
             if now >= heartbeatAt {
                 heartbeatAt = now + options.heartbeat

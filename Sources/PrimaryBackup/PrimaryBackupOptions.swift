@@ -16,9 +16,9 @@ public struct PrimaryBackupOptions: BackendOptions {
     /// How long a failover attempt may take before a new one (in a new epoch) is started
     /// (Sentinel `failover-timeout`).
     public var failoverTimeout: Duration = .milliseconds(500)
-    /// Batching delay: the primary sends new writes to its backups at most this long after
-    /// acknowledging them; `0ms` streams each write at once, as Redis does. The lab's replication-lag knob.
-    public var replicationInterval: Duration = .zero
+    /// Replication lag: the primary sends each write to its backups this long after acknowledging
+    /// it (a slow replication path); `0ms` streams each write at once, as Redis does.
+    public var replicationLag: Duration = .zero
     /// Writes kept for partial resynchronisation (Redis `repl-backlog-size`, counted in writes): a
     /// backup further behind than this gets a full resync.
     public var backlog: Int = 1_000
@@ -34,7 +34,7 @@ public struct PrimaryBackupOptions: BackendOptions {
         OptionDoc("heartbeat", values: "duration", default: "50ms", "primary ping (empty REPLICATE) and backup REPLCONF ACK period"),
         OptionDoc("downAfter", values: "duration", default: "300ms", "silence after which a node considers the primary down and asks for a failover (Sentinel down-after-milliseconds; plus up to half of it at random)"),
         OptionDoc("failoverTimeout", values: "duration", default: "500ms", "a failover attempt that has not promoted anyone by then is retried in a new epoch (Sentinel failover-timeout)"),
-        OptionDoc("replicationInterval", values: "duration", default: "0ms", "batching delay before acknowledged writes are sent to backups (replication lag); 0ms streams each write at once"),
+        OptionDoc("replicationLag", values: "duration", default: "0ms", "each acknowledged write is sent to the backups this long after its acknowledgement; 0ms streams it at once"),
         OptionDoc("backlog", values: "integer ≥ 1", default: "1000", "writes kept for partial resync; a backup further behind gets a full resync (repl-backlog-size)"),
         OptionDoc("minReplicasToWrite", values: "integer ≥ 0", default: "0", "refuse writes unless this many backups acknowledged within minReplicasMaxLag (min-replicas-to-write); trades availability for fewer lost writes"),
         OptionDoc("minReplicasMaxLag", values: "duration", default: "200ms", "how recent a backup's acknowledgement must be to count for minReplicasToWrite (min-replicas-max-lag)"),
@@ -45,7 +45,7 @@ public struct PrimaryBackupOptions: BackendOptions {
         case "heartbeat": heartbeat = try Self.positive(value.durationOption(name), name)
         case "downAfter": downAfter = try Self.positive(value.durationOption(name), name)
         case "failoverTimeout": failoverTimeout = try Self.positive(value.durationOption(name), name)
-        case "replicationInterval": replicationInterval = try value.durationOption(name)
+        case "replicationLag": replicationLag = try value.durationOption(name)
         case "backlog": backlog = try value.intOption(name, minimum: 1)
         case "minReplicasToWrite": minReplicasToWrite = try value.intOption(name, minimum: 0)
         case "minReplicasMaxLag": minReplicasMaxLag = try Self.positive(value.durationOption(name), name)
@@ -53,7 +53,7 @@ public struct PrimaryBackupOptions: BackendOptions {
         }
     }
 
-    /// A timer of zero length would fire on every tick; only the batching delay may be zero.
+    /// A timer of zero length would fire on every tick; only the replication lag may be zero.
     private static func positive(_ duration: Duration, _ name: String) throws(OptionError) -> Duration {
         guard duration > .zero else { throw OptionError(name, "must be longer than 0ms, found \(duration)") }
         return duration

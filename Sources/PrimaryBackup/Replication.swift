@@ -8,36 +8,37 @@ extension PrimaryBackup {
     // MARK: Primary
 
     /// Pings every other node, backups or not: a stale primary or a node that lost track learns of
-    /// this configuration from it. Carries no writes, so `replicationInterval` keeps its meaning; a
-    /// backup that sees it is behind `prevOffset` asks for the rest.
+    /// this configuration from it. Carries no writes (held writes stay held); a backup that sees it
+    /// is behind `prevOffset` asks for the rest.
     mutating func heartbeat(at now: Instant, into out: inout Effects<PrimaryBackup>) {
         heartbeatAt = now + options.heartbeat
         for peer in cluster where peer != id {
-            let prevOffset = peers[peer.index].streaming ? peers[peer.index].next : offset
+            let prevOffset = peers[peer.index].streaming ? peers[peer.index].next : releasedOffset
             out.send(.replicate(slice(after: prevOffset, writes: [])), to: peer)
         }
     }
 
-    /// Sends a streaming backup everything it has not been sent yet.
+    /// Sends a streaming backup every released write it has not been sent yet.
     mutating func flush(to peer: NodeID, into out: inout Effects<PrimaryBackup>) {
         let next = peers[peer.index].next
-        guard peers[peer.index].streaming, next < offset else { return }
+        guard peers[peer.index].streaming, next < releasedOffset else { return }
         guard backlog.canServe(after: next) else { return fullResync(peer, into: &out) }
-        out.send(.replicate(slice(after: next, writes: Array(backlog.writes(after: next)))), to: peer)
-        peers[peer.index].next = offset
+        let writes = backlog.writes(after: next).prefix(releasedOffset - next)
+        out.send(.replicate(slice(after: next, writes: Array(writes))), to: peer)
+        peers[peer.index].next = releasedOffset
     }
 
     mutating func flushAll(into out: inout Effects<PrimaryBackup>) {
-        flushAt = nil
         for peer in cluster where peer != id { flush(to: peer, into: &out) }
     }
 
-    /// After a write: stream it now, or within the batching delay.
+    /// After a write: stream it now, or hold it for the replication lag.
     mutating func replicateNewWrite(at now: Instant, into out: inout Effects<PrimaryBackup>) {
-        if options.replicationInterval == .zero {
+        if options.replicationLag == .zero {
+            releasedOffset = offset
             flushAll(into: &out)
-        } else if flushAt == nil {
-            flushAt = now + options.replicationInterval
+        } else {
+            held.hold(offset, until: now + options.replicationLag)
         }
     }
 
@@ -45,6 +46,7 @@ extension PrimaryBackup {
         Replicate(config: hard.config, previousID: hard.previousID, previousEnd: hard.previousEnd, prevOffset: prevOffset, writes: writes)
     }
 
+    /// The whole state, held writes included (a snapshot cannot leave part of it out).
     mutating func fullResync(_ peer: NodeID, into out: inout Effects<PrimaryBackup>) {
         let resync = FullResync(config: hard.config, previousID: hard.previousID, previousEnd: hard.previousEnd, offset: offset, data: store.snapshot())
         out.send(.fullResync(resync), to: peer)

@@ -23,7 +23,7 @@ import Testing
 
     @Test func backupsCatchUpAndServeStaleReadsMeanwhile() {
         var options = PrimaryBackupOptions()
-        options.replicationInterval = .milliseconds(300)
+        options.replicationLag = .milliseconds(300)
         let (cluster, invariants) = quietCluster(nodes: 3, options: options)
         cluster.run(for: .milliseconds(100))
         #expect(cluster.perform(.put(key: "k", value: "v"), via: n1) == .ok(.done))
@@ -31,7 +31,7 @@ import Testing
         #expect(cluster.perform(.get(key: "k"), via: n2) == .ok(.value(nil)), "the backup has not been sent the write yet: a stale read")
         // A write sent to a backup is redirected to the primary and succeeds there.
         #expect(cluster.perform(.put(key: "j", value: "w"), via: n3) == .ok(.done))
-        cluster.run(for: .milliseconds(400))
+        cluster.run(for: .milliseconds(400))  // past the lag
         for node in cluster.cluster {
             #expect(cluster.backend(node)?.store.data == ["k": "v", "j": "w"])
             #expect(cluster.backend(node)?.offset == 2)

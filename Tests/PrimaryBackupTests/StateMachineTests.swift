@@ -151,7 +151,7 @@ import Testing
         #expect(throws: OptionError.self) { try options.set("readMode", to: .string("local")) }
         do { try options.set("minReplicasToWrite", to: .number(2)) } catch { Issue.record("\(error)") }
         #expect(options.minReplicasToWrite == 2)
-        #expect(Set(PrimaryBackupOptions.documentation.map(\.name)) == ["heartbeat", "downAfter", "failoverTimeout", "replicationInterval", "backlog", "minReplicasToWrite", "minReplicasMaxLag"])
+        #expect(Set(PrimaryBackupOptions.documentation.map(\.name)) == ["heartbeat", "downAfter", "failoverTimeout", "replicationLag", "backlog", "minReplicasToWrite", "minReplicasMaxLag"])
     }
 
     @Test func hardStateRoundTrips() throws {
