@@ -9,7 +9,7 @@ extension PrimaryBackup {
             out.reply(ClientReply(to: request, .ok(.value(store.read(key)))))
             return
         }
-        guard standing == .primary else {
+        guard role == .primary else {
             out.reply(ClientReply(to: request, .notLeader(hint: primaryHint(at: now))))
             return
         }
@@ -37,6 +37,6 @@ extension PrimaryBackup {
     }
 
     func hearsPrimary(at now: Instant) -> Bool {
-        standing == .backup && hard.config.primary != id && now < lastHeard + options.downAfter
+        role == .backup && hard.config.primary != id && now < lastHeard + options.downAfter
     }
 }

@@ -54,7 +54,7 @@ extension PrimaryBackup {
         }
         let grant = request.epoch == hard.currentEpoch
             && (hard.votedEpoch < request.epoch || hard.votedFor == candidate)
-            && standing != .primary && !hearsPrimary(at: now)
+            && role != .primary && !hearsPrimary(at: now)
             && !hard.config.supersedes(request.config)
         if grant {
             if hard.votedEpoch != request.epoch {
@@ -64,7 +64,7 @@ extension PrimaryBackup {
             }
             // Give the candidate time to finish before trying ourselves.
             failoverNotBefore = now + options.failoverTimeout
-            if standing == .candidate {
+            if role == .candidate {
                 election = nil
                 become(.backup, into: &out)
             }
@@ -79,7 +79,7 @@ extension PrimaryBackup {
             hard.currentEpoch = vote.epoch
             saveHardState(into: &out)
         }
-        guard standing == .candidate, let current = election, vote.epoch == current.epoch, !current.answered.contains(voter) else { return }
+        guard role == .candidate, let current = election, vote.epoch == current.epoch, !current.answered.contains(voter) else { return }
         election?.answered.append(voter)
         if vote.granted { election?.granted.append((voter, vote.offset)) }
         decideIfElected(at: now, into: &out)
@@ -105,7 +105,7 @@ extension PrimaryBackup {
     }
 
     mutating func receivePromote(epoch: UInt64, at now: Instant, into out: inout Effects<PrimaryBackup>) {
-        guard standing != .primary, Configuration(epoch: epoch, primary: id).supersedes(hard.config) else { return }
+        guard role != .primary, Configuration(epoch: epoch, primary: id).supersedes(hard.config) else { return }
         promote(epoch: epoch, at: now, into: &out)
     }
 

@@ -32,7 +32,8 @@ public struct PrimaryBackup: ReplicationBackend {
     public typealias Entry = ClientRequest
     public typealias Options = PrimaryBackupOptions
 
-    public enum Standing: String, Sendable {
+    /// The protocol's own roles; reported to the lab as leader, follower and candidate.
+    public enum ReplicaRole: String, Sendable {
         case primary, backup, candidate
     }
 
@@ -41,7 +42,7 @@ public struct PrimaryBackup: ReplicationBackend {
     let options: Options
     var random: DeterministicRandom
 
-    public internal(set) var standing: Standing
+    public internal(set) var role: ReplicaRole
     public internal(set) var hard: HardState
     public internal(set) var store = KVStore()
     /// Redis's replication offset: how many writes of its history this node's data holds.
@@ -71,7 +72,8 @@ public struct PrimaryBackup: ReplicationBackend {
 
     var started = false
     let firstStart: Bool
-    var announced: (Role, UInt64)?
+    /// The role and term last reported, so that each change is reported once.
+    var announced: (role: Role, term: UInt64)?
 
     /// What the primary knows of a backup's replication stream.
     struct Peer {
@@ -91,7 +93,7 @@ public struct PrimaryBackup: ReplicationBackend {
         // A node that restarts cannot know whether a failover happened while it was down, so it
         // comes back as a backup, even if it was the primary; if nobody leads, a failover picks the
         // most up-to-date node (possibly this one) in a new epoch, which also starts a new history.
-        standing = firstStart && hard.config.primary == id ? .primary : .backup
+        role = firstStart && hard.config.primary == id ? .primary : .backup
         var snapshotOffset = 0
         storageBase = 0
         if let snapshot = recovered.snapshot {
@@ -116,7 +118,7 @@ public struct PrimaryBackup: ReplicationBackend {
 
     public var nextDeadline: Instant? {
         guard started else { return .zero }
-        switch standing {
+        switch role {
         case .primary: return min(heartbeatAt, held.nextRelease ?? .distantFuture)
         case .backup: return min(heartbeatAt, failoverAt)
         case .candidate: return election.map { $0.windowOpen ? $0.windowEnd : $0.retryAt }
@@ -145,7 +147,7 @@ public struct PrimaryBackup: ReplicationBackend {
     }
 
     mutating func tick(at now: Instant, into out: inout Effects<PrimaryBackup>) {
-        switch standing {
+        switch role {
         case .primary:
             if now >= heartbeatAt { heartbeat(at: now, into: &out) }
             if let released = held.release(by: now) {
@@ -186,21 +188,21 @@ public struct PrimaryBackup: ReplicationBackend {
     var majority: Int { cluster.count / 2 + 1 }
 
     /// Changes role and reports it, with the epoch it holds in.
-    mutating func become(_ newStanding: Standing, into out: inout Effects<PrimaryBackup>) {
-        standing = newStanding
+    mutating func become(_ newRole: ReplicaRole, into out: inout Effects<PrimaryBackup>) {
+        role = newRole
         announce(into: &out)
     }
 
     mutating func announce(into out: inout Effects<PrimaryBackup>) {
-        let role: Role, term: UInt64
-        switch standing {
-        case .primary: (role, term) = (.leader, hard.config.epoch)
-        case .backup: (role, term) = (.follower, hard.config.epoch)
-        case .candidate: (role, term) = (.candidate, election?.epoch ?? hard.currentEpoch)
+        let reported: Role, term: UInt64
+        switch role {
+        case .primary: (reported, term) = (.leader, hard.config.epoch)
+        case .backup: (reported, term) = (.follower, hard.config.epoch)
+        case .candidate: (reported, term) = (.candidate, election?.epoch ?? hard.currentEpoch)
         }
-        if let announced, announced.0 == role, announced.1 == term { return }
-        announced = (role, term)
-        out.emit(.role(role, term: term, name: standing.rawValue))
+        if let announced, announced.role == reported, announced.term == term { return }
+        announced = (reported, term)
+        out.emit(.role(reported, term: term, name: role.rawValue))
     }
 
     /// This node's replication position, as backups report it.

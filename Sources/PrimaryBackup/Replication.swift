@@ -61,7 +61,7 @@ extension PrimaryBackup {
             requestSync(at: now, into: &out)
             return
         }
-        guard standing == .primary, position.config == hard.config else { return }
+        guard role == .primary, position.config == hard.config else { return }
         let continuesOurs = position.offset <= offset && hard.continues(position.history, upTo: position.offset)
         if resend {
             guard continuesOurs, backlog.canServe(after: position.offset) else { return fullResync(peer, into: &out) }
@@ -163,7 +163,7 @@ extension PrimaryBackup {
         learn(config, at: now, into: &out)
         guard sender == config.primary, sender != id else { return false }
         lastHeard = now
-        if standing == .candidate {
+        if role == .candidate {
             // The primary is alive after all.
             election = nil
             become(.backup, into: &out)
@@ -174,7 +174,7 @@ extension PrimaryBackup {
     /// Asks the primary for what follows our position, at most once per heartbeat (a burst of
     /// REPLICATEs while a resync is on its way must not each start another).
     mutating func requestSync(at now: Instant, into out: inout Effects<PrimaryBackup>) {
-        guard standing == .backup, hard.config.primary != id else { return }
+        guard role == .backup, hard.config.primary != id else { return }
         if let sent = psyncSentAt, now < sent + options.heartbeat { return }
         psyncSentAt = now
         out.send(.psync(position), to: hard.config.primary)

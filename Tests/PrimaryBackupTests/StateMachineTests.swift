@@ -134,7 +134,7 @@ import Testing
         _ = step(&primary, .tick, at: 0)
         let newer = PrimaryBackup.Configuration(epoch: 2, primary: n2)
         let out = step(&primary, .receive(from: n3, message: .ack(.init(config: newer, history: newer, offset: 0))), at: 5)
-        #expect(primary.standing == .backup && primary.hard.config == newer)
+        #expect(primary.role == .backup && primary.hard.config == newer)
         #expect(out.events.contains(.role(.follower, term: 2, name: "backup")))
         guard case .psync(let position) = out.messages.first?.message else { Issue.record("expected PSYNC to the new primary"); return }
         #expect(out.messages.first?.to == n2 && position.history == PrimaryBackup.Configuration(epoch: 0, primary: n1))

@@ -25,7 +25,7 @@ final class Invariants {
     private func check(_ simulation: Simulation<PrimaryBackup>, after node: NodeID) {
         guard violations.count < 10, let backend = simulation.backend(node) else { return }
         let at = simulation.now
-        if backend.standing == .primary {
+        if backend.role == .primary {
             let epoch = backend.hard.config.epoch
             if let other = primaries[epoch], other != node { violations.append("\(at): \(other) and \(node) both primary in epoch \(epoch)") }
             primaries[epoch] = node
@@ -121,5 +121,5 @@ extension Simulation where Backend == PrimaryBackup {
         return history[index].outcome
     }
 
-    func primaries() -> [NodeID] { cluster.filter { backend($0)?.standing == .primary } }
+    func primaries() -> [NodeID] { cluster.filter { backend($0)?.role == .primary } }
 }
