@@ -25,9 +25,10 @@ let package = Package(
         .target(name: "Storage", dependencies: ["ConsensusCore"], swiftSettings: hotPath),
         // Backends: pure state machines.
         .target(name: "Unreplicated", dependencies: ["ConsensusCore", "KVStore"], swiftSettings: hotPath),
+        .target(name: "PrimaryBackup", dependencies: ["ConsensusCore", "KVStore"], swiftSettings: hotPath),
         // Drivers, checks and the lab.
         .target(name: "Simulator", dependencies: ["ConsensusCore", "KVStore", "Storage"], swiftSettings: hotPath),
-        .target(name: "Lab", dependencies: ["ConsensusCore", "KVStore", "Storage", "Simulator", "Unreplicated"], swiftSettings: hotPath),
+        .target(name: "Lab", dependencies: ["ConsensusCore", "KVStore", "Storage", "Simulator", "Unreplicated", "PrimaryBackup"], swiftSettings: hotPath),
         .executableTarget(name: "conlab", dependencies: ["Lab", "ConsensusCore"]),
         // Tests, and the conformance suite every backend's tests run.
         .target(name: "ConformanceSuite", dependencies: ["ConsensusCore", "Simulator", "Lab"], path: "Tests/ConformanceSuite"),
@@ -37,5 +38,6 @@ let package = Package(
         .testTarget(name: "LabTests", dependencies: ["Lab"]),
         .testTarget(name: "UnreplicatedTests", dependencies: ["Unreplicated", "ConformanceSuite"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
+        .testTarget(name: "PrimaryBackupTests", dependencies: ["PrimaryBackup", "ConformanceSuite", "Simulator", "Lab", "ConsensusCore", "KVStore", "Storage"]),
     ]
 )

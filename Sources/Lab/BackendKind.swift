@@ -1,4 +1,5 @@
 import ConsensusCore
+import PrimaryBackup
 import Simulator
 import Unreplicated
 
@@ -48,6 +49,7 @@ public struct BackendKind: Sendable {
 public enum Backends {
     public static let all: [BackendKind] = [
         .make(Unreplicated.self, summary: "one server holds the data, other nodes forward to it (the baseline)"),
+        .make(PrimaryBackup.self, summary: "asynchronous primary–backup with Sentinel-style failover, as Redis (AP: acknowledged writes can be lost)"),
     ]
 
     public static func named(_ name: String) -> BackendKind? { all.first { $0.name == name } }
