@@ -13,8 +13,11 @@ extension Simulation {
         var source: OperationSource?
         var sequence: UInt64 = 0
         var operation: PendingOperation?
-        /// Where requests go: the home node, or the leader it redirected us to.
+        /// Where the current operation's requests go: the home node, or where it was redirected.
         var target: Int
+        /// Where writes start: the node a redirect last named (a client caching the leader).
+        /// Reads always start at the client's own node, so read modes that serve locally do.
+        var writeTarget: Int
         var generation: UInt64 = 0
     }
 
@@ -50,7 +53,7 @@ extension Simulation {
 
     @discardableResult
     func addClient(home: Int, kind: Client.Kind) -> Int {
-        clients.append(Client(id: ClientID(clients.count + 1), home: home, kind: kind, target: home))
+        clients.append(Client(id: ClientID(clients.count + 1), home: home, kind: kind, target: home, writeTarget: home))
         return clients.count - 1
     }
 
@@ -74,6 +77,7 @@ extension Simulation {
         history.append(HistoryOperation(id: index + 1, client: clients[client].id, node: cluster[clients[client].home],
                                         command: command, invoke: now, complete: nil, outcome: .indeterminate))
         let workload = config.workload
+        clients[client].target = command.isRead ? clients[client].home : clients[client].writeTarget
         clients[client].operation = PendingOperation(historyIndex: index, request: request, deadline: now + workload.timeout,
                                                      nextAttempt: now + workload.retryInterval)
         transmit(request, from: client)
@@ -117,7 +121,10 @@ extension Simulation {
     /// silent attempt the client goes back to its own node: the leader it was sent to may be gone.
     func retry(_ client: Int) {
         guard var operation = clients[client].operation else { return }
-        if !operation.answered { clients[client].target = clients[client].home }
+        if !operation.answered {
+            clients[client].target = clients[client].home
+            clients[client].writeTarget = clients[client].home
+        }
         operation.redirects = 0
         operation.answered = false
         operation.nextAttempt = now + config.workload.retryInterval
@@ -148,6 +155,7 @@ extension Simulation {
             if let hint, hint.index != node, operation.redirects <= 3 {
                 // Follow the redirect at once, as a Raft client caching the leader does.
                 clients[client].target = hint.index
+                clients[client].writeTarget = hint.index
                 operation.answered = false
                 clients[client].operation = operation
                 transmit(operation.request, from: client)
