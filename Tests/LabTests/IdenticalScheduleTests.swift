@@ -41,7 +41,7 @@ import Testing
         }
         #expect(faults[0].count >= 8)
         #expect(faults[0] == faults[1])
-        let explicit = outputs.map { $0.result.events.filter { $0.kind == "fault" && !$0.detail.contains("leader") }.map(\.detail) }
+        let explicit = outputs.map { $0.result.events.filter { $0.kind == "fault" && !$0.detail.contains("leader") && !$0.detail.contains("affected") }.map(\.detail) }
         #expect(explicit[0] == explicit[1])
     }
 }
