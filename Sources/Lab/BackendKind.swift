@@ -1,6 +1,7 @@
 import ConsensusCore
 import Simulator
 import Unreplicated
+import Zab
 
 /// A backend the lab can run, erased to a value so scenarios can name it by string while the
 /// simulation itself stays generic (and specialised) over the concrete type.
@@ -48,6 +49,7 @@ public struct BackendKind: Sendable {
 public enum Backends {
     public static let all: [BackendKind] = [
         .make(Unreplicated.self, summary: "one server holds the data, other nodes forward to it (the baseline)"),
+        .make(Zab.self, summary: "ZooKeeper's atomic broadcast: Fast Leader Election, discovery, DIFF/TRUNC/SNAP sync, quorum broadcast"),
     ]
 
     public static func named(_ name: String) -> BackendKind? { all.first { $0.name == name } }
