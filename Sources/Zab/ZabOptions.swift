@@ -68,11 +68,11 @@ public struct ZabOptions: BackendOptions {
     }
 
     /// How long a follower waits for its leader during discovery and sync (ZooKeeper: initLimit × tickTime).
-    var initTimeout: Duration { tickTime * Int64(initLimit) }
+    public var initTimeout: Duration { tickTime * Int64(initLimit) }
     /// How long silence may last once broadcasting (ZooKeeper: syncLimit × tickTime).
-    var syncTimeout: Duration { tickTime * Int64(syncLimit) }
+    public var syncTimeout: Duration { tickTime * Int64(syncLimit) }
     /// The leader pings every half tick (ZooKeeper's `Leader.lead` loop).
-    var pingInterval: Duration { tickTime / 2 }
+    public var pingInterval: Duration { tickTime / 2 }
     /// Handshake messages (FOLLOWERINFO, ACKEPOCH, the sync) are resent once a tick until answered:
     /// the lab's network loses and reorders messages, where ZooKeeper relies on TCP.
     var retransmitInterval: Duration { tickTime }
