@@ -100,7 +100,7 @@ struct FastLeaderElection {
             }
             // ZooKeeper ≥ 3.5 compares these votes by leader and epoch only: their zxids date from
             // elections that may have happened at different times.
-            let agreeing = outOfElection.filter { $0.map { $0.vote.leader == n.vote.leader && $0.vote.epoch == n.vote.epoch } ?? false }.count
+            let agreeing = outOfElection.reduce(0) { $0 + ($1.map { $0.vote.leader == n.vote.leader && $0.vote.epoch == n.vote.epoch ? 1 : 0 } ?? 0) }
             if agreeing >= quorum, n.vote.leader != me, leaderConfirmed(n.vote.leader, round: n.round) {
                 round = n.round
                 return (n.vote, n.round)

@@ -196,7 +196,7 @@ extension Zab {
             violate("DIFF starting at index \(payload.firstIndex) leaves a gap after index \(log.lastIndex)", into: &out)
             return false
         }
-        if skip < payload.proposals.count { append(payload.proposals[skip...], into: &out) }
+        if skip < payload.proposals.count { append(skip == 0 ? payload.proposals : Array(payload.proposals[skip...]), into: &out) }
         snapshotIfDue(into: &out)
         return true
     }
@@ -213,7 +213,7 @@ extension Zab {
                 return
             }
             // Within an epoch this log is a prefix of the leader's: what is not newer is already here.
-            append(transactions.lazy.filter { $0.zxid > last }, into: &out)
+            append(transactions[0].zxid > last ? transactions : transactions.filter { $0.zxid > last }, into: &out)
             snapshotIfDue(into: &out)
         }
         out.send(.ack(epoch: epoch, zxid: log.lastZxid, gap: false), to: leader)

@@ -59,6 +59,13 @@ struct LeaderSession {
     var pendingSyncs: [PendingSync] = []
 
     var nextDeadline: Instant { phase == .broadcasting ? nextPingAt : min(nextPingAt, phaseDeadline) }
+
+    /// How many followers satisfy `predicate` (without building an array: this runs on every ACK).
+    func count(where predicate: (Learner) -> Bool) -> Int {
+        var count = 0
+        for learner in learners { if let learner, predicate(learner) { count += 1 } }
+        return count
+    }
 }
 
 extension Zab {
@@ -179,7 +186,7 @@ extension Zab {
     /// With ACK-E from a quorum the epoch becomes current and every acknowledged follower is synced.
     mutating func checkEpochAckQuorum(at now: Instant, into out: inout Effects<Zab>) {
         guard leading!.phase == .epochAck else { return }
-        let acked = leading!.learners.filter { $0?.stage == .epochAcked && $0?.counted == true }.count
+        let acked = leading!.count { $0.stage == .epochAcked && $0.counted }
         guard acked + 1 >= quorum else { return }
         currentEpoch = leading!.epoch
         persistEpochs(into: &out)
@@ -256,7 +263,7 @@ extension Zab {
     /// initial history before proposing), and broadcasting begins.
     mutating func checkNewLeaderQuorum(at now: Instant, into out: inout Effects<Zab>) {
         guard leading!.phase == .newLeaderAck else { return }
-        let synced = leading!.learners.filter { $0?.stage == .synced }.count
+        let synced = leading!.count { $0.stage == .synced }
         guard synced + 1 >= quorum else { return }
         leading!.phase = .broadcasting
         out.emit(.note(kind: "epoch", detail: "epoch \(leading!.epoch) established by \(names(connected: false)); history up to \(log.lastZxid)"))
@@ -277,12 +284,12 @@ extension Zab {
         let epoch = leading!.epoch
         let previous = log.lastZxid
         let zxid = previous.epoch == epoch ? previous.next : Zxid(epoch: epoch, counter: 1)
-        let transaction = Transaction(zxid: zxid, request: request)
-        append(CollectionOfOne(transaction), into: &out)
+        let transactions = [Transaction(zxid: zxid, request: request)]
+        append(transactions, into: &out)
         leading!.proposed[request.client] = request.sequence
         for peer in cluster {
             guard let learner = leading!.learners[peer.index], learner.stage == .synced, learner.nextIndex == log.lastIndex else { continue }
-            out.send(.proposal(epoch: epoch, previous: previous, transactions: [transaction]), to: peer)
+            out.send(.proposal(epoch: epoch, previous: previous, transactions: transactions), to: peer)
             leading!.learners[peer.index]!.nextIndex += 1
         }
         advanceCommit(into: &out)
@@ -296,14 +303,16 @@ extension Zab {
         if index >= learner.nextIndex { leading!.learners[peer.index]!.nextIndex = index + 1 }
     }
 
-    /// Commits, in zxid order, everything a quorum (the leader included) has logged.
+    /// Commits, in zxid order, everything a quorum (the leader included) has logged: the highest
+    /// index that the leader and at least `quorum - 1` synced followers have acknowledged.
     mutating func advanceCommit(into out: inout Effects<Zab>) {
-        guard leading?.phase == .broadcasting else { return }
-        var logged = [log.lastIndex]
-        for learner in leading!.learners { if let learner, learner.stage == .synced { logged.append(learner.acked) } }
-        guard logged.count >= quorum else { return }
-        logged.sort(by: >)
-        let committed = logged[quorum - 1]
+        guard let session = leading, session.phase == .broadcasting else { return }
+        var committed = appliedIndex
+        if session.count(where: { $0.stage == .synced && $0.acked >= log.lastIndex }) + 1 >= quorum { committed = log.lastIndex }
+        for candidate in session.learners {
+            guard let candidate, candidate.stage == .synced, candidate.acked > committed, candidate.acked <= log.lastIndex else { continue }
+            if session.count(where: { $0.stage == .synced && $0.acked >= candidate.acked }) + 1 >= quorum { committed = candidate.acked }
+        }
         guard committed > appliedIndex else { return }
         commit(through: committed, into: &out)
         for peer in cluster where leading!.learners[peer.index]?.stage == .synced {
@@ -347,7 +356,7 @@ extension Zab {
         leading!.nextPingAt = now + options.pingInterval
         if session.phase == .broadcasting {
             // ZooKeeper's Leader.lead loop: without a quorum of followers heard within syncLimit, give up.
-            let heard = session.learners.filter { $0.map { $0.stage == .synced && now - $0.lastHeard < options.syncTimeout } ?? false }.count
+            let heard = session.count { $0.stage == .synced && now - $0.lastHeard < options.syncTimeout }
             if heard + 1 < quorum {
                 lookForLeader(at: now, reason: "heard from only \(heard) followers within syncLimit", into: &out)
                 return
@@ -395,7 +404,7 @@ extension Zab {
         guard let session = leading, session.phase == .broadcasting, !session.pendingSyncs.isEmpty else { return }
         var waiting: [LeaderSession.PendingSync] = []
         for pending in session.pendingSyncs {
-            let confirmed = session.learners.filter { $0.map { $0.stage == .synced && $0.echoedRound >= pending.round } ?? false }.count + 1
+            let confirmed = session.count { $0.stage == .synced && $0.echoedRound >= pending.round } + 1
             guard confirmed >= quorum, appliedZxid >= pending.zxid else {
                 waiting.append(pending)
                 continue

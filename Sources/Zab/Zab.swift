@@ -156,9 +156,9 @@ public struct Zab: ReplicationBackend {
     }
 
     /// Logs transactions after the current end of the log (durable before any ACK leaves).
-    mutating func append(_ transactions: some Collection<Transaction>, into out: inout Effects<Zab>) {
+    mutating func append(_ transactions: [Transaction], into out: inout Effects<Zab>) {
         guard !transactions.isEmpty else { return }
-        out.persist(.append(firstIndex: log.lastIndex + 1, entries: Array(transactions)))
+        out.persist(.append(firstIndex: log.lastIndex + 1, entries: transactions))
         for transaction in transactions { log.append(transaction) }
         loggedSinceSnapshot += transactions.count
     }

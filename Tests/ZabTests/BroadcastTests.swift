@@ -58,3 +58,19 @@ import Zab
         #expect(checker.failures.isEmpty, "\(checker.failures)")
     }
 }
+
+/// Cluster sizes other than five: a single server is its own quorum; three tolerate one failure.
+@Suite struct ClusterSizeTests {
+    @Test(arguments: [1, 3])
+    func smallClustersServeAndAgree(nodes: Int) {
+        var config = SimulationConfig(nodes: nodes, seed: 2, duration: .seconds(2), quiescence: .seconds(1))
+        config.workload.keys = 3
+        let (simulation, checker) = checkedSimulation(config)
+        let result = simulation.run()
+        checker.checkAcknowledged(result.history)
+        #expect(checker.failures.isEmpty, "\(checker.failures)")
+        #expect(checker.leaders.count == 1)
+        #expect(result.history.filter { !$0.command.isRead && $0.outcome == .ok(.done) }.count > 50)
+        #expect(Set(result.finalStates.values).count == 1 && result.finalStates.count == nodes)
+    }
+}
