@@ -4,16 +4,28 @@ import KVStore
 /// ZooKeeper's atomic broadcast (Junqueira, Reed & Serafini, "Zab: High-performance broadcast for
 /// primary-backup systems", DSN 2011), as ZooKeeper implements it, as a pure state machine.
 ///
-/// A node is LOOKING (Fast Leader Election), FOLLOWING or LEADING. An elected leader runs
-/// discovery (FOLLOWERINFO → LEADERINFO with a new epoch → ACKEPOCH), synchronisation (DIFF,
-/// TRUNC, TRUNC+DIFF or SNAP, then NEWLEADER → ACK from a quorum → UPTODATE) and then broadcast
-/// (PROPOSAL → ACK after the log write → COMMIT on a quorum). Clients stay on their node: it forwards
-/// writes to the leader and answers once it commits them; reads are local, or follow a `sync`.
+/// A node is LOOKING, FOLLOWING or LEADING. The message flows, phase by phase:
+///
+/// ```
+/// election       NOTIFICATION(vote, round, state) among all; a quorum agrees → finalizeWait → decide
+/// discovery      follower → FOLLOWERINFO(acceptedEpoch)            (the paper's CEPOCH)
+///                leader, with a quorum: e = max(accepted) + 1 → LEADERINFO(e)   (NEWEPOCH)
+///                follower, if e > acceptedEpoch → ACKEPOCH(currentEpoch, history) (ACK-E)
+/// sync           leader, with a quorum of ACKEPOCH: DIFF | TRUNC | TRUNC+DIFF | SNAP, then NEWLEADER(e)
+///                follower applies it, currentEpoch = e → ACK; a quorum of ACKs → the leader's history
+///                is committed → UPTODATE(committed) to each synced follower
+/// broadcast      client → its node → REQUEST → leader → PROPOSAL(zxid) → ACK (after the log write)
+///                → COMMIT once a quorum logged it → the client's node answers its client
+/// liveness       PING every tickTime/2 ↔ PING; syncLimit ticks of silence → LOOKING (both sides)
+/// reads          local: answered at once; sync: SYNC → leader (commit + a quorum PING round) → SYNC
+///                → answered once applied up to the leader's zxid
+/// ```
 ///
 /// ZooKeeper runs ZAB over TCP; the lab's network loses, duplicates and reorders messages. So
-/// every phase re-sends what is unanswered, followers accept proposals only in zxid order
-/// (asking for the rest otherwise), and COMMIT and PING carry the leader's commit point: the
-/// messages are ZooKeeper's, the delivery guarantees are rebuilt on top.
+/// every phase re-sends what is unanswered, followers log proposals only in zxid order (an ACK
+/// flagged `gap` asks for the rest), COMMIT and PING carry the leader's commit point, and the
+/// handshake messages name the follower's connection: the messages are ZooKeeper's, the delivery
+/// guarantees of a TCP connection are rebuilt on top.
 public struct Zab: ReplicationBackend {
     public static let protocolName = "zab"
     public typealias Message = ZabMessage
