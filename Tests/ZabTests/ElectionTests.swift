@@ -77,3 +77,94 @@ import Testing
         #expect(checker.failures.isEmpty, "\(checker.failures)")
     }
 }
+
+/// Fast Leader Election's rules, one node at a time (ZooKeeper's `lookForLeader`).
+@Suite struct FastLeaderElectionRuleTests {
+    static let cluster = NodeID.cluster(5)
+    static let options = ZabOptions()
+    static let zero = Instant.zero
+
+    static func vote(_ node: Int, zxid: UInt64 = 0, epoch: Epoch = 0) -> Vote {
+        Vote(leader: NodeID(node), zxid: Zxid(rawValue: zxid), epoch: epoch)
+    }
+
+    static func looking(_ vote: Vote, round: UInt64 = 1) -> Notification { Notification(vote: vote, round: round, state: .looking) }
+
+    /// Node 1 of five, LOOKING in round 1 with its own vote.
+    static func election(round: UInt64 = 1) -> FastLeaderElection {
+        FastLeaderElection(me: NodeID(1), cluster: cluster, round: round, ownVote: vote(1), options: options, now: zero)
+    }
+
+    static func sentVotes(_ out: Effects<Zab>) -> [Vote] {
+        out.messages.compactMap { if case .notification(let n) = $0.message { n.vote } else { nil } }
+    }
+
+    @Test func adoptsABetterVoteAndBroadcastsIt() {
+        var election = Self.election()
+        var out = Effects<Zab>()
+        _ = election.receive(Self.looking(Self.vote(4)), from: NodeID(4), at: Self.zero, into: &out)
+        #expect(election.proposal == Self.vote(4))
+        #expect(Self.sentVotes(out) == Array(repeating: Self.vote(4), count: 4), "re-broadcast to the four others")
+        out.removeAll()
+        _ = election.receive(Self.looking(Self.vote(2)), from: NodeID(2), at: Self.zero, into: &out)
+        #expect(election.proposal == Self.vote(4) && out.messages.isEmpty, "a worse vote changes nothing")
+    }
+
+    @Test func olderRoundsAreIgnoredAndToldTheCurrentOne() {
+        var election = Self.election(round: 3)
+        var out = Effects<Zab>()
+        _ = election.receive(Self.looking(Self.vote(5, zxid: 99, epoch: 9), round: 2), from: NodeID(5), at: Self.zero, into: &out)
+        #expect(election.proposal == Self.vote(1), "a vote of round 2 does not count in round 3, however good")
+        #expect(out.messages.count == 1 && out.messages[0].to == NodeID(5))
+        if case .notification(let reply) = out.messages[0].message { #expect(reply.round == 3 && reply.vote == Self.vote(1)) }
+    }
+
+    @Test func aNewerRoundResetsTheBallotBox() {
+        var election = Self.election(round: 1)
+        var out = Effects<Zab>()
+        _ = election.receive(Self.looking(Self.vote(3)), from: NodeID(3), at: Self.zero, into: &out)
+        _ = election.receive(Self.looking(Self.vote(2), round: 2), from: NodeID(2), at: Self.zero, into: &out)
+        #expect(election.round == 2)
+        #expect(election.proposal == Self.vote(2), "the better of the new round's vote and its own; round 1's vote for n3 is gone")
+    }
+
+    @Test func decidesAfterFinalizeWaitUnlessABetterVoteComes() {
+        var election = Self.election()
+        var out = Effects<Zab>()
+        for node in [2, 3] { _ = election.receive(Self.looking(Self.vote(3)), from: NodeID(node), at: Self.zero, into: &out) }
+        #expect(election.finalizeAt == Self.zero + Self.options.finalizeWait, "a quorum (n1, n2, n3) agrees on n3: wait")
+        #expect(election.tick(at: Self.zero + .milliseconds(100), into: &out) == nil)
+        _ = election.receive(Self.looking(Self.vote(5)), from: NodeID(5), at: Self.zero + .milliseconds(150), into: &out)
+        #expect(election.finalizeAt == nil && election.proposal == Self.vote(5), "a better vote in the wait reopens the election")
+        for node in [4, 5] { _ = election.receive(Self.looking(Self.vote(5)), from: NodeID(node), at: Self.zero + .milliseconds(160), into: &out) }
+        let decided = election.tick(at: Self.zero + .milliseconds(160) + Self.options.finalizeWait, into: &out)
+        #expect(decided == Self.vote(5))
+    }
+
+    @Test func joinsAnEstablishedLeaderOnlyWhenItSaysItLeads() {
+        var election = Self.election(round: 1)
+        var out = Effects<Zab>()
+        let established = Self.vote(3, zxid: 0x1_0000_0007, epoch: 1)
+        for node in [2, 4] {
+            let decided = election.receive(Notification(vote: established, round: 6, state: .following), from: NodeID(node), at: Self.zero, into: &out)
+            #expect(decided == nil, "followers alone do not make a leader")
+        }
+        let decided = election.receive(Notification(vote: established, round: 6, state: .leading), from: NodeID(3), at: Self.zero, into: &out)
+        #expect(decided?.vote == established && decided?.round == 6)
+    }
+
+    @Test func silenceResendsTheVoteWithBackOff() {
+        var election = Self.election()
+        var out = Effects<Zab>()
+        var resends: [Instant] = []
+        var now = Self.zero
+        while now < Self.zero + .seconds(4) {
+            now = election.resendAt
+            out.removeAll()
+            _ = election.tick(at: now, into: &out)
+            if !out.messages.isEmpty { resends.append(now) }
+        }
+        let gaps = zip(resends.dropFirst(), resends).map { $0 - $1 }
+        #expect(Array(gaps.prefix(3)) == [.milliseconds(400), .milliseconds(800), .seconds(1)], "doubling from finalizeWait up to maxNotificationInterval: \(gaps)")
+    }
+}
