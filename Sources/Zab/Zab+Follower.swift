@@ -219,19 +219,3 @@ extension Zab {
         out.send(.ack(epoch: epoch, zxid: log.lastZxid, gap: false), to: leader)
     }
 }
-
-extension ZabMessage {
-    /// The epoch a leader-to-follower message belongs to.
-    var epoch: Epoch? {
-        switch self {
-        case .leaderInfo(let epoch), .newLeader(_, let epoch, _), .upToDate(let epoch, _), .proposal(let epoch, _, _),
-             .commit(let epoch, _), .ping(let epoch, _, _), .syncReply(let epoch, _, _, _):
-            epoch
-        case .sync(let payload): payload.epoch
-        case .ackEpoch(_, let epoch, _, _), .ackNewLeader(_, let epoch, _), .ack(let epoch, _, _), .pingReply(let epoch, _, _, _),
-             .syncRequest(let epoch, _, _):
-            epoch
-        case .notification, .followerInfo, .request: nil
-        }
-    }
-}

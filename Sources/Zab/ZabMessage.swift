@@ -144,3 +144,20 @@ public enum ZabMessage: WireMessage {
         }
     }
 }
+
+extension ZabMessage {
+    /// The epoch a message of an established connection belongs to (`nil` for election and
+    /// FOLLOWERINFO, sent before there is one, and for forwarded requests).
+    var epoch: Epoch? {
+        switch self {
+        case .leaderInfo(let epoch), .newLeader(_, let epoch, _), .upToDate(let epoch, _), .proposal(let epoch, _, _),
+             .commit(let epoch, _), .ping(let epoch, _, _), .syncReply(let epoch, _, _, _):
+            epoch
+        case .sync(let payload): payload.epoch
+        case .ackEpoch(_, let epoch, _, _), .ackNewLeader(_, let epoch, _), .ack(let epoch, _, _), .pingReply(let epoch, _, _, _),
+             .syncRequest(let epoch, _, _):
+            epoch
+        case .notification, .followerInfo, .request: nil
+        }
+    }
+}
