@@ -34,6 +34,8 @@ import Zab
             failures.append("replicas diverge after quiescence: \(first.key) and \(other.key)")
         }
         if states.count < 5 { failures.append("only \(states.count) replicas alive at the end") }
+        let backwards = StaleReads.goingBack(in: result.history)
+        if let example = backwards.first { failures.append("\(backwards.count) reads go back in a client's own order, e.g. \(example.jsonLine)") }
         if options.read == .sync {
             let stale = StaleReads.find(in: result.history)
             if let example = stale.first { failures.append("\(stale.count) stale reads under read=sync, e.g. \(example)") }

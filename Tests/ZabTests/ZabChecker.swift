@@ -122,7 +122,8 @@ enum StaleReads {
         }
     }
 
-    static func find(in history: [HistoryOperation]) -> [Example] {
+    /// Acknowledged writes by the value they wrote (puts and compare-and-sets) and by key.
+    static func writes(in history: [HistoryOperation]) -> (byValue: [String: HistoryOperation], byKey: [String: [HistoryOperation]]) {
         var writesByValue: [String: HistoryOperation] = [:]
         var writesByKey: [String: [HistoryOperation]] = [:]
         for operation in history where !operation.command.isRead {
@@ -133,6 +134,11 @@ enum StaleReads {
             default: break
             }
         }
+        return (writesByValue, writesByKey)
+    }
+
+    static func find(in history: [HistoryOperation]) -> [Example] {
+        let (writesByValue, writesByKey) = writes(in: history)
         var examples: [Example] = []
         for read in history {
             guard case .get(let key) = read.command, case .ok(.value(let value?)) = read.outcome,
@@ -143,5 +149,31 @@ enum StaleReads {
             if let replacing { examples.append(Example(read: read, replaced: source, replacing: replacing)) }
         }
         return examples
+    }
+
+    /// Reads through which a client sees time go back: it reads the value of a write that had
+    /// completed before another write began whose effect the same client had already seen (written
+    /// or read). ZooKeeper promises its clients sequential consistency, which excludes them even
+    /// for local reads.
+    static func goingBack(in history: [HistoryOperation]) -> [HistoryOperation] {
+        let (writesByValue, _) = writes(in: history)
+        var seen: [ClientID: [String: HistoryOperation]] = [:]
+        var found: [HistoryOperation] = []
+        for operation in history.sorted(by: { ($0.client, $0.invoke) < ($1.client, $1.invoke) }) {
+            let observed: HistoryOperation?
+            switch (operation.command, operation.outcome) {
+            case (.get, .ok(.value(let value?))): observed = writesByValue[value]
+            case (.put, .ok(.done)), (.cas, .ok(.done)): observed = operation
+            default: observed = nil
+            }
+            guard let observed, let observedDone = observed.complete else { continue }
+            let key = operation.command.key
+            if let latest = seen[operation.client]?[key] {
+                if observedDone < latest.invoke { found.append(operation); continue }
+                if observed.invoke < latest.invoke { continue }
+            }
+            seen[operation.client, default: [:]][key] = observed
+        }
+        return found
     }
 }
