@@ -25,10 +25,11 @@ let package = Package(
         .target(name: "Storage", dependencies: ["ConsensusCore"], swiftSettings: hotPath),
         // Backends: pure state machines.
         .target(name: "Unreplicated", dependencies: ["ConsensusCore", "KVStore"], swiftSettings: hotPath),
+        .target(name: "Zab", dependencies: ["ConsensusCore", "KVStore"], swiftSettings: hotPath),
         .target(name: "PrimaryBackup", dependencies: ["ConsensusCore", "KVStore"], swiftSettings: hotPath),
         // Drivers, checks and the lab.
         .target(name: "Simulator", dependencies: ["ConsensusCore", "KVStore", "Storage"], swiftSettings: hotPath),
-        .target(name: "Lab", dependencies: ["ConsensusCore", "KVStore", "Storage", "Simulator", "Unreplicated", "PrimaryBackup"], swiftSettings: hotPath),
+        .target(name: "Lab", dependencies: ["ConsensusCore", "KVStore", "Storage", "Simulator", "Unreplicated", "Zab", "PrimaryBackup"], swiftSettings: hotPath),
         .executableTarget(name: "conlab", dependencies: ["Lab", "ConsensusCore"]),
         // Tests, and the conformance suite every backend's tests run.
         .target(name: "ConformanceSuite", dependencies: ["ConsensusCore", "Simulator", "Lab"], path: "Tests/ConformanceSuite"),
@@ -38,6 +39,7 @@ let package = Package(
         .testTarget(name: "LabTests", dependencies: ["Lab"]),
         .testTarget(name: "UnreplicatedTests", dependencies: ["Unreplicated", "ConformanceSuite"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
+        .testTarget(name: "ZabTests", dependencies: ["Zab", "ConformanceSuite", "Simulator", "Storage", "Lab"]),
         .testTarget(name: "PrimaryBackupTests", dependencies: ["PrimaryBackup", "ConformanceSuite", "Simulator", "Lab", "ConsensusCore", "KVStore", "Storage"]),
     ]
 )

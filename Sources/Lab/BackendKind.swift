@@ -2,6 +2,7 @@ import ConsensusCore
 import PrimaryBackup
 import Simulator
 import Unreplicated
+import Zab
 
 /// A backend the lab can run, erased to a value so scenarios can name it by string while the
 /// simulation itself stays generic (and specialised) over the concrete type.
@@ -49,6 +50,7 @@ public struct BackendKind: Sendable {
 public enum Backends {
     public static let all: [BackendKind] = [
         .make(Unreplicated.self, summary: "one server holds the data, other nodes forward to it (the baseline)"),
+        .make(Zab.self, summary: "ZooKeeper's atomic broadcast: Fast Leader Election, discovery, DIFF/TRUNC/SNAP sync, quorum broadcast"),
         .make(PrimaryBackup.self, summary: "asynchronous primary–backup with Sentinel-style failover, as Redis (AP: acknowledged writes can be lost)"),
     ]
 

@@ -1,0 +1,141 @@
+import ConsensusCore
+
+/// One LOOKING period of Fast Leader Election (ZooKeeper's `FastLeaderElection.lookForLeader`).
+///
+/// A node votes for itself, broadcasts the vote, adopts any better vote it hears (higher epoch,
+/// then zxid, then server id) and re-broadcasts it. Votes of older rounds are ignored (their
+/// sender is told the current round); a newer round resets the ballot box. When a quorum's votes
+/// agree with its own, the node waits `finalizeWait` for a better vote before deciding. Votes from
+/// nodes already FOLLOWING or LEADING let a latecomer join the established leader: a quorum of
+/// them agree and the leader itself says LEADING.
+struct FastLeaderElection {
+    let me: NodeID
+    let cluster: [NodeID]
+    let quorum: Int
+    let finalizeWait: Duration
+    let maxInterval: Duration
+    /// The node's vote for itself (its last zxid and current epoch).
+    let ownVote: Vote
+    /// ZooKeeper's `logicalclock`.
+    private(set) var round: UInt64
+    private(set) var proposal: Vote
+    /// This round's votes (ZooKeeper's `recvset`), by node index; the node's own included.
+    private var received: [Vote?]
+    /// Votes of nodes that are FOLLOWING or LEADING (ZooKeeper's `outofelection`).
+    private var outOfElection: [Notification?]
+    /// ZooKeeper's `notTimeout`: silence after which the node re-sends its vote, doubling each time.
+    private var interval: Duration
+    private(set) var resendAt: Instant
+    /// Set while a quorum agrees with `proposal`: the decision falls then unless a better vote comes.
+    private(set) var finalizeAt: Instant?
+
+    init(me: NodeID, cluster: [NodeID], round: UInt64, ownVote: Vote, options: ZabOptions, now: Instant) {
+        self.me = me
+        self.cluster = cluster
+        quorum = cluster.count / 2 + 1
+        finalizeWait = options.finalizeWait
+        maxInterval = max(options.maxNotificationInterval, options.finalizeWait)
+        self.ownVote = ownVote
+        self.round = round
+        proposal = ownVote
+        received = Array(repeating: nil, count: cluster.count)
+        outOfElection = Array(repeating: nil, count: cluster.count)
+        interval = options.finalizeWait
+        resendAt = now + interval
+        received[me.index] = ownVote
+    }
+
+    var nextDeadline: Instant { finalizeAt.map { min($0, resendAt) } ?? resendAt }
+
+    var notification: Notification { Notification(vote: proposal, round: round, state: .looking) }
+
+    /// Sends the current vote to every other node.
+    func broadcast(into out: inout Effects<Zab>) {
+        for peer in cluster where peer != me { out.send(.notification(notification), to: peer) }
+    }
+
+    /// A quorum agreeing already (a one-node cluster) starts the final wait at once.
+    mutating func start(at now: Instant, into out: inout Effects<Zab>) {
+        broadcast(into: &out)
+        checkQuorum(at: now)
+    }
+
+    /// Handles a peer's notification; returns the elected vote (and the round it was elected in)
+    /// when the election is decided by nodes already out of it.
+    mutating func receive(_ n: Notification, from peer: NodeID, at now: Instant, into out: inout Effects<Zab>) -> (vote: Vote, round: UInt64)? {
+        resendAt = now + interval
+        if finalizeAt != nil {
+            // ZooKeeper's final wait consumes every notification that does not beat the proposal
+            // and waits again; a better one ends the wait and is handled normally.
+            guard n.vote.beats(proposal) else {
+                finalizeAt = now + finalizeWait
+                return nil
+            }
+            finalizeAt = nil
+        }
+        switch n.state {
+        case .looking:
+            if n.round > round {
+                round = n.round
+                received = Array(repeating: nil, count: cluster.count)
+                proposal = n.vote.beats(ownVote) ? n.vote : ownVote
+                broadcast(into: &out)
+            } else if n.round < round {
+                // An old round: tell the sender where the election is (ZooKeeper's WorkerReceiver).
+                out.send(.notification(notification), to: peer)
+                return nil
+            } else if n.vote.beats(proposal) {
+                proposal = n.vote
+                broadcast(into: &out)
+            }
+            received[peer.index] = n.vote
+            received[me.index] = proposal
+            checkQuorum(at: now)
+            return nil
+        case .following, .leading:
+            outOfElection[peer.index] = n
+            if n.round == round {
+                received[peer.index] = n.vote
+                if count(received, agreeingWith: n.vote) >= quorum, leaderConfirmed(n.vote.leader, round: n.round) { return (n.vote, round) }
+            }
+            // ZooKeeper ≥ 3.5 compares these votes by leader and epoch only: their zxids date from
+            // elections that may have happened at different times.
+            let agreeing = outOfElection.reduce(0) { $0 + ($1.map { $0.vote.leader == n.vote.leader && $0.vote.epoch == n.vote.epoch ? 1 : 0 } ?? 0) }
+            if agreeing >= quorum, n.vote.leader != me, leaderConfirmed(n.vote.leader, round: n.round) {
+                round = n.round
+                return (n.vote, n.round)
+            }
+            return nil
+        }
+    }
+
+    /// Handles a timer: the final wait ending decides; a silent interval re-sends the vote.
+    mutating func tick(at now: Instant, into out: inout Effects<Zab>) -> Vote? {
+        if let finalizeAt, now >= finalizeAt {
+            self.finalizeAt = nil
+            return proposal
+        }
+        if now >= resendAt {
+            broadcast(into: &out)
+            interval = min(interval * 2, maxInterval)
+            resendAt = now + interval
+        }
+        return nil
+    }
+
+    private mutating func checkQuorum(at now: Instant) {
+        if finalizeAt == nil, count(received, agreeingWith: proposal) >= quorum { finalizeAt = now + finalizeWait }
+    }
+
+    private func count(_ votes: [Vote?], agreeingWith vote: Vote) -> Int {
+        votes.reduce(0) { $0 + ($1 == vote ? 1 : 0) }
+    }
+
+    /// ZooKeeper's `checkLeader`: follow another node only if it says itself that it leads; lead
+    /// only if the decision was taken in this node's own round (never on the word of nodes still
+    /// following this node from an earlier election).
+    private func leaderConfirmed(_ leader: NodeID, round: UInt64) -> Bool {
+        if leader == me { return round == self.round }
+        return outOfElection[leader.index]?.state == .leading
+    }
+}

@@ -1,0 +1,51 @@
+import ConsensusCore
+
+/// One entry of the transaction log: a client's write, stamped with the zxid the leader gave it.
+public struct Transaction: BinaryCodable, Hashable, Sendable {
+    public var zxid: Zxid
+    public var request: ClientRequest
+
+    public init(zxid: Zxid, request: ClientRequest) {
+        self.zxid = zxid
+        self.request = request
+    }
+
+    public func encode(to writer: inout ByteWriter) {
+        writer.write(zxid.rawValue)
+        request.encode(to: &writer)
+    }
+
+    public init(from reader: inout ByteReader) throws(DecodingError) {
+        zxid = Zxid(rawValue: try reader.readUInt64())
+        request = try ClientRequest(from: &reader)
+    }
+
+    var byteCount: Int { 8 + request.byteCount }
+}
+
+/// ZAB's durable metadata (Zab §III, "f.p" and "f.a"): the last epoch this node promised to follow
+/// (acknowledged NEWEPOCH for, or proposed as leader) and the epoch of the last leader whose
+/// history it accepted (acknowledged NEWLEADER for). Both must survive a crash: a node that forgot
+/// `acceptedEpoch` could acknowledge two leaders of one epoch.
+public struct EpochState: BinaryCodable, Hashable, Sendable {
+    public var acceptedEpoch: Epoch
+    public var currentEpoch: Epoch
+
+    public init(acceptedEpoch: Epoch, currentEpoch: Epoch) {
+        self.acceptedEpoch = acceptedEpoch
+        self.currentEpoch = currentEpoch
+    }
+
+    public func encode(to writer: inout ByteWriter) {
+        writer.write(acceptedEpoch)
+        writer.write(currentEpoch)
+    }
+
+    public init(from reader: inout ByteReader) throws(DecodingError) {
+        acceptedEpoch = try reader.readUInt64()
+        currentEpoch = try reader.readUInt64()
+        guard currentEpoch <= acceptedEpoch else {
+            throw .invalid("epoch state (current epoch \(currentEpoch) above accepted epoch \(acceptedEpoch))", offset: 0)
+        }
+    }
+}

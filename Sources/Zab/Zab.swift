@@ -1,0 +1,243 @@
+import ConsensusCore
+import KVStore
+
+/// ZooKeeper's atomic broadcast (Junqueira, Reed & Serafini, "Zab: High-performance broadcast for
+/// primary-backup systems", DSN 2011), as ZooKeeper implements it, as a pure state machine.
+///
+/// A node is LOOKING, FOLLOWING or LEADING. The message flows, phase by phase:
+///
+/// ```
+/// election       NOTIFICATION(vote, round, state) among all; a quorum agrees → finalizeWait → decide
+/// discovery      follower → FOLLOWERINFO(acceptedEpoch)            (the paper's CEPOCH)
+///                leader, with a quorum: e = max(accepted) + 1 → LEADERINFO(e)   (NEWEPOCH)
+///                follower, if e > acceptedEpoch → ACKEPOCH(currentEpoch, history) (ACK-E)
+/// sync           leader, with a quorum of ACKEPOCH: DIFF | TRUNC | TRUNC+DIFF | SNAP, then NEWLEADER(e)
+///                follower applies it, currentEpoch = e → ACK; a quorum of ACKs → the leader's history
+///                is committed → UPTODATE(committed) to each synced follower
+/// broadcast      client → its node → REQUEST → leader → PROPOSAL(zxid) → ACK (after the log write)
+///                → COMMIT once a quorum logged it → the client's node answers its client
+/// liveness       PING every tickTime/2 ↔ PING; syncLimit ticks of silence → LOOKING (both sides)
+/// reads          local: answered at once; sync: SYNC → leader (commit + a quorum PING round) → SYNC
+///                → answered once applied up to the leader's zxid
+/// ```
+///
+/// ZooKeeper runs ZAB over TCP; the lab's network loses, duplicates and reorders messages. So
+/// every phase re-sends what is unanswered, followers log proposals only in zxid order (an ACK
+/// flagged `gap` asks for the rest), COMMIT and PING carry the leader's commit point, and the
+/// handshake messages name the follower's connection: the messages are ZooKeeper's, the delivery
+/// guarantees of a TCP connection are rebuilt on top.
+public struct Zab: ReplicationBackend {
+    public static let protocolName = "zab"
+    public typealias Message = ZabMessage
+    public typealias Entry = Transaction
+    public typealias HardState = EpochState
+    public typealias Options = ZabOptions
+
+    public let id: NodeID
+    let cluster: [NodeID]
+    let options: ZabOptions
+    let quorum: Int
+    var random: DeterministicRandom
+
+    public internal(set) var state: ServerState = .looking
+    public internal(set) var acceptedEpoch: Epoch = 0
+    public internal(set) var currentEpoch: Epoch = 0
+    public internal(set) var log: TransactionLog
+    var store = KVStore()
+    /// Every transaction up to here is committed and applied to `store`, in zxid order.
+    public internal(set) var appliedIndex: LogIndex
+    public internal(set) var appliedZxid: Zxid
+    var snapshotIndex: LogIndex
+    var snapshotZxid: Zxid
+    var loggedSinceSnapshot = 0
+    var snapshotThreshold = 0
+
+    /// Set until the first tick starts the first election (`init` cannot send).
+    var booting = true
+    var election: FastLeaderElection?
+    /// ZooKeeper's `logicalclock`: the last election round this node took part in.
+    var electionRound: UInt64 = 0
+    /// The vote this node was elected with or followed, told to LOOKING nodes.
+    public internal(set) var vote: Vote
+    var voteRound: UInt64 = 0
+    var leading: LeaderSession?
+    var following: FollowerSession?
+
+    /// Writes of this node's clients awaiting commit, by client: the sequence number.
+    var pendingWrites: [ClientID: UInt64] = [:]
+    /// `sync` reads of this node's clients, answered once `appliedZxid` reaches their zxid.
+    var pendingReads: [PendingRead] = []
+    /// Protocol states that must never occur; tests assert it stays empty.
+    public internal(set) var violations: [String] = []
+
+    public init(id: NodeID, cluster: [NodeID], options: ZabOptions, recovered: RecoveredState<Transaction, EpochState>, seed: UInt64) {
+        self.id = id
+        self.cluster = cluster
+        self.options = options
+        quorum = cluster.count / 2 + 1
+        random = DeterministicRandom(seed: seed, label: "zab")
+        if let epochs = recovered.hardState {
+            acceptedEpoch = epochs.acceptedEpoch
+            currentEpoch = epochs.currentEpoch
+        }
+        snapshotIndex = recovered.firstIndex - 1
+        snapshotZxid = .zero
+        if let snapshot = recovered.snapshot {
+            snapshotZxid = Zxid(rawValue: snapshot.lastTerm)
+            do { store = try KVStore(snapshot: snapshot.data) } catch {
+                violations.append("snapshot at index \(snapshot.lastIndex) does not decode: \(error)")
+            }
+        }
+        log = TransactionLog(baseIndex: snapshotIndex, baseZxid: snapshotZxid)
+        for entry in recovered.entries { log.append(entry) }
+        appliedIndex = snapshotIndex
+        appliedZxid = snapshotZxid
+        vote = Vote(leader: id, zxid: log.lastZxid, epoch: currentEpoch)
+        snapshotThreshold = drawSnapshotThreshold()
+    }
+
+    // MARK: Inspection
+
+    /// The established leader of `currentEpoch`: its history was accepted by a quorum.
+    public var isEstablishedLeader: Bool { leading?.phase == .broadcasting }
+
+    /// Whether the node answers clients: an established leader, or a follower past UPTODATE.
+    public var isServing: Bool { isEstablishedLeader || following?.phase == .broadcasting }
+
+    /// The leader this node follows or is (nil while LOOKING).
+    public var leaderID: NodeID? { state == .leading ? id : following?.leader }
+
+    public var appliedData: [String: String]? { store.data }
+
+    public var nextDeadline: Instant? {
+        if booting { return .zero }
+        switch state {
+        case .looking: return election?.nextDeadline
+        case .following: return following?.nextDeadline(options)
+        case .leading: return leading?.nextDeadline
+        }
+    }
+
+    // MARK: Steps
+
+    public mutating func step(_ input: Input<ZabMessage>, at now: Instant, into out: inout Effects<Zab>) {
+        switch input {
+        case .tick:
+            if booting {
+                booting = false
+                lookForLeader(at: now, reason: "started", into: &out)
+            } else {
+                tick(at: now, into: &out)
+            }
+        case .receive(let from, let message):
+            receive(message, from: from, at: now, into: &out)
+        case .client(let request):
+            handleClient(request, at: now, into: &out)
+        case .inject:
+            break
+        }
+    }
+
+    mutating func tick(at now: Instant, into out: inout Effects<Zab>) {
+        switch state {
+        case .looking: electionTick(at: now, into: &out)
+        case .following: followerTick(at: now, into: &out)
+        case .leading: leaderTick(at: now, into: &out)
+        }
+    }
+
+    mutating func receive(_ message: ZabMessage, from peer: NodeID, at now: Instant, into out: inout Effects<Zab>) {
+        guard !booting else { return }
+        switch message {
+        case .notification(let notification):
+            receiveNotification(notification, from: peer, at: now, into: &out)
+        case .followerInfo, .ackEpoch, .ackNewLeader, .ack, .pingReply, .request, .syncRequest:
+            guard state == .leading else { return }
+            leaderReceive(message, from: peer, at: now, into: &out)
+        case .leaderInfo, .sync, .newLeader, .upToDate, .proposal, .commit, .ping, .syncReply:
+            guard state == .following, following?.leader == peer else { return }
+            followerReceive(message, at: now, into: &out)
+        }
+    }
+
+    // MARK: Shared machinery
+
+    /// Makes the epochs durable before anything that depends on them leaves the node.
+    mutating func persistEpochs(into out: inout Effects<Zab>) {
+        out.persist(.hardState(EpochState(acceptedEpoch: acceptedEpoch, currentEpoch: currentEpoch)))
+    }
+
+    /// Logs transactions after the current end of the log (durable before any ACK leaves).
+    mutating func append(_ transactions: [Transaction], into out: inout Effects<Zab>) {
+        guard !transactions.isEmpty else { return }
+        out.persist(.append(firstIndex: log.lastIndex + 1, entries: transactions))
+        for transaction in transactions { log.append(transaction) }
+        loggedSinceSnapshot += transactions.count
+    }
+
+    /// Drops the transactions after `index` from the log and from storage (TRUNC).
+    mutating func truncate(after index: LogIndex, into out: inout Effects<Zab>) {
+        guard index < log.lastIndex else { return }
+        guard index >= appliedIndex else {
+            violate("asked to truncate after index \(index), below the applied index \(appliedIndex)", into: &out)
+            return
+        }
+        out.persist(.truncate(from: index + 1))
+        log.truncate(after: index)
+    }
+
+    /// Delivers committed transactions in zxid order: applies them and answers the clients waiting here.
+    mutating func commit(through index: LogIndex, into out: inout Effects<Zab>) {
+        let target = min(index, log.lastIndex)
+        guard target > appliedIndex else { return }
+        for position in (appliedIndex + 1)...target {
+            let request = log.transaction(at: position)!.request
+            let status = store.apply(request)
+            if pendingWrites[request.client] == request.sequence {
+                pendingWrites[request.client] = nil
+                out.reply(ClientReply(to: request, status))
+            }
+        }
+        appliedIndex = target
+        appliedZxid = log.zxid(at: target)!
+        out.emit(.committed(target))
+        servePendingReads(into: &out)
+        snapshotIfDue(into: &out)
+    }
+
+    /// Commits everything up to `zxid` that this node holds.
+    mutating func commit(throughZxid zxid: Zxid, into out: inout Effects<Zab>) {
+        commit(through: log.lastIndex(atOrBefore: zxid), into: &out)
+    }
+
+    /// ZooKeeper's SyncRequestProcessor: after snapCount/2 + a random share of snapCount/2 logged
+    /// transactions, snapshot the applied state (the random share keeps replicas from all
+    /// snapshotting at once).
+    mutating func snapshotIfDue(into out: inout Effects<Zab>) {
+        guard loggedSinceSnapshot >= snapshotThreshold, appliedIndex > snapshotIndex else { return }
+        out.persist(.snapshot(Snapshot(lastIndex: appliedIndex, lastTerm: appliedZxid.rawValue, data: store.snapshot())))
+        snapshotIndex = appliedIndex
+        snapshotZxid = appliedZxid
+        loggedSinceSnapshot = 0
+        snapshotThreshold = drawSnapshotThreshold()
+        forgetOldTransactions()
+        out.emit(.note(kind: "snapshot", detail: "at \(appliedZxid) (index \(appliedIndex)); next after \(snapshotThreshold) transactions"))
+    }
+
+    /// Keeps `commitLogCount` committed transactions in memory for DIFF; older ones live only in
+    /// the snapshot.
+    mutating func forgetOldTransactions() {
+        let keepAfter = min(snapshotIndex, appliedIndex - options.commitLogCount)
+        if keepAfter >= log.firstIndex { log.forget(through: keepAfter) }
+    }
+
+    mutating func drawSnapshotThreshold() -> Int {
+        options.snapCount / 2 + random.index(below: max(options.snapCount / 2, 1))
+    }
+
+    /// Records a state that the protocol's invariants exclude, without crashing the run.
+    mutating func violate(_ description: String, into out: inout Effects<Zab>) {
+        violations.append(description)
+        out.emit(.note(kind: "violation", detail: description))
+    }
+}

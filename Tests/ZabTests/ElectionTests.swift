@@ -1,0 +1,170 @@
+import ConsensusCore
+import Simulator
+import Testing
+@testable import Zab
+
+/// Fast Leader Election: the seeds' §3.4.3 (start-up) and §3.4.4 (at run time).
+@Suite struct ElectionTests {
+    /// §3.4.3 with `Experiments/staggered-start.json`: five servers start one a second with empty
+    /// logs. Nobody leads with one or two up; once node 3 is up it wins (equal zxids, highest id)
+    /// with 1 and 2; nodes 4 and 5 find it LEADING and follow it, although their ids are higher.
+    @Test(arguments: [1, 2, 3] as [UInt64])
+    func staggeredStartElectsNodeThree(seed: UInt64) throws {
+        let (config, options) = try scenarioRun("staggered-start.json", backend: "zab", seed: seed)
+        let (simulation, checker) = checkedSimulation(config, options)
+        simulation.run(until: .zero + .milliseconds(1_990))
+        #expect(simulation.cluster.allSatisfy { simulation.backend($0)?.state != .leading }, "no leader while only n1 and n2 are up")
+        #expect(simulation.backend(NodeID(1))?.state == .looking && simulation.backend(NodeID(2))?.state == .looking)
+        simulation.run(until: .zero + .milliseconds(2_600))
+        #expect(simulation.establishedLeader == NodeID(3), "node 3 leads once three are up")
+        simulation.run(until: .zero + .seconds(5))
+        for node in [4, 5].map(NodeID.init) {
+            #expect(simulation.backend(node)?.state == .following && simulation.backend(node)?.leaderID == NodeID(3), "\(node) follows n3")
+            #expect(simulation.backend(node)?.isServing == true)
+        }
+        let result = simulation.run()
+        checker.checkAcknowledged(result.history)
+        #expect(checker.leaders.values.allSatisfy { $0 == NodeID(3) }, "n3 leads the whole run: \(checker.leaders)")
+        // Nodes 4 and 5 join with empty logs while n3 holds committed transactions: SNAP.
+        #expect(!simulation.events("sync", containing: "SNAP to n4").isEmpty || !simulation.events("sync", containing: "DIFF to n4").isEmpty)
+        #expect(checker.failures.isEmpty, "\(checker.failures.joined(separator: "\n"))")
+    }
+
+    /// §3.4.4: when the leader dies, the survivors vote; the one with the highest zxid wins.
+    @Test func runtimeElectionPrefersTheHighestZxid() {
+        let (simulation, checker) = checkedSimulation(quietConfig())
+        let leader = try! #require(simulation.runUntilLeader())
+        let others = simulation.cluster.filter { $0 != leader }
+        // One write reaches only `favourite` and the leader: the others miss it.
+        let favourite = others.first!
+        simulation.apply(.partition([[.id(leader), .id(favourite)], others.dropFirst().map { .id($0) }]))
+        simulation.submit(.put(key: "k", value: "v"), via: leader)
+        simulation.run(for: .milliseconds(20))
+        #expect(simulation.backend(favourite)!.log.lastZxid > simulation.backend(others[1])!.log.lastZxid)
+        simulation.apply(.crash(.id(leader)))
+        simulation.apply(.heal)
+        let next = simulation.runUntilLeader()
+        #expect(next == favourite, "the survivor holding the newest zxid wins, whatever its id")
+        #expect(simulation.backend(favourite)!.appliedData?["k"] == "v", "its proposal survives into the new epoch")
+        #expect(checker.failures.isEmpty, "\(checker.failures)")
+    }
+
+    @Test func votesCompareEpochThenZxidThenId() {
+        let low = Vote(leader: NodeID(5), zxid: Zxid(epoch: 1, counter: 9), epoch: 1)
+        let newerEpoch = Vote(leader: NodeID(1), zxid: Zxid(epoch: 1, counter: 2), epoch: 2)
+        let newerZxid = Vote(leader: NodeID(1), zxid: Zxid(epoch: 1, counter: 10), epoch: 1)
+        let higherId = Vote(leader: NodeID(6), zxid: Zxid(epoch: 1, counter: 9), epoch: 1)
+        #expect(newerEpoch.beats(low) && newerZxid.beats(low) && higherId.beats(low))
+        #expect(!low.beats(low))
+        #expect(newerEpoch.beats(newerZxid))
+    }
+
+    /// A leader that stops hearing a quorum gives up; so does a follower that stops hearing its leader.
+    @Test func isolatedLeaderAndFollowerGoBackToLooking() {
+        let options = ZabOptions()
+        let (simulation, checker) = checkedSimulation(quietConfig())
+        let leader = try! #require(simulation.runUntilLeader())
+        simulation.apply(.partitionShape(.isolate(.id(leader))))
+        simulation.run(for: options.syncTimeout + options.tickTime)
+        #expect(simulation.backend(leader)?.state == .looking, "the isolated leader gave up")
+        let next = simulation.runUntilLeader()
+        #expect(next != nil && next != leader)
+        let epochs = simulation.cluster.compactMap { simulation.backend($0)?.currentEpoch }
+        #expect(simulation.backend(next!)!.currentEpoch == epochs.max())
+        simulation.apply(.heal)
+        simulation.run(for: .seconds(2))
+        #expect(simulation.backend(leader)?.state == .following && simulation.backend(leader)?.leaderID == next, "the old leader rejoins as a follower")
+        #expect(checker.failures.isEmpty, "\(checker.failures)")
+    }
+}
+
+/// Fast Leader Election's rules, one node at a time (ZooKeeper's `lookForLeader`).
+@Suite struct FastLeaderElectionRuleTests {
+    static let cluster = NodeID.cluster(5)
+    static let options = ZabOptions()
+    static let zero = Instant.zero
+
+    static func vote(_ node: Int, zxid: UInt64 = 0, epoch: Epoch = 0) -> Vote {
+        Vote(leader: NodeID(node), zxid: Zxid(rawValue: zxid), epoch: epoch)
+    }
+
+    static func looking(_ vote: Vote, round: UInt64 = 1) -> Notification { Notification(vote: vote, round: round, state: .looking) }
+
+    /// Node 1 of five, LOOKING in round 1 with its own vote.
+    static func election(round: UInt64 = 1) -> FastLeaderElection {
+        FastLeaderElection(me: NodeID(1), cluster: cluster, round: round, ownVote: vote(1), options: options, now: zero)
+    }
+
+    static func sentVotes(_ out: Effects<Zab>) -> [Vote] {
+        out.messages.compactMap { if case .notification(let n) = $0.message { n.vote } else { nil } }
+    }
+
+    @Test func adoptsABetterVoteAndBroadcastsIt() {
+        var election = Self.election()
+        var out = Effects<Zab>()
+        _ = election.receive(Self.looking(Self.vote(4)), from: NodeID(4), at: Self.zero, into: &out)
+        #expect(election.proposal == Self.vote(4))
+        #expect(Self.sentVotes(out) == Array(repeating: Self.vote(4), count: 4), "re-broadcast to the four others")
+        out.removeAll()
+        _ = election.receive(Self.looking(Self.vote(2)), from: NodeID(2), at: Self.zero, into: &out)
+        #expect(election.proposal == Self.vote(4) && out.messages.isEmpty, "a worse vote changes nothing")
+    }
+
+    @Test func olderRoundsAreIgnoredAndToldTheCurrentOne() {
+        var election = Self.election(round: 3)
+        var out = Effects<Zab>()
+        _ = election.receive(Self.looking(Self.vote(5, zxid: 99, epoch: 9), round: 2), from: NodeID(5), at: Self.zero, into: &out)
+        #expect(election.proposal == Self.vote(1), "a vote of round 2 does not count in round 3, however good")
+        #expect(out.messages.count == 1 && out.messages[0].to == NodeID(5))
+        if case .notification(let reply) = out.messages[0].message { #expect(reply.round == 3 && reply.vote == Self.vote(1)) }
+    }
+
+    @Test func aNewerRoundResetsTheBallotBox() {
+        var election = Self.election(round: 1)
+        var out = Effects<Zab>()
+        _ = election.receive(Self.looking(Self.vote(3)), from: NodeID(3), at: Self.zero, into: &out)
+        _ = election.receive(Self.looking(Self.vote(2), round: 2), from: NodeID(2), at: Self.zero, into: &out)
+        #expect(election.round == 2)
+        #expect(election.proposal == Self.vote(2), "the better of the new round's vote and its own; round 1's vote for n3 is gone")
+    }
+
+    @Test func decidesAfterFinalizeWaitUnlessABetterVoteComes() {
+        var election = Self.election()
+        var out = Effects<Zab>()
+        for node in [2, 3] { _ = election.receive(Self.looking(Self.vote(3)), from: NodeID(node), at: Self.zero, into: &out) }
+        #expect(election.finalizeAt == Self.zero + Self.options.finalizeWait, "a quorum (n1, n2, n3) agrees on n3: wait")
+        #expect(election.tick(at: Self.zero + .milliseconds(100), into: &out) == nil)
+        _ = election.receive(Self.looking(Self.vote(5)), from: NodeID(5), at: Self.zero + .milliseconds(150), into: &out)
+        #expect(election.finalizeAt == nil && election.proposal == Self.vote(5), "a better vote in the wait reopens the election")
+        for node in [4, 5] { _ = election.receive(Self.looking(Self.vote(5)), from: NodeID(node), at: Self.zero + .milliseconds(160), into: &out) }
+        let decided = election.tick(at: Self.zero + .milliseconds(160) + Self.options.finalizeWait, into: &out)
+        #expect(decided == Self.vote(5))
+    }
+
+    @Test func joinsAnEstablishedLeaderOnlyWhenItSaysItLeads() {
+        var election = Self.election(round: 1)
+        var out = Effects<Zab>()
+        let established = Self.vote(3, zxid: 0x1_0000_0007, epoch: 1)
+        for node in [2, 4] {
+            let decided = election.receive(Notification(vote: established, round: 6, state: .following), from: NodeID(node), at: Self.zero, into: &out)
+            #expect(decided == nil, "followers alone do not make a leader")
+        }
+        let decided = election.receive(Notification(vote: established, round: 6, state: .leading), from: NodeID(3), at: Self.zero, into: &out)
+        #expect(decided?.vote == established && decided?.round == 6)
+    }
+
+    @Test func silenceResendsTheVoteWithBackOff() {
+        var election = Self.election()
+        var out = Effects<Zab>()
+        var resends: [Instant] = []
+        var now = Self.zero
+        while now < Self.zero + .seconds(4) {
+            now = election.resendAt
+            out.removeAll()
+            _ = election.tick(at: now, into: &out)
+            if !out.messages.isEmpty { resends.append(now) }
+        }
+        let gaps = zip(resends.dropFirst(), resends).map { $0 - $1 }
+        #expect(Array(gaps.prefix(3)) == [.milliseconds(400), .milliseconds(800), .seconds(1)], "doubling from finalizeWait up to maxNotificationInterval: \(gaps)")
+    }
+}
