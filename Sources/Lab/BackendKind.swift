@@ -1,5 +1,6 @@
 import ConsensusCore
 import Simulator
+import TwoPhaseCommit
 import Unreplicated
 
 /// A backend the lab can run, erased to a value so scenarios can name it by string while the
@@ -48,6 +49,7 @@ public struct BackendKind: Sendable {
 public enum Backends {
     public static let all: [BackendKind] = [
         .make(Unreplicated.self, summary: "one server holds the data, other nodes forward to it (the baseline)"),
+        .make(TwoPhaseCommit.self, summary: "write-all by two-phase commit: safe, blocks while a coordinator is gone"),
     ]
 
     public static func named(_ name: String) -> BackendKind? { all.first { $0.name == name } }
