@@ -27,15 +27,16 @@ let package = Package(
         .target(name: "Unreplicated", dependencies: ["ConsensusCore", "KVStore"], swiftSettings: hotPath),
         .target(name: "AtomicCommit", dependencies: ["ConsensusCore", "KVStore"], swiftSettings: hotPath),
         .target(name: "TwoPhaseCommit", dependencies: ["ConsensusCore", "AtomicCommit"], swiftSettings: hotPath),
+        .target(name: "ThreePhaseCommit", dependencies: ["ConsensusCore", "AtomicCommit"], swiftSettings: hotPath),
         // Drivers, checks and the lab.
         .target(name: "Simulator", dependencies: ["ConsensusCore", "KVStore", "Storage"], swiftSettings: hotPath),
         .target(name: "Lab", dependencies: ["ConsensusCore", "KVStore", "Storage", "Simulator", "Unreplicated",
-                                            "TwoPhaseCommit"], swiftSettings: hotPath),
+                                            "TwoPhaseCommit", "ThreePhaseCommit"], swiftSettings: hotPath),
         .executableTarget(name: "conlab", dependencies: ["Lab", "ConsensusCore"]),
         // Tests, and the conformance suite every backend's tests run.
         .target(name: "ConformanceSuite", dependencies: ["ConsensusCore", "Simulator", "Lab"], path: "Tests/ConformanceSuite"),
         .testTarget(name: "UnreplicatedTests", dependencies: ["Unreplicated", "ConformanceSuite"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
-        .testTarget(name: "AtomicCommitTests", dependencies: ["AtomicCommit", "TwoPhaseCommit", "ConformanceSuite"]),
+        .testTarget(name: "AtomicCommitTests", dependencies: ["AtomicCommit", "TwoPhaseCommit", "ThreePhaseCommit", "ConformanceSuite"]),
     ]
 )

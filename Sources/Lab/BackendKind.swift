@@ -1,5 +1,6 @@
 import ConsensusCore
 import Simulator
+import ThreePhaseCommit
 import TwoPhaseCommit
 import Unreplicated
 
@@ -50,6 +51,7 @@ public enum Backends {
     public static let all: [BackendKind] = [
         .make(Unreplicated.self, summary: "one server holds the data, other nodes forward to it (the baseline)"),
         .make(TwoPhaseCommit.self, summary: "write-all by two-phase commit: safe, blocks while a coordinator is gone"),
+        .make(ThreePhaseCommit.self, summary: "write-all by three-phase commit: decides by timeout, diverges under partitions"),
     ]
 
     public static func named(_ name: String) -> BackendKind? { all.first { $0.name == name } }

@@ -23,21 +23,28 @@ enum Support {
         return options
     }
 
-    /// A simulation of `scenario` for one seed, to step and inspect.
-    static func simulation<B: ReplicationBackend>(_ type: B.Type, _ scenario: Scenario, label: String, seed: UInt64) throws -> Simulation<B> {
-        Simulation<B>(config: scenario.simulationConfig(seed: seed), options: try options(type, scenario, label: label))
+    /// A simulation of `scenario` for one seed, to step and inspect; `clientsPerNode` lightens the
+    /// load (the faults and their timing stay the scenario's) to keep debug-build tests quick.
+    static func simulation<B: ReplicationBackend>(_ type: B.Type, _ scenario: Scenario, label: String, seed: UInt64,
+                                                  clientsPerNode: Int? = nil) throws -> Simulation<B> {
+        var config = scenario.simulationConfig(seed: seed)
+        if let clientsPerNode { config.workload.clientsPerNode = clientsPerNode }
+        return Simulation<B>(config: config, options: try options(type, scenario, label: label))
     }
 
-    /// Every run of a scenario file for one backend label, in parallel.
-    static func run(_ name: String, backend label: String, seeds: [UInt64]) throws -> [RunOutput] {
-        let scenario = try scenario(name)
-        let specs = Runner.plan(experiment: name, scenarios: [scenario], backendFilter: [label], seeds: seeds).filter { $0.backend.label == label }
-        try #require(!specs.isEmpty, "\(name) does not list \(label)")
-        return Runner.run(specs)
+    /// Runs until the first crash (a triggered fault) and returns it, the simulation stopped 1 ms
+    /// after it; nil if none happened by `limit`.
+    static func runUntilCrash<B: ReplicationBackend>(_ simulation: Simulation<B>, by limit: Instant) -> EventRecord? {
+        while simulation.now < limit {
+            simulation.run(for: .milliseconds(1))
+            if let crash = simulation.events.first(where: { $0.kind == "crash" }) { return crash }
+        }
+        return nil
     }
 
-    static func replay(_ output: RunOutput) -> String {
-        "replay: swift run conlab run Experiments/\(output.spec.experiment).json --backend '\(output.spec.backend.label)' --seed \(output.spec.seed)"
+    /// `label`, joined by `full` under `CONLAB_FULL=1`.
+    static func labels(_ label: String, full: [String]) -> [String] {
+        ProcessInfo.processInfo.environment["CONLAB_FULL"] == "1" ? [label] + full : [label]
     }
 
     /// Seeds for a randomized sweep: `count` by default, `full` with `CONLAB_FULL=1`, one with `CONLAB_SEED=N`.

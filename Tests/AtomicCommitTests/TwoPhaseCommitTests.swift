@@ -13,9 +13,10 @@ import TwoPhaseCommit
     /// every replica logged its YES and the coordinator its COMMIT), convergent once every
     /// coordinator is back (in-doubt participants then learn the outcome), and atomic. It pays with
     /// availability instead, which the scenario tests below measure.
-    @Test(arguments: ["2pc", "2pc[cooperative=true]"])
+    /// The variant joins under `CONLAB_FULL=1` (its own sweeps below run by default).
+    @Test(arguments: Support.labels("2pc", full: ["2pc[cooperative=true]"]))
     func conformance(label: String) {
-        let failures = Conformance.run(backend: label, promises: .all, randomSeeds: 8)
+        let failures = Conformance.run(backend: label, promises: .all, randomSeeds: 4)
         #expect(failures.isEmpty, "\(failures.map(\.description).joined(separator: "\n"))")
     }
 
@@ -26,24 +27,7 @@ import TwoPhaseCommit
     /// wrote; the acknowledgements take a second round trip.
     @Test(arguments: [3, 5])
     func fourMessagesPerParticipantAndOneRoundTripToAnswer(nodes: Int) {
-        let latency = Duration.milliseconds(5)
-        var config = SimulationConfig(nodes: nodes, seed: 1, duration: .seconds(3), quiescence: .seconds(1))
-        config.workload.clientsPerNode = 0
-        config.network = LinkProfile(latency: .fixed(latency))
-        let simulation = Simulation<TwoPhaseCommit>(config: config)
-        var writes: [Int] = []
-        for index in 0..<10 {
-            writes.append(simulation.submit(.put(key: "k\(index % 3)", value: "v\(index)"), via: NodeID(index % nodes + 1)))
-            simulation.run(for: .milliseconds(50))
-        }
-        #expect(simulation.counters.messagesSent == 4 * (nodes - 1) * writes.count)
-        for index in writes {
-            let operation = simulation.history[index]
-            #expect(operation.outcome == .ok(.done))
-            let elapsed = operation.complete! - operation.invoke
-            #expect(elapsed >= latency * 2 && elapsed < latency * 2 + .milliseconds(1), "answered after \(elapsed)")
-        }
-        #expect(simulation.cluster.allSatisfy { simulation.backend($0)!.core.active.isEmpty }, "every transaction acknowledged and ended")
+        FaultRows.cost(TwoPhaseCommit.self, nodes: nodes, messages: 4 * (nodes - 1), roundTrips: 1)
     }
 
     // MARK: Safety under random faults
@@ -79,10 +63,9 @@ import TwoPhaseCommit
     @Test(arguments: ["2pc", "2pc[cooperative=true]"])
     func coordinatorCrashAfterPrepareBlocksUntilItReturns(label: String) throws {
         let scenario = try Support.scenario("coordinator-crash-after-prepare")
-        for seed: UInt64 in [1, 2] {
+        for seed: UInt64 in label == "2pc" ? [1, 2] : [3] {
             let simulation = try Support.simulation(TwoPhaseCommit.self, scenario, label: label, seed: seed)
-            simulation.run(until: .seconds(8))
-            let crash = try #require(simulation.events.first { $0.kind == "crash" }, "seed \(seed): the trigger never fired")
+            let crash = try #require(Support.runUntilCrash(simulation, by: .seconds(8)), "seed \(seed): the trigger never fired")
             let coordinator = try #require(crash.node)
             // The decision it logged and never sent.
             let log = simulation.storage(coordinator).durable.entries
@@ -111,73 +94,52 @@ import TwoPhaseCommit
         }
     }
 
-    /// `leader-crash`, `minority-partition`, `leader-isolated`, `two-dc`: a write needs every node,
-    /// so no write commits while any node is down or cut off; reads are still served locally; writes
-    /// commit again once the fault is over.
+    /// `leader-crash`, `minority-partition`, `leader-isolated`, `two-dc`: no write commits while a
+    /// node is out (write-all), reads are served, and the replicas agree afterwards.
     @Test(arguments: ["leader-crash", "minority-partition", "leader-isolated", "two-dc"])
     func writesUnavailableWhileAnyNodeIsOut(scenarioName: String) throws {
-        let scenario = try Support.scenario(scenarioName)
-        let simulation = try Support.simulation(TwoPhaseCommit.self, scenario, label: "2pc", seed: 1)
-        let result = simulation.run()
-        let fault = Instant.seconds(10.1) ..< .seconds(19)
-        let writes = Support.operations(result, writes: true, invokedIn: fault)
-        #expect(Support.succeeded(writes) == 0, "\(scenarioName): writes committed during the fault")
-        #expect(Support.aborted(writes) > writes.count / 2, "\(scenarioName): writes should abort (every vote is needed)")
-        #expect(Support.succeeded(Support.operations(result, writes: false, invokedIn: fault)) > 0, "\(scenarioName): reads are local")
-        #expect(Support.succeeded(Support.operations(result, writes: true, invokedIn: .seconds(21) ..< .seconds(29))) > 0,
-                "\(scenarioName): writes resume after the fault")
+        let (simulation, result) = try FaultRows.writesUnavailable(TwoPhaseCommit.self, scenarioName, label: "2pc")
         Support.expectSafe(simulation, result, scenarioName)
     }
 
-    /// `baseline`: everything is served; writes that race for a key abort (no-wait locking), and the
-    /// replicas agree.
     @Test func baselineConflictingWritesAbort() throws {
-        let simulation = try Support.simulation(TwoPhaseCommit.self, try Support.scenario("baseline"), label: "2pc", seed: 1)
-        let result = simulation.run()
-        let all = Instant.zero ..< result.workloadEnd
-        let reads = Support.operations(result, writes: false, invokedIn: all), writes = Support.operations(result, writes: true, invokedIn: all)
-        #expect(Support.succeeded(reads) == reads.count, "every read is served")
-        #expect(Support.aborted(writes) > 0 && Support.aborted(writes) < writes.count / 2, "some racing writes abort: \(Support.aborted(writes)) of \(writes.count)")
-        #expect(!result.history.contains { $0.outcome == .indeterminate })
-        Support.expectSafe(simulation, result, "baseline")
+        try FaultRows.baseline(TwoPhaseCommit.self, label: "2pc")
     }
 
-    /// `flaky` (20% loss): more writes abort than on a healthy network (a vote that does not get
-    /// through in time aborts the transaction), and atomicity holds.
     @Test func flakyAbortsMoreAndStaysAtomic() throws {
-        func abortRate(_ name: String) throws -> Double {
-            let simulation = try Support.simulation(TwoPhaseCommit.self, try Support.scenario(name), label: "2pc", seed: 1)
-            let result = simulation.run()
-            Support.expectSafe(simulation, result, name)
-            let writes = Support.operations(result, writes: true, invokedIn: .zero ..< result.workloadEnd)
-            return Double(Support.aborted(writes)) / Double(writes.count)
-        }
-        let flaky = try abortRate("flaky"), baseline = try abortRate("baseline")
-        #expect(flaky > baseline * 1.5, "aborts: flaky \(flaky), baseline \(baseline)")
+        try FaultRows.flaky(TwoPhaseCommit.self, label: "2pc")
     }
 
-    /// `crash-recover`: a majority crashes together. Transactions they had voted YES on and not
-    /// learned the outcome of are in doubt in their logs; after the restart each is resolved from
-    /// the log (the coordinator re-sends or presumes abort; participants ask), consistently.
-    @Test func crashRecoverResolvesInDoubtTransactionsFromTheLog() throws {
-        let scenario = try Support.scenario("crash-recover")
-        for seed: UInt64 in [1, 2] {
+    @Test(arguments: ["2pc", "2pc[cooperative=true]"])
+    func crashRecoverResolvesInDoubtTransactionsFromTheLog(label: String) throws {
+        try FaultRows.crashRecover(TwoPhaseCommit.self, label: label, seeds: [1])
+    }
+}
+
+extension TwoPhaseCommitTests {
+    /// `3pc-partition-precommit` under 2PC: n1 votes NO, the coordinator n2 aborts, and the
+    /// partition drops the ABORT on its way to n4 and n5, which voted YES. They block in doubt,
+    /// holding the key, until the partition heals; then they ask, learn the abort, and nothing
+    /// diverges.
+    @Test func partitionThatSplits3PCBlocks2PC() throws {
+        let scenario = try Support.scenario("3pc-partition-precommit")
+        for seed: UInt64 in [1, 2, 3] {
             let simulation = try Support.simulation(TwoPhaseCommit.self, scenario, label: "2pc", seed: seed)
-            simulation.run(until: .seconds(10.001))
-            var inDoubt: [(NodeID, TransactionID)] = []
-            for node in (1...3).map(NodeID.init) {
-                #expect(!simulation.isUp(node))
-                let log = simulation.storage(node).durable.entries
-                let decided = Set(log.compactMap { if case .decided(let transaction, _) = $0 { transaction } else { nil } })
-                for case .prepared(let transaction, _) in log where !decided.contains(transaction) { inDoubt.append((node, transaction)) }
+            simulation.run(until: .seconds(5))
+            let stranded = simulation.backend(NodeID(4))!.core.active.values.filter { $0.id.coordinator == NodeID(2) && $0.state == .voted }
+            try #require(!stranded.isEmpty, "seed \(seed): n4 should be in doubt about a transaction of n2")
+            for transaction in stranded {
+                for node in [NodeID(4), NodeID(5)] {
+                    let core = simulation.backend(node)!.core
+                    #expect(core.active[transaction.id]?.state == .voted && core.locks.holder(of: transaction.request.command.key) == transaction.id,
+                            "seed \(seed): \(node) blocks on \(transaction.id)")
+                }
             }
-            #expect(!inDoubt.isEmpty, "seed \(seed): the crash should leave transactions in doubt")
             let result = simulation.run()
-            for (node, transaction) in inDoubt {
-                let core = try #require(simulation.backend(node)).core
-                #expect(core.active[transaction] == nil && core.decisions[transaction] != nil, "seed \(seed): \(transaction) still in doubt at \(node)")
+            for transaction in stranded {
+                #expect(result.transactions[transaction.id.rawValue]?[NodeID(4)] == false, "seed \(seed): \(transaction.id) aborts after the heal")
             }
-            Support.expectSafe(simulation, result, "crash-recover seed \(seed)")
+            Support.expectSafe(simulation, result, "seed \(seed)")
         }
     }
 }
