@@ -52,7 +52,7 @@ extension CommitCore {
             apply(undecided, commit: commit, into: &out)
             active[transaction] = nil
         } else if commit {
-            // Committing needs this node's logged YES: only a log that lost synced records gets here.
+            // Committing needs this node's logged YES: only a node that lost its log (`fsync: false`) gets here.
             out.emit(.note(kind: "unknown-commit", detail: "\(transaction): told to commit a transaction this node has no record of"))
         } else {
             decisions[transaction] = false

@@ -18,12 +18,6 @@ public enum TransactionRecord: Hashable, Sendable {
     case decided(TransactionID, commit: Bool)
     /// The deciding node has every acknowledgement: nothing to re-send after a restart.
     case ended(TransactionID)
-
-    public var transaction: TransactionID {
-        switch self {
-        case .prepared(let id, _), .preCommitted(let id), .decided(let id, _), .ended(let id): id
-        }
-    }
 }
 
 extension TransactionRecord: BinaryCodable {

@@ -80,6 +80,7 @@ import TwoPhaseCommit
                     #expect(core.active[blocked]?.state == .voted && core.locks.holder(of: key) == blocked,
                             "seed \(seed): \(node) should be in doubt about \(blocked) at \(probe)")
                 }
+                #expect(participants.contains { simulation.backend($0)!.core.locks.parkedReads > 0 }, "seed \(seed): reads of \(key) wait")
             }
             let result = simulation.run()
             let outage = crash.time + .milliseconds(100) ..< .seconds(14)
