@@ -26,10 +26,14 @@ let package = Package(
         // Backends: pure state machines.
         .target(name: "Unreplicated", dependencies: ["ConsensusCore", "KVStore"], swiftSettings: hotPath),
         .target(name: "Zab", dependencies: ["ConsensusCore", "KVStore"], swiftSettings: hotPath),
+        .target(name: "AtomicCommit", dependencies: ["ConsensusCore", "KVStore"], swiftSettings: hotPath),
+        .target(name: "TwoPhaseCommit", dependencies: ["ConsensusCore", "AtomicCommit"], swiftSettings: hotPath),
+        .target(name: "ThreePhaseCommit", dependencies: ["ConsensusCore", "AtomicCommit"], swiftSettings: hotPath),
         .target(name: "PrimaryBackup", dependencies: ["ConsensusCore", "KVStore"], swiftSettings: hotPath),
         // Drivers, checks and the lab.
         .target(name: "Simulator", dependencies: ["ConsensusCore", "KVStore", "Storage"], swiftSettings: hotPath),
-        .target(name: "Lab", dependencies: ["ConsensusCore", "KVStore", "Storage", "Simulator", "Unreplicated", "Zab", "PrimaryBackup"], swiftSettings: hotPath),
+        .target(name: "Lab", dependencies: ["ConsensusCore", "KVStore", "Storage", "Simulator", "Unreplicated", "Zab",
+                                            "TwoPhaseCommit", "ThreePhaseCommit", "PrimaryBackup"], swiftSettings: hotPath),
         .executableTarget(name: "conlab", dependencies: ["Lab", "ConsensusCore"]),
         // Tests, and the conformance suite every backend's tests run.
         .target(name: "ConformanceSuite", dependencies: ["ConsensusCore", "Simulator", "Lab"], path: "Tests/ConformanceSuite"),
@@ -41,5 +45,6 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
         .testTarget(name: "ZabTests", dependencies: ["Zab", "ConformanceSuite", "Simulator", "Storage", "Lab"]),
         .testTarget(name: "PrimaryBackupTests", dependencies: ["PrimaryBackup", "ConformanceSuite", "Simulator", "Lab", "ConsensusCore", "KVStore", "Storage"]),
+        .testTarget(name: "AtomicCommitTests", dependencies: ["AtomicCommit", "TwoPhaseCommit", "ThreePhaseCommit", "ConformanceSuite"]),
     ]
 )

@@ -1,6 +1,8 @@
 import ConsensusCore
 import PrimaryBackup
 import Simulator
+import ThreePhaseCommit
+import TwoPhaseCommit
 import Unreplicated
 import Zab
 
@@ -51,6 +53,8 @@ public enum Backends {
     public static let all: [BackendKind] = [
         .make(Unreplicated.self, summary: "one server holds the data, other nodes forward to it (the baseline)"),
         .make(Zab.self, summary: "ZooKeeper's atomic broadcast: Fast Leader Election, discovery, DIFF/TRUNC/SNAP sync, quorum broadcast"),
+        .make(TwoPhaseCommit.self, summary: "write-all by two-phase commit: safe, blocks while a coordinator is gone"),
+        .make(ThreePhaseCommit.self, summary: "write-all by three-phase commit: decides by timeout, diverges under partitions"),
         .make(PrimaryBackup.self, summary: "asynchronous primary–backup with Sentinel-style failover, as Redis (AP: acknowledged writes can be lost)"),
     ]
 

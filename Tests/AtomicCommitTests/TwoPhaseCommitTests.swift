@@ -1,0 +1,146 @@
+import AtomicCommit
+import ConformanceSuite
+import ConsensusCore
+import Simulator
+import Testing
+import TwoPhaseCommit
+
+@Suite struct TwoPhaseCommitTests {
+    // MARK: Conformance
+
+    /// 2PC makes every promise the suite knows: linearizable (writes apply under locks held until
+    /// the decision, reads wait while a key is undecided), durable (a write is answered only after
+    /// every replica logged its YES and the coordinator its COMMIT), convergent once every
+    /// coordinator is back (in-doubt participants then learn the outcome), and atomic. It pays with
+    /// availability instead, which the scenario tests below measure.
+    /// The variant joins under `CONLAB_FULL=1` (its own sweeps below run by default).
+    @Test(arguments: Support.labels("2pc", full: ["2pc[cooperative=true]"]))
+    func conformance(label: String) {
+        let failures = Conformance.run(backend: label, promises: .all, randomSeeds: 4)
+        #expect(failures.isEmpty, "\(failures.map(\.description).joined(separator: "\n"))")
+    }
+
+    // MARK: Cost
+
+    /// PREPARE, YES, COMMIT and ACK to and from each of the N−1 other nodes: 4(N−1) messages per
+    /// committed write. The client is answered when the decision is logged, one round trip after it
+    /// wrote; the acknowledgements take a second round trip.
+    @Test(arguments: [3, 5])
+    func fourMessagesPerParticipantAndOneRoundTripToAnswer(nodes: Int) {
+        FaultRows.cost(TwoPhaseCommit.self, nodes: nodes, messages: 4 * (nodes - 1), roundTrips: 1)
+    }
+
+    // MARK: Safety under random faults
+
+    /// Loss, duplicates, reordering, partitions, pauses and crashes (a minority or a majority at
+    /// once, losing nothing synced): no transaction is ever decided both ways, every committed write
+    /// reaches every replica, and replicas apply each key's writes in one order.
+    @Test(arguments: [false, true])
+    func atomicUnderLossPartitionsAndCrashes(cooperative: Bool) {
+        var options = TwoPhaseCommit.Options()
+        options.cooperative = cooperative
+        for seed in Support.seeds(default: 10, full: 200) {
+            var config = SimulationConfig(nodes: 5, seed: seed, duration: .seconds(6), quiescence: .seconds(3))
+            config.network = LinkProfile(latency: .uniform(.microseconds(500)...(.milliseconds(3))), loss: 0.05, duplicate: 0.05, reorder: 0.1)
+            config.workload.keys = 4
+            config.faults = Nemesis(faults: [.crash, .crashMajority, .partition, .oneWay, .pause, .flaky],
+                                    interval: .milliseconds(200)...(.seconds(1)), length: .milliseconds(300)...(.seconds(2)))
+                .schedule(seed: seed, nodes: 5, duration: config.duration)
+            let simulation = Simulation<TwoPhaseCommit>(config: config, options: options)
+            let result = simulation.run()
+            Support.expectSafe(simulation, result, "seed \(seed), cooperative \(cooperative) (replay: CONLAB_SEED=\(seed) swift test --filter atomicUnderLossPartitionsAndCrashes)")
+            #expect(result.transactions.values.contains { $0.values.contains(true) }, "seed \(seed): nothing committed")
+        }
+    }
+
+    // MARK: FAULTS.md rows
+
+    /// `coordinator-crash-after-prepare`: the coordinator has logged COMMIT and crashes before
+    /// sending it. Every participant stays in doubt, holding the key's lock, for the whole outage
+    /// (cooperative termination does not help: everyone voted YES, nobody knows); writes and reads
+    /// of that key fail or time out; once the coordinator is back it re-sends COMMIT and every
+    /// node commits.
+    @Test(arguments: ["2pc", "2pc[cooperative=true]"])
+    func coordinatorCrashAfterPrepareBlocksUntilItReturns(label: String) throws {
+        let scenario = try Support.scenario("coordinator-crash-after-prepare")
+        for seed: UInt64 in label == "2pc" ? [1, 2] : [3] {
+            let simulation = try Support.simulation(TwoPhaseCommit.self, scenario, label: label, seed: seed)
+            let crash = try #require(Support.runUntilCrash(simulation, by: .seconds(8)), "seed \(seed): the trigger never fired")
+            let coordinator = try #require(crash.node)
+            // The decision it logged and never sent.
+            let log = simulation.storage(coordinator).durable.entries
+            guard case .decided(let blocked, true) = log.last else { Issue.record("seed \(seed): last record \(String(describing: log.last))"); continue }
+            let request = try #require(log.lazy.compactMap { if case .prepared(blocked, let request) = $0 { request } else { nil } }.first)
+            let key = request.command.key
+            let participants = simulation.cluster.filter { $0 != coordinator }
+            for probe in [Instant.seconds(8), .seconds(14.9)] {
+                simulation.run(until: probe)
+                for node in participants {
+                    let core = try #require(simulation.backend(node)).core
+                    #expect(core.active[blocked]?.state == .voted && core.locks.holder(of: key) == blocked,
+                            "seed \(seed): \(node) should be in doubt about \(blocked) at \(probe)")
+                }
+                #expect(participants.contains { simulation.backend($0)!.core.locks.parkedReads > 0 }, "seed \(seed): reads of \(key) wait")
+            }
+            let result = simulation.run()
+            let outage = crash.time + .milliseconds(100) ..< .seconds(14)
+            #expect(Support.succeeded(Support.operations(result, writes: true, invokedIn: outage)) == 0, "seed \(seed): a write committed without the coordinator")
+            let blockedReads = result.history.filter { $0.command == .get(key: key) && outage.contains($0.invoke) && participants.contains($0.node) }
+            #expect(!blockedReads.isEmpty && Support.succeeded(blockedReads) == 0, "seed \(seed): reads of \(key) should wait for the decision")
+            let otherReads = Support.operations(result, writes: false, invokedIn: outage, at: participants).filter { $0.command.key != key }
+            #expect(Support.succeeded(otherReads) > otherReads.count * 9 / 10, "seed \(seed): reads of other keys are served")
+            #expect(result.transactions[blocked.rawValue] == Dictionary(uniqueKeysWithValues: simulation.cluster.map { ($0, true) }),
+                    "seed \(seed): \(blocked) must commit everywhere once the coordinator is back")
+            Support.expectSafe(simulation, result, "\(label) seed \(seed)")
+        }
+    }
+
+    /// `leader-crash`, `minority-partition`, `leader-isolated`, `two-dc`: no write commits while a
+    /// node is out (write-all), reads are served, and the replicas agree afterwards.
+    @Test(arguments: ["leader-crash", "minority-partition", "leader-isolated", "two-dc"])
+    func writesUnavailableWhileAnyNodeIsOut(scenarioName: String) throws {
+        let (simulation, result) = try FaultRows.writesUnavailable(TwoPhaseCommit.self, scenarioName, label: "2pc")
+        Support.expectSafe(simulation, result, scenarioName)
+    }
+
+    @Test func baselineConflictingWritesAbort() throws {
+        try FaultRows.baseline(TwoPhaseCommit.self, label: "2pc")
+    }
+
+    @Test func flakyAbortsMoreAndStaysAtomic() throws {
+        try FaultRows.flaky(TwoPhaseCommit.self, label: "2pc")
+    }
+
+    @Test(arguments: ["2pc", "2pc[cooperative=true]"])
+    func crashRecoverResolvesInDoubtTransactionsFromTheLog(label: String) throws {
+        try FaultRows.crashRecover(TwoPhaseCommit.self, label: label, seeds: [1])
+    }
+}
+
+extension TwoPhaseCommitTests {
+    /// `3pc-partition-precommit` under 2PC: n1 votes NO, the coordinator n2 aborts, and the
+    /// partition drops the ABORT on its way to n4 and n5, which voted YES. They block in doubt,
+    /// holding the key, until the partition heals; then they ask, learn the abort, and nothing
+    /// diverges.
+    @Test func partitionThatSplits3PCBlocks2PC() throws {
+        let scenario = try Support.scenario("3pc-partition-precommit")
+        for seed: UInt64 in [1, 2, 3] {
+            let simulation = try Support.simulation(TwoPhaseCommit.self, scenario, label: "2pc", seed: seed)
+            simulation.run(until: .seconds(5))
+            let stranded = simulation.backend(NodeID(4))!.core.active.values.filter { $0.id.coordinator == NodeID(2) && $0.state == .voted }
+            try #require(!stranded.isEmpty, "seed \(seed): n4 should be in doubt about a transaction of n2")
+            for transaction in stranded {
+                for node in [NodeID(4), NodeID(5)] {
+                    let core = simulation.backend(node)!.core
+                    #expect(core.active[transaction.id]?.state == .voted && core.locks.holder(of: transaction.request.command.key) == transaction.id,
+                            "seed \(seed): \(node) blocks on \(transaction.id)")
+                }
+            }
+            let result = simulation.run()
+            for transaction in stranded {
+                #expect(result.transactions[transaction.id.rawValue]?[NodeID(4)] == false, "seed \(seed): \(transaction.id) aborts after the heal")
+            }
+            Support.expectSafe(simulation, result, "seed \(seed)")
+        }
+    }
+}
