@@ -25,13 +25,15 @@ let package = Package(
         .target(name: "Storage", dependencies: ["ConsensusCore"], swiftSettings: hotPath),
         // Backends: pure state machines.
         .target(name: "Unreplicated", dependencies: ["ConsensusCore", "KVStore"], swiftSettings: hotPath),
+        .target(name: "Raft", dependencies: ["ConsensusCore", "KVStore"], swiftSettings: hotPath),
         // Drivers, checks and the lab.
         .target(name: "Simulator", dependencies: ["ConsensusCore", "KVStore", "Storage"], swiftSettings: hotPath),
-        .target(name: "Lab", dependencies: ["ConsensusCore", "KVStore", "Storage", "Simulator", "Unreplicated"], swiftSettings: hotPath),
+        .target(name: "Lab", dependencies: ["ConsensusCore", "KVStore", "Storage", "Simulator", "Unreplicated", "Raft"], swiftSettings: hotPath),
         .executableTarget(name: "conlab", dependencies: ["Lab", "ConsensusCore"]),
         // Tests, and the conformance suite every backend's tests run.
         .target(name: "ConformanceSuite", dependencies: ["ConsensusCore", "Simulator", "Lab"], path: "Tests/ConformanceSuite"),
         .testTarget(name: "UnreplicatedTests", dependencies: ["Unreplicated", "ConformanceSuite"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
+        .testTarget(name: "RaftTests", dependencies: ["Raft", "ConformanceSuite", "Simulator", "Lab"]),
     ]
 )

@@ -1,4 +1,5 @@
 import ConsensusCore
+import Raft
 import Simulator
 import Unreplicated
 
@@ -48,6 +49,7 @@ public struct BackendKind: Sendable {
 public enum Backends {
     public static let all: [BackendKind] = [
         .make(Unreplicated.self, summary: "one server holds the data, other nodes forward to it (the baseline)"),
+        .make(Raft.self, summary: "Raft with PreVote, CheckQuorum, batching, pipelining, snapshots and four read modes"),
     ]
 
     public static func named(_ name: String) -> BackendKind? { all.first { $0.name == name } }
