@@ -15,16 +15,43 @@ enum AcknowledgedWrites {
         for key in writesByKey.keys.sorted() {
             let writes = writesByKey[key]!
             let value = state[key]
+            // The two latest completions (indeterminate: never completed) among writes that may
+            // have taken effect, per kind of write that can hide another.
+            var replacers = LatestTwo(), appends = LatestTwo()
+            for write in writes where mayHaveTakenEffect(write) {
+                if case .append = write.command { appends.add(write) } else { replacers.add(write) }
+            }
             for write in writes where write.outcome == .ok(.done) {
                 if isReflected(write.command, in: value) { continue }
-                let overwritten = writes.contains { other in
-                    other.id != write.id && mayReplace(other.command, write.command) && mayHaveTakenEffect(other)
-                        && !(other.complete.map { $0 < write.invoke } ?? false)
-                }
+                var overwritten = replacers.latest(excluding: write.id) >= write.invoke
+                if case .delete = write.command { overwritten = overwritten || appends.latest(excluding: write.id) >= write.invoke }
                 if !overwritten { lost.append("op \(write.id) \(write.command) (final value \(value ?? "absent"))") }
             }
         }
         return lost
+    }
+
+    /// The two latest completion times of a set of operations, so "the latest other than X" is O(1).
+    struct LatestTwo {
+        private var first: (id: Int, time: Instant)?
+        private var second: (id: Int, time: Instant)?
+
+        mutating func add(_ operation: HistoryOperation) {
+            let time = operation.complete ?? .distantFuture
+            if first == nil || time > first!.time {
+                second = first
+                first = (operation.id, time)
+            } else if second == nil || time > second!.time {
+                second = (operation.id, time)
+            }
+        }
+
+        /// Latest completion among operations other than `id` (`.zero - 1` when there is none).
+        func latest(excluding id: Int) -> Instant {
+            let none = Instant(microseconds: -1)
+            guard let first else { return none }
+            return first.id != id ? first.time : (second?.time ?? none)
+        }
     }
 
     static func isReflected(_ command: Command, in value: String?) -> Bool {

@@ -15,12 +15,26 @@ enum StaleReads {
             default: break
             }
         }
+        // Per key, acknowledged writes by completion time, with the latest invocation among
+        // those completed so far: "some write began after S finished and finished before the
+        // read began" is then one binary search.
+        var completions: [String: [Instant]] = [:], latestInvoke: [String: [Instant]] = [:]
+        for (key, writes) in writesByKey {
+            let sorted = writes.sorted { $0.complete! < $1.complete! }
+            completions[key] = sorted.map { $0.complete! }
+            var running = Instant(microseconds: -1)
+            latestInvoke[key] = sorted.map { running = max(running, $0.invoke); return running }
+        }
         return history.filter { read in
             guard case .get(let key) = read.command, case .ok(.value(let value?)) = read.outcome,
-                  let source = writerOfValue[value], let sourceDone = source.complete else { return false }
-            return writesByKey[key, default: []].contains { later in
-                later.id != source.id && later.invoke > sourceDone && later.complete! < read.invoke
+                  let source = writerOfValue[value], let sourceDone = source.complete,
+                  let done = completions[key], let invokes = latestInvoke[key] else { return false }
+            var low = 0, high = done.count  // first write completing at or after the read's invocation
+            while low < high {
+                let mid = (low + high) / 2
+                if done[mid] < read.invoke { low = mid + 1 } else { high = mid }
             }
+            return low > 0 && invokes[low - 1] > sourceDone
         }
     }
 }
