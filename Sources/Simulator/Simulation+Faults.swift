@@ -144,6 +144,7 @@ extension Simulation {
 
     func crash(_ node: Int) {
         guard nodes[node].isUp else { return }
+        let lost = nodes[node].storage.unsyncedCount
         nodes[node].backend = nil
         nodes[node].storage.crash()
         nodes[node].incarnation += 1
@@ -153,7 +154,7 @@ extension Simulation {
         nodes[node].scheduledTick = nil
         nodes[node].flushScheduled = false
         nodes[node].role = nil
-        record(node: node, "crash", "lost \(nodes[node].storage.unsyncedCount) unsynced storage operations")
+        record(node: node, "crash", "lost \(lost) unsynced storage operations")
         updateLeader()
     }
 
