@@ -2,7 +2,7 @@ import ConsensusCore
 import KVStore
 
 /// Client requests, applying committed entries to the state machine, and replies (§8).
-extension Raft {
+extension RaftState {
     mutating func handle(_ request: ClientRequest, _ now: Instant, _ out: inout Effects<Raft>) {
         if request.command.isRead, options.read != .log {
             guard options.read != .unsafeLocal else {

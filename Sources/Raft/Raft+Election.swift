@@ -1,7 +1,7 @@
 import ConsensusCore
 
 /// Leader election (§5.2, §5.4.1), PreVote (thesis §9.6) and CheckQuorum (thesis §6.2).
-extension Raft {
+extension RaftState {
     /// Starts a campaign after an election timeout: a pre-vote round first when PreVote is on
     /// (the term only grows once a majority says it would vote), then a real election.
     mutating func campaign(preVote: Bool, _ now: Instant, _ out: inout Effects<Raft>) {

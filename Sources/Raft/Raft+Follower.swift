@@ -2,20 +2,26 @@ import ConsensusCore
 import KVStore
 
 /// The follower's side of replication: AppendEntries (§5.3), heartbeats, InstallSnapshot (§7).
-extension Raft {
+extension RaftState {
     /// A message from the leader of the current term: follow it and restart the election timer.
-    mutating func acceptLeader(_ peer: NodeID, _ now: Instant, _ out: inout Effects<Raft>) {
-        precondition(role != .leader, "raft node \(id): \(peer) claims leadership of term \(currentTerm), which this node leads")
+    /// Returns false (and reports it) if this node leads the same term itself — impossible while
+    /// votes are durable, possible when storage loses synced state (`fsync: false`).
+    mutating func acceptLeader(_ peer: NodeID, _ now: Instant, _ out: inout Effects<Raft>) -> Bool {
+        guard role != .leader else {
+            out.emit(.note(kind: "safety-violation", detail: "\(peer) and \(id) both lead term \(currentTerm)"))
+            return false
+        }
         if role != .follower || leader != peer { becomeFollower(term: currentTerm, leader: peer, now, &out) }
         lastLeaderContact = now
         resetElectionTimer(now)
+        return true
     }
 
     /// §5.3: reject unless the log holds `prevLogIndex` with `prevLogTerm`; then keep every entry
     /// that already matches and replace the log only from the first real conflict, so that a
     /// duplicated or reordered request never truncates entries a later request appended.
     mutating func handleAppendEntries(_ request: AppendEntries, from peer: NodeID, _ now: Instant, _ out: inout Effects<Raft>) {
-        acceptLeader(peer, now, &out)
+        guard acceptLeader(peer, now, &out) else { return }
         let entries = request.entries
         let base = request.prevLogIndex + 1  // index of entries[0]
         var prev = request.prevLogIndex, prevTerm = request.prevLogTerm
@@ -41,7 +47,13 @@ extension Raft {
         while position < entries.count, log.term(at: base + position) == entries[position].term { position += 1 }
         if position < entries.count {
             let first = base + position
-            precondition(first > commitIndex, "raft node \(id): leader \(peer) would overwrite committed entry \(first) (commit \(commitIndex))")
+            if first <= commitIndex {
+                // Impossible while storage keeps what it synced (Leader Completeness); with
+                // `fsync: false` it happens, and the lab reports it rather than stopping.
+                out.emit(.note(kind: "safety-violation", detail: "leader \(peer) overwrites committed entry \(first) at \(id) (commit \(commitIndex))"))
+                commitIndex = first - 1
+                lastApplied = min(lastApplied, commitIndex)
+            }
             let suffix = entries[position...]
             log.replace(from: first, with: suffix)
             out.persist(.append(firstIndex: first, entries: position == 0 ? entries : Array(suffix)))
@@ -60,7 +72,7 @@ extension Raft {
     /// A heartbeat's commit index is capped by the leader at what it knows we hold, so it can be
     /// adopted without a consistency check.
     mutating func handleHeartbeat(_ request: Heartbeat, from peer: NodeID, _ now: Instant, _ out: inout Effects<Raft>) {
-        acceptLeader(peer, now, &out)
+        guard acceptLeader(peer, now, &out) else { return }
         out.send(.heartbeatReply(HeartbeatReply(term: currentTerm, round: request.round)), to: peer)
         advanceCommit(to: min(request.commit, log.lastIndex), now, &out)
     }
@@ -68,7 +80,7 @@ extension Raft {
     /// §7: adopt the leader's snapshot unless we already hold everything it covers. Entries after
     /// it are kept when our log agrees at its last index, otherwise the whole log goes.
     mutating func handleInstallSnapshot(_ request: InstallSnapshot, from peer: NodeID, _ now: Instant, _ out: inout Effects<Raft>) {
-        acceptLeader(peer, now, &out)
+        guard acceptLeader(peer, now, &out) else { return }
         let incoming = request.snapshot
         guard incoming.lastIndex > commitIndex else {
             out.send(.snapshotReply(SnapshotReply(term: currentTerm, matchIndex: commitIndex, round: request.round)), to: peer)

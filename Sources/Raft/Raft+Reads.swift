@@ -6,7 +6,7 @@ import ConsensusCore
 /// every reply echoes it, and a round is confirmed once a majority has echoed it (or a later
 /// one). A read waits for a round that started after it arrived, so many reads share one round
 /// and, while entries flow, rounds ride on AppendEntries at no extra cost.
-extension Raft {
+extension RaftState {
     mutating func read(_ request: ClientRequest, _ now: Instant, _ out: inout Effects<Raft>) {
         let committedInTerm = commitIndex >= termStart
         if options.read == .lease, committedInTerm, now < leaseExpiry {

@@ -2,7 +2,7 @@ import ConsensusCore
 
 /// The leader's side of log replication (§5.3): pipelined, batched AppendEntries with fast
 /// back-off, heartbeats, and commitment by majority in the current term (§5.4.2).
-extension Raft {
+extension RaftState {
     /// Appends to this node's log; the driver makes it durable before the step's messages leave.
     mutating func appendToLog(_ entry: RaftEntry, _ out: inout Effects<Raft>) {
         log.append(entry)

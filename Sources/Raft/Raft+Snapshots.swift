@@ -3,7 +3,7 @@ import ConsensusCore
 /// Log compaction (§7): each node snapshots its state machine once enough entries are applied,
 /// at a threshold jittered per node, and a leader sends its snapshot to a follower that needs
 /// entries it no longer has.
-extension Raft {
+extension RaftState {
     /// A threshold in `[t, 1.5 t)` drawn from the node's own generator, so replicas of one
     /// cluster do not all pause to snapshot at the same index.
     mutating func drawSnapshotTrigger() -> Int {

@@ -32,6 +32,8 @@ import Testing
         sim.afterStep = { sim, node in invariants.check(sim, node) }
         let result = sim.run()
         var problems = invariants.violations
+        let lost = invariants.acknowledgedButLost(result.history)
+        if !lost.neverDecided.isEmpty { problems.append("acknowledged but never committed: ops \(lost.neverDecided.prefix(5).map(\.id))") }
         for (node, state) in result.finalStates.sorted(by: { $0.key < $1.key }) {
             let missing = AcknowledgedWrites.missing(in: state, history: result.history)
             if !missing.isEmpty { problems.append("\(node) lost \(missing.count) acknowledged writes: \(missing.prefix(3).joined(separator: "; "))") }

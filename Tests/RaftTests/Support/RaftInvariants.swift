@@ -18,10 +18,19 @@ final class RaftInvariants {
     private(set) var decided: [RaftEntry?] = [nil]
     /// Where each client's request was decided (the latest occurrence).
     private(set) var indexOfClient: [ClientID: LogIndex] = [:]
+    /// Every request decided at some index, by client and sequence number.
+    private(set) var decidedRequests: Set<RequestKey> = []
+    /// Decided entries that a different entry later replaced (only possible with unsafe storage).
+    private(set) var overwritten: [RaftEntry] = []
     private var seen: [NodeID: NodeView] = [:]
     private(set) var violations: [String] = []
     /// Steps checked, so tests can show the checks ran.
     private(set) var steps = 0
+
+    struct RequestKey: Hashable {
+        var client: ClientID
+        var sequence: UInt64
+    }
 
     private struct IndexAndTerm: Hashable {
         var index: LogIndex
@@ -93,12 +102,39 @@ final class RaftInvariants {
             let entry = raft.log[index]
             while decided.count <= index { decided.append(nil) }
             if let known = decided[index] {
-                if known != entry { fail("state machine safety: \(node) \(what) \(describe(entry)) at \(index), another node \(describe(known))", at: time) }
+                if known != entry {
+                    fail("state machine safety: \(node) \(what) \(describe(entry)) at \(index), another node \(describe(known))", at: time)
+                    overwritten.append(known)
+                    decided[index] = entry
+                    record(entry, at: index)
+                }
             } else {
                 decided[index] = entry
-                if let client = entry.request?.client { indexOfClient[client] = index }
+                record(entry, at: index)
             }
         }
+    }
+
+    private func record(_ entry: RaftEntry, at index: LogIndex) {
+        guard let request = entry.request else { return }
+        indexOfClient[request.client] = index
+        decidedRequests.insert(RequestKey(client: request.client, sequence: request.sequence))
+    }
+
+    /// Durability against the log: acknowledged writes that were never decided, and
+    /// acknowledged writes whose decided entry was later replaced. (A client's n-th operation
+    /// carries sequence number n.)
+    func acknowledgedButLost(_ history: [HistoryOperation]) -> (neverDecided: [HistoryOperation], overwritten: [HistoryOperation]) {
+        let replaced = Set(overwritten.compactMap { $0.request.map { RequestKey(client: $0.client, sequence: $0.sequence) } })
+        var sequence: [ClientID: UInt64] = [:]
+        var neverDecided: [HistoryOperation] = [], lost: [HistoryOperation] = []
+        for operation in history {
+            sequence[operation.client, default: 0] += 1
+            guard !operation.command.isRead, operation.outcome == .ok(.done) else { continue }
+            let key = RequestKey(client: operation.client, sequence: sequence[operation.client]!)
+            if replaced.contains(key) { lost.append(operation) } else if !decidedRequests.contains(key) { neverDecided.append(operation) }
+        }
+        return (neverDecided, lost)
     }
 
     /// Leader Completeness: a new leader holds every entry committed before its term.
