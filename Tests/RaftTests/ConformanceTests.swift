@@ -7,9 +7,10 @@ import Testing
     /// linearizable; every acknowledged write is on a majority's synced log, so none is lost even
     /// when a majority crashes; replicas converge once faults heal; atomicity is trivially true
     /// (one command per operation, no transactions).
-    @Test(arguments: ["raft", "raft[read=log]", "raft[read=lease]"])
-    func linearizableVariants(backend: String) {
-        let failures = Conformance.run(backend: backend, promises: .all, randomSeeds: Scale.count(4, full: 200))
+    /// (The default variant gets more random seeds by default; all get the file's 200 with `CONLAB_FULL=1`.)
+    @Test(arguments: [("raft", 4), ("raft[read=log]", 2), ("raft[read=lease]", 2)])
+    func linearizableVariants(backend: String, seeds: Int) {
+        let failures = Conformance.run(backend: backend, promises: .all, randomSeeds: seeds)
         #expect(failures.isEmpty, "\(failures.map(\.description).joined(separator: "\n"))")
     }
 
@@ -17,7 +18,7 @@ import Testing
     /// of this mode); writes still go through the log, so durability and convergence hold.
     @Test func unsafeLocalReads() {
         let failures = Conformance.run(backend: "raft[read=unsafeLocal]", promises: [.durable, .convergent, .atomic],
-                                       randomSeeds: Scale.count(4, full: 200))
+                                       randomSeeds: 2)
         #expect(failures.isEmpty, "\(failures.map(\.description).joined(separator: "\n"))")
     }
 }
