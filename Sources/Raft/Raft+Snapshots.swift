@@ -17,6 +17,7 @@ extension RaftState {
         log.compact(through: taken.lastIndex, term: taken.lastTerm)
         snapshot = taken
         out.persist(.snapshot(taken))
+        out.emit(.note(kind: "snapshot", detail: "at index \(taken.lastIndex) term \(taken.lastTerm)"))
         snapshotTrigger = drawSnapshotTrigger()
     }
 

@@ -31,14 +31,6 @@ public enum RaftMessage: WireMessage {
         case heartbeatReply = "HEARTBEAT_REPLY"
         case installSnapshot = "INSTALL_SNAPSHOT"
         case installSnapshotReply = "INSTALL_SNAPSHOT_REPLY"
-
-        /// Messages a leader or candidate initiates (what 6.824 counts as RPCs); the rest are replies.
-        public var isRequest: Bool {
-            switch self {
-            case .preVote, .requestVote, .appendEntries, .heartbeat, .installSnapshot: true
-            default: false
-            }
-        }
     }
 
     public var kind: Kind {

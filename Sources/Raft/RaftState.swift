@@ -116,7 +116,7 @@ struct RaftState: Sendable {
         commitIndex = log.snapshotIndex
         lastApplied = log.snapshotIndex
         reportedCommit = commitIndex
-        snapshotTrigger = 0
+        snapshotTrigger = 0  // every stored property is set before the first draw
         snapshotTrigger = drawSnapshotTrigger()
     }
 
@@ -240,8 +240,6 @@ struct RaftState: Sendable {
         scratch.sort()
         return scratch[scratch.count - quorum]
     }
-
-    func slot(of node: NodeID) -> Int { slotByID[node.rawValue] }
 
     /// Persists term and vote if they changed, and reports role, term and commit progress.
     mutating func finishStep(_ out: inout Effects<Raft>) {
