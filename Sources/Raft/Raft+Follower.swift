@@ -56,6 +56,7 @@ extension RaftState {
             }
             let suffix = entries[position...]
             log.replace(from: first, with: suffix)
+            lastBatch = nil
             out.persist(.append(firstIndex: first, entries: position == 0 ? entries : Array(suffix)))
             noteLogChange(at: first)
         }
@@ -97,6 +98,7 @@ extension RaftState {
             out.persist(.truncate(from: incoming.lastIndex + 1))
         }
         noteLogChange(at: incoming.lastIndex)
+        lastBatch = nil
         snapshot = incoming
         commitIndex = incoming.lastIndex
         lastApplied = incoming.lastIndex

@@ -31,7 +31,7 @@ extension RaftState {
                 sendSnapshot(to: slot, &out)
                 return
             }
-            let entries = next <= log.lastIndex ? log.entries(from: next, limit: options.maxBatch) : []
+            let entries = next <= log.lastIndex ? batch(from: next) : []
             guard !entries.isEmpty || mayBeEmpty else { return }
             mayBeEmpty = false
             out.send(.appendEntries(AppendEntries(term: currentTerm, prevLogIndex: next - 1, prevLogTerm: prevTerm, entries: entries,
@@ -44,6 +44,19 @@ extension RaftState {
             progress[slot].next = next + entries.count
             progress[slot].inflight.append(next + entries.count - 1)
         }
+    }
+
+    /// Up to `maxBatch` entries from `index`. Followers in step with each other need the same
+    /// batch, so the last one built is reused while it is still what the log holds there: a
+    /// leader's log only grows during its term, so a batch of its term never goes stale.
+    mutating func batch(from index: LogIndex) -> [RaftEntry] {
+        let count = min(options.maxBatch, log.lastIndex - index + 1)
+        if let cached = lastBatch, cached.term == currentTerm, cached.first == index, cached.entries.count == count {
+            return cached.entries
+        }
+        let entries = log.entries(from: index, limit: count)
+        lastBatch = (currentTerm, index, entries)
+        return entries
     }
 
     /// New entries go to every follower whose pipeline has room.

@@ -72,6 +72,8 @@ struct RaftState: Sendable {
     var roundStarts: [(round: UInt64, start: Instant)] = []
     /// Lease reads are served until then (thesis §6.4.1).
     var leaseExpiry = Instant.zero
+    /// The last AppendEntries batch built (see `batch(from:)`).
+    var lastBatch: (term: Term, first: LogIndex, entries: [RaftEntry])?
     /// Reused buffer for majority computations.
     var scratch: [UInt64]
 
