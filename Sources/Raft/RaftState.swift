@@ -48,6 +48,9 @@ struct RaftState: Sendable {
     var quorumCheckDeadline = Instant.zero
     /// When this node last heard from the leader of its term (§4.2.3, thesis §9.6).
     var lastLeaderContact: Instant?
+    /// A (re)started node cannot know when it last heard from a leader; where votes must wait
+    /// for a minimum election timeout after that (CheckQuorum, leases) it waits from its start.
+    var votesBlockedUntil: Instant?
 
     // MARK: Elections
 
@@ -134,6 +137,7 @@ struct RaftState: Sendable {
         if !timersArmed {
             timersArmed = true
             resetElectionTimer(now)
+            if options.leaderStickiness { votesBlockedUntil = now + options.electionTimeout.lowerBound }
         }
         switch input {
         case .tick: tick(now, &out)
@@ -230,9 +234,11 @@ struct RaftState: Sendable {
         electionDeadline = now + random.duration(in: options.electionTimeout)
     }
 
-    /// Whether this node is, or heard within the minimum election timeout from, the leader of its term.
+    /// Whether this node is, or heard within the minimum election timeout from, the leader of its
+    /// term (or started less than that ago, when leader stickiness is on).
     func heardFromLeaderRecently(_ now: Instant) -> Bool {
         if role == .leader { return true }
+        if let blocked = votesBlockedUntil, now < blocked { return true }
         guard leader != nil, let contact = lastLeaderContact else { return false }
         return now < contact + options.electionTimeout.lowerBound
     }

@@ -10,13 +10,16 @@ struct ScriptedNode {
     private(set) var out = Effects<Raft>()
 
     /// Node `id` of an `nodes`-node cluster, recovered with a log of entries of the given terms
-    /// (no-ops: only terms matter to these tests) and the given hard state.
-    init(id: Int = 1, nodes: Int = 3, options: RaftOptions = RaftOptions(), terms: [Term] = [], term: Term = 0, votedFor: Int? = nil) {
+    /// (no-ops: only terms matter to these tests) and the given hard state, started `startedAgo`
+    /// before the test's first input (a node refuses votes just after it starts).
+    init(id: Int = 1, nodes: Int = 3, options: RaftOptions = RaftOptions(), terms: [Term] = [], term: Term = 0, votedFor: Int? = nil,
+         startedAgo: Duration = .seconds(1)) {
         let entries = terms.map { RaftEntry(term: $0, request: nil) }
         let hardState = RaftHardState(term: max(term, terms.last ?? 0), votedFor: votedFor.map(NodeID.init))
         raft = Raft(id: NodeID(id), cluster: NodeID.cluster(nodes), options: options,
                     recovered: RecoveredState(hardState: hardState, entries: entries), seed: 7)
         step(.tick)  // arms the election timer
+        now = now + startedAgo
     }
 
     mutating func step(_ input: Input<RaftMessage>, after delay: Duration = .zero) {
