@@ -210,7 +210,7 @@ import Testing
         }
         #expect(unsynced.result.events.contains { $0.kind == "crash" && !$0.detail.hasPrefix("lost 0 ") }, "the crash lost no unsynced data")
         let lost = unsynced.invariants.acknowledgedButLost(unsynced.result.history).overwritten
-        #expect(!lost.isEmpty, "fsync: false lost no acknowledged write\n\(unsynced.replay) (with storage fsync false)")
+        #expect(!lost.isEmpty, "fsync: false lost no acknowledged write\n\(unsynced.replay)")
     }
 
     /// disruptive-rejoin: without PreVote the rejoining follower's inflated term deposes the

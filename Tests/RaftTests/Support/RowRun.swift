@@ -42,7 +42,9 @@ struct RowRun {
         var options = RaftOptions()
         for option in spec.options { try options.set(option.name, to: option.value) }
         var config = scenario.simulationConfig(seed: seed)
+        let original = config
         configure(&config)
+        modified = probe != nil || config.faults != original.faults || config.storage != original.storage
         let sim = Simulation<Raft>(config: config, options: options)
         let invariants = RaftInvariants()
         sim.afterStep = { sim, node in invariants.check(sim, node) }
@@ -71,7 +73,14 @@ struct RowRun {
         }
     }
 
-    var replay: String { "replay: swift run conlab run Experiments/\(row).json --backend '\(label)' --seed \(seed)" }
+    /// Whether the run added probes or changed the scenario (then `conlab run` shows the
+    /// scenario's part only, and the test itself is the replay).
+    private(set) var modified = false
+
+    var replay: String {
+        "replay: swift run conlab run Experiments/\(row).json --backend '\(label)' --seed \(seed)"
+            + (modified ? " (the test adds probes or changes the scenario: swift test --filter RaftTests.FaultRowTests)" : "")
+    }
 
     static func at(_ seconds: Double) -> Instant { Instant(microseconds: Int64(seconds * 1_000_000)) }
 
