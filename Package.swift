@@ -25,6 +25,7 @@ let package = Package(
         .target(name: "Storage", dependencies: ["ConsensusCore"], swiftSettings: hotPath),
         // Backends: pure state machines.
         .target(name: "Unreplicated", dependencies: ["ConsensusCore", "KVStore"], swiftSettings: hotPath),
+        .target(name: "Raft", dependencies: ["ConsensusCore", "KVStore"], swiftSettings: hotPath),
         .target(name: "Zab", dependencies: ["ConsensusCore", "KVStore"], swiftSettings: hotPath),
         .target(name: "AtomicCommit", dependencies: ["ConsensusCore", "KVStore"], swiftSettings: hotPath),
         .target(name: "TwoPhaseCommit", dependencies: ["ConsensusCore", "AtomicCommit"], swiftSettings: hotPath),
@@ -32,7 +33,7 @@ let package = Package(
         .target(name: "PrimaryBackup", dependencies: ["ConsensusCore", "KVStore"], swiftSettings: hotPath),
         // Drivers, checks and the lab.
         .target(name: "Simulator", dependencies: ["ConsensusCore", "KVStore", "Storage"], swiftSettings: hotPath),
-        .target(name: "Lab", dependencies: ["ConsensusCore", "KVStore", "Storage", "Simulator", "Unreplicated", "Zab",
+        .target(name: "Lab", dependencies: ["ConsensusCore", "KVStore", "Storage", "Simulator", "Unreplicated", "Raft", "Zab",
                                             "TwoPhaseCommit", "ThreePhaseCommit", "PrimaryBackup"], swiftSettings: hotPath),
         .executableTarget(name: "conlab", dependencies: ["Lab", "ConsensusCore"]),
         // Tests, and the conformance suite every backend's tests run.
@@ -43,6 +44,7 @@ let package = Package(
         .testTarget(name: "LabTests", dependencies: ["Lab"]),
         .testTarget(name: "UnreplicatedTests", dependencies: ["Unreplicated", "ConformanceSuite"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
+        .testTarget(name: "RaftTests", dependencies: ["Raft", "ConformanceSuite", "Simulator", "Lab"]),
         .testTarget(name: "ZabTests", dependencies: ["Zab", "ConformanceSuite", "Simulator", "Storage", "Lab"]),
         .testTarget(name: "PrimaryBackupTests", dependencies: ["PrimaryBackup", "ConformanceSuite", "Simulator", "Lab", "ConsensusCore", "KVStore", "Storage"]),
         .testTarget(name: "AtomicCommitTests", dependencies: ["AtomicCommit", "TwoPhaseCommit", "ThreePhaseCommit", "ConformanceSuite"]),

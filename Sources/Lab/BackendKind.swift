@@ -1,5 +1,6 @@
 import ConsensusCore
 import PrimaryBackup
+import Raft
 import Simulator
 import ThreePhaseCommit
 import TwoPhaseCommit
@@ -52,6 +53,7 @@ public struct BackendKind: Sendable {
 public enum Backends {
     public static let all: [BackendKind] = [
         .make(Unreplicated.self, summary: "one server holds the data, other nodes forward to it (the baseline)"),
+        .make(Raft.self, summary: "Raft with PreVote, CheckQuorum, batching, pipelining, snapshots and four read modes"),
         .make(Zab.self, summary: "ZooKeeper's atomic broadcast: Fast Leader Election, discovery, DIFF/TRUNC/SNAP sync, quorum broadcast"),
         .make(TwoPhaseCommit.self, summary: "write-all by two-phase commit: safe, blocks while a coordinator is gone"),
         .make(ThreePhaseCommit.self, summary: "write-all by three-phase commit: decides by timeout, diverges under partitions"),

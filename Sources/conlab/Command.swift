@@ -11,7 +11,7 @@ enum Command {
       conlab merge DIR... --out DIR        join the outputs of `run --shard` into one experiment folder
       conlab report DIR                    rebuild the charts and index.html of an experiment folder
       conlab list [DIR]                    list scenarios (default Experiments/) and backends
-      conlab bench [sim]                   simulator throughput benchmark (use a release build)
+      conlab bench [sim | raft]            simulator or Raft throughput benchmark (use a release build)
       conlab --help | conlab COMMAND --help
 
     Exit status: 0 success, 1 failure, 2 bad input (the message names file, field and reason).
@@ -205,8 +205,11 @@ enum Command {
             let figures = Benchmarks.simulator()
             print(figures)
             return 0
+        case "raft":
+            print(Benchmarks.raft())
+            return 0
         default:
-            fail("unknown benchmark '\(which)'; benchmarks: sim")
+            fail("unknown benchmark '\(which)'; benchmarks: sim, raft")
             return 2
         }
     }

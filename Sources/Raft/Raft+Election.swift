@@ -1,0 +1,113 @@
+import ConsensusCore
+
+/// Leader election (§5.2, §5.4.1), PreVote (thesis §9.6) and CheckQuorum (thesis §6.2).
+extension RaftState {
+    /// Starts a campaign after an election timeout: a pre-vote round first when PreVote is on
+    /// (the term only grows once a majority says it would vote), then a real election.
+    mutating func campaign(preVote: Bool, _ now: Instant, _ out: inout Effects<Raft>) {
+        resetElectionTimer(now)
+        leader = nil
+        for slot in grants.indices { grants[slot] = false }
+        grants[selfSlot] = true
+        if preVote {
+            role = .preCandidate
+        } else {
+            role = .candidate
+            currentTerm += 1
+            votedFor = id
+            hardStateDirty = true
+        }
+        let request = VoteRequest(term: preVote ? currentTerm + 1 : currentTerm, lastLogIndex: log.lastIndex,
+                                  lastLogTerm: log.lastTerm, preVote: preVote)
+        for slot in peerSlots { out.send(.requestVote(request), to: cluster[slot]) }
+        if quorum == 1 { won(preVote: preVote, now, &out) }
+    }
+
+    /// Grants a vote (or pre-vote) only to a candidate whose log is at least as up to date as
+    /// ours (§5.4.1), and a real vote at most once per term, made durable before the reply leaves.
+    mutating func handleVoteRequest(_ request: VoteRequest, from candidate: NodeID, _ now: Instant, _ out: inout Effects<Raft>) {
+        let upToDate = log.isBehindOrEqual(lastTerm: request.lastLogTerm, lastIndex: request.lastLogIndex)
+        // Like etcd: no vote in a term whose leader we already know.
+        let free = votedFor == candidate || (votedFor == nil && leader == nil)
+        if request.preVote {
+            // §9.6: a pre-vote also requires that we have not heard from a leader recently.
+            let granted = (request.term > currentTerm || free) && upToDate && !heardFromLeaderRecently(now)
+            out.send(.voteReply(VoteReply(term: granted ? request.term : currentTerm, granted: granted, preVote: true)), to: candidate)
+            return
+        }
+        let granted = free && upToDate
+        if granted {
+            votedFor = candidate
+            hardStateDirty = true
+            resetElectionTimer(now)
+        }
+        out.send(.voteReply(VoteReply(term: currentTerm, granted: granted, preVote: false)), to: candidate)
+    }
+
+    mutating func handleVoteReply(_ reply: VoteReply, slot: Int, _ now: Instant, _ out: inout Effects<Raft>) {
+        guard reply.granted else { return }
+        if reply.preVote {
+            guard role == .preCandidate, reply.term == currentTerm + 1 else { return }
+        } else {
+            guard role == .candidate, reply.term == currentTerm else { return }
+        }
+        grants[slot] = true
+        if grants.count(where: { $0 }) >= quorum { won(preVote: reply.preVote, now, &out) }
+    }
+
+    mutating func won(preVote: Bool, _ now: Instant, _ out: inout Effects<Raft>) {
+        if preVote { campaign(preVote: false, now, &out) } else { becomeLeader(now, &out) }
+    }
+
+    /// §5.2 and §8: the new leader appends a no-op of its term, which lets it commit (and so
+    /// learn) everything earlier terms committed, then starts replicating.
+    mutating func becomeLeader(_ now: Instant, _ out: inout Effects<Raft>) {
+        role = .leader
+        leader = id
+        for slot in progress.indices { progress[slot] = Progress(next: log.lastIndex + 1, maxInflight: options.maxInflight) }
+        pendingWrites.removeAll()
+        reads.removeAll()
+        round = 1
+        quorumRound = 0
+        roundWanted = false
+        roundStarts = [(round: 1, start: now)]
+        leaseExpiry = .zero
+        heartbeatDeadline = now + options.heartbeat
+        quorumCheckDeadline = now + options.electionTimeout.lowerBound
+        appendToLog(RaftEntry(term: currentTerm, request: nil), &out)
+        termStart = log.lastIndex
+        for slot in peerSlots { sendAppend(to: slot, allowEmpty: true, &out) }
+        if quorum == 1 {
+            updateQuorumRound(now, &out)
+            maybeCommit(now, &out)
+        }
+    }
+
+    /// Thesis §6.2: a leader that heard from no majority during the last minimum election
+    /// timeout steps down, so clients stop waiting on a leader that cannot commit. Returns
+    /// whether it is still leader.
+    mutating func checkQuorum(_ now: Instant, _ out: inout Effects<Raft>) -> Bool {
+        let heard = 1 + peerSlots.count { progress[$0].recentlyActive }
+        for slot in peerSlots { progress[slot].recentlyActive = false }
+        guard heard >= quorum else {
+            out.emit(.note(kind: "check-quorum", detail: "stepped down in term \(currentTerm): heard from \(heard) of \(cluster.count)"))
+            becomeFollower(term: currentTerm, leader: nil, now, &out)
+            return false
+        }
+        quorumCheckDeadline = now + options.electionTimeout.lowerBound
+        return true
+    }
+
+    /// Leaving the leader role: clients waiting here are told to look elsewhere (their requests
+    /// may still commit under the next leader; a retry with the same sequence number finds out).
+    mutating func abandonLeadership(hint: NodeID?, _ out: inout Effects<Raft>) {
+        for client in pendingWrites.keys.sorted() {
+            out.reply(ClientReply(client: client, sequence: pendingWrites[client]!, status: .notLeader(hint: hint)))
+        }
+        pendingWrites.removeAll()
+        reads.forEach { out.reply(ClientReply(to: $0.request, .notLeader(hint: hint))) }
+        reads.removeAll()
+        roundStarts.removeAll()
+        leaseExpiry = .zero
+    }
+}

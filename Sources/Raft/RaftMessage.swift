@@ -1,0 +1,190 @@
+import ConsensusCore
+
+/// Raft's RPCs (Figure 2, §7, thesis §9.6) as one-way messages; the driver tells the receiver
+/// who sent each one, so no message carries its sender.
+///
+/// Every message a leader sends carries its current read *round* and every reply echoes it: a
+/// reply to round `r` proves the follower still accepted this leader after round `r` began, which
+/// is what ReadIndex and leases need (thesis §6.4) without extra messages while entries flow.
+public enum RaftMessage: WireMessage {
+    case requestVote(VoteRequest)
+    case voteReply(VoteReply)
+    case appendEntries(AppendEntries)
+    case appendReply(AppendReply)
+    /// An AppendEntries without entries or consistency check (etcd's MsgHeartbeat): it keeps
+    /// followers from timing out, tells them the commit index they can safely adopt, and opens a
+    /// read round. Keeping it separate from AppendEntries lets the log pipeline run without
+    /// heartbeats failing the consistency check behind optimistic `nextIndex` values.
+    case heartbeat(Heartbeat)
+    case heartbeatReply(HeartbeatReply)
+    case installSnapshot(InstallSnapshot)
+    case snapshotReply(SnapshotReply)
+
+    public enum Kind: String, CaseIterable, Sendable {
+        case preVote = "PRE_VOTE"
+        case preVoteReply = "PRE_VOTE_REPLY"
+        case requestVote = "REQUEST_VOTE"
+        case requestVoteReply = "REQUEST_VOTE_REPLY"
+        case appendEntries = "APPEND_ENTRIES"
+        case appendEntriesReply = "APPEND_ENTRIES_REPLY"
+        case heartbeat = "HEARTBEAT"
+        case heartbeatReply = "HEARTBEAT_REPLY"
+        case installSnapshot = "INSTALL_SNAPSHOT"
+        case installSnapshotReply = "INSTALL_SNAPSHOT_REPLY"
+    }
+
+    public var kind: Kind {
+        switch self {
+        case .requestVote(let m): m.preVote ? .preVote : .requestVote
+        case .voteReply(let m): m.preVote ? .preVoteReply : .requestVoteReply
+        case .appendEntries: .appendEntries
+        case .appendReply: .appendEntriesReply
+        case .heartbeat: .heartbeat
+        case .heartbeatReply: .heartbeatReply
+        case .installSnapshot: .installSnapshot
+        case .snapshotReply: .installSnapshotReply
+        }
+    }
+
+    /// The sender's term (for a pre-vote request: the term it would campaign in).
+    public var term: Term {
+        switch self {
+        case .requestVote(let m): m.term
+        case .voteReply(let m): m.term
+        case .appendEntries(let m): m.term
+        case .appendReply(let m): m.term
+        case .heartbeat(let m): m.term
+        case .heartbeatReply(let m): m.term
+        case .installSnapshot(let m): m.term
+        case .snapshotReply(let m): m.term
+        }
+    }
+
+    public var byteCount: Int {
+        switch self {
+        case .appendEntries(let m): 48 + m.entries.reduce(0) { $0 + $1.byteCount }
+        case .installSnapshot(let m): 40 + m.snapshot.data.count
+        default: 32
+        }
+    }
+}
+
+/// RequestVote (§5.2), or its PreVote form (thesis §9.6): "would you vote for me in `term`?",
+/// asked without the candidate incrementing its own term.
+public struct VoteRequest: Hashable, Sendable {
+    public var term: Term
+    public var lastLogIndex: LogIndex
+    public var lastLogTerm: Term
+    public var preVote: Bool
+
+    public init(term: Term, lastLogIndex: LogIndex, lastLogTerm: Term, preVote: Bool) {
+        self.term = term
+        self.lastLogIndex = lastLogIndex
+        self.lastLogTerm = lastLogTerm
+        self.preVote = preVote
+    }
+}
+
+public struct VoteReply: Hashable, Sendable {
+    /// The voter's term; for a granted pre-vote, the term asked about.
+    public var term: Term
+    public var granted: Bool
+    public var preVote: Bool
+
+    public init(term: Term, granted: Bool, preVote: Bool) {
+        self.term = term
+        self.granted = granted
+        self.preVote = preVote
+    }
+}
+
+/// AppendEntries (§5.3).
+public struct AppendEntries: Hashable, Sendable {
+    public var term: Term
+    public var prevLogIndex: LogIndex
+    public var prevLogTerm: Term
+    public var entries: [RaftEntry]
+    public var leaderCommit: LogIndex
+    public var round: UInt64
+
+    public init(term: Term, prevLogIndex: LogIndex, prevLogTerm: Term, entries: [RaftEntry], leaderCommit: LogIndex, round: UInt64) {
+        self.term = term
+        self.prevLogIndex = prevLogIndex
+        self.prevLogTerm = prevLogTerm
+        self.entries = entries
+        self.leaderCommit = leaderCommit
+        self.round = round
+    }
+}
+
+public struct AppendReply: Hashable, Sendable {
+    public var term: Term
+    public var success: Bool
+    /// On success, the last index known to match the leader's log; on rejection, the
+    /// `prevLogIndex` that was rejected (so the leader can recognise stale rejections).
+    public var index: LogIndex
+    /// On rejection, where the follower's log can next agree with the leader's, and that entry's
+    /// term: the conflict hint for fast back-off.
+    public var hintIndex: LogIndex
+    public var hintTerm: Term
+    public var round: UInt64
+
+    public init(term: Term, success: Bool, index: LogIndex, hintIndex: LogIndex, hintTerm: Term, round: UInt64) {
+        self.term = term
+        self.success = success
+        self.index = index
+        self.hintIndex = hintIndex
+        self.hintTerm = hintTerm
+        self.round = round
+    }
+}
+
+public struct Heartbeat: Hashable, Sendable {
+    public var term: Term
+    /// The leader's commit index capped at what it knows this follower holds, so the follower can
+    /// adopt it without a consistency check.
+    public var commit: LogIndex
+    public var round: UInt64
+
+    public init(term: Term, commit: LogIndex, round: UInt64) {
+        self.term = term
+        self.commit = commit
+        self.round = round
+    }
+}
+
+public struct HeartbeatReply: Hashable, Sendable {
+    public var term: Term
+    public var round: UInt64
+
+    public init(term: Term, round: UInt64) {
+        self.term = term
+        self.round = round
+    }
+}
+
+/// InstallSnapshot (§7), sent whole: the lab's state machines are small.
+public struct InstallSnapshot: Hashable, Sendable {
+    public var term: Term
+    public var snapshot: Snapshot
+    public var round: UInt64
+
+    public init(term: Term, snapshot: Snapshot, round: UInt64) {
+        self.term = term
+        self.snapshot = snapshot
+        self.round = round
+    }
+}
+
+public struct SnapshotReply: Hashable, Sendable {
+    public var term: Term
+    /// The last index the follower now holds in agreement with the leader.
+    public var matchIndex: LogIndex
+    public var round: UInt64
+
+    public init(term: Term, matchIndex: LogIndex, round: UInt64) {
+        self.term = term
+        self.matchIndex = matchIndex
+        self.round = round
+    }
+}

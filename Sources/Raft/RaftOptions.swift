@@ -1,0 +1,86 @@
+import ConsensusCore
+
+/// Raft's knobs, as a scenario sets them: `{"protocol": "raft", "options": {"read": "lease"}}`.
+public struct RaftOptions: BackendOptions {
+    /// How a leader (or any node) answers a `get`.
+    public enum ReadMode: String, CaseIterable, Sendable {
+        /// Thesis §6.4: record the commit index, confirm leadership with a quorum round, wait until
+        /// it is applied, answer from the state machine. Linearizable without clock assumptions.
+        case readIndex
+        /// The read is a log entry like a write: linearizable, and as expensive as a write.
+        case log
+        /// Thesis §6.4.1: the leader answers at once while its lease (counted from the start of a
+        /// quorum-acknowledged round) lasts; correct only while clocks drift less than `clockDrift`.
+        case lease
+        /// Any node answers from its own state machine at once: fast, available, and stale — the
+        /// deliberately unsafe mode the lab uses to show stale reads.
+        case unsafeLocal
+    }
+
+    /// A follower that hears from no leader for a duration drawn from this range starts an
+    /// election (§5.2); the lower bound is also the minimum election timeout of §4.2.3 and §6.2.
+    public var electionTimeout: ClosedRange<Duration> = .milliseconds(150)...(.milliseconds(300))
+    /// How often a leader sends heartbeats (and starts a read round).
+    public var heartbeat: Duration = .milliseconds(50)
+    /// Thesis §9.6: campaign only after a majority says it would vote, so a node that was cut
+    /// off does not inflate terms and depose a working leader when it rejoins.
+    public var preVote = true
+    /// Thesis §6.2: a leader that hears from no majority for a minimum election timeout steps
+    /// down, and followers that heard from a leader that recently ignore vote requests.
+    public var checkQuorum = true
+    public var read: ReadMode = .readIndex
+    /// Pipelining bound: AppendEntries messages a leader keeps in flight to one follower.
+    public var maxInflight = 4
+    /// Most entries one AppendEntries carries; client commands that arrive while the pipeline
+    /// is full are sent together.
+    public var maxBatch = 256
+    /// Entries applied since the last snapshot before a node snapshots and compacts its log (§7);
+    /// each node draws its actual threshold in [t, 1.5 t) so replicas do not snapshot together.
+    public var snapshotThreshold = 10_000
+    /// Bound on clock drift assumed by leases: a lease lasts `electionTimeout.lower × (1 − clockDrift)`.
+    public var clockDrift = 0.1
+
+    public init() {}
+
+    /// How long a lease lasts from the start of a round a majority acknowledged.
+    public var leaseDuration: Duration { electionTimeout.lowerBound.scaled(by: 1 - clockDrift) }
+
+    /// Whether a follower that heard from a leader within the minimum election timeout ignores
+    /// vote requests (§4.2.3). CheckQuorum needs it to keep leaders stable; leases need it for
+    /// safety, because a lease assumes no new leader can be elected before it expires.
+    var leaderStickiness: Bool { checkQuorum || read == .lease }
+
+    public static let documentation: [OptionDoc] = [
+        OptionDoc("electionTimeout", values: "[duration, duration]", default: "[\"150ms\", \"300ms\"]",
+                  "randomized election timeout range (§5.2); the lower bound is the minimum election timeout"),
+        OptionDoc("heartbeat", values: "duration", default: "\"50ms\"", "leader heartbeat interval"),
+        OptionDoc("prevote", values: "boolean", default: "true", "PreVote (thesis §9.6): no term inflation by nodes that cannot win"),
+        OptionDoc("checkQuorum", values: "boolean", default: "true",
+                  "CheckQuorum (thesis §6.2): a leader without a majority steps down; followers in contact with a leader ignore votes"),
+        OptionDoc("read", values: "readIndex | log | lease | unsafeLocal", default: "\"readIndex\"",
+                  "how gets are served (thesis §6.4); unsafeLocal answers from any node's own state, stale reads included"),
+        OptionDoc("maxInflight", values: "integer ≥ 1", default: "4", "AppendEntries messages in flight per follower (pipelining bound)"),
+        OptionDoc("maxBatch", values: "integer ≥ 1", default: "256", "entries per AppendEntries (batching)"),
+        OptionDoc("snapshotThreshold", values: "integer ≥ 1", default: "10000",
+                  "applied entries before a snapshot; jittered per node within [t, 1.5t)"),
+        OptionDoc("clockDrift", values: "number in 0…0.9", default: "0.1",
+                  "clock-drift bound for leases: lease = minimum election timeout × (1 − clockDrift)"),
+    ]
+
+    public mutating func set(_ name: String, to value: JSONValue) throws(OptionError) {
+        switch name {
+        case "electionTimeout": electionTimeout = try value.durationRangeOption(name)
+        case "heartbeat":
+            heartbeat = try value.durationOption(name)
+            guard heartbeat > .zero else { throw OptionError(name, "must be longer than zero") }
+        case "prevote": preVote = try value.boolOption(name)
+        case "checkQuorum": checkQuorum = try value.boolOption(name)
+        case "read": read = try value.choiceOption(name, as: ReadMode.self)
+        case "maxInflight": maxInflight = try value.intOption(name, minimum: 1)
+        case "maxBatch": maxBatch = try value.intOption(name, minimum: 1)
+        case "snapshotThreshold": snapshotThreshold = try value.intOption(name, minimum: 1)
+        case "clockDrift": clockDrift = try value.numberOption(name, in: 0...0.9)
+        default: throw OptionError.unknown(name, known: Self.documentation)
+        }
+    }
+}

@@ -1,0 +1,24 @@
+import ConformanceSuite
+import Testing
+
+/// The shared conformance suite (Experiments/conformance/*.json) with the promises Raft makes.
+@Suite struct ConformanceTests {
+    /// ReadIndex, log reads and leases (the conformance nemesis never skews clocks) are
+    /// linearizable; every acknowledged write is on a majority's synced log, so none is lost even
+    /// when a majority crashes; replicas converge once faults heal; atomicity is trivially true
+    /// (one command per operation, no transactions).
+    /// (The default variant gets more random seeds by default; all get the file's 200 with `CONLAB_FULL=1`.)
+    @Test(arguments: [("raft", 4), ("raft[read=log]", 2), ("raft[read=lease]", 2)])
+    func linearizableVariants(backend: String, seeds: Int) {
+        let failures = Conformance.run(backend: backend, promises: .all, randomSeeds: seeds)
+        #expect(failures.isEmpty, "\(failures.map(\.description).joined(separator: "\n"))")
+    }
+
+    /// Reads from any node's own state machine are not linearizable (stale reads are the point
+    /// of this mode); writes still go through the log, so durability and convergence hold.
+    @Test func unsafeLocalReads() {
+        let failures = Conformance.run(backend: "raft[read=unsafeLocal]", promises: [.durable, .convergent, .atomic],
+                                       randomSeeds: 2)
+        #expect(failures.isEmpty, "\(failures.map(\.description).joined(separator: "\n"))")
+    }
+}
