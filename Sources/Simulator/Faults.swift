@@ -36,7 +36,8 @@ public enum PartitionShape: Hashable, Sendable, CustomStringConvertible {
     case majorityMinority(leaderIn: Side?)
     /// Two halves (⌊n/2⌋ and ⌈n/2⌉).
     case halves
-    /// Two halves that both see one bridge node, which sees everyone (Jepsen's "bridge").
+    /// Two halves that both see one bridge node, which sees everyone (Jepsen's "bridge"). The
+    /// bridge is never the current leader, so one half cannot hear the leader.
     case bridge
     /// Nodes on a ring each see their nearest neighbours, forming a majority; no two nodes see the
     /// same majority (Jepsen's "majorities ring").

@@ -282,9 +282,12 @@ extension Simulation {
             let order = shuffled(Array(0..<n))
             network.partition([Array(order[..<(n / 2)]), Array(order[(n / 2)...])])
         case .bridge:
-            let order = shuffled(Array(0..<n))
+            // The bridge is a follower: a leader that sees everyone would hide the effect the
+            // shape exists to show (the half that cannot hear the leader keeps electing).
+            var order = shuffled(Array(0..<n))
+            if let leader = currentLeaderIndex, n > 2 { order.removeAll { $0 == leader }; order.append(leader) }
             let bridge = order[0], rest = Array(order.dropFirst())
-            let left = Set(rest[..<(rest.count / 2)])
+            let left = Set(rest.enumerated().filter { $0.offset % 2 == 0 }.map(\.element))
             network.setReachability { from, to in
                 from == bridge || to == bridge || left.contains(from) == left.contains(to)
             }

@@ -142,7 +142,8 @@ import Testing
     }
 
     /// bridge and majorities-ring: with PreVote and CheckQuorum the leader stays put; without
-    /// them, nodes that cannot hear it keep deposing it (leader churn). Available both ways.
+    /// them, nodes that cannot hear it depose it (leader churn; on a bridge until the bridge node
+    /// leads). Available both ways.
     @Test(arguments: ["bridge", "majorities-ring"])
     func partialPartitions(row: String) throws {
         let window = Self.at(5)..<Self.at(25)
@@ -155,7 +156,10 @@ import Testing
         }
         let calm = stable.leaderChanges(in: window), churn = churning.leaderChanges(in: window)
         #expect(calm == 0, "\(calm) leader changes with PreVote and CheckQuorum\n\(stable.replay)")
-        #expect(churn >= 3, "only \(churn) leader changes without PreVote and CheckQuorum\n\(churning.replay)")
+        // On a ring no node sees everyone, so elections never settle. A bridge settles as soon as
+        // the bridge node itself wins (it sees both halves), so it churns at least once.
+        let expected = row == "bridge" ? 1 : 3
+        #expect(churn >= expected, "only \(churn) leader changes without PreVote and CheckQuorum\n\(churning.replay)")
     }
 
     /// one-way (the leader cannot hear its followers): with CheckQuorum it steps down and a new
