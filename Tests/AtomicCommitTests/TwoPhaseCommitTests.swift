@@ -88,7 +88,9 @@ import TwoPhaseCommit
             let blockedReads = result.history.filter { $0.command == .get(key: key) && outage.contains($0.invoke) && participants.contains($0.node) }
             #expect(!blockedReads.isEmpty && Support.succeeded(blockedReads) == 0, "seed \(seed): reads of \(key) should wait for the decision")
             let otherReads = Support.operations(result, writes: false, invokedIn: outage, at: participants).filter { $0.command.key != key }
-            #expect(Support.succeeded(otherReads) > otherReads.count * 9 / 10, "seed \(seed): reads of other keys are served")
+            // Other keys are served, apart from reads that wait on the locks of writes which, needing
+            // the crashed node, time out and abort.
+            #expect(Support.succeeded(otherReads) > otherReads.count * 3 / 4, "seed \(seed): reads of other keys are served")
             #expect(result.transactions[blocked.rawValue] == Dictionary(uniqueKeysWithValues: simulation.cluster.map { ($0, true) }),
                     "seed \(seed): \(blocked) must commit everywhere once the coordinator is back")
             Support.expectSafe(simulation, result, "\(label) seed \(seed)")
