@@ -42,7 +42,7 @@ struct FaultDecoder {
     let duration: Duration
     let messageKinds: Set<String>
 
-    static let actions = ["partition", "one-way", "heal", "crash", "restart", "pause", "resume", "network", "slow", "clock", "reject"]
+    static let actions = ["partition", "one-way", "drop", "heal", "crash", "restart", "pause", "resume", "network", "slow", "clock", "reject"]
 
     func step(_ field: JSONField) throws(ScenarioError) -> FaultStep {
         let object = try field.object(allowing: ["at", "when", "note"] + Self.actions)
@@ -72,6 +72,11 @@ struct FaultDecoder {
         case "one-way":
             let object = try field.object(allowing: ["from", "to"])
             return .oneWay(from: try refs.refs(try object.required("from")), to: try refs.refs(try object.required("to")))
+        case "drop":
+            let object = try field.object(allowing: ["kinds", "from", "to"])
+            let kinds = try object.required("kinds").array().map { kind throws(ScenarioError) in try messageKind(kind) }
+            guard !kinds.isEmpty else { throw object["kinds"]!.error("needs at least one message type") }
+            return .drop(kinds: kinds, from: try refs.refs(try object.required("from")), to: try refs.refs(try object.required("to")))
         case "heal":
             guard try field.bool() else { throw field.error("write \"heal\": true") }
             return .heal

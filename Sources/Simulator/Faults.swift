@@ -94,7 +94,11 @@ public enum FaultAction: Hashable, Sendable, CustomStringConvertible {
     case partitionShape(PartitionShape)
     /// Messages from `from` to `to` are dropped; the reverse direction still works.
     case oneWay(from: [NodeRef], to: [NodeRef])
-    /// Every link restored (link behaviour changes stay; see `restoreNetwork`).
+    /// Messages of these kinds (the protocol's `Message.Kind` raw values) from `from` to `to` are
+    /// lost; everything else flows. Undone by `heal`.
+    case drop(kinds: [String], from: [NodeRef], to: [NodeRef])
+    /// Every link restored, dropped message kinds included (link behaviour changes stay; see
+    /// `restoreNetwork`).
     case heal
     case crash(NodeRef)
     /// Restarts a crashed node from what its storage synced (or starts a node for the first time).
@@ -116,6 +120,7 @@ public enum FaultAction: Hashable, Sendable, CustomStringConvertible {
         case .partition(let groups): "partition " + groups.map { "[" + $0.map(\.description).joined(separator: ",") + "]" }.joined(separator: " | ")
         case .partitionShape(let shape): "partition \(shape)"
         case .oneWay(let from, let to): "one-way cut \(from.map(\.description).joined(separator: ",")) -/-> \(to.map(\.description).joined(separator: ","))"
+        case .drop(let kinds, let from, let to): "drop \(kinds.joined(separator: ",")) \(from.map(\.description).joined(separator: ",")) -/-> \(to.map(\.description).joined(separator: ","))"
         case .heal: "heal"
         case .crash(let node): "crash \(node)"
         case .restart(let node): "restart \(node)"

@@ -92,8 +92,12 @@ extension Simulation {
         case .oneWay(let from, let to):
             guard let senders = resolveAll(from), let receivers = resolveAll(to) else { return false }
             for sender in senders { for receiver in receivers { network.setReachable(sender, receiver, false) } }
+        case .drop(let kinds, let from, let to):
+            guard let senders = resolveAll(from), let receivers = resolveAll(to) else { return false }
+            for sender in senders { for receiver in receivers where sender != receiver { droppedKinds[sender * config.nodes + receiver, default: []].formUnion(kinds) } }
         case .heal:
             network.heal()
+            droppedKinds.removeAll()
         case .crash(let ref):
             guard let resolved = resolve(ref) else { return false }
             targets = resolved
@@ -196,6 +200,7 @@ extension Simulation {
     func healEverything() {
         let anythingActive = faultLevels.last!.active > 0 || nodes.contains { !$0.isUp }
         network.heal()
+        droppedKinds.removeAll()
         network.restoreProfiles()
         for node in nodes.indices {
             nodes[node].slowFactor = 1
@@ -211,7 +216,7 @@ extension Simulation {
 
     /// Tracks how many fault conditions are active, for the `faults_active` column.
     func noteFaultLevel(_ description: String) {
-        var active = network.isFullyConnected ? 0 : 1
+        var active = network.isFullyConnected && droppedKinds.isEmpty ? 0 : 1
         if network.hasChangedProfiles { active += 1 }
         for node in nodes.indices {
             if !nodes[node].isUp && nodes[node].started { active += 1 }

@@ -24,6 +24,9 @@ public final class Simulation<Backend: ReplicationBackend> {
 
     /// Called after every backend step with the node that stepped: tests check invariants here.
     public var afterStep: ((Simulation<Backend>, NodeID) -> Void)?
+    /// Called for every protocol message a node hands to the network (sender, receiver, message,
+    /// departure time), before loss or cuts apply: experiments time protocol rounds with it.
+    public var afterSend: ((NodeID, NodeID, Backend.Message, Instant) -> Void)?
 
     var queue = EventQueue<Event>()
     var nodes: [Node] = []
@@ -37,6 +40,8 @@ public final class Simulation<Backend: ReplicationBackend> {
     var lastCoordinator: Int?
     /// Whether any node has reported a role: protocols without leaders never do.
     var reportsRoles = false
+    /// Message kinds dropped per directed link (`from * nodes + to`), by the `drop` fault.
+    var droppedKinds: [Int: Set<String>] = [:]
     /// Fault steps already reported as waiting for their target.
     var deferredSteps: Set<Int> = []
     let workloadEnd: Instant
@@ -293,6 +298,11 @@ public final class Simulation<Backend: ReplicationBackend> {
     func send(_ message: Backend.Message, from: Int, to: Int, at departure: Instant) {
         counters.messagesSent += 1
         counters.bytesSent += message.byteCount
+        afterSend?(cluster[from], cluster[to], message, departure)
+        if !droppedKinds.isEmpty, droppedKinds[from * config.nodes + to]?.contains(message.kind.rawValue) == true {
+            counters.messagesDropped += 1
+            return
+        }
         let deliveries = network.transmitBetweenNodes(from: from, to: to, at: departure, random: &networkRandom)
         guard let first = deliveries.first else { counters.messagesDropped += 1; return }
         queue.schedule(.message(from: from, to: to, message), at: first)

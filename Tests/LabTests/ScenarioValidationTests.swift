@@ -35,6 +35,7 @@ import Testing
         (#", "faults": [{"at": "2s", "partition": [[1, 2], [4, 5]]}]"#, "faults[0].partition", "groups miss n3"),
         (#", "faults": [{"when": {"sent": "COMMIT"}, "crash": "leader"}]"#, "faults[0].when.sent", "no backend of this scenario sends \"COMMIT\""),
         (#", "faults": [{"at": "2s", "crash": "leader", "heal": true}]"#, "faults[0]", "one action"),
+        (#", "faults": [{"at": "2s", "drop": {"kinds": ["VOTE"], "from": 1, "to": 2}}]"#, "faults[0].drop.kinds[0]", "no backend of this scenario sends \"VOTE\""),
         (#", "faults": [{"at": "2s", "partition": "triangle"}]"#, "faults[0].partition", "unknown partition shape"),
         (#", "network": {"loss": 1.5}"#, "network.loss", "between 0 and 1"),
         (#", "start": {"n9": "1s"}"#, "start.n9", "unknown field"),

@@ -85,6 +85,23 @@ import Unreplicated
         #expect(fromNode2.dropFirst(2).first?.outcome == .indeterminate)
     }
 
+    @Test func droppedMessageKindsAreLostOnlyOnTheirLinksUntilHeal() {
+        var quiet = SimulationConfig(nodes: 3, seed: 1, duration: .seconds(3), quiescence: .zero)
+        quiet.workload.clientsPerNode = 0
+        let simulation = Simulation<Unreplicated>(config: quiet)
+        simulation.run(for: .milliseconds(1))
+        simulation.apply(.drop(kinds: ["FORWARD"], from: [.id(NodeID(2))], to: [.id(NodeID(1))]))
+        let cut = simulation.submit(.put(key: "a", value: "1"), via: NodeID(2))
+        let open = simulation.submit(.put(key: "b", value: "2"), via: NodeID(3))
+        simulation.run(for: .milliseconds(1_500))
+        #expect(simulation.history[cut].outcome == .indeterminate)
+        #expect(simulation.history[open].outcome == .ok(.done))
+        simulation.apply(.heal)
+        let healed = simulation.submit(.put(key: "c", value: "3"), via: NodeID(2))
+        simulation.run(for: .milliseconds(100))
+        #expect(simulation.history[healed].outcome == .ok(.done))
+    }
+
     @Test func nemesisSchedulesAreIdenticalForEveryBackendAndRepairEverything() {
         let nemesis = Nemesis(faults: Nemesis.Fault.allCases)
         let a = nemesis.schedule(seed: 11, nodes: 5, duration: .seconds(30))
