@@ -108,18 +108,18 @@ public enum Experiment {
 }
 
 /// Progress of a long experiment on standard error: runs done of total, elapsed, estimate left.
-final class ProgressReporter: @unchecked Sendable {
+public final class ProgressReporter: @unchecked Sendable {
     let style: ProgressStyle
     let total: Int
     let start = Date()
     let lock = NSLock()
 
-    init(style: ProgressStyle, total: Int) {
+    public init(style: ProgressStyle, total: Int) {
         self.style = style
         self.total = total
     }
 
-    func update(done: Int, total: Int) {
+    public func update(done: Int, total: Int) {
         lock.lock()
         defer { lock.unlock() }
         let elapsed = Date().timeIntervalSince(start)
@@ -136,7 +136,7 @@ final class ProgressReporter: @unchecked Sendable {
         }
     }
 
-    func finish() {
+    public func finish() {
         if case .bar = style { FileHandle.standardError.write(Data("\n".utf8)) }
     }
 

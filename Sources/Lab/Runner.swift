@@ -63,17 +63,24 @@ public enum Runner {
     /// Runs every spec on up to `jobs` threads; `progress` is called after each run (serialised).
     public static func run(_ specs: [RunSpec], jobs: Int = ProcessInfo.processInfo.activeProcessorCount,
                            progress: (@Sendable (Int, Int) -> Void)? = nil) -> [RunOutput] {
-        let results = ResultSlots(count: specs.count)
+        Parallel.map(specs, jobs: jobs, progress: progress, execute)
+    }
+}
+
+/// Independent jobs on plain threads (not `concurrentPerform`, whose width libdispatch may
+/// narrow), results in input order, so output never depends on the number of workers.
+enum Parallel {
+    static func map<Input: Sendable, Output: Sendable>(_ inputs: [Input], jobs: Int, progress: (@Sendable (Int, Int) -> Void)? = nil,
+                                                       _ body: @escaping @Sendable (Input) -> Output) -> [Output] {
+        let results = ResultSlots<Output>(count: inputs.count)
         let next = Counter()
-        let workers = max(1, min(jobs, specs.count))
+        let workers = max(1, min(jobs, inputs.count))
         let finished = DispatchSemaphore(value: 0)
-        // Plain threads rather than `concurrentPerform`, whose width libdispatch may narrow.
         for _ in 0..<workers {
             let thread = Thread {
-                while let index = next.take(below: specs.count) {
-                    let output = execute(specs[index])
-                    let done = results.store(output, at: index)
-                    progress?(done, specs.count)
+                while let index = next.take(below: inputs.count) {
+                    let done = results.store(body(inputs[index]), at: index)
+                    progress?(done, inputs.count)
                 }
                 finished.signal()
             }
@@ -86,22 +93,22 @@ public enum Runner {
 }
 
 /// Thread-safe slots for results that arrive in any order and are read in index order.
-final class ResultSlots: @unchecked Sendable {
-    private var slots: [RunOutput?]
+final class ResultSlots<Value>: @unchecked Sendable {
+    private var slots: [Value?]
     private var done = 0
     private let lock = NSLock()
 
     init(count: Int) { slots = Array(repeating: nil, count: count) }
 
-    func store(_ output: RunOutput, at index: Int) -> Int {
+    func store(_ value: Value, at index: Int) -> Int {
         lock.lock()
         defer { lock.unlock() }
-        slots[index] = output
+        slots[index] = value
         done += 1
         return done
     }
 
-    var values: [RunOutput] {
+    var values: [Value] {
         lock.lock()
         defer { lock.unlock() }
         return slots.map { $0! }

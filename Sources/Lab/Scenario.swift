@@ -16,7 +16,7 @@ public struct Scenario: Sendable {
     public var network: LinkProfile
     public var clientLink: LinkProfile
     public var storage: StorageModel
-    public var processing: Duration
+    public var processing: LatencyDistribution
     public var faults: [FaultStep]
     /// Random faults drawn from each run's seed, on top of `faults`.
     public var nemesis: Nemesis?

@@ -52,7 +52,7 @@ public enum ScenarioFile {
             backends: try backends(try object.required("backends")),
             workload: try object["workload"].map { field throws(ScenarioError) in try workload(field) } ?? WorkloadConfig(),
             network: LinkProfile(), clientLink: .local, storage: StorageModel(),
-            processing: try object["processing"]?.duration() ?? .microseconds(10),
+            processing: try object["processing"].map { field throws(ScenarioError) in try latency(field) } ?? .fixed(.microseconds(10)),
             faults: [], nemesis: nil, startTimes: [:], sweepLabel: sweepLabel)
         if let field = object["network"] { (scenario.network, scenario.clientLink) = try network(field) }
         if let field = object["storage"] { scenario.storage = try storage(field) }

@@ -218,8 +218,14 @@ struct RaftState: Sendable {
     }
 
     /// Becomes a follower of `leader` (nil: unknown) in `term`, which may be the current one.
+    ///
+    /// Figure 2: only starting an election, granting a vote or hearing from the current leader
+    /// restarts the election timer; learning a newer term alone does not (as in LogCabin). Otherwise
+    /// every candidate that cannot win — a node with a stale log — would put the others' timers back
+    /// in lockstep and make split votes repeat. A deposed leader arms the timer it did not have.
     mutating func becomeFollower(term: Term, leader newLeader: NodeID?, _ now: Instant, _ out: inout Effects<Raft>) {
-        if role == .leader { abandonLeadership(hint: newLeader, &out) }
+        let wasLeader = role == .leader
+        if wasLeader { abandonLeadership(hint: newLeader, &out) }
         if term > currentTerm {
             currentTerm = term
             votedFor = nil
@@ -227,7 +233,7 @@ struct RaftState: Sendable {
         }
         role = .follower
         leader = newLeader
-        resetElectionTimer(now)
+        if wasLeader { resetElectionTimer(now) }
     }
 
     mutating func resetElectionTimer(_ now: Instant) {

@@ -81,6 +81,9 @@ public final class Simulation<Backend: ReplicationBackend> {
         var scheduledTick: Instant?
         var role: Role?
         var term: UInt64 = 0
+        /// Draws of the node's processing time and timer slack, when they are random.
+        var cpuRandom: DeterministicRandom
+        var slack: (deadline: Instant, delay: Duration)?
 
         var isUp: Bool { backend != nil }
         var hasInbox: Bool { inboxHead < inbox.count }
@@ -96,7 +99,7 @@ public final class Simulation<Backend: ReplicationBackend> {
         workloadEnd = .zero + config.duration
         drainEnd = workloadEnd + config.workload.timeout + .milliseconds(1)
         end = drainEnd + config.quiescence
-        nodes = Array(repeating: Node(), count: config.nodes)
+        nodes = (1...max(config.nodes, 1)).prefix(config.nodes).map { Node(cpuRandom: DeterministicRandom(seed: config.seed, label: "cpu-n\($0)")) }
         faultLevels = [FaultLevel(start: .zero, active: 0, description: "none", minoritySide: [])]
         leaders = [LeaderSpan(start: .zero, leader: nil, term: 0)]
         for node in cluster {
@@ -222,7 +225,7 @@ public final class Simulation<Backend: ReplicationBackend> {
 
     func rescheduleTick(_ node: Int) {
         guard let deadline = nodes[node].backend?.nextDeadline, !nodes[node].paused else { return }
-        let at = max(now, nodes[node].clock.global(deadline))
+        let at = max(now, nodes[node].clock.global(deadline) + timerSlack(node, for: deadline))
         if let scheduled = nodes[node].scheduledTick, scheduled <= at { return }
         nodes[node].scheduledTick = at
         queue.schedule(.tick(node: node), at: at)
@@ -244,7 +247,7 @@ public final class Simulation<Backend: ReplicationBackend> {
         let local = nodes[node].clock.local(now)
         nodes[node].backend!.step(input, at: local, into: &effects)
         counters.steps += 1
-        nodes[node].busyUntil = now + config.processingTime.scaled(by: nodes[node].slowFactor)
+        nodes[node].busyUntil = now + processingCost(node).scaled(by: nodes[node].slowFactor)
         var departure = nodes[node].busyUntil
         if !effects.storage.isEmpty { departure = persist(node, after: departure) }
         departure = max(departure, nodes[node].lastDeparture)
@@ -263,6 +266,20 @@ public final class Simulation<Backend: ReplicationBackend> {
             rescheduleTick(node)
         }
         afterStep?(self, cluster[node])
+    }
+
+    /// How late the timer for `deadline` fires: drawn once per deadline from `timerSlack`.
+    func timerSlack(_ node: Int, for deadline: Instant) -> Duration {
+        guard let slack = config.timerSlack else { return .zero }
+        if let drawn = nodes[node].slack, drawn.deadline == deadline { return drawn.delay }
+        let delay = slack.sample(&nodes[node].cpuRandom)
+        nodes[node].slack = (deadline, delay)
+        return delay
+    }
+
+    func processingCost(_ node: Int) -> Duration {
+        if case .fixed(let cost) = config.processingTime { return cost }
+        return config.processingTime.sample(&nodes[node].cpuRandom)
     }
 
     /// Applies the step's storage operations; returns when the node's outputs may leave.

@@ -15,8 +15,13 @@ public struct SimulationConfig: Sendable {
     /// Links between a client and the node it is pinned to.
     public var clientLink: LinkProfile
     public var storage: StorageModel
-    /// CPU time a node spends on one input; inputs queue while the node is busy. `slow` multiplies it.
-    public var processingTime: Duration
+    /// CPU time a node spends on one input; inputs queue while the node is busy. `slow` multiplies
+    /// it. A distribution other than `.fixed` adds scheduling noise: timers then fire a little late,
+    /// by a different amount on each node, as on real machines.
+    public var processingTime: LatencyDistribution
+    /// How late a node's timers fire (operating-system scheduling): nil for exactly on time.
+    /// Real timers are never exact, and without that noise identical timeouts stay in lockstep.
+    public var timerSlack: LatencyDistribution?
     public var workload: WorkloadConfig
     public var faults: [FaultStep]
     /// Nodes that start later than time zero (staggered start); they start with empty storage.
@@ -24,7 +29,7 @@ public struct SimulationConfig: Sendable {
 
     public init(nodes: Int = 5, seed: UInt64 = 1, duration: Duration = .seconds(10), quiescence: Duration = .seconds(2),
                 healAtEnd: Bool = true, network: LinkProfile = LinkProfile(), clientLink: LinkProfile = .local,
-                storage: StorageModel = StorageModel(), processingTime: Duration = .microseconds(10),
+                storage: StorageModel = StorageModel(), processingTime: LatencyDistribution = .fixed(.microseconds(10)), timerSlack: LatencyDistribution? = nil,
                 workload: WorkloadConfig = WorkloadConfig(), faults: [FaultStep] = [], startTimes: [NodeID: Instant] = [:]) {
         self.nodes = nodes
         self.seed = seed
@@ -35,6 +40,7 @@ public struct SimulationConfig: Sendable {
         self.clientLink = clientLink
         self.storage = storage
         self.processingTime = processingTime
+        self.timerSlack = timerSlack
         self.workload = workload
         self.faults = faults
         self.startTimes = startTimes

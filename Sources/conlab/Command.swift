@@ -85,6 +85,19 @@ enum Command {
                 request.shard = parsed
             }
             request.progress = quiet ? .quiet : (isatty(STDERR_FILENO) == 1 ? .bar : .lines)
+            if var study = try ElectionTimeoutStudy.load(path: path) {
+                guard request.backends == nil, request.shard == nil, seedList == nil else {
+                    throw UsageError("an election-timeout study takes --seed, --out, --jobs and --quiet only")
+                }
+                if let seed = request.seeds?.first { study.seed = seed }
+                let reporter = ProgressReporter(style: request.progress, total: study.ranges.count)
+                let results = study.run(jobs: request.jobs) { done, total in reporter.update(done: done, total: total) }
+                reporter.finish()
+                let directory = out ?? "Reports/\(study.name)"
+                let summary = try study.write(results, to: directory)
+                if !quiet { print("\(study.name): \(study.ranges.count) timeout ranges × \(study.trials) trials → \(directory)/\n\(summary)") }
+                return 0
+            }
             let result = try Experiment.run(request)
             if !quiet { print(Experiment.summaryText(result)) }
             return 0
@@ -178,6 +191,10 @@ enum Command {
         for file in files {
             let path = (directory as NSString).appendingPathComponent(file)
             do {
+                if let study = try ElectionTimeoutStudy.load(path: path) {
+                    print("  \(file.padding(toLength: 34, withPad: " ", startingAt: 0)) \(study.description) [raft, \(study.ranges.count) timeout ranges]")
+                    continue
+                }
                 let experiment = try ExperimentDefinition.load(path: path)
                 let description = experiment.description.isEmpty ? "(no description)" : experiment.description
                 let contents = experiment.isSuite ? "\(Set(experiment.scenarios.map(\.name)).count) scenarios"

@@ -1,0 +1,64 @@
+import ConsensusCore
+import Foundation
+
+/// Runs a study and writes `election-trials.csv`, `election-summary.csv`, a CDF chart per graph
+/// (the paper's two panels) and `index.html`.
+extension ElectionTimeoutStudy {
+    public static let trialColumns = ["range", "trial", "crash_ms", "election_ms", "terms", "split_vote", "broadcast_ms"]
+    public static let summaryColumns = ["range", "timeout_min_ms", "timeout_max_ms", "trials", "completed", "min_ms", "median_ms",
+                                        "mean_ms", "p90_ms", "p99_ms", "max_ms", "split_vote_share", "broadcast_ms"]
+
+    /// Loads a study file; nil when the file is not one.
+    public static func load(path: String) throws(ScenarioError) -> ElectionTimeoutStudy? {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw ScenarioError(file: path, path: "$", reason: "cannot read file (\(error.localizedDescription))")
+        }
+        let document: JSONValue
+        do { document = try JSONValue(parsing: text) } catch { throw ScenarioError(file: path, path: "$", reason: "invalid JSON at \(error)") }
+        return try load(document: document, file: path)
+    }
+
+    /// Every range on its own thread; the output does not depend on `jobs`.
+    public func run(jobs: Int, progress: (@Sendable (Int, Int) -> Void)? = nil) -> [(range: ClosedRange<Duration>, trials: [ElectionTrial])] {
+        let study = self
+        let results = Parallel.map(ranges, jobs: jobs, progress: progress) { range in ElectionTrials(study: study, range: range).run() }
+        return Array(zip(ranges, results)).map { ($0, $1) }
+    }
+
+    /// Writes the study's outputs into `directory`; returns the summary as text for the terminal.
+    @discardableResult
+    public func write(_ results: [(range: ClosedRange<Duration>, trials: [ElectionTrial])], to directory: String) throws -> String {
+        try FileManager.default.createDirectory(atPath: directory + "/charts", withIntermediateDirectories: true)
+        var trialsTable = CSVTable(columns: Self.trialColumns), summary = CSVTable(columns: Self.summaryColumns)
+        for (range, trials) in results {
+            for trial in trials {
+                trialsTable.append([Self.label(range), String(trial.trial), Number.fixed(trial.crash.milliseconds, 3),
+                                    trial.electionTime.map { Number.fixed($0.milliseconds, 3) } ?? "", String(trial.terms),
+                                    trial.splitVote ? "true" : "false", Number.fixed(trial.broadcast.milliseconds, 3)])
+            }
+            summary.append(Self.summaryRow(range, trials))
+        }
+        try save(trialsTable.text, "election-trials.csv", in: directory)
+        try save(summary.text, "election-summary.csv", in: directory)
+        let charts = graphs.map { graph in ElectionTimeoutChart.chart(self, graph, results) }
+        for chart in charts { try save(chart.svg, "charts/\(chart.name).svg", in: directory) }
+        try save(ElectionTimeoutChart.page(self, summary, charts), "index.html", in: directory)
+        return summary.text
+    }
+
+    static func summaryRow(_ range: ClosedRange<Duration>, _ trials: [ElectionTrial]) -> [String] {
+        let times = trials.compactMap(\.electionTime).map(\.milliseconds).sorted()
+        let rank = { (p: Double) in times.isEmpty ? "" : Number.fixed(times[min(times.count - 1, max(0, Int((p * Double(times.count)).rounded(.up)) - 1))], 1) }
+        let mean = times.isEmpty ? "" : Number.fixed(times.reduce(0, +) / Double(times.count), 1)
+        let splits = trials.filter(\.splitVote).count
+        return [label(range), Number.fixed(range.lowerBound.milliseconds, 3), Number.fixed(range.upperBound.milliseconds, 3),
+                String(trials.count), String(times.count), times.first.map { Number.fixed($0, 1) } ?? "", rank(0.5), mean, rank(0.9),
+                rank(0.99), times.last.map { Number.fixed($0, 1) } ?? "", trials.isEmpty ? "" : Number.fixed(Double(splits) / Double(trials.count), 4),
+                trials.isEmpty ? "" : Number.fixed(trials.map(\.broadcast.milliseconds).reduce(0, +) / Double(trials.count), 1)]
+    }
+
+    func save(_ text: String, _ name: String, in directory: String) throws {
+        try Data(text.utf8).write(to: URL(fileURLWithPath: directory).appendingPathComponent(name), options: .atomic)
+    }
+}

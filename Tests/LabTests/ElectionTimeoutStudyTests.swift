@@ -1,0 +1,54 @@
+import ConsensusCore
+import Foundation
+import Lab
+import Testing
+
+/// The Raft paper's Figure 16 experiment, at a small scale: its shape, not its exact figures.
+@Suite struct ElectionTimeoutStudyTests {
+    func study(trials: Int, ranges: String) throws -> ElectionTimeoutStudy {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("conlab-study-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let text = """
+        {"version": 1, "electionTimeouts": {"name": "small", "trials": \(trials), "latency": {"uniform": ["3ms", "5ms"]},
+         "fsyncLatency": "2ms", "timerSlack": {"uniform": ["0us", "1ms"]}, "giveUpAfter": "20s",
+         "graphs": [{"name": "g", "ranges": \(ranges)}]}}
+        """
+        try Data(text.utf8).write(to: file)
+        return try #require(try ElectionTimeoutStudy.load(path: file.path))
+    }
+
+    @Test func moreRandomnessMeansFewerSplitVotesAndShorterElections() throws {
+        let results = try study(trials: 60, ranges: #"[["150ms", "155ms"], ["150ms", "300ms"]]"#).run(jobs: 2)
+        let narrow = results[0].trials, wide = results[1].trials
+        #expect(narrow.count == 60 && wide.count == 60)
+        func median(_ trials: [ElectionTrial]) -> Duration { trials.compactMap(\.electionTime).sorted()[trials.count / 2] }
+        #expect(median(narrow) > median(wide))
+        #expect(narrow.filter(\.splitVote).count > wide.filter(\.splitVote).count)
+        // The crash comes at most one heartbeat (75 ms) after the last one the followers heard, and
+        // nobody campaigns before 150 ms of silence: no election can end sooner than 75 ms.
+        #expect(wide.allSatisfy { ($0.electionTime ?? .zero) >= .milliseconds(75) })
+        // A write commits in about the paper's broadcast time.
+        let broadcast = wide.map(\.broadcast.milliseconds).reduce(0, +) / Double(wide.count)
+        #expect(broadcast > 10 && broadcast < 20, "broadcast \(broadcast) ms")
+    }
+
+    @Test func identicalTimeoutsSplitVotesUntilTimerNoiseSeparatesThem() throws {
+        let results = try study(trials: 8, ranges: #"[["150ms", "150ms"]]"#).run(jobs: 1)
+        let finished = results[0].trials.compactMap(\.electionTime)
+        #expect(results[0].trials.allSatisfy { $0.splitVote })
+        #expect(finished.allSatisfy { $0 > .milliseconds(500) }, "\(finished)")
+    }
+
+    @Test func outputsAreDeterministic() throws {
+        let small = try study(trials: 10, ranges: #"[["100ms", "200ms"], ["25ms", "50ms"]]"#)
+        let directories = (0..<2).map { _ in FileManager.default.temporaryDirectory.appendingPathComponent("conlab-study-\(UUID().uuidString)").path }
+        defer { for directory in directories { try? FileManager.default.removeItem(atPath: directory) } }
+        try small.write(small.run(jobs: 2), to: directories[0])
+        try small.write(small.run(jobs: 1), to: directories[1])
+        for file in ["election-trials.csv", "election-summary.csv", "index.html", "charts/small-g.svg"] {
+            let a = try Data(contentsOf: URL(fileURLWithPath: directories[0] + "/" + file))
+            let b = try Data(contentsOf: URL(fileURLWithPath: directories[1] + "/" + file))
+            #expect(a == b, "\(file) differs")
+        }
+    }
+}
