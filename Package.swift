@@ -11,5 +11,7 @@ let package = Package(
         .target(name: "ConsensusCore"),
         .target(name: "KVStore", dependencies: ["ConsensusCore"]),
         .target(name: "Storage", dependencies: ["ConsensusCore"]),
+        .target(name: "Checker", dependencies: ["ConsensusCore"]),
+        .testTarget(name: "CheckerTests", dependencies: ["Checker"]),
     ]
 )

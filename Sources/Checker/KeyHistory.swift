@@ -1,0 +1,225 @@
+import ConsensusCore
+
+/// What one operation asserts about, or does to, a key's register, with values interned.
+enum RegisterAction: Equatable {
+    /// A get that returned this value (`noValue`: the key was missing).
+    case read(RegisterSpace.ValueID)
+    /// A cas the system answered with "mismatch": at some point in its interval the value was not
+    /// the expected one. It changed nothing.
+    case differs(RegisterSpace.ValueID)
+    case put(RegisterSpace.ValueID)
+    case delete
+    case append(RegisterSpace.ValueID)
+    case cas(expected: RegisterSpace.ValueID, value: RegisterSpace.ValueID)
+}
+
+/// One operation as the linearizability search sees it.
+struct ModelOperation {
+    /// Index of the operation in `KeyHistory.operations`.
+    var source: Int32
+    var action: RegisterAction
+    var invoke: Int64
+    /// When it must have taken effect by: its completion, or `Int64.max` for an optional operation.
+    var deadline: Int64
+    /// An indeterminate write: it may take effect at any time after its invocation, or never.
+    var isOptional: Bool
+    /// For an indeterminate write that the history proves took effect: the operation (source index)
+    /// that observed its value, whose completion became its deadline; -1 otherwise.
+    var forcedBy: Int32 = -1
+    /// For an indeterminate write: the latest deadline of an operation that can tell its value
+    /// apart. Once the search is past it, the write is only good for making a cas mismatch hold,
+    /// so the search applies it only right before one. `Int64.min`: nothing ever can.
+    var observableUntil = Int64.max
+}
+
+/// One key's operations, prepared for the search: P-compositionality (Herlihy & Wing 1990, §3.3:
+/// linearizability is local) lets the checker judge each key on its own, since every operation
+/// touches exactly one key.
+///
+/// Preparation applies the semantics of outcomes: an ok operation took effect inside its interval
+/// with the recorded result; a failed one took no effect and is dropped, except a cas answered
+/// "cas-mismatch", which the system presented as an observation and becomes a `differs` read; an
+/// indeterminate read carries no information and is dropped; an indeterminate write is optional.
+struct KeyHistory {
+    let key: String
+    /// The key's operations, in id order; `ModelOperation.source` indexes this.
+    let operations: [HistoryOperation]
+    var space: RegisterSpace
+    /// Operations that must be linearized, in order of deadline (the search's return order).
+    let mandatory: [ModelOperation]
+    /// Optional operations, in order of invocation.
+    let optional: [ModelOperation]
+
+    init(key: String, operations: [HistoryOperation]) {
+        self.key = key
+        self.operations = operations
+        var interned: [String: RegisterSpace.ValueID] = [:]
+        var values = [""]
+        func intern(_ value: String?) -> RegisterSpace.ValueID {
+            guard let value else { return RegisterSpace.noValue }
+            if let id = interned[value] { return id }
+            let id = RegisterSpace.ValueID(values.count)
+            interned[value] = id
+            values.append(value)
+            return id
+        }
+        var model: [ModelOperation] = []
+        for (index, operation) in operations.enumerated() {
+            guard let (action, isOptional) = Self.action(of: operation, intern: intern) else { continue }
+            model.append(ModelOperation(
+                source: Int32(index), action: action, invoke: operation.invoke.microseconds,
+                deadline: operation.complete?.microseconds ?? Int64.max, isOptional: isOptional))
+        }
+        let hasAppends = model.contains { if case .append = $0.action { true } else { false } }
+        let observed = Self.observedValues(model, valueCount: values.count)
+        if !hasAppends { Self.promoteObservedWrites(&model, observed: observed, valueCount: values.count) }
+        Self.boundObservation(&model, values: values, hasAppends: hasAppends)
+        space = RegisterSpace(values: values, observed: observed, hasAppends: hasAppends)
+        mandatory = model.filter { !$0.isOptional }.sorted { ($0.deadline, $0.invoke, $0.source) < ($1.deadline, $1.invoke, $1.source) }
+        optional = model.filter(\.isOptional).sorted { ($0.invoke, $0.source) < ($1.invoke, $1.source) }
+    }
+
+    /// The register action of an operation and whether it is optional; `nil` when the operation
+    /// says nothing about the register.
+    static func action(of operation: HistoryOperation, intern: (String?) -> RegisterSpace.ValueID) -> (RegisterAction, Bool)? {
+        let isOptional: Bool
+        switch (operation.command, operation.outcome) {
+        case (.get, .ok(.value(let read))):
+            return (.read(intern(read)), false)
+        case (.cas(_, let expected, _), .fail(.casMismatch)), (.cas(_, let expected, _), .ok(.casMismatch)):
+            return (.differs(intern(expected)), false)
+        case (.get, _), (_, .fail):
+            return nil
+        case (_, .ok):
+            isOptional = false
+        case (_, .indeterminate):
+            isOptional = true
+        }
+        switch operation.command {
+        case .get: return nil
+        case .put(_, let value): return (.put(intern(value)), isOptional)
+        case .delete: return (.delete, isOptional)
+        case .append(_, let value): return (.append(intern(value)), isOptional)
+        case .cas(_, let expected, let value): return (.cas(expected: intern(expected), value: intern(value)), isOptional)
+        }
+    }
+
+    /// Values some operation can observe: read by a get, or expected by a cas (of any outcome).
+    static func observedValues(_ model: [ModelOperation], valueCount: Int) -> [Bool] {
+        var observed = [Bool](repeating: false, count: valueCount)
+        for operation in model {
+            switch operation.action {
+            case .read(let value), .differs(let value), .cas(let value, _): observed[Int(value)] = true
+            case .put, .delete, .append: break
+            }
+        }
+        return observed
+    }
+
+    /// Bounds when each indeterminate write can still be observed, and drops those nothing can
+    /// ever observe when the key has no cas mismatch.
+    ///
+    /// A write can be told apart only by an operation whose value (read, expected by a cas, or
+    /// expected by a mismatching cas) is its value or, with appends, has it as a piece
+    /// (`ValuePieces`). From the write to the next put or delete every state contains its value.
+    /// Once every such operation has been linearized, no read or cas can come in between (none
+    /// matches such a state), only appends (always valid) and mismatches (which all hold there).
+    /// Then the write is useless unless a mismatch needs some value other than the current one,
+    /// and it can be moved to just before the first mismatch that does: the search tries it only
+    /// there, and treats its state as `junk`. With no mismatch in the key and nothing that could
+    /// ever tell the write apart, it is dropped outright.
+    static func boundObservation(_ model: inout [ModelOperation], values: [String], hasAppends: Bool) {
+        var observedUntil = [Int64](repeating: Int64.min, count: values.count)
+        var hasMismatch = false
+        for operation in model {
+            switch operation.action {
+            case .read(let value), .cas(let value, _):
+                observedUntil[Int(value)] = max(observedUntil[Int(value)], operation.deadline)
+            case .differs(let value):
+                // A mismatch observes too: it fails on exactly its expected value.
+                observedUntil[Int(value)] = max(observedUntil[Int(value)], operation.deadline)
+                hasMismatch = true
+            case .put, .delete, .append: break
+            }
+        }
+        var writes: [Int] = []
+        var written: [RegisterSpace.ValueID] = []
+        for index in model.indices where model[index].isOptional {
+            switch model[index].action {
+            case .put(let value), .cas(_, let value), .append(let value):
+                writes.append(index)
+                written.append(value)
+            case .delete, .read, .differs:
+                break
+            }
+        }
+        if hasAppends { observedUntil = piecesObservedUntil(model, values: values, textsUntil: observedUntil) }
+        for (index, value) in zip(writes, written) {
+            model[index].observableUntil = values[Int(value)].isEmpty ? Int64.max : observedUntil[Int(value)]
+        }
+        if !hasMismatch { model.removeAll { $0.isOptional && $0.observableUntil == Int64.min } }
+    }
+
+    /// For keys with appends: per written value, the latest deadline of an observed value that
+    /// has it as a piece.
+    static func piecesObservedUntil(_ model: [ModelOperation], values: [String], textsUntil: [Int64]) -> [Int64] {
+        var written = Set<RegisterSpace.ValueID>(), fragments = Set<RegisterSpace.ValueID>()
+        for operation in model {
+            switch operation.action {
+            case .put(let value), .cas(_, let value): written.insert(value)
+            case .append(let value): written.insert(value); fragments.insert(value)
+            case .read, .differs, .delete: break
+            }
+        }
+        let pieces = ValuePieces(values: values, written: written, fragments: fragments)
+        var until = [Int64](repeating: Int64.min, count: values.count)
+        for text in textsUntil.indices.dropFirst() where textsUntil[text] > Int64.min {
+            pieces.pieces(of: values[text]) { value in until[Int(value)] = max(until[Int(value)], textsUntil[text]) }
+        }
+        return until
+    }
+
+    /// Turns an indeterminate write into a mandatory one when the history proves it took effect.
+    ///
+    /// Without appends, a value written by exactly one operation can only be in the register after
+    /// that write. If an ok read returned it, or an ok cas expected it, the write took effect before
+    /// that observation completed, in every linearization: so it gets the observation's completion
+    /// as its deadline. The search then no longer has to consider never applying it, which is what
+    /// makes a history full of timeouts tractable. A deadline before the write's own invocation
+    /// cannot be met, and the search reports exactly that.
+    static func promoteObservedWrites(_ model: inout [ModelOperation], observed: [Bool], valueCount: Int) {
+        var writers = [Int32](repeating: 0, count: valueCount)
+        var firstObservation = [Int64](repeating: Int64.max, count: valueCount)
+        var observer = [Int32](repeating: -1, count: valueCount)
+        for operation in model {
+            switch operation.action {
+            case .put(let value), .cas(_, let value):
+                writers[Int(value)] += 1
+            default:
+                break
+            }
+            guard !operation.isOptional else { continue }
+            switch operation.action {
+            case .read(let value), .cas(let value, _):
+                if operation.deadline < firstObservation[Int(value)] {
+                    firstObservation[Int(value)] = operation.deadline
+                    observer[Int(value)] = operation.source
+                }
+            default:
+                break
+            }
+        }
+        for index in model.indices where model[index].isOptional {
+            let value: RegisterSpace.ValueID
+            switch model[index].action {
+            case .put(let written), .cas(_, let written): value = written
+            default: continue
+            }
+            guard value != RegisterSpace.noValue, observed[Int(value)], writers[Int(value)] == 1,
+                  observer[Int(value)] >= 0 else { continue }
+            model[index].isOptional = false
+            model[index].deadline = firstObservation[Int(value)]
+            model[index].forcedBy = observer[Int(value)]
+        }
+    }
+}
