@@ -42,6 +42,20 @@ import Testing
         #expect(try HistoryReader.parse(text) == history)
     }
 
+    @Test func aMismatchRecordedAsOkIsWrittenAsAFailure() throws {
+        // KVStore answers a mismatch with `.ok(.casMismatch)`; the file must not turn it into a cas
+        // that took effect, and the checker must judge both forms alike.
+        let mismatch = operation(1, .cas(key: "k", expected: "v9", value: "v2"), 20, 30, .ok(.casMismatch(current: "v1")))
+        let history = [put(0, "v1", 0, 10), mismatch, get(2, "v1", 40, 50)]
+        let reread = try HistoryReader.parse(history.map(\.jsonLine).joined(separator: "\n"))
+        #expect(reread[1].outcome == .fail(.casMismatch))
+        #expect(try verdict(history) == .linearizable)
+        #expect(try verdict(reread) == .linearizable)
+        var lying = history
+        lying[1].command = .cas(key: "k", expected: "v1", value: "v2")
+        #expect(try verdict(lying) == .notLinearizable)
+    }
+
     @Test(arguments: [
         ("{\"id\":1,", "line 2: invalid JSON at column 9: expected a member name"),
         ("[1,2]", "line 2: expected a JSON object, found an array"),
