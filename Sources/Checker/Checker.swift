@@ -74,12 +74,13 @@ public enum Checker {
     /// Judges a history: linearizability per key and overall, and every direct check whose input
     /// is given. Deterministic: the same input and budget give the same report.
     public static func check(_ input: CheckInput, budget: CheckBudget = .standard) throws(HistoryError) -> CheckReport {
-        try validate(input.history)
+        let history = inIDOrder(input.history)
+        try validate(history)
         var keys: [KeyVerdict] = []
         var anomalies: [Anomaly] = []
         var staleReads = 0
         var lostWrites = 0
-        for (key, operations) in partitionByKey(input.history) {
+        for (key, operations) in partitionByKey(history) {
             let (verdict, violation) = checkKey(key, operations, budget: budget)
             let stale = StaleReads.find(key: key, operations: operations)
             staleReads += stale.count
@@ -116,11 +117,16 @@ public enum Checker {
         return settled
     }
 
-    /// The same rules the reader applies to a file, applied to a history built in memory.
+    /// The history sorted by id (histories are written in id order, so usually as given).
+    static func inIDOrder(_ history: [HistoryOperation]) -> [HistoryOperation] {
+        zip(history, history.dropFirst()).allSatisfy { $0.id < $1.id } ? history : history.sorted { $0.id < $1.id }
+    }
+
+    /// The same rules the reader applies to a file, applied to a history built in memory (sorted
+    /// by id, so a duplicate id is next to its twin).
     static func validate(_ history: [HistoryOperation]) throws(HistoryError) {
-        var ids = DuplicateIDGuard()
-        for operation in history {
-            if ids.firstPlace(of: operation.id, at: operation.id) != nil {
+        for (index, operation) in history.enumerated() {
+            if index > 0, history[index - 1].id == operation.id {
                 throw HistoryError(reason: "operation #\(operation.id): duplicate id")
             }
             if let problem = operation.consistencyProblem {
@@ -129,10 +135,18 @@ public enum Checker {
         }
     }
 
-    /// The history split by key, keys in order, each key's operations in id order.
+    /// The history (in id order) split by key, keys in order, each key's operations in id order.
     static func partitionByKey(_ history: [HistoryOperation]) -> [(key: String, operations: [HistoryOperation])] {
-        var byKey: [String: [HistoryOperation]] = [:]
-        for operation in history { byKey[operation.command.key, default: []].append(operation) }
-        return byKey.keys.sorted().map { key in (key, byKey[key]!.sorted { $0.id < $1.id }) }
+        var slot: [String: Int] = [:]
+        var groups: [[HistoryOperation]] = []
+        for operation in history {
+            if let index = slot[operation.command.key] {
+                groups[index].append(operation)
+            } else {
+                slot[operation.command.key] = groups.count
+                groups.append([operation])
+            }
+        }
+        return slot.keys.sorted().map { key in (key, groups[slot[key]!]) }
     }
 }

@@ -48,15 +48,3 @@ extension HistoryOperation {
         return nil
     }
 }
-
-/// Checks that ids are unique, remembering where each was first seen.
-struct DuplicateIDGuard {
-    private var seen: [Int: Int] = [:]
-
-    /// The place `id` was first seen if it was, else records `place` and returns `nil`.
-    mutating func firstPlace(of id: Int, at place: Int) -> Int? {
-        if let first = seen[id] { return first }
-        seen[id] = place
-        return nil
-    }
-}

@@ -31,15 +31,16 @@ public enum HistoryReader {
     /// Parses the text of a history file.
     public static func parse(_ text: String) throws(HistoryError) -> [HistoryOperation] {
         var operations: [HistoryOperation] = []
-        var ids = DuplicateIDGuard()
+        var firstLine: [Int: Int] = [:]
         var lineNumber = 0
         for line in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             lineNumber += 1
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
             let operation = try parseLine(String(decoding: line, as: UTF8.self), number: lineNumber)
-            if let first = ids.firstPlace(of: operation.id, at: lineNumber) {
+            if let first = firstLine[operation.id] {
                 throw HistoryError(line: lineNumber, reason: "duplicate id \(operation.id) (first on line \(first))")
             }
+            firstLine[operation.id] = lineNumber
             operations.append(operation)
         }
         return operations

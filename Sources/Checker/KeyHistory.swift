@@ -49,6 +49,8 @@ struct KeyHistory {
     let mandatory: [ModelOperation]
     /// Optional operations, in order of invocation.
     let optional: [ModelOperation]
+    /// For values written by optional operations: when the operations observing them are invoked.
+    let observers: [RegisterSpace.ValueID: ObserverTimes]
 
     init(key: String, operations: [HistoryOperation]) {
         self.key = key
@@ -72,8 +74,10 @@ struct KeyHistory {
         }
         let hasAppends = model.contains { if case .append = $0.action { true } else { false } }
         let observed = Self.observedValues(model, valueCount: values.count)
-        if !hasAppends { Self.promoteObservedWrites(&model, observed: observed, valueCount: values.count) }
-        Self.boundObservation(&model, values: values, hasAppends: hasAppends)
+        let observations = Observations(model, values: values, hasAppends: hasAppends)
+        Self.promoteObservedWrites(&model, observations: observations, valueCount: values.count)
+        Self.boundObservation(&model, observations: observations, values: values)
+        observers = observations.observers
         space = RegisterSpace(values: values, observed: observed, hasAppends: hasAppends)
         mandatory = model.filter { !$0.isOptional }.sorted { ($0.deadline, $0.invoke, $0.source) < ($1.deadline, $1.invoke, $1.source) }
         optional = model.filter(\.isOptional).sorted { ($0.invoke, $0.source) < ($1.invoke, $1.source) }
@@ -120,106 +124,54 @@ struct KeyHistory {
     /// ever observe when the key has no cas mismatch.
     ///
     /// A write can be told apart only by an operation whose value (read, expected by a cas, or
-    /// expected by a mismatching cas) is its value or, with appends, has it as a piece
-    /// (`ValuePieces`). From the write to the next put or delete every state contains its value.
-    /// Once every such operation has been linearized, no read or cas can come in between (none
-    /// matches such a state), only appends (always valid) and mismatches (which all hold there).
-    /// Then the write is useless unless a mismatch needs some value other than the current one,
-    /// and it can be moved to just before the first mismatch that does: the search tries it only
-    /// there, and treats its state as `junk`. With no mismatch in the key and nothing that could
-    /// ever tell the write apart, it is dropped outright.
-    static func boundObservation(_ model: inout [ModelOperation], values: [String], hasAppends: Bool) {
-        var observedUntil = [Int64](repeating: Int64.min, count: values.count)
-        var hasMismatch = false
-        for operation in model {
-            switch operation.action {
-            case .read(let value), .cas(let value, _):
-                observedUntil[Int(value)] = max(observedUntil[Int(value)], operation.deadline)
-            case .differs(let value):
-                // A mismatch observes too: it fails on exactly its expected value.
-                observedUntil[Int(value)] = max(observedUntil[Int(value)], operation.deadline)
-                hasMismatch = true
-            case .put, .delete, .append: break
-            }
-        }
-        var writes: [Int] = []
-        var written: [RegisterSpace.ValueID] = []
+    /// expected by a mismatching cas) is its value or has it as a piece (`Observations`). From
+    /// the write to the next put or delete every state contains its value. Once every such
+    /// operation has been linearized, no read or cas can come in between (none matches such a
+    /// state), only appends (always valid) and mismatches (which all hold there). Then the write
+    /// is useless unless a mismatch needs some value other than the current one, and it can be
+    /// moved to just before the first mismatch that does: the search tries it only there, and
+    /// treats its state as `junk`. With no mismatch in the key and nothing that could ever tell
+    /// the write apart, it is dropped outright.
+    static func boundObservation(_ model: inout [ModelOperation], observations: Observations, values: [String]) {
         for index in model.indices where model[index].isOptional {
             switch model[index].action {
             case .put(let value), .cas(_, let value), .append(let value):
-                writes.append(index)
-                written.append(value)
+                model[index].observableUntil = values[Int(value)].isEmpty ? Int64.max : observations.until[Int(value)]
             case .delete, .read, .differs:
                 break
             }
         }
-        if hasAppends { observedUntil = piecesObservedUntil(model, values: values, textsUntil: observedUntil) }
-        for (index, value) in zip(writes, written) {
-            model[index].observableUntil = values[Int(value)].isEmpty ? Int64.max : observedUntil[Int(value)]
-        }
-        if !hasMismatch { model.removeAll { $0.isOptional && $0.observableUntil == Int64.min } }
-    }
-
-    /// For keys with appends: per written value, the latest deadline of an observed value that
-    /// has it as a piece.
-    static func piecesObservedUntil(_ model: [ModelOperation], values: [String], textsUntil: [Int64]) -> [Int64] {
-        var written = Set<RegisterSpace.ValueID>(), fragments = Set<RegisterSpace.ValueID>()
-        for operation in model {
-            switch operation.action {
-            case .put(let value), .cas(_, let value): written.insert(value)
-            case .append(let value): written.insert(value); fragments.insert(value)
-            case .read, .differs, .delete: break
-            }
-        }
-        let pieces = ValuePieces(values: values, written: written, fragments: fragments)
-        var until = [Int64](repeating: Int64.min, count: values.count)
-        for text in textsUntil.indices.dropFirst() where textsUntil[text] > Int64.min {
-            pieces.pieces(of: values[text]) { value in until[Int(value)] = max(until[Int(value)], textsUntil[text]) }
-        }
-        return until
+        if !observations.hasMismatch { model.removeAll { $0.isOptional && $0.observableUntil == Int64.min } }
     }
 
     /// Turns an indeterminate write into a mandatory one when the history proves it took effect.
     ///
-    /// Without appends, a value written by exactly one operation can only be in the register after
-    /// that write. If an ok read returned it, or an ok cas expected it, the write took effect before
-    /// that observation completed, in every linearization: so it gets the observation's completion
-    /// as its deadline. The search then no longer has to consider never applying it, which is what
-    /// makes a history full of timeouts tractable. A deadline before the write's own invocation
-    /// cannot be met, and the search reports exactly that.
-    static func promoteObservedWrites(_ model: inout [ModelOperation], observed: [Bool], valueCount: Int) {
+    /// If exactly one operation writes a value, a state containing that value as a piece (the
+    /// value itself, without appends) exists only after that write. If an ok read returned, or an
+    /// ok cas expected, a value that has it as a piece in every decomposition, the write took
+    /// effect before that observation completed, in every linearization: so it gets the
+    /// observation's completion as its deadline. The search then no longer has to consider never
+    /// applying it, which is what makes a history full of timeouts tractable. A deadline before
+    /// the write's own invocation cannot be met, and the search reports exactly that.
+    static func promoteObservedWrites(_ model: inout [ModelOperation], observations: Observations, valueCount: Int) {
         var writers = [Int32](repeating: 0, count: valueCount)
-        var firstObservation = [Int64](repeating: Int64.max, count: valueCount)
-        var observer = [Int32](repeating: -1, count: valueCount)
         for operation in model {
             switch operation.action {
-            case .put(let value), .cas(_, let value):
-                writers[Int(value)] += 1
-            default:
-                break
-            }
-            guard !operation.isOptional else { continue }
-            switch operation.action {
-            case .read(let value), .cas(let value, _):
-                if operation.deadline < firstObservation[Int(value)] {
-                    firstObservation[Int(value)] = operation.deadline
-                    observer[Int(value)] = operation.source
-                }
-            default:
-                break
+            case .put(let value), .cas(_, let value), .append(let value): writers[Int(value)] += 1
+            case .delete, .read, .differs: break
             }
         }
         for index in model.indices where model[index].isOptional {
             let value: RegisterSpace.ValueID
             switch model[index].action {
-            case .put(let written), .cas(_, let written): value = written
-            default: continue
+            case .put(let written), .cas(_, let written), .append(let written): value = written
+            case .delete, .read, .differs: continue
             }
-            guard value != RegisterSpace.noValue, observed[Int(value)], writers[Int(value)] == 1,
-                  observer[Int(value)] >= 0 else { continue }
+            let v = Int(value)
+            guard writers[v] == 1, observations.requiredBy[v] >= 0 else { continue }
             model[index].isOptional = false
-            model[index].deadline = firstObservation[Int(value)]
-            model[index].forcedBy = observer[Int(value)]
+            model[index].deadline = observations.requiredUntil[v]
+            model[index].forcedBy = observations.requiredBy[v]
         }
     }
 }

@@ -27,6 +27,10 @@
 ///   put or delete overwrites it: if only appends come between, removing the write changes no
 ///   operation's result. This keeps a never-applied timeout from being carried through the rest
 ///   of the history as a copy of every configuration.
+/// - An indeterminate put or append whose value no operation can observe before a pending put or
+///   delete must have overwritten it is not tried, unless a pending mismatch needs a change now:
+///   it would be overwritten unobserved (it can always be moved later, to just before what
+///   observes it).
 /// - Once nothing but a cas mismatch can still observe an indeterminate write
 ///   (`ModelOperation.observableUntil`), it is tried only when a pending mismatch is contradicted
 ///   by the current state, it leaves a state nothing can tell apart from any other such state
@@ -108,10 +112,16 @@ struct LinearizabilitySearch {
     /// Per optional operation, its class when applied only for a cas mismatch: 0 for puts and
     /// appends (any state becomes junk), 1… for a cas by expected value; -1 for a delete (never).
     private let mismatchClass: [Int32]
+    /// Per optional put or append: when the operations that can observe its value are invoked.
+    /// Such a write can be moved later up to its first observer, so it need not be tried when a
+    /// put or delete must come before any observer can (unless a mismatch wants it now).
+    private let movableObservers: [ObserverTimes?]
+    /// Per mandatory operation: a put or delete, which overwrites whatever was there.
+    private let isBlindWrite: [Bool]
     private var triedClasses: [Int32] = []
 
     private var sets = SortedSetTable()
-    private var memo = SearchMemo()
+    private var memo: SearchMemo
     private var frames: [Frame] = []
     private var candidates: [Int32] = []
     private var current = SearchMemo.Configuration(
@@ -123,6 +133,7 @@ struct LinearizabilitySearch {
         operations = history.mandatory + history.optional
         mandatoryCount = history.mandatory.count
         space = history.space
+        memo = SearchMemo(expected: operations.count)
 
         let entryCount = 2 * mandatoryCount + 1
         var time = [Int64](repeating: Int64.max, count: entryCount)
@@ -169,6 +180,18 @@ struct LinearizabilitySearch {
         self.group = group
         self.nextInGroup = nextInGroup
         self.groupHead = groupHead
+        movableObservers = history.optional.map { operation in
+            switch operation.action {
+            case .put(let value), .append(let value): history.observers[value]
+            case .cas, .delete, .read, .differs: nil
+            }
+        }
+        isBlindWrite = history.mandatory.map { operation in
+            switch operation.action {
+            case .put, .delete: true
+            case .append, .cas, .read, .differs: false
+            }
+        }
         var expectedClass: [RegisterSpace.ValueID: Int32] = [:]
         mismatchClass = history.optional.map { operation in
             switch operation.action {
@@ -324,6 +347,7 @@ struct LinearizabilitySearch {
     private mutating func advanceOptional(after resumeAfter: Int32, firstReturn: Int32) -> Bool {
         let horizon = entryTime[Int(firstReturn)]
         var mismatchWaiting: Bool?
+        var blindDeadline: Int64?
         triedClasses.removeAll(keepingCapacity: true)
         var attempting = resumeAfter == 0
         var entry = optionalNext[0]
@@ -344,9 +368,27 @@ struct LinearizabilitySearch {
                 attempting = passed == resumeAfter
                 continue
             }
+            if !servesMismatch, let observers = movableObservers[i] {
+                if mismatchWaiting == nil { mismatchWaiting = pendingMismatchFails() }
+                if blindDeadline == nil { blindDeadline = earliestPendingBlindWrite() }
+                if !mismatchWaiting!, observers.earliestInvoke(notBefore: horizon) > blindDeadline! { continue }
+            }
             if attempt(mandatoryCount + i, resume: firstReturn, forced: false, servesMismatch: servesMismatch) { return true }
         }
         return false
+    }
+
+    /// The deadline of the first put or delete not yet linearized (`Int64.max` if none): an
+    /// indeterminate write applied now is overwritten by then.
+    private func earliestPendingBlindWrite() -> Int64 {
+        var rank = Int(current.prefix)
+        var linearized = current.mandatory
+        while rank < mandatoryCount {
+            while let first = sets.first(linearized), Int(first) < rank { linearized = sets.removingFirst(linearized) }
+            if sets.first(linearized) != Int32(rank), isBlindWrite[rank] { return operations[rank].deadline }
+            rank += 1
+        }
+        return Int64.max
     }
 
     /// Whether a pending cas mismatch is contradicted by the current state (it expected exactly

@@ -45,6 +45,16 @@ struct SearchMemo {
     private var variantFailed: [Bool] = []
     private var variantNext: [Int32] = []
 
+    /// A memo sized for about `expected` configurations, the least a search of that many
+    /// operations records.
+    init(expected: Int) {
+        buckets.reserveCapacity(expected)
+        variantServed.reserveCapacity(expected)
+        variantUnobserved.reserveCapacity(expected)
+        variantFailed.reserveCapacity(expected)
+        variantNext.reserveCapacity(expected)
+    }
+
     /// Configurations recorded.
     var count: Int { variantServed.count }
 

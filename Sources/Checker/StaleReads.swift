@@ -11,19 +11,20 @@ import ConsensusCore
 /// a w2. That makes each report a proof that the key is not linearizable: whatever write the
 /// register last took before the read, a completed write came after it and before the read.
 enum StaleReads {
-    /// A write that may have produced a value, or the initial state (`operation == nil`).
+    /// A write that may have produced a value (its index), or the initial state (`nil`).
     struct Producer {
         var complete: Int64
-        var operation: HistoryOperation?
+        var operation: Int?
     }
 
     static func find(key: String, operations: [HistoryOperation]) -> [Anomaly] {
         var exact: [String: Producer] = [:]
+        exact.reserveCapacity(operations.count)
         var fragments: [String: Producer] = [:]
         var lastDelete = Producer(complete: Int64.min, operation: nil)
         var overwrites: [HistoryOperation] = []
-        for operation in operations where tookEffectPossibly(operation) {
-            let candidate = Producer(complete: operation.complete?.microseconds ?? Int64.max, operation: operation)
+        for (index, operation) in operations.enumerated() where tookEffectPossibly(operation) {
+            let candidate = Producer(complete: operation.complete?.microseconds ?? Int64.max, operation: index)
             switch operation.command {
             case .get: continue
             case .put(_, let value), .cas(_, _, let value): exact[value] = later(exact[value], candidate)
@@ -54,7 +55,7 @@ enum StaleReads {
             }
             guard let overwrite = index.latestInvoked(completingBefore: read.invoke.microseconds),
                   overwrite.invoke.microseconds > producer.complete else { continue }
-            anomalies.append(anomaly(key: key, read: read, producer: producer, overwrite: overwrite))
+            anomalies.append(anomaly(key: key, read: read, producer: producer.operation.map { operations[$0] }, overwrite: overwrite))
         }
         return anomalies
     }
@@ -72,10 +73,10 @@ enum StaleReads {
         return b.complete > a.complete ? b : a
     }
 
-    static func anomaly(key: String, read: HistoryOperation, producer: Producer, overwrite: HistoryOperation) -> Anomaly {
+    static func anomaly(key: String, read: HistoryOperation, producer: HistoryOperation?, overwrite: HistoryOperation) -> Anomaly {
         var involved = [read.id, overwrite.id]
         var text = "\(read.summary) is stale: "
-        if let written = producer.operation {
+        if let written = producer {
             involved.append(written.id)
             text += "the value was last written by \(written.summary)"
         } else {

@@ -16,13 +16,17 @@ struct ValuePieces {
     private var ending: [RegisterSpace.ValueID] = [-1]
     private let isFragment: [Bool]
 
-    /// - Parameters:
-    ///   - values: interned values, index 0 the placeholder for "no value".
-    ///   - written: values written by a put, cas or append.
-    ///   - fragments: values written by an append.
-    init(values: [String], written: Set<RegisterSpace.ValueID>, fragments: Set<RegisterSpace.ValueID>) {
+    /// The pieces of a key's values: every value written by a put, cas or append.
+    init(_ model: [ModelOperation], values: [String]) {
+        var written = Set<RegisterSpace.ValueID>()
         var isFragment = [Bool](repeating: false, count: values.count)
-        for fragment in fragments { isFragment[Int(fragment)] = true }
+        for operation in model {
+            switch operation.action {
+            case .put(let value), .cas(_, let value): written.insert(value)
+            case .append(let value): written.insert(value); isFragment[Int(value)] = true
+            case .read, .differs, .delete: break
+            }
+        }
         self.isFragment = isFragment
         for value in written.sorted() where !values[Int(value)].isEmpty {
             var node: Int32 = 0
@@ -52,9 +56,13 @@ struct ValuePieces {
         }
     }
 
-    /// Calls `found` with every written value that is a piece of some decomposition of `text`
-    /// (the first piece may be any written value, the others only fragments).
-    func pieces(of text: String, _ found: (RegisterSpace.ValueID) -> Void) {
+    /// Every written value that is a piece of some decomposition of `text` (the first piece may
+    /// be any written value, the others only fragments), and whether it is a piece of every one.
+    ///
+    /// A piece is in every decomposition when no other usable piece spans its start or end and
+    /// it is the only usable piece from its start: then every decomposition passes through both
+    /// ends, and the only way between them is this piece.
+    func pieces(of text: String) -> [(value: RegisterSpace.ValueID, inEvery: Bool)] {
         let bytes = Array(text.utf8)
         let count = bytes.count
         // completes[i]: bytes[i...] is a (possibly empty) sequence of fragments.
@@ -67,12 +75,30 @@ struct ValuePieces {
         }
         // reached[i]: bytes[..<i] is a first piece followed by fragments.
         var reached = [Bool](repeating: false, count: count + 1)
+        var usable: [(value: RegisterSpace.ValueID, start: Int, end: Int)] = []
         for start in 0..<count where start == 0 || reached[start] {
             matches(bytes, at: start) { value, end in
                 guard start == 0 || isFragment[Int(value)] else { return }
                 reached[end] = true
-                if completes[end] { found(value) }
+                if completes[end] { usable.append((value, start, end)) }
             }
+        }
+        // Positions strictly inside some usable piece are skipped by the decompositions using it.
+        var crossing = [Int](repeating: 0, count: count + 2)
+        var fromStart = [Int](repeating: 0, count: count + 1)
+        for piece in usable {
+            crossing[piece.start + 1] += 1
+            crossing[piece.end] -= 1
+            fromStart[piece.start] += 1
+        }
+        var skipped = [Bool](repeating: false, count: count + 1)
+        var open = 0
+        for position in 0...count {
+            open += crossing[position]
+            skipped[position] = open > 0
+        }
+        return usable.map { piece in
+            (piece.value, !skipped[piece.start] && !skipped[piece.end] && fromStart[piece.start] == 1)
         }
     }
 }

@@ -1,0 +1,108 @@
+/// What a key's operations observe of each written value: until when something can still tell
+/// it apart, and by when it must have been written.
+///
+/// An operation observes the values it reads, expects in a cas, or expects in a cas answered
+/// "mismatch" (which fails on exactly that value). Without appends a state is exactly one written
+/// value; with appends it is a first value followed by appended fragments, so an observed value
+/// observes each of its pieces (`ValuePieces`).
+struct Observations {
+    /// Per value: the latest deadline of an operation that can tell it apart; `Int64.min`: none.
+    private(set) var until: [Int64]
+    /// Per value: the earliest completion of an ok read or cas whose value contains it in every
+    /// decomposition (so the value must have been written by then), and that operation's source
+    /// index; -1 when none.
+    private(set) var requiredUntil: [Int64]
+    private(set) var requiredBy: [Int32]
+    private(set) var hasMismatch = false
+    /// For values written by indeterminate operations: when the operations that can tell them
+    /// apart are invoked.
+    private(set) var observers: [RegisterSpace.ValueID: ObserverTimes] = [:]
+
+    init(_ model: [ModelOperation], values: [String], hasAppends: Bool) {
+        let count = values.count
+        // First per observed text: the latest deadline of any observer, the earliest of a
+        // mandatory read or ok cas.
+        var textUntil = [Int64](repeating: Int64.min, count: count)
+        var textRequired = [Int64](repeating: Int64.max, count: count)
+        var textRequiredBy = [Int32](repeating: -1, count: count)
+        var textObservers: [Int: [(deadline: Int64, invoke: Int64)]] = [:]
+        var wanted = Set<Int>()
+        for operation in model where operation.isOptional {
+            switch operation.action {
+            case .put(let value), .cas(_, let value), .append(let value): wanted.insert(Int(value))
+            case .delete, .read, .differs: break
+            }
+        }
+        for operation in model {
+            let text: RegisterSpace.ValueID
+            switch operation.action {
+            case .read(let value), .cas(let value, _): text = value
+            case .differs(let value): text = value; hasMismatch = true
+            case .put, .delete, .append: continue
+            }
+            let t = Int(text)
+            textUntil[t] = max(textUntil[t], operation.deadline)
+            if !wanted.isEmpty { textObservers[t, default: []].append((operation.deadline, operation.invoke)) }
+            if case .differs = operation.action { continue }
+            if !operation.isOptional, operation.deadline < textRequired[t] {
+                textRequired[t] = operation.deadline
+                textRequiredBy[t] = operation.source
+            }
+        }
+        var observed: [Int: [(deadline: Int64, invoke: Int64)]] = [:]
+        defer { observers = Dictionary(uniqueKeysWithValues: observed.map { (RegisterSpace.ValueID($0.key), ObserverTimes($0.value)) }) }
+        guard hasAppends else {
+            until = textUntil
+            requiredUntil = textRequired
+            requiredBy = textRequiredBy
+            for value in wanted { observed[value] = textObservers[value] ?? [] }
+            return
+        }
+        until = [Int64](repeating: Int64.min, count: count)
+        requiredUntil = [Int64](repeating: Int64.max, count: count)
+        requiredBy = [Int32](repeating: -1, count: count)
+        let pieces = ValuePieces(model, values: values)
+        for text in 1..<count where textUntil[text] > Int64.min {
+            for (value, inEvery) in pieces.pieces(of: values[text]) {
+                let v = Int(value)
+                until[v] = max(until[v], textUntil[text])
+                if wanted.contains(v) { observed[v, default: []] += textObservers[text] ?? [] }
+                if inEvery, textRequired[text] < requiredUntil[v] {
+                    requiredUntil[v] = textRequired[text]
+                    requiredBy[v] = textRequiredBy[text]
+                }
+            }
+        }
+    }
+}
+
+/// When the operations that can observe a value are invoked, ordered by deadline: answers "of
+/// those not yet linearized (deadline at or after h), which is invoked first?".
+struct ObserverTimes {
+    private let deadlines: [Int64]
+    /// `earliestInvokeFrom[i]`: the earliest invocation among observers `i...`.
+    private let earliestInvokeFrom: [Int64]
+
+    init(_ observers: [(deadline: Int64, invoke: Int64)]) {
+        let sorted = observers.sorted { ($0.deadline, $0.invoke) < ($1.deadline, $1.invoke) }
+        deadlines = sorted.map(\.deadline)
+        var earliest = [Int64](repeating: Int64.max, count: sorted.count)
+        var running = Int64.max
+        for index in sorted.indices.reversed() {
+            running = min(running, sorted[index].invoke)
+            earliest[index] = running
+        }
+        earliestInvokeFrom = earliest
+    }
+
+    /// The earliest invocation among observers whose deadline is not before `horizon`;
+    /// `Int64.max` if none.
+    func earliestInvoke(notBefore horizon: Int64) -> Int64 {
+        var low = 0, high = deadlines.count
+        while low < high {
+            let middle = (low + high) / 2
+            if deadlines[middle] < horizon { low = middle + 1 } else { high = middle }
+        }
+        return low < deadlines.count ? earliestInvokeFrom[low] : Int64.max
+    }
+}
