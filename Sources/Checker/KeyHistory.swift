@@ -74,8 +74,12 @@ struct KeyHistory {
         }
         let hasAppends = model.contains { if case .append = $0.action { true } else { false } }
         let observed = Self.observedValues(model, valueCount: values.count)
-        let observations = Observations(model, values: values, hasAppends: hasAppends)
-        Self.promoteObservedWrites(&model, observations: observations, valueCount: values.count)
+        var observations = Observations(model, values: values, hasAppends: hasAppends)
+        // A promoted cas now requires its expected value too, which may promote the writes that
+        // built it: repeat until nothing changes.
+        while Self.promoteObservedWrites(&model, observations: observations, valueCount: values.count) {
+            observations = Observations(model, values: values, hasAppends: hasAppends)
+        }
         Self.boundObservation(&model, observations: observations, values: values)
         observers = observations.observers
         space = RegisterSpace(values: values, observed: observed, hasAppends: hasAppends)
@@ -153,7 +157,8 @@ struct KeyHistory {
     /// observation's completion as its deadline. The search then no longer has to consider never
     /// applying it, which is what makes a history full of timeouts tractable. A deadline before
     /// the write's own invocation cannot be met, and the search reports exactly that.
-    static func promoteObservedWrites(_ model: inout [ModelOperation], observations: Observations, valueCount: Int) {
+    /// Returns whether a promoted cas may require more writes.
+    static func promoteObservedWrites(_ model: inout [ModelOperation], observations: Observations, valueCount: Int) -> Bool {
         var writers = [Int32](repeating: 0, count: valueCount)
         for operation in model {
             switch operation.action {
@@ -161,10 +166,13 @@ struct KeyHistory {
             case .delete, .read, .differs: break
             }
         }
+        var promotedCas = false
         for index in model.indices where model[index].isOptional {
             let value: RegisterSpace.ValueID
+            var requires = false
             switch model[index].action {
-            case .put(let written), .cas(_, let written), .append(let written): value = written
+            case .put(let written), .append(let written): value = written
+            case .cas(let expected, let written): (value, requires) = (written, expected != RegisterSpace.noValue)
             case .delete, .read, .differs: continue
             }
             let v = Int(value)
@@ -172,6 +180,8 @@ struct KeyHistory {
             model[index].isOptional = false
             model[index].deadline = observations.requiredUntil[v]
             model[index].forcedBy = observations.requiredBy[v]
+            promotedCas = promotedCas || requires
         }
+        return promotedCas
     }
 }

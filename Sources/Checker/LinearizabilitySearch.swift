@@ -28,9 +28,9 @@
 ///   operation's result. This keeps a never-applied timeout from being carried through the rest
 ///   of the history as a copy of every configuration.
 /// - An indeterminate put or append whose value no operation can observe before a pending put or
-///   delete must have overwritten it is not tried, unless a pending mismatch needs a change now:
-///   it would be overwritten unobserved (it can always be moved later, to just before what
-///   observes it).
+///   delete must have overwritten it is not tried (it can always be moved later, to just before
+///   what observes it), unless a pending mismatch needs a change now and no write that nothing
+///   else can observe is at hand to provide it.
 /// - Once nothing but a cas mismatch can still observe an indeterminate write
 ///   (`ModelOperation.observableUntil`), it is tried only when a pending mismatch is contradicted
 ///   by the current state, it leaves a state nothing can tell apart from any other such state
@@ -112,7 +112,7 @@ struct LinearizabilitySearch {
     /// Per optional operation, its class when applied only for a cas mismatch: 0 for puts and
     /// appends (any state becomes junk), 1… for a cas by expected value; -1 for a delete (never).
     private let mismatchClass: [Int32]
-    /// Per optional put or append: when the operations that can observe its value are invoked.
+    /// Per optional put or append: when the reads and cas that can see its value are invoked.
     /// Such a write can be moved later up to its first observer, so it need not be tried when a
     /// put or delete must come before any observer can (unless a mismatch wants it now).
     private let movableObservers: [ObserverTimes?]
@@ -291,7 +291,7 @@ struct LinearizabilitySearch {
             case .put, .delete, .append, .cas: holds = false
             }
             if holds {
-                return attempt(u, resume: 0, forced: true, servesMismatch: false) ? .linearized : .failed
+                return attempt(u, resume: 0, forced: true, use: .effect) ? .linearized : .failed
             }
             entry = next[Int(entry)]
         }
@@ -310,7 +310,7 @@ struct LinearizabilitySearch {
             if case .mandatory(let start) = resume { position = start }
             firstReturn = collectCandidates()
             while position < candidates.count {
-                if attempt(Int(candidates[position]), resume: Int32(position + 1), forced: false, servesMismatch: false) { return true }
+                if attempt(Int(candidates[position]), resume: Int32(position + 1), forced: false, use: .effect) { return true }
                 position += 1
             }
         case .optional(let after, let first):
@@ -338,16 +338,29 @@ struct LinearizabilitySearch {
         return entry
     }
 
+    /// How an operation is applied.
+    private enum Use {
+        /// For its own effect (an optional one: something must observe it before the next put
+        /// or delete).
+        case effect
+        /// Only to make a pending mismatch hold, leaving `junk`.
+        case forMismatch
+    }
+
     /// Tries the optional candidates invoked by the first return, after entry `resumeAfter` of
     /// the optional list (0: from the start).
     ///
-    /// Writes applied only for a mismatch are interchangeable within their class, so only the
-    /// first of each class in list order (the earliest invoked) is tried; on resuming, the
-    /// classes of the entries already passed count as tried.
+    /// A write nothing else can observe any more is applied only for a mismatch; such writes are
+    /// interchangeable within their class, so only the first of each class in list order (the
+    /// earliest invoked) is tried, and on resuming, the classes of the entries already passed
+    /// count as tried. An observable put or append is applied only if something can observe it
+    /// before a pending put or delete must overwrite it, or if a mismatch needs a change now and
+    /// no write of the first kind is at hand (one of those could always take its place).
     private mutating func advanceOptional(after resumeAfter: Int32, firstReturn: Int32) -> Bool {
         let horizon = entryTime[Int(firstReturn)]
         var mismatchWaiting: Bool?
         var blindDeadline: Int64?
+        var mismatchNeedsThisWrite: Bool?
         triedClasses.removeAll(keepingCapacity: true)
         var attempting = resumeAfter == 0
         var entry = optionalNext[0]
@@ -358,22 +371,41 @@ struct LinearizabilitySearch {
             let passed = entry
             entry = optionalNext[Int(entry)]
             guard groupHead[Int(group[i])] == Int32(i) else { continue }
-            let servesMismatch = operation.observableUntil < horizon
-            if servesMismatch {
+            let use: Use
+            if operation.observableUntil >= horizon {
+                if let observers = movableObservers[i] {
+                    if blindDeadline == nil { blindDeadline = earliestPendingBlindWrite() }
+                    if observers.earliestInvoke(notBefore: horizon) > blindDeadline! {
+                        if mismatchWaiting == nil { mismatchWaiting = pendingMismatchFails() }
+                        if mismatchNeedsThisWrite == nil { mismatchNeedsThisWrite = mismatchWaiting! && !junkWriterAvailable(horizon: horizon) }
+                        guard mismatchNeedsThisWrite! else { continue }
+                    }
+                }
+                use = .effect
+            } else {
                 if mismatchWaiting == nil { mismatchWaiting = pendingMismatchFails() }
                 guard mismatchWaiting!, !triedClasses.contains(mismatchClass[i]) else { continue }
                 triedClasses.append(mismatchClass[i])
+                use = .forMismatch
             }
             if !attempting {
                 attempting = passed == resumeAfter
                 continue
             }
-            if !servesMismatch, let observers = movableObservers[i] {
-                if mismatchWaiting == nil { mismatchWaiting = pendingMismatchFails() }
-                if blindDeadline == nil { blindDeadline = earliestPendingBlindWrite() }
-                if !mismatchWaiting!, observers.earliestInvoke(notBefore: horizon) > blindDeadline! { continue }
-            }
-            if attempt(mandatoryCount + i, resume: firstReturn, forced: false, servesMismatch: servesMismatch) { return true }
+            if attempt(mandatoryCount + i, resume: firstReturn, forced: false, use: use) { return true }
+        }
+        return false
+    }
+
+    /// Whether a put or append that nothing else can observe any more is at hand.
+    private func junkWriterAvailable(horizon: Int64) -> Bool {
+        var entry = optionalNext[0]
+        while entry != 0 {
+            let i = Int(entry) - 1
+            let operation = operations[mandatoryCount + i]
+            guard operation.invoke <= horizon else { return false }
+            if operation.observableUntil < horizon, mismatchClass[i] == 0 { return true }
+            entry = optionalNext[Int(entry)]
         }
         return false
     }
@@ -404,18 +436,18 @@ struct LinearizabilitySearch {
 
     /// Linearizes operation `u` next if the register allows it and the configuration is new (and
     /// not dominated by one that failed).
-    private mutating func attempt(_ u: Int, resume: Int32, forced: Bool, servesMismatch: Bool) -> Bool {
+    private mutating func attempt(_ u: Int, resume: Int32, forced: Bool, use: Use) -> Bool {
         steps += 1
         let action = operations[u].action
         guard var after = transition(action) else { return false }
-        if servesMismatch { after = RegisterSpace.junk }
+        if use == .forMismatch { after = RegisterSpace.junk }
         let isOptional = u >= mandatoryCount
         if isOptional, after == current.state { return false }
         guard let unobservedAfter = awaitsObservation(after: action, isOptional: isOptional) else { return false }
         var successor = current
         successor.state = after
         successor.unobserved = unobservedAfter
-        if servesMismatch {
+        if use == .forMismatch {
             let spent = mismatchClass[u - mandatoryCount]
             successor.servedMismatches = sets.inserting(spent, into: current.servedMismatches, precedes: >)
         } else if isOptional {
