@@ -13,13 +13,15 @@ public enum CheckerBenchmark {
         public var steps: Int
         public var generateSeconds: Double
         public var checkSeconds: Double
+        /// Processor time of the check: on a machine shared with other work, the steadier figure.
+        public var checkCPUSeconds: Double
         /// The process's peak resident memory after the check (VmHWM), in bytes; `nil` if unknown.
         public var peakMemoryBytes: Int?
 
         public var line: String {
             let memory = peakMemoryBytes.map { String(format: "%.0f MiB", Double($0) / 1_048_576) } ?? "unknown"
             return "\(operations) operations, \(keys) keys, \(clients) clients: \(verdict.rawValue) in "
-                + String(format: "%.3f s", checkSeconds) + " (\(steps) steps; generated in "
+                + String(format: "%.3f s (%.3f s CPU", checkSeconds, checkCPUSeconds) + ", \(steps) steps; generated in "
                 + String(format: "%.3f s", generateSeconds) + "; peak memory \(memory))"
         }
     }
@@ -39,17 +41,26 @@ public enum CheckerBenchmark {
         let generateTime = clock.measure { generated = HistoryGenerator.generate(configuration, seed: seed) }
         let input = CheckInput(history: generated!.operations, finalState: generated!.finalState)
         var report: CheckReport?
+        let cpuBefore = processorSeconds()
         let checkTime = clock.measure { report = try? Checker.check(input) }
+        let cpu = processorSeconds() - cpuBefore
         return Measurement(
             operations: operations, keys: keys, clients: clients, verdict: report?.linearizable ?? .unknown,
             steps: report?.keys.reduce(0) { $0 + $1.steps } ?? 0,
-            generateSeconds: seconds(generateTime), checkSeconds: seconds(checkTime),
+            generateSeconds: seconds(generateTime), checkSeconds: seconds(checkTime), checkCPUSeconds: cpu,
             peakMemoryBytes: peakMemoryBytes())
     }
 
     static func seconds(_ duration: Swift.Duration) -> Double {
         let (whole, fraction) = duration.components
         return Double(whole) + Double(fraction) / 1e18
+    }
+
+    /// Processor time used by this process so far.
+    static func processorSeconds() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
     }
 
     /// Peak resident set size: `VmHWM` from /proc/self/status on Linux, `getrusage` elsewhere.

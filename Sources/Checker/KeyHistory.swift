@@ -44,7 +44,7 @@ struct KeyHistory {
     let key: String
     /// The key's operations, in id order; `ModelOperation.source` indexes this.
     let operations: [HistoryOperation]
-    var space: RegisterSpace
+    let space: RegisterSpace
     /// Operations that must be linearized, in order of deadline (the search's return order).
     let mandatory: [ModelOperation]
     /// Optional operations, in order of invocation.

@@ -31,13 +31,13 @@
 ///   delete must have overwritten it is not tried (it can always be moved later, to just before
 ///   what observes it), unless a pending mismatch needs a change now and no write that nothing
 ///   else can observe is at hand to provide it.
-/// - Once nothing but a cas mismatch can still observe an indeterminate write
+/// - Once nothing but a cas mismatch can still tell an indeterminate write apart
 ///   (`ModelOperation.observableUntil`), it is tried only when a pending mismatch is contradicted
-///   by the current state, it leaves a state nothing can tell apart from any other such state
-///   (`RegisterSpace.junk`); such writes are interchangeable from then on within a class (puts and
-///   appends; cas by expected value), so only the earliest of a class is tried and the memo
-///   counts them per class instead of naming them; and configurations that spent fewer of them
-///   dominate (`SearchMemo`).
+///   by the current state, and it leaves `RegisterSpace.junk`, a state nothing left can tell from
+///   any other such state. Such writes are interchangeable from then on within a class (puts and
+///   appends; cas by expected value), so only the earliest of a class is tried, the memo counts
+///   them per class instead of naming them, and configurations that spent fewer of them dominate
+///   (`SearchMemo`).
 /// - The linearized set is "all mandatory operations of rank below `prefix`" plus hash-consed
 ///   sorted sets (mandatory operations beyond the prefix, which are few; optional operations
 ///   applied), so a configuration is a handful of integers whatever the history's length.
