@@ -73,7 +73,6 @@ struct KeyHistory {
                 deadline: operation.complete?.microseconds ?? Int64.max, isOptional: isOptional))
         }
         let hasAppends = model.contains { if case .append = $0.action { true } else { false } }
-        let observed = Self.observedValues(model, valueCount: values.count)
         var observations = Observations(model, values: values, hasAppends: hasAppends)
         // A promoted cas now requires its expected value too, which may promote the writes that
         // built it: repeat until nothing changes.
@@ -82,7 +81,7 @@ struct KeyHistory {
         }
         Self.boundObservation(&model, observations: observations, values: values)
         observers = observations.observers
-        space = RegisterSpace(values: values, observed: observed, hasAppends: hasAppends)
+        space = RegisterSpace(values: values, observed: observations.until.map { $0 > Int64.min }, hasAppends: hasAppends)
         mandatory = model.filter { !$0.isOptional }.sorted { ($0.deadline, $0.invoke, $0.source) < ($1.deadline, $1.invoke, $1.source) }
         optional = model.filter(\.isOptional).sorted { ($0.invoke, $0.source) < ($1.invoke, $1.source) }
     }
@@ -110,18 +109,6 @@ struct KeyHistory {
         case .append(_, let value): return (.append(intern(value)), isOptional)
         case .cas(_, let expected, let value): return (.cas(expected: intern(expected), value: intern(value)), isOptional)
         }
-    }
-
-    /// Values some operation can observe: read by a get, or expected by a cas (of any outcome).
-    static func observedValues(_ model: [ModelOperation], valueCount: Int) -> [Bool] {
-        var observed = [Bool](repeating: false, count: valueCount)
-        for operation in model {
-            switch operation.action {
-            case .read(let value), .differs(let value), .cas(let value, _): observed[Int(value)] = true
-            case .put, .delete, .append: break
-            }
-        }
-        return observed
     }
 
     /// Bounds when each indeterminate write can still be observed, and drops those nothing can

@@ -182,7 +182,8 @@ struct LinearizabilitySearch {
         self.groupHead = groupHead
         movableObservers = history.optional.map { operation in
             switch operation.action {
-            case .put(let value), .append(let value): history.observers[value]
+            // The empty string hides in every value ("" then "b" reads as "b"): never pruned so.
+            case .put(let value), .append(let value): history.space.values[Int(value)].isEmpty ? nil : history.observers[value]
             case .cas, .delete, .read, .differs: nil
             }
         }
@@ -322,16 +323,21 @@ struct LinearizabilitySearch {
         return false
     }
 
-    /// Fills `candidates` with the mandatory operations that may be linearized next, earliest
+    /// Fills `candidates` with the mandatory writes that may be linearized next, earliest
     /// deadline first, and returns the first return entry.
     ///
-    /// Earliest deadline first, not list order: the operation that must take effect soonest is
-    /// the likeliest to come next, and a wrong guess costs a whole subtree.
+    /// Reads and mismatches are left out: none holds here, or the forced move would have taken
+    /// it. Earliest deadline first, not list order: the operation that must take effect soonest
+    /// is the likeliest to come next, and a wrong guess costs a whole subtree.
     private mutating func collectCandidates() -> Int32 {
         candidates.removeAll(keepingCapacity: true)
         var entry = next[0]
         while !Self.isReturn(entry) {
-            candidates.append(Int32(Self.operation(ofEntry: entry)))
+            let u = Self.operation(ofEntry: entry)
+            switch operations[u].action {
+            case .read, .differs: break
+            case .put, .delete, .append, .cas: candidates.append(Int32(u))
+            }
             entry = next[Int(entry)]
         }
         candidates.sort()

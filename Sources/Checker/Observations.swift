@@ -58,12 +58,14 @@ struct Observations {
                 textRequiredBy[t] = operation.source
             }
         }
-        // The pieces of every observed text (itself, without appends).
+        // The pieces of every observed text, and the text itself (a write of exactly that value
+        // is seen too, even the empty string, which has no pieces).
         let splitter = hasAppends ? ValuePieces(model, values: values) : nil
         var pieces: [Int: [(value: RegisterSpace.ValueID, inEvery: Bool)]] = [:]
         func piecesOf(_ text: Int) -> [(value: RegisterSpace.ValueID, inEvery: Bool)] {
             if let known = pieces[text] { return known }
-            let found = splitter?.pieces(of: values[text]) ?? [(RegisterSpace.ValueID(text), true)]
+            var found = splitter?.pieces(of: values[text]) ?? [(RegisterSpace.ValueID(text), true)]
+            if !found.contains(where: { $0.value == RegisterSpace.ValueID(text) }) { found.append((RegisterSpace.ValueID(text), false)) }
             pieces[text] = found
             return found
         }

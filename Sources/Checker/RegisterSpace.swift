@@ -12,11 +12,11 @@ import ConsensusCore
 /// missed memo hit.
 ///
 /// One more state, `junk`, stands for every value that no operation still to be linearized can
-/// observe (no read returns it, no cas expects it; appending keeps it so). All such values behave
-/// identically for the rest of the search, so merging them lets the memo recognise states that
-/// differ only in which unobservable value was written. A key without appends maps every value
-/// nobody ever observes to `junk` from the start; the search also lands there when it applies a
-/// timed-out write only to explain a cas mismatch.
+/// tell apart (no read returns it, no cas expects it, as a whole or as a piece; appending keeps it
+/// so). All such values behave identically for the rest of the search, so merging them lets the
+/// memo recognise states that differ only in which unobservable value was written. Writing a value
+/// nobody ever observes leads to `junk`; the search also lands there when it applies a timed-out
+/// write only to explain a cas mismatch.
 struct RegisterSpace {
     typealias StateID = Int32
     typealias ValueID = Int32
@@ -37,6 +37,7 @@ struct RegisterSpace {
     private let valuePower: [UInt64]
     /// The state right after writing each value over anything.
     private var putState: [StateID] = []
+    private let observed: [Bool]
 
     private var nodeParent: [StateID] = [-1, -1]
     private var nodeFragment: [ValueID] = [0, 0]
@@ -50,11 +51,13 @@ struct RegisterSpace {
 
     static let hashBase: UInt64 = 0x0000_0100_0000_01B3
 
-    /// - Parameter observed: per value, whether some operation of the key can observe it; used only
-    ///   without appends, where unobserved values collapse into `junk`.
+    /// - Parameter observed: per value, whether some operation of the key can ever tell it apart
+    ///   (with appends: as a piece of a value it observes); the others collapse into `junk`.
     init(values: [String], observed: [Bool], hasAppends: Bool) {
         self.values = values
         self.hasAppends = hasAppends
+        // The empty string is part of every value: never collapse it.
+        self.observed = observed.indices.map { observed[$0] || values[$0].isEmpty }
         var hashes: [UInt64] = [], lengths: [Int] = [], powers: [UInt64] = []
         hashes.reserveCapacity(values.count)
         for value in values {
@@ -73,7 +76,7 @@ struct RegisterSpace {
         putState = [Self.absent]
         putState.reserveCapacity(values.count)
         for value in 1..<values.count {
-            putState.append(!hasAppends && !observed[value] ? Self.junk : node(parent: Self.absent, fragment: ValueID(value)))
+            putState.append(self.observed[value] ? node(parent: Self.absent, fragment: ValueID(value)) : Self.junk)
         }
     }
 
@@ -128,8 +131,9 @@ struct RegisterSpace {
     /// The state after appending `fragment` (KVStore: appending to a missing key starts from "").
     mutating func appending(_ fragment: ValueID, to state: StateID) -> StateID {
         if state == Self.absent { return putState[Int(fragment)] }
-        if state == Self.junk { return Self.junk }
         if valueLength[Int(fragment)] == 0 { return state }
+        // A fragment nothing observes makes the whole value unobservable.
+        if state == Self.junk || !observed[Int(fragment)] { return Self.junk }
         return node(parent: state, fragment: fragment)
     }
 
