@@ -119,9 +119,8 @@ struct KeyHistory {
     /// the write to the next put or delete every state contains its value. Once every such
     /// operation has been linearized, no read or cas can come in between (none matches such a
     /// state), only appends (always valid) and mismatches (which all hold there). Then the write
-    /// is useless unless a mismatch needs some value other than the current one, and it can be
-    /// moved to just before the first mismatch that does: the search tries it only there, and
-    /// treats its state as `junk`. With no mismatch in the key and nothing that could ever tell
+    /// is useless unless a mismatch needs some value other than the current one: the search tries
+    /// it only where a mismatch can use it, and treats its state as `junk`. With no mismatch in the key and nothing that could ever tell
     /// the write apart, it is dropped outright.
     static func boundObservation(_ model: inout [ModelOperation], observations: Observations, values: [String]) {
         for index in model.indices where model[index].isOptional {

@@ -32,12 +32,13 @@
 ///   what observes it), unless a pending mismatch needs a change now and no write that nothing
 ///   else can observe is at hand to provide it.
 /// - Once nothing but a cas mismatch can still tell an indeterminate write apart
-///   (`ModelOperation.observableUntil`), it is tried only when a pending mismatch is contradicted
-///   by the current state, and it leaves `RegisterSpace.junk`, a state nothing left can tell from
-///   any other such state. Such writes are interchangeable from then on within a class (puts and
-///   appends; cas by expected value), so only the earliest of a class is tried, the memo counts
-///   them per class instead of naming them, and configurations that spent fewer of them dominate
-///   (`SearchMemo`).
+///   (`ModelOperation.observableUntil`), it leaves `RegisterSpace.junk`, a state nothing left can
+///   tell from any other such state, and it is tried only where a mismatch can use it: a put or
+///   append only when a pending mismatch is contradicted by the current state (it can always be
+///   moved that late), a cas only if a mismatch can still come before the next put or delete.
+///   Such writes are interchangeable from then on within a class (puts and appends; cas by
+///   expected value), so only the earliest of a class is tried, the memo counts them per class
+///   instead of naming them, and configurations that spent fewer of them dominate (`SearchMemo`).
 /// - The linearized set is "all mandatory operations of rank below `prefix`" plus hash-consed
 ///   sorted sets (mandatory operations beyond the prefix, which are few; optional operations
 ///   applied), so a configuration is a handful of integers whatever the history's length.
@@ -118,6 +119,10 @@ struct LinearizabilitySearch {
     private let movableObservers: [ObserverTimes?]
     /// Per mandatory operation: a put or delete, which overwrites whatever was there.
     private let isBlindWrite: [Bool]
+    /// Per mismatch class of cas: when the mismatches such a cas can serve are invoked.
+    private let mismatchesServed: [ObserverTimes]
+    /// Per optional put: when the mismatches expecting exactly its value are invoked.
+    private let mismatchesOnValue: [ObserverTimes?]
     private var triedClasses: [Int32] = []
 
     private var sets = SortedSetTable()
@@ -205,6 +210,29 @@ struct LinearizabilitySearch {
             case .delete, .read, .differs: return -1
             }
         }
+        var served = [ObserverTimes](repeating: ObserverTimes([]), count: expectedClass.count + 1)
+        for (expected, mismatchClass) in expectedClass {
+            let prefix = history.space.values[Int(expected)]
+            served[Int(mismatchClass)] = Self.mismatches(in: history) { expected == RegisterSpace.noValue || $0.utf8.starts(with: prefix.utf8) }
+        }
+        mismatchesServed = served
+        mismatchesOnValue = history.optional.map { operation in
+            guard case .put(let value) = operation.action else { return nil }
+            return Self.mismatches(in: history) { $0 == history.space.values[Int(value)] }
+        }
+    }
+
+    /// When the mismatches whose expected value satisfies `expecting` are invoked (a mismatch
+    /// expecting absence counts for every value).
+    ///
+    /// A timed-out cas expecting `e` can be needed for a mismatch expecting `e` followed by
+    /// fragments: between the cas and the next put or delete only appends change the value.
+    private static func mismatches(in history: KeyHistory, expecting: (String) -> Bool) -> ObserverTimes {
+        ObserverTimes(history.mandatory.compactMap { operation in
+            guard case .differs(let other) = operation.action else { return nil }
+            guard other == RegisterSpace.noValue || expecting(history.space.values[Int(other)]) else { return nil }
+            return (operation.deadline, operation.invoke)
+        })
     }
 
     /// Operations with the same transition function: interchangeable when indeterminate.
@@ -366,7 +394,7 @@ struct LinearizabilitySearch {
         let horizon = entryTime[Int(firstReturn)]
         var mismatchWaiting: Bool?
         var blindDeadline: Int64?
-        var mismatchNeedsThisWrite: Bool?
+        var junkWriterAtHand: Bool?
         triedClasses.removeAll(keepingCapacity: true)
         var attempting = resumeAfter == 0
         var entry = optionalNext[0]
@@ -381,16 +409,32 @@ struct LinearizabilitySearch {
             if operation.observableUntil >= horizon {
                 if let observers = movableObservers[i] {
                     if blindDeadline == nil { blindDeadline = earliestPendingBlindWrite() }
-                    if observers.earliestInvoke(notBefore: horizon) > blindDeadline! {
+                    let firstObserver = observers.earliestInvoke(notBefore: horizon)
+                    if firstObserver == Int64.max || firstObserver > blindDeadline! {
+                        // Only a mismatch can need it. One contradicted now can use it here; so
+                        // can one expecting exactly its value (a put followed by appends would
+                        // not do moved later); but none needs it if a junk writer is at hand.
                         if mismatchWaiting == nil { mismatchWaiting = pendingMismatchFails() }
-                        if mismatchNeedsThisWrite == nil { mismatchNeedsThisWrite = mismatchWaiting! && !junkWriterAvailable(horizon: horizon) }
-                        guard mismatchNeedsThisWrite! else { continue }
+                        let firstOnValue = mismatchesOnValue[i]?.earliestInvoke(notBefore: horizon) ?? Int64.max
+                        guard mismatchWaiting! || (firstOnValue != Int64.max && firstOnValue <= blindDeadline!) else { continue }
+                        if junkWriterAtHand == nil { junkWriterAtHand = junkWriterAvailable(horizon: horizon) }
+                        guard !junkWriterAtHand! else { continue }
                     }
                 }
                 use = .effect
             } else {
-                if mismatchWaiting == nil { mismatchWaiting = pendingMismatchFails() }
-                guard mismatchWaiting!, !triedClasses.contains(mismatchClass[i]) else { continue }
+                guard !triedClasses.contains(mismatchClass[i]) else { continue }
+                if mismatchClass[i] == 0 {
+                    // A put or append can wait until just before the mismatch that needs it.
+                    if mismatchWaiting == nil { mismatchWaiting = pendingMismatchFails() }
+                    guard mismatchWaiting! else { continue }
+                } else {
+                    // A cas cannot (its expected value may be gone by then), but a mismatch must
+                    // still come before the next put or delete for it to serve.
+                    if blindDeadline == nil { blindDeadline = earliestPendingBlindWrite() }
+                    let firstServed = mismatchesServed[Int(mismatchClass[i])].earliestInvoke(notBefore: horizon)
+                    guard firstServed != Int64.max, firstServed <= blindDeadline! else { continue }
+                }
                 triedClasses.append(mismatchClass[i])
                 use = .forMismatch
             }

@@ -93,6 +93,22 @@ import Testing
         #expect(try verdict(noEffect) == .notLinearizable)
     }
 
+    @Test func timedOutWritesExplainMismatchesAfterAppends() throws {
+        // Only a timed-out write that took effect before the append explains the mismatch on
+        // "xy"; its own value is never seen. A put may be thought of as happening late; a cas
+        // needs "x", so it must come before the append.
+        let after = [put(4, "w", 70, 80), get(5, "w", 90, 100)]
+        let byCas = [put(0, "x", 0, 10), cas(1, "x", "q", 20, nil), append(2, "y", 30, 40), cas(3, "xy", "z", 50, 60, mismatch: true)] + after
+        #expect(try verdict(byCas) == .linearizable)
+        let byPut = [put(0, "x", 0, 10), put(1, "q", 20, nil), append(2, "y", 30, 40), cas(3, "xy", "z", 50, 60, mismatch: true)] + after
+        #expect(try verdict(byPut) == .linearizable)
+        let unexplained = [put(0, "x", 0, 10), cas(1, "w", "q", 20, nil), append(2, "y", 30, 40), cas(3, "xy", "z", 50, 60, mismatch: true)] + after
+        #expect(try verdict(unexplained) == .notLinearizable)
+        // The mismatch expects the put's own value: only "a" then the append ("aa") explains it.
+        let ownValue = [delete(0, 0, 10), put(1, "a", 20, nil), append(2, "a", 30, 40), cas(3, "a", "z", 50, 60, mismatch: true)] + after
+        #expect(try verdict(ownValue) == .linearizable)
+    }
+
     @Test func deleteAndRecreate() throws {
         let history = [put(0, "v1", 0, 10), delete(1, 20, 30), get(2, nil, 40, 50), put(3, "v2", 60, 70), get(4, "v2", 80, 90)]
         #expect(try verdict(history) == .linearizable)
