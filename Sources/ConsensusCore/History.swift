@@ -75,8 +75,11 @@ extension HistoryOperation {
         }
         out += ",\"invoke_us\":\(invoke.microseconds),\"complete_us\":"
         out += complete.map { String($0.microseconds) } ?? "null"
-        out += ",\"outcome\":\"\(outcome.name)\""
-        if case .fail(let kind) = outcome { out += ",\"error\":\"\(kind.rawValue)\"" }
+        // A cas answered "mismatch" changed nothing, whichever way it was recorded: written as
+        // "ok" it would read back as a cas that took effect.
+        let written: Outcome = if case .ok(.casMismatch) = outcome { .fail(.casMismatch) } else { outcome }
+        out += ",\"outcome\":\"\(written.name)\""
+        if case .fail(let kind) = written { out += ",\"error\":\"\(kind.rawValue)\"" }
         out += "}"
         return out
     }

@@ -1,0 +1,152 @@
+import ConsensusCore
+
+/// What the checker judges: a history, and optionally what the cluster looked like at the end.
+public struct CheckInput: Sendable {
+    public var history: [HistoryOperation]
+    /// The quiesced store's contents (a key missing here is absent), for lost-write detection.
+    public var finalState: [String: String]?
+    /// Each node's state machine after heal and quiescence, for replica divergence.
+    public var replicas: [NodeID: [String: String]]?
+    /// Nodes still down at the end: their state is not compared.
+    public var downNodes: Set<NodeID>
+    /// Per transaction, each participant's decision (2PC/3PC), for atomicity.
+    public var transactions: [String: [NodeID: TransactionDecision]]?
+
+    public init(history: [HistoryOperation], finalState: [String: String]? = nil,
+                replicas: [NodeID: [String: String]]? = nil, downNodes: Set<NodeID> = [],
+                transactions: [String: [NodeID: TransactionDecision]]? = nil) {
+        self.history = history
+        self.finalState = finalState
+        self.replicas = replicas
+        self.downNodes = downNodes
+        self.transactions = transactions
+    }
+}
+
+/// How much search the checker may spend on one key before answering "unknown".
+///
+/// The step limit is the primary, deterministic budget: the same history gets the same verdict on
+/// any machine, as the simulator's CSVs require. The optional wall-clock limit protects an
+/// interactive `conlab check`; it can only turn a verdict into "unknown", never into an answer.
+public struct CheckBudget: Sendable, Equatable {
+    /// Candidate operations the search may try per key.
+    public var stepsPerKey: Int
+    /// Seconds of wall-clock time per key, if limited.
+    public var secondsPerKey: Double?
+
+    public init(stepsPerKey: Int, secondsPerKey: Double? = nil) {
+        self.stepsPerKey = stepsPerKey
+        self.secondsPerKey = secondsPerKey
+    }
+
+    /// Ten million steps: a linearizable history needs a few steps per operation, so this covers
+    /// keys with millions of operations, and caps a hopeless search at seconds.
+    public static let standard = CheckBudget(stepsPerKey: 10_000_000)
+}
+
+/// The checker's findings for one history.
+public struct CheckReport: Sendable {
+    /// False if any key is not linearizable, else unknown if any key is unknown, else true.
+    public var linearizable: Verdict
+    /// Per key, in key order.
+    public var keys: [KeyVerdict]
+    /// In report order: kind, key, operations.
+    public var anomalies: [Anomaly]
+    public var staleReads: Int
+    /// `nil` when no final state was given.
+    public var lostWrites: Int?
+    /// `nil` when no replica states were given.
+    public var divergentKeys: Int?
+    /// `nil` when no transaction decisions were given.
+    public var atomicityViolations: Int?
+
+    /// `conlab check`'s exit status: 0 linearizable and no anomaly, 1 any anomaly, 3 unknown.
+    public var exitStatus: Int32 {
+        if !anomalies.isEmpty || linearizable == .notLinearizable { return 1 }
+        return linearizable == .unknown ? 3 : 0
+    }
+
+    /// `anomalies.jsonl`: one anomaly a line.
+    public var anomaliesJSONL: String { anomalies.map { $0.jsonLine + "\n" }.joined() }
+}
+
+public enum Checker {
+    /// Judges a history: linearizability per key and overall, and every direct check whose input
+    /// is given. Deterministic: the same input and budget give the same report.
+    public static func check(_ input: CheckInput, budget: CheckBudget = .standard) throws(HistoryError) -> CheckReport {
+        let history = inIDOrder(input.history)
+        try validate(history)
+        var keys: [KeyVerdict] = []
+        var anomalies: [Anomaly] = []
+        var staleReads = 0
+        var lostWrites = 0
+        for (key, operations) in partitionByKey(history) {
+            let (verdict, violation) = checkKey(key, operations, budget: budget)
+            let stale = StaleReads.find(key: key, operations: operations)
+            staleReads += stale.count
+            keys.append(strengthened(verdict, by: stale))
+            anomalies += stale
+            if let violation { anomalies.append(violation) }
+            if let finalState = input.finalState {
+                let lost = LostWrites.find(key: key, operations: operations, final: finalState[key])
+                lostWrites += lost.count
+                anomalies += lost
+            }
+        }
+        let divergence = input.replicas.map { ReplicaDivergence.find(replicas: $0, down: input.downNodes) }
+        let atomicity = input.transactions.map(TransactionAtomicity.find)
+        anomalies += (divergence ?? []) + (atomicity ?? [])
+        anomalies.sort(by: Anomaly.reportOrder)
+        return CheckReport(
+            linearizable: Verdict.combining(keys.map(\.verdict)), keys: keys, anomalies: anomalies,
+            staleReads: staleReads, lostWrites: input.finalState == nil ? nil : lostWrites,
+            divergentKeys: divergence?.count, atomicityViolations: atomicity?.count)
+    }
+
+    /// Linearizability of one key's operations (all on `key`, in id order).
+    static func checkKey(_ key: String, _ operations: [HistoryOperation], budget: CheckBudget) -> (KeyVerdict, Anomaly?) {
+        KeyLinearizability.check(KeyHistory(key: key, operations: operations), budget: budget)
+    }
+
+    /// A stale read proves a key non-linearizable, so it settles a key the search left unknown.
+    static func strengthened(_ verdict: KeyVerdict, by staleReads: [Anomaly]) -> KeyVerdict {
+        guard verdict.verdict == .unknown, let first = staleReads.first, let read = first.details["read_op"] else { return verdict }
+        var settled = verdict
+        settled.verdict = .notLinearizable
+        settled.note = "\(verdict.note ?? "search incomplete"); proved by the stale read #\(read.serialized)"
+        return settled
+    }
+
+    /// The history sorted by id (histories are written in id order, so usually as given).
+    static func inIDOrder(_ history: [HistoryOperation]) -> [HistoryOperation] {
+        zip(history, history.dropFirst()).allSatisfy { $0.id < $1.id } ? history : history.sorted { $0.id < $1.id }
+    }
+
+    /// The same rules the reader applies to a file, applied to a history built in memory (sorted
+    /// by id, so a duplicate id is next to its twin).
+    static func validate(_ history: [HistoryOperation]) throws(HistoryError) {
+        for (index, operation) in history.enumerated() {
+            if index > 0, history[index - 1].id == operation.id {
+                throw HistoryError(reason: "operation #\(operation.id): duplicate id")
+            }
+            if let problem = operation.consistencyProblem {
+                throw HistoryError(reason: "operation #\(operation.id): \(problem)")
+            }
+        }
+    }
+
+    /// The history (in id order) split by key, keys in order, each key's operations in id order.
+    static func partitionByKey(_ history: [HistoryOperation]) -> [(key: String, operations: [HistoryOperation])] {
+        var slot: [String: Int] = [:]
+        var groups: [[HistoryOperation]] = []
+        for operation in history {
+            if let index = slot[operation.command.key] {
+                groups[index].append(operation)
+            } else {
+                slot[operation.command.key] = groups.count
+                groups.append([operation])
+            }
+        }
+        return slot.keys.sorted().map { key in (key, groups[slot[key]!]) }
+    }
+}

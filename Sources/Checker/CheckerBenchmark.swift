@@ -1,0 +1,79 @@
+import ConsensusCore
+import Foundation
+
+/// `conlab bench checker`: how long the checker takes on large linearizable histories, and how
+/// much memory it needs. Run it from a release build; the figures mean nothing in debug.
+public enum CheckerBenchmark {
+    public struct Measurement: Sendable {
+        public var operations: Int
+        public var keys: Int
+        public var clients: Int
+        public var verdict: Verdict
+        /// Search steps over all keys.
+        public var steps: Int
+        public var generateSeconds: Double
+        public var checkSeconds: Double
+        /// Processor time of the check: on a machine shared with other work, the steadier figure.
+        public var checkCPUSeconds: Double
+        /// The process's peak resident memory after the check (VmHWM), in bytes; `nil` if unknown.
+        public var peakMemoryBytes: Int?
+
+        public var line: String {
+            let memory = peakMemoryBytes.map { String(format: "%.0f MiB", Double($0) / 1_048_576) } ?? "unknown"
+            return "\(operations) operations, \(keys) keys, \(clients) clients: \(verdict.rawValue) in "
+                + String(format: "%.3f s (%.3f s CPU", checkSeconds, checkCPUSeconds) + ", \(steps) steps; generated in "
+                + String(format: "%.3f s", generateSeconds) + "; peak memory \(memory))"
+        }
+    }
+
+    /// The standard cases: 10^5 operations (the target is at most one second) and 10^6, on 10
+    /// keys from 16 clients with 1% indeterminate operations.
+    public static func standard(seed: UInt64 = 1) -> [Measurement] {
+        [100_000, 1_000_000].map { measure(operations: $0, keys: 10, clients: 16, seed: seed) }
+    }
+
+    public static func measure(operations: Int, keys: Int, clients: Int, indeterminateFraction: Double = 0.01,
+                               seed: UInt64 = 1) -> Measurement {
+        let clock = ContinuousClock()
+        let configuration = HistoryGenerator.Configuration(
+            operations: operations, clients: clients, keys: keys, indeterminateFraction: indeterminateFraction)
+        var generated: GeneratedHistory?
+        let generateTime = clock.measure { generated = HistoryGenerator.generate(configuration, seed: seed) }
+        let input = CheckInput(history: generated!.operations, finalState: generated!.finalState)
+        var report: CheckReport?
+        let cpuBefore = processorSeconds()
+        let checkTime = clock.measure { report = try? Checker.check(input) }
+        let cpu = processorSeconds() - cpuBefore
+        return Measurement(
+            operations: operations, keys: keys, clients: clients, verdict: report?.linearizable ?? .unknown,
+            steps: report?.keys.reduce(0) { $0 + $1.steps } ?? 0,
+            generateSeconds: seconds(generateTime), checkSeconds: seconds(checkTime), checkCPUSeconds: cpu,
+            peakMemoryBytes: peakMemoryBytes())
+    }
+
+    static func seconds(_ duration: Swift.Duration) -> Double {
+        let (whole, fraction) = duration.components
+        return Double(whole) + Double(fraction) / 1e18
+    }
+
+    /// Processor time used by this process so far.
+    static func processorSeconds() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+    }
+
+    /// Peak resident set size: `VmHWM` from /proc/self/status on Linux, `getrusage` elsewhere.
+    static func peakMemoryBytes() -> Int? {
+        #if os(Linux)
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
+        return kilobytes * 1024
+        #else
+        var usage = rusage()
+        guard getrusage(RUSAGE_SELF, &usage) == 0 else { return nil }
+        return Int(usage.ru_maxrss)
+        #endif
+    }
+}

@@ -1,0 +1,173 @@
+import ConsensusCore
+
+/// What one operation asserts about, or does to, a key's register, with values interned.
+enum RegisterAction: Equatable {
+    /// A get that returned this value (`noValue`: the key was missing).
+    case read(RegisterSpace.ValueID)
+    /// A cas the system answered with "mismatch": at some point in its interval the value was not
+    /// the expected one. It changed nothing.
+    case differs(RegisterSpace.ValueID)
+    case put(RegisterSpace.ValueID)
+    case delete
+    case append(RegisterSpace.ValueID)
+    case cas(expected: RegisterSpace.ValueID, value: RegisterSpace.ValueID)
+}
+
+/// One operation as the linearizability search sees it.
+struct ModelOperation {
+    /// Index of the operation in `KeyHistory.operations`.
+    var source: Int32
+    var action: RegisterAction
+    var invoke: Int64
+    /// When it must have taken effect by: its completion, or `Int64.max` for an optional operation.
+    var deadline: Int64
+    /// An indeterminate write: it may take effect at any time after its invocation, or never.
+    var isOptional: Bool
+    /// For an indeterminate write that the history proves took effect: the operation (source index)
+    /// that observed its value, whose completion became its deadline; -1 otherwise.
+    var forcedBy: Int32 = -1
+    /// For an indeterminate write: the latest deadline of an operation that can tell its value
+    /// apart. Once the search is past it, the write is only good for making a cas mismatch hold,
+    /// so the search applies it only right before one. `Int64.min`: nothing ever can.
+    var observableUntil = Int64.max
+}
+
+/// One key's operations, prepared for the search: P-compositionality (Herlihy & Wing 1990, §3.3:
+/// linearizability is local) lets the checker judge each key on its own, since every operation
+/// touches exactly one key.
+///
+/// Preparation applies the semantics of outcomes: an ok operation took effect inside its interval
+/// with the recorded result; a failed one took no effect and is dropped, except a cas answered
+/// "cas-mismatch", which the system presented as an observation and becomes a `differs` read; an
+/// indeterminate read carries no information and is dropped; an indeterminate write is optional.
+struct KeyHistory {
+    let key: String
+    /// The key's operations, in id order; `ModelOperation.source` indexes this.
+    let operations: [HistoryOperation]
+    let space: RegisterSpace
+    /// Operations that must be linearized, in order of deadline (the search's return order).
+    let mandatory: [ModelOperation]
+    /// Optional operations, in order of invocation.
+    let optional: [ModelOperation]
+    /// For values written by optional operations: when the operations observing them are invoked.
+    let observers: [RegisterSpace.ValueID: ObserverTimes]
+
+    init(key: String, operations: [HistoryOperation]) {
+        self.key = key
+        self.operations = operations
+        var interned: [String: RegisterSpace.ValueID] = [:]
+        var values = [""]
+        func intern(_ value: String?) -> RegisterSpace.ValueID {
+            guard let value else { return RegisterSpace.noValue }
+            if let id = interned[value] { return id }
+            let id = RegisterSpace.ValueID(values.count)
+            interned[value] = id
+            values.append(value)
+            return id
+        }
+        var model: [ModelOperation] = []
+        for (index, operation) in operations.enumerated() {
+            guard let (action, isOptional) = Self.action(of: operation, intern: intern) else { continue }
+            model.append(ModelOperation(
+                source: Int32(index), action: action, invoke: operation.invoke.microseconds,
+                deadline: operation.complete?.microseconds ?? Int64.max, isOptional: isOptional))
+        }
+        let hasAppends = model.contains { if case .append = $0.action { true } else { false } }
+        var observations = Observations(model, values: values, hasAppends: hasAppends)
+        // A promoted cas now requires its expected value too, which may promote the writes that
+        // built it: repeat until nothing changes.
+        while Self.promoteObservedWrites(&model, observations: observations, valueCount: values.count) {
+            observations = Observations(model, values: values, hasAppends: hasAppends)
+        }
+        Self.boundObservation(&model, observations: observations, values: values)
+        observers = observations.observers
+        space = RegisterSpace(values: values, observed: observations.until.map { $0 > Int64.min }, hasAppends: hasAppends)
+        mandatory = model.filter { !$0.isOptional }.sorted { ($0.deadline, $0.invoke, $0.source) < ($1.deadline, $1.invoke, $1.source) }
+        optional = model.filter(\.isOptional).sorted { ($0.invoke, $0.source) < ($1.invoke, $1.source) }
+    }
+
+    /// The register action of an operation and whether it is optional; `nil` when the operation
+    /// says nothing about the register.
+    static func action(of operation: HistoryOperation, intern: (String?) -> RegisterSpace.ValueID) -> (RegisterAction, Bool)? {
+        let isOptional: Bool
+        switch (operation.command, operation.outcome) {
+        case (.get, .ok(.value(let read))):
+            return (.read(intern(read)), false)
+        case (.cas(_, let expected, _), .fail(.casMismatch)), (.cas(_, let expected, _), .ok(.casMismatch)):
+            return (.differs(intern(expected)), false)
+        case (.get, _), (_, .fail):
+            return nil
+        case (_, .ok):
+            isOptional = false
+        case (_, .indeterminate):
+            isOptional = true
+        }
+        switch operation.command {
+        case .get: return nil
+        case .put(_, let value): return (.put(intern(value)), isOptional)
+        case .delete: return (.delete, isOptional)
+        case .append(_, let value): return (.append(intern(value)), isOptional)
+        case .cas(_, let expected, let value): return (.cas(expected: intern(expected), value: intern(value)), isOptional)
+        }
+    }
+
+    /// Bounds when each indeterminate write can still be observed, and drops those nothing can
+    /// ever observe when the key has no cas mismatch.
+    ///
+    /// A write can be told apart only by an operation whose value (read, expected by a cas, or
+    /// expected by a mismatching cas) is its value or has it as a piece (`Observations`). From
+    /// the write to the next put or delete every state contains its value. Once every such
+    /// operation has been linearized, no read or cas can come in between (none matches such a
+    /// state), only appends (always valid) and mismatches (which all hold there). Then the write
+    /// is useless unless a mismatch needs some value other than the current one: the search tries
+    /// it only where a mismatch can use it, and treats its state as `junk`. With no mismatch in the key and nothing that could ever tell
+    /// the write apart, it is dropped outright.
+    static func boundObservation(_ model: inout [ModelOperation], observations: Observations, values: [String]) {
+        for index in model.indices where model[index].isOptional {
+            switch model[index].action {
+            case .put(let value), .cas(_, let value), .append(let value):
+                model[index].observableUntil = values[Int(value)].isEmpty ? Int64.max : observations.until[Int(value)]
+            case .delete, .read, .differs:
+                break
+            }
+        }
+        if !observations.hasMismatch { model.removeAll { $0.isOptional && $0.observableUntil == Int64.min } }
+    }
+
+    /// Turns an indeterminate write into a mandatory one when the history proves it took effect.
+    ///
+    /// If exactly one operation writes a value, a state containing that value as a piece (the
+    /// value itself, without appends) exists only after that write. If an ok read returned, or an
+    /// ok cas expected, a value that has it as a piece in every decomposition, the write took
+    /// effect before that observation completed, in every linearization: so it gets the
+    /// observation's completion as its deadline. The search then no longer has to consider never
+    /// applying it, which is what makes a history full of timeouts tractable. A deadline before
+    /// the write's own invocation cannot be met, and the search reports exactly that.
+    /// Returns whether a promoted cas may require more writes.
+    static func promoteObservedWrites(_ model: inout [ModelOperation], observations: Observations, valueCount: Int) -> Bool {
+        var writers = [Int32](repeating: 0, count: valueCount)
+        for operation in model {
+            switch operation.action {
+            case .put(let value), .cas(_, let value), .append(let value): writers[Int(value)] += 1
+            case .delete, .read, .differs: break
+            }
+        }
+        var promotedCas = false
+        for index in model.indices where model[index].isOptional {
+            let value: RegisterSpace.ValueID
+            var requires = false
+            switch model[index].action {
+            case .put(let written), .append(let written): value = written
+            case .cas(let expected, let written): (value, requires) = (written, expected != RegisterSpace.noValue)
+            case .delete, .read, .differs: continue
+            }
+            let v = Int(value)
+            guard writers[v] == 1, observations.requiredBy[v] >= 0 else { continue }
+            model[index].isOptional = false
+            model[index].deadline = observations.requiredUntil[v]
+            model[index].forcedBy = observations.requiredBy[v]
+            promotedCas = promotedCas || requires
+        }
+        return promotedCas
+    }
+}

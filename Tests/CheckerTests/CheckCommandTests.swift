@@ -1,0 +1,57 @@
+import ConsensusCore
+import Foundation
+import Testing
+@testable import Checker
+
+@Suite struct CheckCommandTests {
+    /// A fresh directory holding `history.jsonl` with these lines.
+    func historyFile(_ lines: [String]) throws -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("checker-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let path = directory.appendingPathComponent("history.jsonl").path
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func anomaliesFile(besides path: String) -> String {
+        URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("anomalies.jsonl").path
+    }
+
+    @Test func linearizableHistoryExitsZero() throws {
+        let path = try historyFile([put(0, "v1", 0, 10), get(1, "v1", 20, 30)].map(\.jsonLine))
+        let result = CheckCommand.run(path: path)
+        #expect(result.exitStatus == 0)
+        #expect(result.text.contains("linearizable: true"))
+        #expect(!FileManager.default.fileExists(atPath: anomaliesFile(besides: path)))
+    }
+
+    @Test func violationExitsOneAndWritesAnomaliesWhenAsked() throws {
+        let path = try historyFile([put(0, "v1", 0, 10), put(1, "v2", 20, 30), get(2, "v1", 40, 50)].map(\.jsonLine))
+        let result = CheckCommand.run(path: path, options: .init(writeAnomalies: true))
+        #expect(result.exitStatus == 1)
+        #expect(result.text.contains("linearizable: false"))
+        #expect(result.text.contains("stale reads: 1"))
+        let written = try String(contentsOfFile: anomaliesFile(besides: path), encoding: .utf8)
+        #expect(written.split(separator: "\n").count == 2)
+        #expect(written.contains(#""kind":"stale-read""#))
+    }
+
+    @Test func exhaustedBudgetExitsThree() throws {
+        let generated = HistoryGenerator.generate(.init(operations: 100, clients: 4, keys: 1), seed: 1)
+        let path = try historyFile(generated.operations.map(\.jsonLine))
+        let result = CheckCommand.run(path: path, options: .init(budget: CheckBudget(stepsPerKey: 5)))
+        #expect(result.exitStatus == 3)
+        #expect(result.text.contains("linearizable: unknown"))
+        #expect(result.text.contains("search budget of 5 steps exhausted"))
+    }
+
+    @Test func badInputExitsTwoNamingTheLine() throws {
+        let path = try historyFile([put(0, "v1", 0, 10).jsonLine, #"{"id":1,"op":"get"}"#])
+        let result = CheckCommand.run(path: path)
+        #expect(result.exitStatus == 2)
+        #expect(result.text == "error: \(path): line 2: missing field \"key\"\n")
+        let missing = CheckCommand.run(path: path + ".missing")
+        #expect(missing.exitStatus == 2)
+        #expect(missing.text.hasPrefix("error: \(path).missing: cannot read the file"))
+    }
+}
