@@ -39,7 +39,7 @@ let package = Package(
         .target(name: "Checker", dependencies: ["ConsensusCore"], swiftSettings: hotPath),
         .target(name: "Lab", dependencies: ["ConsensusCore", "KVStore", "Storage", "Simulator", "Checker", "Unreplicated", "Raft", "Zab",
                                             "TwoPhaseCommit", "ThreePhaseCommit", "PrimaryBackup"], swiftSettings: hotPath),
-        .executableTarget(name: "conlab", dependencies: ["Lab", "ConsensusCore"]),
+        .executableTarget(name: "conlab", dependencies: ["Lab", "Checker", "ConsensusCore"]),
         // Tests, and the conformance suite every backend's tests run.
         .target(name: "ConformanceSuite", dependencies: ["ConsensusCore", "Simulator", "Lab"], path: "Tests/ConformanceSuite"),
         .testTarget(name: "ConsensusCoreTests", dependencies: ["ConsensusCore"]),

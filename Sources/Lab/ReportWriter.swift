@@ -44,7 +44,12 @@ public enum ReportWriter {
         try save(faults(outputs).text, "faults.csv")
         try save(latency(outputs).text, "latency.csv")
         if histories {
-            for output in outputs { try save(output.historyText, "runs/\(output.spec.id)/history.jsonl") }
+            for output in outputs {
+                try save(output.historyText, "runs/\(output.spec.id)/history.jsonl")
+                if !output.consistency.anomaliesJSONL.isEmpty {
+                    try save(output.consistency.anomaliesJSONL, "runs/\(output.spec.id)/anomalies.jsonl")
+                }
+            }
         }
         return written
     }

@@ -1,5 +1,6 @@
 import ConsensusCore
 import Foundation
+import Checker
 import Lab
 
 enum Command {
@@ -8,6 +9,7 @@ enum Command {
 
     USAGE
       conlab run SCENARIO.json [options]   run a scenario (or a suite of scenarios) on every backend it lists
+      conlab check HISTORY.jsonl [options] check a history: linearizability and direct anomaly checks
       conlab merge DIR... --out DIR        join the outputs of `run --shard` into one experiment folder
       conlab report DIR                    rebuild the charts and index.html of an experiment folder
       conlab list [DIR]                    list scenarios (default Experiments/) and backends
@@ -50,6 +52,7 @@ enum Command {
         case "run": return run(rest)
         case "list": return list(rest)
         case "merge": return merge(rest)
+        case "check": return check(rest)
         case "report": return report(rest)
         case "bench": return bench(rest)
         default:
@@ -110,6 +113,59 @@ enum Command {
         } catch {
             fail("\(error)")
             return 1
+        }
+    }
+
+    static let checkUsage = """
+    conlab check HISTORY.jsonl [--anomalies] [--steps N] [--seconds S] [--show N]
+
+    Checks a history in the history.jsonl format (README § Outputs): linearizability per key
+    (Wing–Gong search with Lowe's memoisation; indeterminate operations may or may not have taken
+    effect), and stale reads. Prints the verdict and the anomalies with the operations involved.
+
+    OPTIONS
+      --anomalies   also write anomalies.jsonl next to the history
+      --steps N     search steps per key before the verdict for that key is "unknown" (default 10000000)
+      --seconds S   wall-clock limit per key (default none); may only turn a verdict into "unknown"
+      --show N      anomalies to print (default 20)
+
+    Exit status: 0 linearizable, 1 not (or any anomaly), 3 unknown, 2 bad input (a malformed line is
+    named by its line number and reason).
+    """
+
+    static func check(_ arguments: [String]) -> Int32 {
+        if arguments.contains("--help") || arguments.contains("-h") { print(checkUsage); return 0 }
+        var parser = ArgumentParser(arguments)
+        do {
+            var options = CheckCommand.Options()
+            options.writeAnomalies = parser.flag("--anomalies")
+            if let steps = try parser.value("--steps") {
+                guard let n = Int(steps), n > 0 else { throw UsageError("--steps takes a positive integer") }
+                options.budget.stepsPerKey = n
+            }
+            if let seconds = try parser.value("--seconds") {
+                guard let s = Double(seconds), s > 0 else { throw UsageError("--seconds takes a positive number") }
+                options.budget.secondsPerKey = s
+            }
+            if let show = try parser.value("--show") {
+                guard let n = Int(show), n >= 0 else { throw UsageError("--show takes a non-negative integer") }
+                options.anomaliesShown = n
+            }
+            guard let path = try parser.positional() else { throw UsageError("missing history file\n\n\(checkUsage)") }
+            try parser.finish()
+            let result = CheckCommand.run(path: path, options: options)
+            if result.exitStatus == CheckCommand.badInputStatus {
+                FileHandle.standardError.write(Data(result.text.utf8))
+            } else {
+                print(result.text, terminator: "")
+            }
+            return result.exitStatus
+        } catch let error as UsageError {
+            fail(error.message)
+            return 2
+        } catch {
+            fail("\(error)")
+            return 2
         }
     }
 
@@ -225,8 +281,11 @@ enum Command {
         case "raft":
             print(Benchmarks.raft())
             return 0
+        case "checker":
+            for measurement in CheckerBenchmark.standard() { print("checker: " + measurement.line) }
+            return 0
         default:
-            fail("unknown benchmark '\(which)'; benchmarks: sim, raft")
+            fail("unknown benchmark '\(which)'; benchmarks: sim, raft, checker")
             return 2
         }
     }
