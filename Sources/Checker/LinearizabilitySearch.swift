@@ -210,30 +210,24 @@ struct LinearizabilitySearch {
             case .delete, .read, .differs: return -1
             }
         }
+        // A timed-out cas expecting `e` can be needed for a mismatch expecting `e` followed by
+        // fragments: between the cas and the next put or delete only appends change the value.
+        let index = MismatchIndex(history)
         var served = [ObserverTimes](repeating: ObserverTimes([]), count: expectedClass.count + 1)
         for (expected, mismatchClass) in expectedClass {
-            let prefix = history.space.values[Int(expected)]
-            served[Int(mismatchClass)] = Self.mismatches(in: history) { other in
-                expected == RegisterSpace.noValue || other.map { $0.utf8.starts(with: prefix.utf8) } ?? false
+            served[Int(mismatchClass)] = if expected == RegisterSpace.noValue {
+                index.everyMismatch
+            } else if history.space.hasAppends {
+                index.expecting(prefix: history.space.values[Int(expected)])
+            } else {
+                index.expecting(expected)
             }
         }
         mismatchesServed = served
         mismatchesOnValue = history.optional.map { operation in
             guard case .put(let value) = operation.action else { return nil }
-            return Self.mismatches(in: history) { $0 == history.space.values[Int(value)] }
+            return index.expecting(value)
         }
-    }
-
-    /// When the mismatches whose expected value (`nil`: absent) satisfies `expecting` are invoked.
-    ///
-    /// A timed-out cas expecting `e` can be needed for a mismatch expecting `e` followed by
-    /// fragments: between the cas and the next put or delete only appends change the value.
-    private static func mismatches(in history: KeyHistory, expecting: (String?) -> Bool) -> ObserverTimes {
-        ObserverTimes(history.mandatory.compactMap { operation in
-            guard case .differs(let other) = operation.action,
-                  expecting(other == RegisterSpace.noValue ? nil : history.space.values[Int(other)]) else { return nil }
-            return (operation.deadline, operation.invoke)
-        })
     }
 
     /// Operations with the same transition function: interchangeable when indeterminate.
