@@ -73,11 +73,12 @@ struct KeyHistory {
                 deadline: operation.complete?.microseconds ?? Int64.max, isOptional: isOptional))
         }
         let hasAppends = model.contains { if case .append = $0.action { true } else { false } }
-        var observations = Observations(model, values: values, hasAppends: hasAppends)
+        var pieces = TextPieces(model, values: values, hasAppends: hasAppends)
+        var observations = Observations(model, values: values, pieces: &pieces)
         // A promoted cas now requires its expected value too, which may promote the writes that
         // built it: repeat until nothing changes.
         while Self.promoteObservedWrites(&model, observations: observations, valueCount: values.count) {
-            observations = Observations(model, values: values, hasAppends: hasAppends)
+            observations = Observations(model, values: values, pieces: &pieces)
         }
         Self.boundObservation(&model, observations: observations, values: values)
         observers = observations.observers

@@ -210,29 +210,24 @@ struct LinearizabilitySearch {
             case .delete, .read, .differs: return -1
             }
         }
+        // A timed-out cas expecting `e` can be needed for a mismatch expecting `e` followed by
+        // fragments: between the cas and the next put or delete only appends change the value.
+        let index = MismatchIndex(history)
         var served = [ObserverTimes](repeating: ObserverTimes([]), count: expectedClass.count + 1)
         for (expected, mismatchClass) in expectedClass {
-            let prefix = history.space.values[Int(expected)]
-            served[Int(mismatchClass)] = Self.mismatches(in: history) { expected == RegisterSpace.noValue || $0.utf8.starts(with: prefix.utf8) }
+            served[Int(mismatchClass)] = if expected == RegisterSpace.noValue {
+                index.everyMismatch
+            } else if history.space.hasAppends {
+                index.expecting(prefix: history.space.values[Int(expected)])
+            } else {
+                index.expecting(expected)
+            }
         }
         mismatchesServed = served
         mismatchesOnValue = history.optional.map { operation in
             guard case .put(let value) = operation.action else { return nil }
-            return Self.mismatches(in: history) { $0 == history.space.values[Int(value)] }
+            return index.expecting(value)
         }
-    }
-
-    /// When the mismatches whose expected value satisfies `expecting` are invoked (a mismatch
-    /// expecting absence counts for every value).
-    ///
-    /// A timed-out cas expecting `e` can be needed for a mismatch expecting `e` followed by
-    /// fragments: between the cas and the next put or delete only appends change the value.
-    private static func mismatches(in history: KeyHistory, expecting: (String) -> Bool) -> ObserverTimes {
-        ObserverTimes(history.mandatory.compactMap { operation in
-            guard case .differs(let other) = operation.action else { return nil }
-            guard other == RegisterSpace.noValue || expecting(history.space.values[Int(other)]) else { return nil }
-            return (operation.deadline, operation.invoke)
-        })
     }
 
     /// Operations with the same transition function: interchangeable when indeterminate.
@@ -395,6 +390,7 @@ struct LinearizabilitySearch {
         var mismatchWaiting: Bool?
         var blindDeadline: Int64?
         var junkWriterAtHand: Bool?
+        var appendAtHand: Bool?
         triedClasses.removeAll(keepingCapacity: true)
         var attempting = resumeAfter == 0
         var entry = optionalNext[0]
@@ -411,12 +407,18 @@ struct LinearizabilitySearch {
                     if blindDeadline == nil { blindDeadline = earliestPendingBlindWrite() }
                     let firstObserver = observers.earliestInvoke(notBefore: horizon)
                     if firstObserver == Int64.max || firstObserver > blindDeadline! {
-                        // Only a mismatch can need it. One contradicted now can use it here; so
-                        // can one expecting exactly its value (a put followed by appends would
-                        // not do moved later); but none needs it if a junk writer is at hand.
+                        // Only a mismatch can need it, and it can wait until just before the first
+                        // operation that does: a mismatch contradicted now, or, for a put, an
+                        // append after which a mismatch expecting exactly the put's value holds
+                        // (moved past the append, the put would not do). None needs it if a junk
+                        // writer is at hand.
                         if mismatchWaiting == nil { mismatchWaiting = pendingMismatchFails() }
-                        let firstOnValue = mismatchesOnValue[i]?.earliestInvoke(notBefore: horizon) ?? Int64.max
-                        guard mismatchWaiting! || (firstOnValue != Int64.max && firstOnValue <= blindDeadline!) else { continue }
+                        if !mismatchWaiting! {
+                            let firstOnValue = mismatchesOnValue[i]?.earliestInvoke(notBefore: horizon) ?? Int64.max
+                            guard firstOnValue != Int64.max, firstOnValue <= blindDeadline! else { continue }
+                            if appendAtHand == nil { appendAtHand = appendAvailable(horizon: horizon) }
+                            guard appendAtHand! else { continue }
+                        }
                         if junkWriterAtHand == nil { junkWriterAtHand = junkWriterAvailable(horizon: horizon) }
                         guard !junkWriterAtHand! else { continue }
                     }
@@ -443,6 +445,23 @@ struct LinearizabilitySearch {
                 continue
             }
             if attempt(mandatoryCount + i, resume: firstReturn, forced: false, use: use) { return true }
+        }
+        return false
+    }
+
+    /// Whether an append may be linearized next: a pending mandatory one, or a timed-out one.
+    private func appendAvailable(horizon: Int64) -> Bool {
+        var entry = next[0]
+        while !Self.isReturn(entry) {
+            if case .append = operations[Self.operation(ofEntry: entry)].action { return true }
+            entry = next[Int(entry)]
+        }
+        entry = optionalNext[0]
+        while entry != 0 {
+            let operation = operations[mandatoryCount + Int(entry) - 1]
+            guard operation.invoke <= horizon else { return false }
+            if case .append = operation.action { return true }
+            entry = optionalNext[Int(entry)]
         }
         return false
     }

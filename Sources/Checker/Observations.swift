@@ -24,7 +24,7 @@ struct Observations {
     /// the search handles where it happens.)
     private(set) var observers: [RegisterSpace.ValueID: ObserverTimes] = [:]
 
-    init(_ model: [ModelOperation], values: [String], hasAppends: Bool) {
+    init(_ model: [ModelOperation], values: [String], pieces: inout TextPieces) {
         let count = values.count
         // Per observed text: the latest deadline of a mandatory observer, the earliest of a
         // mandatory read or ok cas, and when the reads and cas observing it are invoked.
@@ -58,23 +58,12 @@ struct Observations {
                 textRequiredBy[t] = operation.source
             }
         }
-        // The pieces of every observed text, and the text itself (a write of exactly that value
-        // is seen too, even the empty string, which has no pieces).
-        let splitter = hasAppends ? ValuePieces(model, values: values) : nil
-        var pieces: [Int: [(value: RegisterSpace.ValueID, inEvery: Bool)]] = [:]
-        func piecesOf(_ text: Int) -> [(value: RegisterSpace.ValueID, inEvery: Bool)] {
-            if let known = pieces[text] { return known }
-            var found = splitter?.pieces(of: values[text]) ?? [(RegisterSpace.ValueID(text), true)]
-            if !found.contains(where: { $0.value == RegisterSpace.ValueID(text) }) { found.append((RegisterSpace.ValueID(text), false)) }
-            pieces[text] = found
-            return found
-        }
         until = [Int64](repeating: Int64.min, count: count)
         requiredUntil = [Int64](repeating: Int64.max, count: count)
         requiredBy = [Int32](repeating: -1, count: count)
         var observed: [Int: [(deadline: Int64, invoke: Int64)]] = [:]
         for text in 1..<count where textUntil[text] > Int64.min {
-            for (value, inEvery) in piecesOf(text) {
+            for (value, inEvery) in pieces.of(text) {
                 let v = Int(value)
                 until[v] = max(until[v], textUntil[text])
                 if wanted.contains(v) { observed[v, default: []] += textObservers[text] ?? [] }
@@ -90,7 +79,7 @@ struct Observations {
             for cas in pendingCas {
                 let horizon = values[cas.written].isEmpty ? Int64.max : until[cas.written]
                 guard horizon > Int64.min else { continue }
-                for (value, _) in piecesOf(cas.expected) where until[Int(value)] < horizon {
+                for (value, _) in pieces.of(cas.expected) where until[Int(value)] < horizon {
                     until[Int(value)] = horizon
                     changed = true
                 }
@@ -99,7 +88,7 @@ struct Observations {
         for cas in pendingCas {
             let horizon = values[cas.written].isEmpty ? Int64.max : until[cas.written]
             guard horizon > Int64.min else { continue }
-            for (value, _) in piecesOf(cas.expected) where wanted.contains(Int(value)) {
+            for (value, _) in pieces.of(cas.expected) where wanted.contains(Int(value)) {
                 observed[Int(value), default: []].append((horizon, cas.invoke))
             }
         }
@@ -138,5 +127,28 @@ struct ObserverTimes {
             if deadlines[middle] < horizon { low = middle + 1 } else { high = middle }
         }
         return low < deadlines.count ? earliestInvokeFrom[low] : Int64.max
+    }
+}
+
+/// The pieces of each observed text, and the text itself (a write of exactly that value is seen
+/// too, even the empty string, which has no pieces); computed once per text for all the rounds of
+/// a key's preparation.
+struct TextPieces {
+    private let splitter: ValuePieces?
+    private let values: [String]
+    private var known: [Int: [(value: RegisterSpace.ValueID, inEvery: Bool)]] = [:]
+
+    /// Without appends a text is exactly one value, its only piece.
+    init(_ model: [ModelOperation], values: [String], hasAppends: Bool) {
+        splitter = hasAppends ? ValuePieces(model, values: values) : nil
+        self.values = values
+    }
+
+    mutating func of(_ text: Int) -> [(value: RegisterSpace.ValueID, inEvery: Bool)] {
+        if let found = known[text] { return found }
+        var found = splitter?.pieces(of: values[text]) ?? [(RegisterSpace.ValueID(text), true)]
+        if !found.contains(where: { $0.value == RegisterSpace.ValueID(text) }) { found.append((RegisterSpace.ValueID(text), false)) }
+        known[text] = found
+        return found
     }
 }
