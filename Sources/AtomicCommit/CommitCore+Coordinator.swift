@@ -150,7 +150,8 @@ extension CommitCore {
             guard let current = active[transaction] else { continue }
             if let round = current.round {
                 if let expires = round.expires, expires <= now {
-                    out.emit(.note(kind: "round-timeout", detail: "\(transaction): no answer from \(round.pending.map(\.description).joined(separator: ",")); abort"))
+                    // Not an event: under a partition every write times out, and the aborts already
+                    // show in the history as refused operations.
                     decide(transaction, commit: false, at: now, into: &out)
                     continue
                 } else if round.resendAt <= now {

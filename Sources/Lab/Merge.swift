@@ -76,6 +76,7 @@ public enum Merge {
         for (file, column) in [("summary.csv", "run"), ("timeseries.csv", "run"), ("events.csv", "run"), ("faults.csv", "run"), ("latency.csv", "run")] {
             try mergeTable(file, runColumn: column, order: order, from: directories, into: output)
         }
+        try mergeAnomalies(order: order, from: directories, into: output)
         try experiment.write(to: URL(fileURLWithPath: output).appendingPathComponent(ExperimentFile.fileName), options: .atomic)
         for position in 0..<first.total {
             let (id, directory) = owner[position]!
@@ -98,6 +99,21 @@ public enum Merge {
             guard data == first else { throw MergeError("\(path.path): differs from \(paths[0].path); the shards come from different experiment files") }
         }
         return first
+    }
+
+    /// `anomalies.jsonl` lines carry their run: regroup them in the experiment's run order.
+    static func mergeAnomalies(order: [String], from directories: [String], into output: String) throws {
+        var linesByRun: [String: [String]] = [:]
+        for directory in directories {
+            let path = URL(fileURLWithPath: directory).appendingPathComponent(ReportWriter.anomaliesFile).path
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw MergeError("\(path): missing") }
+            for (index, line) in text.split(separator: "\n").enumerated() {
+                guard case .string(let run)? = (try? JSONValue(parsing: String(line)))?["run"] else { throw MergeError("\(path): line \(index + 1) names no run") }
+                linesByRun[run, default: []].append(String(line))
+            }
+        }
+        let text = order.flatMap { linesByRun[$0] ?? [] }.map { $0 + "\n" }.joined()
+        try Data(text.utf8).write(to: URL(fileURLWithPath: output).appendingPathComponent(ReportWriter.anomaliesFile), options: .atomic)
     }
 
     static func mergeTable(_ file: String, runColumn: String, order: [String], from directories: [String], into output: String) throws {

@@ -42,6 +42,7 @@ public enum ReportWriter {
         try save(timeseries(outputs).text, "timeseries.csv")
         try save(events(outputs).text, "events.csv")
         try save(faults(outputs).text, "faults.csv")
+        try save(anomalyExcerpt(outputs), anomaliesFile)
         try save(latency(outputs).text, "latency.csv")
         if histories {
             for output in outputs {
@@ -52,6 +53,25 @@ public enum ReportWriter {
             }
         }
         return written
+    }
+
+    /// The experiment's `anomalies.jsonl`: the first anomalies of every run (each line carries its
+    /// `run` and the run's total, `run_anomalies`), small enough to keep with a committed report;
+    /// every anomaly of a run is in `runs/<run>/anomalies.jsonl`.
+    public static let anomaliesFile = "anomalies.jsonl"
+    public static let anomaliesPerRun = 5
+
+    static func anomalyExcerpt(_ outputs: [RunOutput]) -> String {
+        var text = ""
+        for output in outputs {
+            let lines = output.consistency.anomaliesJSONL.split(separator: "\n")
+            for line in lines.prefix(anomaliesPerRun) {
+                guard case .object(let members)? = try? JSONValue(parsing: String(line)) else { continue }
+                let tagged = JSONValue.object([("run", .string(output.spec.id)), ("run_anomalies", .number(Double(lines.count)))] + members)
+                text += tagged.serialized + "\n"
+            }
+        }
+        return text
     }
 
     /// Every output of one run as text (summary row, time series, events, history): what a

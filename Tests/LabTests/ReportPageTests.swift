@@ -32,7 +32,7 @@ import FoundationXML
         for file in files { #expect(FileManager.default.fileExists(atPath: directory + "/" + file), "index.html links \(file)") }
         let charts = try FileManager.default.contentsOfDirectory(atPath: directory + "/charts")
         #expect(Set(files.filter { $0.hasPrefix("charts/") }) == Set(charts.map { "charts/" + $0 }), "every chart is linked")
-        #expect(files.contains("runs/crash_raft_read_lease_s1/anomalies.jsonl"))
+        #expect(files.contains("anomalies.jsonl"))
         // Each chart appears inline, exactly as in its file.
         #expect(page.filter { $0.name == "svg" }.count == charts.count)
         for chart in charts {
@@ -67,11 +67,12 @@ import FoundationXML
 
     @Test func badInputNamesTheFileTheLineAndTheReason() throws {
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let anomalies = directory + "/runs/crash_raft_read_lease_s1/anomalies.jsonl"
-        try "{\"kind\":\"stale-read\"}\nnot json\n".write(toFile: anomalies, atomically: true, encoding: .utf8)
+        let anomalies = directory + "/anomalies.jsonl"
+        let good = try String(contentsOfFile: anomalies, encoding: .utf8)
+        try "{\"run\":\"x\",\"run_anomalies\":1,\"kind\":\"stale-read\"}\nnot json\n".write(toFile: anomalies, atomically: true, encoding: .utf8)
         let error = try #require(throws: ReportError.self) { try Report.build(directory: directory) }
         #expect(error.description.contains("anomalies.jsonl: line 2"), "\(error)")
-        try FileManager.default.removeItem(atPath: anomalies)
+        try good.write(toFile: anomalies, atomically: true, encoding: .utf8)
 
         let summary = directory + "/summary.csv"
         var lines = try String(contentsOfFile: summary, encoding: .utf8).split(separator: "\n").map(String.init)

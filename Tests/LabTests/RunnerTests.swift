@@ -31,7 +31,7 @@ import Testing
         let sequential = try files(outputs(jobs: 1))
         let parallel = try files(outputs(jobs: 3))
         #expect(sequential == parallel)
-        #expect(sequential.keys.sorted() == ["events.csv", "faults.csv", "latency.csv", "runs/unreplicated_s1/history.jsonl", "runs/unreplicated_s2/history.jsonl",
+        #expect(sequential.keys.sorted() == ["anomalies.jsonl", "events.csv", "faults.csv", "latency.csv", "runs/unreplicated_s1/history.jsonl", "runs/unreplicated_s2/history.jsonl",
                                              "runs/unreplicated_s3/history.jsonl", "summary.csv", "timeseries.csv"])
         #expect(sequential["runs/unreplicated_s1/history.jsonl"] != sequential["runs/unreplicated_s2/history.jsonl"])
     }

@@ -41,7 +41,7 @@ import Testing
         try Merge.merge(shards.reversed(), into: merged)
         let expected = try contents(single), actual = try contents(merged)
         // 5 CSVs, 10 histories, experiment.json, index.html, 8 charts per sweep point and 4 across them.
-        #expect(expected.count == 5 + 10 + 1 + 1 + 2 * 8 + 4)
+        #expect(expected.count == 6 + 10 + 1 + 1 + 2 * 8 + 4)
         #expect(actual == expected)
 
         #expect(throws: MergeError.self) { try Merge.merge(Array(shards.prefix(2)), into: temporary("incomplete")) }

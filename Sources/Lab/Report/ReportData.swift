@@ -87,25 +87,26 @@ struct ReportData {
             guard let quantile = try row.number("quantile"), let value = try row.number("latency_ms") else { continue }
             data.latency[row.string("run"), default: []].append(Quantile(quantile: quantile, latency: value, samples: try row.int("samples")))
         }
-        for run in runs { data.anomalies[run.id] = try readAnomalies(directory, run.id) }
+        data.anomalies = try readAnomalies(directory)
         return data
     }
 
-    /// `runs/<run>/anomalies.jsonl`, one JSON object a line (kind, key, ops, explanation), when present.
-    static func readAnomalies(_ directory: String, _ run: String) throws -> Anomalies? {
-        let path = (directory as NSString).appendingPathComponent(anomaliesPath(run))
-        guard FileManager.default.fileExists(atPath: path) else { return nil }
+    /// The experiment's `anomalies.jsonl` (the first anomalies of each run, tagged with `run` and
+    /// the run's total `run_anomalies`), when present.
+    static func readAnomalies(_ directory: String) throws -> [String: Anomalies] {
+        let path = (directory as NSString).appendingPathComponent(ReportWriter.anomaliesFile)
+        guard FileManager.default.fileExists(atPath: path) else { return [:] }
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw ReportError(path, "unreadable") }
-        var result = Anomalies(count: 0, first: [])
+        var result: [String: Anomalies] = [:]
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
             let anomaly: JSONValue
             do { anomaly = try JSONValue(parsing: String(line)) } catch { throw ReportError(path, "line \(index + 1): not JSON (\(error))") }
-            guard case .object = anomaly else { throw ReportError(path, "line \(index + 1): expected a JSON object") }
-            result.count += 1
-            if result.first.count < anomaliesShown { result.first.append(anomaly) }
+            guard case .object = anomaly, case .string(let run)? = anomaly["run"], case .number(let total)? = anomaly["run_anomalies"] else {
+                throw ReportError(path, "line \(index + 1): expected an object with \"run\" and \"run_anomalies\"")
+            }
+            result[run, default: Anomalies(count: Int(total), first: [])].first.append(anomaly)
         }
         return result
     }
 
-    static func anomaliesPath(_ run: String) -> String { "runs/\(run)/anomalies.jsonl" }
 }

@@ -85,13 +85,13 @@ enum ReportPage {
     static func anomalies(_ group: ScenarioGroup, _ data: ReportData) -> [String] {
         let found = group.runs.compactMap { run in data.anomalies[run.id].map { (run, $0) } }
         guard found.contains(where: { $0.1.count > 0 }) else {
-            return ["<p>None recorded" + (found.isEmpty ? " (no <code>runs/*/anomalies.jsonl</code> files)." : ".") + "</p>"]
+            return ["<p>None recorded.</p>"]
         }
         var out: [String] = []
         for (run, anomalies) in found where anomalies.count > 0 {
-            let path = ReportData.anomaliesPath(run.id)
             out.append("<h4>\(escape(run.id)): \(anomalies.count) anomal\(anomalies.count == 1 ? "y" : "ies") "
-                       + "(<a href=\"\(escape(path))\">\(escape(path))</a>)</h4>")
+                       + "(first ones in <a href=\"\(ReportWriter.anomaliesFile)\">\(ReportWriter.anomaliesFile)</a>; all in "
+                       + "<code>runs/\(escape(run.id))/anomalies.jsonl</code> where the run was made)</h4>")
             out.append("<ul class=\"anomalies\">")
             for anomaly in anomalies.first {
                 let ops = anomaly["ops"].map(text) ?? "", key = anomaly["key"].map { " on key <code>\(escape(text($0)))</code>" } ?? ""
