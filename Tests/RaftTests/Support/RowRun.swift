@@ -1,3 +1,4 @@
+import Checker
 import ConsensusCore
 import Foundation
 import Lab
@@ -139,6 +140,15 @@ struct RowRun {
     }
 
     var staleReads: [HistoryOperation] { StaleReads.find(in: result.history) }
+
+    /// Stale reads as the lab's checker finds them (also after appends, which `staleReads` skips).
+    var checkedStaleReads: [HistoryOperation] {
+        guard let report = try? Checker.check(CheckInput(history: result.history), budget: CheckBudget(stepsPerKey: 1)) else { return [] }
+        let ids = Set(report.anomalies.filter { $0.kind == .staleRead }.compactMap { anomaly -> Int? in
+            if case .number(let id)? = anomaly.details["read_op"] { Int(id) } else { nil }
+        })
+        return result.history.filter { ids.contains($0.id) }
+    }
 
     var replicasAgree: Bool {
         let states = Array(result.finalStates.values)
