@@ -32,11 +32,7 @@ extension ElectionTimeoutStudy {
         try FileManager.default.createDirectory(atPath: directory + "/charts", withIntermediateDirectories: true)
         var trialsTable = CSVTable(columns: Self.trialColumns), summary = CSVTable(columns: Self.summaryColumns)
         for (range, trials) in results {
-            for trial in trials {
-                trialsTable.append([Self.label(range), String(trial.trial), Number.fixed(trial.crash.milliseconds, 3),
-                                    trial.electionTime.map { Number.fixed($0.milliseconds, 3) } ?? "", String(trial.terms),
-                                    trial.splitVote ? "true" : "false", Number.fixed(trial.broadcast.milliseconds, 3)])
-            }
+            trialsTable.append(contentsOf: Self.trialTable(range, trials))
             summary.append(Self.summaryRow(range, trials))
         }
         try save(trialsTable.text, "election-trials.csv", in: directory)
@@ -45,6 +41,21 @@ extension ElectionTimeoutStudy {
         for chart in charts { try save(chart.svg, "charts/\(chart.name).svg", in: directory) }
         try save(ElectionTimeoutChart.page(self, summary, charts), "index.html", in: directory)
         return summary.text
+    }
+
+    static func trialTable(_ range: ClosedRange<Duration>, _ trials: [ElectionTrial]) -> CSVTable {
+        var table = CSVTable(columns: trialColumns)
+        for trial in trials {
+            table.append([label(range), String(trial.trial), Number.fixed(trial.crash.milliseconds, 3),
+                          trial.electionTime.map { Number.fixed($0.milliseconds, 3) } ?? "", String(trial.terms),
+                          trial.splitVote ? "true" : "false", Number.fixed(trial.broadcast.milliseconds, 3)])
+        }
+        return table
+    }
+
+    /// The lines of `election-trials.csv` for these trials (no header).
+    static func trialRows(_ range: ClosedRange<Duration>, _ trials: [ElectionTrial]) -> [String] {
+        trialTable(range, trials).text.split(separator: "\n").dropFirst().map(String.init)
     }
 
     static func summaryRow(_ range: ClosedRange<Duration>, _ trials: [ElectionTrial]) -> [String] {
