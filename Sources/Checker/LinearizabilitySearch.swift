@@ -275,7 +275,7 @@ struct LinearizabilitySearch {
             if next[0] == 0 { return .linearizable }
             if steps >= maxSteps { return .unknown(.steps(maxSteps)) }
             rounds += 1
-            if let deadline, rounds & 1023 == 0, ContinuousClock.now >= deadline {
+            if rounds & 1023 == 0, let deadline, ContinuousClock.now >= deadline {
                 return .unknown(.wallClock)
             }
             if case .fresh = resume {

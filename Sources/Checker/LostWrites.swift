@@ -17,7 +17,11 @@ import ConsensusCore
 enum LostWrites {
     static func find(key: String, operations: [HistoryOperation], final: String?) -> [Anomaly] {
         let effective = operations.filter { !$0.command.isRead && StaleReads.tookEffectPossibly($0) }
-        let hasAppends = effective.contains { if case .append = $0.command { true } else { false } }
+        let fragments = effective.compactMap { write -> String? in
+            if case .append(_, let fragment) = write.command { fragment } else { nil }
+        }
+        let hasAppends = !fragments.isEmpty
+        let occurring = Substrings(of: final ?? "", lengths: Set(fragments.map(\.utf8.count)))
         func present(_ write: HistoryOperation) -> Bool {
             switch write.command {
             case .get: return true
@@ -26,7 +30,7 @@ enum LostWrites {
                 return hasAppends ? final.hasPrefix(value) : final == value
             case .append(_, let fragment):
                 guard let final else { return false }
-                return fragment.isEmpty || final.contains(fragment)
+                return fragment.isEmpty || occurring.contains(fragment)
             case .delete:
                 return final == nil || hasAppends
             }
@@ -57,6 +61,21 @@ enum LostWrites {
             anomalies.append(Anomaly(kind: .lostWrite, key: key, operations: involved, explanation: text))
         }
         return anomalies
+    }
+
+    /// The substrings of a text of the given lengths, to test many fragments for occurrence in one
+    /// long appended value in linear time rather than one substring search each.
+    struct Substrings {
+        private var present: Set<ArraySlice<UInt8>> = []
+
+        init(of text: String, lengths: Set<Int>) {
+            let bytes = Array(text.utf8)
+            for length in lengths where length > 0 && length <= bytes.count {
+                for start in 0...(bytes.count - length) { present.insert(bytes[start..<start + length]) }
+            }
+        }
+
+        func contains(_ fragment: String) -> Bool { present.contains(ArraySlice(fragment.utf8)) }
     }
 
     /// Writes that replace the whole value (as opposed to appends, which extend it).

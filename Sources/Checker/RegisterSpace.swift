@@ -46,7 +46,7 @@ struct RegisterSpace {
     /// A value already confirmed, byte by byte, to equal the node's string.
     private var nodeConfirmed: [ValueID] = [-1, -1]
     /// (parent, fragment) → node, so that equal constructions give equal nodes.
-    private var nodeIndex: [UInt64: StateID] = [:]
+    private var nodeIndex = IntegerTable()
     private var fragmentBuffer: [ValueID] = []
 
     static let hashBase: UInt64 = 0x0000_0100_0000_01B3
@@ -83,7 +83,7 @@ struct RegisterSpace {
     /// The node for "parent's string followed by fragment" (`absent` as parent stands for "").
     private mutating func node(parent: StateID, fragment: ValueID) -> StateID {
         let slot = UInt64(UInt32(bitPattern: parent)) << 32 | UInt64(UInt32(bitPattern: fragment))
-        if let existing = nodeIndex[slot] { return existing }
+        if let existing = nodeIndex.value(slot) { return existing }
         let id = StateID(nodeParent.count)
         let base = Int(parent)
         nodeParent.append(parent)
@@ -91,7 +91,7 @@ struct RegisterSpace {
         nodeHash.append(nodeHash[base] &* valuePower[Int(fragment)] &+ valueHash[Int(fragment)])
         nodeLength.append(nodeLength[base] + valueLength[Int(fragment)])
         nodeConfirmed.append(-1)
-        nodeIndex[slot] = id
+        nodeIndex.set(slot, to: id)
         return id
     }
 

@@ -24,22 +24,14 @@ struct SearchMemo {
         var servedMismatches: SortedSetTable.SetID
     }
 
-    private struct Base: Hashable {
-        var state: RegisterSpace.StateID
-        var prefix: Int32
-        var mandatory: SortedSetTable.SetID
-        var optional: SortedSetTable.SetID
-
-        init(_ configuration: Configuration) {
-            state = configuration.state
-            prefix = configuration.prefix
-            mandatory = configuration.mandatory
-            optional = configuration.optional
-        }
+    /// The configuration without its mismatch resources, packed into the memo table's two words.
+    private static func base(_ configuration: Configuration) -> (UInt64, UInt64) {
+        (UInt64(UInt32(bitPattern: configuration.state)) << 32 | UInt64(UInt32(bitPattern: configuration.prefix)),
+         UInt64(UInt32(bitPattern: configuration.mandatory)) << 32 | UInt64(UInt32(bitPattern: configuration.optional)))
     }
 
     /// Per base, the first of its variants; variants chain through `variantNext`.
-    private var buckets: [Base: Int32] = [:]
+    private var buckets: IntegerTable
     private var variantServed: [SortedSetTable.SetID] = []
     private var variantUnobserved: [Bool] = []
     private var variantFailed: [Bool] = []
@@ -48,7 +40,7 @@ struct SearchMemo {
     /// A memo sized for about `expected` configurations, the least a search of that many
     /// operations records.
     init(expected: Int) {
-        buckets.reserveCapacity(expected)
+        buckets = IntegerTable(expected: expected)
         variantServed.reserveCapacity(expected)
         variantUnobserved.reserveCapacity(expected)
         variantFailed.reserveCapacity(expected)
@@ -61,8 +53,8 @@ struct SearchMemo {
     /// Records `configuration` and returns true, unless it was seen before or is dominated by one
     /// that failed, in which case exploring it cannot succeed.
     mutating func visit(_ configuration: Configuration, sets: SortedSetTable) -> Bool {
-        let base = Base(configuration)
-        let head = buckets[base] ?? -1
+        let base = Self.base(configuration)
+        let head = buckets.value(base.0, base.1) ?? -1
         var variant = head
         while variant >= 0 {
             let v = Int(variant)
@@ -71,7 +63,7 @@ struct SearchMemo {
                sets.isSubset(variantServed[v], of: configuration.servedMismatches) { return false }
             variant = variantNext[v]
         }
-        buckets[base] = Int32(variantServed.count)
+        buckets.set(base.0, base.1, to: Int32(variantServed.count))
         variantServed.append(configuration.servedMismatches)
         variantUnobserved.append(configuration.unobserved)
         variantFailed.append(false)
@@ -81,7 +73,8 @@ struct SearchMemo {
 
     /// Records that `configuration`'s whole subtree was explored without success.
     mutating func markFailed(_ configuration: Configuration) {
-        var variant = buckets[Base(configuration)] ?? -1
+        let base = Self.base(configuration)
+        var variant = buckets.value(base.0, base.1) ?? -1
         while variant >= 0 {
             let v = Int(variant)
             if variantServed[v] == configuration.servedMismatches, variantUnobserved[v] == configuration.unobserved {

@@ -11,7 +11,7 @@
 /// complete decomposition: forward, which prefixes decompose; backward, which suffixes decompose
 /// into fragments; a piece counts if its start is reachable and its end can be completed.
 struct ValuePieces {
-    private var children: [UInt64: Int32] = [:]
+    private var children = IntegerTable()
     /// For each trie node, the value that ends there, if any.
     private var ending: [RegisterSpace.ValueID] = [-1]
     private let isFragment: [Bool]
@@ -32,12 +32,12 @@ struct ValuePieces {
             var node: Int32 = 0
             for byte in values[Int(value)].utf8 {
                 let slot = UInt64(node) << 8 | UInt64(byte)
-                if let child = children[slot] {
+                if let child = children.value(slot) {
                     node = child
                 } else {
                     let child = Int32(ending.count)
                     ending.append(-1)
-                    children[slot] = child
+                    children.set(slot, to: child)
                     node = child
                 }
             }
@@ -49,7 +49,7 @@ struct ValuePieces {
     private func matches(_ bytes: [UInt8], at start: Int, _ body: (RegisterSpace.ValueID, Int) -> Void) {
         var node: Int32 = 0
         var position = start
-        while position < bytes.count, let child = children[UInt64(node) << 8 | UInt64(bytes[position])] {
+        while position < bytes.count, let child = children.value(UInt64(node) << 8 | UInt64(bytes[position])) {
             node = child
             position += 1
             if ending[Int(node)] >= 0 { body(ending[Int(node)], position) }

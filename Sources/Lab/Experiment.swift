@@ -50,7 +50,7 @@ public enum ProgressStyle: Sendable {
 public struct ExperimentResult: Sendable {
     public var name: String
     public var directory: String
-    public var outputs: [RunOutput]
+    public var records: [RunRecord]
 }
 
 public enum Experiment {
@@ -68,11 +68,13 @@ public enum Experiment {
         let plan = Runner.plan(experiment: name, scenarios: scenarios, backendFilter: request.backends, seeds: request.seeds)
         let positions = plan.indices.filter { request.shard?.includes($0) ?? true }
         let specs = positions.map { plan[$0] }
-        let reporter = ProgressReporter(style: request.progress, total: specs.count)
-        let outputs = Runner.run(specs, jobs: request.jobs) { done, total in reporter.update(done: done, total: total) }
-        reporter.finish()
         let directory = request.outputDirectory ?? "Reports/\(name.fileSafe)"
-        try ReportWriter.write(outputs, to: directory)
+        let reporter = ProgressReporter(style: request.progress, total: specs.count)
+        let records = try Runner.record(specs, writingRunFilesTo: directory, jobs: request.jobs) { done, total in
+            reporter.update(done: done, total: total)
+        }
+        reporter.finish()
+        try ReportWriter.write(records, to: directory)
         try ExperimentFile(definition).write(to: directory)
         if let shard = request.shard {
             try ShardManifest(experiment: name, shard: shard.index, of: shard.count, total: plan.count,
@@ -81,21 +83,15 @@ public enum Experiment {
             // Built from the files just written, as `conlab report` would; a shard's share waits for `conlab merge`.
             try Report.build(directory: directory)
         }
-        return ExperimentResult(name: name, directory: directory, outputs: outputs)
+        return ExperimentResult(name: name, directory: directory, records: records)
     }
 
     /// A short table of the runs for the terminal.
     public static func summaryText(_ result: ExperimentResult) -> String {
-        var lines = ["\(result.name): \(result.outputs.count) run\(result.outputs.count == 1 ? "" : "s") → \(result.directory)/"]
+        var lines = ["\(result.name): \(result.records.count) run\(result.records.count == 1 ? "" : "s") → \(result.directory)/"]
         let header = ["run", "ok", "failed", "indet.", "avail.", "p50 ms", "p99 ms", "leader chg", "linearizable"]
         var rows = [header]
-        for output in result.outputs {
-            let metrics = RunMetrics(result: output.result)
-            rows.append([output.spec.id, String(metrics.opsOK), String(metrics.opsFailed), String(metrics.opsIndeterminate),
-                         Number.fixed(metrics.availability * 100, 1) + "%", Number.milliseconds(metrics.latency(0.5)),
-                         Number.milliseconds(metrics.latency(0.99)), String(output.result.counters.leaderChanges),
-                         output.consistency.linearizable])
-        }
+        rows += result.records.map(\.terminal)
         let widths = header.indices.map { column in rows.map { $0[column].count }.max()! }
         for row in rows {
             lines.append(row.enumerated().map { column, text in

@@ -26,33 +26,50 @@ public enum ReportWriter {
     /// Width of the time-series windows.
     public static let window = Duration.seconds(1)
 
-    /// Writes all outputs; returns the paths written, relative to `directory`.
+    /// Writes all outputs (a test's or a tool's: `conlab run` streams through `Runner.record`);
+    /// returns the paths written, relative to `directory`.
     @discardableResult
-    public static func write(_ outputs: [RunOutput], to directory: String, histories: Bool = true) throws -> [String] {
-        let fm = FileManager.default
-        try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    public static func write(_ outputs: [RunOutput], to directory: String) throws -> [String] {
         var written: [String] = []
-        func save(_ text: String, _ relative: String) throws {
-            let path = (directory as NSString).appendingPathComponent(relative)
-            try fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-            written.append(relative)
-        }
-        try save(summary(outputs).text, "summary.csv")
-        try save(timeseries(outputs).text, "timeseries.csv")
-        try save(events(outputs).text, "events.csv")
-        try save(faults(outputs).text, "faults.csv")
-        try save(anomalyExcerpt(outputs), anomaliesFile)
-        try save(latency(outputs).text, "latency.csv")
-        if histories {
-            for output in outputs {
-                try save(output.historyText, "runs/\(output.spec.id)/history.jsonl")
-                if !output.consistency.anomaliesJSONL.isEmpty {
-                    try save(output.consistency.anomaliesJSONL, "runs/\(output.spec.id)/anomalies.jsonl")
-                }
-            }
+        for output in outputs { written += try writeRunFiles(output, to: directory) }
+        return try write(outputs.map(RunRecord.init), to: directory) + written
+    }
+
+    /// Writes the experiment-level files from the runs' records; returns the paths written.
+    @discardableResult
+    public static func write(_ records: [RunRecord], to directory: String) throws -> [String] {
+        let files = [
+            ("summary.csv", merged(records.map(\.summary), summaryColumns)),
+            ("timeseries.csv", merged(records.map(\.timeseries), timeseriesColumns)),
+            ("events.csv", merged(records.map(\.events), eventColumns)), ("faults.csv", merged(records.map(\.faults), faultColumns)),
+            (anomaliesFile, anomalyExcerpt(records)), ("latency.csv", merged(records.map(\.latency), latencyColumns)),
+        ]
+        for (relative, text) in files { try save(text, relative, in: directory) }
+        return files.map(\.0)
+    }
+
+    /// Writes one run's own files, `runs/<run>/history.jsonl` and (if any) `anomalies.jsonl`.
+    @discardableResult
+    public static func writeRunFiles(_ output: RunOutput, to directory: String) throws -> [String] {
+        var written = ["runs/\(output.spec.id)/history.jsonl"]
+        try save(output.historyText, written[0], in: directory)
+        if !output.consistency.anomaliesJSONL.isEmpty {
+            written.append("runs/\(output.spec.id)/anomalies.jsonl")
+            try save(output.consistency.anomaliesJSONL, written[1], in: directory)
         }
         return written
+    }
+
+    private static func save(_ text: String, _ relative: String, in directory: String) throws {
+        let path = (directory as NSString).appendingPathComponent(relative)
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+
+    static func merged(_ tables: [CSVTable], _ columns: [String]) -> String {
+        var all = CSVTable(columns: columns)
+        for table in tables { all.append(contentsOf: table) }
+        return all.text
     }
 
     /// The experiment's `anomalies.jsonl`: the first anomalies of every run (each line carries its
@@ -61,13 +78,13 @@ public enum ReportWriter {
     public static let anomaliesFile = "anomalies.jsonl"
     public static let anomaliesPerRun = 5
 
-    static func anomalyExcerpt(_ outputs: [RunOutput]) -> String {
+    static func anomalyExcerpt(_ records: [RunRecord]) -> String {
         var text = ""
-        for output in outputs {
-            let lines = output.consistency.anomaliesJSONL.split(separator: "\n")
+        for record in records {
+            let lines = record.anomaliesJSONL.split(separator: "\n")
             for line in lines.prefix(anomaliesPerRun) {
                 guard case .object(let members)? = try? JSONValue(parsing: String(line)) else { continue }
-                let tagged = JSONValue.object([("run", .string(output.spec.id)), ("run_anomalies", .number(Double(lines.count)))] + members)
+                let tagged = JSONValue.object([("run", .string(record.spec.id)), ("run_anomalies", .number(Double(lines.count)))] + members)
                 text += tagged.serialized + "\n"
             }
         }

@@ -65,6 +65,21 @@ public enum Runner {
                            progress: (@Sendable (Int, Int) -> Void)? = nil) -> [RunOutput] {
         Parallel.map(specs, jobs: jobs, progress: progress, execute)
     }
+
+    /// Runs every spec as `run` does, but writes each run's own files into `directory` as soon as
+    /// it finishes and keeps only its record, so memory does not grow with whole histories.
+    public static func record(_ specs: [RunSpec], writingRunFilesTo directory: String,
+                              jobs: Int = ProcessInfo.processInfo.activeProcessorCount,
+                              progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> [RunRecord] {
+        let results = Parallel.map(specs, jobs: jobs, progress: progress) { spec in
+            let output = execute(spec)
+            return Result { () throws -> RunRecord in
+                try ReportWriter.writeRunFiles(output, to: directory)
+                return RunRecord(output)
+            }
+        }
+        return try results.map { try $0.get() }
+    }
 }
 
 /// Independent jobs on plain threads (not `concurrentPerform`, whose width libdispatch may

@@ -48,6 +48,17 @@ import Testing
         #expect(LostWrites.find(key: "k", operations: [put(0, "v1", 0, 10), delete(1, 20, 30)], final: "v1").map(\.operations) == [[0, 1]])
     }
 
+    @Test func appendedFragmentsAreFoundAnywhereInALongValue() {
+        // Fragments of several lengths, present at the start, middle and end, or missing.
+        let fragments = (0..<300).map { "f\($0)," }
+        let kept = fragments.enumerated().filter { $0.offset % 7 != 3 }.map(\.element)
+        let history = fragments.enumerated().map { append($0.offset, $0.element, Int64(10 * $0.offset), Int64(10 * $0.offset + 5)) }
+        let lost = LostWrites.find(key: "k", operations: history, final: kept.joined())
+        #expect(lost.map { $0.operations[0] } == fragments.indices.filter { $0 % 7 == 3 })
+        // A fragment longer than the final value cannot occur in it.
+        #expect(LostWrites.find(key: "k", operations: [append(0, "abc", 0, 10)], final: "ab").count == 1)
+    }
+
     @Test func overwrittenWritesAreNotLost() {
         #expect(LostWrites.find(key: "k", operations: [put(0, "v1", 0, 10), put(1, "v2", 20, 30)], final: "v2").isEmpty)
         // Concurrent writes: either may have come last.

@@ -34,7 +34,7 @@ import Testing
         let fresh: [(file: String, text: String)] = [
             ("summary.csv", ReportWriter.summary(outputs).text), ("timeseries.csv", ReportWriter.timeseries(outputs).text),
             ("events.csv", ReportWriter.events(outputs).text), ("faults.csv", ReportWriter.faults(outputs).text),
-            ("latency.csv", ReportWriter.latency(outputs).text), ("anomalies.jsonl", ReportWriter.anomalyExcerpt(outputs)),
+            ("latency.csv", ReportWriter.latency(outputs).text), ("anomalies.jsonl", ReportWriter.anomalyExcerpt(outputs.map(RunRecord.init))),
         ]
         for (file, text) in fresh {
             let regenerated = file.hasSuffix(".jsonl") ? text.split(separator: "\n").map(String.init)
