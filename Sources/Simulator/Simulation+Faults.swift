@@ -276,9 +276,12 @@ extension Simulation {
             network.partition([[target], (0..<n).filter { $0 != target }])
         case .majorityMinority(let side):
             let minoritySize = (n - 1) / 2
+            // Wait for the leader before drawing: a step that retries must not use up draws, or
+            // every random step after it would differ between backends (FAULTS.md: identical faults).
+            let leader = side == nil ? nil : resolve(.leader)?.first
+            if side != nil, leader == nil { return false }
             var order = shuffled(Array(0..<n))
-            if let side {
-                guard let leader = resolve(.leader)?.first else { return false }
+            if let side, let leader {
                 order.removeAll { $0 == leader }
                 if side == .minority { order.insert(leader, at: 0) } else { order.append(leader) }
             }

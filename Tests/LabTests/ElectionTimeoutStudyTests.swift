@@ -1,6 +1,6 @@
 import ConsensusCore
 import Foundation
-import Lab
+@testable import Lab
 import Testing
 
 /// The Raft paper's Figure 16 experiment, at a small scale: its shape, not its exact figures.
@@ -21,7 +21,8 @@ import Testing
         let results = try study(trials: 60, ranges: #"[["150ms", "155ms"], ["150ms", "300ms"]]"#).run(jobs: 2)
         let narrow = results[0].trials, wide = results[1].trials
         #expect(narrow.count == 60 && wide.count == 60)
-        func median(_ trials: [ElectionTrial]) -> Duration { trials.compactMap(\.electionTime).sorted()[trials.count / 2] }
+        // A trial that never elected a leader ranks last.
+        func median(_ trials: [ElectionTrial]) -> Duration { trials.map { $0.electionTime ?? .seconds(3600) }.sorted()[trials.count / 2] }
         #expect(median(narrow) > median(wide))
         #expect(narrow.filter(\.splitVote).count > wide.filter(\.splitVote).count)
         // The crash comes at most one heartbeat (75 ms) after the last one the followers heard, and
@@ -37,6 +38,25 @@ import Testing
         let finished = results[0].trials.compactMap(\.electionTime)
         #expect(results[0].trials.allSatisfy { $0.splitVote })
         #expect(finished.allSatisfy { $0 > .milliseconds(500) }, "\(finished)")
+    }
+
+    /// Trials that never elected a leader count in the quantiles (they rank last); a figure that
+    /// depends on one is left empty instead of understated.
+    @Test func summaryCountsTrialsThatNeverEnded() {
+        let range = Duration.milliseconds(150)...Duration.milliseconds(150)
+        func trial(_ index: Int, _ milliseconds: Int64?) -> ElectionTrial {
+            ElectionTrial(trial: index, crash: .zero, electionTime: milliseconds.map { .milliseconds($0) }, terms: 1,
+                          splitVote: false, broadcast: .milliseconds(15))
+        }
+        // Ten trials: 100, 200, …, 700 ms, and three that never ended.
+        let trials = (0..<10).map { trial($0, $0 < 7 ? Int64($0 + 1) * 100 : nil) }
+        let row = Dictionary(uniqueKeysWithValues: zip(ElectionTimeoutStudy.summaryColumns, ElectionTimeoutStudy.summaryRow(range, trials)))
+        #expect(row["completed"] == "7" && row["min_ms"] == "100.0")
+        #expect(row["median_ms"] == "500.0", "the 5th of 10, not the median of the 7 that ended")
+        #expect(row["p90_ms"] == "" && row["p99_ms"] == "" && row["max_ms"] == "" && row["mean_ms"] == "")
+        let ended = (0..<10).map { trial($0, Int64($0 + 1) * 100) }
+        let full = Dictionary(uniqueKeysWithValues: zip(ElectionTimeoutStudy.summaryColumns, ElectionTimeoutStudy.summaryRow(range, ended)))
+        #expect(full["p90_ms"] == "900.0" && full["max_ms"] == "1000.0" && full["mean_ms"] == "550.0")
     }
 
     @Test func outputsAreDeterministic() throws {

@@ -44,4 +44,22 @@ import Testing
         let explicit = outputs.map { $0.result.events.filter { $0.kind == "fault" && !$0.detail.contains("leader") && !$0.detail.contains("affected") }.map(\.detail) }
         #expect(explicit[0] == explicit[1])
     }
+
+    /// A step that waits for a role (here: a leader Raft has not elected yet) must not shift the
+    /// random draws of the steps after it: the halves and the random target come out the same.
+    @Test func waitingForARoleDoesNotShiftLaterRandomSteps() throws {
+        let scenarios = try ScenarioFile.parse("""
+            {"version": 1, "name": "wait", "nodes": 5, "duration": "3s", "seeds": [3], "backends": ["unreplicated", "raft"],
+             "workload": {"clientsPerNode": 1, "mode": "open", "rate": 20},
+             "faults": [{"at": "10ms", "partition": {"shape": "majority-minority", "leader": "minority"}},
+                        {"at": "1s", "heal": true}, {"at": "1500ms", "partition": "halves"},
+                        {"at": "2s", "heal": true}, {"at": "2200ms", "crash": "random"}]}
+            """, file: "wait.json")
+        let outputs = Runner.run(Runner.plan(experiment: "wait", scenarios: scenarios))
+        let later = outputs.map { output in
+            output.result.events.filter { $0.kind == "fault" && $0.time >= Instant.zero + .milliseconds(1500) }.map { "\($0.time) \($0.detail)" }
+        }
+        #expect(later[0].count == 4, "halves, heal, crash, the heal before quiescence")
+        #expect(later[0] == later[1])
+    }
 }

@@ -7,8 +7,9 @@ enum ElectionTimeoutChart {
                       _ results: [(range: ClosedRange<Duration>, trials: [ElectionTrial])]) -> Chart {
         let name = "\(study.name)-\(graph.name)"
         let series = graph.ranges.map { range in
-            (ElectionTimeoutStudy.label(range),
-             Aggregate.empiricalCDF(results.first { $0.range == range }?.trials.compactMap { $0.electionTime?.milliseconds } ?? []))
+            let trials = results.first { $0.range == range }?.trials ?? []
+            return (ElectionTimeoutStudy.label(range),
+                    Aggregate.empiricalCDF(trials.compactMap { $0.electionTime?.milliseconds }, total: trials.count))
         }
         let values = series.flatMap { $0.1.map(\.x) }
         let x: Axis = graph.logarithmic
@@ -17,7 +18,8 @@ enum ElectionTimeoutChart {
         let caption = "Cumulative share of \(study.trials) trials per range in which another server received the new leader's first heartbeat "
             + "within x ms of the leader's crash (\(study.nodes) servers, one-way latency \(study.latency), fsync \(study.fsyncLatency), "
             + "heartbeat every half minimum timeout, crash at a uniformly random point of the heartbeat interval, \(study.laggingFollowers) "
-            + "followers unable to win). Trials without a leader after \(study.giveUpAfter) are left out."
+            + "followers unable to win). A trial still without a leader after \(study.giveUpAfter) never reaches its curve, "
+            + "which then stays below 100%."
         var svg = ChartFrame.start(name, title: graph.title.isEmpty ? "Time without a leader after a crash" : graph.title, caption: caption)
         let plot = ChartFrame.plot(x: x, y: .fixed(0, 100, step: 20, title: "cumulative percent of trials"))
         plot.drawAxes(&svg)

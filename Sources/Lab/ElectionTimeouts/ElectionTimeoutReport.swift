@@ -58,14 +58,22 @@ extension ElectionTimeoutStudy {
         trialTable(range, trials).text.split(separator: "\n").dropFirst().map(String.init)
     }
 
+    /// Quantiles are of all trials, not only those that ended: a trial still without a leader at
+    /// the study's limit ranks last, and a quantile (or the mean, or the maximum) that depends on
+    /// such a trial is left empty: it is beyond the limit, and any number would understate it.
     static func summaryRow(_ range: ClosedRange<Duration>, _ trials: [ElectionTrial]) -> [String] {
         let times = trials.compactMap(\.electionTime).map(\.milliseconds).sorted()
-        let rank = { (p: Double) in times.isEmpty ? "" : Number.fixed(times[min(times.count - 1, max(0, Int((p * Double(times.count)).rounded(.up)) - 1))], 1) }
-        let mean = times.isEmpty ? "" : Number.fixed(times.reduce(0, +) / Double(times.count), 1)
+        let allEnded = times.count == trials.count
+        let rank = { (p: Double) -> String in
+            let index = min(trials.count - 1, max(0, Int((p * Double(trials.count)).rounded(.up)) - 1))
+            return times.indices.contains(index) ? Number.fixed(times[index], 1) : ""
+        }
+        let mean = allEnded && !times.isEmpty ? Number.fixed(times.reduce(0, +) / Double(times.count), 1) : ""
         let splits = trials.filter(\.splitVote).count
         return [label(range), Number.fixed(range.lowerBound.milliseconds, 3), Number.fixed(range.upperBound.milliseconds, 3),
                 String(trials.count), String(times.count), times.first.map { Number.fixed($0, 1) } ?? "", rank(0.5), mean, rank(0.9),
-                rank(0.99), times.last.map { Number.fixed($0, 1) } ?? "", trials.isEmpty ? "" : Number.fixed(Double(splits) / Double(trials.count), 4),
+                rank(0.99), allEnded ? times.last.map { Number.fixed($0, 1) } ?? "" : "",
+                trials.isEmpty ? "" : Number.fixed(Double(splits) / Double(trials.count), 4),
                 trials.isEmpty ? "" : Number.fixed(trials.map(\.broadcast.milliseconds).reduce(0, +) / Double(trials.count), 1)]
     }
 

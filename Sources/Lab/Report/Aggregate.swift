@@ -52,9 +52,10 @@ enum Aggregate {
     }
 
     /// The empirical CDF of pooled samples as the corners of its steps: at each sample the
-    /// fraction rises from the samples below it to the samples up to it.
-    static func empiricalCDF(_ samples: [Double]) -> [(x: Double, p: Double)] {
-        let sorted = samples.sorted(), count = Double(samples.count)
+    /// fraction rises from the samples below it to the samples up to it. With `total` larger than
+    /// the samples (trials that never ended), fractions are of `total` and the curve stays below 1.
+    static func empiricalCDF(_ samples: [Double], total: Int? = nil) -> [(x: Double, p: Double)] {
+        let sorted = samples.sorted(), count = Double(max(total ?? samples.count, samples.count))
         return sorted.enumerated().flatMap { index, x in [(x, Double(index) / count), (x, Double(index + 1) / count)] }
     }
 
