@@ -34,14 +34,26 @@ public enum Benchmarks {
     /// operations (reads and writes answered `ok`) and simulated events per wall-clock second,
     /// median of `runs`, for each cluster size — and per second of the thread's CPU time, which
     /// other processes on a shared machine do not disturb.
+    ///
+    /// Two tables: the default mix (half of it readIndex reads, which commit no log entry) and a
+    /// writes-only mix, where every operation counted is a committed log entry.
     public static func raft(nodes sizes: [Int] = [3, 5, 7, 9], clients: Int = 50, runs: Int = 3) -> String {
-        var lines = ["raft: \(clients) closed-loop clients (1 ms think), no faults, 60 s virtual, median of \(runs) runs",
+        let mixes: [(name: String, mix: WorkloadConfig.Mix)] = [
+            ("default mix (get 50, put 30, append 10, cas 10)", WorkloadConfig.Mix()),
+            ("writes only (put 60, append 20, cas 20)", WorkloadConfig.Mix(get: 0, put: 60, append: 20, cas: 20)),
+        ]
+        return mixes.map { raft(nodes: sizes, clients: clients, runs: runs, mix: $0.mix, name: $0.name) }.joined(separator: "\n\n")
+    }
+
+    static func raft(nodes sizes: [Int], clients: Int, runs: Int, mix: WorkloadConfig.Mix, name: String) -> String {
+        var lines = ["raft, \(name): \(clients) closed-loop clients (1 ms think), no faults, 60 s virtual, median of \(runs) runs",
                      "| nodes | clients | ok ops/run | writes/run | ok ops per wall s | events per wall s | ok ops per CPU s | virtual ops/s | msgs/op |",
                      "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for size in sizes {
             var config = SimulationConfig(nodes: size, seed: 1, duration: .seconds(60), quiescence: .seconds(1))
             config.workload.clientsPerNode = (clients + size - 1) / size
             config.workload.mode = .closed(think: .fixed(.milliseconds(1)))
+            config.workload.mix = mix
             var samples: [(ops: Double, events: Double, cpu: Double)] = []
             var ok = 0, writes = 0, messages = 0
             for _ in 0..<runs {

@@ -12,7 +12,7 @@ public enum ReportWriter {
         "atomicity_violations",
         // Added after the DESIGN.md set; new columns go at the end.
         "sweep", "run", "bytes_total", "bytes_per_op", "availability_faulted", "availability_majority_side",
-        "availability_minority_side", "heal_recovery_ms", "elections", "election_ms_mean", "election_ms_max",
+        "availability_minority_side", "heal_recovery_ms", "elections", "election_ms_mean", "election_ms_max", "msgs_per_write",
     ]
 
     public static let faultColumns = ["run", "protocol", "window", "start_ms", "end_ms", "faults", "ops", "availability",
@@ -122,6 +122,10 @@ public enum ReportWriter {
         let majority = faulted.filter { !FaultWindow.isOnMinoritySide($0, result) }
         let elections = Elections.durations(result)
         let ratio = { (value: Double?) in value.map { Number.fixed($0, 4) } ?? "" }
+        let writesOK = result.history.count { operation in
+            guard !operation.command.isRead, case .ok = operation.outcome else { return false }
+            return true
+        }
         return [
             spec.experiment, spec.scenario.name, spec.backend.kind.name, spec.backend.variant, String(spec.scenario.nodes),
             String(spec.seed), String(metrics.opsOK), String(metrics.opsFailed), String(metrics.opsIndeterminate),
@@ -136,6 +140,7 @@ public enum ReportWriter {
             Number.milliseconds(windows.last { $0.end < result.workloadEnd }?.healRecovery), String(elections.count),
             elections.isEmpty ? "" : Number.fixed(elections.map(\.milliseconds).reduce(0, +) / Double(elections.count), 3),
             Number.milliseconds(elections.max()),
+            writesOK == 0 ? "" : Number.fixed(Double(result.counters.messagesSent) / Double(writesOK), 2),
         ]
     }
 

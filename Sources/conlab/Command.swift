@@ -13,7 +13,7 @@ enum Command {
       conlab merge DIR... --out DIR        join the outputs of `run --shard` into one experiment folder
       conlab report DIR                    rebuild the charts and index.html of an experiment folder
       conlab list [DIR]                    list scenarios (default Experiments/) and backends
-      conlab bench [sim | raft]            simulator or Raft throughput benchmark (use a release build)
+      conlab bench [sim | raft | checker]  simulator, Raft or checker benchmark (use a release build)
       conlab --help | conlab COMMAND --help
 
     Exit status: 0 success, 1 failure, 2 bad input (the message names file, field and reason).

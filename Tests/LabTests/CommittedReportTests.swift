@@ -44,6 +44,25 @@ import Testing
         }
     }
 
+    /// The committed charts and page are what `conlab report` builds from the committed data files.
+    @Test func capSuitePageAndChartsMatchARebuild() throws {
+        let fm = FileManager.default
+        let scratch = fm.temporaryDirectory.appendingPathComponent("conlab-report-\(UUID().uuidString)").path
+        defer { try? fm.removeItem(atPath: scratch) }
+        try fm.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        for file in Report.dataFiles where fm.fileExists(atPath: path("Reports/cap-suite/" + file)) {
+            try fm.copyItem(atPath: path("Reports/cap-suite/" + file), toPath: scratch + "/" + file)
+        }
+        let built = try Report.build(directory: scratch)
+        let committedCharts = try fm.contentsOfDirectory(atPath: path("Reports/cap-suite/charts")).map { "charts/" + $0 }
+        #expect(Set(built) == Set(committedCharts + ["index.html"]), "Reports/cap-suite has other charts than a rebuild")
+        for file in built {
+            let fresh = try Data(contentsOf: URL(fileURLWithPath: scratch + "/" + file))
+            let committed = try? Data(contentsOf: URL(fileURLWithPath: path("Reports/cap-suite/" + file)))
+            #expect(fresh == committed, "Reports/cap-suite/\(file) is stale: run `bash Reports/regenerate.sh`")
+        }
+    }
+
     @Test func figure16TrialsMatchARerunOfTheirFirstTrials() throws {
         var study = try #require(try ElectionTimeoutStudy.load(path: path("Experiments/election-timeouts.json")))
         study.trials = 25

@@ -4,10 +4,10 @@ import PrimaryBackup
 import Simulator
 import Testing
 
-/// The FAULTS.md rows for the AP backend, on the scenario files the lab runs, with numbers. Until
-/// the checker lands (lost writes and linearizability in `summary.csv`), the lost writes are counted
-/// here directly: acknowledged appends absent from the final state. The standard files mix puts
-/// and compare-and-sets with appends, and a put legitimately erases earlier appends; so the tests
+/// The FAULTS.md rows for the AP backend, on the scenario files the lab runs, with numbers. The lost
+/// writes are counted here directly, independently of the checker (whose verdicts on the same row
+/// `LabTests.CheckedFaultRowTests` asserts): acknowledged appends absent from the final state. Most
+/// files mix puts and compare-and-sets with appends, and a put legitimately erases earlier appends; so the tests
 /// run each file's faults and timing with a workload of appends and reads only, where every
 /// acknowledged append must be in the final state unless it was lost.
 @Suite struct CAPTests {
