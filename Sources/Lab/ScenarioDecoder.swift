@@ -29,7 +29,12 @@ public enum ScenarioFile {
         let defaultName = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
         guard let sweep = object["sweep"] else { return [try decode(root, defaultName: defaultName, sweepLabel: "")] }
         return try SweepExpansion.points(of: document, sweep: sweep).map { point throws(ScenarioError) in
-            try decode(JSONField(value: point.document, path: "$", file: file), defaultName: defaultName, sweepLabel: point.label)
+            do throws(ScenarioError) {
+                return try decode(JSONField(value: point.document, path: "$", file: file), defaultName: defaultName, sweepLabel: point.label)
+            } catch {
+                // The value came from the sweep: say which point, so the user edits the right list.
+                throw ScenarioError(file: error.file, path: error.path, reason: "\(error.reason) (in sweep point \(point.label))")
+            }
         }
     }
 

@@ -81,6 +81,8 @@ public final class Simulation<Backend: ReplicationBackend> {
         var scheduledTick: Instant?
         var role: Role?
         var term: UInt64 = 0
+        /// The term of the last leadership whose first commit went to `events.csv`.
+        var firstCommitTerm: UInt64?
         /// Draws of the node's processing time and timer slack, when they are random.
         var cpuRandom: DeterministicRandom
         var slack: (deadline: Instant, delay: Duration)?
@@ -339,6 +341,7 @@ public final class Simulation<Backend: ReplicationBackend> {
                 updateLeader()
                 if !triggers.isEmpty { checkTriggers(.role(role), node: node) }
             case .committed(let index):
+                recordFirstCommit(node, index)
                 if !triggers.isEmpty { checkTriggers(.committed(index), node: node) }
             case .coordinating:
                 lastCoordinator = node
@@ -348,6 +351,15 @@ public final class Simulation<Backend: ReplicationBackend> {
                 record(node: node, kind, detail)
             }
         }
+    }
+
+    /// A leader's first commit in its term goes to `events.csv`: the moment it can serve (Raft
+    /// §8: a new leader learns what is committed by committing an entry of its own term). Every
+    /// later commit would drown the file; `commit` triggers still see them all.
+    func recordFirstCommit(_ node: Int, _ index: LogIndex) {
+        guard nodes[node].role == .leader, nodes[node].firstCommitTerm != nodes[node].term else { return }
+        nodes[node].firstCommitTerm = nodes[node].term
+        record(node: node, "commit", "index=\(index) term=\(nodes[node].term): first commit as leader")
     }
 
     func record(node: Int?, _ kind: String, _ detail: String) {

@@ -63,6 +63,7 @@ import Testing
         #expect(scenarios[4].sweepLabel == "nodes=5;network.loss=0.1")
         let bad = failure(#", "sweep": {"nodes": [3, 500]}"#)
         #expect(bad?.path == "nodes")
+        #expect(bad?.reason.hasSuffix("(in sweep point nodes=500)") == true, "\(String(describing: bad))")
         #expect(failure(#", "sweep": {"network.loss": [0.1]}"#)?.reason.contains("does not name a value") == true)
     }
 

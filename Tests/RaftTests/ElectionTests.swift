@@ -19,6 +19,10 @@ import Testing
         cluster.run(.seconds(2))
         #expect(cluster.checkTerms() == term, "term changed even though there were no failures")
         #expect(cluster.checkOneLeader() == leader)
+        // events.csv shows when the leader could serve: its first commit, an entry of its own term.
+        let commits = cluster.sim.events.filter { $0.kind == "commit" }
+        #expect(commits.count == 1 && commits.first?.node == leader, "\(commits)")
+        #expect(commits.first?.detail.contains("term=\(term ?? 0)") == true)
         cluster.checkInvariants()
     }
 
