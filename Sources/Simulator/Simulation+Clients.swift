@@ -99,8 +99,8 @@ extension Simulation {
         guard clients.indices.contains(client) else { return }
         counters.clientMessages += 1
         let deliveries = network.transmitClient(client, home: clients[client].home, node: node, toNode: false, at: departure, random: &networkRandom)
-        if let first = deliveries.first { queue.schedule(.reply(from: node, client: client, reply), at: first) }
-        if let second = deliveries.second { queue.schedule(.reply(from: node, client: client, reply), at: second) }
+        if let first = deliveries.first { output(.reply(from: node, client: client, reply), at: first) }
+        if let second = deliveries.second { output(.reply(from: node, client: client, reply), at: second) }
     }
 
     func wake(_ client: Int) {

@@ -41,7 +41,7 @@ extension Simulation {
             case .received(let wanted) where received && wanted == kind: break
             default: continue
             }
-            count(index, node: node)
+            count(index, node: node, sending: !received)
         }
     }
 
@@ -57,7 +57,10 @@ extension Simulation {
     }
 
     /// One matching event for trigger `index`; fires the step on the wanted occurrence.
-    private func count(_ index: Int, node: Int) {
+    /// - Parameter sending: the event is `node` sending a message. A message leaves only once
+    ///   the node's disk has synced what the step wrote, so a fault fired at that moment finds the
+    ///   writes durable ("logged, then crashed before sending", the seeds' cases).
+    private func count(_ index: Int, node: Int, sending: Bool = false) {
         let trigger = triggers[index].trigger
         guard now >= trigger.notBefore else { return }
         if let wanted = trigger.node {
@@ -70,7 +73,12 @@ extension Simulation {
         if trigger.delay > .zero {
             queue.schedule(.fault(step: step), at: now + trigger.delay)
         } else {
+            if sending, held != nil { try? nodes[node].storage.sync() }
+            // Outputs of other nodes the fault causes (a restart's first messages) are not this step's.
+            let stepOutputs = held
+            held = nil
             fire(step: step)
+            held = stepOutputs
         }
     }
 

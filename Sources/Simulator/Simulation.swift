@@ -55,6 +55,8 @@ public final class Simulation<Backend: ReplicationBackend> {
         case tick(node: Int)
         case nodeReady(node: Int)
         case flush(node: Int, incarnation: Int)
+        /// The node's disk finished the syncs its held outputs wait for: they leave now.
+        case release(node: Int, incarnation: Int, held: [Held])
         case start(node: Int)
         case clientWake(client: Int, generation: UInt64)
         case arrival(node: Int)
@@ -62,6 +64,16 @@ public final class Simulation<Backend: ReplicationBackend> {
         case endWorkload
         case endDrain
     }
+
+    /// An output computed by a step but held until the node's disk has synced what the step (or
+    /// one before it) wrote: delivered at `time` if the node has not crashed by its release.
+    struct Held {
+        var event: Event
+        var time: Instant
+    }
+
+    /// Outputs of the current step waiting for the disk (`nil`: they go straight to the network).
+    var held: [Held]?
 
     struct Node {
         var backend: Backend?
@@ -160,6 +172,8 @@ public final class Simulation<Backend: ReplicationBackend> {
             drainInbox(node)
         case .flush(let node, let incarnation):
             flush(node, incarnation: incarnation)
+        case .release(let node, let incarnation, let held):
+            release(node, incarnation: incarnation, held)
         case .start(let node):
             if !nodes[node].started { restart(node) }
         case .clientWake(let client, let generation):
@@ -254,6 +268,12 @@ public final class Simulation<Backend: ReplicationBackend> {
         if !effects.storage.isEmpty { departure = persist(node, after: departure) }
         departure = max(departure, nodes[node].lastDeparture)
         nodes[node].lastDeparture = departure
+        // Outputs leave only once everything written before them is on disk; until then a crash
+        // takes the writes and the outputs together (nothing escapes that depended on them).
+        // A fault triggered by one of these outputs may crash the node mid-step: the release
+        // belongs to the incarnation that computed them.
+        let incarnation = nodes[node].incarnation
+        if config.storage.fsync, nodes[node].storage.unsyncedCount > 0 { held = [] }
         if !effects.events.isEmpty { observe(node) }
         for outgoing in effects.messages {
             guard nodes[node].isUp else { break }
@@ -267,7 +287,16 @@ public final class Simulation<Backend: ReplicationBackend> {
             for reply in effects.replies { send(reply, from: node, at: departure) }
             rescheduleTick(node)
         }
+        if let outputs = held {
+            held = nil
+            queue.schedule(.release(node: node, incarnation: incarnation, held: outputs), at: departure)
+        }
         afterStep?(self, cluster[node])
+    }
+
+    /// Schedules an output of the current step, or holds it for the disk.
+    func output(_ event: Event, at time: Instant) {
+        if held != nil { held!.append(Held(event: event, time: time)) } else { queue.schedule(event, at: time) }
     }
 
     /// How late the timer for `deadline` fires: drawn once per deadline from `timerSlack`.
@@ -292,7 +321,6 @@ public final class Simulation<Backend: ReplicationBackend> {
                 scheduleFlush(node)
                 return ready
             }
-            try nodes[node].storage.sync()
         } catch {
             // A backend asked for something its own log contradicts: a protocol bug, made loud.
             preconditionFailure("\(Backend.protocolName) node \(cluster[node]) issued an invalid storage operation: \(error)")
@@ -306,6 +334,19 @@ public final class Simulation<Backend: ReplicationBackend> {
         guard !nodes[node].flushScheduled else { return }
         nodes[node].flushScheduled = true
         queue.schedule(.flush(node: node, incarnation: nodes[node].incarnation), at: now + config.storage.flushInterval)
+    }
+
+    /// The disk has synced: the writes become durable and the held outputs leave. A node that
+    /// crashed since lost both (its incarnation moved on).
+    func release(_ node: Int, incarnation: Int, _ outputs: [Held]) {
+        guard nodes[node].incarnation == incarnation else {
+            counters.messagesDropped += outputs.count { if case .message = $0.event { true } else { false } }
+            return
+        }
+        do { try nodes[node].storage.sync() } catch {
+            preconditionFailure("\(Backend.protocolName) node \(cluster[node]): sync failed: \(error)")
+        }
+        for output in outputs { queue.schedule(output.event, at: output.time) }
     }
 
     func flush(_ node: Int, incarnation: Int) {
@@ -324,8 +365,8 @@ public final class Simulation<Backend: ReplicationBackend> {
         }
         let deliveries = network.transmitBetweenNodes(from: from, to: to, at: departure, random: &networkRandom)
         guard let first = deliveries.first else { counters.messagesDropped += 1; return }
-        queue.schedule(.message(from: from, to: to, message), at: first)
-        if let second = deliveries.second { queue.schedule(.message(from: from, to: to, message), at: second) }
+        output(.message(from: from, to: to, message), at: first)
+        if let second = deliveries.second { output(.message(from: from, to: to, message), at: second) }
     }
 
     // MARK: Observations

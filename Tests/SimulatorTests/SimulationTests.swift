@@ -20,7 +20,7 @@ import Unreplicated
         #expect(a.history != c.history)
     }
 
-    @Test func crashedNodesLoseUnsyncedWritesOnlyWhenFsyncIsOff() {
+    @Test func acknowledgedWritesAreLostOnlyWhenFsyncIsOff() {
         var unsafe = config()
         unsafe.network = LinkProfile(latency: .fixed(.milliseconds(1)))
         unsafe.storage = StorageModel(fsync: false, flushInterval: .seconds(10))
@@ -38,6 +38,39 @@ import Unreplicated
         let kept = Simulation<Unreplicated>(config: safe).run()
         let finalSafe = kept.finalStates[NodeID(1)]!.values.joined()
         #expect(kept.history.filter { $0.outcome == .ok(.done) }.allSatisfy { finalSafe.contains($0.command.writtenValue!) })
+    }
+
+    /// With fsync on, a write is durable once its sync completes, and nothing the step computed
+    /// leaves before that: a crash inside the sync loses the write and its acknowledgement
+    /// together; a crash after it loses neither.
+    @Test func aCrashDuringAnFsyncLosesTheWriteAndItsAcknowledgementTogether() {
+        var slowDisk = SimulationConfig(nodes: 2, seed: 1, duration: .seconds(2), quiescence: .zero)
+        slowDisk.workload.clientsPerNode = 0
+        slowDisk.network = LinkProfile(latency: .fixed(.microseconds(100)))
+        slowDisk.storage = StorageModel(fsync: true, syncLatency: .milliseconds(5))
+        slowDisk.workload.retryInterval = .seconds(10)  // no retry to re-apply a lost write
+        let server = NodeID(1)
+        func crashAfter(_ delay: Duration) -> (Simulation<Unreplicated>, Int, String) {
+            let simulation = Simulation<Unreplicated>(config: slowDisk)
+            simulation.run(for: .milliseconds(10))
+            let write = simulation.submit(.put(key: "k", value: "v"), via: server)
+            simulation.run(for: delay)
+            simulation.apply(.crash(.id(server)))
+            let crash = simulation.events.last { $0.kind == "crash" }!.detail
+            simulation.apply(.restart(.id(server)))
+            simulation.run(for: .seconds(1))
+            return (simulation, write, crash)
+        }
+        // 1 ms: the server has applied and logged the put, its disk is still syncing.
+        let (during, lostWrite, lostDetail) = crashAfter(.milliseconds(1))
+        #expect(lostDetail != "lost 0 unsynced storage operations", "\(lostDetail)")
+        #expect(during.history[lostWrite].outcome != .ok(.done), "no acknowledgement escaped the crash")
+        #expect(during.backend(server)?.appliedData?["k"] == nil, "the restarted server never had it")
+        // 20 ms: synced and answered.
+        let (after, keptWrite, keptDetail) = crashAfter(.milliseconds(20))
+        #expect(keptDetail == "lost 0 unsynced storage operations", "\(keptDetail)")
+        #expect(after.history[keptWrite].outcome == .ok(.done))
+        #expect(after.backend(server)?.appliedData?["k"] == "v", "recovered from the synced log")
     }
 
     @Test func clientsTimeOutAsIndeterminateAndRetryUnderTheSameSequence() {
