@@ -73,12 +73,8 @@ extension Simulation {
         if trigger.delay > .zero {
             queue.schedule(.fault(step: step), at: now + trigger.delay)
         } else {
-            if sending, held != nil { try? nodes[node].storage.sync() }
-            // Outputs of other nodes the fault causes (a restart's first messages) are not this step's.
-            let stepOutputs = held
-            held = nil
+            if sending, holding == node { releaseEverything(node) }
             fire(step: step)
-            held = stepOutputs
         }
     }
 
@@ -159,6 +155,7 @@ extension Simulation {
         nodes[node].backend = nil
         let lost = nodes[node].storage.unsyncedCount
         nodes[node].storage.crash()
+        dropHeldOutputs(node)
         nodes[node].incarnation += 1
         nodes[node].inbox.removeAll()
         nodes[node].inboxHead = 0

@@ -55,8 +55,9 @@ public final class Simulation<Backend: ReplicationBackend> {
         case tick(node: Int)
         case nodeReady(node: Int)
         case flush(node: Int, incarnation: Int)
-        /// The node's disk finished the syncs its held outputs wait for: they leave now.
-        case release(node: Int, incarnation: Int, held: [Held])
+        /// The node's disk finished a sync: its writes up to `writes` become durable and its held
+        /// outputs up to `outputs` leave (counts of this incarnation, `Simulation+Disk.swift`).
+        case release(node: Int, incarnation: Int, writes: Int, outputs: Int)
         case start(node: Int)
         case clientWake(client: Int, generation: UInt64)
         case arrival(node: Int)
@@ -65,15 +66,8 @@ public final class Simulation<Backend: ReplicationBackend> {
         case endDrain
     }
 
-    /// An output computed by a step but held until the node's disk has synced what the step (or
-    /// one before it) wrote: delivered at `time` if the node has not crashed by its release.
-    struct Held {
-        var event: Event
-        var time: Instant
-    }
-
-    /// Outputs of the current step waiting for the disk (`nil`: they go straight to the network).
-    var held: [Held]?
+    /// The node whose step is computing outputs, when the disk model may hold them (fsync on).
+    var holding: Int?
 
     struct Node {
         var backend: Backend?
@@ -88,6 +82,18 @@ public final class Simulation<Backend: ReplicationBackend> {
         var lastDeparture: Instant = .zero
         var diskFreeAt: Instant = .zero
         var flushScheduled = false
+        /// Storage operations this incarnation applied, and synced (fsync on): a release syncs up
+        /// to the count its step had reached, never a later step's writes.
+        var writesApplied = 0
+        var writesSynced = 0
+        /// Outputs waiting for the disk, oldest first; `heldTotal` counts every one ever held,
+        /// `releasedTotal` those that left.
+        var heldOutputs: [Held] = []
+        var heldTotal = 0
+        var releasedTotal = 0
+
+        /// Outputs must wait: a write is not yet durable, or older outputs are still waiting.
+        var waitsForDisk: Bool { writesApplied > writesSynced || heldTotal > releasedTotal }
         var slowFactor = 1.0
         var clock = NodeClock()
         var scheduledTick: Instant?
@@ -172,8 +178,8 @@ public final class Simulation<Backend: ReplicationBackend> {
             drainInbox(node)
         case .flush(let node, let incarnation):
             flush(node, incarnation: incarnation)
-        case .release(let node, let incarnation, let held):
-            release(node, incarnation: incarnation, held)
+        case .release(let node, let incarnation, let writes, let outputs):
+            release(node, incarnation: incarnation, writes: writes, outputs: outputs)
         case .start(let node):
             if !nodes[node].started { restart(node) }
         case .clientWake(let client, let generation):
@@ -268,12 +274,13 @@ public final class Simulation<Backend: ReplicationBackend> {
         if !effects.storage.isEmpty { departure = persist(node, after: departure) }
         departure = max(departure, nodes[node].lastDeparture)
         nodes[node].lastDeparture = departure
-        // Outputs leave only once everything written before them is on disk; until then a crash
-        // takes the writes and the outputs together (nothing escapes that depended on them).
-        // A fault triggered by one of these outputs may crash the node mid-step: the release
-        // belongs to the incarnation that computed them.
+        // Outputs leave only once everything written before them is on disk (Simulation+Disk).
+        // A fault triggered by one of them may crash the node mid-step: the release belongs to
+        // the incarnation that computed them.
         let incarnation = nodes[node].incarnation
-        if config.storage.fsync, nodes[node].storage.unsyncedCount > 0 { held = [] }
+        let outer = holding
+        holding = config.storage.fsync ? node : nil
+        defer { holding = outer }
         if !effects.events.isEmpty { observe(node) }
         for outgoing in effects.messages {
             guard nodes[node].isUp else { break }
@@ -287,16 +294,12 @@ public final class Simulation<Backend: ReplicationBackend> {
             for reply in effects.replies { send(reply, from: node, at: departure) }
             rescheduleTick(node)
         }
-        if let outputs = held {
-            held = nil
-            queue.schedule(.release(node: node, incarnation: incarnation, held: outputs), at: departure)
+        if holding != nil, nodes[node].incarnation == incarnation, nodes[node].waitsForDisk {
+            queue.schedule(.release(node: node, incarnation: incarnation, writes: nodes[node].writesApplied,
+                                    outputs: nodes[node].heldTotal), at: departure)
         }
+        holding = nil
         afterStep?(self, cluster[node])
-    }
-
-    /// Schedules an output of the current step, or holds it for the disk.
-    func output(_ event: Event, at time: Instant) {
-        if held != nil { held!.append(Held(event: event, time: time)) } else { queue.schedule(event, at: time) }
     }
 
     /// How late the timer for `deadline` fires: drawn once per deadline from `timerSlack`.
@@ -317,6 +320,7 @@ public final class Simulation<Backend: ReplicationBackend> {
     func persist(_ node: Int, after ready: Instant) -> Instant {
         do {
             for op in effects.storage { try nodes[node].storage.apply(op) }
+            nodes[node].writesApplied += effects.storage.count
             guard config.storage.fsync else {
                 scheduleFlush(node)
                 return ready
@@ -336,19 +340,6 @@ public final class Simulation<Backend: ReplicationBackend> {
         queue.schedule(.flush(node: node, incarnation: nodes[node].incarnation), at: now + config.storage.flushInterval)
     }
 
-    /// The disk has synced: the writes become durable and the held outputs leave. A node that
-    /// crashed since lost both (its incarnation moved on).
-    func release(_ node: Int, incarnation: Int, _ outputs: [Held]) {
-        guard nodes[node].incarnation == incarnation else {
-            counters.messagesDropped += outputs.count { if case .message = $0.event { true } else { false } }
-            return
-        }
-        do { try nodes[node].storage.sync() } catch {
-            preconditionFailure("\(Backend.protocolName) node \(cluster[node]): sync failed: \(error)")
-        }
-        for output in outputs { queue.schedule(output.event, at: output.time) }
-    }
-
     func flush(_ node: Int, incarnation: Int) {
         guard nodes[node].incarnation == incarnation else { return }
         nodes[node].flushScheduled = false
@@ -365,7 +356,7 @@ public final class Simulation<Backend: ReplicationBackend> {
         }
         let deliveries = network.transmitBetweenNodes(from: from, to: to, at: departure, random: &networkRandom)
         guard let first = deliveries.first else { counters.messagesDropped += 1; return }
-        output(.message(from: from, to: to, message), at: first)
+        output(.message(from: from, to: to, message), at: first, isMessage: true)
         if let second = deliveries.second { output(.message(from: from, to: to, message), at: second) }
     }
 

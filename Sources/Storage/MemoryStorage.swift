@@ -25,6 +25,14 @@ public struct MemoryStorage<Entry: BinaryCodable & Sendable, HardState: BinaryCo
         unsynced.removeAll(keepingCapacity: true)
     }
 
+    /// Makes the oldest `count` unsynced operations durable: one sync of a disk that serialises
+    /// them, leaving later writes still exposed to a crash.
+    public mutating func sync(first count: Int) throws(StorageError) {
+        let count = min(count, unsynced.count)
+        for op in unsynced.prefix(count) { try durable.apply(op) }
+        unsynced.removeFirst(count)
+    }
+
     public func recover() throws(StorageError) -> RecoveredState<Entry, HardState> {
         current.recovered
     }

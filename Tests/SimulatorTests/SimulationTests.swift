@@ -71,6 +71,20 @@ import Unreplicated
         #expect(keptDetail == "lost 0 unsynced storage operations", "\(keptDetail)")
         #expect(after.history[keptWrite].outcome == .ok(.done))
         #expect(after.backend(server)?.appliedData?["k"] == "v", "recovered from the synced log")
+
+        // Two writes 1 ms apart: the disk syncs them one after the other (done at 5 and 10 ms). A
+        // crash at 7 ms keeps the first, answered, and loses the second with its answer.
+        let simulation = Simulation<Unreplicated>(config: slowDisk)
+        simulation.run(for: .milliseconds(10))
+        let first = simulation.submit(.put(key: "a", value: "1"), via: server)
+        simulation.run(for: .milliseconds(1))
+        let second = simulation.submit(.put(key: "b", value: "2"), via: server)
+        simulation.run(for: .milliseconds(6))
+        simulation.apply(.crash(.id(server)))
+        simulation.apply(.restart(.id(server)))
+        simulation.run(for: .seconds(1))
+        #expect(simulation.history[first].outcome == .ok(.done) && simulation.history[second].outcome != .ok(.done))
+        #expect(simulation.backend(server)?.appliedData?["a"] == "1" && simulation.backend(server)?.appliedData?["b"] == nil)
     }
 
     @Test func clientsTimeOutAsIndeterminateAndRetryUnderTheSameSequence() {
