@@ -10,17 +10,18 @@ extension Simulation {
     struct Held {
         var event: Event
         var time: Instant
-        /// The first delivery of a message (a duplicate is a second one): what a drop counts.
-        var isMessage: Bool
+        /// The first delivery of a message (a duplicate is a second delivery of the same one): if a
+        /// crash drops it, `messagesDropped` counts the message once.
+        var countsAsDrop: Bool
     }
 
     /// Schedules an output of the current step, or holds it while the node waits for its disk.
-    func output(_ event: Event, at time: Instant, isMessage: Bool = false) {
+    func output(_ event: Event, at time: Instant, countsAsDrop: Bool = false) {
         guard let node = holding, nodes[node].waitsForDisk else {
             queue.schedule(event, at: time)
             return
         }
-        nodes[node].heldOutputs.append(Held(event: event, time: time, isMessage: isMessage))
+        nodes[node].heldOutputs.append(Held(event: event, time: time, countsAsDrop: countsAsDrop))
         nodes[node].heldTotal += 1
     }
 
@@ -55,7 +56,7 @@ extension Simulation {
     /// The node crashed: its unsynced writes are gone (the storage dropped them) and so are the
     /// outputs that waited for them.
     func dropHeldOutputs(_ node: Int) {
-        counters.messagesDropped += nodes[node].heldOutputs.count { $0.isMessage }
+        counters.messagesDropped += nodes[node].heldOutputs.count { $0.countsAsDrop }
         nodes[node].heldOutputs.removeAll()
         nodes[node].writesApplied = 0
         nodes[node].writesSynced = 0

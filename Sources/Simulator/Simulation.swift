@@ -356,7 +356,7 @@ public final class Simulation<Backend: ReplicationBackend> {
         }
         let deliveries = network.transmitBetweenNodes(from: from, to: to, at: departure, random: &networkRandom)
         guard let first = deliveries.first else { counters.messagesDropped += 1; return }
-        output(.message(from: from, to: to, message), at: first, isMessage: true)
+        output(.message(from: from, to: to, message), at: first, countsAsDrop: true)
         if let second = deliveries.second { output(.message(from: from, to: to, message), at: second) }
     }
 
