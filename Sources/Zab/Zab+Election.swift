@@ -51,4 +51,14 @@ extension Zab {
             becomeFollower(of: winner.leader, at: now, into: &out)
         }
     }
+
+    /// ZooKeeper's `updateElectionVote` (ZOOKEEPER-1732): once a node leads or follows an
+    /// established epoch, the vote it tells LOOKING nodes names that epoch. Nodes that joined the
+    /// leader through different elections (one on stale FOLLOWING/LEADING votes of an older epoch)
+    /// would otherwise report different epochs for the same leader, and a latecomer, which counts
+    /// out-of-election votes by leader and epoch, could never find a quorum of them: it would stay
+    /// LOOKING for ever beside a working ensemble.
+    mutating func updateElectionVote(epoch: Epoch) {
+        vote.epoch = epoch
+    }
 }

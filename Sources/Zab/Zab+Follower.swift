@@ -96,13 +96,13 @@ extension Zab {
         case .newLeader(let connection, _, _) where connection == session.connection && aligned:
             acknowledgeNewLeader(epoch, into: &out)
         case .upToDate(_, let committed) where phase == .awaitingUpToDate || phase == .broadcasting:
-            following!.phase = .broadcasting
+            enterBroadcast(epoch)
             commit(throughZxid: committed, into: &out)
         case .proposal(_, let previous, let transactions) where phase == .awaitingUpToDate || phase == .broadcasting:
             acceptProposal(previous: previous, transactions, epoch: epoch, into: &out)
         case .commit(_, let zxid) where phase == .awaitingUpToDate || phase == .broadcasting:
             // Only an established leader commits: this COMMIT also says UPTODATE.
-            following!.phase = .broadcasting
+            enterBroadcast(epoch)
             commit(throughZxid: zxid, into: &out)
         case .ping(_, let round, let committed):
             if aligned { commit(throughZxid: committed, into: &out) }
@@ -112,6 +112,12 @@ extension Zab {
         default:
             break
         }
+    }
+
+    /// UPTODATE: the leader's epoch is established; serve clients and report the epoch's vote.
+    mutating func enterBroadcast(_ epoch: Epoch) {
+        following!.phase = .broadcasting
+        updateElectionVote(epoch: epoch)
     }
 
     /// NEWEPOCH: promise to follow epoch `epoch` (Zab §III phase 1: only if it exceeds the epoch

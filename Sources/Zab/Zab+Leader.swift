@@ -266,6 +266,7 @@ extension Zab {
         let synced = leading!.count { $0.stage == .synced }
         guard synced + 1 >= quorum else { return }
         leading!.phase = .broadcasting
+        updateElectionVote(epoch: leading!.epoch)
         out.emit(.note(kind: "epoch", detail: "epoch \(leading!.epoch) established by \(names(connected: false)); history up to \(log.lastZxid)"))
         commit(through: log.lastIndex, into: &out)
         for peer in cluster where leading!.learners[peer.index]?.stage == .synced {
