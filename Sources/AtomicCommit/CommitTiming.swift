@@ -3,9 +3,9 @@ import ConsensusCore
 /// The timing options both protocols share.
 public struct CommitTiming: Hashable, Sendable {
     /// How long a coordinator waits for every vote before it aborts (a participant may be down).
-    public var voteTimeout: Duration = .milliseconds(100)
+    public var voteTimeout: TimeSpan = .milliseconds(100)
     /// How often an unanswered message (a vote request, a decision, a 3PC PreCommit) is re-sent.
-    public var retransmit: Duration = .milliseconds(20)
+    public var retransmit: TimeSpan = .milliseconds(20)
 
     public init() {}
 
@@ -27,7 +27,7 @@ public struct CommitTiming: Hashable, Sendable {
 
 extension JSONValue {
     /// A timer length: zero would make a node act again at the instant it acted.
-    public func positiveDuration(_ name: String) throws(OptionError) -> Duration {
+    public func positiveDuration(_ name: String) throws(OptionError) -> TimeSpan {
         let duration = try durationOption(name)
         guard duration > .zero else { throw OptionError(name, "must be longer than zero") }
         return duration

@@ -41,9 +41,9 @@ public struct Round<Message: Sendable>: Sendable {
     var resendAt: Instant
     /// Time until the next re-send. A round that never expires backs off, doubling up to 32 times
     /// the first interval, so that a decision owed to a node that is down for long costs few messages.
-    var interval: Duration
+    var interval: TimeSpan
 
-    init(message: Message, pending: [NodeID], expires: Instant?, resendAt: Instant, interval: Duration) {
+    init(message: Message, pending: [NodeID], expires: Instant?, resendAt: Instant, interval: TimeSpan) {
         self.message = message
         self.pending = pending
         self.expires = expires
@@ -54,7 +54,7 @@ public struct Round<Message: Sendable>: Sendable {
     mutating func answered(by node: NodeID) { pending.removeAll { $0 == node } }
 
     /// Re-sent at `now`: schedules the next re-send.
-    mutating func resent(at now: Instant, first: Duration) {
+    mutating func resent(at now: Instant, first: TimeSpan) {
         if expires == nil { interval = min(interval * 2, first * 32) }
         resendAt = now + interval
     }

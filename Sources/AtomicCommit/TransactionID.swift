@@ -30,7 +30,7 @@ extension TransactionID: BinaryCodable {
         writer.write(counter)
     }
 
-    public init(from reader: inout ByteReader) throws(DecodingError) {
+    public init(from reader: inout ByteReader) throws(BinaryDecodingError) {
         let start = reader.offset
         let node = try reader.readInt()
         let counter = try reader.readUInt64()

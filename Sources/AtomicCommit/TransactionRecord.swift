@@ -34,7 +34,7 @@ extension TransactionRecord: BinaryCodable {
         }
     }
 
-    public init(from reader: inout ByteReader) throws(DecodingError) {
+    public init(from reader: inout ByteReader) throws(BinaryDecodingError) {
         let start = reader.offset
         switch try reader.readByte() {
         case 0: self = .prepared(try reader.read(), try reader.read())
@@ -51,5 +51,5 @@ extension TransactionRecord: BinaryCodable {
 public struct CommitHardState: BinaryCodable, Hashable, Sendable {
     public init() {}
     public func encode(to writer: inout ByteWriter) {}
-    public init(from reader: inout ByteReader) throws(DecodingError) {}
+    public init(from reader: inout ByteReader) throws(BinaryDecodingError) {}
 }

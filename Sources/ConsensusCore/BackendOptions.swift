@@ -63,18 +63,18 @@ extension JSONValue {
         return value
     }
 
-    public func durationOption(_ name: String) throws(OptionError) -> Duration {
+    public func durationOption(_ name: String) throws(OptionError) -> TimeSpan {
         guard case .string(let text) = self else {
             throw OptionError(name, "expected a duration with a unit such as \"150ms\", found \(serialized)")
         }
-        guard let duration = Duration(parsing: text) else {
+        guard let duration = TimeSpan(parsing: text) else {
             throw OptionError(name, "\"\(text)\" is not a duration; write a number with a unit: \"250us\", \"150ms\", \"10s\"")
         }
         return duration
     }
 
     /// `["150ms", "300ms"]`: an inclusive range of durations, lower bound first.
-    public func durationRangeOption(_ name: String) throws(OptionError) -> ClosedRange<Duration> {
+    public func durationRangeOption(_ name: String) throws(OptionError) -> ClosedRange<TimeSpan> {
         guard case .array(let bounds) = self, bounds.count == 2 else {
             throw OptionError(name, "expected a range as two durations, e.g. [\"150ms\", \"300ms\"]")
         }

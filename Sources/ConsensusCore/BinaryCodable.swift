@@ -4,10 +4,10 @@
 /// cheap to produce, and so that a truncated or garbled record is an error, never a guess.
 public protocol BinaryCodable {
     func encode(to writer: inout ByteWriter)
-    init(from reader: inout ByteReader) throws(DecodingError)
+    init(from reader: inout ByteReader) throws(BinaryDecodingError)
 }
 
-public enum DecodingError: Error, Hashable, Sendable, CustomStringConvertible {
+public enum BinaryDecodingError: Error, Hashable, Sendable, CustomStringConvertible {
     case truncated(offset: Int)
     case invalid(String, offset: Int)
 
@@ -76,25 +76,25 @@ public struct ByteReader: Sendable {
 
     public var isAtEnd: Bool { offset == bytes.count }
 
-    private mutating func take(_ count: Int) throws(DecodingError) -> ArraySlice<UInt8> {
+    private mutating func take(_ count: Int) throws(BinaryDecodingError) -> ArraySlice<UInt8> {
         guard count >= 0, bytes.count - offset >= count else { throw .truncated(offset: offset) }
         defer { offset += count }
         return bytes[offset..<offset + count]
     }
 
-    public mutating func readByte() throws(DecodingError) -> UInt8 { try take(1).first! }
+    public mutating func readByte() throws(BinaryDecodingError) -> UInt8 { try take(1).first! }
 
-    public mutating func readUInt32() throws(DecodingError) -> UInt32 {
+    public mutating func readUInt32() throws(BinaryDecodingError) -> UInt32 {
         try take(4).reversed().reduce(0) { $0 << 8 | UInt32($1) }
     }
 
-    public mutating func readUInt64() throws(DecodingError) -> UInt64 {
+    public mutating func readUInt64() throws(BinaryDecodingError) -> UInt64 {
         try take(8).reversed().reduce(0) { $0 << 8 | UInt64($1) }
     }
 
-    public mutating func readInt() throws(DecodingError) -> Int { Int(Int64(bitPattern: try readUInt64())) }
+    public mutating func readInt() throws(BinaryDecodingError) -> Int { Int(Int64(bitPattern: try readUInt64())) }
 
-    public mutating func readBool() throws(DecodingError) -> Bool {
+    public mutating func readBool() throws(BinaryDecodingError) -> Bool {
         let start = offset
         switch try readByte() {
         case 0: return false
@@ -103,25 +103,25 @@ public struct ByteReader: Sendable {
         }
     }
 
-    public mutating func readString() throws(DecodingError) -> String {
+    public mutating func readString() throws(BinaryDecodingError) -> String {
         let start = offset
         let count = Int(try readUInt32())
         guard let string = String(validating: try take(count), as: UTF8.self) else { throw .invalid("UTF-8 string", offset: start) }
         return string
     }
 
-    public mutating func readOptionalString() throws(DecodingError) -> String? {
+    public mutating func readOptionalString() throws(BinaryDecodingError) -> String? {
         try readBool() ? try readString() : nil
     }
 
-    public mutating func readBytes() throws(DecodingError) -> [UInt8] {
+    public mutating func readBytes() throws(BinaryDecodingError) -> [UInt8] {
         let count = Int(try readUInt32())
         return Array(try take(count))
     }
 
-    public mutating func read<T: BinaryCodable>(_: T.Type = T.self) throws(DecodingError) -> T { try T(from: &self) }
+    public mutating func read<T: BinaryCodable>(_: T.Type = T.self) throws(BinaryDecodingError) -> T { try T(from: &self) }
 
-    public mutating func readArray<T: BinaryCodable>(of _: T.Type = T.self) throws(DecodingError) -> [T] {
+    public mutating func readArray<T: BinaryCodable>(of _: T.Type = T.self) throws(BinaryDecodingError) -> [T] {
         let count = Int(try readUInt32())
         guard count <= bytes.count - offset else { throw .truncated(offset: offset) }
         var values: [T] = []
@@ -147,7 +147,7 @@ extension Command: BinaryCodable {
         }
     }
 
-    public init(from reader: inout ByteReader) throws(DecodingError) {
+    public init(from reader: inout ByteReader) throws(BinaryDecodingError) {
         let start = reader.offset
         switch try reader.readByte() {
         case 0: self = .get(key: try reader.readString())
@@ -167,7 +167,7 @@ extension ClientRequest: BinaryCodable {
         command.encode(to: &writer)
     }
 
-    public init(from reader: inout ByteReader) throws(DecodingError) {
+    public init(from reader: inout ByteReader) throws(BinaryDecodingError) {
         self.init(client: ClientID(try reader.readInt()), sequence: try reader.readUInt64(), command: try Command(from: &reader))
     }
 }

@@ -90,7 +90,7 @@ public struct DeterministicRandom: RandomNumberGenerator, Sendable {
     }
 
     /// A duration drawn uniformly from `range`, inclusive.
-    public mutating func duration(in range: ClosedRange<Duration>) -> Duration {
-        Duration(microseconds: uniform(range.lowerBound.microseconds...range.upperBound.microseconds))
+    public mutating func duration(in range: ClosedRange<TimeSpan>) -> TimeSpan {
+        TimeSpan(microseconds: uniform(range.lowerBound.microseconds...range.upperBound.microseconds))
     }
 }

@@ -12,36 +12,36 @@ public struct Instant: Comparable, Hashable, Sendable, CustomStringConvertible {
     public static let distantFuture = Instant(microseconds: Int64.max / 4)
 
     @inlinable public static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.microseconds < rhs.microseconds }
-    @inlinable public static func + (lhs: Instant, rhs: Duration) -> Instant { Instant(microseconds: lhs.microseconds + rhs.microseconds) }
-    @inlinable public static func - (lhs: Instant, rhs: Duration) -> Instant { Instant(microseconds: lhs.microseconds - rhs.microseconds) }
-    @inlinable public static func - (lhs: Instant, rhs: Instant) -> Duration { Duration(microseconds: lhs.microseconds - rhs.microseconds) }
-    @inlinable public static func += (lhs: inout Instant, rhs: Duration) { lhs.microseconds += rhs.microseconds }
+    @inlinable public static func + (lhs: Instant, rhs: TimeSpan) -> Instant { Instant(microseconds: lhs.microseconds + rhs.microseconds) }
+    @inlinable public static func - (lhs: Instant, rhs: TimeSpan) -> Instant { Instant(microseconds: lhs.microseconds - rhs.microseconds) }
+    @inlinable public static func - (lhs: Instant, rhs: Instant) -> TimeSpan { TimeSpan(microseconds: lhs.microseconds - rhs.microseconds) }
+    @inlinable public static func += (lhs: inout Instant, rhs: TimeSpan) { lhs.microseconds += rhs.microseconds }
 
     /// Milliseconds since the start of the run.
     public var milliseconds: Double { Double(microseconds) / 1000 }
 
-    public var description: String { Duration(microseconds: microseconds).description }
+    public var description: String { TimeSpan(microseconds: microseconds).description }
 }
 
 /// A span of virtual time in microseconds. Scenario files write durations as `"150ms"`, `"10s"`, `"250us"`.
-public struct Duration: Comparable, Hashable, Sendable, CustomStringConvertible {
+public struct TimeSpan: Comparable, Hashable, Sendable, CustomStringConvertible {
     public var microseconds: Int64
 
     @inlinable public init(microseconds: Int64) { self.microseconds = microseconds }
 
-    public static let zero = Duration(microseconds: 0)
+    public static let zero = TimeSpan(microseconds: 0)
 
-    @inlinable public static func microseconds(_ value: Int64) -> Duration { Duration(microseconds: value) }
-    @inlinable public static func milliseconds(_ value: Int64) -> Duration { Duration(microseconds: value * 1_000) }
-    @inlinable public static func seconds(_ value: Int64) -> Duration { Duration(microseconds: value * 1_000_000) }
+    @inlinable public static func microseconds(_ value: Int64) -> TimeSpan { TimeSpan(microseconds: value) }
+    @inlinable public static func milliseconds(_ value: Int64) -> TimeSpan { TimeSpan(microseconds: value * 1_000) }
+    @inlinable public static func seconds(_ value: Int64) -> TimeSpan { TimeSpan(microseconds: value * 1_000_000) }
 
-    @inlinable public static func < (lhs: Duration, rhs: Duration) -> Bool { lhs.microseconds < rhs.microseconds }
-    @inlinable public static func + (lhs: Duration, rhs: Duration) -> Duration { Duration(microseconds: lhs.microseconds + rhs.microseconds) }
-    @inlinable public static func - (lhs: Duration, rhs: Duration) -> Duration { Duration(microseconds: lhs.microseconds - rhs.microseconds) }
-    @inlinable public static func * (lhs: Duration, rhs: Int64) -> Duration { Duration(microseconds: lhs.microseconds * rhs) }
-    @inlinable public static func / (lhs: Duration, rhs: Int64) -> Duration { Duration(microseconds: lhs.microseconds / rhs) }
+    @inlinable public static func < (lhs: TimeSpan, rhs: TimeSpan) -> Bool { lhs.microseconds < rhs.microseconds }
+    @inlinable public static func + (lhs: TimeSpan, rhs: TimeSpan) -> TimeSpan { TimeSpan(microseconds: lhs.microseconds + rhs.microseconds) }
+    @inlinable public static func - (lhs: TimeSpan, rhs: TimeSpan) -> TimeSpan { TimeSpan(microseconds: lhs.microseconds - rhs.microseconds) }
+    @inlinable public static func * (lhs: TimeSpan, rhs: Int64) -> TimeSpan { TimeSpan(microseconds: lhs.microseconds * rhs) }
+    @inlinable public static func / (lhs: TimeSpan, rhs: Int64) -> TimeSpan { TimeSpan(microseconds: lhs.microseconds / rhs) }
     /// Scales by a real factor, rounding to the nearest microsecond.
-    @inlinable public func scaled(by factor: Double) -> Duration { Duration(microseconds: Int64((Double(microseconds) * factor).rounded())) }
+    @inlinable public func scaled(by factor: Double) -> TimeSpan { TimeSpan(microseconds: Int64((Double(microseconds) * factor).rounded())) }
 
     public var milliseconds: Double { Double(microseconds) / 1000 }
     public var seconds: Double { Double(microseconds) / 1_000_000 }

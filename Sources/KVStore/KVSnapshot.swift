@@ -21,7 +21,7 @@ extension KVStore {
     }
 
     /// Restores a state from `snapshot()` bytes; malformed bytes are an error, never a partial state.
-    public init(snapshot bytes: [UInt8]) throws(DecodingError) {
+    public init(snapshot bytes: [UInt8]) throws(BinaryDecodingError) {
         self.init()
         var reader = ByteReader(bytes)
         guard try reader.readByte() == KVStore.snapshotVersion else { throw .invalid("snapshot version", offset: 0) }
@@ -49,7 +49,7 @@ extension CommandResult: BinaryCodable {
         }
     }
 
-    public init(from reader: inout ByteReader) throws(DecodingError) {
+    public init(from reader: inout ByteReader) throws(BinaryDecodingError) {
         let start = reader.offset
         switch try reader.readByte() {
         case 0: self = .value(try reader.readOptionalString())

@@ -43,7 +43,7 @@ enum Number {
         return sign + String(whole) + "." + String(repeating: "0", count: digits - fractionText.count) + fractionText
     }
 
-    static func milliseconds(_ duration: Duration?) -> String { duration.map { fixed($0.milliseconds, 3) } ?? "" }
+    static func milliseconds(_ duration: TimeSpan?) -> String { duration.map { fixed($0.milliseconds, 3) } ?? "" }
 }
 
 import ConsensusCore

@@ -39,7 +39,7 @@ struct NodeRefDecoder {
 /// Decodes one fault step: `{"at": "10s", "crash": "leader"}` or `{"when": {...}, "partition": ...}`.
 struct FaultDecoder {
     let refs: NodeRefDecoder
-    let duration: Duration
+    let duration: TimeSpan
     let messageKinds: Set<String>
 
     static let actions = ["partition", "one-way", "drop", "heal", "crash", "restart", "pause", "resume", "network", "slow", "clock", "reject"]

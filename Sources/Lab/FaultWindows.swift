@@ -15,9 +15,9 @@ struct FaultWindow {
     /// Operations of clients pinned to nodes cut off from a majority.
     var availabilityMinoritySide: Double?
     /// From the start of the window to the first success of an operation invoked after it.
-    var recovery: Duration?
+    var recovery: TimeSpan?
     /// From the repair to the first success of an operation invoked after it.
-    var healRecovery: Duration?
+    var healRecovery: TimeSpan?
 
     static func windows(_ result: SimulationResult) -> [FaultWindow] {
         var spans: [(start: Instant, end: Instant)] = []
@@ -58,8 +58,8 @@ struct FaultWindow {
 /// Leader elections as clients live them: how long the cluster had no leader, each time after the
 /// first leader was lost. Empty for protocols without leaders.
 enum Elections {
-    static func durations(_ result: SimulationResult) -> [Duration] {
-        var durations: [Duration] = []
+    static func durations(_ result: SimulationResult) -> [TimeSpan] {
+        var durations: [TimeSpan] = []
         var hadLeader = false
         for (index, span) in result.leaders.enumerated() {
             if span.leader != nil { hadLeader = true; continue }

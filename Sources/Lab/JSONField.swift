@@ -57,11 +57,11 @@ struct JSONField {
     func probability() throws(ScenarioError) -> Double { try number(in: 0...1) }
 
     /// `"150ms"`, `"10s"`, `"250us"`: a number without a unit is refused.
-    func duration() throws(ScenarioError) -> Duration {
+    func duration() throws(ScenarioError) -> TimeSpan {
         guard case .string(let text) = value else {
             throw error("expected a duration with a unit such as \"150ms\" or \"10s\", found \(value.serialized)")
         }
-        guard let duration = Duration(parsing: text) else {
+        guard let duration = TimeSpan(parsing: text) else {
             throw error("\"\(text)\" is not a duration; write a number with a unit: \"250us\", \"150ms\", \"10s\", \"2m\"")
         }
         return duration

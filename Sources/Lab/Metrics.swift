@@ -11,13 +11,13 @@ struct RunMetrics {
     var opsFailed = 0
     var opsIndeterminate = 0
     var served = 0
-    var latencies: [Duration] = []
+    var latencies: [TimeSpan] = []
     var availability: Double { total == 0 ? 0 : Double(served) / Double(total) }
     var total: Int { opsOK + opsFailed + opsIndeterminate }
     /// Longest span of the workload window in which no operation succeeded.
-    var maxUnavailable: Duration = .zero
+    var maxUnavailable: TimeSpan = .zero
     /// From the first fault until the first success of an operation invoked after it.
-    var recovery: Duration?
+    var recovery: TimeSpan?
 
     init(result: SimulationResult) {
         for operation in result.history {
@@ -41,17 +41,17 @@ struct RunMetrics {
     }
 
     /// Nearest-rank percentile of sorted durations.
-    static func percentile(_ sorted: [Duration], _ p: Double) -> Duration? {
+    static func percentile(_ sorted: [TimeSpan], _ p: Double) -> TimeSpan? {
         guard !sorted.isEmpty else { return nil }
         let rank = max(Int((p * Double(sorted.count)).rounded(.up)), 1)
         return sorted[min(rank, sorted.count) - 1]
     }
 
-    func latency(_ p: Double) -> Duration? { Self.percentile(latencies, p) }
+    func latency(_ p: Double) -> TimeSpan? { Self.percentile(latencies, p) }
 
-    static func longestGap(_ result: SimulationResult) -> Duration {
+    static func longestGap(_ result: SimulationResult) -> TimeSpan {
         let successes = result.history.filter(isServed).compactMap(\.complete).filter { $0 <= result.workloadEnd }.sorted()
-        var previous = Instant.zero, longest = Duration.zero
+        var previous = Instant.zero, longest = TimeSpan.zero
         for time in successes + [result.workloadEnd] {
             longest = max(longest, time - previous)
             previous = max(previous, time)
@@ -59,7 +59,7 @@ struct RunMetrics {
         return longest
     }
 
-    static func recovery(_ result: SimulationResult) -> Duration? {
+    static func recovery(_ result: SimulationResult) -> TimeSpan? {
         guard let fault = result.events.first(where: { $0.kind == "fault" && $0.time < result.workloadEnd })?.time else { return nil }
         let recovered = result.history.filter { $0.invoke >= fault && isServed($0) }.compactMap(\.complete).min()
         return recovered.map { $0 - fault }

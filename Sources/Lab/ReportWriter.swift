@@ -24,7 +24,7 @@ public enum ReportWriter {
     public static let eventColumns = ["run", "t_ms", "node", "kind", "detail"]
 
     /// Width of the time-series windows.
-    public static let window = Duration.seconds(1)
+    public static let window = TimeSpan.seconds(1)
 
     /// Writes all outputs (a test's or a tool's: `conlab run` streams through `Runner.record`);
     /// returns the paths written, relative to `directory`.

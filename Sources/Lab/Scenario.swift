@@ -8,8 +8,8 @@ public struct Scenario: Sendable {
     /// The file it came from, for messages.
     public var file: String
     public var nodes: Int
-    public var duration: Duration
-    public var quiescence: Duration
+    public var duration: TimeSpan
+    public var quiescence: TimeSpan
     public var seeds: [UInt64]
     public var backends: [BackendSpec]
     public var workload: WorkloadConfig

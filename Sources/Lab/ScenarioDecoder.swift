@@ -90,7 +90,7 @@ public enum ScenarioFile {
         return nemesis
     }
 
-    static func durationRange(_ field: JSONField) throws(ScenarioError) -> ClosedRange<Duration> {
+    static func durationRange(_ field: JSONField) throws(ScenarioError) -> ClosedRange<TimeSpan> {
         let bounds = try field.array()
         guard bounds.count == 2 else { throw field.error("expected two durations, [shortest, longest]") }
         let low = try bounds[0].duration(), high = try bounds[1].duration()
@@ -236,7 +236,7 @@ public enum ScenarioFile {
     }
 
     /// `{"n4": "2s", "n5": "4s"}`: nodes that start later (staggered start).
-    static func startTimes(_ field: JSONField, refs: NodeRefDecoder, duration: Duration) throws(ScenarioError) -> [NodeID: Instant] {
+    static func startTimes(_ field: JSONField, refs: NodeRefDecoder, duration: TimeSpan) throws(ScenarioError) -> [NodeID: Instant] {
         let object = try field.object(allowing: (1...refs.nodes).map { "n\($0)" })
         var times: [NodeID: Instant] = [:]
         for key in object.keys {

@@ -33,7 +33,7 @@ extension PrimaryBackup.Configuration: BinaryCodable {
         writer.write(primary.rawValue)
     }
 
-    public init(from reader: inout ByteReader) throws(DecodingError) {
+    public init(from reader: inout ByteReader) throws(BinaryDecodingError) {
         self.init(epoch: try reader.readUInt64(), primary: NodeID(try reader.readInt()))
     }
 }
@@ -46,7 +46,7 @@ extension ByteWriter {
 }
 
 extension ByteReader {
-    mutating func readConfiguration() throws(DecodingError) -> PrimaryBackup.Configuration? {
+    mutating func readConfiguration() throws(BinaryDecodingError) -> PrimaryBackup.Configuration? {
         try readBool() ? try read(PrimaryBackup.Configuration.self) : nil
     }
 }

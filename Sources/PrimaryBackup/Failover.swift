@@ -21,7 +21,7 @@ extension PrimaryBackup {
         max(lastHeard + options.downAfter + failoverJitter, failoverNotBefore)
     }
 
-    mutating func drawJitter() -> Duration {
+    mutating func drawJitter() -> TimeSpan {
         random.duration(in: .zero...(options.downAfter / 2))
     }
 

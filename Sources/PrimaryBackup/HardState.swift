@@ -43,7 +43,7 @@ extension PrimaryBackup {
             writer.write(previousEnd)
         }
 
-        public init(from reader: inout ByteReader) throws(DecodingError) {
+        public init(from reader: inout ByteReader) throws(BinaryDecodingError) {
             currentEpoch = try reader.readUInt64()
             votedEpoch = try reader.readUInt64()
             let voted = try reader.readInt()

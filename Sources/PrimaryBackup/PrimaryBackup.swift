@@ -62,7 +62,7 @@ public struct PrimaryBackup: ReplicationBackend {
 
     // Backup
     var lastHeard: Instant = .zero
-    var failoverJitter: Duration = .zero
+    var failoverJitter: TimeSpan = .zero
     /// A granted vote holds off this node's own failover attempt until then.
     var failoverNotBefore: Instant = .zero
     var psyncSentAt: Instant?

@@ -8,17 +8,17 @@ import ConsensusCore
 public struct PrimaryBackupOptions: BackendOptions {
     /// How often the primary pings every node with an (empty) REPLICATE and every backup sends
     /// `REPLCONF ACK` to its primary (Redis: `repl-ping-replica-period`, ACK once a second).
-    public var heartbeat: Duration = .milliseconds(50)
+    public var heartbeat: TimeSpan = .milliseconds(50)
     /// How long a node may go without hearing its primary before it considers it down and asks for a
     /// failover (Sentinel `down-after-milliseconds`), plus a random delay of up to half of it so that
     /// nodes do not all ask at once (Sentinel desynchronises its failover attempts the same way).
-    public var downAfter: Duration = .milliseconds(300)
+    public var downAfter: TimeSpan = .milliseconds(300)
     /// How long a failover attempt may take before a new one (in a new epoch) is started
     /// (Sentinel `failover-timeout`).
-    public var failoverTimeout: Duration = .milliseconds(500)
+    public var failoverTimeout: TimeSpan = .milliseconds(500)
     /// Replication lag: the primary sends each write to its backups this long after acknowledging
     /// it (a slow replication path); `0ms` streams each write at once, as Redis does.
-    public var replicationLag: Duration = .zero
+    public var replicationLag: TimeSpan = .zero
     /// Writes kept for partial resynchronisation (Redis `repl-backlog-size`, counted in writes): a
     /// backup further behind than this gets a full resync.
     public var backlog: Int = 1_000
@@ -26,7 +26,7 @@ public struct PrimaryBackupOptions: BackendOptions {
     /// `minReplicasMaxLag` (Redis `min-replicas-to-write`); 0 never refuses.
     public var minReplicasToWrite: Int = 0
     /// See `minReplicasToWrite` (Redis `min-replicas-max-lag`).
-    public var minReplicasMaxLag: Duration = .milliseconds(200)
+    public var minReplicasMaxLag: TimeSpan = .milliseconds(200)
 
     public init() {}
 
@@ -54,7 +54,7 @@ public struct PrimaryBackupOptions: BackendOptions {
     }
 
     /// A timer of zero length would fire on every tick; only the replication lag may be zero.
-    private static func positive(_ duration: Duration, _ name: String) throws(OptionError) -> Duration {
+    private static func positive(_ duration: TimeSpan, _ name: String) throws(OptionError) -> TimeSpan {
         guard duration > .zero else { throw OptionError(name, "must be longer than 0ms, found \(duration)") }
         return duration
     }

@@ -26,7 +26,7 @@ extension RaftEntry: BinaryCodable {
         if let request { request.encode(to: &writer) }
     }
 
-    public init(from reader: inout ByteReader) throws(DecodingError) {
+    public init(from reader: inout ByteReader) throws(BinaryDecodingError) {
         term = try reader.readUInt64()
         request = try reader.readBool() ? try ClientRequest(from: &reader) : nil
     }
@@ -51,7 +51,7 @@ extension RaftHardState: BinaryCodable {
         writer.write(votedFor?.rawValue ?? 0)
     }
 
-    public init(from reader: inout ByteReader) throws(DecodingError) {
+    public init(from reader: inout ByteReader) throws(BinaryDecodingError) {
         term = try reader.readUInt64()
         let start = reader.offset
         let vote = try reader.readInt()

@@ -19,9 +19,9 @@ public struct RaftOptions: BackendOptions {
 
     /// A follower that hears from no leader for a duration drawn from this range starts an
     /// election (§5.2); the lower bound is also the minimum election timeout of §4.2.3 and §6.2.
-    public var electionTimeout: ClosedRange<Duration> = .milliseconds(150)...(.milliseconds(300))
+    public var electionTimeout: ClosedRange<TimeSpan> = .milliseconds(150)...(.milliseconds(300))
     /// How often a leader sends heartbeats (and starts a read round).
-    public var heartbeat: Duration = .milliseconds(50)
+    public var heartbeat: TimeSpan = .milliseconds(50)
     /// Thesis §9.6: campaign only after a majority says it would vote, so a node that was cut
     /// off does not inflate terms and depose a working leader when it rejoins.
     public var preVote = true
@@ -43,7 +43,7 @@ public struct RaftOptions: BackendOptions {
     public init() {}
 
     /// How long a lease lasts from the start of a round a majority acknowledged.
-    public var leaseDuration: Duration { electionTimeout.lowerBound.scaled(by: 1 - clockDrift) }
+    public var leaseDuration: TimeSpan { electionTimeout.lowerBound.scaled(by: 1 - clockDrift) }
 
     /// Whether a follower that heard from a leader within the minimum election timeout ignores
     /// vote requests (§4.2.3). CheckQuorum needs it to keep leaders stable; leases need it for

@@ -162,9 +162,9 @@ public struct Trigger: Hashable, Sendable {
     /// Do not count events before this time.
     public var notBefore: Instant
     /// Delay between the event and the fault.
-    public var delay: Duration
+    public var delay: TimeSpan
 
-    public init(_ event: Event, node: NodeRef? = nil, occurrence: Int = 1, notBefore: Instant = .zero, delay: Duration = .zero) {
+    public init(_ event: Event, node: NodeRef? = nil, occurrence: Int = 1, notBefore: Instant = .zero, delay: TimeSpan = .zero) {
         self.event = event
         self.node = node
         self.occurrence = occurrence

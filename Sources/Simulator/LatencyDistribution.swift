@@ -4,16 +4,16 @@ import Foundation
 /// How long a message takes on a link (or how long a client thinks between operations).
 public enum LatencyDistribution: Hashable, Sendable, CustomStringConvertible {
     /// Always the same.
-    case fixed(Duration)
+    case fixed(TimeSpan)
     /// Uniform between the bounds, inclusive.
-    case uniform(ClosedRange<Duration>)
+    case uniform(ClosedRange<TimeSpan>)
     /// `minimum` plus an exponentially distributed delay with the given mean (memoryless queueing).
-    case exponential(minimum: Duration, mean: Duration)
+    case exponential(minimum: TimeSpan, mean: TimeSpan)
     /// Log-normal with the given median and 99th percentile: most messages are fast, a few are very
     /// slow — the long tail of real networks that breaks timeout tuning.
-    case longTail(median: Duration, p99: Duration)
+    case longTail(median: TimeSpan, p99: TimeSpan)
 
-    public func sample(_ random: inout DeterministicRandom) -> Duration {
+    public func sample(_ random: inout DeterministicRandom) -> TimeSpan {
         switch self {
         case .fixed(let value):
             return value
@@ -21,22 +21,22 @@ public enum LatencyDistribution: Hashable, Sendable, CustomStringConvertible {
             return random.duration(in: range)
         case .exponential(let minimum, let mean):
             let u = random.nextUnit()
-            return minimum + Duration(microseconds: Int64((-log(1 - u) * Double(mean.microseconds)).rounded()))
+            return minimum + TimeSpan(microseconds: Int64((-log(1 - u) * Double(mean.microseconds)).rounded()))
         case .longTail(let median, let p99):
             // Box–Muller for a standard normal; sigma chosen so that the 99th percentile is p99 (z = 2.326).
             let u1 = max(random.nextUnit(), .leastNonzeroMagnitude), u2 = random.nextUnit()
             let z = sqrt(-2 * log(u1)) * cos(2 * .pi * u2)
             let sigma = log(max(Double(p99.microseconds), 1) / max(Double(median.microseconds), 1)) / 2.326
             let value = Double(median.microseconds) * exp(sigma * z)
-            return Duration(microseconds: Int64(min(value, 3.6e9).rounded()))
+            return TimeSpan(microseconds: Int64(min(value, 3.6e9).rounded()))
         }
     }
 
     /// The distribution's mean, for reports.
-    public var mean: Duration {
+    public var mean: TimeSpan {
         switch self {
         case .fixed(let value): value
-        case .uniform(let range): Duration(microseconds: (range.lowerBound.microseconds + range.upperBound.microseconds) / 2)
+        case .uniform(let range): TimeSpan(microseconds: (range.lowerBound.microseconds + range.upperBound.microseconds) / 2)
         case .exponential(let minimum, let mean): minimum + mean
         case .longTail(let median, let p99):
             median.scaled(by: exp(pow(log(max(p99.milliseconds, 0.001) / max(median.milliseconds, 0.001)) / 2.326, 2) / 2))

@@ -25,20 +25,20 @@ public struct Nemesis: Hashable, Sendable {
 
     public var faults: [Fault]
     /// Time between the end of one fault and the start of the next.
-    public var interval: ClosedRange<Duration>
+    public var interval: ClosedRange<TimeSpan>
     /// How long a fault lasts before it is repaired.
-    public var length: ClosedRange<Duration>
+    public var length: ClosedRange<TimeSpan>
 
     public init(faults: [Fault] = [.partition, .crash, .pause, .flaky],
-                interval: ClosedRange<Duration> = .milliseconds(500)...(.seconds(2)),
-                length: ClosedRange<Duration> = .milliseconds(500)...(.seconds(3))) {
+                interval: ClosedRange<TimeSpan> = .milliseconds(500)...(.seconds(2)),
+                length: ClosedRange<TimeSpan> = .milliseconds(500)...(.seconds(3))) {
         self.faults = faults
         self.interval = interval
         self.length = length
     }
 
     /// The schedule for a run of `duration` on `nodes` nodes; repairs everything by the end.
-    public func schedule(seed: UInt64, nodes: Int, duration: Duration) -> [FaultStep] {
+    public func schedule(seed: UInt64, nodes: Int, duration: TimeSpan) -> [FaultStep] {
         var random = DeterministicRandom(seed: seed, label: "nemesis")
         var steps: [FaultStep] = []
         var time = Instant.zero + random.duration(in: interval)

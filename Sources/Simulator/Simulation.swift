@@ -103,7 +103,7 @@ public final class Simulation<Backend: ReplicationBackend> {
         var firstCommitTerm: UInt64?
         /// Draws of the node's processing time and timer slack, when they are random.
         var cpuRandom: DeterministicRandom
-        var slack: (deadline: Instant, delay: Duration)?
+        var slack: (deadline: Instant, delay: TimeSpan)?
 
         var isUp: Bool { backend != nil }
         var hasInbox: Bool { inboxHead < inbox.count }
@@ -150,7 +150,7 @@ public final class Simulation<Backend: ReplicationBackend> {
         now = max(now, time)
     }
 
-    public func run(for duration: Duration) { run(until: now + duration) }
+    public func run(for duration: TimeSpan) { run(until: now + duration) }
 
     public var result: SimulationResult {
         var states: [NodeID: [String: String]] = [:]
@@ -303,7 +303,7 @@ public final class Simulation<Backend: ReplicationBackend> {
     }
 
     /// How late the timer for `deadline` fires: drawn once per deadline from `timerSlack`.
-    func timerSlack(_ node: Int, for deadline: Instant) -> Duration {
+    func timerSlack(_ node: Int, for deadline: Instant) -> TimeSpan {
         guard let slack = config.timerSlack else { return .zero }
         if let drawn = nodes[node].slack, drawn.deadline == deadline { return drawn.delay }
         let delay = slack.sample(&nodes[node].cpuRandom)
@@ -311,7 +311,7 @@ public final class Simulation<Backend: ReplicationBackend> {
         return delay
     }
 
-    func processingCost(_ node: Int) -> Duration {
+    func processingCost(_ node: Int) -> TimeSpan {
         if case .fixed(let cost) = config.processingTime { return cost }
         return config.processingTime.sample(&nodes[node].cpuRandom)
     }

@@ -7,8 +7,8 @@ public struct SimulationConfig: Sendable {
     /// Clients issue operations during [0, duration); operations in flight then get until their
     /// timeout; then (with `healAtEnd`) every fault is undone and the cluster runs `quiescence` more
     /// without clients before replica states are compared.
-    public var duration: Duration
-    public var quiescence: Duration
+    public var duration: TimeSpan
+    public var quiescence: TimeSpan
     public var healAtEnd: Bool
     /// Links between nodes.
     public var network: LinkProfile
@@ -27,7 +27,7 @@ public struct SimulationConfig: Sendable {
     /// Nodes that start later than time zero (staggered start); they start with empty storage.
     public var startTimes: [NodeID: Instant]
 
-    public init(nodes: Int = 5, seed: UInt64 = 1, duration: Duration = .seconds(10), quiescence: Duration = .seconds(2),
+    public init(nodes: Int = 5, seed: UInt64 = 1, duration: TimeSpan = .seconds(10), quiescence: TimeSpan = .seconds(2),
                 healAtEnd: Bool = true, network: LinkProfile = LinkProfile(), clientLink: LinkProfile = .local,
                 storage: StorageModel = StorageModel(), processingTime: LatencyDistribution = .fixed(.microseconds(10)), timerSlack: LatencyDistribution? = nil,
                 workload: WorkloadConfig = WorkloadConfig(), faults: [FaultStep] = [], startTimes: [NodeID: Instant] = [:]) {
@@ -54,11 +54,11 @@ public struct StorageModel: Hashable, Sendable {
     /// loses the rest — acknowledged writes can be lost.
     public var fsync: Bool
     /// Time one fsync takes; a node's fsyncs are serialised.
-    public var syncLatency: Duration
+    public var syncLatency: TimeSpan
     /// With `fsync: false`, how often the operating system flushes on its own.
-    public var flushInterval: Duration
+    public var flushInterval: TimeSpan
 
-    public init(fsync: Bool = true, syncLatency: Duration = .microseconds(100), flushInterval: Duration = .seconds(1)) {
+    public init(fsync: Bool = true, syncLatency: TimeSpan = .microseconds(100), flushInterval: TimeSpan = .seconds(1)) {
         self.fsync = fsync
         self.syncLatency = syncLatency
         self.flushInterval = flushInterval

@@ -36,15 +36,15 @@ public struct WorkloadConfig: Hashable, Sendable {
     public var distribution: KeyDistribution
     public var mix: Mix
     /// After this long without an answer the client gives up: the outcome is indeterminate.
-    public var timeout: Duration
+    public var timeout: TimeSpan
     /// A client re-sends an unanswered request (same sequence number) after this long.
-    public var retryInterval: Duration
+    public var retryInterval: TimeSpan
     /// Pause before retrying when the node knows no leader to redirect to.
-    public var redirectBackoff: Duration
+    public var redirectBackoff: TimeSpan
 
     public init(clientsPerNode: Int = 2, mode: Mode = .closed(think: .fixed(.milliseconds(10))), keys: Int = 10,
-                distribution: KeyDistribution = .uniform, mix: Mix = Mix(), timeout: Duration = .seconds(1),
-                retryInterval: Duration = .milliseconds(200), redirectBackoff: Duration = .milliseconds(20)) {
+                distribution: KeyDistribution = .uniform, mix: Mix = Mix(), timeout: TimeSpan = .seconds(1),
+                retryInterval: TimeSpan = .milliseconds(200), redirectBackoff: TimeSpan = .milliseconds(20)) {
         self.clientsPerNode = clientsPerNode
         self.mode = mode
         self.keys = keys
@@ -101,11 +101,11 @@ struct OperationSource {
     }
 
     /// Draws a think time or inter-arrival gap from this stream.
-    mutating func draw(_ distribution: LatencyDistribution) -> Duration { distribution.sample(&random) }
+    mutating func draw(_ distribution: LatencyDistribution) -> TimeSpan { distribution.sample(&random) }
 
     /// Exponential inter-arrival time for a Poisson process of `rate` per second.
-    mutating func interArrival(rate: Double) -> Duration {
-        Duration(microseconds: Int64((-log(1 - random.nextUnit()) / rate * 1_000_000).rounded()) + 1)
+    mutating func interArrival(rate: Double) -> TimeSpan {
+        TimeSpan(microseconds: Int64((-log(1 - random.nextUnit()) / rate * 1_000_000).rounded()) + 1)
     }
 
     static func keyCDF(_ workload: WorkloadConfig) -> [Double] {

@@ -122,7 +122,7 @@ enum LogRecord<Entry: BinaryCodable & Sendable, HardState: BinaryCodable & Senda
     }
 
     /// Decodes an intact record's payload; the whole payload must be consumed.
-    init(_ record: RecordFrame.Intact, in bytes: [UInt8]) throws(DecodingError) {
+    init(_ record: RecordFrame.Intact, in bytes: [UInt8]) throws(BinaryDecodingError) {
         var reader = ByteReader(Array(bytes[record.payload]))
         switch RecordType(rawValue: record.type) {
         case .hardState:
@@ -167,7 +167,7 @@ enum SnapshotFile {
         var reader = ByteReader(Array(bytes[record.payload]))
         do {
             let snapshot = Snapshot(lastIndex: try reader.readInt(), lastTerm: try reader.readUInt64(), data: try reader.readBytes())
-            guard reader.isAtEnd else { throw DecodingError.invalid("trailing bytes after the payload", offset: reader.offset) }
+            guard reader.isAtEnd else { throw BinaryDecodingError.invalid("trailing bytes after the payload", offset: reader.offset) }
             return snapshot
         } catch {
             throw .corruptRecord(file: file, offset: 0, reason: "undecodable snapshot: \(error)")

@@ -5,14 +5,14 @@ extension ThreePhaseCommit {
     public struct Options: BackendOptions {
         public var timing = CommitTiming()
         /// How long the coordinator waits for every PreCommit acknowledgement before it aborts.
-        public var ackTimeout: Duration = .milliseconds(100)
+        public var ackTimeout: TimeSpan = .milliseconds(100)
         /// How long a participant that voted YES waits for PreCommit before it aborts.
-        public var preCommitTimeout: Duration = .milliseconds(300)
+        public var preCommitTimeout: TimeSpan = .milliseconds(300)
         /// How long a pre-committed participant waits for DoCommit before it commits. Longer than
         /// `ackTimeout` by many re-sends, so that an abort the coordinator decides after a missing
         /// acknowledgement reaches a pre-committed participant before its timer does (over a lossy
         /// but connected network).
-        public var commitTimeout: Duration = .milliseconds(500)
+        public var commitTimeout: TimeSpan = .milliseconds(500)
         /// Skeen's termination protocol instead of the timeout rules: a participant that times out
         /// asks everyone it can reach; the lowest-numbered node among those that answer decides —
         /// commit if any of them is pre-committed, abort otherwise.
@@ -39,7 +39,7 @@ extension ThreePhaseCommit {
         }
 
         /// A participant's patience in `state`.
-        func timeout(in state: TransactionState) -> Duration {
+        func timeout(in state: TransactionState) -> TimeSpan {
             state == .preCommitted ? commitTimeout : preCommitTimeout
         }
     }

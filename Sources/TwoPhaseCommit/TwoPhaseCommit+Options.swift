@@ -6,7 +6,7 @@ extension TwoPhaseCommit {
         public var timing = CommitTiming()
         /// How long a participant that voted YES waits for the decision before it asks, and then
         /// between questions.
-        public var decisionTimeout: Duration = .milliseconds(200)
+        public var decisionTimeout: TimeSpan = .milliseconds(200)
         /// The cooperative termination protocol: an in-doubt participant asks every participant,
         /// not only the coordinator, and adopts a decision any of them knows. It blocks all the same
         /// when every participant voted YES and the coordinator is gone.

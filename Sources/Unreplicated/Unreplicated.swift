@@ -36,7 +36,7 @@ public struct Unreplicated: ReplicationBackend {
     /// The server logs each applied write; there is no other durable metadata.
     public struct HardState: BinaryCodable, Sendable, Equatable {
         public func encode(to writer: inout ByteWriter) {}
-        public init(from reader: inout ByteReader) throws(DecodingError) {}
+        public init(from reader: inout ByteReader) throws(BinaryDecodingError) {}
     }
 
     public typealias Entry = ClientRequest

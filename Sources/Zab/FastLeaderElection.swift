@@ -12,8 +12,8 @@ struct FastLeaderElection {
     let me: NodeID
     let cluster: [NodeID]
     let quorum: Int
-    let finalizeWait: Duration
-    let maxInterval: Duration
+    let finalizeWait: TimeSpan
+    let maxInterval: TimeSpan
     /// The node's vote for itself (its last zxid and current epoch).
     let ownVote: Vote
     /// ZooKeeper's `logicalclock`.
@@ -24,7 +24,7 @@ struct FastLeaderElection {
     /// Votes of nodes that are FOLLOWING or LEADING (ZooKeeper's `outofelection`).
     private var outOfElection: [Notification?]
     /// ZooKeeper's `notTimeout`: silence after which the node re-sends its vote, doubling each time.
-    private var interval: Duration
+    private var interval: TimeSpan
     private(set) var resendAt: Instant
     /// Set while a quorum agrees with `proposal`: the decision falls then unless a better vote comes.
     private(set) var finalizeAt: Instant?

@@ -15,7 +15,7 @@ public struct Transaction: BinaryCodable, Hashable, Sendable {
         request.encode(to: &writer)
     }
 
-    public init(from reader: inout ByteReader) throws(DecodingError) {
+    public init(from reader: inout ByteReader) throws(BinaryDecodingError) {
         zxid = Zxid(rawValue: try reader.readUInt64())
         request = try ClientRequest(from: &reader)
     }
@@ -41,7 +41,7 @@ public struct EpochState: BinaryCodable, Hashable, Sendable {
         writer.write(currentEpoch)
     }
 
-    public init(from reader: inout ByteReader) throws(DecodingError) {
+    public init(from reader: inout ByteReader) throws(BinaryDecodingError) {
         acceptedEpoch = try reader.readUInt64()
         currentEpoch = try reader.readUInt64()
         guard currentEpoch <= acceptedEpoch else {

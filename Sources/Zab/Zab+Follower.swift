@@ -30,7 +30,7 @@ struct FollowerSession {
     var resendAt: Instant
 
     /// ZooKeeper's socket timeouts: initLimit ticks until synced, syncLimit ticks afterwards.
-    func silenceLimit(_ options: ZabOptions) -> Duration {
+    func silenceLimit(_ options: ZabOptions) -> TimeSpan {
         phase == .broadcasting ? options.syncTimeout : options.initTimeout
     }
 

@@ -17,16 +17,16 @@ public struct ZabOptions: BackendOptions {
 
     public var read: ReadMode = .local
     /// The heartbeat unit: the leader pings followers every half tick.
-    public var tickTime: Duration = .milliseconds(100)
+    public var tickTime: TimeSpan = .milliseconds(100)
     /// Ticks a leader and its followers get for discovery and synchronisation.
     public var initLimit = 10
     /// Ticks without hearing from its leader after which a follower looks for a new one, and
     /// without hearing from a quorum after which a leader gives up.
     public var syncLimit = 5
     /// Fast Leader Election waits this long after a quorum agrees, for a better vote.
-    public var finalizeWait: Duration = .milliseconds(200)
+    public var finalizeWait: TimeSpan = .milliseconds(200)
     /// Cap of the exponential back-off between rounds of notifications while LOOKING.
-    public var maxNotificationInterval: Duration = .seconds(1)
+    public var maxNotificationInterval: TimeSpan = .seconds(1)
     /// A snapshot after this many logged transactions, jittered per node over
     /// snapCount/2 … snapCount so that replicas do not all snapshot at once.
     public var snapCount = 10_000
@@ -62,18 +62,18 @@ public struct ZabOptions: BackendOptions {
         }
     }
 
-    private static func positive(_ duration: Duration, _ name: String) throws(OptionError) -> Duration {
+    private static func positive(_ duration: TimeSpan, _ name: String) throws(OptionError) -> TimeSpan {
         guard duration > .zero else { throw OptionError(name, "must be longer than zero") }
         return duration
     }
 
     /// How long a follower waits for its leader during discovery and sync (ZooKeeper: initLimit × tickTime).
-    public var initTimeout: Duration { tickTime * Int64(initLimit) }
+    public var initTimeout: TimeSpan { tickTime * Int64(initLimit) }
     /// How long silence may last once broadcasting (ZooKeeper: syncLimit × tickTime).
-    public var syncTimeout: Duration { tickTime * Int64(syncLimit) }
+    public var syncTimeout: TimeSpan { tickTime * Int64(syncLimit) }
     /// The leader pings every half tick (ZooKeeper's `Leader.lead` loop).
-    public var pingInterval: Duration { tickTime / 2 }
+    public var pingInterval: TimeSpan { tickTime / 2 }
     /// Handshake messages (FOLLOWERINFO, ACKEPOCH, the sync) are resent once a tick until answered:
     /// the lab's network loses and reorders messages, where ZooKeeper relies on TCP.
-    var retransmitInterval: Duration { tickTime }
+    var retransmitInterval: TimeSpan { tickTime }
 }

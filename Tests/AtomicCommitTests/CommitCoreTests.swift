@@ -55,10 +55,10 @@ import TwoPhaseCommit
             #expect(try TransactionRecord(from: &reader) == record)
             #expect(reader.isAtEnd)
             var truncated = ByteReader(Array(writer.bytes.dropLast()))
-            #expect(throws: DecodingError.self) { try TransactionRecord(from: &truncated) }
+            #expect(throws: BinaryDecodingError.self) { try TransactionRecord(from: &truncated) }
         }
         var garbage = ByteReader([9])
-        #expect(throws: DecodingError.invalid("transaction record tag", offset: 0)) { try TransactionRecord(from: &garbage) }
+        #expect(throws: BinaryDecodingError.invalid("transaction record tag", offset: 0)) { try TransactionRecord(from: &garbage) }
         #expect(id.rawValue == 3 << 48 | 41)
     }
 

@@ -95,7 +95,7 @@ enum FaultRows {
     /// `messages` per write, the client answered after `roundTrips` round trips, and every
     /// transaction acknowledged and ended.
     static func cost<B: CommitBackend>(_ type: B.Type, nodes: Int, messages: Int, roundTrips: Int64) {
-        let latency = Duration.milliseconds(5)
+        let latency = TimeSpan.milliseconds(5)
         var config = SimulationConfig(nodes: nodes, seed: 1, duration: .seconds(3), quiescence: .seconds(1))
         config.workload.clientsPerNode = 0
         config.network = LinkProfile(latency: .fixed(latency))

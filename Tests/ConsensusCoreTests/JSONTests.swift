@@ -36,17 +36,17 @@ import Testing
 
 @Suite struct TimeTests {
     @Test func durationsNeedUnits() {
-        #expect(Duration(parsing: "150ms") == .milliseconds(150))
-        #expect(Duration(parsing: "10s") == .seconds(10))
-        #expect(Duration(parsing: "250us") == .microseconds(250))
-        #expect(Duration(parsing: "1.5s") == .milliseconds(1_500))
-        #expect(Duration(parsing: "2m") == .seconds(120))
-        #expect(Duration(parsing: "150") == nil)
-        #expect(Duration(parsing: "ms") == nil)
-        #expect(Duration(parsing: "-5ms") == nil)
-        #expect(Duration(parsing: "1e3ms") == nil)
-        #expect(Duration.milliseconds(1_500).description == "1500ms")
-        #expect(Duration.seconds(2).description == "2s")
+        #expect(TimeSpan(parsing: "150ms") == .milliseconds(150))
+        #expect(TimeSpan(parsing: "10s") == .seconds(10))
+        #expect(TimeSpan(parsing: "250us") == .microseconds(250))
+        #expect(TimeSpan(parsing: "1.5s") == .milliseconds(1_500))
+        #expect(TimeSpan(parsing: "2m") == .seconds(120))
+        #expect(TimeSpan(parsing: "150") == nil)
+        #expect(TimeSpan(parsing: "ms") == nil)
+        #expect(TimeSpan(parsing: "-5ms") == nil)
+        #expect(TimeSpan(parsing: "1e3ms") == nil)
+        #expect(TimeSpan.milliseconds(1_500).description == "1500ms")
+        #expect(TimeSpan.seconds(2).description == "2s")
     }
 }
 
@@ -92,6 +92,6 @@ import Testing
         #expect(try reader.readArray(of: ClientRequest.self) == requests)
         #expect(reader.isAtEnd)
         var truncated = ByteReader(Array(writer.bytes.dropLast()))
-        #expect(throws: DecodingError.self) { try truncated.readArray(of: ClientRequest.self) }
+        #expect(throws: BinaryDecodingError.self) { try truncated.readArray(of: ClientRequest.self) }
     }
 }

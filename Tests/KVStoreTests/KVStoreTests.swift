@@ -56,7 +56,7 @@ import Testing
         #expect(replay.apply(requests.last!) == a.cachedReply(for: requests.last!))
         #expect(KVStore().snapshot() == KVStore().snapshot())
         let bytes = a.snapshot()
-        #expect(throws: DecodingError.self) { try KVStore(snapshot: Array(bytes.dropLast())) }
-        #expect(throws: DecodingError.self) { try KVStore(snapshot: bytes + [0]) }
+        #expect(throws: BinaryDecodingError.self) { try KVStore(snapshot: Array(bytes.dropLast())) }
+        #expect(throws: BinaryDecodingError.self) { try KVStore(snapshot: bytes + [0]) }
     }
 }

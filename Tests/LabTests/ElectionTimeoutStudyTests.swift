@@ -22,7 +22,7 @@ import Testing
         let narrow = results[0].trials, wide = results[1].trials
         #expect(narrow.count == 60 && wide.count == 60)
         // A trial that never elected a leader ranks last.
-        func median(_ trials: [ElectionTrial]) -> Duration { trials.map { $0.electionTime ?? .seconds(3600) }.sorted()[trials.count / 2] }
+        func median(_ trials: [ElectionTrial]) -> TimeSpan { trials.map { $0.electionTime ?? .seconds(3600) }.sorted()[trials.count / 2] }
         #expect(median(narrow) > median(wide))
         #expect(narrow.filter(\.splitVote).count > wide.filter(\.splitVote).count)
         // The crash comes at most one heartbeat (75 ms) after the last one the followers heard, and
@@ -43,7 +43,7 @@ import Testing
     /// Trials that never elected a leader count in the quantiles (they rank last); a figure that
     /// depends on one is left empty instead of understated.
     @Test func summaryCountsTrialsThatNeverEnded() {
-        let range = Duration.milliseconds(150)...Duration.milliseconds(150)
+        let range = TimeSpan.milliseconds(150)...Duration.milliseconds(150)
         func trial(_ index: Int, _ milliseconds: Int64?) -> ElectionTrial {
             ElectionTrial(trial: index, crash: .zero, electionTime: milliseconds.map { .milliseconds($0) }, terms: 1,
                           splitVote: false, broadcast: .milliseconds(15))

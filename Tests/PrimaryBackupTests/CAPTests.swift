@@ -87,7 +87,7 @@ import Testing
     /// is resynchronised). The loss grows with the replication lag.
     @Test func lostWritesGrowWithReplicationLag() throws {
         let file = try scenario("leader-crash-lag")
-        let lags: [(label: String, lag: Duration)] = [
+        let lags: [(label: String, lag: TimeSpan)] = [
             ("primary-backup", .zero), ("primary-backup[replicationLag=50ms]", .milliseconds(50)),
             ("primary-backup[replicationLag=200ms]", .milliseconds(200)), ("primary-backup[replicationLag=800ms]", .milliseconds(800)),
         ]

@@ -114,7 +114,7 @@ func quietCluster(nodes: Int, options: PrimaryBackupOptions = PrimaryBackupOptio
 extension Simulation where Backend == PrimaryBackup {
     /// Submits a command and runs until it completes (or `limit` passes); returns its outcome.
     @discardableResult
-    func perform(_ command: Command, via node: NodeID, limit: Duration = .seconds(2)) -> Outcome {
+    func perform(_ command: Command, via node: NodeID, limit: TimeSpan = .seconds(2)) -> Outcome {
         let index = submit(command, via: node)
         let deadline = now + limit
         while history[index].complete == nil, now < deadline { run(for: .milliseconds(1)) }

@@ -65,6 +65,6 @@ import Testing
             #expect(try RaftHardState(from: &reader) == state)
         }
         var truncated = ByteReader([1, 2, 3])
-        #expect(throws: DecodingError.self) { try RaftEntry(from: &truncated) }
+        #expect(throws: BinaryDecodingError.self) { try RaftEntry(from: &truncated) }
     }
 }

@@ -50,7 +50,7 @@ import Unreplicated
         slowDisk.storage = StorageModel(fsync: true, syncLatency: .milliseconds(5))
         slowDisk.workload.retryInterval = .seconds(10)  // no retry to re-apply a lost write
         let server = NodeID(1)
-        func crashAfter(_ delay: Duration) -> (Simulation<Unreplicated>, Int, String) {
+        func crashAfter(_ delay: TimeSpan) -> (Simulation<Unreplicated>, Int, String) {
             let simulation = Simulation<Unreplicated>(config: slowDisk)
             simulation.run(for: .milliseconds(10))
             let write = simulation.submit(.put(key: "k", value: "v"), via: server)

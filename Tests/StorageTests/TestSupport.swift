@@ -17,7 +17,7 @@ struct TestEntry: BinaryCodable, Hashable, Sendable, CustomStringConvertible {
         writer.write(payload)
     }
 
-    init(from reader: inout ByteReader) throws(DecodingError) {
+    init(from reader: inout ByteReader) throws(BinaryDecodingError) {
         self.init(try reader.readUInt64(), try reader.readString())
     }
 
@@ -40,7 +40,7 @@ struct TestHardState: BinaryCodable, Hashable, Sendable {
         self.votedFor = votedFor
     }
 
-    init(from reader: inout ByteReader) throws(DecodingError) {
+    init(from reader: inout ByteReader) throws(BinaryDecodingError) {
         term = try reader.readUInt64()
         votedFor = try reader.readBool() ? try reader.readInt() : nil
     }

@@ -13,7 +13,7 @@ import Zab
         #expect(try Transaction(from: &reader) == transaction)
         #expect(reader.isAtEnd)
         var short = ByteReader(Array(writer.bytes.dropLast(3)))
-        #expect(throws: DecodingError.self) { try Transaction(from: &short) }
+        #expect(throws: BinaryDecodingError.self) { try Transaction(from: &short) }
     }
 
     @Test func epochStateRoundTripsAndRejectsACurrentEpochAboveTheAcceptedOne() throws {
@@ -25,7 +25,7 @@ import Zab
         var bad = ByteWriter()
         EpochState(acceptedEpoch: 2, currentEpoch: 3).encode(to: &bad)
         var badReader = ByteReader(bad.bytes)
-        #expect(throws: DecodingError.invalid("epoch state (current epoch 3 above accepted epoch 2)", offset: 0)) { try EpochState(from: &badReader) }
+        #expect(throws: BinaryDecodingError.invalid("epoch state (current epoch 3 above accepted epoch 2)", offset: 0)) { try EpochState(from: &badReader) }
     }
 
     @Test func optionsParseAndRejectBadValues() throws {

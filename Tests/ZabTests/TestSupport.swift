@@ -13,7 +13,7 @@ func checkedSimulation(_ config: SimulationConfig, _ options: ZabOptions = ZabOp
 }
 
 /// A quiet cluster (no background clients) on a fast, reliable network.
-func quietConfig(nodes: Int = 5, seed: UInt64 = 1, duration: Duration = .seconds(5)) -> SimulationConfig {
+func quietConfig(nodes: Int = 5, seed: UInt64 = 1, duration: TimeSpan = .seconds(5)) -> SimulationConfig {
     var config = SimulationConfig(nodes: nodes, seed: seed, duration: duration, quiescence: .seconds(1))
     config.workload.clientsPerNode = 0
     return config
@@ -27,7 +27,7 @@ extension Simulation where Backend == Zab {
 
     /// Runs until some node is an established leader (or the limit passes).
     @discardableResult
-    func runUntilLeader(within limit: Duration = .seconds(5)) -> NodeID? {
+    func runUntilLeader(within limit: TimeSpan = .seconds(5)) -> NodeID? {
         let end = now + limit
         while now < end {
             if let leader = establishedLeader, cluster.allSatisfy({ !isUp($0) || backend($0)!.state != .looking }) { return leader }
@@ -37,7 +37,7 @@ extension Simulation where Backend == Zab {
     }
 
     /// Runs until the operation at `index` of the history completes (or the limit passes).
-    func runUntilComplete(_ index: Int, within limit: Duration = .seconds(2)) {
+    func runUntilComplete(_ index: Int, within limit: TimeSpan = .seconds(2)) {
         let end = now + limit
         while now < end, history[index].complete == nil { run(for: .milliseconds(1)) }
     }

@@ -4,7 +4,7 @@ import ConsensusCore
 /// one curve per election-timeout range.
 enum ElectionTimeoutChart {
     static func chart(_ study: ElectionTimeoutStudy, _ graph: ElectionTimeoutStudy.Graph,
-                      _ results: [(range: ClosedRange<Duration>, trials: [ElectionTrial])]) -> Chart {
+                      _ results: [(range: ClosedRange<TimeSpan>, trials: [ElectionTrial])]) -> Chart {
         let name = "\(study.name)-\(graph.name)"
         let series = graph.ranges.map { range in
             let trials = results.first { $0.range == range }?.trials ?? []

@@ -20,7 +20,7 @@ extension ElectionTimeoutStudy {
     }
 
     /// Every range on its own thread; the output does not depend on `jobs`.
-    public func run(jobs: Int, progress: (@Sendable (Int, Int) -> Void)? = nil) -> [(range: ClosedRange<Duration>, trials: [ElectionTrial])] {
+    public func run(jobs: Int, progress: (@Sendable (Int, Int) -> Void)? = nil) -> [(range: ClosedRange<TimeSpan>, trials: [ElectionTrial])] {
         let study = self
         let results = Parallel.map(ranges, jobs: jobs, progress: progress) { range in ElectionTrials(study: study, range: range).run() }
         return Array(zip(ranges, results)).map { ($0, $1) }
@@ -28,7 +28,7 @@ extension ElectionTimeoutStudy {
 
     /// Writes the study's outputs into `directory`; returns the summary as text for the terminal.
     @discardableResult
-    public func write(_ results: [(range: ClosedRange<Duration>, trials: [ElectionTrial])], to directory: String) throws -> String {
+    public func write(_ results: [(range: ClosedRange<TimeSpan>, trials: [ElectionTrial])], to directory: String) throws -> String {
         try FileManager.default.createDirectory(atPath: directory + "/charts", withIntermediateDirectories: true)
         var trialsTable = CSVTable(columns: Self.trialColumns), summary = CSVTable(columns: Self.summaryColumns)
         for (range, trials) in results {
@@ -43,7 +43,7 @@ extension ElectionTimeoutStudy {
         return summary.text
     }
 
-    static func trialTable(_ range: ClosedRange<Duration>, _ trials: [ElectionTrial]) -> CSVTable {
+    static func trialTable(_ range: ClosedRange<TimeSpan>, _ trials: [ElectionTrial]) -> CSVTable {
         var table = CSVTable(columns: trialColumns)
         for trial in trials {
             table.append([label(range), String(trial.trial), Number.fixed(trial.crash.milliseconds, 3),
@@ -54,14 +54,14 @@ extension ElectionTimeoutStudy {
     }
 
     /// The lines of `election-trials.csv` for these trials (no header).
-    static func trialRows(_ range: ClosedRange<Duration>, _ trials: [ElectionTrial]) -> [String] {
+    static func trialRows(_ range: ClosedRange<TimeSpan>, _ trials: [ElectionTrial]) -> [String] {
         trialTable(range, trials).text.split(separator: "\n").dropFirst().map(String.init)
     }
 
     /// Quantiles are of all trials, not only those that ended: a trial still without a leader at
     /// the study's limit ranks last, and a quantile (or the mean, or the maximum) that depends on
     /// such a trial is left empty: it is beyond the limit, and any number would understate it.
-    static func summaryRow(_ range: ClosedRange<Duration>, _ trials: [ElectionTrial]) -> [String] {
+    static func summaryRow(_ range: ClosedRange<TimeSpan>, _ trials: [ElectionTrial]) -> [String] {
         let times = trials.compactMap(\.electionTime).map(\.milliseconds).sorted()
         let allEnded = times.count == trials.count
         let rank = { (p: Double) -> String in

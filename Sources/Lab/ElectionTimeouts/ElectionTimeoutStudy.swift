@@ -11,7 +11,7 @@ public struct ElectionTimeoutStudy: Sendable {
     public struct Graph: Sendable {
         public var name: String
         public var title: String
-        public var ranges: [ClosedRange<Duration>]
+        public var ranges: [ClosedRange<TimeSpan>]
         /// The paper's top graph spans seconds (logarithmic axis); its bottom graph, milliseconds.
         public var logarithmic: Bool
     }
@@ -23,7 +23,7 @@ public struct ElectionTimeoutStudy: Sendable {
     /// One-way network latency; with `fsyncLatency` it makes the paper's broadcast time
     /// (round trip plus disk write, about 15 ms).
     public var latency: LatencyDistribution
-    public var fsyncLatency: Duration
+    public var fsyncLatency: TimeSpan
     /// CPU time per input.
     public var processing: LatencyDistribution
     /// How late timers fire: the scheduling noise of real machines, without which identical
@@ -34,12 +34,12 @@ public struct ElectionTimeoutStudy: Sendable {
     /// Followers that miss the newest entry before each crash, so they cannot win (the paper: 2 of 4).
     public var laggingFollowers: Int
     /// A trial still without a leader after this long is recorded as unfinished.
-    public var giveUpAfter: Duration
+    public var giveUpAfter: TimeSpan
     public var graphs: [Graph]
 
     /// Every distinct range, in graph order.
-    public var ranges: [ClosedRange<Duration>] {
-        var result: [ClosedRange<Duration>] = []
+    public var ranges: [ClosedRange<TimeSpan>] {
+        var result: [ClosedRange<TimeSpan>] = []
         for range in graphs.flatMap(\.ranges) where !result.contains(range) { result.append(range) }
         return result
     }
@@ -66,7 +66,7 @@ public struct ElectionTimeoutStudy: Sendable {
             giveUpAfter: try object["giveUpAfter"]?.duration() ?? .seconds(30), graphs: [])
         for graph in try object.required("graphs").array() {
             let g = try graph.object(allowing: ["name", "title", "ranges", "logarithmic"])
-            let ranges = try g.required("ranges").array().map { item throws(ScenarioError) -> ClosedRange<Duration> in
+            let ranges = try g.required("ranges").array().map { item throws(ScenarioError) -> ClosedRange<TimeSpan> in
                 let bounds = try item.array()
                 guard bounds.count == 2 else { throw item.error("expected [lowest, highest] election timeout") }
                 let low = try bounds[0].duration(), high = try bounds[1].duration()
@@ -88,7 +88,7 @@ public struct ElectionTimeoutStudy: Sendable {
     }
 
     /// `150–300 ms`, as the paper labels its curves.
-    static func label(_ range: ClosedRange<Duration>) -> String {
+    static func label(_ range: ClosedRange<TimeSpan>) -> String {
         "\(JSONValue.format(range.lowerBound.milliseconds))–\(JSONValue.format(range.upperBound.milliseconds)) ms"
     }
 }

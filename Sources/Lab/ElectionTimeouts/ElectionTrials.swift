@@ -8,14 +8,14 @@ public struct ElectionTrial: Sendable, Hashable {
     public var crash: Instant
     /// From the crash until another server receives the new leader's first heartbeat (nil: no
     /// leader within the study's limit).
-    public var electionTime: Duration?
+    public var electionTime: TimeSpan?
     /// Terms the election took: 1 when the first candidate won, more after failed elections.
     public var terms: UInt64
     /// Whether, in some term of the election, two or more servers campaigned at once (so the
     /// votes were split between them).
     public var splitVote: Bool
     /// How long the trial's write took to commit: the broadcast time (the paper's ~15 ms).
-    public var broadcast: Duration
+    public var broadcast: TimeSpan
 }
 
 /// Runs the trials of one timeout range, reproducing the paper's setup (§9.3):
@@ -30,9 +30,9 @@ public struct ElectionTrial: Sendable, Hashable {
 /// PreVote and CheckQuorum are off, as in the LogCabin of the paper.
 struct ElectionTrials {
     let study: ElectionTimeoutStudy
-    let range: ClosedRange<Duration>
+    let range: ClosedRange<TimeSpan>
 
-    var heartbeat: Duration { max(range.lowerBound / 2, .microseconds(100)) }
+    var heartbeat: TimeSpan { max(range.lowerBound / 2, .microseconds(100)) }
 
     func run() -> [ElectionTrial] {
         var options = RaftOptions()
@@ -108,7 +108,7 @@ struct ElectionTrials {
     }
 
     /// Advances virtual time in 100 µs steps until `condition` holds (true) or `limit` passes (false).
-    private func wait(_ sim: Simulation<Raft>, limit: Duration, until condition: () -> Bool) -> Bool {
+    private func wait(_ sim: Simulation<Raft>, limit: TimeSpan, until condition: () -> Bool) -> Bool {
         let deadline = sim.now + limit
         while !condition() {
             guard sim.now < deadline else { return false }

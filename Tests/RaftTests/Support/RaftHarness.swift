@@ -50,7 +50,7 @@ final class RaftHarness {
     func crash(_ node: NodeID) { sim.apply(.crash(.id(node))) }
     func restart(_ node: NodeID) { sim.apply(.restart(.id(node))) }
 
-    func run(_ duration: Duration) { sim.run(for: duration) }
+    func run(_ duration: TimeSpan) { sim.run(for: duration) }
 
     // MARK: Observations
 

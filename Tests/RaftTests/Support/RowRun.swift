@@ -27,7 +27,7 @@ struct RowRun {
     /// partition stays indeterminate, and a read of its value proves nothing.
     struct Probe {
         var window: Range<Instant>
-        var every: Duration
+        var every: TimeSpan
         var readViaLeader = true
         var quiet: Range<Instant>?
     }
@@ -100,8 +100,8 @@ struct RowRun {
     }
 
     /// Longest stretch of `window` in which no operation was served.
-    func longestGap(in window: Range<Instant>) -> Duration {
-        var previous = window.lowerBound, longest = Duration.zero
+    func longestGap(in window: Range<Instant>) -> TimeSpan {
+        var previous = window.lowerBound, longest = TimeSpan.zero
         for time in served(in: window).compactMap(\.complete).sorted() + [window.upperBound] {
             longest = max(longest, time - previous)
             previous = max(previous, time)

@@ -13,7 +13,7 @@ struct ScriptedNode {
     /// (no-ops: only terms matter to these tests) and the given hard state, started `startedAgo`
     /// before the test's first input (a node refuses votes just after it starts).
     init(id: Int = 1, nodes: Int = 3, options: RaftOptions = RaftOptions(), terms: [Term] = [], term: Term = 0, votedFor: Int? = nil,
-         startedAgo: Duration = .seconds(1)) {
+         startedAgo: TimeSpan = .seconds(1)) {
         let entries = terms.map { RaftEntry(term: $0, request: nil) }
         let hardState = RaftHardState(term: max(term, terms.last ?? 0), votedFor: votedFor.map(NodeID.init))
         raft = Raft(id: NodeID(id), cluster: NodeID.cluster(nodes), options: options,
@@ -22,13 +22,13 @@ struct ScriptedNode {
         now = now + startedAgo
     }
 
-    mutating func step(_ input: Input<RaftMessage>, after delay: Duration = .zero) {
+    mutating func step(_ input: Input<RaftMessage>, after delay: TimeSpan = .zero) {
         now += delay
         out.removeAll()
         raft.step(input, at: now, into: &out)
     }
 
-    mutating func receive(_ message: RaftMessage, from peer: Int, after delay: Duration = .zero) {
+    mutating func receive(_ message: RaftMessage, from peer: Int, after delay: TimeSpan = .zero) {
         step(.receive(from: NodeID(peer), message: message), after: delay)
     }
 
