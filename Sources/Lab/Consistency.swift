@@ -4,8 +4,9 @@ import Simulator
 
 /// The consistency columns of `summary.csv` for one run, and the anomalies behind them.
 public struct ConsistencySummary: Sendable {
-    /// `"true"`, `"false"` or `"unknown"`.
-    public var linearizable: String
+    /// The checker's verdict: `unknown` is neither a pass nor a failure, and callers must say
+    /// which they need (a promise of linearizability is kept only by `.linearizable`).
+    public var linearizable: Verdict
     public var staleReads: Int
     public var lostWrites: Int
     public var divergentKeys: Int
@@ -22,7 +23,7 @@ public struct ConsistencySummary: Sendable {
                                transactions: result.transactions.isEmpty ? nil : decisions(result.transactions))
         do {
             let report = try Checker.check(input, budget: budget)
-            return ConsistencySummary(linearizable: report.linearizable.rawValue, staleReads: report.staleReads,
+            return ConsistencySummary(linearizable: report.linearizable, staleReads: report.staleReads,
                                       lostWrites: report.lostWrites ?? 0, divergentKeys: report.divergentKeys ?? 0,
                                       atomicityViolations: report.atomicityViolations ?? 0, anomaliesJSONL: report.anomaliesJSONL)
         } catch {

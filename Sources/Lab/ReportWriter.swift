@@ -133,7 +133,7 @@ public enum ReportWriter {
             Number.milliseconds(metrics.latency(0.50)), Number.milliseconds(metrics.latency(0.95)), Number.milliseconds(metrics.latency(0.99)),
             String(result.counters.messagesSent), perOp(result.counters.messagesSent), String(result.counters.leaderChanges),
             Number.milliseconds(metrics.maxUnavailable), Number.milliseconds(metrics.recovery),
-            consistency.linearizable, String(consistency.staleReads), String(consistency.lostWrites), String(consistency.divergentKeys),
+            consistency.linearizable.rawValue, String(consistency.staleReads), String(consistency.lostWrites), String(consistency.divergentKeys),
             String(consistency.atomicityViolations),
             spec.scenario.sweepLabel, spec.id, String(result.counters.bytesSent), perOp(result.counters.bytesSent),
             ratio(FaultWindow.availability(faulted)), ratio(FaultWindow.availability(majority)), ratio(FaultWindow.availability(minority)),

@@ -27,6 +27,6 @@ public struct RunRecord: Sendable {
         terminal = [output.spec.id, String(metrics.opsOK), String(metrics.opsFailed), String(metrics.opsIndeterminate),
                     Number.fixed(metrics.availability * 100, 1) + "%", Number.milliseconds(metrics.latency(0.5)),
                     Number.milliseconds(metrics.latency(0.99)), String(output.result.counters.leaderChanges),
-                    output.consistency.linearizable]
+                    output.consistency.linearizable.rawValue]
     }
 }

@@ -110,7 +110,7 @@ public enum Conformance {
         for output in Runner.run(plan.specs) {
             let c = output.consistency
             var problems: [String] = []
-            if promises.contains(.linearizable), c.linearizable == "false" { problems.append("history not linearizable") }
+            if promises.contains(.linearizable), c.linearizable != .linearizable { problems.append("history \(c.linearizable == .unknown ? "not decided (unknown)" : "not linearizable")") }
             if promises.contains(.durable), c.lostWrites > 0 { problems.append("\(c.lostWrites) acknowledged writes lost") }
             if promises.contains(.convergent), c.divergentKeys > 0 { problems.append("\(c.divergentKeys) keys diverge across replicas") }
             if promises.contains(.atomic), c.atomicityViolations > 0 { problems.append("\(c.atomicityViolations) transactions not atomic") }

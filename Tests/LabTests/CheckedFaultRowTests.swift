@@ -24,7 +24,7 @@ import Testing
         for label in ["3pc", "3pc[termination=true]"] {
             #expect(runs[label]!.divergentKeys > 0 && runs[label]!.atomicityViolations > 0, "\(label)")
         }
-        #expect(runs["2pc"]!.divergentKeys == 0 && runs["2pc"]!.atomicityViolations == 0 && runs["2pc"]!.linearizable == "true")
+        #expect(runs["2pc"]!.divergentKeys == 0 && runs["2pc"]!.atomicityViolations == 0 && runs["2pc"]!.linearizable == .linearizable)
     }
 
     @Test func coordinatorCrashAfterPrepareDivergesNowhere() throws {
@@ -38,17 +38,17 @@ import Testing
     @Test func primaryBackupLosesTheMinoritysWritesAndRaftDoesNot() throws {
         let runs = try verdicts("leader-isolated", ["primary-backup", "primary-backup[minReplicasToWrite=2]", "raft", "raft[read=unsafeLocal]"])
         let plain = runs["primary-backup"]!, guarded = runs["primary-backup[minReplicasToWrite=2]"]!
-        #expect(plain.lostWrites > 0 && plain.linearizable == "false")
+        #expect(plain.lostWrites > 0 && plain.linearizable == .notLinearizable)
         // min-replicas-to-write refuses most of them; writes inside the replication lag remain at risk.
         #expect(guarded.lostWrites < plain.lostWrites / 10)
-        #expect(runs["raft"]!.linearizable == "true" && runs["raft"]!.lostWrites == 0 && runs["raft"]!.staleReads == 0)
+        #expect(runs["raft"]!.linearizable == .linearizable && runs["raft"]!.lostWrites == 0 && runs["raft"]!.staleReads == 0)
         #expect(runs["raft[read=unsafeLocal]"]!.staleReads > 0 && runs["raft[read=unsafeLocal]"]!.lostWrites == 0)
     }
 
     /// ZooKeeper's local reads are stale on the minority side; a sync first makes them linearizable.
     @Test func zabLocalReadsAreStaleAndSyncReadsAreNot() throws {
         let runs = try verdicts("minority-partition", ["zab", "zab[read=sync]"])
-        #expect(runs["zab"]!.staleReads > 0 && runs["zab"]!.linearizable == "false")
-        #expect(runs["zab[read=sync]"]!.staleReads == 0 && runs["zab[read=sync]"]!.linearizable == "true")
+        #expect(runs["zab"]!.staleReads > 0 && runs["zab"]!.linearizable == .notLinearizable)
+        #expect(runs["zab[read=sync]"]!.staleReads == 0 && runs["zab[read=sync]"]!.linearizable == .linearizable)
     }
 }
