@@ -32,6 +32,10 @@ public protocol ReplicationBackend: Sendable {
     /// Feeds one input; appends what the node wants done to `out` (which the driver empties between steps).
     mutating func step(_ input: Input<Message>, at now: Instant, into out: inout Effects<Self>)
 
+    /// Whom the node follows or leads, as the lab compares it across protocols after a run; `nil`
+    /// for protocols without leaders (atomic commit, the unreplicated server).
+    var leadership: Leadership? { get }
+
     /// The node's key-value state machine as applied so far, compared across replicas after a run;
     /// `nil` for a node that holds no replica (a front end that only forwards).
     var appliedData: [String: String]? { get }

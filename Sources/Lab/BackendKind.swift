@@ -15,16 +15,20 @@ public struct BackendKind: Sendable {
     public let options: [OptionDoc]
     /// Message kinds the protocol sends, for validating fault triggers.
     public let messageKinds: [String]
-    let variant: @Sendable ([(name: String, value: JSONValue)]) throws(OptionError) -> String
-    let simulate: @Sendable (SimulationConfig, [(name: String, value: JSONValue)]) -> SimulationResult
+    /// Applies options in file order: the variant label, and a simulation bound to the typed options.
+    let configure: @Sendable ([(name: String, value: JSONValue)]) -> Result<Configured, OptionError>
+
+    typealias Configured = (variant: String, simulate: @Sendable (SimulationConfig) -> SimulationResult)
 
     public static func make<B: ReplicationBackend>(_: B.Type, summary: String) -> BackendKind {
         BackendKind(
             name: B.protocolName, summary: summary, options: B.Options.documentation,
             messageKinds: B.Message.Kind.allCases.map(\.rawValue),
-            variant: { options throws(OptionError) in try variantLabel(B.Options.self, options) },
-            simulate: { config, options in
-                Simulation<B>(config: config, options: (try? configured(B.Options.self, options)) ?? .init()).run()
+            configure: { options in
+                Result { () throws(OptionError) -> Configured in
+                    let typed = try configured(B.Options.self, options)
+                    return (try variantLabel(B.Options.self, options), { config in Simulation<B>(config: config, options: typed).run() })
+                }
             })
     }
 

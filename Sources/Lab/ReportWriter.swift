@@ -5,15 +5,7 @@ import Simulator
 /// Writes an experiment's outputs (DESIGN.md § Outputs) into one folder:
 /// `summary.csv`, `timeseries.csv`, `events.csv`, `faults.csv`, `latency.csv` and `runs/<run>/history.jsonl`.
 public enum ReportWriter {
-    public static let summaryColumns = [
-        "experiment", "scenario", "protocol", "variant", "nodes", "seed", "ops_ok", "ops_failed", "ops_indeterminate",
-        "availability", "throughput_ops_s", "latency_p50_ms", "latency_p95_ms", "latency_p99_ms", "msgs_total", "msgs_per_op",
-        "leader_changes", "max_unavailable_ms", "recovery_ms", "linearizable", "stale_reads", "lost_writes", "divergent_keys",
-        "atomicity_violations",
-        // Added after the DESIGN.md set; new columns go at the end.
-        "sweep", "run", "bytes_total", "bytes_per_op", "availability_faulted", "availability_majority_side",
-        "availability_minority_side", "heal_recovery_ms", "elections", "election_ms_mean", "election_ms_max", "msgs_per_write",
-    ]
+    public static let summaryColumns = SummaryColumn.allCases.map(\.rawValue)
 
     public static let faultColumns = ["run", "protocol", "window", "start_ms", "end_ms", "faults", "ops", "availability",
                                       "availability_majority_side", "availability_minority_side", "recovery_ms", "heal_recovery_ms"]
@@ -107,41 +99,8 @@ public enum ReportWriter {
 
     static func summary(_ outputs: [RunOutput]) -> CSVTable {
         var table = CSVTable(columns: summaryColumns)
-        for output in outputs { table.append(summaryRow(output)) }
+        for output in outputs { table.append(SummaryRow(output).fields) }
         return table
-    }
-
-    static func summaryRow(_ output: RunOutput) -> [String] {
-        let spec = output.spec, result = output.result, metrics = RunMetrics(result: result)
-        let seconds = spec.scenario.duration.seconds
-        let perOp: (Int) -> String = { metrics.opsOK == 0 ? "" : Number.fixed(Double($0) / Double(metrics.opsOK), 2) }
-        let consistency = output.consistency
-        let windows = FaultWindow.windows(result)
-        let faulted = result.history.filter { op in windows.contains { op.invoke >= $0.start && op.invoke < $0.end } }
-        let minority = result.history.filter { FaultWindow.isOnMinoritySide($0, result) }
-        let majority = faulted.filter { !FaultWindow.isOnMinoritySide($0, result) }
-        let elections = Elections.durations(result)
-        let ratio = { (value: Double?) in value.map { Number.fixed($0, 4) } ?? "" }
-        let writesOK = result.history.count { operation in
-            guard !operation.command.isRead, case .ok = operation.outcome else { return false }
-            return true
-        }
-        return [
-            spec.experiment, spec.scenario.name, spec.backend.kind.name, spec.backend.variant, String(spec.scenario.nodes),
-            String(spec.seed), String(metrics.opsOK), String(metrics.opsFailed), String(metrics.opsIndeterminate),
-            Number.fixed(metrics.availability, 4), Number.fixed(Double(metrics.opsOK) / seconds, 2),
-            Number.milliseconds(metrics.latency(0.50)), Number.milliseconds(metrics.latency(0.95)), Number.milliseconds(metrics.latency(0.99)),
-            String(result.counters.messagesSent), perOp(result.counters.messagesSent), String(result.counters.leaderChanges),
-            Number.milliseconds(metrics.maxUnavailable), Number.milliseconds(metrics.recovery),
-            consistency.linearizable.rawValue, String(consistency.staleReads), String(consistency.lostWrites), String(consistency.divergentKeys),
-            String(consistency.atomicityViolations),
-            spec.scenario.sweepLabel, spec.id, String(result.counters.bytesSent), perOp(result.counters.bytesSent),
-            ratio(FaultWindow.availability(faulted)), ratio(FaultWindow.availability(majority)), ratio(FaultWindow.availability(minority)),
-            Number.milliseconds(windows.last { $0.end < result.workloadEnd }?.healRecovery), String(elections.count),
-            elections.isEmpty ? "" : Number.fixed(elections.map(\.milliseconds).reduce(0, +) / Double(elections.count), 3),
-            Number.milliseconds(elections.max()),
-            writesOK == 0 ? "" : Number.fixed(Double(result.counters.messagesSent) / Double(writesOK), 2),
-        ]
     }
 
     /// Per window of invocation time: how the operations invoked in it ended.

@@ -53,7 +53,7 @@ public enum Runner {
 
     public static func execute(_ spec: RunSpec) -> RunOutput {
         let start = DispatchTime.now()
-        let result = spec.backend.kind.simulate(spec.scenario.simulationConfig(seed: spec.seed), spec.backend.options)
+        let result = spec.backend.simulate(spec.scenario.simulationConfig(seed: spec.seed))
         let consistency = ConsistencySummary.check(result)
         let history = ReportWriter.historyText(result.history)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9

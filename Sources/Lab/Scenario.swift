@@ -40,6 +40,17 @@ public struct BackendSpec: Sendable {
     public var options: [(name: String, value: JSONValue)]
     /// The options that differ from the defaults, `read=lease;prevote=false`; empty for defaults.
     public var variant: String
+    /// Runs one simulation with exactly these options (applied once, when the scenario was read).
+    let simulate: @Sendable (SimulationConfig) -> SimulationResult
+
+    /// `configured` is `kind.configure(options)`: the options validated and bound once, so that a
+    /// run can never fall back to the defaults under the variant's label.
+    init(kind: BackendKind, options: [(name: String, value: JSONValue)], configured: BackendKind.Configured) {
+        self.kind = kind
+        self.options = options
+        variant = configured.variant
+        simulate = configured.simulate
+    }
 
     public var label: String { variant.isEmpty ? kind.name : "\(kind.name)[\(variant)]" }
 }

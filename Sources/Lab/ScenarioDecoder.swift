@@ -131,12 +131,14 @@ public enum ScenarioFile {
             guard let kind = Backends.named(name) else {
                 throw item.error("unknown backend \"\(name)\"; known backends: \(Backends.all.map(\.name).joined(separator: ", "))")
             }
-            let variant: String
-            do { variant = try kind.variant(options) } catch {
+            let configured: BackendKind.Configured
+            switch kind.configure(options) {
+            case .success(let value): configured = value
+            case .failure(let error):
                 let at = optionsField.map { $0.child(error.option.split(separator: "[").first.map(String.init) ?? error.option, .null) } ?? item
                 throw at.error(error.reason)
             }
-            let spec = BackendSpec(kind: kind, options: options, variant: variant)
+            let spec = BackendSpec(kind: kind, options: options, configured: configured)
             guard !specs.contains(where: { $0.label == spec.label }) else { throw item.error("backend \(spec.label) is listed twice") }
             specs.append(spec)
         }

@@ -116,6 +116,14 @@ public struct PrimaryBackup: ReplicationBackend {
 
     public var appliedData: [String: String]? { store.data }
 
+    public var leadership: Leadership? {
+        switch role {
+        case .primary: Leadership(role: .leader, term: hard.config.epoch, leader: id)
+        case .backup: Leadership(role: .follower, term: hard.config.epoch, leader: hard.config.primary)
+        case .candidate: Leadership(role: .candidate, term: hard.config.epoch, leader: nil)
+        }
+    }
+
     public var nextDeadline: Instant? {
         guard started else { return .zero }
         switch role {

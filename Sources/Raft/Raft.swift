@@ -40,6 +40,8 @@ public struct Raft: ReplicationBackend {
 
     public var appliedData: [String: String]? { box.state.store.data }
 
+    public var leadership: Leadership? { Leadership(role: role.labRole, term: currentTerm, leader: leader) }
+
     // MARK: Inspection (for checkers and tests)
 
     public var id: NodeID { box.state.id }

@@ -264,12 +264,7 @@ struct RaftState: Sendable {
         if reportedRole != role || reportedTerm != currentTerm {
             reportedRole = role
             reportedTerm = currentTerm
-            let labRole: ConsensusCore.Role = switch role {
-            case .follower: .follower
-            case .preCandidate, .candidate: .candidate
-            case .leader: .leader
-            }
-            out.emit(.role(labRole, term: currentTerm, name: role.rawValue))
+            out.emit(.role(role.labRole, term: currentTerm, name: role.rawValue))
         }
         if commitIndex > reportedCommit {
             reportedCommit = commitIndex
@@ -285,4 +280,13 @@ public enum RaftRole: String, Sendable {
     case preCandidate = "pre-candidate"
     case candidate
     case leader
+
+    /// The role as the lab compares it across protocols.
+    var labRole: ConsensusCore.Role {
+        switch self {
+        case .follower: .follower
+        case .preCandidate, .candidate: .candidate
+        case .leader: .leader
+        }
+    }
 }

@@ -56,6 +56,8 @@ public struct SimulationResult: Sendable {
     public var counters: SimulationCounters
     /// The state machine of each live node that holds a replica, at the end of the run.
     public var finalStates: [NodeID: [String: String]]
+    /// Whom each live node follows or leads at the end of the run (protocols with leaders).
+    public var finalLeadership: [NodeID: Leadership]
     /// Transaction decisions per transaction and node (atomic-commit backends).
     public var transactions: [UInt64: [NodeID: Bool]]
     public var leaders: [LeaderSpan]

@@ -154,8 +154,13 @@ public final class Simulation<Backend: ReplicationBackend> {
 
     public var result: SimulationResult {
         var states: [NodeID: [String: String]] = [:]
-        for node in cluster { if let data = nodes[node.index].backend?.appliedData { states[node] = data } }
-        return SimulationResult(history: history, events: events, counters: counters, finalStates: states,
+        var leadership: [NodeID: Leadership] = [:]
+        for node in cluster {
+            guard let backend = nodes[node.index].backend else { continue }
+            if let data = backend.appliedData { states[node] = data }
+            if let view = backend.leadership { leadership[node] = view }
+        }
+        return SimulationResult(history: history, events: events, counters: counters, finalStates: states, finalLeadership: leadership,
                                 transactions: transactions, leaders: leaders, faultLevels: faultLevels,
                                 workloadEnd: workloadEnd, end: end)
     }

@@ -42,6 +42,8 @@ public struct ThreePhaseCommit: ReplicationBackend {
 
     public var appliedData: [String: String]? { core.store.data }
 
+    public var leadership: Leadership? { nil }
+
     public mutating func step(_ input: Input<Message>, at now: Instant, into out: inout Effects<ThreePhaseCommit>) {
         switch input {
         case .client(let request):

@@ -34,6 +34,8 @@ public struct TwoPhaseCommit: ReplicationBackend {
 
     public var appliedData: [String: String]? { core.store.data }
 
+    public var leadership: Leadership? { nil }
+
     public mutating func step(_ input: Input<Message>, at now: Instant, into out: inout Effects<TwoPhaseCommit>) {
         switch input {
         case .client(let request):

@@ -58,6 +58,8 @@ public struct Unreplicated: ReplicationBackend {
 
     public var appliedData: [String: String]? { id == server ? store.data : nil }
 
+    public var leadership: Leadership? { nil }
+
     public mutating func step(_ input: Input<Message>, at now: Instant, into out: inout Effects<Unreplicated>) {
         switch input {
         case .client(let request):

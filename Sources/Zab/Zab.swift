@@ -109,6 +109,17 @@ public struct Zab: ReplicationBackend {
 
     public var appliedData: [String: String]? { store.data }
 
+    /// A node counts as working with its leader only once the epoch is established and it serves:
+    /// a follower stuck in discovery or sync is not live.
+    public var leadership: Leadership? {
+        let role: Role = switch state {
+        case .looking: .candidate
+        case .following: .follower
+        case .leading: .leader
+        }
+        return Leadership(role: role, term: currentEpoch, leader: isServing ? leaderID : nil)
+    }
+
     public var nextDeadline: Instant? {
         if booting { return .zero }
         switch state {

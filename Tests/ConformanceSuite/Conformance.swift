@@ -23,6 +23,10 @@ public enum Conformance {
         public static let convergent = Promises(rawValue: 1 << 2)
         /// A transaction never commits at some replicas and aborts at others.
         public static let atomic = Promises(rawValue: 1 << 3)
+        /// Once every fault is undone, within the quiescence every live node follows one leader of
+        /// the latest term or epoch (and the replicas agree: `convergent`). A node stuck in an
+        /// election beside a working cluster breaks it.
+        public static let liveAfterHeal = Promises(rawValue: 1 << 4)
 
         public static let all: Promises = [.linearizable, .durable, .convergent, .atomic]
     }
@@ -36,18 +40,25 @@ public enum Conformance {
         public var description: String { "[\(check)] \(run): \(message)\n    replay: \(replay)" }
     }
 
-    /// Seeds for the randomized check: `defaultCount` normally, all of the file's (200) with
-    /// `CONLAB_FULL=1`, exactly one with `CONLAB_SEED=N`.
+    /// Seeds for the randomized checks: `defaultCount` normally, all of the file's with
+    /// `CONLAB_FULL=1` (random-faults: 200; heavy-faults: 1,000 at each of 3, 5 and 7 nodes),
+    /// exactly one with `CONLAB_SEED=N`; `CONLAB_SEEDS=N` scales the defaults by N (a longer sweep
+    /// than the default without the full count).
     public static func seedCount(default defaultCount: Int) -> Int? {
-        ProcessInfo.processInfo.environment["CONLAB_FULL"] == "1" ? nil : defaultCount
+        let environment = ProcessInfo.processInfo.environment
+        if environment["CONLAB_FULL"] == "1" { return nil }
+        return defaultCount * max(environment["CONLAB_SEEDS"].flatMap(Int.init) ?? 1, 1)
     }
 
     /// Runs every conformance check for `backend` (its name or a variant label as in the files).
-    public static func run(backend: String, promises: Promises, randomSeeds: Int = 12) -> [Failure] {
+    /// `underClockDrift` is what the backend still promises when timers drift (the heavy-faults
+    /// nemesis skews clocks; lease reads then lose linearizability by design); by default the same.
+    public static func run(backend: String, promises: Promises, underClockDrift: Promises? = nil, randomSeeds: Int = 12) -> [Failure] {
         determinism(backend: backend)
             + exactlyOnce(backend: backend, promises: promises)
             + crashRestart(backend: backend, promises: promises)
             + randomFaults(backend: backend, promises: promises, seeds: randomSeeds)
+            + heavyFaults(backend: backend, promises: underClockDrift ?? promises, seeds: max(randomSeeds / 2, 1))
     }
 
     // MARK: Checks
@@ -98,7 +109,18 @@ public enum Conformance {
 
     /// Random faults over many seeds, judged by the checker against what the backend promises.
     public static func randomFaults(backend: String, promises: Promises, seeds: Int) -> [Failure] {
-        let file = scenarioPath("random-faults")
+        judgeRandomRuns("random-faults", backend: backend, promises: promises, seeds: seeds)
+    }
+
+    /// Every fault kind at once (partitions, one-way links, crashes of one node and of a majority,
+    /// pauses, lossy bursts, slow nodes, clock drift) over 3, 5 and 7 nodes, on a network that
+    /// loses, duplicates and reorders throughout; `seeds` seeds at each size.
+    public static func heavyFaults(backend: String, promises: Promises, seeds: Int) -> [Failure] {
+        judgeRandomRuns("heavy-faults", backend: backend, promises: promises, seeds: seeds)
+    }
+
+    static func judgeRandomRuns(_ name: String, backend: String, promises: Promises, seeds: Int) -> [Failure] {
+        let file = scenarioPath(name)
         let wanted: [UInt64]?
         if let seed = ProcessInfo.processInfo.environment["CONLAB_SEED"].flatMap(UInt64.init) {
             wanted = [seed]
@@ -108,15 +130,38 @@ public enum Conformance {
         guard let plan = plan(file, backend: backend, seeds: wanted) else { return [missing(file, backend)] }
         var failures: [Failure] = []
         for output in Runner.run(plan.specs) {
-            let c = output.consistency
-            var problems: [String] = []
-            if promises.contains(.linearizable), c.linearizable != .linearizable { problems.append("history \(c.linearizable == .unknown ? "not decided (unknown)" : "not linearizable")") }
-            if promises.contains(.durable), c.lostWrites > 0 { problems.append("\(c.lostWrites) acknowledged writes lost") }
-            if promises.contains(.convergent), c.divergentKeys > 0 { problems.append("\(c.divergentKeys) keys diverge across replicas") }
-            if promises.contains(.atomic), c.atomicityViolations > 0 { problems.append("\(c.atomicityViolations) transactions not atomic") }
-            if !problems.isEmpty { failures.append(failure("random-faults", file, output.spec, problems.joined(separator: "; "))) }
+            let problems = brokenPromises(output, promises)
+            if !problems.isEmpty { failures.append(failure(name, file, output.spec, problems.joined(separator: "; "))) }
         }
         return failures
+    }
+
+    /// What one run shows that `promises` exclude, judged by the lab's checker.
+    static func brokenPromises(_ output: RunOutput, _ promises: Promises) -> [String] {
+        let c = output.consistency
+        var problems: [String] = []
+        if promises.contains(.linearizable), c.linearizable != .linearizable {
+            problems.append("history \(c.linearizable == .unknown ? "not decided (unknown)" : "not linearizable")")
+        }
+        if promises.contains(.durable), c.lostWrites > 0 { problems.append("\(c.lostWrites) acknowledged writes lost") }
+        if promises.contains(.convergent), c.divergentKeys > 0 { problems.append("\(c.divergentKeys) keys diverge across replicas") }
+        if promises.contains(.atomic), c.atomicityViolations > 0 { problems.append("\(c.atomicityViolations) transactions not atomic") }
+        if promises.contains(.liveAfterHeal), let stuck = unsettledLeadership(output.result.finalLeadership) { problems.append(stuck) }
+        return problems
+    }
+
+    /// Why the live nodes do not all follow one leader of the latest term, or nil if they do.
+    public static func unsettledLeadership(_ views: [NodeID: Leadership]) -> String? {
+        guard let term = views.values.map(\.term).max() else { return "no live node reports whom it follows" }
+        let leaders = views.filter { $0.value.role == .leader && $0.value.leader == $0.key && $0.value.term == term }.keys.sorted()
+        guard let leader = leaders.first else { return "after the heal no node leads the latest term \(term): " + describe(views) }
+        guard leaders.count == 1 else { return "\(leaders.count) leaders of term \(term) after the heal: " + describe(views) }
+        let strays = views.filter { $0.value.leader != leader || $0.value.term != term }
+        return strays.isEmpty ? nil : "after the heal not following \(leader) of term \(term): " + describe(strays)
+    }
+
+    static func describe(_ views: [NodeID: Leadership]) -> String {
+        views.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
     }
 
     // MARK: Append bookkeeping

@@ -13,11 +13,12 @@ import Testing
         // - not linearizable: reads are served locally by any node (stale), and a cut-off primary
         //   keeps acknowledging writes the rest of the cluster never sees;
         // - not durable: a write is acknowledged before any backup has it, so a failover loses it;
-        // - convergent: after faults heal and the cluster quiesces there is one primary, and every
+        // - convergent and live after heal: once faults heal and the cluster quiesces there is one
+        //   primary of the latest epoch that every node follows, and every
         //   backup resynchronises to its history (partially or fully), so replicas agree;
         // - exactly-once per replica (checked by the suite for every promise set): a write is applied
         //   at most once in each history, and a full resync carries the client sessions along.
-        let failures = Conformance.run(backend: "primary-backup", promises: [.convergent])
+        let failures = Conformance.run(backend: "primary-backup", promises: [.convergent, .liveAfterHeal])
         #expect(failures.isEmpty, "\(failures.map(\.description).joined(separator: "\n"))")
     }
 
