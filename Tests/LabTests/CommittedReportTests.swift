@@ -66,7 +66,7 @@ import Testing
     @Test func figure16TrialsMatchARerunOfTheirFirstTrials() throws {
         var study = try #require(try ElectionTimeoutStudy.load(path: path("Experiments/election-timeouts.json")))
         study.trials = 25
-        let range = TimeSpan.milliseconds(150)...Duration.milliseconds(200)
+        let range = TimeSpan.milliseconds(150)...TimeSpan.milliseconds(200)
         let trials = ElectionTrials(study: study, range: range).run()
         let label = ElectionTimeoutStudy.label(range)
         let committed = try String(contentsOfFile: path("Reports/election-timeouts/election-trials.csv"), encoding: .utf8)

@@ -43,7 +43,7 @@ import Testing
     /// Trials that never elected a leader count in the quantiles (they rank last); a figure that
     /// depends on one is left empty instead of understated.
     @Test func summaryCountsTrialsThatNeverEnded() {
-        let range = TimeSpan.milliseconds(150)...Duration.milliseconds(150)
+        let range = TimeSpan.milliseconds(150)...TimeSpan.milliseconds(150)
         func trial(_ index: Int, _ milliseconds: Int64?) -> ElectionTrial {
             ElectionTrial(trial: index, crash: .zero, electionTime: milliseconds.map { .milliseconds($0) }, terms: 1,
                           splitVote: false, broadcast: .milliseconds(15))
