@@ -10,14 +10,16 @@ public enum ScenarioLimits {
     /// A client's `retry`: each unanswered request is re-sent this often, so a tiny interval floods
     /// the event queue (1us meant a million re-sends per operation and second).
     public static let shortestRetry = TimeSpan.milliseconds(1)
-    /// A client's `redirectBackoff`: zero would let a redirect loop spin without time passing.
+    /// A client's `redirectBackoff`: during an election every client re-asks this often, so a tiny
+    /// backoff floods the run with requests as a tiny `retry` does.
     public static let shortestRedirectBackoff = TimeSpan.microseconds(100)
     /// The nemesis's `interval` lower bound: one fault cycle at least this long keeps a 6-hour
     /// schedule to about two million faults.
     public static let shortestNemesisInterval = TimeSpan.milliseconds(10)
     /// The nemesis's `length` lower bound.
     public static let shortestNemesisLength = TimeSpan.milliseconds(1)
-    /// `storage.flushInterval`: zero would flush for ever at one instant.
+    /// `storage.flushInterval`: the unsafe mode models a periodic flush (Linux's is seconds);
+    /// below a millisecond it is a synchronous write in disguise, most likely a typo.
     public static let shortestFlushInterval = TimeSpan.milliseconds(1)
     /// Seeds per scenario (a list or a range), and `--seeds` on the command line.
     public static let seeds = 10_000

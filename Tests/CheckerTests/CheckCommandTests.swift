@@ -55,6 +55,14 @@ import Testing
         #expect(missing.text == "error: \(path).missing: no such file\n")
     }
 
+    @Test func anUnwritableAnomaliesFileIsNamedWithTheSystemsReason() throws {
+        let path = try historyFile([put(0, "v1", 0, 10).jsonLine])
+        try FileManager.default.createDirectory(atPath: anomaliesFile(besides: path), withIntermediateDirectories: true)
+        let result = CheckCommand.run(path: path, options: .init(writeAnomalies: true))
+        #expect(result.exitStatus == 2)
+        #expect(result.text.hasSuffix("error: cannot write \(anomaliesFile(besides: path)): Is a directory\n"), "\(result.text)")
+    }
+
     /// Each used to reach the user as a Foundation error ("NSCocoaErrorDomain error 256") or to be
     /// accepted; each is now bad input naming the file (and line) and the reason.
     @Test func unusableFilesAndNegativeFieldsAreBadInput() throws {
