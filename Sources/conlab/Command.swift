@@ -12,7 +12,7 @@ enum Command {
       conlab check HISTORY.jsonl [options] check a history: linearizability and direct anomaly checks
       conlab merge DIR... --out DIR        join the outputs of `run --shard` into one experiment folder
       conlab report DIR                    rebuild the charts and index.html of an experiment folder
-      conlab list [DIR]                    list scenarios (default Experiments/) and backends
+      conlab list [DIR | FILE]             list scenarios (default Experiments/, or one file) and backends
       conlab bench [sim | raft | checker]  simulator, Raft or checker benchmark (use a release build)
       conlab --help | conlab COMMAND --help
 
@@ -36,8 +36,8 @@ enum Command {
     OPTIONS
       --backend NAME   run only this backend (repeatable); NAME as in the scenario, e.g. raft or raft[read=lease]
       --seed N         run only seed N (replays a failing seed)
-      --seeds LIST     seeds to run instead of the scenario's: 1,2,3 or 1-10
-      --out DIR        output folder (default Reports/<scenario name>)
+      --seeds LIST     seeds to run instead of the scenario's: 1,2,3 or 1-10 (at most 10000)
+      --out DIR        output folder (default Reports/<scenario name>), created and test-written before any run
       --jobs N         parallel runs (default: all cores); output is identical for any N
       --shard I/N      run only runs I, I+N, I+2N, … (1-based) and write shard.json, for job arrays;
                        `conlab merge` joins the shards into exactly the files one machine writes
