@@ -39,12 +39,11 @@ public enum CheckCommand {
         text += report.rendered(anomaliesShown: options.anomaliesShown)
         if options.writeAnomalies {
             let target = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("anomalies.jsonl")
-            do {
-                try Data(report.anomaliesJSONL.utf8).write(to: target, options: .atomic)
-                text += "anomalies written to \(target.path)\n"
-            } catch {
-                return Result(text: text + "error: cannot write \(target.path): \(error.localizedDescription)\n", exitStatus: badInputStatus)
+            // The system's reason (strerror), not Foundation's wording, which need not name one.
+            guard FileManager.default.createFile(atPath: target.path, contents: Data(report.anomaliesJSONL.utf8)) else {
+                return Result(text: text + "error: cannot write \(target.path): \(String(cString: strerror(errno)))\n", exitStatus: badInputStatus)
             }
+            text += "anomalies written to \(target.path)\n"
         }
         return Result(text: text, exitStatus: report.exitStatus)
     }

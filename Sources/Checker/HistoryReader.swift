@@ -10,15 +10,8 @@ import Foundation
 public enum HistoryReader {
     /// Reads the history file at `path`.
     public static func read(path: String) throws(HistoryError) -> [HistoryOperation] {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw HistoryError(file: path, reason: "cannot read the file (\(error.localizedDescription))")
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw HistoryError(file: path, reason: "the file is not valid UTF-8")
-        }
+        let text: String
+        do { text = try InputFile.text(at: path) } catch { throw HistoryError(file: path, reason: error.reason) }
         do {
             return try parse(text)
         } catch {
@@ -149,6 +142,8 @@ struct LineFields {
         return try nullableString(name)
     }
 
+    /// Ids and times are never negative: runs start at time zero and number from zero or one, and
+    /// the checker's tables index by them.
     func integer(_ name: String) throws(HistoryError) -> Int64 {
         let value = try member(name)
         guard case .number(let number) = value else { throw error("field \"\(name)\" must be an integer, found \(value.typeName)") }
@@ -156,6 +151,7 @@ struct LineFields {
         guard number.rounded() == number, abs(number) <= 9_007_199_254_740_992 else {
             throw error("field \"\(name)\" must be an integer, found \(JSONValue.format(number))")
         }
+        guard number >= 0 else { throw error("field \"\(name)\" must not be negative, found \(JSONValue.format(number))") }
         return Int64(number)
     }
 

@@ -67,10 +67,7 @@ extension JSONValue {
         guard case .string(let text) = self else {
             throw OptionError(name, "expected a duration with a unit such as \"150ms\", found \(serialized)")
         }
-        guard let duration = TimeSpan(parsing: text) else {
-            throw OptionError(name, "\"\(text)\" is not a duration; write a number with a unit: \"250us\", \"150ms\", \"10s\"")
-        }
-        return duration
+        do { return try TimeSpan.parse(bounded: text) } catch { throw OptionError(name, error.description) }
     }
 
     /// `["150ms", "300ms"]`: an inclusive range of durations, lower bound first.

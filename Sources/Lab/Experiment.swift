@@ -54,7 +54,8 @@ public struct ExperimentResult: Sendable {
 }
 
 public enum Experiment {
-    /// Loads, validates, runs and writes an experiment. Validation errors surface before any run.
+    /// Loads, validates, runs and writes an experiment. Validation errors, and an output folder
+    /// that cannot be written, surface before any run.
     public static func run(_ request: ExperimentRequest) throws -> ExperimentResult {
         let definition = try ExperimentDefinition.load(path: request.scenarioPath)
         let scenarios = definition.scenarios, name = definition.name
@@ -69,6 +70,7 @@ public enum Experiment {
         let positions = plan.indices.filter { request.shard?.includes($0) ?? true }
         let specs = positions.map { plan[$0] }
         let directory = request.outputDirectory ?? "Reports/\(name.fileSafe)"
+        try OutputDirectory.prepare(directory)
         let reporter = ProgressReporter(style: request.progress, total: specs.count)
         let records = try Runner.record(specs, writingRunFilesTo: directory, jobs: request.jobs) { done, total in
             reporter.update(done: done, total: total)

@@ -6,7 +6,8 @@ import Foundation
 ///
 /// A suite file: `{"version": 1, "suite": "cap-suite", "description": "…",
 /// "scenarios": ["baseline.json", "leader-crash.json"], "seeds": {"from": 1, "count": 5}}` —
-/// paths relative to the suite file; `seeds`, when given, replaces every scenario's seeds.
+/// paths relative to the suite file; `seeds`, when given, replaces every scenario's seeds. A suite
+/// names scenario files only, never another suite (nor itself).
 public struct ExperimentDefinition: Sendable {
     public var name: String
     public var description: String
@@ -14,16 +15,9 @@ public struct ExperimentDefinition: Sendable {
     public var isSuite: Bool
 
     public static func load(path: String) throws(ScenarioError) -> ExperimentDefinition {
-        let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw ScenarioError(file: path, path: "$", reason: "cannot read file (\(error.localizedDescription))")
-        }
-        let document: JSONValue
-        do { document = try JSONValue(parsing: text) } catch {
-            throw ScenarioError(file: path, path: "$", reason: "invalid JSON at \(error)")
-        }
+        let document = try ScenarioFile.document(try ScenarioFile.text(at: path), file: path)
         guard document["suite"] != nil else {
-            let scenarios = try ScenarioFile.parse(text, file: path)
+            let scenarios = try ScenarioFile.scenarios(in: document, file: path)
             return ExperimentDefinition(name: scenarios[0].name, description: scenarios[0].description, scenarios: scenarios, isSuite: false)
         }
         return try suite(JSONField(value: document, path: "$", file: path))
@@ -39,7 +33,13 @@ public struct ExperimentDefinition: Sendable {
         for item in try object.required("scenarios").array() {
             let path = directory.appendingPathComponent(try item.string()).path
             guard FileManager.default.fileExists(atPath: path) else { throw item.error("no scenario file at \(path)") }
-            var loaded = try ScenarioFile.load(path: path)
+            let document = try ScenarioFile.document(try ScenarioFile.text(at: path), file: path)
+            // Suites list scenarios only: that keeps one level of seeds overrides and rules out cycles.
+            guard document["suite"] == nil else {
+                throw item.error(FilePaths.same(path, root.file) ? "the suite includes itself (a cycle)"
+                                                                  : "\(path) is a suite; a suite lists scenario files, not other suites")
+            }
+            var loaded = try ScenarioFile.scenarios(in: document, file: path)
             if let seeds { for index in loaded.indices { loaded[index].seeds = seeds } }
             guard !scenarios.contains(where: { $0.name == loaded[0].name }) else { throw item.error("scenario \"\(loaded[0].name)\" is listed twice") }
             scenarios += loaded

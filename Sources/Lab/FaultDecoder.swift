@@ -40,6 +40,8 @@ struct NodeRefDecoder {
 struct FaultDecoder {
     let refs: NodeRefDecoder
     let duration: TimeSpan
+    /// Duration plus quiescence: latencies set by a `network` step stay below it.
+    let runLength: TimeSpan
     let messageKinds: Set<String>
 
     static let actions = ["partition", "one-way", "drop", "heal", "crash", "restart", "pause", "resume", "network", "slow", "clock", "reject"]
@@ -90,7 +92,7 @@ struct FaultDecoder {
                 return .restoreNetwork
             }
             let object = try field.object(allowing: ScenarioFile.linkKeys + ["nodes"])
-            var change = try ScenarioFile.linkChange(object)
+            var change = try ScenarioFile.linkChange(object, runLength: runLength)
             change.nodes = try object["nodes"].map { nodes throws(ScenarioError) in try refs.refs(nodes) }
             return .network(change)
         case "slow":

@@ -61,10 +61,21 @@ struct JSONField {
         guard case .string(let text) = value else {
             throw error("expected a duration with a unit such as \"150ms\" or \"10s\", found \(value.serialized)")
         }
-        guard let duration = TimeSpan(parsing: text) else {
-            throw error("\"\(text)\" is not a duration; write a number with a unit: \"250us\", \"150ms\", \"10s\", \"2m\"")
-        }
-        return duration
+        do { return try TimeSpan.parse(bounded: text) } catch { throw self.error(error.description) }
+    }
+
+    /// A duration shorter than `limit`, the run's length (a latency or sync that long never ends).
+    func duration(below limit: TimeSpan) throws(ScenarioError) -> TimeSpan {
+        let span = try duration()
+        guard span < limit else { throw error("must be shorter than the run (\(limit)), found \(span)") }
+        return span
+    }
+
+    /// A duration of at least `minimum` (intervals shorter than that flood a run with events).
+    func duration(atLeast minimum: TimeSpan) throws(ScenarioError) -> TimeSpan {
+        let span = try duration()
+        guard span >= minimum else { throw error("must be at least \(minimum), found \(span)") }
+        return span
     }
 }
 

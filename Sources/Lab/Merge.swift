@@ -1,3 +1,4 @@
+import Checker
 import ConsensusCore
 import Foundation
 
@@ -24,25 +25,36 @@ struct ShardManifest: Equatable {
         try Data((document.serialized + "\n").utf8).write(to: URL(fileURLWithPath: directory).appendingPathComponent(Self.fileName))
     }
 
-    static func read(from directory: String) throws -> ShardManifest {
+    /// Reads and checks `shard.json`: every number in range, so that a damaged manifest is named
+    /// rather than trapping the merge (a shard 0 of 0, a negative total).
+    static func read(from directory: String) throws(MergeError) -> ShardManifest {
         let path = URL(fileURLWithPath: directory).appendingPathComponent(fileName).path
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw MergeError("\(path): missing; is \(directory) the output of `conlab run --shard`?") }
-        let document = try JSONValue(parsing: text)
-        func number(_ key: String) throws -> Int {
-            guard case .number(let value)? = document[key] else { throw MergeError("\(path): \(key) missing") }
-            return Int(value)
+        guard FileManager.default.fileExists(atPath: path) else { throw MergeError("\(path): missing; is \(directory) the output of `conlab run --shard`?") }
+        let document: JSONValue
+        do { document = try JSONValue(parsing: try Merge.text(path)) } catch let error as MergeError { throw error } catch {
+            throw MergeError("\(path): invalid JSON at \(error)")
+        }
+        func integer(_ value: JSONValue?, _ name: String, in range: ClosedRange<Int>) throws(MergeError) -> Int {
+            guard case .number(let number)? = value, number.rounded() == number, number >= Double(range.lowerBound), number <= Double(range.upperBound) else {
+                throw MergeError("\(path): \(name): expected an integer from \(range.lowerBound) to \(range.upperBound), found \(value?.serialized ?? "nothing")")
+            }
+            return Int(number)
         }
         guard case .string(let experiment)? = document["experiment"], case .array(let runs)? = document["runs"] else {
-            throw MergeError("\(path): not a shard manifest")
+            throw MergeError("\(path): not a shard manifest (needs \"experiment\" and \"runs\")")
         }
-        return ShardManifest(experiment: experiment, shard: try number("shard"), of: try number("of"), total: try number("total"),
-                             runs: try runs.map { run in
-                                 guard case .number(let position)? = run["position"], case .string(let id)? = run["id"] else { throw MergeError("\(path): bad run entry") }
-                                 return Run(position: Int(position), id: id)
-                             })
+        let of = try integer(document["of"], "of", in: 1...1_000_000)
+        let total = try integer(document["total"], "total", in: 0...100_000_000)
+        var manifest = ShardManifest(experiment: experiment, shard: try integer(document["shard"], "shard", in: 1...of), of: of, total: total, runs: [])
+        for (index, run) in runs.enumerated() {
+            guard case .string(let id)? = run["id"] else { throw MergeError("\(path): runs[\(index)].id: expected a string") }
+            manifest.runs.append(Run(position: try integer(run["position"], "runs[\(index)].position", in: 0...max(total - 1, 0)), id: id))
+        }
+        return manifest
     }
 }
 
+/// A merge refused, with the file or folder and the reason.
 public struct MergeError: Error, CustomStringConvertible {
     public let description: String
     init(_ description: String) { self.description = description }
@@ -53,7 +65,11 @@ public struct MergeError: Error, CustomStringConvertible {
 /// built from the merged files).
 public enum Merge {
     public static func merge(_ directories: [String], into output: String) throws {
-        let manifests = try directories.map(ShardManifest.read)
+        // Writing into a shard would replace its tables while they are read and delete its runs.
+        if let input = directories.first(where: { FilePaths.same($0, output) }) {
+            throw MergeError("--out \(output) is the shard folder \(input); merge into a new folder")
+        }
+        let manifests = try directories.map { directory throws(MergeError) in try ShardManifest.read(from: directory) }
         guard let first = manifests.first else { throw MergeError("nothing to merge") }
         for (manifest, directory) in zip(manifests, directories) where manifest.experiment != first.experiment || manifest.of != first.of || manifest.total != first.total {
             throw MergeError("\(directory) holds shard \(manifest.shard)/\(manifest.of) of \"\(manifest.experiment)\" (\(manifest.total) runs), which does not belong with \(directories[0])")
@@ -72,7 +88,7 @@ public enum Merge {
         }
         let order = (0..<first.total).map { owner[$0]!.id }
         let experiment = try identical(ExperimentFile.fileName, in: directories)
-        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        try OutputDirectory.prepare(output)
         for (file, column) in [("summary.csv", "run"), ("timeseries.csv", "run"), ("events.csv", "run"), ("faults.csv", "run"), ("latency.csv", "run")] {
             try mergeTable(file, runColumn: column, order: order, from: directories, into: output)
         }
@@ -101,12 +117,18 @@ public enum Merge {
         return first
     }
 
+    /// The text of a shard's file, or a merge error naming it and why it cannot be read.
+    static func text(_ path: String) throws(MergeError) -> String {
+        guard FileManager.default.fileExists(atPath: path) else { throw MergeError("\(path): missing") }
+        do { return try InputFile.text(at: path) } catch { throw MergeError("\(path): \(error.reason)") }
+    }
+
     /// `anomalies.jsonl` lines carry their run: regroup them in the experiment's run order.
     static func mergeAnomalies(order: [String], from directories: [String], into output: String) throws {
         var linesByRun: [String: [String]] = [:]
         for directory in directories {
             let path = URL(fileURLWithPath: directory).appendingPathComponent(ReportWriter.anomaliesFile).path
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw MergeError("\(path): missing") }
+            let text = try text(path)
             for (index, line) in text.split(separator: "\n").enumerated() {
                 guard case .string(let run)? = (try? JSONValue(parsing: String(line)))?["run"] else { throw MergeError("\(path): line \(index + 1) names no run") }
                 linesByRun[run, default: []].append(String(line))
@@ -121,13 +143,16 @@ public enum Merge {
         var rowsByRun: [String: [String]] = [:]
         for directory in directories {
             let path = URL(fileURLWithPath: directory).appendingPathComponent(file).path
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw MergeError("\(path): missing") }
+            let text = try text(path)
             let records = CSVRecords.split(text)
             guard let head = records.first else { throw MergeError("\(path): empty") }
             if let header, header != head.raw { throw MergeError("\(path): columns differ from the other shards'") }
             header = head.raw
             guard let index = head.fields.firstIndex(of: runColumn) else { throw MergeError("\(path): no \(runColumn) column") }
-            for record in records.dropFirst() { rowsByRun[record.fields[index], default: []].append(record.raw) }
+            for (line, record) in records.enumerated().dropFirst() {
+                guard index < record.fields.count else { throw MergeError("\(path): record \(line + 1) has no \(runColumn) field") }
+                rowsByRun[record.fields[index], default: []].append(record.raw)
+            }
         }
         var text = header! + "\n"
         for id in order { for row in rowsByRun[id] ?? [] { text += row + "\n" } }

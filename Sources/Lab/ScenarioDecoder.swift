@@ -1,3 +1,4 @@
+import Checker
 import ConsensusCore
 import Foundation
 import Simulator
@@ -12,18 +13,29 @@ public enum ScenarioFile {
 
     /// Loads a scenario file; one `Scenario` per sweep point (one without a sweep).
     public static func load(path: String) throws(ScenarioError) -> [Scenario] {
+        try parse(try text(at: path), file: path)
+    }
+
+    /// The text of a scenario, suite or study file; whatever makes it unusable is said with the file.
+    /// (An empty history is a run without clients; an empty scenario is a mistake worth naming.)
+    static func text(at path: String) throws(ScenarioError) -> String {
         let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw ScenarioError(file: path, path: "$", reason: "cannot read file (\(error.localizedDescription))")
-        }
-        return try parse(text, file: path)
+        do { text = try InputFile.text(at: path) } catch { throw ScenarioError(file: path, path: "$", reason: error.reason) }
+        guard !text.isEmpty else { throw ScenarioError(file: path, path: "$", reason: "the file is empty") }
+        return text
+    }
+
+    /// The JSON document of a scenario, suite or study file's text.
+    static func document(_ text: String, file: String) throws(ScenarioError) -> JSONValue {
+        do { return try JSONValue(parsing: text) } catch { throw ScenarioError(file: file, path: "$", reason: "invalid JSON at \(error)") }
     }
 
     public static func parse(_ text: String, file: String) throws(ScenarioError) -> [Scenario] {
-        let document: JSONValue
-        do { document = try JSONValue(parsing: text) } catch {
-            throw ScenarioError(file: file, path: "$", reason: "invalid JSON at \(error)")
-        }
+        try scenarios(in: try document(text, file: file), file: file)
+    }
+
+    /// The scenarios of a parsed scenario file, one per sweep point.
+    static func scenarios(in document: JSONValue, file: String) throws(ScenarioError) -> [Scenario] {
         let root = JSONField(value: document, path: "$", file: file)
         let object = try root.object(allowing: topLevelKeys)
         let defaultName = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
@@ -44,32 +56,45 @@ public enum ScenarioFile {
         guard version == ScenarioFile.version else {
             throw object["version"]!.error("unsupported scenario version \(version); this conlab reads version \(ScenarioFile.version)")
         }
-        let nodes = try object["nodes"]?.int(in: 1...99) ?? 5
-        let duration = try object["duration"]?.duration() ?? .seconds(20)
-        guard duration > .zero else { throw object["duration"]!.error("must be longer than zero") }
+        let nodes = try object["nodes"]?.int(in: 1...ScenarioLimits.nodes) ?? 5
+        let (duration, quiescence) = try runTimes(object)
+        let runLength = duration + quiescence
         let refs = NodeRefDecoder(nodes: nodes)
         var scenario = Scenario(
             name: try object["name"]?.string() ?? defaultName,
             description: try object["description"]?.string() ?? "",
             file: root.file, nodes: nodes, duration: duration,
-            quiescence: try object["quiescence"]?.duration() ?? .seconds(3),
+            quiescence: quiescence,
             seeds: try object["seeds"].map { field throws(ScenarioError) in try seeds(field) } ?? [1],
             backends: try backends(try object.required("backends")),
-            workload: try object["workload"].map { field throws(ScenarioError) in try workload(field) } ?? WorkloadConfig(),
+            workload: try object["workload"].map { field throws(ScenarioError) in try workload(field, nodes: nodes, runLength: runLength) } ?? WorkloadConfig(),
             network: LinkProfile(), clientLink: .local, storage: StorageModel(),
-            processing: try object["processing"].map { field throws(ScenarioError) in try latency(field) } ?? .fixed(.microseconds(10)),
+            processing: try object["processing"].map { field throws(ScenarioError) in try latency(field, below: runLength) } ?? .fixed(.microseconds(10)),
             faults: [], nemesis: nil, startTimes: [:], sweepLabel: sweepLabel)
-        if let field = object["network"] { (scenario.network, scenario.clientLink) = try network(field) }
-        if let field = object["storage"] { scenario.storage = try storage(field) }
+        if let field = object["network"] { (scenario.network, scenario.clientLink) = try network(field, runLength: runLength) }
+        if let field = object["storage"] { scenario.storage = try storage(field, runLength: runLength) }
         if let field = object["start"] { scenario.startTimes = try startTimes(field, refs: refs, duration: duration) }
         if let field = object["faults"] {
             let kinds = Set(scenario.backends.flatMap(\.kind.messageKinds))
             scenario.faults = try field.array().map { step throws(ScenarioError) in
-                try FaultDecoder(refs: refs, duration: duration, messageKinds: kinds).step(step)
+                try FaultDecoder(refs: refs, duration: duration, runLength: runLength, messageKinds: kinds).step(step)
             }
         }
         if let field = object["nemesis"] { scenario.nemesis = try nemesis(field) }
         return scenario
+    }
+
+    /// `duration` (clients at work) and `quiescence` (the cluster settling), which together must
+    /// fit in `ScenarioLimits.runLength`.
+    static func runTimes(_ object: JSONObject) throws(ScenarioError) -> (duration: TimeSpan, quiescence: TimeSpan) {
+        let duration = try object["duration"]?.duration() ?? .seconds(20)
+        guard duration > .zero else { throw object["duration"]!.error("must be longer than zero") }
+        let quiescence = try object["quiescence"]?.duration() ?? .seconds(3)
+        guard duration + quiescence <= ScenarioLimits.runLength else {
+            throw (object["quiescence"] ?? object["duration"]!).error(
+                "duration + quiescence is \(duration + quiescence), longer than the longest run conlab simulates (\(TimeSpan.longestRunText))")
+        }
+        return (duration, quiescence)
     }
 
     /// `{"faults": ["partition", "crash"], "interval": ["500ms", "2s"], "length": ["1s", "3s"]}`.
@@ -85,16 +110,17 @@ public enum ScenarioFile {
             }
             guard !nemesis.faults.isEmpty else { throw faults.error("needs at least one fault") }
         }
-        if let interval = object["interval"] { nemesis.interval = try durationRange(interval) }
-        if let length = object["length"] { nemesis.length = try durationRange(length) }
+        if let interval = object["interval"] { nemesis.interval = try durationRange(interval, atLeast: ScenarioLimits.shortestNemesisInterval) }
+        if let length = object["length"] { nemesis.length = try durationRange(length, atLeast: ScenarioLimits.shortestNemesisLength) }
         return nemesis
     }
 
-    static func durationRange(_ field: JSONField) throws(ScenarioError) -> ClosedRange<TimeSpan> {
+    /// `[shortest, longest]` with `minimum ≤ shortest ≤ longest`.
+    static func durationRange(_ field: JSONField, atLeast minimum: TimeSpan) throws(ScenarioError) -> ClosedRange<TimeSpan> {
         let bounds = try field.array()
         guard bounds.count == 2 else { throw field.error("expected two durations, [shortest, longest]") }
-        let low = try bounds[0].duration(), high = try bounds[1].duration()
-        guard low > .zero, low <= high else { throw field.error("expected 0 < shortest ≤ longest") }
+        let low = try bounds[0].duration(atLeast: minimum), high = try bounds[1].duration()
+        guard low <= high else { throw field.error("expected shortest ≤ longest, found \(low) > \(high)") }
         return low...high
     }
 
@@ -102,11 +128,12 @@ public enum ScenarioFile {
         if case .object = field.value {
             let range = try field.object(allowing: ["from", "count"])
             let from = try range.required("from").int(in: 0...Int(Int32.max))
-            let count = try range.required("count").int(in: 1...100_000)
+            let count = try range.required("count").int(in: 1...ScenarioLimits.seeds)
             return (0..<count).map { UInt64(from + $0) }
         }
         let list = try field.array().map { seed throws(ScenarioError) in UInt64(try seed.int(in: 0...Int.max)) }
         guard !list.isEmpty else { throw field.error("needs at least one seed") }
+        guard list.count <= ScenarioLimits.seeds else { throw field.error("lists \(list.count) seeds; a scenario runs at most \(ScenarioLimits.seeds)") }
         return list
     }
 
@@ -145,22 +172,27 @@ public enum ScenarioFile {
         return specs
     }
 
-    static func workload(_ field: JSONField) throws(ScenarioError) -> WorkloadConfig {
+    static func workload(_ field: JSONField, nodes: Int, runLength: TimeSpan) throws(ScenarioError) -> WorkloadConfig {
         let object = try field.object(allowing: ["clientsPerNode", "mode", "think", "rate", "keys", "distribution", "mix", "timeout", "retry", "redirectBackoff"])
         var workload = WorkloadConfig()
-        if let value = object["clientsPerNode"] { workload.clientsPerNode = try value.int(in: 0...10_000) }
+        if let value = object["clientsPerNode"] {
+            workload.clientsPerNode = try value.int(in: 0...ScenarioLimits.clientsPerNode)
+            guard workload.clientsPerNode * nodes <= ScenarioLimits.clients else {
+                throw value.error("\(workload.clientsPerNode) clients on each of \(nodes) nodes is more than the \(ScenarioLimits.clients) clients a run simulates")
+            }
+        }
         let mode = try object["mode"]?.string() ?? "closed"
         switch mode {
         case "closed":
             if let rate = object["rate"] { throw rate.error("\"rate\" applies to open-loop workloads (\"mode\": \"open\")") }
-            if let think = object["think"] { workload.mode = .closed(think: try latency(think)) }
+            if let think = object["think"] { workload.mode = .closed(think: try latency(think, below: runLength)) }
         case "open":
             if let think = object["think"] { throw think.error("\"think\" applies to closed-loop workloads") }
-            workload.mode = .open(ratePerNode: try object.required("rate").number(in: 0.001...1_000_000))
+            workload.mode = .open(ratePerNode: try object.required("rate").number(in: 0.001...ScenarioLimits.openRate))
         default:
             throw object["mode"]!.error("expected \"closed\" or \"open\", found \"\(mode)\"")
         }
-        if let value = object["keys"] { workload.keys = try value.int(in: 1...1_000_000) }
+        if let value = object["keys"] { workload.keys = try value.int(in: 1...ScenarioLimits.keys) }
         if let value = object["distribution"] {
             if case .string(let name) = value.value, name == "uniform" {
                 workload.distribution = .uniform
@@ -177,63 +209,67 @@ public enum ScenarioFile {
             guard workload.mix.weights.reduce(0, +) > 0 else { throw value.error("at least one operation needs a weight above zero") }
         }
         if let value = object["timeout"] { workload.timeout = try value.duration() }
-        if let value = object["retry"] { workload.retryInterval = try value.duration() }
-        if let value = object["redirectBackoff"] { workload.redirectBackoff = try value.duration() }
+        if let value = object["retry"] { workload.retryInterval = try value.duration(atLeast: ScenarioLimits.shortestRetry) }
+        if let value = object["redirectBackoff"] { workload.redirectBackoff = try value.duration(atLeast: ScenarioLimits.shortestRedirectBackoff) }
         guard workload.timeout > .zero else { throw object["timeout"]!.error("must be longer than zero") }
-        guard workload.retryInterval > .zero else { throw object["retry"]!.error("must be longer than zero") }
         return workload
     }
 
     /// `"2ms"` (fixed), `{"uniform": ["1ms", "3ms"]}`, `{"exponential": {"min": "1ms", "mean": "2ms"}}`,
     /// `{"long-tail": {"median": "1ms", "p99": "40ms"}}`.
-    static func latency(_ field: JSONField) throws(ScenarioError) -> LatencyDistribution {
-        if case .string = field.value { return .fixed(try field.duration()) }
+    /// Every parameter is shorter than `limit`, the run's length: a message or a pause that long
+    /// would never end within the run.
+    static func latency(_ field: JSONField, below limit: TimeSpan) throws(ScenarioError) -> LatencyDistribution {
+        if case .string = field.value { return .fixed(try field.duration(below: limit)) }
         let object = try field.object(allowing: ["fixed", "uniform", "exponential", "long-tail"])
         guard object.members.count == 1 else { throw field.error("give exactly one of fixed, uniform, exponential, long-tail") }
-        if let fixed = object["fixed"] { return .fixed(try fixed.duration()) }
+        if let fixed = object["fixed"] { return .fixed(try fixed.duration(below: limit)) }
         if let uniform = object["uniform"] {
             let bounds = try uniform.array()
             guard bounds.count == 2 else { throw uniform.error("expected two durations, [lower, upper]") }
-            let low = try bounds[0].duration(), high = try bounds[1].duration()
+            let low = try bounds[0].duration(below: limit), high = try bounds[1].duration(below: limit)
             guard low <= high else { throw uniform.error("lower bound \(low) exceeds upper bound \(high)") }
             return .uniform(low...high)
         }
         if let exponential = object["exponential"] {
             let parameters = try exponential.object(allowing: ["min", "mean"])
-            return .exponential(minimum: try parameters["min"]?.duration() ?? .zero, mean: try parameters.required("mean").duration())
+            return .exponential(minimum: try parameters["min"]?.duration(below: limit) ?? .zero, mean: try parameters.required("mean").duration(below: limit))
         }
         let tail = try object.required("long-tail")
         let parameters = try tail.object(allowing: ["median", "p99"])
-        let median = try parameters.required("median").duration(), p99 = try parameters.required("p99").duration()
+        let median = try parameters.required("median").duration(below: limit), p99 = try parameters.required("p99").duration(below: limit)
         guard median > .zero, p99 >= median else { throw tail.error("expected 0 < median ≤ p99") }
         return .longTail(median: median, p99: p99)
     }
 
     static let linkKeys = ["latency", "loss", "duplicate", "reorder", "reorderDelay"]
 
-    static func network(_ field: JSONField) throws(ScenarioError) -> (LinkProfile, LinkProfile) {
+    static func network(_ field: JSONField, runLength: TimeSpan) throws(ScenarioError) -> (LinkProfile, LinkProfile) {
         let object = try field.object(allowing: linkKeys + ["clientLatency"])
-        let change = try linkChange(object)
+        let change = try linkChange(object, runLength: runLength)
         let profile = change.applied(to: LinkProfile(latency: change.latency ?? LinkProfile().latency))
         var client = LinkProfile.local
-        if let value = object["clientLatency"] { client = LinkProfile(latency: try latency(value)) }
+        if let value = object["clientLatency"] { client = LinkProfile(latency: try latency(value, below: runLength)) }
         return (profile, client)
     }
 
-    static func linkChange(_ object: JSONObject) throws(ScenarioError) -> LinkChange {
-        LinkChange(latency: try object["latency"].map { field throws(ScenarioError) in try latency(field) },
+    static func linkChange(_ object: JSONObject, runLength: TimeSpan) throws(ScenarioError) -> LinkChange {
+        LinkChange(latency: try object["latency"].map { field throws(ScenarioError) in try latency(field, below: runLength) },
                    loss: try object["loss"]?.probability(),
                    duplicate: try object["duplicate"]?.probability(),
                    reorder: try object["reorder"]?.probability(),
-                   reorderDelay: try object["reorderDelay"].map { field throws(ScenarioError) in try latency(field) })
+                   reorderDelay: try object["reorderDelay"].map { field throws(ScenarioError) in try latency(field, below: runLength) })
     }
 
-    static func storage(_ field: JSONField) throws(ScenarioError) -> StorageModel {
+    static func storage(_ field: JSONField, runLength: TimeSpan) throws(ScenarioError) -> StorageModel {
         let object = try field.object(allowing: ["fsync", "fsyncLatency", "flushInterval"])
         var model = StorageModel()
         if let value = object["fsync"] { model.fsync = try value.bool() }
-        if let value = object["fsyncLatency"] { model.syncLatency = try value.duration() }
-        if let value = object["flushInterval"] { model.flushInterval = try value.duration() }
+        if let value = object["fsyncLatency"] { model.syncLatency = try value.duration(below: runLength) }
+        if let value = object["flushInterval"] {
+            model.flushInterval = try value.duration(atLeast: ScenarioLimits.shortestFlushInterval)
+            guard model.flushInterval < runLength else { throw value.error("must be shorter than the run (\(runLength))") }
+        }
         return model
     }
 

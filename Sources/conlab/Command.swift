@@ -12,7 +12,7 @@ enum Command {
       conlab check HISTORY.jsonl [options] check a history: linearizability and direct anomaly checks
       conlab merge DIR... --out DIR        join the outputs of `run --shard` into one experiment folder
       conlab report DIR                    rebuild the charts and index.html of an experiment folder
-      conlab list [DIR]                    list scenarios (default Experiments/) and backends
+      conlab list [DIR | FILE]             list scenarios (default Experiments/, or one file) and backends
       conlab bench [sim | raft | checker]  simulator, Raft or checker benchmark (use a release build)
       conlab --help | conlab COMMAND --help
 
@@ -36,8 +36,8 @@ enum Command {
     OPTIONS
       --backend NAME   run only this backend (repeatable); NAME as in the scenario, e.g. raft or raft[read=lease]
       --seed N         run only seed N (replays a failing seed)
-      --seeds LIST     seeds to run instead of the scenario's: 1,2,3 or 1-10
-      --out DIR        output folder (default Reports/<scenario name>)
+      --seeds LIST     seeds to run instead of the scenario's: 1,2,3 or 1-10 (at most 10000)
+      --out DIR        output folder (default Reports/<scenario name>), created and test-written before any run
       --jobs N         parallel runs (default: all cores); output is identical for any N
       --shard I/N      run only runs I, I+N, I+2N, … (1-based) and write shard.json, for job arrays;
                        `conlab merge` joins the shards into exactly the files one machine writes
@@ -68,11 +68,12 @@ enum Command {
     static func run(_ arguments: [String]) -> Int32 {
         if arguments.contains("--help") || arguments.contains("-h") { print(runUsage); return 0 }
         var parser = ArgumentParser(arguments)
+        var out: String?
         do {
             let backends = try parser.values("--backend")
             let seed = try parser.value("--seed")
             let seedList = try parser.value("--seeds")
-            let out = try parser.value("--out")
+            out = try parser.value("--out")
             let jobs = try parser.value("--jobs")
             let shard = try parser.value("--shard")
             let quiet = parser.flag("--quiet")
@@ -93,10 +94,11 @@ enum Command {
                     throw UsageError("an election-timeout study takes --seed, --out, --jobs and --quiet only")
                 }
                 if let seed = request.seeds?.first { study.seed = seed }
+                let directory = out ?? "Reports/\(study.name)"
+                try OutputDirectory.prepare(directory)
                 let reporter = ProgressReporter(style: request.progress, total: study.ranges.count)
                 let results = study.run(jobs: request.jobs) { done, total in reporter.update(done: done, total: total) }
                 reporter.finish()
-                let directory = out ?? "Reports/\(study.name)"
                 let summary = try study.write(results, to: directory)
                 if !quiet { print("\(study.name): \(study.ranges.count) timeout ranges × \(study.trials) trials → \(directory)/\n\(summary)") }
                 return 0
@@ -110,10 +112,18 @@ enum Command {
         } catch let error as ScenarioError {
             fail(error.description)
             return 2
+        } catch let error as OutputDirectoryError {
+            fail(outputProblem(error, given: out))
+            return 2
         } catch {
             fail("\(error)")
             return 1
         }
+    }
+
+    /// An unusable output folder, named as the user gave it: `--out X`, or the default folder.
+    static func outputProblem(_ error: OutputDirectoryError, given out: String?) -> String {
+        out == nil ? error.description : "--out '\(error.path)': \(error.reason)"
     }
 
     static let checkUsage = """
@@ -175,8 +185,10 @@ enum Command {
             return 0
         }
         var parser = ArgumentParser(arguments)
+        var given: String?
         do {
-            guard let out = try parser.value("--out") else { throw UsageError("merge needs --out DIR") }
+            given = try parser.value("--out")
+            guard let out = given else { throw UsageError("merge needs --out DIR") }
             var directories: [String] = []
             while let directory = try parser.positional() { directories.append(directory) }
             try parser.finish()
@@ -189,6 +201,9 @@ enum Command {
             return 2
         } catch let error as MergeError {
             fail(error.description)
+            return 2
+        } catch let error as OutputDirectoryError {
+            fail(outputProblem(error, given: given))
             return 2
         } catch {
             fail("\(error)")
@@ -224,28 +239,47 @@ enum Command {
         }
     }
 
-    static func parseSeed(_ text: String) throws -> UInt64 {
-        guard let seed = UInt64(text) else { throw UsageError("'\(text)' is not a seed (a non-negative integer)") }
+    static func parseSeed(_ text: String, option: String = "--seed") throws -> UInt64 {
+        guard let seed = UInt64(text) else { throw UsageError("\(option): '\(text)' is not a seed (a non-negative integer)") }
         return seed
     }
 
+    /// `1,2,3` or `1-10`: at least one seed and at most as many as a scenario may list.
     static func parseSeeds(_ text: String) throws -> [UInt64] {
+        let limit = ScenarioLimits.seeds
         if let dash = text.firstIndex(of: "-"), !text.contains(",") {
-            let low = try parseSeed(String(text[..<dash])), high = try parseSeed(String(text[text.index(after: dash)...]))
-            guard low <= high, high - low < 1_000_000 else { throw UsageError("bad seed range '\(text)'") }
+            let low = try parseSeed(String(text[..<dash]), option: "--seeds"), high = try parseSeed(String(text[text.index(after: dash)...]), option: "--seeds")
+            guard low <= high, high - low < limit else { throw UsageError("--seeds: bad range '\(text)'; write LOW-HIGH with at most \(limit) seeds") }
             return Array(low...high)
         }
-        return try text.split(separator: ",").map { try parseSeed(String($0)) }
+        guard !text.isEmpty else { throw UsageError("--seeds needs at least one seed: 1,2,3 or 1-10") }
+        let seeds = try text.split(separator: ",", omittingEmptySubsequences: false).map { try parseSeed(String($0), option: "--seeds") }
+        guard seeds.count <= limit else { throw UsageError("--seeds lists \(seeds.count) seeds; at most \(limit)") }
+        return seeds
     }
 
     static func list(_ arguments: [String]) -> Int32 {
-        if arguments.contains("--help") { print("conlab list [DIR]: scenarios in DIR (default Experiments/) and the backends with their options"); return 0 }
-        let directory = arguments.first ?? "Experiments"
-        print("Scenarios in \(directory)/:")
-        let files = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".json") }.sorted()
+        if arguments.contains("--help") {
+            print("conlab list [DIR | FILE]: the scenarios in DIR (default Experiments/), or the one scenario FILE, and the backends with their options")
+            return 0
+        }
+        var parser = ArgumentParser(arguments)
+        let target: String, files: [String]
+        do {
+            target = try parser.positional() ?? "Experiments"
+            try parser.finish()
+            files = try scenarioFiles(at: target)
+        } catch let error as UsageError {
+            fail(error.message)
+            return 2
+        } catch {
+            fail("\(error)")
+            return 2
+        }
+        print("Scenarios in \(target)\(files == [target] ? "" : "/"):")
         var status: Int32 = 0
-        for file in files {
-            let path = (directory as NSString).appendingPathComponent(file)
+        for path in files {
+            let file = files == [target] ? target : (path as NSString).lastPathComponent
             do {
                 if let study = try ElectionTimeoutStudy.load(path: path) {
                     print("  \(file.padding(toLength: 34, withPad: " ", startingAt: 0)) \(study.description) [raft, \(study.ranges.count) timeout ranges]")
@@ -269,6 +303,18 @@ enum Command {
             }
         }
         return status
+    }
+
+    /// The `.json` files of a folder, or a file by itself: a user who names one scenario wants
+    /// that one described (and validated). Anything else is bad input, not an empty list.
+    static func scenarioFiles(at target: String) throws -> [String] {
+        var isDirectory: ObjCBool = false
+        guard !target.isEmpty, FileManager.default.fileExists(atPath: target, isDirectory: &isDirectory) else {
+            throw UsageError("list: \(target.isEmpty ? "an empty path" : target): no such file or folder")
+        }
+        guard isDirectory.boolValue else { return [target] }
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: target) else { throw UsageError("list: \(target): cannot read the folder") }
+        return names.filter { $0.hasSuffix(".json") }.sorted().map { (target as NSString).appendingPathComponent($0) }
     }
 
     static func bench(_ arguments: [String]) -> Int32 {
@@ -312,7 +358,10 @@ struct ArgumentParser {
         var found: [String] = []
         while let index = arguments.firstIndex(of: name) {
             guard index + 1 < arguments.count else { throw UsageError("\(name) needs a value") }
-            found.append(arguments[index + 1])
+            // `--out --quiet` forgot the value; taking the next option as it would make a folder "--quiet".
+            let value = arguments[index + 1]
+            guard !value.hasPrefix("--") else { throw UsageError("\(name) needs a value, found the option '\(value)'") }
+            found.append(value)
             arguments.removeSubrange(index...(index + 1))
         }
         return found

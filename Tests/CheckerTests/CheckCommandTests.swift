@@ -52,6 +52,35 @@ import Testing
         #expect(result.text == "error: \(path): line 2: missing field \"key\"\n")
         let missing = CheckCommand.run(path: path + ".missing")
         #expect(missing.exitStatus == 2)
-        #expect(missing.text.hasPrefix("error: \(path).missing: cannot read the file"))
+        #expect(missing.text == "error: \(path).missing: no such file\n")
+    }
+
+    @Test func anUnwritableAnomaliesFileIsNamedWithTheSystemsReason() throws {
+        let path = try historyFile([put(0, "v1", 0, 10).jsonLine])
+        try FileManager.default.createDirectory(atPath: anomaliesFile(besides: path), withIntermediateDirectories: true)
+        let result = CheckCommand.run(path: path, options: .init(writeAnomalies: true))
+        #expect(result.exitStatus == 2)
+        #expect(result.text.hasSuffix("error: cannot write \(anomaliesFile(besides: path)): Is a directory\n"), "\(result.text)")
+    }
+
+    /// Each used to reach the user as a Foundation error ("NSCocoaErrorDomain error 256") or to be
+    /// accepted; each is now bad input naming the file (and line) and the reason.
+    @Test func unusableFilesAndNegativeFieldsAreBadInput() throws {
+        let path = try historyFile([put(0, "v1", 0, 10).jsonLine])
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        let garbage = directory + "/garbage.jsonl"
+        try Data([0x7B, 0x0A, 0x22, 0xFF, 0x22]).write(to: URL(fileURLWithPath: garbage))
+        let cases = [
+            (directory, "error: \(directory): is a directory, not a file\n"),
+            ("/dev/null", "error: /dev/null: is not a regular file (a device, pipe or socket)\n"),
+            (garbage, "error: \(garbage): not valid UTF-8: byte 0xFF at offset 3 (line 2)\n"),
+            (try historyFile([put(0, "v1", -5, 10).jsonLine]), "line 1: field \"invoke_us\" must not be negative, found -5\n"),
+            (try historyFile([put(-1, "v1", 0, 10).jsonLine]), "line 1: field \"id\" must not be negative, found -1\n"),
+        ]
+        for (file, message) in cases {
+            let result = CheckCommand.run(path: file)
+            #expect(result.exitStatus == 2)
+            #expect(result.text.hasSuffix(message), "\(result.text)")
+        }
     }
 }

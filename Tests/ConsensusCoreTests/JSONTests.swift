@@ -45,8 +45,24 @@ import Testing
         #expect(TimeSpan(parsing: "ms") == nil)
         #expect(TimeSpan(parsing: "-5ms") == nil)
         #expect(TimeSpan(parsing: "1e3ms") == nil)
+        #expect(TimeSpan(parsing: "9999999999999999999s") == nil)
         #expect(TimeSpan.milliseconds(1_500).description == "1500ms")
         #expect(TimeSpan.seconds(2).description == "2s")
+    }
+
+
+    /// Spans past 64 bits of microseconds used to trap in the conversion; spans past a run's
+    /// limit overflowed later, in the simulator.
+    @Test func boundedParsingSaysWhyAndNeverTraps() throws {
+        func refusal(_ text: String) -> TimeSpanError.Reason? {
+            do { _ = try TimeSpan.parse(bounded: text); return nil } catch { return error.reason }
+        }
+        #expect(refusal("9999999999999999999s") == .tooLong)
+        #expect(refusal("1000000000s") == .tooLong)
+        #expect(refusal("360.001m") == .tooLong)
+        #expect(refusal("1e9s") == .malformed)
+        #expect(refusal("\u{0663}s") == .malformed)
+        #expect(try TimeSpan.parse(bounded: "360m") == TimeSpan.longestRun)
     }
 }
 

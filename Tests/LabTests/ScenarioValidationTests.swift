@@ -48,6 +48,75 @@ import Testing
         #expect(error.reason.contains(reason), "\(error.reason)")
     }
 
+    /// Each of these once trapped on overflow, ran for ever or hung; the limits are `ScenarioLimits`.
+    @Test(arguments: [
+        (#", "quiescence": "9999999999999999999s""#, "quiescence", "longer than the longest run conlab simulates (21600s, 6 hours)"),
+        (#", "faults": [{"at": "9999999999999999999s", "heal": true}]"#, "faults[0].at", "longer than the longest run"),
+        (#", "quiescence": "21595s""#, "quiescence", "duration + quiescence is 21605s, longer than the longest run"),
+        (#", "network": {"latency": "3000000000000s"}"#, "network.latency", "longer than the longest run"),
+        (#", "network": {"latency": {"uniform": ["1ms", "13s"]}}"#, "network.latency.uniform[1]", "must be shorter than the run (13s), found 13s"),
+        (#", "network": {"clientLatency": {"long-tail": {"median": "1ms", "p99": "1h"}}}"#, "network.clientLatency.long-tail.p99", "not a duration"),
+        (#", "storage": {"fsyncLatency": "9000000000000s"}"#, "storage.fsyncLatency", "longer than the longest run"),
+        (#", "storage": {"fsyncLatency": "20s"}"#, "storage.fsyncLatency", "must be shorter than the run (13s)"),
+        (#", "storage": {"flushInterval": "0us"}"#, "storage.flushInterval", "must be at least 1ms"),
+        (#", "processing": "1000s""#, "processing", "must be shorter than the run"),
+        (#", "faults": [{"at": "2s", "network": {"latency": "20s"}}]"#, "faults[0].network.latency", "must be shorter than the run"),
+        (#", "nemesis": {"interval": ["1us", "1us"]}"#, "nemesis.interval[0]", "must be at least 10ms, found 1us"),
+        (#", "nemesis": {"length": ["1us", "1ms"]}"#, "nemesis.length[0]", "must be at least 1ms, found 1us"),
+        (#", "workload": {"retry": "1us"}"#, "workload.retry", "must be at least 1ms, found 1us"),
+        (#", "workload": {"redirectBackoff": "0us"}"#, "workload.redirectBackoff", "must be at least 100us"),
+        (#", "workload": {"clientsPerNode": 1001}"#, "workload.clientsPerNode", "between 0 and 1000"),
+        (#", "workload": {"clientsPerNode": 1000}, "sweep": {"nodes": [20]}"#, "workload.clientsPerNode", "more than the 10000 clients"),
+        (#", "workload": {"mode": "open", "rate": 1e9}"#, "workload.rate", "between 0.001 and 100000"),
+        (#", "workload": {"keys": 1e7}"#, "workload.keys", "between 1 and 1000000"),
+        (#", "seeds": {"from": 1, "count": 10001}"#, "seeds.count", "between 1 and 10000"),
+        (#", "sweep": {"nodes": [100]}"#, "nodes", "between 1 and 99"),
+        (#", "sweep": {"backends": [[{"protocol": "raft", "options": {"heartbeat": "9999999999999999999s"}}]]}"#, "backends[0].options.heartbeat", "longer than the longest run"),
+    ])
+    func limitsAreStatedBeforeAnythingRuns(extra: String, path: String, reason: String) throws {
+        let error = try #require(failure(extra))
+        #expect(error.path == path)
+        #expect(error.reason.contains(reason), "\(error.reason)")
+    }
+
+    @Test func theLongestRunIsAccepted() throws {
+        let scenarios = try ScenarioFile.parse(#"{"version": 1, "duration": "21000s", "quiescence": "600s", "backends": ["unreplicated"], "seeds": {"from": 1, "count": 10000}}"#, file: "x.json")
+        #expect(scenarios[0].duration + scenarios[0].quiescence == ScenarioLimits.runLength)
+        #expect(scenarios[0].seeds.count == ScenarioLimits.seeds)
+    }
+
+    /// Suites list scenario files; one that lists itself used to fail with `unknown field "suite"`.
+    @Test func aSuiteThatIncludesItselfIsACycle() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("conlab-suite-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let suite = directory.appendingPathComponent("suite.json"), other = directory.appendingPathComponent("other.json")
+        try Data(#"{"version": 1, "suite": "s", "scenarios": ["suite.json"]}"#.utf8).write(to: suite)
+        try Data(#"{"version": 1, "suite": "t", "scenarios": ["suite.json"]}"#.utf8).write(to: other)
+        #expect(throws: ScenarioError(file: suite.path, path: "scenarios[0]", reason: "the suite includes itself (a cycle)")) {
+            try ExperimentDefinition.load(path: suite.path)
+        }
+        #expect(throws: ScenarioError(file: other.path, path: "scenarios[0]", reason: "\(suite.path) is a suite; a suite lists scenario files, not other suites")) {
+            try ExperimentDefinition.load(path: other.path)
+        }
+    }
+
+    /// A directory, a device or bad bytes are named as such, never as a Foundation error.
+    @Test func unusableFilesAreNamed() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("conlab-files-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let garbage = directory.appendingPathComponent("garbage.json").path, empty = directory.appendingPathComponent("empty.json").path
+        try Data(Array(#"{"version": 1,"#.utf8) + [0x0A, 0x20, 0x22, 0xC3, 0x28, 0x22]).write(to: URL(fileURLWithPath: garbage))
+        try Data().write(to: URL(fileURLWithPath: empty))
+        let cases = [(directory.path, "is a directory, not a file"), ("/dev/null", "is not a regular file (a device, pipe or socket)"),
+                     (garbage, "not valid UTF-8: byte 0xC3 at offset 17 (line 2)"), (empty, "the file is empty"),
+                     (directory.appendingPathComponent("missing.json").path, "no such file")]
+        for (path, reason) in cases {
+            #expect(throws: ScenarioError(file: path, path: "$", reason: reason)) { try ExperimentDefinition.load(path: path) }
+        }
+    }
+
     @Test func unknownBackendsAndVersionsAreRefused() {
         #expect(throws: ScenarioError.self) { try ScenarioFile.parse(#"{"version": 1, "backends": ["paxos"]}"#, file: "x.json") }
         #expect(throws: ScenarioError.self) { try ScenarioFile.parse(#"{"version": 2, "backends": ["unreplicated"]}"#, file: "x.json") }

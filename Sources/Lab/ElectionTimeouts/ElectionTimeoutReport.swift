@@ -10,13 +10,7 @@ extension ElectionTimeoutStudy {
 
     /// Loads a study file; nil when the file is not one.
     public static func load(path: String) throws(ScenarioError) -> ElectionTimeoutStudy? {
-        let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw ScenarioError(file: path, path: "$", reason: "cannot read file (\(error.localizedDescription))")
-        }
-        let document: JSONValue
-        do { document = try JSONValue(parsing: text) } catch { throw ScenarioError(file: path, path: "$", reason: "invalid JSON at \(error)") }
-        return try load(document: document, file: path)
+        try load(document: try ScenarioFile.document(try ScenarioFile.text(at: path), file: path), file: path)
     }
 
     /// Every range on its own thread; the output does not depend on `jobs`.

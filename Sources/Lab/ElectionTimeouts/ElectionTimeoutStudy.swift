@@ -53,17 +53,20 @@ public struct ElectionTimeoutStudy: Sendable {
         }
         let field = try top.required("electionTimeouts")
         let object = try field.object(allowing: keys)
-        let nodes = try object["nodes"]?.int(in: 3...99) ?? 5
+        let nodes = try object["nodes"]?.int(in: 3...ScenarioLimits.nodes) ?? 5
+        // A trial ends by this time at the latest: no latency of the study may reach it.
+        let giveUpAfter = try object["giveUpAfter"]?.duration() ?? .seconds(30)
+        guard giveUpAfter > .zero else { throw object["giveUpAfter"]!.error("must be longer than zero") }
         var study = ElectionTimeoutStudy(
             name: try object["name"]?.string() ?? "election-timeouts", description: try object["description"]?.string() ?? "",
-            file: root.file, nodes: nodes, latency: try object["latency"].map { field throws(ScenarioError) in try ScenarioFile.latency(field) } ?? .uniform(.milliseconds(4)...(.milliseconds(6))),
-            fsyncLatency: try object["fsyncLatency"]?.duration() ?? .milliseconds(5),
-            processing: try object["processing"].map { field throws(ScenarioError) in try ScenarioFile.latency(field) } ?? .fixed(.microseconds(10)),
-            timerSlack: try object["timerSlack"].map { field throws(ScenarioError) in try ScenarioFile.latency(field) },
+            file: root.file, nodes: nodes, latency: try object["latency"].map { field throws(ScenarioError) in try ScenarioFile.latency(field, below: giveUpAfter) } ?? .uniform(.milliseconds(4)...(.milliseconds(6))),
+            fsyncLatency: try object["fsyncLatency"]?.duration(below: giveUpAfter) ?? .milliseconds(5),
+            processing: try object["processing"].map { field throws(ScenarioError) in try ScenarioFile.latency(field, below: giveUpAfter) } ?? .fixed(.microseconds(10)),
+            timerSlack: try object["timerSlack"].map { field throws(ScenarioError) in try ScenarioFile.latency(field, below: giveUpAfter) },
             trials: try object["trials"]?.int(in: 1...1_000_000) ?? 1_000,
             seed: UInt64(try object["seed"]?.int(in: 0...Int.max) ?? 1),
             laggingFollowers: try object["laggingFollowers"]?.int(in: 0...(nodes - 1) / 2) ?? 2,
-            giveUpAfter: try object["giveUpAfter"]?.duration() ?? .seconds(30), graphs: [])
+            giveUpAfter: giveUpAfter, graphs: [])
         for graph in try object.required("graphs").array() {
             let g = try graph.object(allowing: ["name", "title", "ranges", "logarithmic"])
             let ranges = try g.required("ranges").array().map { item throws(ScenarioError) -> ClosedRange<TimeSpan> in

@@ -1,0 +1,120 @@
+import Foundation
+import Testing
+
+/// The built `conlab` run as a user runs it: exit status and standard error for bad input. A
+/// subprocess, so that a trap (SIGILL) or a hang is a failed expectation instead of a dead test run.
+@Suite final class CommandLineTests {
+    struct Outcome {
+        var status: Int32
+        var stderr: String
+        /// Killed by a signal (a trap) or by the time limit (a hang).
+        var crashed: Bool
+    }
+
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// `.build/debug/conlab`, which `swift build --build-tests` and `swift test` build.
+    static let executable = root.appendingPathComponent(".build/debug/conlab")
+
+    let scratch: URL
+
+    init() throws {
+        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("conlab-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        try write("ok.json", #"{"version": 1, "name": "ok", "nodes": 3, "duration": "1s", "quiescence": "200ms", "seeds": [1, 2], "backends": ["unreplicated"], "workload": {"clientsPerNode": 1}}"#)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: scratch) }
+
+    func path(_ name: String) -> String { scratch.appendingPathComponent(name).path }
+
+    func write(_ name: String, _ text: String) throws {
+        try Data(text.utf8).write(to: scratch.appendingPathComponent(name))
+    }
+
+    /// Runs conlab in the scratch folder, killing it after `limit` seconds.
+    func conlab(_ arguments: String..., limit: Double = 60) throws -> Outcome {
+        let process = Process()
+        process.executableURL = Self.executable
+        process.arguments = arguments
+        process.currentDirectoryURL = scratch
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(limit)
+        while process.isRunning, Date() < deadline { usleep(20_000) }
+        let hung = process.isRunning
+        if hung { process.terminate() }
+        process.waitUntilExit()
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        return Outcome(status: process.terminationStatus, stderr: text, crashed: hung || process.terminationReason == .uncaughtSignal)
+    }
+
+    /// Exit status 2 with exactly this message, and nothing of Foundation's.
+    func expectBadInput(_ outcome: Outcome, _ message: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(!outcome.crashed, sourceLocation: sourceLocation)
+        #expect(outcome.status == 2, sourceLocation: sourceLocation)
+        #expect(outcome.stderr == "conlab: \(message)\n", sourceLocation: sourceLocation)
+        #expect(!outcome.stderr.contains("NSCocoaErrorDomain") && !outcome.stderr.contains("could not be completed"), sourceLocation: sourceLocation)
+    }
+
+    @Test func runLimitsAreStatedInsteadOfTrappingOrHanging() throws {
+        try write("huge.json", #"{"version": 1, "duration": "9999999999999999999s", "backends": ["unreplicated"]}"#)
+        try write("long.json", #"{"version": 1, "duration": "1000000000s", "backends": ["unreplicated"]}"#)
+        try write("fsync.json", #"{"version": 1, "duration": "1s", "backends": ["unreplicated"], "storage": {"fsyncLatency": "9000000000000s"}}"#)
+        try write("retry.json", #"{"version": 1, "duration": "1s", "backends": ["unreplicated"], "workload": {"retry": "1us"}}"#)
+        let tooLong = "longer than the longest run conlab simulates (21600s, 6 hours)"
+        expectBadInput(try conlab("run", "huge.json", "--quiet"), #"huge.json: duration: "9999999999999999999s" is \#(tooLong)"#)
+        expectBadInput(try conlab("run", "long.json", "--quiet"), #"long.json: duration: "1000000000s" is \#(tooLong)"#)
+        expectBadInput(try conlab("run", "fsync.json", "--quiet"), #"fsync.json: storage.fsyncLatency: "9000000000000s" is \#(tooLong)"#)
+        expectBadInput(try conlab("run", "retry.json", "--quiet"), "retry.json: workload.retry: must be at least 1ms, found 1us")
+    }
+
+    @Test func unusableOutputFoldersAreRefusedBeforeSimulating() throws {
+        try write("a-file", "")
+        expectBadInput(try conlab("run", "ok.json", "--out", "a-file", "--quiet"), "--out 'a-file': is a file, not a folder")
+        expectBadInput(try conlab("run", "ok.json", "--out", "/proc/conlab", "--quiet"), "--out '/proc/conlab': cannot create /proc/conlab: No such file or directory")
+        expectBadInput(try conlab("run", "ok.json", "--out", "", "--quiet"), "--out '': an empty path names no folder")
+        expectBadInput(try conlab("run", "ok.json", "--out", "--quiet"), "--out needs a value, found the option '--quiet'")
+        #expect(!FileManager.default.fileExists(atPath: path("--quiet")))
+        expectBadInput(try conlab("run", "ok.json", "--seeds", "", "--quiet"), "--seeds needs at least one seed: 1,2,3 or 1-10")
+    }
+
+    @Test func unusableScenarioFilesAreNamed() throws {
+        try FileManager.default.createDirectory(atPath: path("folder"), withIntermediateDirectories: true)
+        try Data(Array(#"{"version": 1, "name": ""#.utf8) + [0xFF, 0x22, 0x7D]).write(to: scratch.appendingPathComponent("bytes.json"))
+        try write("suite.json", #"{"version": 1, "suite": "s", "scenarios": ["suite.json"]}"#)
+        expectBadInput(try conlab("run", "/dev/null"), "/dev/null: $: is not a regular file (a device, pipe or socket)")
+        expectBadInput(try conlab("run", "folder"), "folder: $: is a directory, not a file")
+        expectBadInput(try conlab("run", "bytes.json"), "bytes.json: $: not valid UTF-8: byte 0xFF at offset 24 (line 1)")
+        expectBadInput(try conlab("run", "suite.json"), "suite.json: scenarios[0]: the suite includes itself (a cycle)")
+        let check = try conlab("check", "folder")
+        #expect(check.status == 2 && check.stderr == "error: folder: is a directory, not a file\n")
+    }
+
+    @Test func listNamesAMissingPathAndDescribesAFile() throws {
+        expectBadInput(try conlab("list", "/nonexistent"), "list: /nonexistent: no such file or folder")
+        let one = try conlab("list", "ok.json")
+        #expect(one.status == 0 && one.stderr.isEmpty)
+        let device = try conlab("list", "/dev/null")
+        #expect(device.status == 2)
+    }
+
+    @Test func mergeRefusesItsInputsAsOutputAndNamesABadManifest() throws {
+        for shard in 1...2 {
+            let outcome = try conlab("run", "ok.json", "--out", "s\(shard)", "--shard", "\(shard)/2", "--quiet")
+            #expect(outcome.status == 0, "\(outcome.stderr)")
+        }
+        let summary = try Data(contentsOf: scratch.appendingPathComponent("s1/summary.csv"))
+        expectBadInput(try conlab("merge", "s1", "s2", "--out", "s1"), "--out s1 is the shard folder s1; merge into a new folder")
+        expectBadInput(try conlab("merge", "s1", "s2", "--out", "./s2/../s1/"), "--out ./s2/../s1/ is the shard folder s1; merge into a new folder")
+        #expect(try Data(contentsOf: scratch.appendingPathComponent("s1/summary.csv")) == summary)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: path("s1/runs")).count == 1)
+        try write("s2/shard.json", "{corrupt")
+        expectBadInput(try conlab("merge", "s1", "s2", "--out", "merged"),
+                       "\(path("s2/shard.json")): invalid JSON at line 1, column 2: expected a member name in double quotes")
+        try write("s2/shard.json", #"{"experiment": "ok", "shard": 0, "of": 0, "total": -3, "runs": []}"#)
+        expectBadInput(try conlab("merge", "s1", "s2", "--out", "merged"), "\(path("s2/shard.json")): of: expected an integer from 1 to 1000000, found 0")
+    }
+}
