@@ -1,4 +1,5 @@
 import ConsensusCore
+import Lab
 import Simulator
 import Testing
 @testable import Zab
@@ -47,6 +48,28 @@ import Testing
         #expect(next == favourite, "the survivor holding the newest zxid wins, whatever its id")
         #expect(simulation.backend(favourite)!.appliedData?["k"] == "v", "its proposal survives into the new epoch")
         #expect(checker.failures.isEmpty, "\(checker.failures)")
+    }
+
+    /// ZOOKEEPER-1732 as the lab met it (`conformance/heavy-faults.json`, 7 nodes, seed 100377):
+    /// n4 joined n7 on stale FOLLOWING/LEADING votes of epoch 2, n2 and n3 through an election of
+    /// epoch 3; once everything healed, n1, n5 and n6 counted out-of-election votes by (leader,
+    /// epoch), found a quorum for neither and stayed LOOKING for good, one key diverging. Members
+    /// of an established epoch now report that epoch, so the latecomers join.
+    @Test func latecomersJoinMembersThatJoinedThroughDifferentElections() throws {
+        let scenario = try #require(try ScenarioFile.load(path: experimentPath("conformance/heavy-faults.json")).first { $0.nodes == 7 })
+        let spec = try #require(scenario.backends.first { $0.label == "zab[read=sync]" })
+        var options = ZabOptions()
+        for option in spec.options { try options.set(option.name, to: option.value) }
+        let (simulation, checker) = checkedSimulation(scenario.simulationConfig(seed: 100_377), options)
+        let result = simulation.run()
+        let leaders = Set(simulation.cluster.map { simulation.backend($0)?.leadership?.leader })
+        #expect(leaders.count == 1 && leaders.first! != nil, "every node follows one leader: \(result.finalLeadership)")
+        for node in simulation.cluster {
+            let zab = try #require(simulation.backend(node))
+            #expect(zab.vote.epoch == zab.currentEpoch, "\(node) reports epoch \(zab.vote.epoch) while in epoch \(zab.currentEpoch)")
+        }
+        #expect(Set(result.finalStates.values).count == 1, "replicas agree")
+        #expect(checker.failures.isEmpty, "\(checker.failures.joined(separator: "\n"))")
     }
 
     @Test func votesCompareEpochThenZxidThenId() {
