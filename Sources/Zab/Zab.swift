@@ -235,6 +235,8 @@ public struct Zab: ReplicationBackend {
     mutating func commit(through index: LogIndex, into out: inout Effects<Zab>) {
         let target = min(index, log.lastIndex)
         guard target > appliedIndex else { return }
+        // `!` (twice): the log keeps in memory every transaction after `appliedIndex`
+        // (`forgetOldTransactions`), and `target` is at most its last index.
         for position in (appliedIndex + 1)...target {
             let request = log.transaction(at: position)!.request
             let status = store.apply(request)
