@@ -27,9 +27,6 @@ struct EventQueue<Payload> {
         payloads.reserveCapacity(1024)
     }
 
-    var isEmpty: Bool { heap.isEmpty }
-    var count: Int { heap.count }
-
     /// Time of the earliest event, if any.
     var nextTime: Instant? { heap.first.map { Instant(microseconds: $0.time) } }
 

@@ -6,7 +6,7 @@ public enum NodeRef: Hashable, Sendable, CustomStringConvertible {
     case id(NodeID)
     /// The node that currently leads (highest term among live nodes reporting the leader role).
     case leader
-    /// A live node that is not the leader (lowest id, or chosen at random with `randomFollower`).
+    /// The live node with the lowest id that is not the leader (with no leader: the lowest live node).
     case follower
     /// The node that most recently started coordinating a transaction (2PC/3PC).
     case coordinator

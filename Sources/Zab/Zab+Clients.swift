@@ -32,10 +32,13 @@ extension Zab {
             return
         }
         pendingWrites[request.client] = request.sequence
-        if state == .leading {
-            propose(request, at: now, into: &out)
-        } else if let leader = following?.leader {
-            out.send(.request(request), to: leader)
+        switch role {
+        case .leading:
+            withLeaderSession { node, session in node.propose(request, in: &session, at: now, into: &out) }
+        case .following(let session):
+            out.send(.request(request), to: session.leader)
+        case .starting, .looking, .modifying:
+            break
         }
     }
 
@@ -46,10 +49,17 @@ extension Zab {
         case .sync:
             pendingReads.removeAll { $0.request.client == request.client }
             pendingReads.append(PendingRead(request: request))
-            if state == .leading {
-                leaderSync(for: id, client: request.client, sequence: request.sequence, at: now, into: &out)
-            } else if let leader = following?.leader, let epoch = following?.epoch {
-                out.send(.syncRequest(epoch: epoch, client: request.client, sequence: request.sequence), to: leader)
+            switch role {
+            case .leading:
+                withLeaderSession { node, session in
+                    node.leaderSync(for: node.id, client: request.client, sequence: request.sequence, in: &session, at: now, into: &out)
+                }
+            case .following(let session):
+                if let epoch = session.epoch {
+                    out.send(.syncRequest(epoch: epoch, client: request.client, sequence: request.sequence), to: session.leader)
+                }
+            case .starting, .looking, .modifying:
+                break
             }
         }
     }

@@ -5,42 +5,37 @@ extension Zab {
     /// Starts a new election round (the seeds' §3.4.1: at start-up, when a follower loses its
     /// leader, when a leader loses its quorum).
     mutating func lookForLeader(at now: Instant, reason: String, into out: inout Effects<Zab>) {
-        state = .looking
-        leading = nil
-        following = nil
         pendingReads.removeAll()
         electionRound += 1
         let ownVote = Vote(leader: id, zxid: log.lastZxid, epoch: currentEpoch)
-        election = FastLeaderElection(me: id, cluster: cluster, round: electionRound, ownVote: ownVote, options: options, now: now)
+        var election = FastLeaderElection(me: id, cluster: cluster, round: electionRound, ownVote: ownVote, options: options, now: now)
         out.emit(.role(.candidate, term: currentEpoch, name: ServerState.looking.rawValue))
         out.emit(.note(kind: "election", detail: "round \(electionRound) (\(reason)): votes for itself, zxid \(ownVote.zxid), epoch \(currentEpoch)"))
-        election!.start(at: now, into: &out)
+        election.start(at: now, into: &out)
+        role = .looking(election)
     }
 
     mutating func receiveNotification(_ notification: Notification, from peer: NodeID, at now: Instant, into out: inout Effects<Zab>) {
-        guard state == .looking, var election else {
+        guard case .looking = role else {
             // Out of the election: tell a LOOKING node whom this node follows or leads.
             if notification.state == .looking {
                 out.send(.notification(Notification(vote: vote, round: voteRound, state: state)), to: peer)
             }
             return
         }
-        let decided = election.receive(notification, from: peer, at: now, into: &out)
-        electionRound = election.round
-        self.election = election
-        if let decided { conclude(decided.vote, round: decided.round, at: now, into: &out) }
+        withElection { node, election in
+            let decided = election.receive(notification, from: peer, at: now, into: &out)
+            node.electionRound = election.round
+            if let decided { node.conclude(decided.vote, round: decided.round, at: now, into: &out) }
+        }
     }
 
-    mutating func electionTick(at now: Instant, into out: inout Effects<Zab>) {
-        guard var election else { return }
-        let decided = election.tick(at: now, into: &out)
-        self.election = election
-        if let decided { conclude(decided, round: election.round, at: now, into: &out) }
+    mutating func electionTick(in election: inout FastLeaderElection, at now: Instant, into out: inout Effects<Zab>) {
+        if let decided = election.tick(at: now, into: &out) { conclude(decided, round: election.round, at: now, into: &out) }
     }
 
     /// The election is over: lead, or follow the winner (and start discovery with it).
     mutating func conclude(_ winner: Vote, round: UInt64, at now: Instant, into out: inout Effects<Zab>) {
-        election = nil
         vote = winner
         voteRound = round
         electionRound = round

@@ -45,25 +45,23 @@ struct FollowerSession {
 
 extension Zab {
     mutating func becomeFollower(of leader: NodeID, at now: Instant, into out: inout Effects<Zab>) {
-        state = .following
-        following = FollowerSession(leader: leader, connection: random.next(), lastHeard: now, resendAt: now + options.retransmitInterval)
+        let session = FollowerSession(leader: leader, connection: random.next(), lastHeard: now, resendAt: now + options.retransmitInterval)
+        role = .following(session)
         out.emit(.role(.follower, term: currentEpoch, name: ServerState.following.rawValue))
-        sendFollowerInfo(into: &out)
+        sendFollowerInfo(session, into: &out)
     }
 
-    func sendFollowerInfo(into out: inout Effects<Zab>) {
-        guard let session = following else { return }
+    func sendFollowerInfo(_ session: FollowerSession, into out: inout Effects<Zab>) {
         out.send(.followerInfo(connection: session.connection, acceptedEpoch: acceptedEpoch, lastZxid: log.lastZxid), to: session.leader)
     }
 
-    func sendAckEpoch(into out: inout Effects<Zab>) {
-        guard let session = following, let epoch = session.epoch else { return }
+    func sendAckEpoch(_ session: FollowerSession, into out: inout Effects<Zab>) {
+        guard let epoch = session.epoch else { return }
         out.send(.ackEpoch(connection: session.connection, epoch: epoch, currentEpoch: session.reportedEpoch,
                            history: log.summary(snapshotZxid: snapshotZxid)), to: session.leader)
     }
 
-    mutating func followerTick(at now: Instant, into out: inout Effects<Zab>) {
-        guard var session = following else { return }
+    mutating func followerTick(in session: inout FollowerSession, at now: Instant, into out: inout Effects<Zab>) {
         let limit = session.silenceLimit(options)
         if now >= session.lastHeard + limit {
             lookForLeader(at: now, reason: "no word from leader \(session.leader) for \(limit)", into: &out)
@@ -71,42 +69,40 @@ extension Zab {
         }
         guard now >= session.resendAt else { return }
         session.resendAt = now + options.retransmitInterval
-        following = session
         switch session.phase {
-        case .discovery: sendFollowerInfo(into: &out)
-        case .synchronizing: sendAckEpoch(into: &out)
+        case .discovery: sendFollowerInfo(session, into: &out)
+        case .synchronizing: sendAckEpoch(session, into: &out)
         case .synced, .awaitingUpToDate, .broadcasting: break
         }
     }
 
     /// A message from the leader this node follows.
-    mutating func followerReceive(_ message: ZabMessage, at now: Instant, into out: inout Effects<Zab>) {
-        guard let session = following else { return }
+    mutating func followerReceive(_ message: ZabMessage, in session: inout FollowerSession, at now: Instant, into out: inout Effects<Zab>) {
         if case .leaderInfo(let epoch) = message {
-            receiveLeaderInfo(epoch, at: now, into: &out)
+            receiveLeaderInfo(epoch, in: &session, at: now, into: &out)
             return
         }
         guard let epoch = session.epoch, message.epoch == epoch else { return }
-        following!.lastHeard = now
+        session.lastHeard = now
         let phase = session.phase
         let aligned = phase == .synced || phase == .awaitingUpToDate || phase == .broadcasting
         switch message {
         case .sync(let payload) where phase == .synchronizing && payload.connection == session.connection:
-            if applySync(payload, into: &out) { following!.phase = .synced }
+            if applySync(payload, into: &out) { session.phase = .synced }
         case .newLeader(let connection, _, _) where connection == session.connection && aligned:
-            acknowledgeNewLeader(epoch, into: &out)
+            acknowledgeNewLeader(epoch, in: &session, into: &out)
         case .upToDate(_, let committed) where phase == .awaitingUpToDate || phase == .broadcasting:
-            enterBroadcast(epoch)
+            enterBroadcast(epoch, in: &session)
             commit(throughZxid: committed, into: &out)
         case .proposal(_, let previous, let transactions) where phase == .awaitingUpToDate || phase == .broadcasting:
-            acceptProposal(previous: previous, transactions, epoch: epoch, into: &out)
+            acceptProposal(previous: previous, transactions, epoch: epoch, from: session.leader, into: &out)
         case .commit(_, let zxid) where phase == .awaitingUpToDate || phase == .broadcasting:
             // Only an established leader commits: this COMMIT also says UPTODATE.
-            enterBroadcast(epoch)
+            enterBroadcast(epoch, in: &session)
             commit(throughZxid: zxid, into: &out)
         case .ping(_, let round, let committed):
             if aligned { commit(throughZxid: committed, into: &out) }
-            out.send(.pingReply(epoch: epoch, round: round, lastZxid: log.lastZxid, upToDate: following?.phase == .broadcasting), to: session.leader)
+            out.send(.pingReply(epoch: epoch, round: round, lastZxid: log.lastZxid, upToDate: session.phase == .broadcasting), to: session.leader)
         case .syncReply(_, let client, let sequence, let zxid):
             syncAnswered(client: client, sequence: sequence, zxid: zxid, into: &out)
         default:
@@ -115,15 +111,14 @@ extension Zab {
     }
 
     /// UPTODATE: the leader's epoch is established; serve clients and report the epoch's vote.
-    mutating func enterBroadcast(_ epoch: Epoch) {
-        following!.phase = .broadcasting
+    mutating func enterBroadcast(_ epoch: Epoch, in session: inout FollowerSession) {
+        session.phase = .broadcasting
         updateElectionVote(epoch: epoch)
     }
 
     /// NEWEPOCH: promise to follow epoch `epoch` (Zab §III phase 1: only if it exceeds the epoch
     /// already accepted, once per epoch).
-    mutating func receiveLeaderInfo(_ epoch: Epoch, at now: Instant, into out: inout Effects<Zab>) {
-        guard var session = following else { return }
+    mutating func receiveLeaderInfo(_ epoch: Epoch, in session: inout FollowerSession, at now: Instant, into out: inout Effects<Zab>) {
         switch session.phase {
         case .discovery:
             session.lastHeard = now
@@ -142,12 +137,11 @@ extension Zab {
             session.epoch = epoch
             session.phase = .synchronizing
             session.resendAt = now + options.retransmitInterval
-            following = session
             out.emit(.role(.follower, term: epoch, name: ServerState.following.rawValue))
-            sendAckEpoch(into: &out)
+            sendAckEpoch(session, into: &out)
         case .synchronizing where session.epoch == epoch:
-            following!.lastHeard = now
-            sendAckEpoch(into: &out)
+            session.lastHeard = now
+            sendAckEpoch(session, into: &out)
         default:
             break
         }
@@ -155,12 +149,12 @@ extension Zab {
 
     /// NEWLEADER: the history is the new epoch's; make the epoch current and acknowledge (again, if
     /// the leader missed the first acknowledgement).
-    mutating func acknowledgeNewLeader(_ epoch: Epoch, into out: inout Effects<Zab>) {
-        guard let session = following, acceptedEpoch == epoch else { return }
+    mutating func acknowledgeNewLeader(_ epoch: Epoch, in session: inout FollowerSession, into out: inout Effects<Zab>) {
+        guard acceptedEpoch == epoch else { return }
         if session.phase == .synced {
             currentEpoch = epoch
             persistEpochs(into: &out)
-            following!.phase = .awaitingUpToDate
+            session.phase = .awaitingUpToDate
         }
         out.send(.ackNewLeader(connection: session.connection, epoch: epoch, lastZxid: log.lastZxid), to: session.leader)
     }
@@ -210,8 +204,8 @@ extension Zab {
     /// PROPOSAL: log the transactions that extend this node's log, then ACK (the driver makes the
     /// log write durable before the ACK leaves). Out-of-order ones are not logged: the ACK says
     /// where the log ends, and the leader sends the rest again.
-    mutating func acceptProposal(previous: Zxid, _ transactions: [Transaction], epoch: Epoch, into out: inout Effects<Zab>) {
-        guard let leader = following?.leader, let newest = transactions.last?.zxid else { return }
+    mutating func acceptProposal(previous: Zxid, _ transactions: [Transaction], epoch: Epoch, from leader: NodeID, into out: inout Effects<Zab>) {
+        guard let newest = transactions.last?.zxid else { return }
         let last = log.lastZxid
         if newest > last {
             guard previous <= last else {

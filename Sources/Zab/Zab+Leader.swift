@@ -60,6 +60,13 @@ struct LeaderSession {
 
     var nextDeadline: Instant { phase == .broadcasting ? nextPingAt : min(nextPingAt, phaseDeadline) }
 
+    /// The learner handler of follower `peer`: nil until it sends FOLLOWERINFO, and for a node
+    /// outside the cluster (whose messages are dropped, never trapped on).
+    subscript(learner peer: NodeID) -> Learner? {
+        get { learners.indices.contains(peer.index) ? learners[peer.index] : nil }
+        set { if learners.indices.contains(peer.index) { learners[peer.index] = newValue } }
+    }
+
     /// How many followers satisfy `predicate` (without building an array: this runs on every ACK).
     func count(where predicate: (Learner) -> Bool) -> Int {
         var count = 0
@@ -73,52 +80,52 @@ extension Zab {
     static let maxProposalBatch = 64
 
     mutating func becomeLeader(at now: Instant, into out: inout Effects<Zab>) {
-        state = .leading
-        leading = LeaderSession(phaseDeadline: now + options.initTimeout, learners: Array(repeating: nil, count: cluster.count),
-                                nextPingAt: now + options.pingInterval)
+        role = .leading(LeaderSession(phaseDeadline: now + options.initTimeout, learners: Array(repeating: nil, count: cluster.count),
+                                      nextPingAt: now + options.pingInterval))
         out.emit(.note(kind: "epoch", detail: "LEADING: waiting for FOLLOWERINFO from a quorum (accepted epoch \(acceptedEpoch))"))
-        checkDiscoveryQuorum(at: now, into: &out)
+        withLeaderSession { node, session in node.checkDiscoveryQuorum(in: &session, at: now, into: &out) }
     }
 
-    mutating func leaderReceive(_ message: ZabMessage, from peer: NodeID, at now: Instant, into out: inout Effects<Zab>) {
-        guard let session = leading else { return }
+    mutating func leaderReceive(_ message: ZabMessage, from peer: NodeID, in session: inout LeaderSession, at now: Instant, into out: inout Effects<Zab>) {
         switch message {
         case .followerInfo(let connection, let epoch, _):
-            receiveFollowerInfo(connection: connection, acceptedEpoch: epoch, from: peer, at: now, into: &out)
+            receiveFollowerInfo(connection: connection, acceptedEpoch: epoch, from: peer, in: &session, at: now, into: &out)
             return
         case .request(let request):
-            leading!.learners[peer.index]?.lastHeard = now
-            propose(request, at: now, into: &out)
+            session[learner: peer]?.lastHeard = now
+            propose(request, in: &session, at: now, into: &out)
             return
         default:
             break
         }
-        guard message.epoch == session.epoch, leading!.learners[peer.index] != nil else { return }
-        leading!.learners[peer.index]!.lastHeard = now
+        guard message.epoch == session.epoch, session[learner: peer] != nil else { return }
+        session[learner: peer]?.lastHeard = now
         switch message {
         case .ackEpoch(let connection, _, let current, let history):
-            receiveAckEpoch(connection: connection, currentEpoch: current, history: history, from: peer, at: now, into: &out)
+            receiveAckEpoch(connection: connection, currentEpoch: current, history: history, from: peer, in: &session, at: now, into: &out)
         case .ackNewLeader(let connection, _, let lastZxid):
-            receiveAckNewLeader(connection: connection, lastZxid: lastZxid, from: peer, at: now, into: &out)
+            receiveAckNewLeader(connection: connection, lastZxid: lastZxid, from: peer, in: &session, at: now, into: &out)
         case .ack(_, let zxid, let gap):
-            acknowledged(zxid, by: peer, at: now)
-            if let learner = leading!.learners[peer.index], learner.stage == .synced {
+            acknowledged(zxid, by: peer, in: &session, at: now)
+            if let learner = session[learner: peer], learner.stage == .synced {
                 if gap, now >= learner.resentAt + options.pingInterval / 5 {
-                    resend(to: peer, at: now, into: &out)
+                    resend(to: peer, in: &session, at: now, into: &out)
                 } else if !gap, learner.acked + 1 == learner.nextIndex {
-                    replicate(to: peer, at: now, into: &out)
+                    replicate(to: peer, in: &session, at: now, into: &out)
                 }
             }
-            advanceCommit(into: &out)
+            advanceCommit(in: &session, into: &out)
         case .pingReply(_, let round, let lastZxid, let upToDate):
-            leading!.learners[peer.index]!.echoedRound = max(leading!.learners[peer.index]!.echoedRound, round)
-            guard leading!.learners[peer.index]!.stage == .synced else { return }
-            acknowledged(lastZxid, by: peer, at: now)
+            guard var learner = session[learner: peer] else { return }
+            learner.echoedRound = max(learner.echoedRound, round)
+            session[learner: peer] = learner
+            guard learner.stage == .synced else { return }
+            acknowledged(lastZxid, by: peer, in: &session, at: now)
             if !upToDate, session.phase == .broadcasting { out.send(.upToDate(epoch: session.epoch, committed: appliedZxid), to: peer) }
-            advanceCommit(into: &out)
-            answerSyncs(into: &out)
+            advanceCommit(in: &session, into: &out)
+            answerSyncs(in: &session, into: &out)
         case .syncRequest(_, let client, let sequence) where session.phase == .broadcasting:
-            leaderSync(for: peer, client: client, sequence: sequence, at: now, into: &out)
+            leaderSync(for: peer, client: client, sequence: sequence, in: &session, at: now, into: &out)
         default:
             break
         }
@@ -127,47 +134,48 @@ extension Zab {
     // MARK: Discovery
 
     /// CEPOCH/FOLLOWERINFO. A new connection replaces whatever the leader knew of that follower.
-    mutating func receiveFollowerInfo(connection: UInt64, acceptedEpoch epoch: Epoch, from peer: NodeID, at now: Instant, into out: inout Effects<Zab>) {
-        if leading!.learners[peer.index]?.connection != connection {
-            leading!.learners[peer.index] = LeaderSession.Learner(connection: connection, acceptedEpoch: epoch, lastHeard: now)
+    mutating func receiveFollowerInfo(connection: UInt64, acceptedEpoch epoch: Epoch, from peer: NodeID, in session: inout LeaderSession,
+                                      at now: Instant, into out: inout Effects<Zab>) {
+        if session[learner: peer]?.connection != connection {
+            session[learner: peer] = LeaderSession.Learner(connection: connection, acceptedEpoch: epoch, lastHeard: now)
         }
-        leading!.learners[peer.index]!.lastHeard = now
-        if leading!.phase == .discovery {
-            checkDiscoveryQuorum(at: now, into: &out)
+        session[learner: peer]?.lastHeard = now
+        if session.phase == .discovery {
+            checkDiscoveryQuorum(in: &session, at: now, into: &out)
         } else {
-            out.send(.leaderInfo(epoch: leading!.epoch), to: peer)
+            out.send(.leaderInfo(epoch: session.epoch), to: peer)
         }
     }
 
     /// With FOLLOWERINFO from a quorum (the leader included), propose an epoch above every epoch
     /// they accepted (ZooKeeper's `getEpochToPropose`), and remember it as accepted.
-    mutating func checkDiscoveryQuorum(at now: Instant, into out: inout Effects<Zab>) {
-        guard leading!.phase == .discovery else { return }
-        let connected = leading!.learners.compactMap { $0 }
+    mutating func checkDiscoveryQuorum(in session: inout LeaderSession, at now: Instant, into out: inout Effects<Zab>) {
+        guard session.phase == .discovery else { return }
+        let connected = session.learners.compactMap { $0 }
         guard connected.count + 1 >= quorum else { return }
         let epoch = connected.map(\.acceptedEpoch).reduce(acceptedEpoch, max) + 1
         acceptedEpoch = epoch
         persistEpochs(into: &out)
-        leading!.epoch = epoch
-        leading!.phase = .epochAck
-        leading!.phaseDeadline = now + options.initTimeout
+        session.epoch = epoch
+        session.phase = .epochAck
+        session.phaseDeadline = now + options.initTimeout
         out.emit(.role(.leader, term: epoch, name: ServerState.leading.rawValue))
-        out.emit(.note(kind: "epoch", detail: "proposes epoch \(epoch) to \(names(connected: true))"))
-        for peer in cluster where leading!.learners[peer.index] != nil { out.send(.leaderInfo(epoch: epoch), to: peer) }
-        checkEpochAckQuorum(at: now, into: &out)
+        out.emit(.note(kind: "epoch", detail: "proposes epoch \(epoch) to \(names(in: session, connected: true))"))
+        for peer in cluster where session[learner: peer] != nil { out.send(.leaderInfo(epoch: epoch), to: peer) }
+        checkEpochAckQuorum(in: &session, at: now, into: &out)
     }
 
     /// ACK-E. A follower whose history is more recent than the leader's (by current epoch, then
     /// last zxid) would make the leader lose committed transactions: ZooKeeper gives up then.
     mutating func receiveAckEpoch(connection: UInt64, currentEpoch reported: Epoch?, history: HistorySummary, from peer: NodeID,
-                                  at now: Instant, into out: inout Effects<Zab>) {
-        guard var learner = leading!.learners[peer.index], learner.connection == connection, learner.stage == .connected else { return }
+                                  in session: inout LeaderSession, at now: Instant, into out: inout Effects<Zab>) {
+        guard var learner = session[learner: peer], learner.connection == connection, learner.stage == .connected else { return }
         if let reported, (reported, history.lastZxid.rawValue) > (currentEpoch, log.lastZxid.rawValue) {
             let why = "\(peer) is ahead of the leader (epoch \(reported), zxid \(history.lastZxid) against \(currentEpoch), \(log.lastZxid))"
-            if leading!.phase == .epochAck {
+            if session.phase == .epochAck {
                 lookForLeader(at: now, reason: why, into: &out)
             } else {
-                leading!.learners[peer.index] = nil
+                session[learner: peer] = nil
                 out.emit(.note(kind: "sync", detail: "refused: " + why))
             }
             return
@@ -175,34 +183,34 @@ extension Zab {
         learner.stage = .epochAcked
         learner.counted = reported != nil
         learner.history = history
-        leading!.learners[peer.index] = learner
-        switch leading!.phase {
-        case .epochAck: checkEpochAckQuorum(at: now, into: &out)
-        case .newLeaderAck, .broadcasting: synchronize(peer, at: now, first: true, into: &out)
+        session[learner: peer] = learner
+        switch session.phase {
+        case .epochAck: checkEpochAckQuorum(in: &session, at: now, into: &out)
+        case .newLeaderAck, .broadcasting: synchronize(peer, in: &session, at: now, first: true, into: &out)
         case .discovery: break
         }
     }
 
     /// With ACK-E from a quorum the epoch becomes current and every acknowledged follower is synced.
-    mutating func checkEpochAckQuorum(at now: Instant, into out: inout Effects<Zab>) {
-        guard leading!.phase == .epochAck else { return }
-        let acked = leading!.count { $0.stage == .epochAcked && $0.counted }
+    mutating func checkEpochAckQuorum(in session: inout LeaderSession, at now: Instant, into out: inout Effects<Zab>) {
+        guard session.phase == .epochAck else { return }
+        let acked = session.count { $0.stage == .epochAcked && $0.counted }
         guard acked + 1 >= quorum else { return }
-        currentEpoch = leading!.epoch
+        currentEpoch = session.epoch
         persistEpochs(into: &out)
-        leading!.phase = .newLeaderAck
-        leading!.phaseDeadline = now + options.initTimeout
-        for peer in cluster where leading!.learners[peer.index]?.stage == .epochAcked { synchronize(peer, at: now, first: true, into: &out) }
-        checkNewLeaderQuorum(at: now, into: &out)
+        session.phase = .newLeaderAck
+        session.phaseDeadline = now + options.initTimeout
+        for peer in cluster where session[learner: peer]?.stage == .epochAcked { synchronize(peer, in: &session, at: now, first: true, into: &out) }
+        checkNewLeaderQuorum(in: &session, at: now, into: &out)
     }
 
     // MARK: Synchronisation
 
     /// Sends the follower DIFF, TRUNC (+DIFF) or SNAP, then NEWLEADER; again after a silent tick.
-    mutating func synchronize(_ peer: NodeID, at now: Instant, first: Bool, into out: inout Effects<Zab>) {
-        guard let learner = leading!.learners[peer.index], let history = learner.history else { return }
+    mutating func synchronize(_ peer: NodeID, in session: inout LeaderSession, at now: Instant, first: Bool, into out: inout Effects<Zab>) {
+        guard var learner = session[learner: peer], let history = learner.history else { return }
         let decision = SyncDecision.decide(follower: history, window: log.entries.map(\.zxid), windowBase: log.baseZxid)
-        var payload = SyncPayload(connection: learner.connection, epoch: leading!.epoch, mode: decision.mode, truncateTo: nil,
+        var payload = SyncPayload(connection: learner.connection, epoch: session.epoch, mode: decision.mode, truncateTo: nil,
                                   snapshot: nil, firstIndex: 0, proposals: [])
         let from: LogIndex
         if let common = decision.commonZxid, let index = log.index(of: common) {
@@ -216,9 +224,10 @@ extension Zab {
         payload.firstIndex = from
         if from <= log.lastIndex { payload.proposals = Array(log.entries[(from - log.firstIndex)...]) }
         out.send(.sync(payload), to: peer)
-        out.send(.newLeader(connection: learner.connection, epoch: leading!.epoch, lastZxid: log.lastZxid), to: peer)
-        leading!.learners[peer.index]!.stage = .syncing
-        leading!.learners[peer.index]!.syncSentAt = now
+        out.send(.newLeader(connection: learner.connection, epoch: session.epoch, lastZxid: log.lastZxid), to: peer)
+        learner.stage = .syncing
+        learner.syncSentAt = now
+        session[learner: peer] = learner
         if first { out.emit(.note(kind: "sync", detail: describe(payload, to: peer, follower: history))) }
     }
 
@@ -237,23 +246,25 @@ extension Zab {
         return text
     }
 
-    mutating func receiveAckNewLeader(connection: UInt64, lastZxid: Zxid, from peer: NodeID, at now: Instant, into out: inout Effects<Zab>) {
-        guard let learner = leading!.learners[peer.index], learner.connection == connection, learner.stage == .syncing else { return }
+    mutating func receiveAckNewLeader(connection: UInt64, lastZxid: Zxid, from peer: NodeID, in session: inout LeaderSession,
+                                      at now: Instant, into out: inout Effects<Zab>) {
+        guard var learner = session[learner: peer], learner.connection == connection, learner.stage == .syncing else { return }
         guard let index = log.index(of: lastZxid) else {
             if lastZxid > log.lastZxid { violate("\(peer) acknowledged NEWLEADER at \(lastZxid), beyond the leader's \(log.lastZxid)", into: &out) }
-            leading!.learners[peer.index] = nil
+            session[learner: peer] = nil
             return
         }
-        leading!.learners[peer.index]!.stage = .synced
-        leading!.learners[peer.index]!.acked = index
-        leading!.learners[peer.index]!.nextIndex = index + 1
-        leading!.learners[peer.index]!.progressAt = now
-        switch leading!.phase {
+        learner.stage = .synced
+        learner.acked = index
+        learner.nextIndex = index + 1
+        learner.progressAt = now
+        session[learner: peer] = learner
+        switch session.phase {
         case .newLeaderAck:
-            checkNewLeaderQuorum(at: now, into: &out)
+            checkNewLeaderQuorum(in: &session, at: now, into: &out)
         case .broadcasting:
-            out.send(.upToDate(epoch: leading!.epoch, committed: appliedZxid), to: peer)
-            replicate(to: peer, at: now, into: &out)
+            out.send(.upToDate(epoch: session.epoch, committed: appliedZxid), to: peer)
+            replicate(to: peer, in: &session, at: now, into: &out)
         case .discovery, .epochAck:
             break
         }
@@ -261,53 +272,54 @@ extension Zab {
 
     /// A quorum accepted the leader's history: it is committed (Zab: the new primary delivers its
     /// initial history before proposing), and broadcasting begins.
-    mutating func checkNewLeaderQuorum(at now: Instant, into out: inout Effects<Zab>) {
-        guard leading!.phase == .newLeaderAck else { return }
-        let synced = leading!.count { $0.stage == .synced }
+    mutating func checkNewLeaderQuorum(in session: inout LeaderSession, at now: Instant, into out: inout Effects<Zab>) {
+        guard session.phase == .newLeaderAck else { return }
+        let synced = session.count { $0.stage == .synced }
         guard synced + 1 >= quorum else { return }
-        leading!.phase = .broadcasting
-        updateElectionVote(epoch: leading!.epoch)
-        out.emit(.note(kind: "epoch", detail: "epoch \(leading!.epoch) established by \(names(connected: false)); history up to \(log.lastZxid)"))
+        session.phase = .broadcasting
+        updateElectionVote(epoch: session.epoch)
+        out.emit(.note(kind: "epoch", detail: "epoch \(session.epoch) established by \(names(in: session, connected: false)); history up to \(log.lastZxid)"))
         commit(through: log.lastIndex, into: &out)
-        for peer in cluster where leading!.learners[peer.index]?.stage == .synced {
-            out.send(.upToDate(epoch: leading!.epoch, committed: appliedZxid), to: peer)
-            replicate(to: peer, at: now, into: &out)
+        for peer in cluster where session[learner: peer]?.stage == .synced {
+            out.send(.upToDate(epoch: session.epoch, committed: appliedZxid), to: peer)
+            replicate(to: peer, in: &session, at: now, into: &out)
         }
-        leading!.nextPingAt = now
+        session.nextPingAt = now
     }
 
     // MARK: Broadcast
 
     /// A write from a client: give it the next zxid, log it, propose it to every synced follower.
-    mutating func propose(_ request: ClientRequest, at now: Instant, into out: inout Effects<Zab>) {
-        guard isEstablishedLeader, store.cachedReply(for: request) == nil else { return }
-        if let proposed = leading!.proposed[request.client], proposed >= request.sequence { return }
-        let epoch = leading!.epoch
+    mutating func propose(_ request: ClientRequest, in session: inout LeaderSession, at now: Instant, into out: inout Effects<Zab>) {
+        guard session.phase == .broadcasting, store.cachedReply(for: request) == nil else { return }
+        if let proposed = session.proposed[request.client], proposed >= request.sequence { return }
+        let epoch = session.epoch
         let previous = log.lastZxid
         let zxid = previous.epoch == epoch ? previous.next : Zxid(epoch: epoch, counter: 1)
         let transactions = [Transaction(zxid: zxid, request: request)]
         append(transactions, into: &out)
-        leading!.proposed[request.client] = request.sequence
+        session.proposed[request.client] = request.sequence
         for peer in cluster {
-            guard let learner = leading!.learners[peer.index], learner.stage == .synced, learner.nextIndex == log.lastIndex else { continue }
+            guard let learner = session[learner: peer], learner.stage == .synced, learner.nextIndex == log.lastIndex else { continue }
             out.send(.proposal(epoch: epoch, previous: previous, transactions: transactions), to: peer)
-            leading!.learners[peer.index]!.nextIndex += 1
+            session[learner: peer]?.nextIndex += 1
         }
-        advanceCommit(into: &out)
+        advanceCommit(in: &session, into: &out)
         snapshotIfDue(into: &out)
     }
 
-    mutating func acknowledged(_ zxid: Zxid, by peer: NodeID, at now: Instant) {
-        guard let learner = leading!.learners[peer.index], learner.stage == .synced, let index = log.index(of: zxid), index > learner.acked else { return }
-        leading!.learners[peer.index]!.acked = index
-        leading!.learners[peer.index]!.progressAt = now
-        if index >= learner.nextIndex { leading!.learners[peer.index]!.nextIndex = index + 1 }
+    mutating func acknowledged(_ zxid: Zxid, by peer: NodeID, in session: inout LeaderSession, at now: Instant) {
+        guard var learner = session[learner: peer], learner.stage == .synced, let index = log.index(of: zxid), index > learner.acked else { return }
+        learner.acked = index
+        learner.progressAt = now
+        if index >= learner.nextIndex { learner.nextIndex = index + 1 }
+        session[learner: peer] = learner
     }
 
     /// Commits, in zxid order, everything a quorum (the leader included) has logged: the highest
     /// index that the leader and at least `quorum - 1` synced followers have acknowledged.
-    mutating func advanceCommit(into out: inout Effects<Zab>) {
-        guard let session = leading, session.phase == .broadcasting else { return }
+    mutating func advanceCommit(in session: inout LeaderSession, into out: inout Effects<Zab>) {
+        guard session.phase == .broadcasting else { return }
         var committed = appliedIndex
         if session.count(where: { $0.stage == .synced && $0.acked >= log.lastIndex }) + 1 >= quorum { committed = log.lastIndex }
         for candidate in session.learners {
@@ -316,45 +328,48 @@ extension Zab {
         }
         guard committed > appliedIndex else { return }
         commit(through: committed, into: &out)
-        for peer in cluster where leading!.learners[peer.index]?.stage == .synced {
-            out.send(.commit(epoch: leading!.epoch, zxid: appliedZxid), to: peer)
+        for peer in cluster where session[learner: peer]?.stage == .synced {
+            out.send(.commit(epoch: session.epoch, zxid: appliedZxid), to: peer)
         }
-        answerSyncs(into: &out)
+        answerSyncs(in: &session, into: &out)
     }
 
     /// Sends a follower the next proposals it has not been sent (at most a batch).
-    mutating func replicate(to peer: NodeID, at now: Instant, into out: inout Effects<Zab>) {
-        guard let learner = leading!.learners[peer.index], learner.stage == .synced, learner.nextIndex <= log.lastIndex else { return }
+    mutating func replicate(to peer: NodeID, in session: inout LeaderSession, at now: Instant, into out: inout Effects<Zab>) {
+        guard var learner = session[learner: peer], learner.stage == .synced, learner.nextIndex <= log.lastIndex else { return }
         guard learner.nextIndex >= log.firstIndex else {
             // What it misses is only in a snapshot now: let it time out, come back and get a SNAP.
-            leading!.learners[peer.index] = nil
+            session[learner: peer] = nil
             out.emit(.note(kind: "sync", detail: "\(peer) fell behind the committed log (needs index \(learner.nextIndex), oldest kept \(log.firstIndex)); dropped"))
             return
         }
         let end = min(log.lastIndex, learner.nextIndex + Self.maxProposalBatch - 1)
         let batch = Array(log.entries[(learner.nextIndex - log.firstIndex)...(end - log.firstIndex)])
-        out.send(.proposal(epoch: leading!.epoch, previous: log.zxid(at: learner.nextIndex - 1)!, transactions: batch), to: peer)
-        leading!.learners[peer.index]!.nextIndex = end + 1
-        leading!.learners[peer.index]!.resentAt = now
+        // `!`: firstIndex ≤ nextIndex ≤ lastIndex (the guards above), so the zxid before `nextIndex`
+        // is the log's base or a transaction in memory.
+        out.send(.proposal(epoch: session.epoch, previous: log.zxid(at: learner.nextIndex - 1)!, transactions: batch), to: peer)
+        learner.nextIndex = end + 1
+        learner.resentAt = now
+        session[learner: peer] = learner
     }
 
     /// Sends again from the first proposal the follower has not acknowledged (lost or reordered).
-    mutating func resend(to peer: NodeID, at now: Instant, into out: inout Effects<Zab>) {
-        guard let learner = leading!.learners[peer.index], learner.stage == .synced else { return }
-        leading!.learners[peer.index]!.nextIndex = learner.acked + 1
-        replicate(to: peer, at: now, into: &out)
+    mutating func resend(to peer: NodeID, in session: inout LeaderSession, at now: Instant, into out: inout Effects<Zab>) {
+        guard var learner = session[learner: peer], learner.stage == .synced else { return }
+        learner.nextIndex = learner.acked + 1
+        session[learner: peer] = learner
+        replicate(to: peer, in: &session, at: now, into: &out)
     }
 
     // MARK: Timers
 
-    mutating func leaderTick(at now: Instant, into out: inout Effects<Zab>) {
-        guard let session = leading else { return }
+    mutating func leaderTick(in session: inout LeaderSession, at now: Instant, into out: inout Effects<Zab>) {
         if session.phase != .broadcasting, now >= session.phaseDeadline {
             lookForLeader(at: now, reason: "no quorum within initLimit (\(session.phase))", into: &out)
             return
         }
         guard now >= session.nextPingAt else { return }
-        leading!.nextPingAt = now + options.pingInterval
+        session.nextPingAt = now + options.pingInterval
         if session.phase == .broadcasting {
             // ZooKeeper's Leader.lead loop: without a quorum of followers heard within syncLimit, give up.
             let heard = session.count { $0.stage == .synced && now - $0.lastHeard < options.syncTimeout }
@@ -363,16 +378,16 @@ extension Zab {
                 return
             }
         }
-        ping(at: now, into: &out)
+        ping(in: &session, at: now, into: &out)
         for peer in cluster {
-            guard let learner = leading!.learners[peer.index] else { continue }
+            guard let learner = session[learner: peer] else { continue }
             switch learner.stage {
             case .syncing where now - learner.syncSentAt >= options.retransmitInterval:
-                synchronize(peer, at: now, first: false, into: &out)
+                synchronize(peer, in: &session, at: now, first: false, into: &out)
             case .synced where learner.acked < log.lastIndex && now - max(learner.progressAt, learner.resentAt) >= options.retransmitInterval:
-                resend(to: peer, at: now, into: &out)
+                resend(to: peer, in: &session, at: now, into: &out)
             case .synced where learner.nextIndex <= log.lastIndex:
-                replicate(to: peer, at: now, into: &out)
+                replicate(to: peer, in: &session, at: now, into: &out)
             default:
                 break
             }
@@ -380,12 +395,12 @@ extension Zab {
     }
 
     /// PING every follower past discovery; the round lets `sync` reads confirm the leadership.
-    mutating func ping(at now: Instant, into out: inout Effects<Zab>) {
-        leading!.pingRound += 1
-        leading!.lastPingAt = now
+    mutating func ping(in session: inout LeaderSession, at now: Instant, into out: inout Effects<Zab>) {
+        session.pingRound += 1
+        session.lastPingAt = now
         for peer in cluster {
-            guard let stage = leading!.learners[peer.index]?.stage, stage != .connected else { continue }
-            out.send(.ping(epoch: leading!.epoch, round: leading!.pingRound, committed: appliedZxid), to: peer)
+            guard let stage = session[learner: peer]?.stage, stage != .connected else { continue }
+            out.send(.ping(epoch: session.epoch, round: session.pingRound, committed: appliedZxid), to: peer)
         }
     }
 
@@ -394,15 +409,16 @@ extension Zab {
     /// ZooKeeper's `sync`, made linearizable: answered once everything proposed before it is
     /// committed and a quorum has answered a PING sent after it arrived (ZooKeeper itself does not
     /// wait for the PING, and a deposed leader that has not noticed yet can answer stale).
-    mutating func leaderSync(for origin: NodeID, client: ClientID, sequence: UInt64, at now: Instant, into out: inout Effects<Zab>) {
-        if leading!.lastPingAt != now { ping(at: now, into: &out) }
-        leading!.pendingSyncs.append(LeaderSession.PendingSync(origin: origin, client: client, sequence: sequence,
-                                                               zxid: log.lastZxid, round: leading!.pingRound))
-        answerSyncs(into: &out)
+    mutating func leaderSync(for origin: NodeID, client: ClientID, sequence: UInt64, in session: inout LeaderSession,
+                             at now: Instant, into out: inout Effects<Zab>) {
+        if session.lastPingAt != now { ping(in: &session, at: now, into: &out) }
+        session.pendingSyncs.append(LeaderSession.PendingSync(origin: origin, client: client, sequence: sequence,
+                                                              zxid: log.lastZxid, round: session.pingRound))
+        answerSyncs(in: &session, into: &out)
     }
 
-    mutating func answerSyncs(into out: inout Effects<Zab>) {
-        guard let session = leading, session.phase == .broadcasting, !session.pendingSyncs.isEmpty else { return }
+    mutating func answerSyncs(in session: inout LeaderSession, into out: inout Effects<Zab>) {
+        guard session.phase == .broadcasting, !session.pendingSyncs.isEmpty else { return }
         var waiting: [LeaderSession.PendingSync] = []
         for pending in session.pendingSyncs {
             let confirmed = session.count { $0.stage == .synced && $0.echoedRound >= pending.round } + 1
@@ -416,13 +432,13 @@ extension Zab {
                 out.send(.syncReply(epoch: session.epoch, client: pending.client, sequence: pending.sequence, zxid: pending.zxid), to: pending.origin)
             }
         }
-        leading?.pendingSyncs = waiting
+        session.pendingSyncs = waiting
     }
 
     /// The followers in a quorum message: those that sent FOLLOWERINFO, or those synced.
-    func names(connected: Bool) -> String {
+    func names(in session: LeaderSession, connected: Bool) -> String {
         let members = cluster.filter { peer in
-            peer == id || (connected ? leading!.learners[peer.index] != nil : leading!.learners[peer.index]?.stage == .synced)
+            peer == id || (connected ? session[learner: peer] != nil : session[learner: peer]?.stage == .synced)
         }
         return members.map(\.description).joined(separator: ",")
     }

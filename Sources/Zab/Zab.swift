@@ -39,7 +39,9 @@ public struct Zab: ReplicationBackend {
     let quorum: Int
     var random: DeterministicRandom
 
-    public internal(set) var state: ServerState = .looking
+    /// LOOKING, FOLLOWING or LEADING: the role's name, as the node tells its peers.
+    public var state: ServerState { role.state }
+    var role = Role.starting
     public internal(set) var acceptedEpoch: Epoch = 0
     public internal(set) var currentEpoch: Epoch = 0
     public internal(set) var log: TransactionLog
@@ -52,16 +54,11 @@ public struct Zab: ReplicationBackend {
     var loggedSinceSnapshot = 0
     var snapshotThreshold = 0
 
-    /// Set until the first tick starts the first election (`init` cannot send).
-    var booting = true
-    var election: FastLeaderElection?
     /// ZooKeeper's `logicalclock`: the last election round this node took part in.
     var electionRound: UInt64 = 0
     /// The vote this node was elected with or followed, told to LOOKING nodes.
     public internal(set) var vote: Vote
     var voteRound: UInt64 = 0
-    var leading: LeaderSession?
-    var following: FollowerSession?
 
     /// Writes of this node's clients awaiting commit, by client: the sequence number.
     var pendingWrites: [ClientID: UInt64] = [:]
@@ -99,13 +96,27 @@ public struct Zab: ReplicationBackend {
     // MARK: Inspection
 
     /// The established leader of `currentEpoch`: its history was accepted by a quorum.
-    public var isEstablishedLeader: Bool { leading?.phase == .broadcasting }
+    public var isEstablishedLeader: Bool {
+        if case .leading(let session) = role { session.phase == .broadcasting } else { false }
+    }
 
     /// Whether the node answers clients: an established leader, or a follower past UPTODATE.
-    public var isServing: Bool { isEstablishedLeader || following?.phase == .broadcasting }
+    public var isServing: Bool {
+        switch role {
+        case .leading(let session): session.phase == .broadcasting
+        case .following(let session): session.phase == .broadcasting
+        case .starting, .looking, .modifying: false
+        }
+    }
 
     /// The leader this node follows or is (nil while LOOKING).
-    public var leaderID: NodeID? { state == .leading ? id : following?.leader }
+    public var leaderID: NodeID? {
+        switch role {
+        case .leading: id
+        case .following(let session): session.leader
+        case .starting, .looking, .modifying: nil
+        }
+    }
 
     public var appliedData: [String: String]? { store.data }
 
@@ -121,11 +132,12 @@ public struct Zab: ReplicationBackend {
     }
 
     public var nextDeadline: Instant? {
-        if booting { return .zero }
-        switch state {
-        case .looking: return election?.nextDeadline
-        case .following: return following?.nextDeadline(options)
-        case .leading: return leading?.nextDeadline
+        switch role {
+        case .starting: .zero
+        case .looking(let election): election.nextDeadline
+        case .following(let session): session.nextDeadline(options)
+        case .leading(let session): session.nextDeadline
+        case .modifying: nil
         }
     }
 
@@ -134,12 +146,7 @@ public struct Zab: ReplicationBackend {
     public mutating func step(_ input: Input<ZabMessage>, at now: Instant, into out: inout Effects<Zab>) {
         switch input {
         case .tick:
-            if booting {
-                booting = false
-                lookForLeader(at: now, reason: "started", into: &out)
-            } else {
-                tick(at: now, into: &out)
-            }
+            tick(at: now, into: &out)
         case .receive(let from, let message):
             receive(message, from: from, at: now, into: &out)
         case .client(let request):
@@ -150,25 +157,63 @@ public struct Zab: ReplicationBackend {
     }
 
     mutating func tick(at now: Instant, into out: inout Effects<Zab>) {
-        switch state {
-        case .looking: electionTick(at: now, into: &out)
-        case .following: followerTick(at: now, into: &out)
-        case .leading: leaderTick(at: now, into: &out)
+        switch role {
+        case .starting:
+            lookForLeader(at: now, reason: "started", into: &out)
+        case .looking:
+            withElection { node, election in node.electionTick(in: &election, at: now, into: &out) }
+        case .following:
+            withFollowerSession { node, session in node.followerTick(in: &session, at: now, into: &out) }
+        case .leading:
+            withLeaderSession { node, session in node.leaderTick(in: &session, at: now, into: &out) }
+        case .modifying:
+            break
         }
     }
 
     mutating func receive(_ message: ZabMessage, from peer: NodeID, at now: Instant, into out: inout Effects<Zab>) {
-        guard !booting else { return }
+        // Ballots and learner handlers are indexed by node: a message from outside the cluster is dropped.
+        guard cluster.contains(peer) else { return }
+        if case .starting = role { return }
         switch message {
         case .notification(let notification):
             receiveNotification(notification, from: peer, at: now, into: &out)
         case .followerInfo, .ackEpoch, .ackNewLeader, .ack, .pingReply, .request, .syncRequest:
-            guard state == .leading else { return }
-            leaderReceive(message, from: peer, at: now, into: &out)
+            withLeaderSession { node, session in node.leaderReceive(message, from: peer, in: &session, at: now, into: &out) }
         case .leaderInfo, .sync, .newLeader, .upToDate, .proposal, .commit, .ping, .syncReply:
-            guard state == .following, following?.leader == peer else { return }
-            followerReceive(message, at: now, into: &out)
+            withFollowerSession { node, session in
+                guard session.leader == peer else { return }
+                node.followerReceive(message, in: &session, at: now, into: &out)
+            }
         }
+    }
+
+    // MARK: Role state
+
+    /// Runs `body` on the LEADING node's session, modified in place; does nothing in another role.
+    /// The session is taken out of `role` while `body` runs, so that the learners and the other
+    /// collections it holds are not copied on write, and put back unless `body` left the role.
+    mutating func withLeaderSession(_ body: (inout Zab, inout LeaderSession) -> Void) {
+        guard case .leading(var session) = role else { return }
+        role = .modifying
+        body(&self, &session)
+        if case .modifying = role { role = .leading(session) }
+    }
+
+    /// `withLeaderSession` for a FOLLOWING node's connection to its leader.
+    mutating func withFollowerSession(_ body: (inout Zab, inout FollowerSession) -> Void) {
+        guard case .following(var session) = role else { return }
+        role = .modifying
+        body(&self, &session)
+        if case .modifying = role { role = .following(session) }
+    }
+
+    /// `withLeaderSession` for a LOOKING node's ballot.
+    mutating func withElection(_ body: (inout Zab, inout FastLeaderElection) -> Void) {
+        guard case .looking(var election) = role else { return }
+        role = .modifying
+        body(&self, &election)
+        if case .modifying = role { role = .looking(election) }
     }
 
     // MARK: Shared machinery
@@ -201,6 +246,8 @@ public struct Zab: ReplicationBackend {
     mutating func commit(through index: LogIndex, into out: inout Effects<Zab>) {
         let target = min(index, log.lastIndex)
         guard target > appliedIndex else { return }
+        // `!` (twice): the log keeps in memory every transaction after `appliedIndex`
+        // (`forgetOldTransactions`), and `target` is at most its last index.
         for position in (appliedIndex + 1)...target {
             let request = log.transaction(at: position)!.request
             let status = store.apply(request)
