@@ -41,7 +41,7 @@ public struct Zab: ReplicationBackend {
 
     /// LOOKING, FOLLOWING or LEADING: the role's name, as the node tells its peers.
     public var state: ServerState { role.state }
-    var role = Role.starting
+    var role = ZabRole.starting
     public internal(set) var acceptedEpoch: Epoch = 0
     public internal(set) var currentEpoch: Epoch = 0
     public internal(set) var log: TransactionLog
@@ -123,12 +123,12 @@ public struct Zab: ReplicationBackend {
     /// A node counts as working with its leader only once the epoch is established and it serves:
     /// a follower stuck in discovery or sync is not live.
     public var leadership: Leadership? {
-        let role: Role = switch state {
+        let labRole: ConsensusCore.Role = switch state {
         case .looking: .candidate
         case .following: .follower
         case .leading: .leader
         }
-        return Leadership(role: role, term: currentEpoch, leader: isServing ? leaderID : nil)
+        return Leadership(role: labRole, term: currentEpoch, leader: isServing ? leaderID : nil)
     }
 
     public var nextDeadline: Instant? {

@@ -1,7 +1,7 @@
 /// What a node is doing, with the state that only that role has: a LEADING node always has its
 /// session, a FOLLOWING node its connection to its leader, a LOOKING node its ballot, and no code
 /// can reach the state of a role the node is not in. `Zab.state` is derived from it.
-enum Role {
+enum ZabRole {
     /// Not started: the first tick starts the first election (`init` cannot send).
     case starting
     case looking(FastLeaderElection)
