@@ -172,12 +172,13 @@ import Testing
     /// the others get nothing. Without PreVote and CheckQuorum, nodes that cannot hear the leader
     /// depose it: leader churn. On a bridge it ends once the bridge node wins (it reaches everyone)
     /// and every client is served from then on; on a ring no node reaches everyone, so it never ends.
-    /// Bounds from seeds 1–5 (cap-suite and this test): the leader's side 99.6–100% served
-    /// (bound 97%: only operations in flight through an election-free window fail); the bridge
-    /// without PreVote 98.4–100% of the window's operations (bound 95%: a few elections of
-    /// ~300 ms each before the bridge node wins); the ring without them 42–46 leader changes and
-    /// 71–77% served (bounds: ≥ 10 changes, ≥ 50% served: each leader serves 3 of 5 nodes' clients
-    /// between elections, and a client retries into the next leader's term).
+    /// Measured on seeds 1–5 (`CONLAB_FULL=1`), operations invoked from 5.5 s to 24 s: the leader's
+    /// side served 100%, the other nodes' clients 0%, on every seed (bounds: ≥ 99%, exactly 0%: with
+    /// a stable leader and no loss nothing on its side should fail); the bridge without PreVote 2–6
+    /// leader changes and 99.4–100% served (bound 98%: the elections before the bridge node wins
+    /// take a few hundred milliseconds, and a client's retries outlast them); the ring without them
+    /// 41–45 leader changes and 69–76% served (bounds: ≥ 10 changes, ≥ 60% served: every leader
+    /// serves the clients of 3 of the 5 nodes, and a client retries into the next leader's term).
     @Test(arguments: ["bridge", "majorities-ring"])
     func partialPartitions(row: String) throws {
         let window = Self.at(5)..<Self.at(25)
@@ -199,9 +200,8 @@ import Testing
             let leaderSide = Set(everyone.filter { $0 == leader || (reach[$0]?.contains(leader) == true && reach[leader]?.contains($0) == true) })
             let served = stable.availability(invokedIn: settled, homes: leaderSide)
             let stranded = stable.availability(invokedIn: settled, homes: everyone.subtracting(leaderSide))
-            print("\(row) seed \(seed): leader \(leader) reaches \(leaderSide.sorted()); served \(served), stranded \(stranded); churn \(churn), churning served \(churning.availability(invokedIn: settled, homes: everyone))")
             #expect(leaderSide.count >= 3, "\(stable.replay)")
-            #expect(served.served >= 0.97, "the leader's side served \(served.served) of \(served.ops)\n\(stable.replay)")
+            #expect(served.served >= 0.99, "the leader's side served \(served.served) of \(served.ops)\n\(stable.replay)")
             #expect(stranded.ops == 0 || stranded.served == 0, "clients that cannot reach the leader were served: \(stranded)\n\(stable.replay)")
             let all = churning.availability(invokedIn: settled, homes: everyone)
             if row == "bridge" {
@@ -209,10 +209,10 @@ import Testing
                 let bridge = try #require(reach.first { $0.value.count == 4 }?.key)
                 #expect(churn >= 1 || churning.leader(at: Self.at(5)) == bridge, "\(churning.replay)")
                 #expect(churning.leader(at: Self.at(24.9)) == bridge, "the churn should end with the bridge node leading\n\(churning.replay)")
-                #expect(all.served >= 0.95, "served \(all.served) of \(all.ops) on the bridge without PreVote\n\(churning.replay)")
+                #expect(all.served >= 0.98, "served \(all.served) of \(all.ops) on the bridge without PreVote\n\(churning.replay)")
             } else {
                 #expect(churn >= 10, "only \(churn) leader changes without PreVote and CheckQuorum\n\(churning.replay)")
-                #expect(all.served >= 0.5, "served \(all.served) of \(all.ops) on the ring without PreVote\n\(churning.replay)")
+                #expect(all.served >= 0.6, "served \(all.served) of \(all.ops) on the ring without PreVote\n\(churning.replay)")
             }
         }
     }
@@ -238,13 +238,16 @@ import Testing
         #expect(!unchecked.served(in: Self.at(20.5)..<Self.at(30)).isEmpty, "no recovery after the heal\n\(unchecked.replay)")
     }
 
-    /// flaky (20% loss, 5% duplicates, reordering): safe and linearizable; slower, but the open-loop
-    /// workload offers the same operations as on a healthy network, and an operation is lost only
-    /// when every retransmission within its 1 s timeout (one every 200 ms) is lost somewhere on
-    /// its path, which is rare at 20% loss per message: throughput stays within a band below the
-    /// baseline's (seeds 1–5: 98.2–98.5% of it; bound 95–100.5%, the open-loop offer differing by
-    /// about 1% between the two files), while the median latency grows with the retransmissions
-    /// that lost messages cost (seeds 1–5: 16.3–16.9 ms against 4.0–4.1 ms; bound > 2×).
+    /// flaky (20% loss, 5% duplicates, reordering): safe and linearizable, and slower. The open-loop
+    /// workload offers the same operations as on the healthy network, and an operation goes
+    /// unserved only when all five of its attempts (a retry every 200 ms within the 1 s timeout)
+    /// lose a message on their path: at 20% loss per message a few per cent of attempts, so the
+    /// throughput stays in a band just below the baseline's, which serves everything offered.
+    /// Latency grows: links are slower (exponential, mean 2 ms, against uniform 0.5–1.5 ms), and a
+    /// lost AppendEntries or acknowledgement is repaired by the leader's next message, not at once.
+    /// Measured on seeds 1–5 (`CONLAB_FULL=1`): served 98.9–99.2% of baseline's operations
+    /// (bounds 97–100%); median latency 16.2–16.8 ms against 4.04–4.08 ms (bounds 2×–8×: beyond
+    /// that, operations would be waiting for client retries rather than for the protocol).
     @Test func flaky() throws {
         for seed in Self.seeds {
             let run = try RowRun("flaky", seed: seed)
@@ -258,9 +261,8 @@ import Testing
                 let sorted = ops.map { $0.complete! - $0.invoke }.sorted()
                 return sorted[sorted.count / 2]
             }
-            print("flaky seed \(seed): served \(served.count), baseline \(healthy.count) (\(ratio)); median latency \(median(served)) vs \(median(healthy))")
-            #expect(ratio >= 0.95 && ratio <= 1.005, "flaky served \(served.count), baseline \(healthy.count)\n\(run.replay)")
-            #expect(median(served) > median(healthy) * 2, "median latency \(median(served)), baseline \(median(healthy))\n\(run.replay)")
+            #expect(ratio >= 0.97 && ratio <= 1, "flaky served \(served.count), baseline \(healthy.count)\n\(run.replay)")
+            #expect(median(served) > median(healthy) * 2 && median(served) < median(healthy) * 8, "median latency \(median(served)), baseline \(median(healthy))\n\(run.replay)")
         }
     }
 
@@ -340,19 +342,21 @@ import Testing
 }
 
 extension FaultRowTests {
-    /// Median latency of the writes acknowledged in `window`.
-    static func writeMedian(_ run: RowRun, in window: Range<Instant>) -> TimeSpan {
+    /// A quantile of the latencies of the writes acknowledged in `window`.
+    static func writeLatency(_ run: RowRun, in window: Range<Instant>, quantile: Double) -> TimeSpan {
         let latencies = run.served(in: window, reads: false).map { $0.complete! - $0.invoke }.sorted()
-        return latencies[latencies.count / 2]
+        return latencies[min(latencies.count - 1, Int(Double(latencies.count) * quantile))]
     }
 
     /// slow-follower (grey failure: from 5 s one follower takes 50× the CPU time per input, 0.5 ms
     /// instead of 10 µs): the leader commits as soon as a majority has the entry, and the three
-    /// other nodes form one without the slow follower, so writes stay as fast as on the healthy
-    /// network and nothing becomes unavailable; only the slow node's own clients, whose requests
-    /// pass through it, wait longer. (2PC needs every vote: its writes slow down,
-    /// `TwoPhaseCommitTests.slowFollowerSlowsEveryWrite`.) Seeds 1–5: write median 4.1–4.2 ms
-    /// against 4.1–4.2 ms on baseline; bound: within 10% of baseline, availability 100%.
+    /// other nodes form one without the slow follower, so writes stay about as fast as on the
+    /// healthy network and nothing becomes unavailable; only requests that pass through the slow
+    /// node (its own clients') wait longer. (2PC needs every vote: its writes slow down,
+    /// `TwoPhaseCommitTests.slowFollowerSlowsEveryWrite`.) Measured on seeds 1–5 (`CONLAB_FULL=1`
+    /// and `conlab run Experiments/slow-follower.json --seeds 1-5`): write median +2–3% and write
+    /// p99 +1–3% against baseline, everything served, linearizable; bounds: median ≤ +5%,
+    /// p99 ≤ +10%, availability 100%.
     @Test func slowFollower() throws {
         let window = Self.at(6)..<Self.at(20)
         for seed in Self.seeds {
@@ -365,11 +369,13 @@ extension FaultRowTests {
             let fault = try #require(run.result.events.first { $0.kind == "fault" && $0.detail.hasPrefix("slow") }?.detail)
             let slowNode = NodeID(try #require(Int(fault.split(separator: "→").last!.trimmingCharacters(in: .whitespaces).dropFirst())))
             #expect(run.leader(at: Self.at(5)) != slowNode && run.leaderChanges(in: Self.at(5)..<Self.at(20)) == 0, "\(run.replay)")
-            let median = Self.writeMedian(run, in: window), baseline = Self.writeMedian(healthy, in: window)
             let all = run.availability(invokedIn: window, homes: Set(NodeID.cluster(5)))
-            print("slow-follower seed \(seed): slow \(slowNode), write median \(median), baseline \(baseline), served \(all)")
             #expect(all.served == 1, "served \(all.served) of \(all.ops) with one slow follower\n\(run.replay)")
-            #expect(median <= baseline + baseline / 10, "write median \(median) with a slow follower, \(baseline) without\n\(run.replay)")
+            for (quantile, margin) in [(0.5, 0.05), (0.99, 0.1)] {
+                let slow = Self.writeLatency(run, in: window, quantile: quantile), base = Self.writeLatency(healthy, in: window, quantile: quantile)
+                #expect(slow.microseconds <= base.microseconds + Int64(Double(base.microseconds) * margin),
+                        "write latency at quantile \(quantile): \(slow) with a slow follower, \(base) without\n\(run.replay)")
+            }
         }
     }
 }
