@@ -285,3 +285,27 @@ extension ExperimentTableTests {
         try Self.expectStaleReadsOnSomeSeed("crash-recover", "zab")
     }
 }
+
+// MARK: 3PC under partitions
+
+extension ExperimentTableTests {
+    /// minority-partition, leader-isolated, two-dc, 3PC: "divergence possible". A transaction
+    /// whose PreCommit reached the participants on one side of the cut but not those on the other
+    /// is committed by timeout on the first side and aborted on the second. Whether the cut lands
+    /// in that window depends on the seed: the seeds are searched in turn (decisions compared
+    /// directly) until one decides a transaction both ways, and the checker must then report the
+    /// atomicity violation. (Seeds 1–5 of the files: seed 4, for all three.)
+    @Test(arguments: ["minority-partition", "leader-isolated", "two-dc"])
+    func threePhaseCommitCanDecideBothWaysAcrossTheCut(scenario: String) throws {
+        let seeds: [UInt64] = [1, 2, 3, 4, 5]
+        for seed in seeds {
+            let (spec, result) = try Self.simulated(scenario, "3pc", seeds: [seed])[0]
+            let split = result.transactions.filter { Set($0.value.values).count > 1 }
+            guard !split.isEmpty else { continue }
+            let output = Runner.execute(spec)
+            #expect(output.consistency.atomicityViolations > 0, "transactions \(split.keys.sorted()) decided both ways\n\(Self.replay(spec))")
+            return
+        }
+        Issue.record("3pc on \(scenario): no transaction decided both ways on seeds \(seeds)")
+    }
+}
