@@ -4,9 +4,11 @@ import Foundation
 import Testing
 
 /// The committed reference reports (`Reports/`) must be what the code produces: a slice of each
-/// experiment is re-run and compared, row by row, with the committed files.
+/// experiment is re-run and compared, row by row, with the committed files. With `CONLAB_FULL=1`
+/// every run of every committed report is re-run and each data file compared byte for byte.
 @Suite struct CommittedReportTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static var full: Bool { ProcessInfo.processInfo.environment["CONLAB_FULL"] == "1" }
 
     func path(_ relative: String) -> String { Self.root.appendingPathComponent(relative).path }
 
@@ -73,5 +75,54 @@ import Testing
             .split(separator: "\n").map(String.init).filter { $0.hasPrefix(label + ",") }.prefix(25)
         let regenerated = ElectionTimeoutStudy.trialRows(range, trials)
         #expect(Array(committed) == regenerated, "Reports/election-timeouts is stale: run `bash Reports/regenerate.sh`")
+    }
+
+    /// `CONLAB_FULL=1`: the whole CAP suite (every scenario, backend and seed) re-run, and every
+    /// file of the committed folder (data files, `experiment.json`, charts, page) compared with
+    /// what the re-run writes, byte for byte.
+    @Test(.enabled(if: full)) func capSuiteWholeReportMatchesARerun() throws {
+        let experiment = try ExperimentDefinition.load(path: path("Experiments/cap-suite.json"))
+        let plan = Runner.plan(experiment: experiment.name, scenarios: experiment.scenarios)
+        // Records keep a run's rows only, so memory does not grow with the histories.
+        let records = Parallel.map(plan, jobs: ProcessInfo.processInfo.activeProcessorCount) { RunRecord(Runner.execute($0)) }
+        let scratch = try Self.scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        try ReportWriter.write(records, to: scratch)
+        try ExperimentFile(experiment).write(to: scratch)
+        try Report.build(directory: scratch)
+        let fm = FileManager.default
+        let written = try fm.subpathsOfDirectory(atPath: scratch).filter { !$0.hasSuffix("charts") }.sorted()
+        let committedFiles = try fm.subpathsOfDirectory(atPath: path("Reports/cap-suite")).filter { !$0.hasSuffix("charts") }.sorted()
+        #expect(written == committedFiles, "Reports/cap-suite holds other files than a re-run writes")
+        for file in written {
+            let fresh = try Data(contentsOf: URL(fileURLWithPath: scratch + "/" + file))
+            let committed = try? Data(contentsOf: URL(fileURLWithPath: path("Reports/cap-suite/" + file)))
+            #expect(fresh == committed, "Reports/cap-suite/\(file) differs from a full re-run: run `bash Reports/regenerate.sh`")
+        }
+    }
+
+    /// `CONLAB_FULL=1`: both Figure 16 studies re-run in full (every range, every trial), and every
+    /// file they write (trials, summary, charts, page) compared with the committed one.
+    @Test(.enabled(if: full), arguments: ["election-timeouts", "election-timeouts-lan"])
+    func figure16WholeReportMatchesARerun(experiment: String) throws {
+        let study = try #require(try ElectionTimeoutStudy.load(path: path("Experiments/\(experiment).json")))
+        let scratch = try Self.scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        try study.write(study.run(jobs: ProcessInfo.processInfo.activeProcessorCount), to: scratch)
+        let fm = FileManager.default
+        let written = try fm.subpathsOfDirectory(atPath: scratch).filter { !$0.hasSuffix("charts") }.sorted()
+        let committedFiles = try fm.subpathsOfDirectory(atPath: path("Reports/" + experiment)).filter { !$0.hasSuffix("charts") }.sorted()
+        #expect(written == committedFiles, "Reports/\(experiment) holds other files than a re-run writes")
+        for file in written {
+            let fresh = try Data(contentsOf: URL(fileURLWithPath: scratch + "/" + file))
+            let committed = try? Data(contentsOf: URL(fileURLWithPath: path("Reports/\(experiment)/" + file)))
+            #expect(fresh == committed, "Reports/\(experiment)/\(file) differs from a full re-run: run `bash Reports/regenerate.sh`")
+        }
+    }
+
+    static func scratchDirectory() throws -> String {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("conlab-committed-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        return scratch
     }
 }

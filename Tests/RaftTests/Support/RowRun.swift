@@ -139,6 +139,32 @@ struct RowRun {
         }
     }
 
+    /// Who can send to whom under the first partition fault whose event lists reachability
+    /// (`partition bridge (n1→n4,n5; n2→n3,n5; …)`): each node with the nodes it reaches.
+    var reachability: [NodeID: Set<NodeID>] {
+        guard let event = result.events.first(where: { $0.kind == "fault" && $0.detail.contains("→") }),
+              let open = event.detail.lastIndex(of: "(") else { return [:] }
+        func node(_ text: Substring) -> NodeID { NodeID(Int(text.trimmingCharacters(in: .whitespaces).dropFirst())!) }
+        var result: [NodeID: Set<NodeID>] = [:]
+        for entry in event.detail[event.detail.index(after: open)...].dropLast().split(separator: ";") {
+            let parts = entry.split(separator: "→")
+            result[node(parts[0])] = Set(parts.count > 1 ? parts[1].split(separator: ",").map(node) : [])
+        }
+        return result
+    }
+
+    /// Operations invoked in `window` by clients pinned to `homes`, and the share of them served.
+    func availability(invokedIn window: Range<Instant>, homes: Set<NodeID>) -> (ops: Int, served: Double) {
+        let ops = result.history.filter { window.contains($0.invoke) && homes.contains($0.node) }
+        let served = ops.filter { operation in
+            switch operation.outcome {
+            case .ok, .fail(.casMismatch): true
+            default: false
+            }
+        }
+        return (ops.count, ops.isEmpty ? 0 : Double(served.count) / Double(ops.count))
+    }
+
     var staleReads: [HistoryOperation] { StaleReads.find(in: result.history) }
 
     /// Stale reads as the lab's checker finds them (also after appends, which `staleReads` skips).
@@ -148,6 +174,16 @@ struct RowRun {
             if case .number(let id)? = anomaly.details["read_op"] { Int(id) } else { nil }
         })
         return result.history.filter { ids.contains($0.id) }
+    }
+
+    /// The lab's linearizability checker on the whole history, with the budget runs use (10⁶
+    /// search steps per key): the judge of a row's "linearizable", where `staleReads` is only a
+    /// sound heuristic. `unknown` is never a pass.
+    var verdict: Verdict {
+        guard let report = try? Checker.check(CheckInput(history: result.history), budget: CheckBudget(stepsPerKey: 1_000_000)) else {
+            return .unknown
+        }
+        return report.linearizable
     }
 
     var replicasAgree: Bool {
