@@ -32,7 +32,7 @@ import Testing
     static func simulated(_ scenario: String, _ label: String, seeds: [UInt64] = seeds) throws -> [(spec: RunSpec, result: SimulationResult)] {
         let plan = try plan(scenario, [label], seeds: seeds)
         return Parallel.map(plan, jobs: ProcessInfo.processInfo.activeProcessorCount) { spec in
-            (spec, spec.backend.kind.simulate(spec.scenario.simulationConfig(seed: spec.seed), spec.backend.options))
+            (spec, spec.backend.simulate(spec.scenario.simulationConfig(seed: spec.seed)))
         }
     }
 
