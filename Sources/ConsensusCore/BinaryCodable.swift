@@ -68,8 +68,6 @@ public enum WireSize {
     @inlinable public static func string(_ value: String?) -> Int { value.map { 5 + $0.utf8.count } ?? 1 }
     /// A `[UInt8]`: 32-bit length and the bytes.
     @inlinable public static func bytes(_ value: [UInt8]) -> Int { 4 + value.count }
-    /// An optional fixed-width field: presence byte, then `size` bytes when present.
-    @inlinable public static func optional<T>(_ value: T?, _ size: Int) -> Int { value == nil ? 1 : 1 + size }
     /// An array of sized values: 32-bit count, then the elements.
     @inlinable public static func array<T: WireCodable>(_ values: [T]) -> Int {
         var total = 4
