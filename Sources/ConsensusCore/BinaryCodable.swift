@@ -1,21 +1,78 @@
-/// A compact, explicit binary encoding for durable records and snapshots.
+/// A compact, explicit binary encoding for durable records, snapshots and wire messages.
 ///
-/// Written by hand rather than with `Codable` so that the bytes on disk are stable, versionable and
-/// cheap to produce, and so that a truncated or garbled record is an error, never a guess.
+/// Written by hand rather than with `Codable` so that the bytes on disk and on the wire are stable,
+/// versionable and cheap to produce, and so that a truncated or garbled record is an error, never
+/// a guess. Integers are little-endian and fixed-width; strings and byte arrays carry a 32-bit
+/// length; optionals a presence byte; arrays a 32-bit count; enums a tag byte.
+///
+/// Decoders never trap on bad input: every length and count is checked against the bytes that
+/// remain before anything is allocated, every tag is validated, strings must be valid UTF-8.
 public protocol BinaryCodable {
     func encode(to writer: inout ByteWriter)
     init(from reader: inout ByteReader) throws(BinaryDecodingError)
 }
 
+/// A `BinaryCodable` value that knows its encoded length without encoding itself: `byteCount` is
+/// exactly the number of bytes `encode(to:)` writes (the wire round-trip tests hold every type to it).
+/// Computed arithmetically, so the simulator can count the bytes of every message it sends.
+public protocol WireCodable: BinaryCodable {
+    var byteCount: Int { get }
+}
+
 public enum BinaryDecodingError: Error, Hashable, Sendable, CustomStringConvertible {
     case truncated(offset: Int)
     case invalid(String, offset: Int)
+    /// A frame written in a wire format version this build does not speak.
+    case unsupportedVersion(UInt8, supported: UInt8)
 
     public var description: String {
         switch self {
         case .truncated(let offset): "record truncated at byte \(offset)"
         case .invalid(let what, let offset): "invalid \(what) at byte \(offset)"
+        case .unsupportedVersion(let version, let supported):
+            "unsupported wire format version \(version) (this build speaks version \(supported))"
         }
+    }
+}
+
+extension BinaryCodable {
+    /// The value's encoding.
+    public func encodedBytes() -> [UInt8] {
+        var writer = ByteWriter()
+        encode(to: &writer)
+        return writer.bytes
+    }
+
+    /// Decodes a value that fills `bytes` exactly: trailing bytes are an error.
+    public init(decoding bytes: [UInt8]) throws(BinaryDecodingError) {
+        var reader = ByteReader(bytes)
+        self = try Self(from: &reader)
+        guard reader.isAtEnd else { throw .invalid("trailing bytes (\(reader.remaining))", offset: reader.offset) }
+    }
+}
+
+extension WireCodable {
+    /// The value's encoding, written into a buffer of exactly `byteCount` bytes.
+    public func encodedBytes() -> [UInt8] {
+        var writer = ByteWriter(capacity: byteCount)
+        encode(to: &writer)
+        return writer.bytes
+    }
+}
+
+/// Encoded sizes of the primitive fields, for `byteCount` implementations that mirror `encode(to:)`.
+public enum WireSize {
+    /// A `String`: 32-bit length and UTF-8 bytes.
+    @inlinable public static func string(_ value: String) -> Int { 4 + value.utf8.count }
+    /// A `String?`: presence byte, then the string.
+    @inlinable public static func string(_ value: String?) -> Int { value.map { 5 + $0.utf8.count } ?? 1 }
+    /// A `[UInt8]`: 32-bit length and the bytes.
+    @inlinable public static func bytes(_ value: [UInt8]) -> Int { 4 + value.count }
+    /// An array of sized values: 32-bit count, then the elements.
+    @inlinable public static func array<T: WireCodable>(_ values: [T]) -> Int {
+        var total = 4
+        for value in values { total += value.byteCount }
+        return total
     }
 }
 
@@ -41,8 +98,11 @@ public struct ByteWriter: Sendable {
 
     public mutating func write(_ value: Bool) { write(value ? 1 as UInt8 : 0) }
 
+    /// A node id as an `Int`.
+    public mutating func write(_ value: NodeID) { write(value.rawValue) }
+
     public mutating func write(_ value: String) {
-        let utf8 = Array(value.utf8)
+        let utf8 = value.utf8
         write(UInt32(utf8.count))
         bytes.append(contentsOf: utf8)
     }
@@ -57,7 +117,25 @@ public struct ByteWriter: Sendable {
         bytes.append(contentsOf: value)
     }
 
+    /// An optional 64-bit integer: presence byte, then the value.
+    public mutating func write(_ value: UInt64?) {
+        write(value != nil)
+        if let value { write(value) }
+    }
+
+    /// An optional node id: presence byte, then the id.
+    public mutating func write(_ value: NodeID?) {
+        write(value != nil)
+        if let value { write(value) }
+    }
+
     public mutating func write<T: BinaryCodable>(_ value: T) { value.encode(to: &self) }
+
+    /// An optional value: presence byte, then the value.
+    public mutating func write<T: BinaryCodable>(_ value: T?) {
+        write(value != nil)
+        if let value { value.encode(to: &self) }
+    }
 
     public mutating func write<T: BinaryCodable>(_ values: [T]) {
         write(UInt32(values.count))
@@ -71,10 +149,16 @@ public struct ByteReader: Sendable {
 
     public init(_ bytes: [UInt8], offset: Int = 0) {
         self.bytes = bytes
-        self.offset = offset
+        self.offset = min(max(offset, 0), bytes.count)
     }
 
     public var isAtEnd: Bool { offset == bytes.count }
+
+    /// Bytes not read yet.
+    public var remaining: Int { bytes.count - offset }
+
+    /// The next `count` bytes, if that many remain.
+    public mutating func readSlice(count: Int) throws(BinaryDecodingError) -> ArraySlice<UInt8> { try take(count) }
 
     private mutating func take(_ count: Int) throws(BinaryDecodingError) -> ArraySlice<UInt8> {
         guard count >= 0, bytes.count - offset >= count else { throw .truncated(offset: offset) }
@@ -82,7 +166,17 @@ public struct ByteReader: Sendable {
         return bytes[offset..<offset + count]
     }
 
-    public mutating func readByte() throws(BinaryDecodingError) -> UInt8 { try take(1).first! }
+    public mutating func readByte() throws(BinaryDecodingError) -> UInt8 {
+        guard offset < bytes.count else { throw .truncated(offset: offset) }
+        defer { offset += 1 }
+        return bytes[offset]
+    }
+
+    /// The next byte, left unread (a tag shared by two decoders).
+    public func peekByte() throws(BinaryDecodingError) -> UInt8 {
+        guard offset < bytes.count else { throw .truncated(offset: offset) }
+        return bytes[offset]
+    }
 
     public mutating func readUInt32() throws(BinaryDecodingError) -> UInt32 {
         try take(4).reversed().reduce(0) { $0 << 8 | UInt32($1) }
@@ -92,7 +186,15 @@ public struct ByteReader: Sendable {
         try take(8).reversed().reduce(0) { $0 << 8 | UInt64($1) }
     }
 
-    public mutating func readInt() throws(BinaryDecodingError) -> Int { Int(Int64(bitPattern: try readUInt64())) }
+    public mutating func readInt() throws(BinaryDecodingError) -> Int { Int(truncatingIfNeeded: Int64(bitPattern: try readUInt64())) }
+
+    /// An `Int` that must not be negative (log indexes, offsets); `what` names it in the error.
+    public mutating func readNonNegativeInt(_ what: String) throws(BinaryDecodingError) -> Int {
+        let start = offset
+        let value = try readInt()
+        guard value >= 0 else { throw .invalid("\(what) (\(value))", offset: start) }
+        return value
+    }
 
     public mutating func readBool() throws(BinaryDecodingError) -> Bool {
         let start = offset
@@ -101,6 +203,22 @@ public struct ByteReader: Sendable {
         case 1: return true
         default: throw .invalid("boolean", offset: start)
         }
+    }
+
+    /// A node id: positive (nodes are numbered from 1).
+    public mutating func readNodeID() throws(BinaryDecodingError) -> NodeID {
+        let start = offset
+        let raw = try readInt()
+        guard raw > 0 else { throw .invalid("node id (\(raw))", offset: start) }
+        return NodeID(raw)
+    }
+
+    public mutating func readOptionalNodeID() throws(BinaryDecodingError) -> NodeID? {
+        try readBool() ? try readNodeID() : nil
+    }
+
+    public mutating func readOptionalUInt64() throws(BinaryDecodingError) -> UInt64? {
+        try readBool() ? try readUInt64() : nil
     }
 
     public mutating func readString() throws(BinaryDecodingError) -> String {
@@ -121,53 +239,32 @@ public struct ByteReader: Sendable {
 
     public mutating func read<T: BinaryCodable>(_: T.Type = T.self) throws(BinaryDecodingError) -> T { try T(from: &self) }
 
-    public mutating func readArray<T: BinaryCodable>(of _: T.Type = T.self) throws(BinaryDecodingError) -> [T] {
+    public mutating func readOptional<T: BinaryCodable>(_: T.Type = T.self) throws(BinaryDecodingError) -> T? {
+        try readBool() ? try T(from: &self) : nil
+    }
+
+    /// An element count, checked against the bytes that remain: `count` elements of at least
+    /// `minimumElementSize` bytes each must still fit, so no count can make a decoder allocate more
+    /// than the input justifies.
+    public mutating func readCount(minimumElementSize: Int = 1) throws(BinaryDecodingError) -> Int {
+        let start = offset
         let count = Int(try readUInt32())
-        guard count <= bytes.count - offset else { throw .truncated(offset: offset) }
+        guard count <= remaining / max(minimumElementSize, 1) else { throw .truncated(offset: start) }
+        return count
+    }
+
+    public mutating func readArray<T: BinaryCodable>(of _: T.Type = T.self, minimumElementSize: Int = 1) throws(BinaryDecodingError) -> [T] {
+        let count = try readCount(minimumElementSize: minimumElementSize)
         var values: [T] = []
         values.reserveCapacity(count)
         for _ in 0..<count { values.append(try T(from: &self)) }
         return values
     }
-}
 
-extension Command: BinaryCodable {
-    public func encode(to writer: inout ByteWriter) {
-        switch self {
-        case .get(let key):
-            writer.write(0 as UInt8); writer.write(key)
-        case .put(let key, let value):
-            writer.write(1 as UInt8); writer.write(key); writer.write(value)
-        case .delete(let key):
-            writer.write(2 as UInt8); writer.write(key)
-        case .append(let key, let value):
-            writer.write(3 as UInt8); writer.write(key); writer.write(value)
-        case .cas(let key, let expected, let value):
-            writer.write(4 as UInt8); writer.write(key); writer.write(expected); writer.write(value)
-        }
-    }
-
-    public init(from reader: inout ByteReader) throws(BinaryDecodingError) {
-        let start = reader.offset
-        switch try reader.readByte() {
-        case 0: self = .get(key: try reader.readString())
-        case 1: self = .put(key: try reader.readString(), value: try reader.readString())
-        case 2: self = .delete(key: try reader.readString())
-        case 3: self = .append(key: try reader.readString(), value: try reader.readString())
-        case 4: self = .cas(key: try reader.readString(), expected: try reader.readOptionalString(), value: try reader.readString())
-        default: throw .invalid("command tag", offset: start)
-        }
-    }
-}
-
-extension ClientRequest: BinaryCodable {
-    public func encode(to writer: inout ByteWriter) {
-        writer.write(client.rawValue)
-        writer.write(sequence)
-        command.encode(to: &writer)
-    }
-
-    public init(from reader: inout ByteReader) throws(BinaryDecodingError) {
-        self.init(client: ClientID(try reader.readInt()), sequence: try reader.readUInt64(), command: try Command(from: &reader))
+    /// A tag byte that must name a case of `T` (`what` names the field in the error).
+    public mutating func readTag<T: RawRepresentable>(_: T.Type = T.self, _ what: String) throws(BinaryDecodingError) -> T where T.RawValue == UInt8 {
+        let start = offset
+        guard let value = T(rawValue: try readByte()) else { throw .invalid(what, offset: start) }
+        return value
     }
 }

@@ -10,8 +10,6 @@ public struct ClientRequest: Hashable, Sendable {
         self.sequence = sequence
         self.command = command
     }
-
-    public var byteCount: Int { 16 + command.byteCount }
 }
 
 /// A node's answer to a client request.

@@ -34,9 +34,6 @@ public enum Command: Hashable, Sendable {
         case .get, .delete: nil
         }
     }
-
-    /// Approximate encoded size in bytes, for the message-cost metrics.
-    public var byteCount: Int { 8 + key.utf8.count + (writtenValue?.utf8.count ?? 0) }
 }
 
 /// What applying a command to the state machine returned.

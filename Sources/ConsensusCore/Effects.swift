@@ -42,13 +42,15 @@ public struct Outgoing<Message: Sendable>: Sendable {
     }
 }
 
-/// A protocol's wire message: the simulator counts messages and bytes, and fault triggers name kinds.
-public protocol WireMessage: Sendable {
+/// A protocol's wire message: the simulator counts messages and bytes, fault triggers name kinds,
+/// and a runtime ships the encoding (inside a `WireFrame`, which carries the format version).
+///
+/// The encoding starts with a tag byte naming the case; `byteCount` is exactly the length of the
+/// encoding (the simulator's `bytes_total`), computed without encoding.
+public protocol WireMessage: WireCodable, Sendable {
     /// Message types of the protocol; the raw value is the name scenario triggers use (`"PREPARE"`).
     associatedtype Kind: RawRepresentable & CaseIterable & Hashable & Sendable where Kind.RawValue == String
     var kind: Kind { get }
-    /// Approximate encoded size, for bytes-per-operation metrics.
-    var byteCount: Int { get }
 }
 
 /// Observations a backend reports: role and term changes, leadership, commit progress, transaction

@@ -39,23 +39,3 @@ extension KVStore {
 
     static let snapshotVersion: UInt8 = 1
 }
-
-extension CommandResult: BinaryCodable {
-    public func encode(to writer: inout ByteWriter) {
-        switch self {
-        case .value(let value): writer.write(0 as UInt8); writer.write(value)
-        case .done: writer.write(1 as UInt8)
-        case .casMismatch(let current): writer.write(2 as UInt8); writer.write(current)
-        }
-    }
-
-    public init(from reader: inout ByteReader) throws(BinaryDecodingError) {
-        let start = reader.offset
-        switch try reader.readByte() {
-        case 0: self = .value(try reader.readOptionalString())
-        case 1: self = .done
-        case 2: self = .casMismatch(current: try reader.readOptionalString())
-        default: throw .invalid("result tag", offset: start)
-        }
-    }
-}

@@ -27,15 +27,18 @@ extension PrimaryBackup {
     }
 }
 
-extension PrimaryBackup.Configuration: BinaryCodable {
+/// Encoded as the epoch (u64) and the primary's node id (i64, positive).
+extension PrimaryBackup.Configuration: WireCodable {
     public func encode(to writer: inout ByteWriter) {
         writer.write(epoch)
         writer.write(primary.rawValue)
     }
 
     public init(from reader: inout ByteReader) throws(BinaryDecodingError) {
-        self.init(epoch: try reader.readUInt64(), primary: NodeID(try reader.readInt()))
+        self.init(epoch: try reader.readUInt64(), primary: try reader.readNodeID())
     }
+
+    public var byteCount: Int { 16 }
 }
 
 extension ByteWriter {

@@ -15,11 +15,13 @@ public struct RaftEntry: Hashable, Sendable {
         self.request = request
     }
 
-    /// Approximate encoded size, for the bytes-per-operation metrics.
-    var byteCount: Int { 9 + (request?.byteCount ?? 0) }
 }
 
-extension RaftEntry: BinaryCodable {
+/// Term u64, then the request (`ClientRequest`?: presence byte, then the request).
+extension RaftEntry: WireCodable {
+    /// The encoded length.
+    public var byteCount: Int { 9 + (request?.byteCount ?? 0) }
+
     public func encode(to writer: inout ByteWriter) {
         writer.write(term)
         writer.write(request != nil)

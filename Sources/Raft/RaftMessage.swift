@@ -6,7 +6,7 @@ import ConsensusCore
 /// Every message a leader sends carries its current read *round* and every reply echoes it: a
 /// reply to round `r` proves the follower still accepted this leader after round `r` began, which
 /// is what ReadIndex and leases need (thesis §6.4) without extra messages while entries flow.
-public enum RaftMessage: WireMessage {
+public enum RaftMessage: WireMessage, Hashable {
     case requestVote(VoteRequest)
     case voteReply(VoteReply)
     case appendEntries(AppendEntries)
@@ -60,11 +60,93 @@ public enum RaftMessage: WireMessage {
         }
     }
 
+}
+
+/// The wire encoding: a tag byte naming the case, then the fields in declaration order.
+///
+///     0 requestVote     term u64, lastLogIndex i64, lastLogTerm u64, preVote bool
+///     1 voteReply       term u64, granted bool, preVote bool
+///     2 appendEntries   term u64, prevLogIndex i64, prevLogTerm u64, leaderCommit i64, round u64,
+///                       entries (u32 count, then each `RaftEntry`)
+///     3 appendReply     term u64, success bool, index i64, hintIndex i64, hintTerm u64, round u64
+///     4 heartbeat       term u64, commit i64, round u64
+///     5 heartbeatReply  term u64, round u64
+///     6 installSnapshot term u64, round u64, snapshot (`Snapshot`)
+///     7 snapshotReply   term u64, matchIndex i64, round u64
+///
+/// Log indexes are never negative; a negative one is a decoding error.
+extension RaftMessage {
+    public func encode(to writer: inout ByteWriter) {
+        switch self {
+        case .requestVote(let m):
+            writer.write(0 as UInt8); writer.write(m.term); writer.write(m.lastLogIndex); writer.write(m.lastLogTerm); writer.write(m.preVote)
+        case .voteReply(let m):
+            writer.write(1 as UInt8); writer.write(m.term); writer.write(m.granted); writer.write(m.preVote)
+        case .appendEntries(let m):
+            writer.write(2 as UInt8); writer.write(m.term); writer.write(m.prevLogIndex); writer.write(m.prevLogTerm)
+            writer.write(m.leaderCommit); writer.write(m.round); writer.write(m.entries)
+        case .appendReply(let m):
+            writer.write(3 as UInt8); writer.write(m.term); writer.write(m.success); writer.write(m.index)
+            writer.write(m.hintIndex); writer.write(m.hintTerm); writer.write(m.round)
+        case .heartbeat(let m):
+            writer.write(4 as UInt8); writer.write(m.term); writer.write(m.commit); writer.write(m.round)
+        case .heartbeatReply(let m):
+            writer.write(5 as UInt8); writer.write(m.term); writer.write(m.round)
+        case .installSnapshot(let m):
+            writer.write(6 as UInt8); writer.write(m.term); writer.write(m.round); writer.write(m.snapshot)
+        case .snapshotReply(let m):
+            writer.write(7 as UInt8); writer.write(m.term); writer.write(m.matchIndex); writer.write(m.round)
+        }
+    }
+
+    public init(from reader: inout ByteReader) throws(BinaryDecodingError) {
+        let start = reader.offset
+        switch try reader.readByte() {
+        case 0:
+            self = .requestVote(VoteRequest(term: try reader.readUInt64(), lastLogIndex: try reader.readNonNegativeInt("last log index"),
+                                            lastLogTerm: try reader.readUInt64(), preVote: try reader.readBool()))
+        case 1:
+            self = .voteReply(VoteReply(term: try reader.readUInt64(), granted: try reader.readBool(), preVote: try reader.readBool()))
+        case 2:
+            let term = try reader.readUInt64()
+            let prevLogIndex = try reader.readNonNegativeInt("previous log index")
+            let prevLogTerm = try reader.readUInt64()
+            let leaderCommit = try reader.readNonNegativeInt("leader commit")
+            let round = try reader.readUInt64()
+            let entries = try reader.readArray(of: RaftEntry.self, minimumElementSize: 9)
+            self = .appendEntries(AppendEntries(term: term, prevLogIndex: prevLogIndex, prevLogTerm: prevLogTerm, entries: entries,
+                                                leaderCommit: leaderCommit, round: round))
+        case 3:
+            self = .appendReply(AppendReply(term: try reader.readUInt64(), success: try reader.readBool(), index: try reader.readNonNegativeInt("index"),
+                                            hintIndex: try reader.readNonNegativeInt("hint index"), hintTerm: try reader.readUInt64(),
+                                            round: try reader.readUInt64()))
+        case 4:
+            self = .heartbeat(Heartbeat(term: try reader.readUInt64(), commit: try reader.readNonNegativeInt("commit index"), round: try reader.readUInt64()))
+        case 5:
+            self = .heartbeatReply(HeartbeatReply(term: try reader.readUInt64(), round: try reader.readUInt64()))
+        case 6:
+            let term = try reader.readUInt64()
+            let round = try reader.readUInt64()
+            self = .installSnapshot(InstallSnapshot(term: term, snapshot: try reader.read(Snapshot.self), round: round))
+        case 7:
+            self = .snapshotReply(SnapshotReply(term: try reader.readUInt64(), matchIndex: try reader.readNonNegativeInt("match index"),
+                                                round: try reader.readUInt64()))
+        default:
+            throw .invalid("Raft message tag", offset: start)
+        }
+    }
+
+    /// The encoded length, computed without encoding.
     public var byteCount: Int {
         switch self {
-        case .appendEntries(let m): 48 + m.entries.reduce(0) { $0 + $1.byteCount }
-        case .installSnapshot(let m): 40 + m.snapshot.data.count
-        default: 32
+        case .requestVote: 26
+        case .voteReply: 11
+        case .appendEntries(let m): 41 + WireSize.array(m.entries)
+        case .appendReply: 42
+        case .heartbeat: 25
+        case .heartbeatReply: 17
+        case .installSnapshot(let m): 17 + m.snapshot.byteCount
+        case .snapshotReply: 25
         }
     }
 }

@@ -41,6 +41,32 @@ extension ThreePhaseCommit {
             }
         }
 
+        /// The shared messages keep `CommitMessage`'s encoding (tags 0…5); PreCommit is tag 6 and
+        /// the transaction id, its reply tag 7, the id and `ok` (bool).
+        public func encode(to writer: inout ByteWriter) {
+            switch self {
+            case .common(let message): message.encode(to: &writer)
+            case .preCommit(let id): writer.write(6 as UInt8); writer.write(id)
+            case .preCommitReply(let id, let ok): writer.write(7 as UInt8); writer.write(id); writer.write(ok)
+            }
+        }
+
+        public init(from reader: inout ByteReader) throws(BinaryDecodingError) {
+            let start = reader.offset
+            let tag = try reader.peekByte()
+            if CommitMessage.tags.contains(tag) {
+                self = .common(try CommitMessage(from: &reader))
+                return
+            }
+            _ = try reader.readByte()
+            switch tag {
+            case 6: self = .preCommit(try reader.read())
+            case 7: self = .preCommitReply(try reader.read(), ok: try reader.readBool())
+            default: throw .invalid("3PC message tag", offset: start)
+            }
+        }
+
+        /// The encoded length.
         public var byteCount: Int {
             switch self {
             case .common(let message): message.byteCount

@@ -32,6 +32,11 @@ extension TwoPhaseCommit {
             }
         }
 
+        /// Encoded as the shared message (`CommitMessage`'s encoding).
+        public func encode(to writer: inout ByteWriter) { body.encode(to: &writer) }
+
+        public init(from reader: inout ByteReader) throws(BinaryDecodingError) { body = try CommitMessage(from: &reader) }
+
         public var byteCount: Int { body.byteCount }
     }
 }

@@ -10,7 +10,8 @@ import KVStore
 public struct Unreplicated: ReplicationBackend {
     public static let protocolName = "unreplicated"
 
-    public enum Message: WireMessage {
+    /// Encoded as a tag byte (0 forward, 1 answer), then the `ClientRequest` or `ClientReply`.
+    public enum Message: WireMessage, Hashable {
         /// A front end passes a client request to the server.
         case forward(ClientRequest)
         /// The server's answer, relayed by the front end to the client.
@@ -25,10 +26,27 @@ public struct Unreplicated: ReplicationBackend {
             }
         }
 
+        public func encode(to writer: inout ByteWriter) {
+            switch self {
+            case .forward(let request): writer.write(0 as UInt8); request.encode(to: &writer)
+            case .answer(let reply): writer.write(1 as UInt8); reply.encode(to: &writer)
+            }
+        }
+
+        public init(from reader: inout ByteReader) throws(BinaryDecodingError) {
+            let start = reader.offset
+            switch try reader.readByte() {
+            case 0: self = .forward(try ClientRequest(from: &reader))
+            case 1: self = .answer(try ClientReply(from: &reader))
+            default: throw .invalid("unreplicated message tag", offset: start)
+            }
+        }
+
+        /// The encoded length, computed without encoding.
         public var byteCount: Int {
             switch self {
-            case .forward(let request): request.byteCount
-            case .answer: 48
+            case .forward(let request): 1 + request.byteCount
+            case .answer(let reply): 1 + reply.byteCount
             }
         }
     }

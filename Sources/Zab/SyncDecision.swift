@@ -12,6 +12,11 @@ public struct HistorySummary: Hashable, Sendable {
     public struct EpochTail: Hashable, Sendable {
         public var epoch: Epoch
         public var counter: UInt64
+
+        public init(epoch: Epoch, counter: UInt64) {
+            self.epoch = epoch
+            self.counter = counter
+        }
     }
 
     public var lastZxid: Zxid
@@ -42,8 +47,32 @@ public struct HistorySummary: Hashable, Sendable {
         if let tail = tails.first(where: { $0.epoch == zxid.epoch }) { counter = max(counter, tail.counter) }
         return zxid.counter <= counter
     }
+}
 
-    var byteCount: Int { 20 + tails.count * 12 }
+/// Encoded as lastZxid u64, snapshotZxid u64, then the tails (u32 count, then epoch u64 and
+/// counter u64 each).
+extension HistorySummary: WireCodable {
+    public func encode(to writer: inout ByteWriter) {
+        writer.write(lastZxid.rawValue)
+        writer.write(snapshotZxid.rawValue)
+        writer.write(UInt32(tails.count))
+        for tail in tails {
+            writer.write(tail.epoch)
+            writer.write(tail.counter)
+        }
+    }
+
+    public init(from reader: inout ByteReader) throws(BinaryDecodingError) {
+        lastZxid = Zxid(rawValue: try reader.readUInt64())
+        snapshotZxid = Zxid(rawValue: try reader.readUInt64())
+        let count = try reader.readCount(minimumElementSize: 16)
+        tails = []
+        tails.reserveCapacity(count)
+        for _ in 0..<count { tails.append(EpochTail(epoch: try reader.readUInt64(), counter: try reader.readUInt64())) }
+    }
+
+    /// The encoded length.
+    public var byteCount: Int { 20 + tails.count * 16 }
 }
 
 /// How a leader brings a follower's history in line with its own (the seeds' §3.5; ZooKeeper's

@@ -1,7 +1,9 @@
 import ConsensusCore
 
 /// One entry of the transaction log: a client's write, stamped with the zxid the leader gave it.
-public struct Transaction: BinaryCodable, Hashable, Sendable {
+///
+/// Encoded as the zxid (u64), then the request (`ClientRequest`).
+public struct Transaction: WireCodable, Hashable, Sendable {
     public var zxid: Zxid
     public var request: ClientRequest
 
@@ -20,7 +22,11 @@ public struct Transaction: BinaryCodable, Hashable, Sendable {
         request = try ClientRequest(from: &reader)
     }
 
-    var byteCount: Int { 8 + request.byteCount }
+    /// The encoded length.
+    public var byteCount: Int { 8 + request.byteCount }
+
+    /// The shortest encoding: a zxid and a request for the empty key.
+    static let minimumByteCount = 8 + 16 + 5
 }
 
 /// ZAB's durable metadata (Zab §III, "f.p" and "f.a"): the last epoch this node promised to follow

@@ -36,10 +36,16 @@ public struct Notification: Hashable, Sendable {
     /// The election round (ZooKeeper's `logicalclock` / `electionEpoch`).
     public var round: UInt64
     public var state: ServerState
+
+    public init(vote: Vote, round: UInt64, state: ServerState) {
+        self.vote = vote
+        self.round = round
+        self.state = state
+    }
 }
 
 /// What a leader sends a follower to make its history equal to the leader's (DIFF, TRUNC, SNAP).
-public struct SyncPayload: Sendable {
+public struct SyncPayload: Hashable, Sendable {
     public var connection: UInt64
     public var epoch: Epoch
     public var mode: SyncMode
@@ -51,11 +57,19 @@ public struct SyncPayload: Sendable {
     public var firstIndex: LogIndex
     public var proposals: [Transaction]
 
-    var byteCount: Int { 32 + (snapshot?.data.count ?? 0) + proposals.reduce(0) { $0 + $1.byteCount } }
+    public init(connection: UInt64, epoch: Epoch, mode: SyncMode, truncateTo: Zxid?, snapshot: Snapshot?, firstIndex: LogIndex, proposals: [Transaction]) {
+        self.connection = connection
+        self.epoch = epoch
+        self.mode = mode
+        self.truncateTo = truncateTo
+        self.snapshot = snapshot
+        self.firstIndex = firstIndex
+        self.proposals = proposals
+    }
 }
 
 /// ZAB's messages, named as ZooKeeper's packets (the paper's names in the comments).
-public enum ZabMessage: WireMessage {
+public enum ZabMessage: WireMessage, Hashable {
     /// Fast Leader Election.
     case notification(Notification)
     /// CEPOCH: a follower's accepted epoch. `connection` names the follower's connection: the
@@ -131,18 +145,6 @@ public enum ZabMessage: WireMessage {
         case .syncRequest, .syncReply: .sync
         }
     }
-
-    public var byteCount: Int {
-        switch self {
-        case .notification: 40
-        case .followerInfo, .leaderInfo, .newLeader, .ackNewLeader, .upToDate, .ack, .commit, .ping, .pingReply: 28
-        case .ackEpoch(_, _, _, let history): 28 + history.byteCount
-        case .sync(let payload): payload.byteCount
-        case .proposal(_, _, let transactions): 20 + transactions.reduce(0) { $0 + $1.byteCount }
-        case .request(let request): request.byteCount
-        case .syncRequest, .syncReply: 32
-        }
-    }
 }
 
 extension ZabMessage {
@@ -158,6 +160,182 @@ extension ZabMessage {
              .syncRequest(let epoch, _, _):
             epoch
         case .notification, .followerInfo, .request: nil
+        }
+    }
+}
+
+// MARK: Wire encoding
+
+/// The wire encoding: a tag byte naming the case, then the fields in declaration order. Zxids and
+/// epochs are u64, node and client ids i64, optionals a presence byte and the value.
+///
+///      0 notification   leader i64, zxid u64, peer epoch u64, round u64, state u8 (0 LOOKING,
+///                       1 FOLLOWING, 2 LEADING)
+///      1 followerInfo   connection, acceptedEpoch, lastZxid
+///      2 leaderInfo     epoch
+///      3 ackEpoch       connection, epoch, currentEpoch u64?, history (`HistorySummary`)
+///      4 sync           connection, epoch, mode u8 (0 DIFF, 1 TRUNC, 2 TRUNC+DIFF, 3 SNAP),
+///                       truncateTo u64?, snapshot `Snapshot`?, firstIndex i64 (≥ 0),
+///                       proposals (u32 count, then each `Transaction`)
+///      5 newLeader      connection, epoch, lastZxid
+///      6 ackNewLeader   connection, epoch, lastZxid
+///      7 upToDate       epoch, committed
+///      8 proposal       epoch, previous, transactions (u32 count, then each `Transaction`)
+///      9 ack            epoch, zxid, gap bool
+///     10 commit         epoch, zxid
+///     11 ping           epoch, round, committed
+///     12 pingReply      epoch, round, lastZxid, upToDate bool
+///     13 request        `ClientRequest`
+///     14 syncRequest    epoch, client i64, sequence u64
+///     15 syncReply      epoch, client i64, sequence u64, zxid
+extension ZabMessage {
+    public func encode(to writer: inout ByteWriter) {
+        switch self {
+        case .notification(let n):
+            writer.write(0 as UInt8); writer.write(n.vote.leader); writer.write(n.vote.zxid); writer.write(n.vote.epoch)
+            writer.write(n.round); writer.write(n.state.tag)
+        case .followerInfo(let connection, let acceptedEpoch, let lastZxid):
+            writer.write(1 as UInt8); writer.write(connection); writer.write(acceptedEpoch); writer.write(lastZxid)
+        case .leaderInfo(let epoch):
+            writer.write(2 as UInt8); writer.write(epoch)
+        case .ackEpoch(let connection, let epoch, let currentEpoch, let history):
+            writer.write(3 as UInt8); writer.write(connection); writer.write(epoch); writer.write(currentEpoch); writer.write(history)
+        case .sync(let p):
+            writer.write(4 as UInt8); writer.write(p.connection); writer.write(p.epoch); writer.write(p.mode.tag)
+            writer.write(p.truncateTo?.rawValue); writer.write(p.snapshot); writer.write(p.firstIndex); writer.write(p.proposals)
+        case .newLeader(let connection, let epoch, let lastZxid):
+            writer.write(5 as UInt8); writer.write(connection); writer.write(epoch); writer.write(lastZxid)
+        case .ackNewLeader(let connection, let epoch, let lastZxid):
+            writer.write(6 as UInt8); writer.write(connection); writer.write(epoch); writer.write(lastZxid)
+        case .upToDate(let epoch, let committed):
+            writer.write(7 as UInt8); writer.write(epoch); writer.write(committed)
+        case .proposal(let epoch, let previous, let transactions):
+            writer.write(8 as UInt8); writer.write(epoch); writer.write(previous); writer.write(transactions)
+        case .ack(let epoch, let zxid, let gap):
+            writer.write(9 as UInt8); writer.write(epoch); writer.write(zxid); writer.write(gap)
+        case .commit(let epoch, let zxid):
+            writer.write(10 as UInt8); writer.write(epoch); writer.write(zxid)
+        case .ping(let epoch, let round, let committed):
+            writer.write(11 as UInt8); writer.write(epoch); writer.write(round); writer.write(committed)
+        case .pingReply(let epoch, let round, let lastZxid, let upToDate):
+            writer.write(12 as UInt8); writer.write(epoch); writer.write(round); writer.write(lastZxid); writer.write(upToDate)
+        case .request(let request):
+            writer.write(13 as UInt8); writer.write(request)
+        case .syncRequest(let epoch, let client, let sequence):
+            writer.write(14 as UInt8); writer.write(epoch); writer.write(client.rawValue); writer.write(sequence)
+        case .syncReply(let epoch, let client, let sequence, let zxid):
+            writer.write(15 as UInt8); writer.write(epoch); writer.write(client.rawValue); writer.write(sequence); writer.write(zxid)
+        }
+    }
+
+    public init(from reader: inout ByteReader) throws(BinaryDecodingError) {
+        let start = reader.offset
+        switch try reader.readByte() {
+        case 0:
+            let vote = Vote(leader: try reader.readNodeID(), zxid: try reader.readZxid(), epoch: try reader.readUInt64())
+            self = .notification(Notification(vote: vote, round: try reader.readUInt64(), state: try reader.readServerState()))
+        case 1: self = .followerInfo(connection: try reader.readUInt64(), acceptedEpoch: try reader.readUInt64(), lastZxid: try reader.readZxid())
+        case 2: self = .leaderInfo(epoch: try reader.readUInt64())
+        case 3:
+            self = .ackEpoch(connection: try reader.readUInt64(), epoch: try reader.readUInt64(), currentEpoch: try reader.readOptionalUInt64(),
+                             history: try reader.read(HistorySummary.self))
+        case 4:
+            let connection = try reader.readUInt64()
+            let epoch = try reader.readUInt64()
+            let mode = try reader.readSyncMode()
+            let truncateTo = try reader.readOptionalUInt64().map(Zxid.init(rawValue:))
+            let snapshot = try reader.readOptional(Snapshot.self)
+            let firstIndex = try reader.readNonNegativeInt("first index")
+            let proposals = try reader.readArray(of: Transaction.self, minimumElementSize: Transaction.minimumByteCount)
+            self = .sync(SyncPayload(connection: connection, epoch: epoch, mode: mode, truncateTo: truncateTo, snapshot: snapshot,
+                                     firstIndex: firstIndex, proposals: proposals))
+        case 5: self = .newLeader(connection: try reader.readUInt64(), epoch: try reader.readUInt64(), lastZxid: try reader.readZxid())
+        case 6: self = .ackNewLeader(connection: try reader.readUInt64(), epoch: try reader.readUInt64(), lastZxid: try reader.readZxid())
+        case 7: self = .upToDate(epoch: try reader.readUInt64(), committed: try reader.readZxid())
+        case 8:
+            self = .proposal(epoch: try reader.readUInt64(), previous: try reader.readZxid(),
+                             transactions: try reader.readArray(of: Transaction.self, minimumElementSize: Transaction.minimumByteCount))
+        case 9: self = .ack(epoch: try reader.readUInt64(), zxid: try reader.readZxid(), gap: try reader.readBool())
+        case 10: self = .commit(epoch: try reader.readUInt64(), zxid: try reader.readZxid())
+        case 11: self = .ping(epoch: try reader.readUInt64(), round: try reader.readUInt64(), committed: try reader.readZxid())
+        case 12:
+            self = .pingReply(epoch: try reader.readUInt64(), round: try reader.readUInt64(), lastZxid: try reader.readZxid(),
+                              upToDate: try reader.readBool())
+        case 13: self = .request(try reader.read(ClientRequest.self))
+        case 14: self = .syncRequest(epoch: try reader.readUInt64(), client: ClientID(try reader.readInt()), sequence: try reader.readUInt64())
+        case 15:
+            self = .syncReply(epoch: try reader.readUInt64(), client: ClientID(try reader.readInt()), sequence: try reader.readUInt64(),
+                              zxid: try reader.readZxid())
+        default:
+            throw .invalid("ZAB message tag", offset: start)
+        }
+    }
+
+    /// The encoded length, computed without encoding.
+    public var byteCount: Int {
+        switch self {
+        case .notification: 34
+        case .followerInfo, .newLeader, .ackNewLeader, .ping, .syncRequest: 25
+        case .leaderInfo: 9
+        case .ackEpoch(_, _, let currentEpoch, let history): 17 + (currentEpoch == nil ? 1 : 9) + history.byteCount
+        case .sync(let p):
+            18 + (p.truncateTo == nil ? 1 : 9) + (p.snapshot.map { 1 + $0.byteCount } ?? 1) + 8 + WireSize.array(p.proposals)
+        case .upToDate, .commit: 17
+        case .proposal(_, _, let transactions): 17 + WireSize.array(transactions)
+        case .ack: 18
+        case .pingReply: 26
+        case .request(let request): 1 + request.byteCount
+        case .syncReply: 33
+        }
+    }
+}
+
+extension ServerState {
+    var tag: UInt8 {
+        switch self {
+        case .looking: 0
+        case .following: 1
+        case .leading: 2
+        }
+    }
+}
+
+extension SyncMode {
+    var tag: UInt8 {
+        switch self {
+        case .diff: 0
+        case .trunc: 1
+        case .truncDiff: 2
+        case .snap: 3
+        }
+    }
+}
+
+extension ByteWriter {
+    mutating func write(_ zxid: Zxid) { write(zxid.rawValue) }
+}
+
+extension ByteReader {
+    mutating func readZxid() throws(BinaryDecodingError) -> Zxid { Zxid(rawValue: try readUInt64()) }
+
+    mutating func readServerState() throws(BinaryDecodingError) -> ServerState {
+        let start = offset
+        switch try readByte() {
+        case 0: return .looking
+        case 1: return .following
+        case 2: return .leading
+        default: throw .invalid("server state", offset: start)
+        }
+    }
+
+    mutating func readSyncMode() throws(BinaryDecodingError) -> SyncMode {
+        let start = offset
+        switch try readByte() {
+        case 0: return .diff
+        case 1: return .trunc
+        case 2: return .truncDiff
+        case 3: return .snap
+        default: throw .invalid("sync mode", offset: start)
         }
     }
 }

@@ -1,0 +1,83 @@
+/// The binary encoding of what a runtime ships besides messages and client traffic: snapshots
+/// (state transfer) and observable events (the admin channel that feeds `events.csv`).
+///
+///     Snapshot         last index i64 (≥ 0), last term u64, data (u32 length + bytes)
+///     ObservableEvent  tag u8, then
+///                      0 role: role u8 (0 leader, 1 follower, 2 candidate), term u64, name string
+///                      1 committed: index i64 (≥ 0)
+///                      2 coordinating: transaction u64
+///                      3 decided: transaction u64, commit bool
+///                      4 note: kind string, detail string
+extension Snapshot: WireCodable {
+    public func encode(to writer: inout ByteWriter) {
+        writer.write(lastIndex)
+        writer.write(lastTerm)
+        writer.write(data)
+    }
+
+    public init(from reader: inout ByteReader) throws(BinaryDecodingError) {
+        self.init(lastIndex: try reader.readNonNegativeInt("snapshot index"), lastTerm: try reader.readUInt64(), data: try reader.readBytes())
+    }
+
+    public var byteCount: Int { 20 + data.count }
+}
+
+extension Role {
+    var tag: UInt8 {
+        switch self {
+        case .leader: 0
+        case .follower: 1
+        case .candidate: 2
+        }
+    }
+
+    init?(tag: UInt8) {
+        switch tag {
+        case 0: self = .leader
+        case 1: self = .follower
+        case 2: self = .candidate
+        default: return nil
+        }
+    }
+}
+
+extension ObservableEvent: WireCodable {
+    public func encode(to writer: inout ByteWriter) {
+        switch self {
+        case .role(let role, let term, let name):
+            writer.write(0 as UInt8); writer.write(role.tag); writer.write(term); writer.write(name)
+        case .committed(let index):
+            writer.write(1 as UInt8); writer.write(index)
+        case .coordinating(let transaction):
+            writer.write(2 as UInt8); writer.write(transaction)
+        case .decided(let transaction, let commit):
+            writer.write(3 as UInt8); writer.write(transaction); writer.write(commit)
+        case .note(let kind, let detail):
+            writer.write(4 as UInt8); writer.write(kind); writer.write(detail)
+        }
+    }
+
+    public init(from reader: inout ByteReader) throws(BinaryDecodingError) {
+        let start = reader.offset
+        switch try reader.readByte() {
+        case 0:
+            let at = reader.offset
+            guard let role = Role(tag: try reader.readByte()) else { throw .invalid("role", offset: at) }
+            self = .role(role, term: try reader.readUInt64(), name: try reader.readString())
+        case 1: self = .committed(try reader.readNonNegativeInt("commit index"))
+        case 2: self = .coordinating(transaction: try reader.readUInt64())
+        case 3: self = .decided(transaction: try reader.readUInt64(), commit: try reader.readBool())
+        case 4: self = .note(kind: try reader.readString(), detail: try reader.readString())
+        default: throw .invalid("event tag", offset: start)
+        }
+    }
+
+    public var byteCount: Int {
+        switch self {
+        case .role(_, _, let name): 10 + WireSize.string(name)
+        case .committed, .coordinating: 9
+        case .decided: 10
+        case .note(let kind, let detail): 1 + WireSize.string(kind) + WireSize.string(detail)
+        }
+    }
+}
