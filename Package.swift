@@ -53,7 +53,7 @@ let package = Package(
         .testTarget(name: "ZabTests", dependencies: ["Zab", "ConformanceSuite", "Simulator", "Storage", "Lab"]),
         .testTarget(name: "PrimaryBackupTests", dependencies: ["PrimaryBackup", "ConformanceSuite", "Simulator", "Lab", "ConsensusCore", "KVStore", "Storage"]),
         .testTarget(name: "AtomicCommitTests", dependencies: ["AtomicCommit", "TwoPhaseCommit", "ThreePhaseCommit", "ConformanceSuite"]),
-        .testTarget(name: "WireTests", dependencies: ["ConsensusCore", "Simulator", "Unreplicated", "Raft", "Zab", "AtomicCommit",
+        .testTarget(name: "WireTests", dependencies: ["ConsensusCore", "KVStore", "Simulator", "Unreplicated", "Raft", "Zab", "AtomicCommit",
                                                      "TwoPhaseCommit", "ThreePhaseCommit", "PrimaryBackup"]),
     ]
 )
