@@ -268,3 +268,27 @@ public struct ByteReader: Sendable {
         return value
     }
 }
+
+/// An enum whose cases travel as one byte without being `UInt8`-backed (their raw values are the
+/// names the lab prints). `wireCases` lists the cases in tag order: a case's tag is its position,
+/// so the list is the wire format and may only grow at the end.
+public protocol WireTagged: Equatable {
+    static var wireCases: [Self] { get }
+}
+
+extension ByteWriter {
+    public mutating func write<T: WireTagged>(tag value: T) {
+        guard let index = T.wireCases.firstIndex(of: value) else { preconditionFailure("\(value) is missing from \(T.self).wireCases") }
+        write(UInt8(index))
+    }
+}
+
+extension ByteReader {
+    /// A tag byte that must name one of `T.wireCases` (`what` names the field in the error).
+    public mutating func readTag<T: WireTagged>(_: T.Type = T.self, _ what: String) throws(BinaryDecodingError) -> T {
+        let start = offset
+        let index = Int(try readByte())
+        guard index < T.wireCases.count else { throw .invalid(what, offset: start) }
+        return T.wireCases[index]
+    }
+}

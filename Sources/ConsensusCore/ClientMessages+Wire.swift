@@ -88,23 +88,8 @@ extension ClientRequest: WireCodable {
     public var byteCount: Int { 16 + command.byteCount }
 }
 
-extension RejectReason {
-    var tag: UInt8 {
-        switch self {
-        case .aborted: 0
-        case .unavailable: 1
-        case .superseded: 2
-        }
-    }
-
-    init?(tag: UInt8) {
-        switch tag {
-        case 0: self = .aborted
-        case 1: self = .unavailable
-        case 2: self = .superseded
-        default: return nil
-        }
-    }
+extension RejectReason: WireTagged {
+    public static let wireCases: [RejectReason] = [.aborted, .unavailable, .superseded]
 }
 
 extension ReplyStatus: WireCodable {
@@ -112,7 +97,7 @@ extension ReplyStatus: WireCodable {
         switch self {
         case .ok(let result): writer.write(0 as UInt8); result.encode(to: &writer)
         case .notLeader(let hint): writer.write(1 as UInt8); writer.write(hint)
-        case .rejected(let reason): writer.write(2 as UInt8); writer.write(reason.tag)
+        case .rejected(let reason): writer.write(2 as UInt8); writer.write(tag: reason)
         }
     }
 
@@ -121,10 +106,7 @@ extension ReplyStatus: WireCodable {
         switch try reader.readByte() {
         case 0: self = .ok(try CommandResult(from: &reader))
         case 1: self = .notLeader(hint: try reader.readOptionalNodeID())
-        case 2:
-            let at = reader.offset
-            guard let reason = RejectReason(tag: try reader.readByte()) else { throw .invalid("reject reason", offset: at) }
-            self = .rejected(reason)
+        case 2: self = .rejected(try reader.readTag(RejectReason.self, "reject reason"))
         default: throw .invalid("reply status tag", offset: start)
         }
     }

@@ -22,30 +22,15 @@ extension Snapshot: WireCodable {
     public var byteCount: Int { 20 + data.count }
 }
 
-extension Role {
-    var tag: UInt8 {
-        switch self {
-        case .leader: 0
-        case .follower: 1
-        case .candidate: 2
-        }
-    }
-
-    init?(tag: UInt8) {
-        switch tag {
-        case 0: self = .leader
-        case 1: self = .follower
-        case 2: self = .candidate
-        default: return nil
-        }
-    }
+extension Role: WireTagged {
+    public static let wireCases: [Role] = [.leader, .follower, .candidate]
 }
 
 extension ObservableEvent: WireCodable {
     public func encode(to writer: inout ByteWriter) {
         switch self {
         case .role(let role, let term, let name):
-            writer.write(0 as UInt8); writer.write(role.tag); writer.write(term); writer.write(name)
+            writer.write(0 as UInt8); writer.write(tag: role); writer.write(term); writer.write(name)
         case .committed(let index):
             writer.write(1 as UInt8); writer.write(index)
         case .coordinating(let transaction):
@@ -60,10 +45,7 @@ extension ObservableEvent: WireCodable {
     public init(from reader: inout ByteReader) throws(BinaryDecodingError) {
         let start = reader.offset
         switch try reader.readByte() {
-        case 0:
-            let at = reader.offset
-            guard let role = Role(tag: try reader.readByte()) else { throw .invalid("role", offset: at) }
-            self = .role(role, term: try reader.readUInt64(), name: try reader.readString())
+        case 0: self = .role(try reader.readTag(Role.self, "role"), term: try reader.readUInt64(), name: try reader.readString())
         case 1: self = .committed(try reader.readNonNegativeInt("commit index"))
         case 2: self = .coordinating(transaction: try reader.readUInt64())
         case 3: self = .decided(transaction: try reader.readUInt64(), commit: try reader.readBool())

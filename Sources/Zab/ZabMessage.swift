@@ -193,7 +193,7 @@ extension ZabMessage {
         switch self {
         case .notification(let n):
             writer.write(0 as UInt8); writer.write(n.vote.leader); writer.write(n.vote.zxid); writer.write(n.vote.epoch)
-            writer.write(n.round); writer.write(n.state.tag)
+            writer.write(n.round); writer.write(tag: n.state)
         case .followerInfo(let connection, let acceptedEpoch, let lastZxid):
             writer.write(1 as UInt8); writer.write(connection); writer.write(acceptedEpoch); writer.write(lastZxid)
         case .leaderInfo(let epoch):
@@ -201,7 +201,7 @@ extension ZabMessage {
         case .ackEpoch(let connection, let epoch, let currentEpoch, let history):
             writer.write(3 as UInt8); writer.write(connection); writer.write(epoch); writer.write(currentEpoch); writer.write(history)
         case .sync(let p):
-            writer.write(4 as UInt8); writer.write(p.connection); writer.write(p.epoch); writer.write(p.mode.tag)
+            writer.write(4 as UInt8); writer.write(p.connection); writer.write(p.epoch); writer.write(tag: p.mode)
             writer.write(p.truncateTo?.rawValue); writer.write(p.snapshot); writer.write(p.firstIndex); writer.write(p.proposals)
         case .newLeader(let connection, let epoch, let lastZxid):
             writer.write(5 as UInt8); writer.write(connection); writer.write(epoch); writer.write(lastZxid)
@@ -233,7 +233,7 @@ extension ZabMessage {
         switch try reader.readByte() {
         case 0:
             let vote = Vote(leader: try reader.readNodeID(), zxid: try reader.readZxid(), epoch: try reader.readUInt64())
-            self = .notification(Notification(vote: vote, round: try reader.readUInt64(), state: try reader.readServerState()))
+            self = .notification(Notification(vote: vote, round: try reader.readUInt64(), state: try reader.readTag(ServerState.self, "server state")))
         case 1: self = .followerInfo(connection: try reader.readUInt64(), acceptedEpoch: try reader.readUInt64(), lastZxid: try reader.readZxid())
         case 2: self = .leaderInfo(epoch: try reader.readUInt64())
         case 3:
@@ -242,7 +242,7 @@ extension ZabMessage {
         case 4:
             let connection = try reader.readUInt64()
             let epoch = try reader.readUInt64()
-            let mode = try reader.readSyncMode()
+            let mode = try reader.readTag(SyncMode.self, "sync mode")
             let truncateTo = try reader.readOptionalUInt64().map(Zxid.init(rawValue:))
             let snapshot = try reader.readOptional(Snapshot.self)
             let firstIndex = try reader.readNonNegativeInt("first index")
@@ -290,25 +290,12 @@ extension ZabMessage {
     }
 }
 
-extension ServerState {
-    var tag: UInt8 {
-        switch self {
-        case .looking: 0
-        case .following: 1
-        case .leading: 2
-        }
-    }
+extension ServerState: WireTagged {
+    public static let wireCases: [ServerState] = [.looking, .following, .leading]
 }
 
-extension SyncMode {
-    var tag: UInt8 {
-        switch self {
-        case .diff: 0
-        case .trunc: 1
-        case .truncDiff: 2
-        case .snap: 3
-        }
-    }
+extension SyncMode: WireTagged {
+    public static let wireCases: [SyncMode] = [.diff, .trunc, .truncDiff, .snap]
 }
 
 extension ByteWriter {
@@ -317,25 +304,4 @@ extension ByteWriter {
 
 extension ByteReader {
     mutating func readZxid() throws(BinaryDecodingError) -> Zxid { Zxid(rawValue: try readUInt64()) }
-
-    mutating func readServerState() throws(BinaryDecodingError) -> ServerState {
-        let start = offset
-        switch try readByte() {
-        case 0: return .looking
-        case 1: return .following
-        case 2: return .leading
-        default: throw .invalid("server state", offset: start)
-        }
-    }
-
-    mutating func readSyncMode() throws(BinaryDecodingError) -> SyncMode {
-        let start = offset
-        switch try readByte() {
-        case 0: return .diff
-        case 1: return .trunc
-        case 2: return .truncDiff
-        case 3: return .snap
-        default: throw .invalid("sync mode", offset: start)
-        }
-    }
 }
