@@ -26,6 +26,8 @@ let package = Package(
         .target(name: "ConsensusCore", swiftSettings: hotPath),
         .target(name: "KVStore", dependencies: ["ConsensusCore"], swiftSettings: hotPath),
         .target(name: "Storage", dependencies: ["ConsensusCore"], swiftSettings: hotPath),
+        // One node's step loop, durability gate and crash semantics, shared by every driver.
+        .target(name: "NodeHost", dependencies: ["ConsensusCore", "Storage"], swiftSettings: hotPath),
         // Backends: pure state machines.
         .target(name: "Unreplicated", dependencies: ["ConsensusCore", "KVStore"], swiftSettings: hotPath),
         .target(name: "Raft", dependencies: ["ConsensusCore", "KVStore"], swiftSettings: hotPath),
@@ -35,7 +37,7 @@ let package = Package(
         .target(name: "ThreePhaseCommit", dependencies: ["ConsensusCore", "AtomicCommit"], swiftSettings: hotPath),
         .target(name: "PrimaryBackup", dependencies: ["ConsensusCore", "KVStore"], swiftSettings: hotPath),
         // Drivers, checks and the lab.
-        .target(name: "Simulator", dependencies: ["ConsensusCore", "KVStore", "Storage"], swiftSettings: hotPath),
+        .target(name: "Simulator", dependencies: ["ConsensusCore", "KVStore", "Storage", "NodeHost"], swiftSettings: hotPath),
         .target(name: "Checker", dependencies: ["ConsensusCore"], swiftSettings: hotPath),
         .target(name: "Lab", dependencies: ["ConsensusCore", "KVStore", "Storage", "Simulator", "Checker", "Unreplicated", "Raft", "Zab",
                                             "TwoPhaseCommit", "ThreePhaseCommit", "PrimaryBackup"], swiftSettings: hotPath),
@@ -44,7 +46,7 @@ let package = Package(
         .target(name: "ConformanceSuite", dependencies: ["ConsensusCore", "Simulator", "Lab"], path: "Tests/ConformanceSuite"),
         .testTarget(name: "ConsensusCoreTests", dependencies: ["ConsensusCore"]),
         .testTarget(name: "KVStoreTests", dependencies: ["KVStore"]),
-        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Unreplicated"]),
+        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Unreplicated", "Raft"]),
         .testTarget(name: "LabTests", dependencies: ["Lab"]),
         .testTarget(name: "UnreplicatedTests", dependencies: ["Unreplicated", "ConformanceSuite"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),

@@ -1,10 +1,12 @@
 import ConsensusCore
+import NodeHost
+import Storage
 
-/// The disk under `fsync: true`: a step's writes become durable when their sync completes (the
-/// node's disk serialises syncs, `StorageModel.syncLatency` each), and nothing the node sends
-/// leaves before everything it wrote earlier is durable. Outputs computed meanwhile are held and
-/// leave with the `release` of the sync they wait for; a crash before it loses the writes and the
-/// outputs together, so nothing that depended on a lost write ever escapes.
+/// The simulator's disk plug under `fsync: true`: a step's writes become durable when their sync
+/// completes (the node's disk serialises syncs, `StorageModel.syncLatency` each). The rule itself —
+/// nothing a node sends leaves before everything it wrote earlier is durable, and a crash loses the
+/// writes and the outputs that waited for them together — is the host's (`DurabilityGate`); here
+/// an output is a scheduled event with its delivery time, held by the host until its sync's release.
 extension Simulation {
     /// An output held for the disk: delivered at `time` once released.
     struct Held {
@@ -17,50 +19,42 @@ extension Simulation {
 
     /// Schedules an output of the current step, or holds it while the node waits for its disk.
     func output(_ event: Event, at time: Instant, countsAsDrop: Bool = false) {
-        guard let node = holding, nodes[node].waitsForDisk else {
+        guard let node = holding, nodes[node].host.mustHold else {
             queue.schedule(event, at: time)
             return
         }
-        nodes[node].heldOutputs.append(Held(event: event, time: time, countsAsDrop: countsAsDrop))
-        nodes[node].heldTotal += 1
+        nodes[node].host.hold(Held(event: event, time: time, countsAsDrop: countsAsDrop))
     }
 
-    /// A sync completed: the writes up to `writes` are durable and the outputs up to `outputs`
-    /// leave. A node that crashed since lost both (its incarnation moved on).
-    func release(_ node: Int, incarnation: Int, writes: Int, outputs: Int) {
-        guard nodes[node].incarnation == incarnation else { return }
-        sync(node, through: writes)
-        let count = outputs - nodes[node].releasedTotal
-        guard count > 0 else { return }
-        for output in nodes[node].heldOutputs.prefix(count) { queue.schedule(output.event, at: output.time) }
-        nodes[node].heldOutputs.removeFirst(count)
-        nodes[node].releasedTotal = outputs
+    /// A sync completed: the writes it covers are durable and the outputs they held leave. A node
+    /// that crashed since lost both (the host ignores another incarnation's release).
+    func release(_ node: Int, _ mark: ReleaseMark, incarnation: Int) {
+        schedule(released: hostDisk(node) { host throws(StorageError) in try host.release(mark, incarnation: incarnation) })
     }
 
     /// Everything the node wrote is synced and everything it held leaves, now: a message the node
     /// sends triggered a fault, and a message leaves only after the writes before it (and after
     /// the outputs before it). "Logged, then crashed before sending" keeps the log entry.
     func releaseEverything(_ node: Int) {
-        release(node, incarnation: nodes[node].incarnation, writes: nodes[node].writesApplied, outputs: nodes[node].heldTotal)
+        schedule(released: hostDisk(node) { host throws(StorageError) in try host.releaseEverything() })
     }
 
-    private func sync(_ node: Int, through writes: Int) {
-        let count = writes - nodes[node].writesSynced
-        guard count > 0 else { return }
-        do { try nodes[node].storage.sync(first: count) } catch {
+    private func schedule(released outputs: [Held]) {
+        for output in outputs { queue.schedule(output.event, at: output.time) }
+    }
+
+    /// Runs a sync on the node's host; the in-memory disk cannot fail to sync what it accepted.
+    private func hostDisk(_ node: Int, _ body: (inout Host) throws(StorageError) -> [Held]) -> [Held] {
+        do { return try body(&nodes[node].host) } catch {
             preconditionFailure("\(Backend.protocolName) node \(cluster[node]): sync failed: \(error)")
         }
-        nodes[node].writesSynced = writes
     }
 
-    /// The node crashed: its unsynced writes are gone (the storage dropped them) and so are the
-    /// outputs that waited for them.
-    func dropHeldOutputs(_ node: Int) {
-        counters.messagesDropped += nodes[node].heldOutputs.count { $0.countsAsDrop }
-        nodes[node].heldOutputs.removeAll()
-        nodes[node].writesApplied = 0
-        nodes[node].writesSynced = 0
-        nodes[node].heldTotal = 0
-        nodes[node].releasedTotal = 0
+    /// The node crashed: its unsynced writes are gone and so are the outputs that waited for them.
+    /// Returns how many storage operations were lost.
+    func crashHost(_ node: Int) -> Int {
+        let (lost, dropped) = nodes[node].host.crash()
+        counters.messagesDropped += dropped.count { $0.countsAsDrop }
+        return lost
     }
 }

@@ -133,7 +133,7 @@ extension Simulation {
         case .inject(let ref, let fault):
             guard let resolved = resolve(ref) else { return false }
             targets = resolved
-            for node in targets { input(.inject(fault), to: node) }
+            for node in targets { queue.schedule(.inject(node: node, fault), at: now) }
         }
         var detail = action.description
         let named = targets.map { cluster[$0].description }.joined(separator: ",")
@@ -152,11 +152,7 @@ extension Simulation {
 
     func crash(_ node: Int) {
         guard nodes[node].isUp else { return }
-        nodes[node].backend = nil
-        let lost = nodes[node].storage.unsyncedCount
-        nodes[node].storage.crash()
-        dropHeldOutputs(node)
-        nodes[node].incarnation += 1
+        let lost = crashHost(node)
         nodes[node].inbox.removeAll()
         nodes[node].inboxHead = 0
         nodes[node].paused = false
@@ -171,12 +167,11 @@ extension Simulation {
     func restart(_ node: Int) {
         guard !nodes[node].isUp else { return }
         let recovered: RecoveredState<Backend.Entry, Backend.HardState>
-        do { recovered = try nodes[node].storage.recover() } catch {
+        let seed = DeterministicRandom.derive(config.seed, "node-\(node + 1)-\(nodes[node].host.incarnation)")
+        do { recovered = try nodes[node].host.start(seed: seed) } catch {
             record(node: node, "restart-failed", "\(error)")
             return
         }
-        let seed = DeterministicRandom.derive(config.seed, "node-\(node + 1)-\(nodes[node].incarnation)")
-        nodes[node].backend = Backend(id: cluster[node], cluster: cluster, options: options, recovered: recovered, seed: seed)
         nodes[node].busyUntil = now
         record(node: node, nodes[node].started ? "restart" : "start",
                "recovered \(recovered.entries.count) log entries" + (recovered.snapshot.map { ", snapshot at \($0.lastIndex)" } ?? ""))

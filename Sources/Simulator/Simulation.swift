@@ -1,4 +1,5 @@
 import ConsensusCore
+import NodeHost
 import Storage
 
 /// A deterministic discrete-event simulation of a cluster running one backend.
@@ -34,7 +35,6 @@ public final class Simulation<Backend: ReplicationBackend> {
     var nodeSources: [OperationSource] = []
     var networkRandom: DeterministicRandom
     var faultRandom: DeterministicRandom
-    var effects = Effects<Backend>()
     var triggers: [ArmedTrigger] = []
     var workloadOpen = true
     var lastCoordinator: Int?
@@ -55,9 +55,12 @@ public final class Simulation<Backend: ReplicationBackend> {
         case tick(node: Int)
         case nodeReady(node: Int)
         case flush(node: Int, incarnation: Int)
-        /// The node's disk finished a sync: its writes up to `writes` become durable and its held
-        /// outputs up to `outputs` leave (counts of this incarnation, `Simulation+Disk.swift`).
-        case release(node: Int, incarnation: Int, writes: Int, outputs: Int)
+        /// The node's disk finished a sync covering `mark`: those writes become durable and the
+        /// outputs held for them leave (`Simulation+Disk.swift`).
+        case release(node: Int, incarnation: Int, mark: ReleaseMark)
+        /// A fault the protocol itself exhibits (`Input.inject`), delivered as an input of its own:
+        /// a fault triggered inside a step never steps a node from within that step.
+        case inject(node: Int, InjectedFault)
         case start(node: Int)
         case clientWake(client: Int, generation: UInt64)
         case arrival(node: Int)
@@ -69,11 +72,13 @@ public final class Simulation<Backend: ReplicationBackend> {
     /// The node whose step is computing outputs, when the disk model may hold them (fsync on).
     var holding: Int?
 
+    typealias Host = NodeHost<Backend, MemoryStorage<Backend.Entry, Backend.HardState>, Held>
+
     struct Node {
-        var backend: Backend?
-        var storage = MemoryStorage<Backend.Entry, Backend.HardState>()
+        /// The backend, its storage and its durability gate; the fields below are the simulator's
+        /// plugs around it (inbox, CPU, clock, disk timing).
+        var host: Host
         var started = false
-        var incarnation = 0
         var paused = false
         var inbox: [Input<Backend.Message>] = []
         var inboxHead = 0
@@ -82,18 +87,6 @@ public final class Simulation<Backend: ReplicationBackend> {
         var lastDeparture: Instant = .zero
         var diskFreeAt: Instant = .zero
         var flushScheduled = false
-        /// Storage operations this incarnation applied, and synced (fsync on): a release syncs up
-        /// to the count its step had reached, never a later step's writes.
-        var writesApplied = 0
-        var writesSynced = 0
-        /// Outputs waiting for the disk, oldest first; `heldTotal` counts every one ever held,
-        /// `releasedTotal` those that left.
-        var heldOutputs: [Held] = []
-        var heldTotal = 0
-        var releasedTotal = 0
-
-        /// Outputs must wait: a write is not yet durable, or older outputs are still waiting.
-        var waitsForDisk: Bool { writesApplied > writesSynced || heldTotal > releasedTotal }
         var slowFactor = 1.0
         var clock = NodeClock()
         var scheduledTick: Instant?
@@ -105,7 +98,8 @@ public final class Simulation<Backend: ReplicationBackend> {
         var cpuRandom: DeterministicRandom
         var slack: (deadline: Instant, delay: TimeSpan)?
 
-        var isUp: Bool { backend != nil }
+        var isUp: Bool { host.isUp }
+        var backend: Backend? { host.backend }
         var hasInbox: Bool { inboxHead < inbox.count }
     }
 
@@ -119,7 +113,10 @@ public final class Simulation<Backend: ReplicationBackend> {
         workloadEnd = .zero + config.duration
         drainEnd = workloadEnd + config.workload.timeout + .milliseconds(1)
         end = drainEnd + config.quiescence
-        nodes = (1...max(config.nodes, 1)).prefix(config.nodes).map { Node(cpuRandom: DeterministicRandom(seed: config.seed, label: "cpu-n\($0)")) }
+        nodes = cluster.prefix(config.nodes).map { [cluster, options] id in
+            Node(host: Host(id: id, cluster: cluster, options: options, storage: MemoryStorage(), waitsForDisk: config.storage.fsync),
+                 cpuRandom: DeterministicRandom(seed: config.seed, label: "cpu-n\(id.index + 1)"))
+        }
         faultLevels = [FaultLevel(start: .zero, active: 0, description: "none", minoritySide: [])]
         leaders = [LeaderSpan(start: .zero, leader: nil, term: 0)]
         for node in cluster {
@@ -183,8 +180,10 @@ public final class Simulation<Backend: ReplicationBackend> {
             drainInbox(node)
         case .flush(let node, let incarnation):
             flush(node, incarnation: incarnation)
-        case .release(let node, let incarnation, let writes, let outputs):
-            release(node, incarnation: incarnation, writes: writes, outputs: outputs)
+        case .release(let node, let incarnation, let mark):
+            release(node, mark, incarnation: incarnation)
+        case .inject(let node, let fault):
+            input(.inject(fault), to: node)
         case .start(let node):
             if !nodes[node].started { restart(node) }
         case .clientWake(let client, let generation):
@@ -262,6 +261,9 @@ public final class Simulation<Backend: ReplicationBackend> {
     /// configured unsafe), then messages and replies, which leave once the step's CPU time and fsync
     /// are done.
     func step(_ node: Int, _ input: Input<Backend.Message>) {
+        // Steps never nest: nothing below steps a node synchronously (an injected fault is an event
+        // of its own), so the outputs handled here are exactly this step's.
+        precondition(holding == nil, "a step of \(cluster[node]) began inside another step")
         if case .receive(let from, let message) = input, !triggers.isEmpty {
             checkMessageTriggers(received: true, kind: message.kind.rawValue, node: node, peer: from.index)
             guard nodes[node].isUp else { return }
@@ -270,23 +272,25 @@ public final class Simulation<Backend: ReplicationBackend> {
                 return
             }
         }
-        effects.removeAll()
-        let local = nodes[node].clock.local(now)
-        nodes[node].backend!.step(input, at: local, into: &effects)
+        do { try nodes[node].host.step(input, at: nodes[node].clock.local(now)) } catch {
+            // A backend asked for something its own log contradicts: a protocol bug, made loud.
+            preconditionFailure("\(Backend.protocolName) node \(cluster[node]) issued an invalid storage operation: \(error)")
+        }
         counters.steps += 1
         nodes[node].busyUntil = now + processingCost(node).scaled(by: nodes[node].slowFactor)
         var departure = nodes[node].busyUntil
-        if !effects.storage.isEmpty { departure = persist(node, after: departure) }
+        if nodes[node].host.wrote { departure = diskDone(node, after: departure) }
         departure = max(departure, nodes[node].lastDeparture)
         nodes[node].lastDeparture = departure
+        // This step's outputs, as a value: the host's buffer is the node's own.
+        let effects = nodes[node].host.effects
         // Outputs leave only once everything written before them is on disk (Simulation+Disk).
         // A fault triggered by one of them may crash the node mid-step: the release belongs to
         // the incarnation that computed them.
-        let incarnation = nodes[node].incarnation
-        let outer = holding
+        let incarnation = nodes[node].host.incarnation
         holding = config.storage.fsync ? node : nil
-        defer { holding = outer }
-        if !effects.events.isEmpty { observe(node) }
+        defer { holding = nil }
+        if !effects.events.isEmpty { observe(node, effects.events) }
         for outgoing in effects.messages {
             guard nodes[node].isUp else { break }
             if !triggers.isEmpty {
@@ -299,9 +303,8 @@ public final class Simulation<Backend: ReplicationBackend> {
             for reply in effects.replies { send(reply, from: node, at: departure) }
             rescheduleTick(node)
         }
-        if holding != nil, nodes[node].incarnation == incarnation, nodes[node].waitsForDisk {
-            queue.schedule(.release(node: node, incarnation: incarnation, writes: nodes[node].writesApplied,
-                                    outputs: nodes[node].heldTotal), at: departure)
+        if holding != nil, nodes[node].host.incarnation == incarnation, let mark = nodes[node].host.seal() {
+            queue.schedule(.release(node: node, incarnation: incarnation, mark: mark), at: departure)
         }
         holding = nil
         afterStep?(self, cluster[node])
@@ -321,18 +324,12 @@ public final class Simulation<Backend: ReplicationBackend> {
         return config.processingTime.sample(&nodes[node].cpuRandom)
     }
 
-    /// Applies the step's storage operations; returns when the node's outputs may leave.
-    func persist(_ node: Int, after ready: Instant) -> Instant {
-        do {
-            for op in effects.storage { try nodes[node].storage.apply(op) }
-            nodes[node].writesApplied += effects.storage.count
-            guard config.storage.fsync else {
-                scheduleFlush(node)
-                return ready
-            }
-        } catch {
-            // A backend asked for something its own log contradicts: a protocol bug, made loud.
-            preconditionFailure("\(Backend.protocolName) node \(cluster[node]) issued an invalid storage operation: \(error)")
+    /// When the sync of the step's writes completes (the disk serialises syncs); with the unsafe
+    /// disk, the outputs do not wait and a flush is due.
+    func diskDone(_ node: Int, after ready: Instant) -> Instant {
+        guard config.storage.fsync else {
+            scheduleFlush(node)
+            return ready
         }
         let start = max(ready, nodes[node].diskFreeAt)
         nodes[node].diskFreeAt = start + config.storage.syncLatency
@@ -342,13 +339,13 @@ public final class Simulation<Backend: ReplicationBackend> {
     func scheduleFlush(_ node: Int) {
         guard !nodes[node].flushScheduled else { return }
         nodes[node].flushScheduled = true
-        queue.schedule(.flush(node: node, incarnation: nodes[node].incarnation), at: now + config.storage.flushInterval)
+        queue.schedule(.flush(node: node, incarnation: nodes[node].host.incarnation), at: now + config.storage.flushInterval)
     }
 
     func flush(_ node: Int, incarnation: Int) {
-        guard nodes[node].incarnation == incarnation else { return }
+        guard nodes[node].host.incarnation == incarnation else { return }
         nodes[node].flushScheduled = false
-        try? nodes[node].storage.sync()
+        try? nodes[node].host.flush()
     }
 
     func send(_ message: Backend.Message, from: Int, to: Int, at departure: Instant) {
@@ -367,8 +364,8 @@ public final class Simulation<Backend: ReplicationBackend> {
 
     // MARK: Observations
 
-    func observe(_ node: Int) {
-        for event in effects.events {
+    func observe(_ node: Int, _ events: [ObservableEvent]) {
+        for event in events {
             switch event {
             case .role(let role, let term, let name):
                 reportsRoles = true
@@ -430,5 +427,5 @@ public final class Simulation<Backend: ReplicationBackend> {
 
     public func isUp(_ node: NodeID) -> Bool { nodes[node.index].isUp }
 
-    public func storage(_ node: NodeID) -> MemoryStorage<Backend.Entry, Backend.HardState> { nodes[node.index].storage }
+    public func storage(_ node: NodeID) -> MemoryStorage<Backend.Entry, Backend.HardState> { nodes[node.index].host.storage }
 }

@@ -1,0 +1,74 @@
+/// The rule every backend's safety rests on: *a node's outputs leave only after the writes they
+/// depend on are durable, and a crash loses both together.*
+///
+/// The gate counts the node's writes (applied, and synced) and holds outputs in order. An output
+/// computed while a write is not yet durable — or while older outputs still wait, so a node's
+/// gated outputs never overtake each other — is held. `seal()` marks what the writes and outputs
+/// so far amount to; when the disk reports that a sync covering them completed, `release(_:)` makes
+/// the writes count as durable and hands back exactly the outputs held up to the mark. A crash drops
+/// the rest: nothing that depended on a lost write ever escapes.
+///
+/// The gate is generic over what it holds, so each driver holds its own form of an output (the
+/// simulator an event with its delivery time, a runtime a frame for a peer).
+public struct DurabilityGate<Output> {
+    /// Writes of this incarnation applied to storage, and made durable.
+    public private(set) var writesApplied = 0
+    public private(set) var writesSynced = 0
+    /// Outputs waiting, oldest first; `heldTotal` counts every output ever held, `releasedTotal`
+    /// those that left.
+    private var held: [Output] = []
+    private var heldTotal = 0
+    private var releasedTotal = 0
+
+    public init() {}
+
+    /// Outputs must wait: a write is not yet durable, or older outputs are still waiting.
+    public var mustHold: Bool { writesApplied > writesSynced || heldTotal > releasedTotal }
+
+    /// Outputs held now.
+    public var heldCount: Int { held.count }
+
+    /// `count` more writes were applied to storage.
+    public mutating func wrote(_ count: Int) { writesApplied += count }
+
+    /// Holds `output` until a release covers it.
+    public mutating func hold(_ output: Output) {
+        held.append(output)
+        heldTotal += 1
+    }
+
+    /// What a sync started now must cover: every write and every held output so far. `nil` when
+    /// nothing waits.
+    public func seal() -> ReleaseMark? {
+        mustHold ? ReleaseMark(writes: writesApplied, outputs: heldTotal) : nil
+    }
+
+    /// A sync covering `mark` completed: returns how many writes it made durable (the storage must
+    /// sync that many more) and the outputs that may leave now, oldest first.
+    public mutating func release(_ mark: ReleaseMark) -> (newlySynced: Int, outputs: [Output]) {
+        let newlySynced = max(0, mark.writes - writesSynced)
+        writesSynced = max(writesSynced, mark.writes)
+        let count = mark.outputs - releasedTotal
+        guard count > 0 else { return (newlySynced, []) }
+        let leaving = Array(held.prefix(count))
+        held.removeFirst(count)
+        releasedTotal = mark.outputs
+        return (newlySynced, leaving)
+    }
+
+    /// The node crashed: its unsynced writes are gone and so are the outputs that waited for them.
+    /// Returns the dropped outputs.
+    public mutating func crash() -> [Output] {
+        let dropped = held
+        self = DurabilityGate()
+        return dropped
+    }
+}
+
+/// A point in a node's writes and held outputs that one sync covers.
+public struct ReleaseMark: Hashable, Sendable {
+    /// Writes of the incarnation up to here become durable.
+    public var writes: Int
+    /// Held outputs up to here (counted over the incarnation) may leave.
+    public var outputs: Int
+}
