@@ -1,6 +1,14 @@
-/// What a backend wants done after one step. The driver applies storage operations first (and
-/// makes them durable), then sends `messages`, then delivers `replies`; `events` are observations
-/// for metrics, `events.csv` and fault triggers.
+/// What a backend wants done after one step. The driver applies storage operations first, then
+/// sends `messages`, then delivers `replies`; `events` are observations for metrics, `events.csv`
+/// and fault triggers.
+///
+/// Which outputs wait for the disk (etcd raft's `msgs` and `msgsAfterAppend`): replies, and every
+/// message sent with `send(_:to:)`, leave only once every write the node made so far is durable —
+/// a vote, an acknowledgement, a decision promises something about the sender's durable state.
+/// A message sent with `send(_:to:departing: .atOnce)` promises nothing about it (a request for
+/// votes, the leader's entries) and leaves while the write proceeds. A node that must count its own
+/// write (a candidate its vote, a leader its log entry) sends itself the acknowledgement with
+/// `send(_:to:)`: the driver delivers it back, without the network, once the write is durable.
 ///
 /// One value is reused across steps (`removeAll(keepingCapacity:)`), so the hot path does not
 /// allocate per step.
@@ -12,8 +20,13 @@ public struct Effects<Backend: ReplicationBackend> {
 
     public init() {}
 
+    /// Sends `message` once everything this node wrote is durable.
     @inlinable public mutating func send(_ message: Backend.Message, to node: NodeID) {
-        messages.append(Outgoing(to: node, message: message))
+        messages.append(Outgoing(to: node, message: message, departure: .afterWrites))
+    }
+
+    @inlinable public mutating func send(_ message: Backend.Message, to node: NodeID, departing departure: Departure) {
+        messages.append(Outgoing(to: node, message: message, departure: departure))
     }
 
     @inlinable public mutating func reply(_ reply: ClientReply) { replies.append(reply) }
@@ -35,11 +48,21 @@ public struct Effects<Backend: ReplicationBackend> {
 public struct Outgoing<Message: Sendable>: Sendable {
     public var to: NodeID
     public var message: Message
+    public var departure: Departure
 
-    @inlinable public init(to: NodeID, message: Message) {
+    @inlinable public init(to: NodeID, message: Message, departure: Departure = .afterWrites) {
         self.to = to
         self.message = message
+        self.departure = departure
     }
+}
+
+/// When an outgoing message may leave the node.
+public enum Departure: Hashable, Sendable {
+    /// Once every write the node made so far is durable: the message acknowledges durable state.
+    case afterWrites
+    /// At once, while the node's writes proceed: the message promises nothing about them.
+    case atOnce
 }
 
 /// A protocol's wire message: the simulator counts messages and bytes, fault triggers name kinds,

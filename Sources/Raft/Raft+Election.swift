@@ -8,19 +8,24 @@ extension RaftState {
         resetElectionTimer(now)
         leader = nil
         for slot in grants.indices { grants[slot] = false }
-        grants[selfSlot] = true
         if preVote {
+            // A pre-vote changes no state, so the node's own counts at once.
             role = .preCandidate
+            grants[selfSlot] = true
         } else {
             role = .candidate
             currentTerm += 1
             votedFor = id
             hardStateDirty = true
+            // Its own vote counts once durable, like a peer's: a candidate that crashed before its
+            // vote reached the disk could vote for another candidate of the same term.
+            out.send(.voteReply(VoteReply(term: currentTerm, granted: true, preVote: false)), to: id)
         }
+        // The request promises nothing about the candidate's disk: it leaves while the vote is written.
         let request = VoteRequest(term: preVote ? currentTerm + 1 : currentTerm, lastLogIndex: log.lastIndex,
                                   lastLogTerm: log.lastTerm, preVote: preVote)
-        for slot in peerSlots { out.send(.requestVote(request), to: cluster[slot]) }
-        if quorum == 1 { won(preVote: preVote, now, &out) }
+        for slot in peerSlots { out.send(.requestVote(request), to: cluster[slot], departing: .atOnce) }
+        if preVote, quorum == 1 { won(preVote: true, now, &out) }
     }
 
     /// Grants a vote (or pre-vote) only to a candidate whose log is at least as up to date as
@@ -74,6 +79,7 @@ extension RaftState {
         leaseExpiry = .zero
         heartbeatDeadline = now + options.heartbeat
         quorumCheckDeadline = now + options.electionTimeout.lowerBound
+        ownDurableIndex = 0
         appendToLog(RaftEntry(term: currentTerm, request: nil), &out)
         termStart = log.lastIndex
         for slot in peerSlots { sendAppend(to: slot, allowEmpty: true, &out) }

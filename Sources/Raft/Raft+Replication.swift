@@ -3,11 +3,13 @@ import ConsensusCore
 /// The leader's side of log replication (§5.3): pipelined, batched AppendEntries with fast
 /// back-off, heartbeats, and commitment by majority in the current term (§5.4.2).
 extension RaftState {
-    /// Appends to this node's log; the driver makes it durable before the step's messages leave.
+    /// Appends to the leader's log. AppendEntries carry the entry to followers while it is being
+    /// written; the leader acknowledges it to itself once durable (`ownDurableIndex`).
     mutating func appendToLog(_ entry: RaftEntry, _ out: inout Effects<Raft>) {
         log.append(entry)
         out.persist(.append(firstIndex: log.lastIndex, entries: [entry]))
         noteLogChange(at: log.lastIndex)
+        out.send(.appendReply(AppendReply(term: currentTerm, success: true, index: log.lastIndex, hintIndex: 0, hintTerm: 0, round: round)), to: id)
     }
 
     mutating func noteLogChange(at index: LogIndex) {
@@ -35,7 +37,7 @@ extension RaftState {
             guard !entries.isEmpty || mayBeEmpty else { return }
             mayBeEmpty = false
             out.send(.appendEntries(AppendEntries(term: currentTerm, prevLogIndex: next - 1, prevLogTerm: prevTerm, entries: entries,
-                                                  leaderCommit: commitIndex, round: round)), to: cluster[slot])
+                                                  leaderCommit: commitIndex, round: round)), to: cluster[slot], departing: .atOnce)
             guard progress[slot].state == .replicate else {
                 progress[slot].paused = true
                 return
@@ -103,7 +105,7 @@ extension RaftState {
         roundWanted = false
         for slot in peerSlots {
             let commit = min(commitIndex, progress[slot].match)
-            out.send(.heartbeat(Heartbeat(term: currentTerm, commit: commit, round: round)), to: cluster[slot])
+            out.send(.heartbeat(Heartbeat(term: currentTerm, commit: commit, round: round)), to: cluster[slot], departing: .atOnce)
         }
         updateQuorumRound(now, &out)
     }
@@ -126,7 +128,7 @@ extension RaftState {
     /// of the current term — counting replicas of an older term's entry is what Figure 8 shows to
     /// be unsafe; such entries commit indirectly, with the first entry of this term.
     mutating func maybeCommit(_ now: Instant, _ out: inout Effects<Raft>) {
-        for slot in scratch.indices { scratch[slot] = UInt64(slot == selfSlot ? log.lastIndex : progress[slot].match) }
+        for slot in scratch.indices { scratch[slot] = UInt64(slot == selfSlot ? ownDurableIndex : progress[slot].match) }
         let majority = LogIndex(majorityOfScratch())
         guard majority > commitIndex, log.term(at: majority) == currentTerm else { return }
         advanceCommit(to: majority, now, &out)

@@ -24,7 +24,7 @@ extension RaftState {
     mutating func sendSnapshot(to slot: Int, _ out: inout Effects<Raft>) {
         guard let snapshot else { preconditionFailure("raft node \(id): log compacted to \(log.snapshotIndex) without a snapshot") }
         progress[slot].state = .snapshot
-        out.send(.installSnapshot(InstallSnapshot(term: currentTerm, snapshot: snapshot, round: round)), to: cluster[slot])
+        out.send(.installSnapshot(InstallSnapshot(term: currentTerm, snapshot: snapshot, round: round)), to: cluster[slot], departing: .atOnce)
     }
 
     mutating func handleSnapshotReply(_ reply: SnapshotReply, slot: Int, _ now: Instant, _ out: inout Effects<Raft>) {

@@ -75,6 +75,11 @@ struct RaftState: Sendable {
     var roundStarts: [(round: UInt64, start: Instant)] = []
     /// Lease reads are served until then (thesis §6.4.1).
     var leaseExpiry = Instant.zero
+    /// How far this leader's own log is durable: its own vote in the commit count (etcd raft's
+    /// storage append response). Entries leave for followers before they are durable here, so the
+    /// leader counts its own copy only once its disk says so — otherwise a crash of the leader could
+    /// leave a "committed" entry on a minority.
+    var ownDurableIndex: LogIndex = 0
     /// The last AppendEntries batch built (see `batch(from:)`).
     var lastBatch: (term: Term, first: LogIndex, entries: [RaftEntry])?
     /// Reused buffer for majority computations.
@@ -164,7 +169,8 @@ struct RaftState: Sendable {
 
     /// Term rules every message obeys (Figure 2, "Rules for Servers"), then dispatch.
     mutating func receive(_ message: RaftMessage, from peer: NodeID, _ now: Instant, _ out: inout Effects<Raft>) {
-        guard peer.rawValue < slotByID.count, slotByID[peer.rawValue] >= 0, peer != id else { return }
+        guard peer != id else { return receiveOwn(message, now, &out) }
+        guard peer.rawValue < slotByID.count, slotByID[peer.rawValue] >= 0 else { return }
         let slot = slotByID[peer.rawValue]
         if message.term > currentTerm {
             switch message {
@@ -196,6 +202,19 @@ struct RaftState: Sendable {
         case .heartbeatReply(let reply): handleHeartbeatReply(reply, slot: slot, now, &out)
         case .installSnapshot(let request): handleInstallSnapshot(request, from: peer, now, &out)
         case .snapshotReply(let reply): handleSnapshotReply(reply, slot: slot, now, &out)
+        }
+    }
+
+    /// The node's acknowledgement of its own write, delivered once the write is durable: a
+    /// candidate's vote for itself, a leader's log entries. One from an older term is moot.
+    mutating func receiveOwn(_ message: RaftMessage, _ now: Instant, _ out: inout Effects<Raft>) {
+        guard message.term == currentTerm else { return }
+        switch message {
+        case .voteReply(let reply): handleVoteReply(reply, slot: selfSlot, now, &out)
+        case .appendReply(let reply) where role == .leader && reply.index > ownDurableIndex:
+            ownDurableIndex = reply.index
+            maybeCommit(now, &out)
+        default: break
         }
     }
 

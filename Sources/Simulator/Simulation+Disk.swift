@@ -17,9 +17,10 @@ extension Simulation {
         var countsAsDrop: Bool
     }
 
-    /// Schedules an output of the current step, or holds it while the node waits for its disk.
-    func output(_ event: Event, at time: Instant, countsAsDrop: Bool = false) {
-        guard let node = holding, nodes[node].host.mustHold else {
+    /// Schedules an output of the current step, or holds it while the node waits for its disk
+    /// (unless it may leave before the node's writes are durable).
+    func output(_ event: Event, at time: Instant, countsAsDrop: Bool = false, afterWrites: Bool = true) {
+        guard afterWrites, let node = holding, nodes[node].host.mustHold else {
             queue.schedule(event, at: time)
             return
         }

@@ -57,9 +57,10 @@ extension Simulation {
     }
 
     /// One matching event for trigger `index`; fires the step on the wanted occurrence.
-    /// - Parameter sending: the event is `node` sending a message. A message leaves only once
-    ///   the node's disk has synced what the step wrote, so a fault fired at that moment finds the
-    ///   writes durable ("logged, then crashed before sending", the seeds' cases).
+    /// - Parameter sending: the event is `node` sending a message. A fault fired at that moment
+    ///   finds what the node wrote before durable — "logged, then crashed before sending", the
+    ///   seeds' cases; for a message that leaves at once, the interleaving where the disk was the
+    ///   faster of the two.
     private func count(_ index: Int, node: Int, sending: Bool = false) {
         let trigger = triggers[index].trigger
         guard now >= trigger.notBefore else { return }

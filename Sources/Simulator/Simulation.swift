@@ -278,7 +278,8 @@ public final class Simulation<Backend: ReplicationBackend> {
         }
         counters.steps += 1
         nodes[node].busyUntil = now + processingCost(node).scaled(by: nodes[node].slowFactor)
-        var departure = nodes[node].busyUntil
+        let computed = nodes[node].busyUntil
+        var departure = computed
         if nodes[node].host.wrote { departure = diskDone(node, after: departure) }
         departure = max(departure, nodes[node].lastDeparture)
         nodes[node].lastDeparture = departure
@@ -293,11 +294,18 @@ public final class Simulation<Backend: ReplicationBackend> {
         if !effects.events.isEmpty { observe(node, effects.events) }
         for outgoing in effects.messages {
             guard nodes[node].isUp else { break }
+            let to = outgoing.to.index
+            // A node's acknowledgement of its own write: back to it once durable, not via the network.
+            if to == node {
+                output(.message(from: node, to: node, outgoing.message), at: departure)
+                continue
+            }
+            let afterWrites = outgoing.departure == .afterWrites
             if !triggers.isEmpty {
-                checkMessageTriggers(received: false, kind: outgoing.message.kind.rawValue, node: node, peer: outgoing.to.index)
+                checkMessageTriggers(received: false, kind: outgoing.message.kind.rawValue, node: node, peer: to)
                 guard nodes[node].isUp else { break }
             }
-            send(outgoing.message, from: node, to: outgoing.to.index, at: departure)
+            send(outgoing.message, from: node, to: to, at: afterWrites ? departure : computed, afterWrites: afterWrites)
         }
         if nodes[node].isUp {
             for reply in effects.replies { send(reply, from: node, at: departure) }
@@ -348,7 +356,8 @@ public final class Simulation<Backend: ReplicationBackend> {
         try? nodes[node].host.flush()
     }
 
-    func send(_ message: Backend.Message, from: Int, to: Int, at departure: Instant) {
+    /// Hands a message to the network; `afterWrites` says whether it waits for the node's writes.
+    func send(_ message: Backend.Message, from: Int, to: Int, at departure: Instant, afterWrites: Bool) {
         counters.messagesSent += 1
         counters.bytesSent += message.byteCount
         afterSend?(cluster[from], cluster[to], message, departure)
@@ -358,8 +367,8 @@ public final class Simulation<Backend: ReplicationBackend> {
         }
         let deliveries = network.transmitBetweenNodes(from: from, to: to, at: departure, random: &networkRandom)
         guard let first = deliveries.first else { counters.messagesDropped += 1; return }
-        output(.message(from: from, to: to, message), at: first, countsAsDrop: true)
-        if let second = deliveries.second { output(.message(from: from, to: to, message), at: second) }
+        output(.message(from: from, to: to, message), at: first, countsAsDrop: true, afterWrites: afterWrites)
+        if let second = deliveries.second { output(.message(from: from, to: to, message), at: second, afterWrites: afterWrites) }
     }
 
     // MARK: Observations

@@ -57,6 +57,11 @@ struct LeaderSession {
     /// The latest sequence number proposed per client in this epoch, so that retries are not proposed twice.
     var proposed: [ClientID: UInt64] = [:]
     var pendingSyncs: [PendingSync] = []
+    /// How far the leader's own log is durable: its own vote in the commit count. PROPOSALs leave
+    /// before the leader's write is durable, so it counts itself only once its disk acknowledges
+    /// (the ACK it sends itself, as ZooKeeper's leader acknowledges its own proposals after its
+    /// SyncRequestProcessor logged them).
+    var ownAcked: LogIndex = 0
 
     var nextDeadline: Instant { phase == .broadcasting ? nextPingAt : min(nextPingAt, phaseDeadline) }
 
@@ -88,6 +93,11 @@ extension Zab {
 
     mutating func leaderReceive(_ message: ZabMessage, from peer: NodeID, in session: inout LeaderSession, at now: Instant, into out: inout Effects<Zab>) {
         switch message {
+        case .ack(let epoch, let zxid, _) where peer == id:
+            guard epoch == session.epoch, let index = log.index(of: zxid), index > session.ownAcked else { return }
+            session.ownAcked = index
+            advanceCommit(in: &session, into: &out)
+            return
         case .followerInfo(let connection, let epoch, _):
             receiveFollowerInfo(connection: connection, acceptedEpoch: epoch, from: peer, in: &session, at: now, into: &out)
             return
@@ -277,6 +287,8 @@ extension Zab {
         let synced = session.count { $0.stage == .synced }
         guard synced + 1 >= quorum else { return }
         session.phase = .broadcasting
+        // NEWLEADER left only once the leader's writes were durable: its whole history is.
+        session.ownAcked = log.lastIndex
         updateElectionVote(epoch: session.epoch)
         out.emit(.note(kind: "epoch", detail: "epoch \(session.epoch) established by \(names(in: session, connected: false)); history up to \(log.lastZxid)"))
         commit(through: log.lastIndex, into: &out)
@@ -298,10 +310,11 @@ extension Zab {
         let zxid = previous.epoch == epoch ? previous.next : Zxid(epoch: epoch, counter: 1)
         let transactions = [Transaction(zxid: zxid, request: request)]
         append(transactions, into: &out)
+        out.send(.ack(epoch: epoch, zxid: zxid, gap: false), to: id)
         session.proposed[request.client] = request.sequence
         for peer in cluster {
             guard let learner = session[learner: peer], learner.stage == .synced, learner.nextIndex == log.lastIndex else { continue }
-            out.send(.proposal(epoch: epoch, previous: previous, transactions: transactions), to: peer)
+            out.send(.proposal(epoch: epoch, previous: previous, transactions: transactions), to: peer, departing: .atOnce)
             session[learner: peer]?.nextIndex += 1
         }
         advanceCommit(in: &session, into: &out)
@@ -316,16 +329,20 @@ extension Zab {
         session[learner: peer] = learner
     }
 
-    /// Commits, in zxid order, everything a quorum (the leader included) has logged: the highest
-    /// index that the leader and at least `quorum - 1` synced followers have acknowledged.
+    /// Commits, in zxid order, everything a quorum has logged durably: the highest index that
+    /// `quorum` of the leader (`ownAcked`) and its synced followers have acknowledged.
     mutating func advanceCommit(in session: inout LeaderSession, into out: inout Effects<Zab>) {
         guard session.phase == .broadcasting else { return }
-        var committed = appliedIndex
-        if session.count(where: { $0.stage == .synced && $0.acked >= log.lastIndex }) + 1 >= quorum { committed = log.lastIndex }
-        for candidate in session.learners {
-            guard let candidate, candidate.stage == .synced, candidate.acked > committed, candidate.acked <= log.lastIndex else { continue }
-            if session.count(where: { $0.stage == .synced && $0.acked >= candidate.acked }) + 1 >= quorum { committed = candidate.acked }
+        func logged(through index: LogIndex) -> Int {
+            session.count(where: { $0.stage == .synced && $0.acked >= index }) + (session.ownAcked >= index ? 1 : 0)
         }
+        var committed = appliedIndex
+        if logged(through: log.lastIndex) >= quorum { committed = log.lastIndex }
+        func consider(_ candidate: LogIndex) {
+            if candidate > committed, candidate <= log.lastIndex, logged(through: candidate) >= quorum { committed = candidate }
+        }
+        for learner in session.learners { if let learner, learner.stage == .synced { consider(learner.acked) } }
+        consider(session.ownAcked)
         guard committed > appliedIndex else { return }
         commit(through: committed, into: &out)
         for peer in cluster where session[learner: peer]?.stage == .synced {
@@ -347,7 +364,7 @@ extension Zab {
         let batch = Array(log.entries[(learner.nextIndex - log.firstIndex)...(end - log.firstIndex)])
         // `!`: firstIndex ≤ nextIndex ≤ lastIndex (the guards above), so the zxid before `nextIndex`
         // is the log's base or a transaction in memory.
-        out.send(.proposal(epoch: session.epoch, previous: log.zxid(at: learner.nextIndex - 1)!, transactions: batch), to: peer)
+        out.send(.proposal(epoch: session.epoch, previous: log.zxid(at: learner.nextIndex - 1)!, transactions: batch), to: peer, departing: .atOnce)
         learner.nextIndex = end + 1
         learner.resentAt = now
         session[learner: peer] = learner
@@ -400,7 +417,7 @@ extension Zab {
         session.lastPingAt = now
         for peer in cluster {
             guard let stage = session[learner: peer]?.stage, stage != .connected else { continue }
-            out.send(.ping(epoch: session.epoch, round: session.pingRound, committed: appliedZxid), to: peer)
+            out.send(.ping(epoch: session.epoch, round: session.pingRound, committed: appliedZxid), to: peer, departing: .atOnce)
         }
     }
 

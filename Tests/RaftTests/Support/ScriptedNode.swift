@@ -22,10 +22,16 @@ struct ScriptedNode {
         now = now + startedAgo
     }
 
+    /// Feeds `input`. The disk is instant: the node's acknowledgements of its own writes (its
+    /// vote, its log entries) come back within the same step, and `out` holds everything else.
     mutating func step(_ input: Input<RaftMessage>, after delay: TimeSpan = .zero) {
         now += delay
         out.removeAll()
         raft.step(input, at: now, into: &out)
+        while let own = out.messages.firstIndex(where: { $0.to == raft.id }) {
+            let message = out.messages.remove(at: own).message
+            raft.step(.receive(from: raft.id, message: message), at: now, into: &out)
+        }
     }
 
     mutating func receive(_ message: RaftMessage, from peer: Int, after delay: TimeSpan = .zero) {
