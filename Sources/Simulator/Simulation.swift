@@ -386,6 +386,8 @@ public final class Simulation<Backend: ReplicationBackend> {
                 transactions[transaction, default: [:]][cluster[node]] = commit
             case .note(let kind, let detail):
                 record(node: node, kind, detail)
+            case .violation(let violation):
+                record(node: node, "violation", violation.description)
             }
         }
     }
