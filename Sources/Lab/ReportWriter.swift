@@ -162,7 +162,7 @@ public enum ReportWriter {
         var table = CSVTable(columns: eventColumns)
         for output in outputs {
             for event in output.result.events {
-                table.append([output.spec.id, Number.fixed(event.time.milliseconds, 3), event.node?.description ?? "", event.kind, event.detail])
+                table.append([output.spec.id, Number.fixed(event.time.milliseconds, 3), event.node?.description ?? "", event.event.kind, event.event.detail])
             }
         }
         return table

@@ -96,11 +96,14 @@ public enum Conformance {
         let outputs = Runner.run(plan.specs)
         var failures = appendChecks("crash-restart", file, outputs, promises: promises)
         for output in outputs {
-            let restarts = output.result.events.filter { $0.kind == "restart" }
+            let restarts = output.result.events.compactMap { record -> (time: Instant, recoveredNothing: Bool)? in
+                guard case .restart(let entries, let snapshot) = record.event else { return nil }
+                return (record.time, entries == 0 && snapshot == nil)
+            }
             if restarts.isEmpty { failures.append(failure("crash-restart", file, output.spec, "no node restarted")) }
             let acknowledged = output.result.history.contains { $0.outcome != .indeterminate && $0.invoke < Instant.zero + .seconds(3) }
-            let amnesia = restarts.filter { $0.time < Instant.zero + .seconds(5) && $0.detail.hasPrefix("recovered 0 log entries") && !$0.detail.contains("snapshot") }
-            if acknowledged, !amnesia.isEmpty, amnesia.count == restarts.filter({ $0.time < Instant.zero + .seconds(5) }).count {
+            let early = restarts.filter { $0.time < Instant.zero + .seconds(5) }
+            if acknowledged, !early.isEmpty, early.allSatisfy(\.recoveredNothing) {
                 failures.append(failure("crash-restart", file, output.spec, "every node restarted with an empty log although writes had been acknowledged: state is not recovered from storage"))
             }
         }
