@@ -66,3 +66,13 @@ public struct SimulationResult: Sendable {
     /// When the run ended.
     public var end: Instant
 }
+
+extension SimulationResult {
+    /// The safety violations the backends reported during the run, in order.
+    public var violations: [SafetyViolation] {
+        events.compactMap { record in
+            guard case .violation(let violation) = record.event else { return nil }
+            return violation
+        }
+    }
+}

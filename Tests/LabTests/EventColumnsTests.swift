@@ -4,7 +4,8 @@ import Foundation
 import Simulator
 import Testing
 
-/// What the typed events become in the files: the columns after `detail` in `events.csv`.
+/// What the typed events become in the files: the columns after `detail` in `events.csv`, and the
+/// `safety_violations` count in `summary.csv`.
 @Suite struct EventColumnsTests {
     @Test func roleTermAndLeaderColumnsComeFromTheTypedEvent() {
         #expect(ReportWriter.typedFields(.role(.candidate, term: 3, name: "LOOKING")) == ["LOOKING", "3", ""])
@@ -24,6 +25,28 @@ import Testing
             try Report.build(directory: directory)
         } throws: { error in
             "\(error)".hasSuffix("events.csv: no column \"role\"")
+        }
+    }
+
+    /// Under the partition after PreCommit, 3PC's participants decide both ways and say so; 2PC
+    /// blocks instead and reports nothing. The summary counts exactly the `violation` lines.
+    @Test func threePhaseCommitReportsConflictingDecisionsAndTwoPhaseCommitNone() throws {
+        let experiments = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Experiments")
+        let definition = try ExperimentDefinition.load(path: experiments.appendingPathComponent("3pc-partition-precommit.json").path)
+        let plan = Runner.plan(experiment: definition.name, scenarios: definition.scenarios, seeds: [1])
+            .filter { ["2pc", "3pc"].contains($0.backend.label) }
+        for output in Runner.run(plan) {
+            let violations = output.result.violations
+            let lines = ReportWriter.events([output]).rows.filter { $0[3] == "violation" }
+            #expect(SummaryRow(output).value(.safetyViolations) == String(violations.count))
+            #expect(lines.count == violations.count)
+            if output.spec.backend.label == "3pc" {
+                #expect(!violations.isEmpty && violations.allSatisfy { $0.rule == .conflictingDecision })
+                #expect(lines.allSatisfy { $0[4].hasPrefix("conflicting-decision: ") })
+            } else {
+                #expect(violations.isEmpty, "\(violations)")
+            }
         }
     }
 }
