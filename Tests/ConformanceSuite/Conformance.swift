@@ -8,7 +8,8 @@ import Simulator
 /// `backends` list of those files and calling `Conformance.run(backend:promises:)` from a test.
 ///
 /// What a backend promises decides what is asserted: the AP backend and 3PC promise less than
-/// Raft, and say so.
+/// Raft, and say so. 3PC does not promise `invariantsHold`: under partitions its participants
+/// decide differently, and it reports that as a conflicting decision.
 public enum Conformance {
     /// What a protocol guarantees under crash-stop faults, partitions and an unreliable network.
     public struct Promises: OptionSet, Sendable {
@@ -27,8 +28,12 @@ public enum Conformance {
         /// the latest term or epoch (and the replicas agree: `convergent`). A node stuck in an
         /// election beside a working cluster breaks it.
         public static let liveAfterHeal = Promises(rawValue: 1 << 4)
+        /// The backend never reports a violation of its own safety invariants (a `SafetyViolation`
+        /// event: two leaders of one term, a committed entry overwritten, a transaction decided
+        /// both ways, a ZAB synchronisation that does not fit).
+        public static let invariantsHold = Promises(rawValue: 1 << 5)
 
-        public static let all: Promises = [.linearizable, .durable, .convergent, .atomic]
+        public static let all: Promises = [.linearizable, .durable, .convergent, .atomic, .invariantsHold]
     }
 
     public struct Failure: CustomStringConvertible, Sendable {
@@ -150,7 +155,15 @@ public enum Conformance {
         if promises.contains(.convergent), c.divergentKeys > 0 { problems.append("\(c.divergentKeys) keys diverge across replicas") }
         if promises.contains(.atomic), c.atomicityViolations > 0 { problems.append("\(c.atomicityViolations) transactions not atomic") }
         if promises.contains(.liveAfterHeal), let stuck = unsettledLeadership(output.result.finalLeadership) { problems.append(stuck) }
+        if promises.contains(.invariantsHold), let reported = reportedViolations(output.result) { problems.append(reported) }
         return problems
+    }
+
+    /// The safety violations the backends reported during the run, or nil if none.
+    static func reportedViolations(_ result: SimulationResult) -> String? {
+        let violations = result.violations
+        guard let first = violations.first else { return nil }
+        return "\(violations.count) safety violations reported, the first: \(first)"
     }
 
     /// Why the live nodes do not all follow one leader of the latest term, or nil if they do.
@@ -172,6 +185,9 @@ public enum Conformance {
     static func appendChecks(_ name: String, _ file: String, _ outputs: [RunOutput], promises: Promises) -> [Failure] {
         var failures: [Failure] = []
         for output in outputs {
+            if promises.contains(.invariantsHold), let reported = reportedViolations(output.result) {
+                failures.append(failure(name, file, output.spec, reported))
+            }
             for (node, state) in output.result.finalStates.sorted(by: { $0.key < $1.key }) {
                 for (key, value) in state.sorted(by: { $0.key < $1.key }) {
                     let fragments = value.split(separator: ";")
