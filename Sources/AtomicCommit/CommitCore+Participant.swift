@@ -41,11 +41,11 @@ extension CommitCore {
     /// Applies a decision this node learned: from the decider, from another node's state report,
     /// or from its own timeout rule (3PC). `ackTo` is acknowledged whether or not the decision was
     /// news. A decision that contradicts the one already applied here is a divergence; it is kept
-    /// out of the replica and reported as a note.
+    /// out of the replica and reported as a safety violation.
     public mutating func learn(_ transaction: TransactionID, commit: Bool, ackTo: NodeID?, into out: inout Out) {
         if let known = decisions[transaction] {
             if known != commit {
-                out.emit(.note(kind: "conflicting-decision", detail: "\(transaction): \(known ? "committed" : "aborted") here, told to \(commit ? "commit" : "abort")"))
+                out.emit(.violation(SafetyViolation(.conflictingDecision, "\(transaction): \(known ? "committed" : "aborted") here, told to \(commit ? "commit" : "abort")")))
             }
         } else if let undecided = active[transaction] {
             persist(.decided(transaction, commit: commit), into: &out)

@@ -91,6 +91,8 @@ public enum ObservableEvent: Hashable, Sendable {
     case decided(transaction: UInt64, commit: Bool)
     /// Anything else worth a line in `events.csv` (sync mode chosen, election round, …).
     case note(kind: String, detail: String)
+    /// A state the protocol's invariants exclude: reported, and the run goes on.
+    case violation(SafetyViolation)
 }
 
 /// Roles as the lab compares them across protocols.

@@ -8,6 +8,9 @@
 ///                      2 coordinating: transaction u64
 ///                      3 decided: transaction u64, commit bool
 ///                      4 note: kind string, detail string
+///                      5 violation: rule u8 (0 election-safety, 1 committed-entry-overwritten,
+///                                   2 history-beyond-leader, 3 inconsistent-sync,
+///                                   4 conflicting-decision), detail string
 extension Snapshot: WireCodable {
     public func encode(to writer: inout ByteWriter) {
         writer.write(lastIndex)
@@ -26,6 +29,11 @@ extension Role: WireTagged {
     public static let wireCases: [Role] = [.leader, .follower, .candidate]
 }
 
+extension SafetyRule: WireTagged {
+    public static let wireCases: [SafetyRule] = [.electionSafety, .committedEntryOverwritten, .historyBeyondLeader, .inconsistentSync,
+                                                  .conflictingDecision]
+}
+
 extension ObservableEvent: WireCodable {
     public func encode(to writer: inout ByteWriter) {
         switch self {
@@ -39,6 +47,8 @@ extension ObservableEvent: WireCodable {
             writer.write(3 as UInt8); writer.write(transaction); writer.write(commit)
         case .note(let kind, let detail):
             writer.write(4 as UInt8); writer.write(kind); writer.write(detail)
+        case .violation(let violation):
+            writer.write(5 as UInt8); writer.write(tag: violation.rule); writer.write(violation.detail)
         }
     }
 
@@ -50,6 +60,7 @@ extension ObservableEvent: WireCodable {
         case 2: self = .coordinating(transaction: try reader.readUInt64())
         case 3: self = .decided(transaction: try reader.readUInt64(), commit: try reader.readBool())
         case 4: self = .note(kind: try reader.readString(), detail: try reader.readString())
+        case 5: self = .violation(SafetyViolation(try reader.readTag(SafetyRule.self, "safety rule"), try reader.readString()))
         default: throw .invalid("event tag", offset: start)
         }
     }
@@ -60,6 +71,7 @@ extension ObservableEvent: WireCodable {
         case .committed, .coordinating: 9
         case .decided: 10
         case .note(let kind, let detail): 1 + WireSize.string(kind) + WireSize.string(detail)
+        case .violation(let violation): 2 + WireSize.string(violation.detail)
         }
     }
 }

@@ -60,7 +60,7 @@ struct RunMetrics {
     }
 
     static func recovery(_ result: SimulationResult) -> TimeSpan? {
-        guard let fault = result.events.first(where: { $0.kind == "fault" && $0.time < result.workloadEnd })?.time else { return nil }
+        guard let fault = result.events.first(where: { $0.event.isFault && $0.time < result.workloadEnd })?.time else { return nil }
         let recovered = result.history.filter { $0.invoke >= fault && isServed($0) }.compactMap(\.complete).min()
         return recovered.map { $0 - fault }
     }

@@ -13,7 +13,10 @@ public enum ReportWriter {
     public static let timeseriesColumns = ["run", "protocol", "t_ms", "window_ms", "ops_ok", "ops_failed", "ops_indeterminate",
                                            "availability", "latency_p50_ms", "latency_p99_ms", "leader", "faults_active"]
 
-    public static let eventColumns = ["run", "t_ms", "node", "kind", "detail"]
+    /// `kind` and `detail` in words; then, added later, the values a reader needs without parsing
+    /// `detail`: the protocol's name of a role, the term (or epoch) of a role change, leader change
+    /// or first commit, and the leader a leader change names (empty: none).
+    public static let eventColumns = ["run", "t_ms", "node", "kind", "detail", "role", "term", "leader"]
 
     /// Width of the time-series windows.
     public static let window = TimeSpan.seconds(1)
@@ -162,9 +165,20 @@ public enum ReportWriter {
         var table = CSVTable(columns: eventColumns)
         for output in outputs {
             for event in output.result.events {
-                table.append([output.spec.id, Number.fixed(event.time.milliseconds, 3), event.node?.description ?? "", event.kind, event.detail])
+                table.append([output.spec.id, Number.fixed(event.time.milliseconds, 3), event.node?.description ?? "", event.event.kind, event.event.detail]
+                             + typedFields(event.event))
             }
         }
         return table
+    }
+
+    /// The `role`, `term` and `leader` fields of an event's line.
+    static func typedFields(_ event: SimulationEvent) -> [String] {
+        switch event {
+        case .role(_, let term, let name): [name, String(term), ""]
+        case .leader(let leader?, let term): ["", String(term), leader.description]
+        case .firstCommit(_, let term): ["", String(term), ""]
+        default: ["", "", ""]
+        }
     }
 }

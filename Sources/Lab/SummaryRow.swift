@@ -15,7 +15,7 @@ enum SummaryColumn: String, CaseIterable {
     case sweep, run, bytesTotal = "bytes_total", bytesPerOp = "bytes_per_op", availabilityFaulted = "availability_faulted"
     case availabilityMajoritySide = "availability_majority_side", availabilityMinoritySide = "availability_minority_side"
     case healRecovery = "heal_recovery_ms", elections, electionMean = "election_ms_mean", electionMax = "election_ms_max"
-    case messagesPerWrite = "msgs_per_write"
+    case messagesPerWrite = "msgs_per_write", safetyViolations = "safety_violations"
 }
 
 /// One run's line of `summary.csv`. Each column's value is computed by name in one exhaustive
@@ -87,6 +87,7 @@ struct SummaryRow {
             return elections.isEmpty ? "" : Number.fixed(elections.map(\.milliseconds).reduce(0, +) / Double(elections.count), 3)
         case .electionMax: return Number.milliseconds(elections.max())
         case .messagesPerWrite: return writesOK == 0 ? "" : Number.fixed(Double(counters.messagesSent) / Double(writesOK), 2)
+        case .safetyViolations: return String(result.violations.count)
         }
     }
 

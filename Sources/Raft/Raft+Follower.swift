@@ -8,7 +8,7 @@ extension RaftState {
     /// votes are durable, possible when storage loses synced state (`fsync: false`).
     mutating func acceptLeader(_ peer: NodeID, _ now: Instant, _ out: inout Effects<Raft>) -> Bool {
         guard role != .leader else {
-            out.emit(.note(kind: "safety-violation", detail: "\(peer) and \(id) both lead term \(currentTerm)"))
+            out.emit(.violation(SafetyViolation(.electionSafety, "\(peer) and \(id) both lead term \(currentTerm)")))
             return false
         }
         if role != .follower || leader != peer { becomeFollower(term: currentTerm, leader: peer, now, &out) }
@@ -50,7 +50,7 @@ extension RaftState {
             if first <= commitIndex {
                 // Impossible while storage keeps what it synced (Leader Completeness); with
                 // `fsync: false` it happens, and the lab reports it rather than stopping.
-                out.emit(.note(kind: "safety-violation", detail: "leader \(peer) overwrites committed entry \(first) at \(id) (commit \(commitIndex))"))
+                out.emit(.violation(SafetyViolation(.committedEntryOverwritten, "leader \(peer) overwrites committed entry \(first) at \(id) (commit \(commitIndex))")))
                 commitIndex = first - 1
                 lastApplied = min(lastApplied, commitIndex)
             }

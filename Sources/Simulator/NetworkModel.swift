@@ -60,18 +60,9 @@ public struct NetworkModel: Sendable {
 
     public var isFullyConnected: Bool { !reachable.contains(false) }
 
-    /// Who can reach whom, for event logs: `n1,n2 | n3,n4,n5` when the links form groups, otherwise
-    /// each node's reach (`n1→n2,n3; …`).
-    public var reachabilitySummary: String {
-        let name = { (node: Int) in "n\(node + 1)" }
-        let sees = (0..<nodeCount).map { from in (0..<nodeCount).filter { canReach(from, $0) } }
-        let isGrouping = (0..<nodeCount).allSatisfy { from in sees[from].allSatisfy { sees[$0] == sees[from] } }
-        if isGrouping {
-            var groups: [[Int]] = []
-            for node in 0..<nodeCount where !groups.contains(where: { $0.contains(node) }) { groups.append(sees[node]) }
-            return groups.map { $0.map(name).joined(separator: ",") }.joined(separator: " | ")
-        }
-        return (0..<nodeCount).map { from in "\(name(from))→" + sees[from].filter { $0 != from }.map(name).joined(separator: ",") }.joined(separator: "; ")
+    /// Who can reach whom now (node `i` is `n(i+1)`).
+    public var reachability: Reachability {
+        Reachability(reaches: (0..<nodeCount).map { from in (0..<nodeCount).filter { canReach(from, $0) }.map { NodeID($0 + 1) } })
     }
 
     // MARK: Link behaviour

@@ -1,17 +1,16 @@
 import ConsensusCore
 
-/// One line of `events.csv`: a fault, a crash, a role or leader change, a protocol note.
+/// One line of `events.csv`: what happened, when, and at which node (none for cluster-wide events:
+/// faults, leader changes).
 public struct EventRecord: Hashable, Sendable {
     public var time: Instant
     public var node: NodeID?
-    public var kind: String
-    public var detail: String
+    public var event: SimulationEvent
 
-    public init(time: Instant, node: NodeID?, kind: String, detail: String) {
+    public init(time: Instant, node: NodeID?, event: SimulationEvent) {
         self.time = time
         self.node = node
-        self.kind = kind
-        self.detail = detail
+        self.event = event
     }
 }
 
@@ -66,4 +65,14 @@ public struct SimulationResult: Sendable {
     public var workloadEnd: Instant
     /// When the run ended.
     public var end: Instant
+}
+
+extension SimulationResult {
+    /// The safety violations the backends reported during the run, in order.
+    public var violations: [SafetyViolation] {
+        events.compactMap { record in
+            guard case .violation(let violation) = record.event else { return nil }
+            return violation
+        }
+    }
 }

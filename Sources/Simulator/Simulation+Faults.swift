@@ -27,7 +27,7 @@ extension Simulation {
         guard !perform(action) else { return }
         // A role target that does not exist yet (no leader during an election): try again shortly,
         // so "crash the leader at 10 s" means the first leader at or after 10 s.
-        if deferredSteps.insert(step).inserted { record(node: nil, "fault-deferred", "\(action): no such node yet; retrying every 10ms") }
+        if deferredSteps.insert(step).inserted { record(node: nil, .faultDeferred(action)) }
         if now < drainEnd { queue.schedule(.fault(step: step), at: now + .milliseconds(10)) }
     }
 
@@ -70,7 +70,7 @@ extension Simulation {
         triggers[index].seen += 1
         guard triggers[index].seen >= trigger.occurrence else { return }
         let step = triggers.remove(at: index).step
-        record(node: node, "trigger", "step \(step + 1) fired")
+        record(node: node, .triggerFired(step: step))
         if trigger.delay > .zero {
             queue.schedule(.fault(step: step), at: now + trigger.delay)
         } else {
@@ -136,14 +136,12 @@ extension Simulation {
             targets = resolved
             for node in targets { queue.schedule(.inject(node: node, fault), at: now) }
         }
-        var detail = action.description
-        let named = targets.map { cluster[$0].description }.joined(separator: ",")
-        if !targets.isEmpty, !detail.hasSuffix(" " + named) { detail += " → " + named }
+        let cutsLinks: Bool
         switch action {
-        case .partition, .partitionShape, .oneWay: detail += " (\(network.reachabilitySummary))"
-        default: break
+        case .partition, .partitionShape, .oneWay: cutsLinks = true
+        default: cutsLinks = false
         }
-        record(node: nil, "fault", detail)
+        record(node: nil, .fault(action, targets: targets.map { cluster[$0] }, reachability: cutsLinks ? network.reachability : nil))
         // Crashes and restarts are recorded after the fault line that caused them.
         if case .crash = action { for node in targets { crash(node) } }
         if case .restart = action { for node in targets where !nodes[node].isUp { restart(node) } }
@@ -160,7 +158,7 @@ extension Simulation {
         nodes[node].scheduledTick = nil
         nodes[node].flushScheduled = false
         nodes[node].role = nil
-        record(node: node, "crash", "lost \(lost) unsynced storage operations")
+        record(node: node, .crash(lostOperations: lost))
         updateLeader()
     }
 
@@ -170,12 +168,13 @@ extension Simulation {
         let recovered: RecoveredState<Backend.Entry, Backend.HardState>
         let seed = DeterministicRandom.derive(config.seed, "node-\(node + 1)-\(nodes[node].host.incarnation)")
         do { recovered = try nodes[node].host.start(seed: seed) } catch {
-            record(node: node, "restart-failed", "\(error)")
+            record(node: node, .restartFailed(reason: "\(error)"))
             return
         }
         nodes[node].busyUntil = now
-        record(node: node, nodes[node].started ? "restart" : "start",
-               "recovered \(recovered.entries.count) log entries" + (recovered.snapshot.map { ", snapshot at \($0.lastIndex)" } ?? ""))
+        let entries = recovered.entries.count, snapshotIndex = recovered.snapshot?.lastIndex
+        record(node: node, nodes[node].started ? .restart(recoveredEntries: entries, snapshotIndex: snapshotIndex)
+                                               : .start(recoveredEntries: entries, snapshotIndex: snapshotIndex))
         nodes[node].started = true
         rescheduleTick(node)
     }
@@ -211,7 +210,7 @@ extension Simulation {
             rescheduleTick(node)
         }
         triggers.removeAll()
-        if anythingActive { record(node: nil, "fault", "heal all for quiescence") }
+        if anythingActive { record(node: nil, .healedForQuiescence) }
         noteFaultLevel("healed for quiescence")
     }
 

@@ -380,7 +380,7 @@ public final class Simulation<Backend: ReplicationBackend> {
                 reportsRoles = true
                 nodes[node].role = role
                 nodes[node].term = term
-                record(node: node, "role", "\(name) term=\(term)")
+                record(node: node, .role(role, term: term, name: name))
                 updateLeader()
                 if !triggers.isEmpty { checkTriggers(.role(role), node: node) }
             case .committed(let index):
@@ -391,7 +391,9 @@ public final class Simulation<Backend: ReplicationBackend> {
             case .decided(let transaction, let commit):
                 transactions[transaction, default: [:]][cluster[node]] = commit
             case .note(let kind, let detail):
-                record(node: node, kind, detail)
+                record(node: node, .note(kind: kind, detail: detail))
+            case .violation(let violation):
+                record(node: node, .violation(violation))
             }
         }
     }
@@ -402,11 +404,11 @@ public final class Simulation<Backend: ReplicationBackend> {
     func recordFirstCommit(_ node: Int, _ index: LogIndex) {
         guard nodes[node].role == .leader, nodes[node].firstCommitTerm != nodes[node].term else { return }
         nodes[node].firstCommitTerm = nodes[node].term
-        record(node: node, "commit", "index=\(index) term=\(nodes[node].term): first commit as leader")
+        record(node: node, .firstCommit(index: index, term: nodes[node].term))
     }
 
-    func record(node: Int?, _ kind: String, _ detail: String) {
-        events.append(EventRecord(time: now, node: node.map { cluster[$0] }, kind: kind, detail: detail))
+    func record(node: Int?, _ event: SimulationEvent) {
+        events.append(EventRecord(time: now, node: node.map { cluster[$0] }, event: event))
     }
 
     /// The leader as a client would find it: among live nodes that say they lead, the highest term.
@@ -426,7 +428,7 @@ public final class Simulation<Backend: ReplicationBackend> {
         let last = leaders[leaders.count - 1]
         guard span.leader != last.leader || span.term != last.term else { return }
         if span.leader != nil, leaders.contains(where: { $0.leader != nil }) { counters.leaderChanges += 1 }
-        if let leader = span.leader { record(node: nil, "leader", "\(leader) term=\(span.term)") } else { record(node: nil, "leader", "none") }
+        record(node: nil, .leader(span.leader, term: span.term))
         if last.start == now { leaders[leaders.count - 1] = span } else { leaders.append(span) }
     }
 

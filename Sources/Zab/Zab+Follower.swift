@@ -166,7 +166,7 @@ extension Zab {
             if snapshot.lastIndex > appliedIndex {
                 let restored: KVStore
                 do { restored = try KVStore(snapshot: snapshot.data) } catch {
-                    violate("SNAP at index \(snapshot.lastIndex) does not decode: \(error)", into: &out)
+                    violate(.inconsistentSync, "SNAP at index \(snapshot.lastIndex) does not decode: \(error)", into: &out)
                     return false
                 }
                 out.persist(.snapshot(snapshot))
@@ -186,14 +186,14 @@ extension Zab {
         }
         if let point = payload.truncateTo {
             guard let index = log.index(of: point) else {
-                violate("TRUNC to \(point), which this node does not hold (last \(log.lastZxid))", into: &out)
+                violate(.inconsistentSync, "TRUNC to \(point), which this node does not hold (last \(log.lastZxid))", into: &out)
                 return false
             }
             truncate(after: index, into: &out)
         }
         let skip = log.lastIndex + 1 - payload.firstIndex
         guard skip >= 0 else {
-            violate("DIFF starting at index \(payload.firstIndex) leaves a gap after index \(log.lastIndex)", into: &out)
+            violate(.inconsistentSync, "DIFF starting at index \(payload.firstIndex) leaves a gap after index \(log.lastIndex)", into: &out)
             return false
         }
         if skip < payload.proposals.count { append(skip == 0 ? payload.proposals : Array(payload.proposals[skip...]), into: &out) }

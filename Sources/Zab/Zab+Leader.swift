@@ -260,7 +260,7 @@ extension Zab {
                                       at now: Instant, into out: inout Effects<Zab>) {
         guard var learner = session[learner: peer], learner.connection == connection, learner.stage == .syncing else { return }
         guard let index = log.index(of: lastZxid) else {
-            if lastZxid > log.lastZxid { violate("\(peer) acknowledged NEWLEADER at \(lastZxid), beyond the leader's \(log.lastZxid)", into: &out) }
+            if lastZxid > log.lastZxid { violate(.historyBeyondLeader, "\(peer) acknowledged NEWLEADER at \(lastZxid), beyond the leader's \(log.lastZxid)", into: &out) }
             session[learner: peer] = nil
             return
         }

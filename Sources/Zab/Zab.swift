@@ -65,7 +65,7 @@ public struct Zab: ReplicationBackend {
     /// `sync` reads of this node's clients, answered once `appliedZxid` reaches their zxid.
     var pendingReads: [PendingRead] = []
     /// Protocol states that must never occur; tests assert it stays empty.
-    public internal(set) var violations: [String] = []
+    public internal(set) var violations: [SafetyViolation] = []
 
     public init(id: NodeID, cluster: [NodeID], options: ZabOptions, recovered: RecoveredState<Transaction, EpochState>, seed: UInt64) {
         self.id = id
@@ -82,7 +82,7 @@ public struct Zab: ReplicationBackend {
         if let snapshot = recovered.snapshot {
             snapshotZxid = Zxid(rawValue: snapshot.lastTerm)
             do { store = try KVStore(snapshot: snapshot.data) } catch {
-                violations.append("snapshot at index \(snapshot.lastIndex) does not decode: \(error)")
+                violations.append(SafetyViolation(.inconsistentSync, "snapshot at index \(snapshot.lastIndex) does not decode: \(error)"))
             }
         }
         log = TransactionLog(baseIndex: snapshotIndex, baseZxid: snapshotZxid)
@@ -235,7 +235,7 @@ public struct Zab: ReplicationBackend {
     mutating func truncate(after index: LogIndex, into out: inout Effects<Zab>) {
         guard index < log.lastIndex else { return }
         guard index >= appliedIndex else {
-            violate("asked to truncate after index \(index), below the applied index \(appliedIndex)", into: &out)
+            violate(.committedEntryOverwritten, "asked to truncate after index \(index), below the applied index \(appliedIndex)", into: &out)
             return
         }
         out.persist(.truncate(from: index + 1))
@@ -294,8 +294,9 @@ public struct Zab: ReplicationBackend {
     }
 
     /// Records a state that the protocol's invariants exclude, without crashing the run.
-    mutating func violate(_ description: String, into out: inout Effects<Zab>) {
-        violations.append(description)
-        out.emit(.note(kind: "violation", detail: description))
+    mutating func violate(_ rule: SafetyRule, _ detail: String, into out: inout Effects<Zab>) {
+        let violation = SafetyViolation(rule, detail)
+        violations.append(violation)
+        out.emit(.violation(violation))
     }
 }

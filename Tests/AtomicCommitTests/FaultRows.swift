@@ -1,4 +1,5 @@
 import AtomicCommit
+import ConformanceSuite
 import ConsensusCore
 import Simulator
 import Testing
@@ -42,12 +43,11 @@ enum FaultRows {
     static func writesUnavailableUnlessConnectedToAll<B: CommitBackend>(_ type: B.Type, _ name: String, label: String) throws {
         let simulation = try Support.simulation(type, try Support.scenario(name), label: label, seed: 1, clientsPerNode: 1)
         let result = simulation.run()
-        let faults = result.events.filter { $0.kind == "fault" }
-        let cut = try #require(faults.first { $0.detail.contains("→") }), heal = try #require(faults.first { $0.detail == "heal" })
-        let reach = Support.reachability(cut.detail)
-        #expect(reach.count == simulation.cluster.count, "\(name): \(cut.detail)")
+        let cut = try #require(result.events.firstCut { $0.groups == nil }, "\(name): no cut that leaves the nodes in anything but groups")
+        let heal = try #require(result.events.first { $0.event == .fault(.heal, targets: [], reachability: nil) })
+        let reach = cut.reachability
         let connected = simulation.cluster.filter { node in
-            simulation.cluster.allSatisfy { $0 == node || (reach[node]?.contains($0) == true && reach[$0]?.contains(node) == true) }
+            simulation.cluster.allSatisfy { $0 == node || (reach.reached(from: node).contains($0) && reach.reached(from: $0).contains(node)) }
         }
         #expect(connected.count == (name == "bridge" ? 1 : 0), "\(name): nodes that reach everyone: \(connected)")
         let others = simulation.cluster.filter { !connected.contains($0) }

@@ -37,7 +37,7 @@ enum Support {
     static func runUntilCrash<B: ReplicationBackend>(_ simulation: Simulation<B>, by limit: Instant) -> EventRecord? {
         while simulation.now < limit {
             simulation.run(for: .milliseconds(1))
-            if let crash = simulation.events.first(where: { $0.kind == "crash" }) { return crash }
+            if let crash = simulation.events.first(where: { $0.event.kind == "crash" }) { return crash }
         }
         return nil
     }
@@ -98,19 +98,6 @@ enum Support {
             }
         }
         return violations.sorted()
-    }
-
-    /// Who can send to whom, from a fault line that lists it: `… (n1→n4,n5; n2→n3,n5; …)`.
-    static func reachability(_ detail: String) -> [NodeID: Set<NodeID>] {
-        guard let open = detail.lastIndex(of: "(") else { return [:] }
-        func node(_ text: Substring) -> NodeID? { Int(text.trimmingCharacters(in: .whitespaces).dropFirst()).map(NodeID.init) }
-        var result: [NodeID: Set<NodeID>] = [:]
-        for entry in detail[detail.index(after: open)...].dropLast().split(separator: ";") {
-            let parts = entry.split(separator: "→", omittingEmptySubsequences: false)
-            guard let from = node(parts[0]) else { continue }
-            result[from] = Set(parts.count > 1 ? parts[1].split(separator: ",").compactMap(node) : [])
-        }
-        return result
     }
 
     static func isPrefix<T: Equatable>(_ a: [T], _ b: [T]) -> Bool { a.count <= b.count && zip(a, b).allSatisfy(==) }

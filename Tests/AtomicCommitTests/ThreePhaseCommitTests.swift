@@ -11,7 +11,8 @@ import ThreePhaseCommit
     /// 3PC promises less than 2PC. Its participants decide by timeout (or among themselves, with
     /// the termination protocol) when the coordinator is silent, so the partitions, one-way cuts,
     /// pauses and lossy bursts of the suite's random faults can make two sides decide differently:
-    /// atomicity, convergence and linearizability are not promised there. Durability is: a write is
+    /// atomicity, convergence, linearizability and `invariantsHold` (the participants report their
+    /// conflicting decisions) are not promised there. Durability is: a write is
     /// answered only once every participant logged PreCommit, and from there every rule commits.
     /// What 3PC does keep under crashes alone is asserted by the crash sweeps below.
     /// The variant joins under `CONLAB_FULL=1` (its own sweeps below run by default).

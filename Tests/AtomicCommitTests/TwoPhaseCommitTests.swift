@@ -11,7 +11,8 @@ import TwoPhaseCommit
     /// 2PC makes every promise the suite knows: linearizable (writes apply under locks held until
     /// the decision, reads wait while a key is undecided), durable (a write is answered only after
     /// every replica logged its YES and the coordinator its COMMIT), convergent once every
-    /// coordinator is back (in-doubt participants then learn the outcome), and atomic. It pays with
+    /// coordinator is back (in-doubt participants then learn the outcome), and atomic: no
+    /// participant is ever told a decision that contradicts its own (`invariantsHold`). It pays with
     /// availability instead, which the scenario tests below measure.
     /// The variant joins under `CONLAB_FULL=1` (its own sweeps below run by default).
     @Test(arguments: Support.labels("2pc", full: ["2pc[cooperative=true]"]))

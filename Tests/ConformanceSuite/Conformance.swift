@@ -8,7 +8,8 @@ import Simulator
 /// `backends` list of those files and calling `Conformance.run(backend:promises:)` from a test.
 ///
 /// What a backend promises decides what is asserted: the AP backend and 3PC promise less than
-/// Raft, and say so.
+/// Raft, and say so. 3PC does not promise `invariantsHold`: under partitions its participants
+/// decide differently, and it reports that as a conflicting decision.
 public enum Conformance {
     /// What a protocol guarantees under crash-stop faults, partitions and an unreliable network.
     public struct Promises: OptionSet, Sendable {
@@ -27,8 +28,12 @@ public enum Conformance {
         /// the latest term or epoch (and the replicas agree: `convergent`). A node stuck in an
         /// election beside a working cluster breaks it.
         public static let liveAfterHeal = Promises(rawValue: 1 << 4)
+        /// The backend never reports a violation of its own safety invariants (a `SafetyViolation`
+        /// event: two leaders of one term, a committed entry overwritten, a transaction decided
+        /// both ways, a ZAB synchronisation that does not fit).
+        public static let invariantsHold = Promises(rawValue: 1 << 5)
 
-        public static let all: Promises = [.linearizable, .durable, .convergent, .atomic]
+        public static let all: Promises = [.linearizable, .durable, .convergent, .atomic, .invariantsHold]
     }
 
     public struct Failure: CustomStringConvertible, Sendable {
@@ -96,11 +101,14 @@ public enum Conformance {
         let outputs = Runner.run(plan.specs)
         var failures = appendChecks("crash-restart", file, outputs, promises: promises)
         for output in outputs {
-            let restarts = output.result.events.filter { $0.kind == "restart" }
+            let restarts = output.result.events.compactMap { record -> (time: Instant, recoveredNothing: Bool)? in
+                guard case .restart(let entries, let snapshot) = record.event else { return nil }
+                return (record.time, entries == 0 && snapshot == nil)
+            }
             if restarts.isEmpty { failures.append(failure("crash-restart", file, output.spec, "no node restarted")) }
             let acknowledged = output.result.history.contains { $0.outcome != .indeterminate && $0.invoke < Instant.zero + .seconds(3) }
-            let amnesia = restarts.filter { $0.time < Instant.zero + .seconds(5) && $0.detail.hasPrefix("recovered 0 log entries") && !$0.detail.contains("snapshot") }
-            if acknowledged, !amnesia.isEmpty, amnesia.count == restarts.filter({ $0.time < Instant.zero + .seconds(5) }).count {
+            let early = restarts.filter { $0.time < Instant.zero + .seconds(5) }
+            if acknowledged, !early.isEmpty, early.allSatisfy(\.recoveredNothing) {
                 failures.append(failure("crash-restart", file, output.spec, "every node restarted with an empty log although writes had been acknowledged: state is not recovered from storage"))
             }
         }
@@ -147,7 +155,15 @@ public enum Conformance {
         if promises.contains(.convergent), c.divergentKeys > 0 { problems.append("\(c.divergentKeys) keys diverge across replicas") }
         if promises.contains(.atomic), c.atomicityViolations > 0 { problems.append("\(c.atomicityViolations) transactions not atomic") }
         if promises.contains(.liveAfterHeal), let stuck = unsettledLeadership(output.result.finalLeadership) { problems.append(stuck) }
+        if promises.contains(.invariantsHold), let reported = reportedViolations(output.result) { problems.append(reported) }
         return problems
+    }
+
+    /// The safety violations the backends reported during the run, or nil if none.
+    static func reportedViolations(_ result: SimulationResult) -> String? {
+        let violations = result.violations
+        guard let first = violations.first else { return nil }
+        return "\(violations.count) safety violations reported, the first: \(first)"
     }
 
     /// Why the live nodes do not all follow one leader of the latest term, or nil if they do.
@@ -169,6 +185,9 @@ public enum Conformance {
     static func appendChecks(_ name: String, _ file: String, _ outputs: [RunOutput], promises: Promises) -> [Failure] {
         var failures: [Failure] = []
         for output in outputs {
+            if promises.contains(.invariantsHold), let reported = reportedViolations(output.result) {
+                failures.append(failure(name, file, output.spec, reported))
+            }
             for (node, state) in output.result.finalStates.sorted(by: { $0.key < $1.key }) {
                 for (key, value) in state.sorted(by: { $0.key < $1.key }) {
                     let fragments = value.split(separator: ";")

@@ -1,4 +1,5 @@
 import ConsensusCore
+import ConformanceSuite
 import Foundation
 @testable import Lab
 import Simulator
@@ -95,14 +96,8 @@ import Testing
 
     static let cluster = Set((1...5).map(NodeID.init))
 
-    /// The groups of the run's first partition, as its fault line names them: `(n1,n2,n3 | n4,n5)`.
-    static func groups(_ result: SimulationResult) -> [Set<NodeID>] {
-        guard let event = result.events.first(where: { $0.kind == "fault" && $0.detail.contains(" | ") }),
-              let open = event.detail.lastIndex(of: "(") else { return [] }
-        return event.detail[event.detail.index(after: open)...].dropLast().split(separator: "|").map { group in
-            Set(group.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces).dropFirst()).map(NodeID.init) })
-        }
-    }
+    /// The groups of the run's first partition (`n1,n2,n3 | n4,n5`).
+    static func groups(_ result: SimulationResult) -> [Set<NodeID>] { result.events.partitionGroups }
 
     /// The primary (leader) in office at `time`.
     static func primary(_ result: SimulationResult, at time: Instant) -> NodeID? {
@@ -155,7 +150,7 @@ extension ExperimentTableTests {
     /// client is served; after its restart everyone is again.
     @Test func leaderCrashUnreplicatedUnavailableWhileDown() throws {
         for (spec, result) in try Self.simulated("leader-crash", "unreplicated") {
-            let crash = try #require(result.events.first { $0.kind == "crash" })
+            let crash = try #require(result.events.first { $0.event.kind == "crash" })
             #expect(crash.node == NodeID(1), "\(Self.replay(spec))")
             let down = crash.time + .milliseconds(50) ..< Self.at(20)
             let served = result.history.filter { Self.isServed($0) && down.contains($0.complete!) }
@@ -266,7 +261,7 @@ extension ExperimentTableTests {
     /// form a majority to promote one, so writes wait for the restart and then a failover.
     @Test func crashRecoverPrimaryBackupWritesWaitForRestartAndFailover() throws {
         for (spec, result) in try Self.simulated("crash-recover", "primary-backup") {
-            let crashed = Set(result.events.filter { $0.kind == "crash" }.compactMap(\.node))
+            let crashed = Set(result.events.filter { $0.event.kind == "crash" }.compactMap(\.node))
             let primary = try #require(Self.primary(result, at: Self.at(9.9)))
             #expect(crashed.contains(primary), "\(Self.replay(spec))")
             let restart = Self.at(12)

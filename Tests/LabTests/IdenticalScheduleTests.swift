@@ -36,12 +36,10 @@ import Testing
         // Outcomes differ: the protocols really did answer differently.
         #expect(outputs[0].result.history.map(\.outcome) != outputs[1].result.history.map(\.outcome))
         // The same steps at the same times; a role target ("pause leader → n3") may hit another node.
-        let faults = outputs.map { output in
-            output.result.events.filter { $0.kind == "fault" }.map { "\($0.time) \($0.detail.components(separatedBy: " → ")[0])" }
-        }
+        let faults = outputs.map { output in output.result.events.filter(\.event.isFault).map(Self.withoutTargets) }
         #expect(faults[0].count >= 8)
         #expect(faults[0] == faults[1])
-        let explicit = outputs.map { $0.result.events.filter { $0.kind == "fault" && !$0.detail.contains("leader") && !$0.detail.contains("affected") }.map(\.detail) }
+        let explicit = outputs.map { $0.result.events.filter { Self.isExplicit($0.event) } }
         #expect(explicit[0] == explicit[1])
     }
 
@@ -56,10 +54,33 @@ import Testing
                         {"at": "2s", "heal": true}, {"at": "2200ms", "crash": "random"}]}
             """, file: "wait.json")
         let outputs = Runner.run(Runner.plan(experiment: "wait", scenarios: scenarios))
-        let later = outputs.map { output in
-            output.result.events.filter { $0.kind == "fault" && $0.time >= Instant.zero + .milliseconds(1500) }.map { "\($0.time) \($0.detail)" }
-        }
+        let later = outputs.map { output in output.result.events.filter { $0.event.isFault && $0.time >= Instant.zero + .milliseconds(1500) } }
         #expect(later[0].count == 4, "halves, heal, crash, the heal before quiescence")
         #expect(later[0] == later[1])
+    }
+
+    /// A fault event without the nodes it hit: a role target ("pause leader") may hit another node
+    /// in each backend.
+    static func withoutTargets(_ record: EventRecord) -> EventRecord {
+        guard case .fault(let action, _, let reachability) = record.event else { return record }
+        return EventRecord(time: record.time, node: record.node, event: .fault(action, targets: [], reachability: reachability))
+    }
+
+    /// A fault step whose nodes do not depend on what the protocol did (no leader, coordinator or
+    /// `affected` among its targets): it hits the same nodes in every backend.
+    static func isExplicit(_ event: SimulationEvent) -> Bool {
+        guard case .fault(let action, _, _) = event else { return false }
+        let refs: [NodeRef]
+        switch action {
+        case .partition(let groups): refs = groups.flatMap { $0 }
+        case .partitionShape(.isolate(let ref)): refs = [ref]
+        case .partitionShape(.majorityMinority(let side)): refs = side == nil ? [] : [.leader]
+        case .oneWay(let from, let to), .drop(_, let from, let to): refs = from + to
+        case .crash(let ref), .restart(let ref), .pause(let ref), .resume(let ref), .slow(let ref, _), .clockRate(let ref, _), .inject(let ref, _):
+            refs = [ref]
+        case .network(let change): refs = change.nodes ?? []
+        case .partitionShape, .heal, .restoreNetwork: refs = []
+        }
+        return refs.allSatisfy { ![.leader, .follower, .coordinator, .affected].contains($0) }
     }
 }

@@ -70,14 +70,16 @@ struct ReportFixture {
                     faults.append("\(run),\(backend.protocol),1,1000.000,2000.000,crash leader → n1,100,0.5000,,,,")
                     let won = seed == 1 ? "1300.000" : "1500.000"
                     // Raft elects n1, loses it to a crash at 1 s and elects n2 300 ms (seed 1) or 500 ms (seed 2) later.
-                    let raft = ["100.000,n1,role,leader term=1", "100.000,n2,role,follower term=1", "100.000,n3,role,follower term=1",
-                                "100.000,,leader,n1 term=1"]
-                    let raftElection = ["1000.000,,leader,none", "1150.000,n2,role,candidate term=2", "\(won),n2,role,leader term=2", "\(won),,leader,n2 term=2"]
+                    let raft = ["100.000,n1,role,leader term=1,leader,1,", "100.000,n2,role,follower term=1,follower,1,",
+                                "100.000,n3,role,follower term=1,follower,1,", "100.000,,leader,n1 term=1,,1,n1"]
+                    let raftElection = ["1000.000,,leader,none,,,", "1150.000,n2,role,candidate term=2,candidate,2,", "\(won),n2,role,leader term=2,leader,2,",
+                                        "\(won),,leader,n2 term=2,,2,n2"]
                     let isRaft = backend.protocol == "raft"
-                    events += (["0.000,n1,start,recovered 0 log entries", "0.000,n2,start,recovered 0 log entries", "0.000,n3,start,recovered 0 log entries"]
-                        + (isRaft ? raft : []) + ["1000.000,,fault,crash leader → n1", "1000.000,n1,crash,lost 0 unsynced storage operations"]
-                        + (isRaft ? raftElection : []) + ["2000.000,n1,restart,recovered 3 log entries"]
-                        + (isRaft ? ["2050.000,n1,role,follower term=2"] : [])).map { "\(run),\($0)" }
+                    events += (["0.000,n1,start,recovered 0 log entries,,,", "0.000,n2,start,recovered 0 log entries,,,",
+                                "0.000,n3,start,recovered 0 log entries,,,"]
+                        + (isRaft ? raft : []) + ["1000.000,,fault,crash leader → n1,,,", "1000.000,n1,crash,lost 0 unsynced storage operations,,,"]
+                        + (isRaft ? raftElection : []) + ["2000.000,n1,restart,recovered 3 log entries,,,"]
+                        + (isRaft ? ["2050.000,n1,role,follower term=2,follower,2,"] : [])).map { "\(run),\($0)" }
                     // Latency: seed 1 is 1 + 10q ms over 100 operations, seed 2 is 2 + 10q ms over 300.
                     for quantile in quantiles {
                         let value = (seed == 1 ? 1 : 2) + 10 * quantile

@@ -121,19 +121,19 @@ import Testing
         let options = PrimaryBackupOptions()
         for run in try run(file, label: "primary-backup", seeds: seeds(default: 1, full: 5)) {
             #expect(run.violations.isEmpty, "\(run.violations)\n    replay: \(run.replay)")
-            let crash = try #require(run.result.events.first { $0.kind == "crash" }).time
+            let crash = try #require(run.result.events.first { $0.event.kind == "crash" }).time
             let writes = acknowledgedWrites(run.result).compactMap(\.complete).filter { $0 > crash - .seconds(1) && $0 < crash + .seconds(3) }
             let gap = zip(writes, writes.dropFirst()).map { $1 - $0 }.max()!
             #expect(gap >= options.downAfter && gap <= options.downAfter + options.downAfter / 2 + .milliseconds(250),
                     "writes stop for one failover: \(gap)\n    replay: \(run.replay)")
-            let crashed = try #require(run.result.events.first { $0.kind == "crash" }?.node)
+            let crashed = try #require(run.result.events.first { $0.event.kind == "crash" }?.node)
             let readsWhileDown = run.result.history.filter {
                 $0.command.isRead && $0.node != crashed && $0.invoke > crash && $0.invoke < crash + options.downAfter
             }
             #expect(!readsWhileDown.isEmpty && readsWhileDown.allSatisfy { if case .ok = $0.outcome { true } else { false } },
                     "reads stay available at the live nodes meanwhile\n    replay: \(run.replay)")
             #expect(lostAppends(run.result).isEmpty && Set(run.result.finalStates.values).count == 1, "replay: \(run.replay)")
-            #expect(run.result.events.contains { $0.kind == "role" && $0.detail == "primary term=1" })
+            #expect(run.result.events.contains { $0.event == .role(.leader, term: 1, name: "primary") })
             print("leader-crash seed \(run.seed): writes unavailable for \(gap), \(readsWhileDown.count) reads served meanwhile")
         }
     }

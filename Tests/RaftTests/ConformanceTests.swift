@@ -7,7 +7,8 @@ import Testing
     /// linearizable; every acknowledged write is on a majority's synced log, so none is lost even
     /// when a majority crashes; replicas converge once faults heal; atomicity is trivially true
     /// (one command per operation, no transactions); once faults heal, every node follows one
-    /// leader of the latest term. Leases rely on bounded clock drift, so under the heavy nemesis
+    /// leader of the latest term; no node ever reports two leaders of a term or an overwritten
+    /// committed entry (`.all` includes it). Leases rely on bounded clock drift, so under the heavy nemesis
     /// (which skews clocks) the lease variant promises everything but linearizability.
     /// (The default variant gets more random seeds by default; all get the files' full counts with `CONLAB_FULL=1`.)
     @Test(arguments: [("raft", 4), ("raft[read=log]", 2), ("raft[read=lease]", 2)])
@@ -20,9 +21,10 @@ import Testing
     }
 
     /// Reads from any node's own state machine are not linearizable (stale reads are the point
-    /// of this mode); writes still go through the log, so durability and convergence hold.
+    /// of this mode); writes still go through the log, so durability, convergence and Raft's own
+    /// invariants hold.
     @Test func unsafeLocalReads() {
-        let failures = Conformance.run(backend: "raft[read=unsafeLocal]", promises: [.durable, .convergent, .atomic, .liveAfterHeal],
+        let failures = Conformance.run(backend: "raft[read=unsafeLocal]", promises: [.durable, .convergent, .atomic, .liveAfterHeal, .invariantsHold],
                                        randomSeeds: 2)
         #expect(failures.isEmpty, "\(failures.map(\.description).joined(separator: "\n"))")
     }

@@ -20,9 +20,11 @@ import Testing
         #expect(cluster.checkTerms() == term, "term changed even though there were no failures")
         #expect(cluster.checkOneLeader() == leader)
         // events.csv shows when the leader could serve: its first commit, an entry of its own term.
-        let commits = cluster.sim.events.filter { $0.kind == "commit" }
-        #expect(commits.count == 1 && commits.first?.node == leader, "\(commits)")
-        #expect(commits.first?.detail.contains("term=\(term ?? 0)") == true)
+        let commits = cluster.sim.events.compactMap { record -> (node: NodeID?, term: UInt64)? in
+            guard case .firstCommit(_, let term) = record.event else { return nil }
+            return (record.node, term)
+        }
+        #expect(commits.count == 1 && commits.first?.node == leader && commits.first?.term == term, "\(commits)")
         cluster.checkInvariants()
     }
 

@@ -194,10 +194,9 @@ import Testing
             }
             let calm = stable.leaderChanges(in: window), churn = churning.leaderChanges(in: window)
             #expect(calm == 0, "\(calm) leader changes with PreVote and CheckQuorum\n\(stable.replay)")
-            let reach = stable.reachability
-            #expect(reach.count == 5, "\(stable.replay)")
+            let reach = try #require(stable.reachability, "\(stable.replay)")
             let leader = try #require(stable.leader(at: Self.at(5)))
-            let leaderSide = Set(everyone.filter { $0 == leader || (reach[$0]?.contains(leader) == true && reach[leader]?.contains($0) == true) })
+            let leaderSide = Set(everyone.filter { $0 == leader || (reach.reached(from: $0).contains(leader) && reach.reached(from: leader).contains($0)) })
             let served = stable.availability(invokedIn: settled, homes: leaderSide)
             let stranded = stable.availability(invokedIn: settled, homes: everyone.subtracting(leaderSide))
             #expect(leaderSide.count >= 3, "\(stable.replay)")
@@ -206,7 +205,7 @@ import Testing
             let all = churning.availability(invokedIn: settled, homes: everyone)
             if row == "bridge" {
                 // The bridge node sees everyone: once it leads nobody can depose it.
-                let bridge = try #require(reach.first { $0.value.count == 4 }?.key)
+                let bridge = try #require(NodeID.cluster(5).first { reach.reached(from: $0).count == 5 })
                 #expect(churn >= 1 || churning.leader(at: Self.at(5)) == bridge, "\(churning.replay)")
                 #expect(churning.leader(at: Self.at(24.9)) == bridge, "the churn should end with the bridge node leading\n\(churning.replay)")
                 #expect(all.served >= 0.98, "served \(all.served) of \(all.ops) on the bridge without PreVote\n\(churning.replay)")
@@ -293,7 +292,7 @@ import Testing
             cutOff(&config)
             config.storage.fsync = false
         }
-        #expect(unsynced.result.events.contains { $0.kind == "crash" && !$0.detail.hasPrefix("lost 0 ") }, "the crash lost no unsynced data")
+        #expect(unsynced.result.events.contains { if case .crash(let lost) = $0.event { lost > 0 } else { false } }, "the crash lost no unsynced data")
         let lost = unsynced.invariants.acknowledgedButLost(unsynced.result.history).overwritten
         #expect(!lost.isEmpty, "fsync: false lost no acknowledged write\n\(unsynced.replay)")
     }
@@ -365,9 +364,11 @@ extension FaultRowTests {
             expectNoStaleReads(run)
             expectLinearizable(run)
             let healthy = try seed == 1 ? Self.baselineRun.get() : RowRun("baseline", seed: seed)
-            // The fault line names the node it hit: `slow follower ×50 → n2`.
-            let fault = try #require(run.result.events.first { $0.kind == "fault" && $0.detail.hasPrefix("slow") }?.detail)
-            let slowNode = NodeID(try #require(Int(fault.split(separator: "→").last!.trimmingCharacters(in: .whitespaces).dropFirst())))
+            // The fault event names the node it hit (`slow follower ×50 → n2`).
+            let slowNode = try #require(run.result.events.lazy.compactMap { record -> NodeID? in
+                guard case .fault(.slow, let targets, _) = record.event else { return nil }
+                return targets.first
+            }.first)
             #expect(run.leader(at: Self.at(5)) != slowNode && run.leaderChanges(in: Self.at(5)..<Self.at(20)) == 0, "\(run.replay)")
             let all = run.availability(invokedIn: window, homes: Set(NodeID.cluster(5)))
             #expect(all.served == 1, "served \(all.served) of \(all.ops) with one slow follower\n\(run.replay)")

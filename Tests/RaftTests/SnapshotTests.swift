@@ -48,7 +48,7 @@ import Testing
             let index = cluster.one("back\(round)", expected: 3)
             #expect(index.map { cluster.raft(victim)!.lastApplied >= $0 } == true, "\(victim) did not catch up")
         }
-        let installs = cluster.sim.events.filter { $0.kind == "snapshot-installed" }
+        let installs = cluster.sim.events.filter { $0.event.kind == "snapshot-installed" }
         #expect(!installs.isEmpty, "no follower needed InstallSnapshot")
         cluster.checkInvariants()
     }
@@ -83,8 +83,9 @@ import Testing
             for node in cluster.nodes { cluster.restart(node) }
             cluster.one("again", expected: 3)
         }
-        let restarts = cluster.sim.events.filter { $0.kind == "restart" }
-        #expect(restarts.allSatisfy { $0.detail.contains("snapshot at") }, "a restart did not recover a snapshot: \(restarts.map(\.detail))")
+        let restarts = cluster.sim.events.filter { $0.event.kind == "restart" }
+        #expect(restarts.allSatisfy { if case .restart(_, snapshotIndex: _?) = $0.event { true } else { false } },
+                "a restart did not recover a snapshot: \(restarts.map(\.event.detail))")
         cluster.checkInvariants()
     }
 }

@@ -47,7 +47,11 @@ import Testing
                 #expect(network.canReach(from, to) == sameSide, "\(from)→\(to)")
             }
         }
-        #expect(network.reachabilitySummary == "n1,n2,n3 | n4,n5")
+        #expect(network.reachability.groups == [[NodeID(1), NodeID(2), NodeID(3)], [NodeID(4), NodeID(5)]])
+        #expect(network.reachability.description == "n1,n2,n3 | n4,n5")
+        network.setReachable(3, 0, true)
+        #expect(network.reachability.groups == nil, "n4 reaches n1, which does not reach it back")
+        #expect(network.reachability.description == "n1→n2,n3; n2→n1,n3; n3→n1,n2; n4→n1,n5; n5→n4")
         network.heal()
         #expect(network.isFullyConnected)
     }

@@ -26,8 +26,8 @@ import Unreplicated
         unsafe.storage = StorageModel(fsync: false, flushInterval: .seconds(10))
         unsafe.workload.mix = .init(get: 0, put: 0, append: 1, cas: 0, delete: 0)
         let result = Simulation<Unreplicated>(config: unsafe).run()
-        let crash = result.events.first { $0.kind == "crash" }!
-        #expect(crash.detail != "lost 0 unsynced storage operations", "with fsync off, the crash loses the unflushed log")
+        let crash = result.events.first { $0.event.kind == "crash" }!
+        #expect(crash.event != .crash(lostOperations: 0), "with fsync off, the crash loses the unflushed log")
         let acknowledgedBeforeCrash = result.history.filter { $0.complete.map { $0 < crash.time } ?? false && $0.outcome == .ok(.done) }
         let final = result.finalStates[NodeID(1)]!.values.joined()
         let lost = acknowledgedBeforeCrash.filter { !final.contains($0.command.writtenValue!) }
@@ -50,25 +50,25 @@ import Unreplicated
         slowDisk.storage = StorageModel(fsync: true, syncLatency: .milliseconds(5))
         slowDisk.workload.retryInterval = .seconds(10)  // no retry to re-apply a lost write
         let server = NodeID(1)
-        func crashAfter(_ delay: TimeSpan) -> (Simulation<Unreplicated>, Int, String) {
+        func crashAfter(_ delay: TimeSpan) -> (Simulation<Unreplicated>, Int, SimulationEvent) {
             let simulation = Simulation<Unreplicated>(config: slowDisk)
             simulation.run(for: .milliseconds(10))
             let write = simulation.submit(.put(key: "k", value: "v"), via: server)
             simulation.run(for: delay)
             simulation.apply(.crash(.id(server)))
-            let crash = simulation.events.last { $0.kind == "crash" }!.detail
+            let crash = simulation.events.last { $0.event.kind == "crash" }!.event
             simulation.apply(.restart(.id(server)))
             simulation.run(for: .seconds(1))
             return (simulation, write, crash)
         }
         // 1 ms: the server has applied and logged the put, its disk is still syncing.
         let (during, lostWrite, lostDetail) = crashAfter(.milliseconds(1))
-        #expect(lostDetail != "lost 0 unsynced storage operations", "\(lostDetail)")
+        #expect(lostDetail != .crash(lostOperations: 0), "\(lostDetail)")
         #expect(during.history[lostWrite].outcome != .ok(.done), "no acknowledgement escaped the crash")
         #expect(during.backend(server)?.appliedData?["k"] == nil, "the restarted server never had it")
         // 20 ms: synced and answered.
         let (after, keptWrite, keptDetail) = crashAfter(.milliseconds(20))
-        #expect(keptDetail == "lost 0 unsynced storage operations", "\(keptDetail)")
+        #expect(keptDetail == .crash(lostOperations: 0), "\(keptDetail)")
         #expect(after.history[keptWrite].outcome == .ok(.done))
         #expect(after.backend(server)?.appliedData?["k"] == "v", "recovered from the synced log")
 
@@ -124,7 +124,7 @@ import Unreplicated
         triggered.workload.clientsPerNode = 1
         triggered.faults = [FaultStep(on: Trigger(.sent(kind: "FORWARD"), node: .id(NodeID(2)), occurrence: 3), .crash(.id(NodeID(2))))]
         let result = Simulation<Unreplicated>(config: triggered).run()
-        let crash = result.events.first { $0.kind == "crash" && $0.node == NodeID(2) }
+        let crash = result.events.first { $0.event.kind == "crash" && $0.node == NodeID(2) }
         #expect(crash != nil)
         // Node 2 forwarded two requests; its third forward never left, so its client has an indeterminate op.
         let fromNode2 = result.history.filter { $0.node == NodeID(2) }

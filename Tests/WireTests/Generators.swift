@@ -91,11 +91,12 @@ struct WireGenerator {
     mutating func snapshot() -> Snapshot { Snapshot(lastIndex: index(), lastTerm: u64(), data: bytes()) }
 
     mutating func event() -> ObservableEvent {
-        switch pick(5) {
+        switch pick(6) {
         case 0: .role([Role.leader, .follower, .candidate][pick(3)], term: u64(), name: string())
         case 1: .committed(index())
         case 2: .coordinating(transaction: u64())
         case 3: .decided(transaction: u64(), commit: bool())
+        case 4: .violation(SafetyViolation(SafetyRule.allCases[pick(SafetyRule.allCases.count)], string()))
         default: .note(kind: string(), detail: string())
         }
     }

@@ -99,7 +99,7 @@ func checkMessages<Backend: ReplicationBackend>(_: Backend.Type, seed: UInt64, c
         failures.expectNone()
         #expect(commands == ["get", "put", "delete", "append", "cas"])
         #expect(statuses == ["ok", "notLeader", "rejected"])
-        #expect(events == ["role", "committed", "coordinating", "decided", "note"])
+        #expect(events == ["role", "committed", "coordinating", "decided", "note", "violation"])
     }
 
     /// The frame layout, byte for byte: a change to it is a new format version.

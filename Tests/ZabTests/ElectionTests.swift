@@ -27,7 +27,7 @@ import Testing
         checker.checkAcknowledged(result.history)
         #expect(checker.leaders.values.allSatisfy { $0 == NodeID(3) }, "n3 leads the whole run: \(checker.leaders)")
         // Nodes 4 and 5 join with empty logs while n3 holds committed transactions: SNAP.
-        #expect(!simulation.events("sync", containing: "SNAP to n4").isEmpty || !simulation.events("sync", containing: "DIFF to n4").isEmpty)
+        #expect(!simulation.notes("sync", containing: "SNAP to n4").isEmpty || !simulation.notes("sync", containing: "DIFF to n4").isEmpty)
         #expect(checker.failures.isEmpty, "\(checker.failures.joined(separator: "\n"))")
     }
 

@@ -1,4 +1,5 @@
 import ConsensusCore
+import ConformanceSuite
 import Simulator
 import Storage
 import Testing
@@ -21,14 +22,9 @@ import Zab
         if case .ok = operation.outcome { true } else { false }
     }
 
-    /// The smaller side of the first partition, as the fault event names it: `(n1,n2 | n3,n4,n5)`.
+    /// The smaller side of the first partition (`n1,n2 | n3,n4,n5`).
     static func minority(_ events: [EventRecord]) -> Set<NodeID> {
-        guard let event = events.first(where: { $0.kind == "fault" && $0.detail.hasPrefix("partition") }),
-              let open = event.detail.lastIndex(of: "(") else { return [] }
-        let groups = event.detail[event.detail.index(after: open)...].dropLast().split(separator: "|").map { group in
-            Set(group.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces).dropFirst()).map(NodeID.init) })
-        }
-        return groups.min { $0.count < $1.count } ?? []
+        events.partitionGroups.min { $0.count < $1.count } ?? []
     }
 
     struct Probe {
@@ -106,7 +102,7 @@ import Zab
         let (simulation, result, checker) = try Self.run("leader-crash.json", seed: seed)
         #expect(checker.failures.isEmpty, "\(checker.failures.joined(separator: "\n"))")
         let crash = Instant.zero + .seconds(10)
-        let crashed = try #require(result.events.first { $0.kind == "crash" }?.node)
+        let crashed = try #require(result.events.first { $0.event.kind == "crash" }?.node)
         let firstWrite = try #require(result.history.filter { !$0.command.isRead && $0.invoke >= crash && Self.isOK($0) }.compactMap(\.complete).min())
         let outage = firstWrite - crash
         let options = ZabOptions()
@@ -139,8 +135,8 @@ import Zab
         #expect(!checker.delivered.contains { $0.zxid.epoch == oldEpoch && $0.zxid > beforeCut }, "no proposal of the cut-off leader commits")
         #expect(checker.leaders.keys.contains { $0 > oldEpoch }, "a leader of a later epoch in the majority")
         // On the heal it is rolled back: TRUNC, or a SNAP when it is older than the new leader's window.
-        let rejoin = simulation.events("sync").filter { $0.time > .zero + .seconds(20) && $0.detail.contains(" to \(old) ") }
-        #expect(!rejoin.isEmpty && rejoin.allSatisfy { !$0.detail.hasPrefix("DIFF") }, "\(rejoin.map(\.detail))")
+        let rejoin = simulation.notes("sync").filter { $0.time > .zero + .seconds(20) && $0.event.detail.contains(" to \(old) ") }
+        #expect(!rejoin.isEmpty && rejoin.allSatisfy { !$0.event.detail.hasPrefix("DIFF") }, "\(rejoin.map(\.event.detail))")
         #expect(!simulation.storage(old).durable.entries.contains { $0.zxid.epoch == oldEpoch && $0.zxid > beforeCut })
         #expect(Set(result.finalStates.values).count == 1)
     }

@@ -51,9 +51,9 @@ import Zab
         simulation.apply(.restart(.id(old)))
         simulation.run(for: .seconds(2))
         #expect(simulation.backend(old)?.leaderID == new, "the old leader follows the new one")
-        let trunc = simulation.events("sync", containing: "TRUNC to \(old)")
-        #expect(trunc.count == 1 && trunc[0].detail.contains("roll back to \(Zxid(epoch: lost.epoch, counter: lost.counter - 1))"), "\(trunc.map(\.detail))")
-        #expect(!trunc[0].detail.contains("then"), "nothing to send after the roll-back: TRUNC only")
+        let trunc = simulation.notes("sync", containing: "TRUNC to \(old)")
+        #expect(trunc.count == 1 && trunc[0].event.detail.contains("roll back to \(Zxid(epoch: lost.epoch, counter: lost.counter - 1))"), "\(trunc.map(\.event.detail))")
+        #expect(!trunc[0].event.detail.contains("then"), "nothing to send after the roll-back: TRUNC only")
         #expect(simulation.backend(old)!.log.entries.allSatisfy { $0.zxid != lost })
         #expect(!simulation.storage(old).durable.entries.contains { $0.zxid == lost }, "rolled back in storage too")
         #expect(!checker.delivered.contains { $0.zxid == lost }, "no node ever delivered it")
@@ -69,11 +69,11 @@ import Zab
         let newEpoch = simulation.backend(new)!.currentEpoch
         simulation.apply(.restart(.id(old)))
         simulation.run(for: .seconds(2))
-        let sync = simulation.events("sync", containing: "TRUNC+DIFF to \(old)")
-        #expect(sync.count == 1, "\(simulation.events("sync").map(\.detail))")
+        let sync = simulation.notes("sync", containing: "TRUNC+DIFF to \(old)")
+        #expect(sync.count == 1, "\(simulation.notes("sync").map(\.event.detail))")
         let rollBack = Zxid(epoch: lost.epoch, counter: lost.counter - 1)
         let sent = "2 proposals \(Zxid(epoch: newEpoch, counter: 1))…\(Zxid(epoch: newEpoch, counter: 2))"
-        #expect(sync.first.map { $0.detail.contains("roll back to \(rollBack), then \(sent)") } == true, "\(sync.map(\.detail))")
+        #expect(sync.first.map { $0.event.detail.contains("roll back to \(rollBack), then \(sent)") } == true, "\(sync.map(\.event.detail))")
         #expect(simulation.backend(old)!.appliedData == simulation.backend(new)!.appliedData)
         #expect(simulation.backend(old)!.appliedData?["b2"] == "b-2" && simulation.backend(old)!.appliedData?["lost"] == nil)
         #expect(checker.failures.isEmpty, "\(checker.failures)")
@@ -117,11 +117,11 @@ import Zab
         Self.write(2, via: leader, prefix: "b", in: simulation)
         simulation.apply(.restart(.id(follower)))
         simulation.run(for: .seconds(2))
-        let sync = simulation.events("sync", containing: "DIFF to \(follower)")
+        let sync = simulation.notes("sync", containing: "DIFF to \(follower)")
         let epoch = before.epoch
         let expected = "its last zxid \(before)"
-        #expect(sync.last.map { $0.detail.contains(expected) && $0.detail.contains(": 2 proposals \(Zxid(epoch: epoch, counter: 3))…\(Zxid(epoch: epoch, counter: 4))") } == true,
-                "\(simulation.events("sync").map(\.detail))")
+        #expect(sync.last.map { $0.event.detail.contains(expected) && $0.event.detail.contains(": 2 proposals \(Zxid(epoch: epoch, counter: 3))…\(Zxid(epoch: epoch, counter: 4))") } == true,
+                "\(simulation.notes("sync").map(\.event.detail))")
         #expect(simulation.backend(follower)!.appliedData == simulation.backend(leader)!.appliedData)
         #expect(checker.failures.isEmpty, "\(checker.failures)")
     }
@@ -137,11 +137,11 @@ import Zab
         Self.write(2, via: leader, prefix: "a", in: simulation)
         simulation.apply(.crash(.id(follower)))
         Self.write(20, via: leader, prefix: "b", in: simulation)
-        #expect(!simulation.events("snapshot").isEmpty, "snapshots were taken and the log compacted")
+        #expect(!simulation.notes("snapshot").isEmpty, "snapshots were taken and the log compacted")
         simulation.apply(.restart(.id(follower)))
         simulation.run(for: .seconds(2))
-        let snap = simulation.events("sync", containing: "SNAP to \(follower)")
-        #expect(snap.count == 1, "\(simulation.events("sync").map(\.detail))")
+        let snap = simulation.notes("sync", containing: "SNAP to \(follower)")
+        #expect(snap.count == 1, "\(simulation.notes("sync").map(\.event.detail))")
         #expect(simulation.backend(follower)!.appliedData == simulation.backend(leader)!.appliedData)
         #expect(simulation.storage(follower).durable.snapshot != nil, "the follower stored the snapshot")
         #expect(checker.failures.isEmpty, "\(checker.failures)")

@@ -15,9 +15,9 @@ import Zab
         let (simulation, checker) = checkedSimulation(config, options)
         _ = simulation.run()
         var thresholds: [NodeID: [Int]] = [:]
-        for event in simulation.events("snapshot") {
+        for event in simulation.notes("snapshot") {
             // "at 0x… (index n); next after k transactions"
-            let k = Int(event.detail.split(separator: " ").dropLast().last!)!
+            let k = Int(event.event.detail.split(separator: " ").dropLast().last!)!
             thresholds[event.node!, default: []].append(k)
         }
         #expect(thresholds.count == 5, "every node snapshots")

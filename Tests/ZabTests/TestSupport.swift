@@ -42,9 +42,12 @@ extension Simulation where Backend == Zab {
         while now < end, history[index].complete == nil { run(for: .milliseconds(1)) }
     }
 
-    /// Events of `kind` (from `events.csv`) whose detail contains `text`.
-    func events(_ kind: String, containing text: String = "") -> [EventRecord] {
-        events.filter { $0.kind == kind && (text.isEmpty || $0.detail.contains(text)) }
+    /// The backend's notes of `kind` whose detail contains `text`.
+    func notes(_ kind: String, containing text: String = "") -> [EventRecord] {
+        events.filter { record in
+            guard case .note(kind, let detail) = record.event else { return false }
+            return text.isEmpty || detail.contains(text)
+        }
     }
 }
 

@@ -33,7 +33,7 @@ final class ZabChecker {
 
     func check(_ node: NodeID, in simulation: Simulation<Zab>) {
         guard let zab = simulation.backend(node) else { return }
-        if let violation = zab.violations.first, failures.allSatisfy({ !$0.contains(violation) }) {
+        if let violation = zab.violations.first?.description, failures.allSatisfy({ !$0.contains(violation) }) {
             fail("\(node) reports: \(violation)", at: simulation.now)
         }
         if zab.isEstablishedLeader { checkLeader(node, zab, at: simulation.now) }

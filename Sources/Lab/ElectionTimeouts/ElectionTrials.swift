@@ -81,10 +81,12 @@ struct ElectionTrials {
             let eventsBefore = sim.events.count
             sim.apply(.crash(.id(leader)))
             _ = wait(sim, limit: study.giveUpAfter) { probe.heard != nil }
-            let candidacies = sim.events[eventsBefore...].filter { $0.kind == "role" && $0.detail.hasPrefix("candidate ") }
-            let perTerm = Dictionary(grouping: candidacies, by: \.detail).values
+            let candidacyTerms = sim.events[eventsBefore...].compactMap { record -> UInt64? in
+                guard case .role(.candidate, let term, RaftRole.candidate.rawValue) = record.event else { return nil }
+                return term
+            }
             trials.append(ElectionTrial(trial: trial, crash: crash, electionTime: probe.heard.map { $0.time - crash },
-                                        terms: probe.heard.map { $0.term - term } ?? 0, splitVote: perTerm.contains { $0.count > 1 },
+                                        terms: probe.heard.map { $0.term - term } ?? 0, splitVote: Set(candidacyTerms).count < candidacyTerms.count,
                                         broadcast: broadcast))
             probe.measuring = nil
             sim.apply(.heal)

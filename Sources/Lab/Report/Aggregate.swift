@@ -59,13 +59,13 @@ enum Aggregate {
         return sorted.enumerated().flatMap { index, x in [(x, Double(index) / count), (x, Double(index + 1) / count)] }
     }
 
-    /// Election durations (ms) of one run from its `leader` events: spans with leader "none" after
+    /// Election durations (ms) of one run from its `leader` events: spans without a leader after
     /// the first leader, closed by the next leader. One still open when the events end is left out.
     static func elections(_ events: [ReportData.Event]) -> [Double] {
         var durations: [Double] = []
         var hadLeader = false, open: Double?
         for event in events where event.kind == "leader" {
-            if event.detail == "none" {
+            if event.leader.isEmpty {
                 if hadLeader, open == nil { open = event.t }
             } else {
                 if let start = open { durations.append(event.t - start) }
@@ -88,7 +88,7 @@ enum Aggregate {
         var start: Double
         var end: Double
         var state: State
-        /// The term of a role (`term=N` in the event), empty otherwise.
+        /// The term of a role, empty otherwise.
         var term: String
     }
 
@@ -105,20 +105,12 @@ enum Aggregate {
                 switch event.kind {
                 case "start", "restart": enter(.up, "", at: event.t)
                 case "crash": enter(.down, "", at: event.t)
-                case "role":
-                    let (name, term) = roleName(event.detail)
-                    enter(.role(name), term, at: event.t)
+                case "role": enter(.role(event.role), event.term, at: event.t)
                 default: continue
                 }
             }
             return spans
         }
-    }
-
-    /// `"leader term=3"` → ("leader", "3"); a detail without a term is all name.
-    static func roleName(_ detail: String) -> (String, String) {
-        guard let range = detail.range(of: " term=", options: .backwards) else { return (detail, "") }
-        return (String(detail[..<range.lowerBound]), String(detail[range.upperBound...]))
     }
 
     /// The fault windows to shade: those of the lowest seed among `runs` (every backend of it,

@@ -24,11 +24,16 @@ struct ReportData {
         var faults: String
     }
 
+    /// A line of `events.csv`, with the columns the charts read (never `detail`).
     struct Event {
         var t: Double
         var node: String
         var kind: String
-        var detail: String
+        /// The protocol's name of the role a `role` event enters.
+        var role: String
+        var term: String
+        /// The leader a `leader` event names; empty when no node leads.
+        var leader: String
     }
 
     struct Quantile {
@@ -70,7 +75,7 @@ struct ReportData {
         let timeseries = try CSVReader(directory, "timeseries.csv", required: ["run", "t_ms", "window_ms", "ops_ok", "availability",
                                                                                 "latency_p50_ms", "latency_p99_ms"])
         let faults = try CSVReader(directory, "faults.csv", required: ["run", "start_ms", "end_ms", "faults"])
-        let events = try CSVReader(directory, "events.csv", required: ["run", "t_ms", "node", "kind", "detail"])
+        let events = try CSVReader(directory, "events.csv", required: ["run", "t_ms", "node", "kind", "role", "term", "leader"])
         let latency = try CSVReader(directory, "latency.csv", required: ["run", "quantile", "latency_ms", "samples"], optional: true)
         var data = ReportData(experiment: try ExperimentFile.read(from: directory), runs: runs,
                               timeseries: Dictionary(grouping: timeseries.rows) { $0.string("run") }, windows: [:], events: [:], latency: [:],
@@ -80,8 +85,8 @@ struct ReportData {
                                                                        faults: row.string("faults")))
         }
         for row in events.rows {
-            data.events[row.string("run"), default: []].append(Event(t: try row.number("t_ms") ?? 0, node: row.string("node"),
-                                                                     kind: row.string("kind"), detail: row.string("detail")))
+            data.events[row.string("run"), default: []].append(Event(t: try row.number("t_ms") ?? 0, node: row.string("node"), kind: row.string("kind"),
+                                                                     role: row.string("role"), term: row.string("term"), leader: row.string("leader")))
         }
         for row in latency.rows {
             guard let quantile = try row.number("quantile"), let value = try row.number("latency_ms") else { continue }

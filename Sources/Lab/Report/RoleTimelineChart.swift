@@ -1,5 +1,5 @@
 /// Who held which role when: a row per node, a panel per backend variant (its lowest seed), from
-/// the `role` events (`<name> term=<n>`), with `crash` to `restart` drawn as down time.
+/// the `role` events (their `role` and `term` columns), with `crash` to `restart` drawn as down time.
 enum RoleTimelineChart {
     static let rowHeight = 16.0
     static let headerHeight = 18.0

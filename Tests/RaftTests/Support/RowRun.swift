@@ -1,4 +1,5 @@
 import Checker
+import ConformanceSuite
 import ConsensusCore
 import Foundation
 import Lab
@@ -130,28 +131,11 @@ struct RowRun {
         }
     }
 
-    /// The groups of the first partition fault, as its event reports them (`(n1,n5 | n2,n3,n4)`).
-    var partitionGroups: [Set<NodeID>] {
-        guard let event = result.events.first(where: { $0.kind == "fault" && $0.detail.contains(" | ") }),
-              let open = event.detail.lastIndex(of: "(") else { return [] }
-        return event.detail[event.detail.index(after: open)...].dropLast().split(separator: "|").map { group in
-            Set(group.split(separator: ",").map { NodeID(Int($0.trimmingCharacters(in: .whitespaces).dropFirst())!) })
-        }
-    }
+    /// The groups of the first partition fault (`n1,n5 | n2,n3,n4`).
+    var partitionGroups: [Set<NodeID>] { result.events.partitionGroups }
 
-    /// Who can send to whom under the first partition fault whose event lists reachability
-    /// (`partition bridge (n1→n4,n5; n2→n3,n5; …)`): each node with the nodes it reaches.
-    var reachability: [NodeID: Set<NodeID>] {
-        guard let event = result.events.first(where: { $0.kind == "fault" && $0.detail.contains("→") }),
-              let open = event.detail.lastIndex(of: "(") else { return [:] }
-        func node(_ text: Substring) -> NodeID { NodeID(Int(text.trimmingCharacters(in: .whitespaces).dropFirst())!) }
-        var result: [NodeID: Set<NodeID>] = [:]
-        for entry in event.detail[event.detail.index(after: open)...].dropLast().split(separator: ";") {
-            let parts = entry.split(separator: "→")
-            result[node(parts[0])] = Set(parts.count > 1 ? parts[1].split(separator: ",").map(node) : [])
-        }
-        return result
-    }
+    /// Who can send to whom under the first cut that does not form groups (a bridge, a ring).
+    var reachability: Reachability? { result.events.firstCut { $0.groups == nil }?.reachability }
 
     /// Operations invoked in `window` by clients pinned to `homes`, and the share of them served.
     func availability(invokedIn window: Range<Instant>, homes: Set<NodeID>) -> (ops: Int, served: Double) {

@@ -1,0 +1,50 @@
+import ConsensusCore
+
+/// The words `events.csv` shows for an event (its `kind` and `detail` columns), also used in test
+/// messages. Nothing reads them back: code that needs a term, a node or a fault matches the case.
+extension SimulationEvent {
+    public var kind: String {
+        switch self {
+        case .role: "role"
+        case .leader: "leader"
+        case .fault, .healedForQuiescence: "fault"
+        case .faultDeferred: "fault-deferred"
+        case .triggerFired: "trigger"
+        case .crash: "crash"
+        case .start: "start"
+        case .restart: "restart"
+        case .restartFailed: "restart-failed"
+        case .firstCommit: "commit"
+        case .note(let kind, _): kind
+        case .violation: "violation"
+        }
+    }
+
+    public var detail: String {
+        switch self {
+        case .role(_, let term, let name): "\(name) term=\(term)"
+        case .leader(let leader, let term): leader.map { "\($0) term=\(term)" } ?? "none"
+        case .fault(let action, let targets, let reachability): Self.describe(action, targets, reachability)
+        case .healedForQuiescence: "heal all for quiescence"
+        case .faultDeferred(let action): "\(action): no such node yet; retrying every 10ms"
+        case .triggerFired(let step): "step \(step + 1) fired"
+        case .crash(let lost): "lost \(lost) unsynced storage operations"
+        case .start(let entries, let snapshot), .restart(let entries, let snapshot):
+            "recovered \(entries) log entries" + (snapshot.map { ", snapshot at \($0)" } ?? "")
+        case .restartFailed(let reason): reason
+        case .firstCommit(let index, let term): "index=\(index) term=\(term): first commit as leader"
+        case .note(_, let detail): detail
+        case .violation(let violation): violation.description
+        }
+    }
+
+    /// `crash leader → n2`, `partition halves (n1,n2 | n3,n4,n5)`: the action, the nodes it hit
+    /// unless the action already names them, and the reachability after a cut.
+    static func describe(_ action: FaultAction, _ targets: [NodeID], _ reachability: Reachability?) -> String {
+        var detail = action.description
+        let named = targets.map(\.description).joined(separator: ",")
+        if !targets.isEmpty, !detail.hasSuffix(" " + named) { detail += " → " + named }
+        if let reachability { detail += " (\(reachability))" }
+        return detail
+    }
+}

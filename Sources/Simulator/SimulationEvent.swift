@@ -1,0 +1,45 @@
+import ConsensusCore
+
+/// What the simulator records about a run, as typed values: the backends' observations it keeps
+/// and the faults, crashes and leadership changes it causes or sees. Code that asks what happened
+/// matches on these cases; only `events.csv` turns them into words (`kind`, `detail`).
+public enum SimulationEvent: Hashable, Sendable {
+    /// A node changed role; `name` is the protocol's own word ("candidate", "LOOKING", "primary").
+    case role(Role, term: UInt64, name: String)
+    /// The cluster's leader changed (`nil`: no live node leads; the term is then 0).
+    case leader(NodeID?, term: UInt64)
+    /// A fault step took effect on `targets` (the nodes a crash, pause, slow-down… hit; empty for
+    /// network-wide actions). `reachability` is who reaches whom right after a partition or cut.
+    case fault(FaultAction, targets: [NodeID], reachability: Reachability?)
+    /// Every fault undone at the end of the workload, so that replicas can converge.
+    case healedForQuiescence
+    /// A step whose role target has no holder yet (no leader during an election); it is retried.
+    case faultDeferred(FaultAction)
+    /// The trigger of fault step `step` (zero-based, in the scenario's order) fired.
+    case triggerFired(step: Int)
+    /// A node crashed, losing the storage operations it had not synced.
+    case crash(lostOperations: Int)
+    /// A node started for the first time from what its storage held.
+    case start(recoveredEntries: Int, snapshotIndex: LogIndex?)
+    /// A crashed node started again from what its storage synced.
+    case restart(recoveredEntries: Int, snapshotIndex: LogIndex?)
+    /// A node's storage could not be recovered; the node stays down.
+    case restartFailed(reason: String)
+    /// A leader's first commit in its term: the moment it can serve (Raft §8).
+    case firstCommit(index: LogIndex, term: UInt64)
+    /// A backend's note (sync mode chosen, election round, …).
+    case note(kind: String, detail: String)
+    /// A state the backend's own invariants exclude, which it reported.
+    case violation(SafetyViolation)
+}
+
+extension SimulationEvent {
+    /// A fault line (a step applied, or the final heal): what fault windows list and what starts
+    /// the clock of `recovery_ms`.
+    public var isFault: Bool {
+        switch self {
+        case .fault, .healedForQuiescence: true
+        default: false
+        }
+    }
+}
