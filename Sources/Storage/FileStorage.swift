@@ -66,31 +66,33 @@ public final class FileStorage<Entry: BinaryCodable & Sendable, HardState: Binar
     public let lastRecovery: RecoveryReport
 
     private let files: StorageDirectory
+    private var fileSystem: any FileSystem { files.fileSystem }
     /// The state the records written so far describe.
     private var state: StoredState<Entry, HardState>
     /// Segments `oldestSegment...activeSequence` exist; records are appended to the last one.
     private var oldestSegment: UInt64
-    private var active: Disk.File
+    private var active: OpenFile
     private var activeSequence: UInt64
     private var activeSize: Int
     private var hasUnsyncedWrites = false
     /// Exclusive lock on the directory, held while open.
-    private let lock: Disk.File
+    private let lock: OpenFile
     /// Set by `close` or by a failed I/O operation; every later operation throws it.
     private var unusable: StorageError?
     private var isClosed = false
 
-    /// Opens (creating if needed) the storage in `directory` and recovers its state; see the type's
-    /// documentation for what a damaged log leads to.
-    public init(directory: String, options: Options = Options()) throws(StorageError) {
-        try Disk.createDirectory(directory)
-        let lock = try Disk.lock(directory)
-        let files = StorageDirectory(path: directory)
+    /// Opens (creating if needed) the storage in `directory` of `fileSystem` and recovers its state;
+    /// see the type's documentation for what a damaged log leads to. A simulator passes a
+    /// `SimulatedFileSystem` and keeps it across the node's crash and reopen.
+    public init(directory: String, options: Options = Options(), fileSystem: any FileSystem = PosixFileSystem()) throws(StorageError) {
+        try fileSystem.createDirectory(directory)
+        let lock = try fileSystem.lock(directory)
+        let files = StorageDirectory(path: directory, fileSystem: fileSystem)
         let opened: LogRecovery<Entry, HardState>.Opened
         do {
             opened = try LogRecovery.open(files)
         } catch {
-            lock.release()
+            fileSystem.close(lock)
             throw error
         }
         self.directory = directory
@@ -107,8 +109,8 @@ public final class FileStorage<Entry: BinaryCodable & Sendable, HardState: Binar
 
     deinit {
         if !isClosed {
-            active.release()
-            lock.release()
+            fileSystem.close(active)
+            fileSystem.close(lock)
         }
     }
 
@@ -122,7 +124,7 @@ public final class FileStorage<Entry: BinaryCodable & Sendable, HardState: Binar
     public func sync() throws(StorageError) {
         try ensureUsable()
         guard hasUnsyncedWrites else { return }
-        try failing { () throws(StorageError) in try active.sync() }
+        try failing { () throws(StorageError) in try fileSystem.sync(active) }
         hasUnsyncedWrites = false
     }
 
@@ -136,8 +138,8 @@ public final class FileStorage<Entry: BinaryCodable & Sendable, HardState: Binar
     public func close() throws(StorageError) {
         guard !isClosed else { return }
         defer {
-            active.release()
-            lock.release()
+            fileSystem.close(active)
+            fileSystem.close(lock)
             isClosed = true
             unusable = .invalidOperation("the FileStorage in \(directory) is closed")
         }
@@ -148,16 +150,16 @@ public final class FileStorage<Entry: BinaryCodable & Sendable, HardState: Binar
 
     private func append(_ record: [UInt8]) throws(StorageError) {
         if activeSize > 0, activeSize + record.count > options.segmentSize { try rotate() }
-        try active.writeAll(record)
+        try fileSystem.write(record, to: active)
         activeSize += record.count
         hasUnsyncedWrites = true
     }
 
     /// Closes the full segment durably and starts the next one (see "Durability" above).
     private func rotate() throws(StorageError) {
-        try active.sync()
-        let next = try Disk.create(files.file(StorageDirectory.segmentName(activeSequence + 1)))
-        try Disk.syncDirectory(directory)
+        try fileSystem.sync(active)
+        let next = try fileSystem.create(files.file(StorageDirectory.segmentName(activeSequence + 1)))
+        try fileSystem.syncDirectory(directory)
         replaceActive(with: next, size: 0)
     }
 
@@ -168,13 +170,13 @@ public final class FileStorage<Entry: BinaryCodable & Sendable, HardState: Binar
         // StoredState ignores a snapshot that is not newer than the one it has.
         guard state.snapshot?.lastIndex != previous?.lastIndex else { return }
         try failing { () throws(StorageError) in
-            try writeAtomically(StorageDirectory.snapshotName(snapshot.lastIndex), SnapshotFile.encode(snapshot)).release()
+            fileSystem.close(try writeAtomically(StorageDirectory.snapshotName(snapshot.lastIndex), SnapshotFile.encode(snapshot)))
             try writeCheckpoint(snapshot)
             for sequence in oldestSegment..<activeSequence {
-                try Disk.remove(files.file(StorageDirectory.segmentName(sequence)))
+                try fileSystem.remove(files.file(StorageDirectory.segmentName(sequence)))
             }
             oldestSegment = activeSequence
-            if let previous { try Disk.remove(files.file(StorageDirectory.snapshotName(previous.lastIndex))) }
+            if let previous { try fileSystem.remove(files.file(StorageDirectory.snapshotName(previous.lastIndex))) }
         }
     }
 
@@ -189,23 +191,23 @@ public final class FileStorage<Entry: BinaryCodable & Sendable, HardState: Binar
 
     /// Writes `bytes` to `<name>.tmp`, fsyncs it, renames it to `name` and fsyncs the directory, so
     /// that `name` either does not exist or is complete. Returns the file, still open for appending.
-    private func writeAtomically(_ name: String, _ bytes: [UInt8]) throws(StorageError) -> Disk.File {
-        var file = try Disk.overwrite(files.file(name + StorageDirectory.temporarySuffix))
+    private func writeAtomically(_ name: String, _ bytes: [UInt8]) throws(StorageError) -> OpenFile {
+        var file = try fileSystem.overwrite(files.file(name + StorageDirectory.temporarySuffix))
         do {
-            try file.writeAll(bytes)
-            try file.sync()
-            try Disk.move(file.path, to: files.file(name))
+            try fileSystem.write(bytes, to: file)
+            try fileSystem.sync(file)
+            try fileSystem.rename(file.path, to: files.file(name))
             file.path = files.file(name)
-            try Disk.syncDirectory(directory)
+            try fileSystem.syncDirectory(directory)
             return file
         } catch {
-            file.release()
+            fileSystem.close(file)
             throw error
         }
     }
 
-    private func replaceActive(with file: Disk.File, size: Int) {
-        active.release()
+    private func replaceActive(with file: OpenFile, size: Int) {
+        fileSystem.close(active)
         active = file
         activeSequence += 1
         activeSize = size

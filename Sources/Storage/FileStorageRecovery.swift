@@ -24,7 +24,7 @@ struct LogRecovery<Entry: BinaryCodable & Sendable, HardState: BinaryCodable & S
         var report: RecoveryReport
         /// Segments `oldestSegment...activeSequence` exist.
         var oldestSegment: UInt64
-        var active: Disk.File
+        var active: OpenFile
         var activeSequence: UInt64
         var activeSize: Int
     }
@@ -56,12 +56,12 @@ struct LogRecovery<Entry: BinaryCodable & Sendable, HardState: BinaryCodable & S
         }
         let last = segments[segments.count - 1]
         if validLength < last.bytes.count {
-            try Disk.truncate(last.path, to: validLength)
+            try directory.fileSystem.truncate(last.path, to: validLength)
             recovery.report.droppedBytes = last.bytes.count - validLength
             recovery.report.tornFile = last.path
         }
         try recovery.removeLeftovers(listing, before: segments[0].sequence)
-        let active = try Disk.openForAppending(last.path)
+        let active = try directory.fileSystem.openForAppending(last.path)
         return Opened(state: recovery.state, report: recovery.report, oldestSegment: segments[0].sequence,
                       active: active, activeSequence: last.sequence, activeSize: validLength)
     }
@@ -71,8 +71,8 @@ struct LogRecovery<Entry: BinaryCodable & Sendable, HardState: BinaryCodable & S
     /// A directory without a log: a node that has never run. Creates segment 1.
     private mutating func start(_ listing: StorageDirectory.Listing) throws(StorageError) -> Opened {
         try removeLeftovers(listing, before: 1)
-        let active = try Disk.create(directory.file(StorageDirectory.segmentName(1)))
-        try Disk.syncDirectory(directory.path)
+        let active = try directory.fileSystem.create(directory.file(StorageDirectory.segmentName(1)))
+        try directory.fileSystem.syncDirectory(directory.path)
         return Opened(state: state, report: report, oldestSegment: 1, active: active, activeSequence: 1, activeSize: 0)
     }
 
@@ -85,7 +85,7 @@ struct LogRecovery<Entry: BinaryCodable & Sendable, HardState: BinaryCodable & S
             if let newer = segments.last, newer.sequence != sequence + 1 {
                 throw .corruptRecord(file: newer.path, offset: 0, reason: "the segment before it, \(StorageDirectory.segmentName(newer.sequence - 1)), is missing")
             }
-            segments.append(Segment(sequence: sequence, path: path, bytes: try Disk.readAll(path)))
+            segments.append(Segment(sequence: sequence, path: path, bytes: try directory.fileSystem.readAll(path)))
             if segments[segments.count - 1].isCheckpoint { return segments.reversed() }
         }
         let first = segments[segments.count - 1]
@@ -150,9 +150,9 @@ struct LogRecovery<Entry: BinaryCodable & Sendable, HardState: BinaryCodable & S
         let path = directory.file(StorageDirectory.snapshotName(lastIndex))
         let bytes: [UInt8]
         do {
-            bytes = try Disk.readAll(path)
+            bytes = try directory.fileSystem.readAll(path)
         } catch {
-            guard Disk.isMissingFile(error) else { throw error }
+            guard error.isMissingFile else { throw error }
             throw .corruptRecord(file: segment.path, offset: offset, reason: "the snapshot recorded here, \(path), is missing")
         }
         let snapshot = try SnapshotFile.decode(bytes, file: path)
@@ -171,7 +171,7 @@ struct LogRecovery<Entry: BinaryCodable & Sendable, HardState: BinaryCodable & S
             + listing.snapshots.filter { $0 != inUse }.map(StorageDirectory.snapshotName)
         for name in names {
             let path = directory.file(name)
-            try Disk.remove(path)
+            try directory.fileSystem.remove(path)
             report.removedFiles.append(path)
         }
     }
