@@ -56,11 +56,30 @@ public struct DiskFaultCounts: Hashable, Sendable, CustomStringConvertible {
 
     public init() {}
 
-    public var total: Int { partialWrites + tornWrites + bitFlips + lostWrites + misdirectedWrites + slowSyncs }
+    private static var kinds: [(name: String, count: WritableKeyPath<DiskFaultCounts, Int>)] {
+        [("partial", \.partialWrites), ("torn", \.tornWrites), ("bit-flip", \.bitFlips), ("lost", \.lostWrites),
+         ("misdirected", \.misdirectedWrites), ("slow-sync", \.slowSyncs)]
+    }
 
+    public var total: Int { Self.kinds.reduce(0) { $0 + self[keyPath: $1.count] } }
+
+    /// The faults injected between two readings (`later - earlier`), e.g. since the last crash.
+    public static func - (later: DiskFaultCounts, earlier: DiskFaultCounts) -> DiskFaultCounts {
+        combine(later, earlier, -)
+    }
+
+    public static func + (left: DiskFaultCounts, right: DiskFaultCounts) -> DiskFaultCounts {
+        combine(left, right, +)
+    }
+
+    private static func combine(_ left: DiskFaultCounts, _ right: DiskFaultCounts, _ operation: (Int, Int) -> Int) -> DiskFaultCounts {
+        var result = left
+        for kind in kinds { result[keyPath: kind.count] = operation(left[keyPath: kind.count], right[keyPath: kind.count]) }
+        return result
+    }
+
+    /// `torn=2 lost=1`: the kinds injected at least once; empty when none was.
     public var description: String {
-        [("partial", partialWrites), ("torn", tornWrites), ("bit-flip", bitFlips), ("lost", lostWrites),
-         ("misdirected", misdirectedWrites), ("slow-sync", slowSyncs)]
-            .filter { $0.1 > 0 }.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
+        Self.kinds.filter { self[keyPath: $0.count] > 0 }.map { "\($0.name)=\(self[keyPath: $0.count])" }.joined(separator: " ")
     }
 }

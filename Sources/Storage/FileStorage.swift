@@ -11,8 +11,10 @@ import ConsensusCore
 /// **Durability.** `apply` checks the operation against the in-memory state (an invalid one is
 /// rejected and changes nothing) and `write`s its record to the last segment; `sync` fsyncs that
 /// segment. Past `Options.segmentSize` the log rotates: the full segment is fsynced, the next one
-/// created and the directory fsynced, so every segment but the last is complete and durable and the
-/// sequence of segments has no gaps. After an I/O error the in-memory state may be ahead of the
+/// created with a *segment start* record saying how long the full one is, fsynced, and the directory
+/// fsynced, so every segment but the last is complete and durable, the sequence of segments has no
+/// gaps, and a segment that lost synced writes at its end (a disk that acknowledged an fsync it did
+/// not do) is caught by its successor's start record rather than silently skipped. After an I/O error the in-memory state may be ahead of the
 /// disk, so the storage refuses every further operation (as etcd and PostgreSQL do after a failed
 /// fsync); open the directory again to recover what is durable.
 ///
@@ -25,6 +27,10 @@ import ConsensusCore
 /// `StorageError.corruptRecord` naming the file and the record's offset, and the directory is left
 /// untouched:
 /// - a damaged record in any other segment (those were fsynced before the next one was created);
+/// - a damaged or missing record of a checkpoint's image (below): the checkpoint was fsynced whole
+///   before it was renamed into place, so its records are never a torn write, even at the very end;
+/// - a segment after the first replayed one that does not begin with an intact segment start
+///   record, or whose start record gives its predecessor a length other than the one it has;
 /// - a damaged record followed by an intact one: later writes reached the disk, so the damage is not
 ///   the end of an interrupted write. Every later byte is tried as a record start, not only the one
 ///   the damaged length points to, since the length may be the damaged part;
@@ -39,9 +45,10 @@ import ConsensusCore
 /// **Snapshots and compaction.** `apply(.snapshot(s))` with `s` newer than the stored snapshot is
 /// synchronous:
 /// 1. `snapshot-<s.lastIndex>.snap.tmp` is written and fsynced, renamed, the directory fsynced;
-/// 2. a *checkpoint* segment `wal-<next>.log.tmp` is written with the snapshot record, the hard state
-///    and the retained entries (the whole state, including what was not yet synced), fsynced,
-///    renamed, the directory fsynced; it becomes the segment appended to;
+/// 2. a *checkpoint* segment `wal-<next>.log.tmp` is written with the snapshot record and its
+///    *image*, the hard state and the retained entries (the whole state, including what was not yet
+///    synced; the snapshot record says how many records the image has), fsynced, renamed, the
+///    directory fsynced; it becomes the segment appended to;
 /// 3. older segments and the older snapshot file are deleted.
 /// Recovery replays from the newest segment whose first record is a snapshot record (a checkpoint),
 /// or else from segment 1, and then deletes temporary files, older segments and unused snapshot
@@ -159,8 +166,16 @@ public final class FileStorage<Entry: BinaryCodable & Sendable, HardState: Binar
     private func rotate() throws(StorageError) {
         try fileSystem.sync(active)
         let next = try fileSystem.create(files.file(StorageDirectory.segmentName(activeSequence + 1)))
-        try fileSystem.syncDirectory(directory)
-        replaceActive(with: next, size: 0)
+        let start = Record.startOfSegment(after: activeSize)
+        do throws(StorageError) {
+            try fileSystem.write(start, to: next)
+            try fileSystem.sync(next)
+            try fileSystem.syncDirectory(directory)
+        } catch {
+            fileSystem.close(next)
+            throw error
+        }
+        replaceActive(with: next, size: start.count)
     }
 
     /// Snapshot and compaction, steps 1–3 of the type's documentation.
@@ -182,9 +197,10 @@ public final class FileStorage<Entry: BinaryCodable & Sendable, HardState: Binar
 
     /// Writes a segment holding the whole current state and makes it the one appended to.
     private func writeCheckpoint(_ snapshot: Snapshot) throws(StorageError) {
-        var records = Record.encode(.snapshot(snapshot))
-        if let hardState = state.hardState { records += Record.encode(.hardState(hardState)) }
-        if !state.entries.isEmpty { records += Record.encode(.append(firstIndex: state.firstIndex, entries: state.entries)) }
+        var image: [PersistOp<Entry, HardState>] = []
+        if let hardState = state.hardState { image.append(.hardState(hardState)) }
+        if !state.entries.isEmpty { image.append(.append(firstIndex: state.firstIndex, entries: state.entries)) }
+        let records = Record.checkpoint(snapshot, image: image)
         let checkpoint = try writeAtomically(StorageDirectory.segmentName(activeSequence + 1), records)
         replaceActive(with: checkpoint, size: records.count)
     }

@@ -77,10 +77,13 @@ enum RecordType: UInt8, CustomStringConvertible {
     case hardState = 1
     case append = 2
     case truncate = 3
-    /// Log marker "snapshot taken": its position only; the image is in the snapshot file.
+    /// First record of a checkpoint segment: the snapshot's position (its image is in the snapshot
+    /// file) and how many records after it complete the checkpoint.
     case snapshot = 4
     /// The whole content of a snapshot file.
     case snapshotImage = 5
+    /// First record of a segment started by rotation: the length of the segment before it.
+    case segmentStart = 6
 
     var description: String {
         switch self {
@@ -89,6 +92,7 @@ enum RecordType: UInt8, CustomStringConvertible {
         case .truncate: "truncate"
         case .snapshot: "snapshot"
         case .snapshotImage: "snapshot-image"
+        case .segmentStart: "segment-start"
         }
     }
 }
@@ -96,9 +100,31 @@ enum RecordType: UInt8, CustomStringConvertible {
 /// What one log record says: a `PersistOp`, except that a snapshot is logged by position only.
 enum LogRecord<Entry: BinaryCodable & Sendable, HardState: BinaryCodable & Sendable> {
     case op(PersistOp<Entry, HardState>)
-    case snapshotTaken(lastIndex: LogIndex, lastTerm: UInt64)
+    /// Begins a checkpoint; the next `imageRecords` records hold the rest of its state. They were
+    /// synced with it, before it was renamed into place, so damage among them is never a torn write.
+    case snapshotTaken(lastIndex: LogIndex, lastTerm: UInt64, imageRecords: Int)
+    /// Begins a segment that rotation started: the segment before it was `previousLength` bytes
+    /// long when it was fsynced and closed. A shorter one lost synced writes.
+    case segmentStart(previousLength: Int)
 
-    /// The framed record for `op`.
+    /// The framed start record of a segment that follows one of `previousLength` bytes.
+    static func startOfSegment(after previousLength: Int) -> [UInt8] {
+        var payload = ByteWriter(capacity: 8)
+        payload.write(previousLength)
+        return RecordFrame.encode(type: .segmentStart, payload: payload.bytes)
+    }
+
+    /// The records of a checkpoint segment: the snapshot record, then `image` (the hard state and
+    /// the retained entries).
+    static func checkpoint(_ snapshot: Snapshot, image: [PersistOp<Entry, HardState>]) -> [UInt8] {
+        var payload = ByteWriter()
+        payload.write(snapshot.lastIndex)
+        payload.write(snapshot.lastTerm)
+        payload.write(image.count)
+        return image.reduce(RecordFrame.encode(type: .snapshot, payload: payload.bytes)) { $0 + encode($1) }
+    }
+
+    /// The framed record for `op`, which is not a snapshot (a snapshot starts a `checkpoint`).
     static func encode(_ op: PersistOp<Entry, HardState>) -> [UInt8] {
         var payload = ByteWriter()
         let type: RecordType
@@ -113,10 +139,8 @@ enum LogRecord<Entry: BinaryCodable & Sendable, HardState: BinaryCodable & Senda
         case .truncate(let index):
             type = .truncate
             payload.write(index)
-        case .snapshot(let snapshot):
-            type = .snapshot
-            payload.write(snapshot.lastIndex)
-            payload.write(snapshot.lastTerm)
+        case .snapshot:
+            preconditionFailure("a snapshot is logged by LogRecord.checkpoint")
         }
         return RecordFrame.encode(type: type, payload: payload.bytes)
     }
@@ -132,7 +156,9 @@ enum LogRecord<Entry: BinaryCodable & Sendable, HardState: BinaryCodable & Senda
         case .truncate:
             self = .op(.truncate(from: try reader.readInt()))
         case .snapshot:
-            self = .snapshotTaken(lastIndex: try reader.readInt(), lastTerm: try reader.readUInt64())
+            self = .snapshotTaken(lastIndex: try reader.readInt(), lastTerm: try reader.readUInt64(), imageRecords: try reader.readNonNegativeInt("image records"))
+        case .segmentStart:
+            self = .segmentStart(previousLength: try reader.readNonNegativeInt("segment length"))
         case .snapshotImage, nil:
             throw .invalid("log record type \(record.type)", offset: 0)
         }

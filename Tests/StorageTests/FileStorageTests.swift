@@ -172,6 +172,25 @@ typealias Files = FileStorage<TestEntry, TestHardState>
         }
     }
 
+    /// A checkpoint is fsynced whole before it is renamed into place: damage to the last record of
+    /// its image is corruption, not a torn write to drop (that would lose synced entries).
+    @Test func damageInACheckpointsImageIsCorruptionEvenAtTheEnd() throws {
+        let directory = TemporaryDirectory()
+        try writeLog(directory, entries: 6, then: [.hardState(TestHardState(term: 1, votedFor: 1)),
+                                                   .snapshot(Snapshot(lastIndex: 3, lastTerm: 1, data: [3]))])
+        let checkpoint = try #require(try directory.segments().last)
+        let original = try directory.read(checkpoint)
+        let offsets = recordOffsets(original)
+        #expect(offsets.count == 3, "snapshot record, hard state, entries")
+        try flipBit(directory, checkpoint, at: offsets[2] + 12)
+        try expectCorruption(directory, file: checkpoint, offset: offsets[2], reason: "inside the checkpoint's image")
+        try directory.write(checkpoint, Array(original[..<offsets[2]]))
+        try expectCorruption(directory, file: checkpoint, offset: offsets[2], reason: "1 records short of the checkpoint's image")
+        // Records appended after the image may be torn as usual.
+        try directory.write(checkpoint, original + [1, 2, 3])
+        #expect(try open(directory).lastRecovery.droppedBytes == 3)
+    }
+
     @Test func damageInASegmentBeforeTheLastIsCorruption() throws {
         let directory = TemporaryDirectory()
         try writeLog(directory, entries: 6, segmentSize: 80)
@@ -184,6 +203,25 @@ typealias Files = FileStorage<TestEntry, TestHardState>
         try expectCorruption(directory, file: segments[0], offset: last, reason: "not the last")
         try directory.write(segments[0], Array(first[..<(first.count - 3)]))
         try expectCorruption(directory, file: segments[0], offset: last, reason: "not the last")
+    }
+
+    /// A disk that acknowledged an fsync it never did leaves a segment short of its synced records:
+    /// the next segment's start record, which says how long it was, catches what no checksum can.
+    @Test func segmentShorterThanItsSuccessorSaysIsCorruption() throws {
+        let directory = TemporaryDirectory()
+        try writeLog(directory, entries: 8, segmentSize: 80)
+        let segments = try directory.segments()
+        #expect(segments.count >= 3)
+        let first = try directory.read(segments[0])
+        let last = try #require(recordOffsets(first).last)
+        try directory.write(segments[0], Array(first[..<last]))
+        try expectCorruption(directory, file: segments[0], offset: last, reason: "records that it was \(first.count) bytes long")
+        try directory.write(segments[0], first)
+        // A segment after the first must begin with its start record.
+        let second = try directory.read(segments[1])
+        let start = recordOffsets(second)[1]
+        try directory.write(segments[1], Array(second[start...]))
+        try expectCorruption(directory, file: segments[1], offset: 0, reason: "does not begin with a segment start record")
     }
 
     @Test func intactRecordThatDoesNotDecodeIsCorruptionEvenAtTheTail() throws {
@@ -226,7 +264,7 @@ typealias Files = FileStorage<TestEntry, TestHardState>
         let storage = try open(directory, segmentSize: 200)
         #expect(Observed(try storage.recover()) == Observed(reference))
         #expect(storage.lastRecovery.segments == segments.map(directory.file))
-        #expect(storage.lastRecovery.records == 62)
+        #expect(storage.lastRecovery.records == 62 + segments.count - 1, "an operation each, and a start record in each segment after the first")
         #expect(storage.lastRecovery.droppedBytes == 0)
     }
 
