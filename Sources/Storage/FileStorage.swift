@@ -125,7 +125,7 @@ public final class FileStorage<Entry: BinaryCodable & Sendable, HardState: Binar
         try ensureUsable()
         if case .snapshot(let snapshot) = op { return try install(snapshot) }
         try state.apply(op)
-        try failing { () throws(StorageError) in try append(Record.encode(op)) }
+        try failing { () throws(StorageError) in try append(op) }
     }
 
     public func sync() throws(StorageError) {
@@ -155,8 +155,10 @@ public final class FileStorage<Entry: BinaryCodable & Sendable, HardState: Binar
 
     // MARK: Writing
 
-    private func append(_ record: [UInt8]) throws(StorageError) {
-        if activeSize > 0, activeSize + record.count > options.segmentSize { try rotate() }
+    private func append(_ op: PersistOp<Entry, HardState>) throws(StorageError) {
+        let (type, payload) = Record.body(op)
+        if activeSize > 0, activeSize + RecordFrame.size(payloadCount: payload.count) > options.segmentSize { try rotate() }
+        let record = RecordFrame.encode(type: type, payload: payload, at: activeSize)
         try fileSystem.write(record, to: active)
         activeSize += record.count
         hasUnsyncedWrites = true

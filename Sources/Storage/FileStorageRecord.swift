@@ -3,11 +3,14 @@ import ConsensusCore
 /// The framing of every record `FileStorage` writes, in log segments and snapshot files alike:
 ///
 ///     offset 0  UInt32 LE  length   bytes after this 8-byte header (type byte + payload), at least 1
-///     offset 4  UInt32 LE  crc      CRC-32C of the length field followed by the body
+///     offset 4  UInt32 LE  crc      CRC-32C of the record's offset in its file (UInt64 LE), the
+///                                   length field and the body
 ///     offset 8  UInt8      type     a `RecordType`
 ///     offset 9  payload             `ByteWriter` encoding, see `LogRecord` and `SnapshotFile`
 ///
-/// The checksum covers the length field too, so a damaged length is caught rather than obeyed.
+/// The checksum covers the length field, so a damaged length is caught rather than obeyed, and the
+/// record's own offset, so a record a misdirected write put somewhere else is not intact there (it
+/// would otherwise replay out of order).
 enum RecordFrame {
     static let headerSize = 8
 
@@ -25,15 +28,17 @@ enum RecordFrame {
         case damaged(String)
     }
 
-    static func encode(type: RecordType, payload: [UInt8]) -> [UInt8] {
+    /// The record to write at `offset` of its file.
+    static func encode(type: RecordType, payload: [UInt8], at offset: Int) -> [UInt8] {
         let body = [type.rawValue] + payload
-        var length = ByteWriter(capacity: 4)
-        length.write(UInt32(body.count))
         var header = ByteWriter(capacity: headerSize + body.count)
         header.write(UInt32(body.count))
-        header.write(CRC32C.checksum(body, seed: CRC32C.checksum(length.bytes)))
+        header.write(checksum(at: offset, length: header.bytes[0..<4], body: body[...]))
         return header.bytes + body
     }
+
+    /// Bytes of a record with `payloadCount` bytes of payload.
+    static func size(payloadCount: Int) -> Int { headerSize + 1 + payloadCount }
 
     static func read(_ bytes: [UInt8], at offset: Int) -> Reading {
         let available = bytes.count - offset
@@ -50,7 +55,7 @@ enum RecordFrame {
             return .damaged("record length \(length) runs past the end of the file (\(available - headerSize) bytes left)")
         }
         let body = offset + headerSize..<offset + headerSize + length
-        let computed = CRC32C.checksum(bytes[body], seed: CRC32C.checksum(bytes[offset..<offset + 4]))
+        let computed = checksum(at: offset, length: bytes[offset..<offset + 4], body: bytes[body])
         guard computed == stored else {
             return .damaged("checksum mismatch (stored \(hex(stored)), computed \(hex(computed)))")
         }
@@ -67,6 +72,11 @@ enum RecordFrame {
             candidate += 1
         }
         return false
+    }
+
+    private static func checksum(at offset: Int, length: ArraySlice<UInt8>, body: ArraySlice<UInt8>) -> UInt32 {
+        let position = withUnsafeBytes(of: UInt64(offset).littleEndian) { CRC32C.checksum($0) }
+        return CRC32C.checksum(body, seed: CRC32C.checksum(length, seed: position))
     }
 
     private static func hex(_ value: UInt32) -> String { "0x" + String(value, radix: 16) }
@@ -107,11 +117,11 @@ enum LogRecord<Entry: BinaryCodable & Sendable, HardState: BinaryCodable & Senda
     /// long when it was fsynced and closed. A shorter one lost synced writes.
     case segmentStart(previousLength: Int)
 
-    /// The framed start record of a segment that follows one of `previousLength` bytes.
+    /// The framed start record (at offset 0) of a segment that follows one of `previousLength` bytes.
     static func startOfSegment(after previousLength: Int) -> [UInt8] {
         var payload = ByteWriter(capacity: 8)
         payload.write(previousLength)
-        return RecordFrame.encode(type: .segmentStart, payload: payload.bytes)
+        return RecordFrame.encode(type: .segmentStart, payload: payload.bytes, at: 0)
     }
 
     /// The records of a checkpoint segment: the snapshot record, then `image` (the hard state and
@@ -121,11 +131,15 @@ enum LogRecord<Entry: BinaryCodable & Sendable, HardState: BinaryCodable & Senda
         payload.write(snapshot.lastIndex)
         payload.write(snapshot.lastTerm)
         payload.write(image.count)
-        return image.reduce(RecordFrame.encode(type: .snapshot, payload: payload.bytes)) { $0 + encode($1) }
+        return image.reduce(RecordFrame.encode(type: .snapshot, payload: payload.bytes, at: 0)) { records, op in
+            let (type, payload) = body(op)
+            return records + RecordFrame.encode(type: type, payload: payload, at: records.count)
+        }
     }
 
-    /// The framed record for `op`, which is not a snapshot (a snapshot starts a `checkpoint`).
-    static func encode(_ op: PersistOp<Entry, HardState>) -> [UInt8] {
+    /// The type and payload of `op`'s record; `op` is not a snapshot (a snapshot starts a
+    /// `checkpoint`). `RecordFrame.encode` frames them for the offset the record will have.
+    static func body(_ op: PersistOp<Entry, HardState>) -> (type: RecordType, payload: [UInt8]) {
         var payload = ByteWriter()
         let type: RecordType
         switch op {
@@ -142,7 +156,7 @@ enum LogRecord<Entry: BinaryCodable & Sendable, HardState: BinaryCodable & Senda
         case .snapshot:
             preconditionFailure("a snapshot is logged by LogRecord.checkpoint")
         }
-        return RecordFrame.encode(type: type, payload: payload.bytes)
+        return (type, payload.bytes)
     }
 
     /// Decodes an intact record's payload; the whole payload must be consumed.
@@ -174,7 +188,7 @@ enum SnapshotFile {
         payload.write(snapshot.lastIndex)
         payload.write(snapshot.lastTerm)
         payload.write(snapshot.data)
-        return RecordFrame.encode(type: .snapshotImage, payload: payload.bytes)
+        return RecordFrame.encode(type: .snapshotImage, payload: payload.bytes, at: 0)
     }
 
     /// Decodes a snapshot file's bytes; any damage is an error naming `file`.

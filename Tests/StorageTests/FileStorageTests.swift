@@ -38,14 +38,15 @@ typealias Files = FileStorage<TestEntry, TestHardState>
         return offsets
     }
 
-    /// A record framed as documented: length, CRC-32C of length and body, then the body.
-    private func frame(type: UInt8, payload: [UInt8]) -> [UInt8] {
+    /// A record framed as documented for `offset`: length, CRC-32C of offset, length and body,
+    /// then the body.
+    private func frame(type: UInt8, payload: [UInt8], at offset: Int) -> [UInt8] {
         let body = [type] + payload
-        var length = ByteWriter()
-        length.write(UInt32(body.count))
+        var position = ByteWriter()
+        position.write(UInt64(offset))
         var header = ByteWriter()
         header.write(UInt32(body.count))
-        header.write(CRC32C.checksum(length.bytes + body))
+        header.write(CRC32C.checksum(position.bytes + header.bytes + body))
         return header.bytes + body
     }
 
@@ -191,6 +192,23 @@ typealias Files = FileStorage<TestEntry, TestHardState>
         #expect(try open(directory).lastRecovery.droppedBytes == 3)
     }
 
+    /// A misdirected write puts a record where another one was, and leaves zeros where it belonged.
+    /// The checksum covers the record's offset, so it is not intact in the wrong place: without
+    /// that, the newest hard state would replay before an older one, and the zeros pass for a tail.
+    @Test func recordWrittenAtTheWrongOffsetIsNotIntactThere() throws {
+        let directory = TemporaryDirectory()
+        try writeLog(directory, entries: 1, then: (1...3).map { .hardState(TestHardState(term: $0, votedFor: 1)) })
+        let name = try #require(try directory.segments().last)
+        var bytes = try directory.read(name)
+        let offsets = recordOffsets(bytes)
+        #expect(offsets.count == 4, "an append, then three hard states of one size")
+        let newest = Array(bytes[offsets[3]...])
+        bytes.replaceSubrange(offsets[1]..<offsets[1] + newest.count, with: newest)
+        bytes.replaceSubrange(offsets[3]..., with: [UInt8](repeating: 0, count: newest.count))
+        try directory.write(name, bytes)
+        try expectCorruption(directory, file: name, offset: offsets[1], reason: "intact records follow")
+    }
+
     @Test func damageInASegmentBeforeTheLastIsCorruption() throws {
         let directory = TemporaryDirectory()
         try writeLog(directory, entries: 6, segmentSize: 80)
@@ -232,9 +250,10 @@ typealias Files = FileStorage<TestEntry, TestHardState>
         var gap = ByteWriter()
         gap.write(9 as Int)
         gap.write([TestEntry(1, "x")])
-        for (record, reason) in [(frame(type: 99, payload: [1, 2, 3]), "undecodable"),
-                                 (frame(type: 2, payload: [1, 2, 3]), "undecodable append record"),
-                                 (frame(type: 2, payload: gap.bytes), "contradicts")] {
+        let offset = original.count
+        for (record, reason) in [(frame(type: 99, payload: [1, 2, 3], at: offset), "undecodable"),
+                                 (frame(type: 2, payload: [1, 2, 3], at: offset), "undecodable append record"),
+                                 (frame(type: 2, payload: gap.bytes, at: offset), "contradicts")] {
             try directory.write(name, original + record)
             try expectCorruption(directory, file: name, offset: original.count, reason: reason)
         }
