@@ -1,12 +1,14 @@
 import ConsensusCore
 
 /// `NodeStorage` on disk: a write-ahead log in segment files plus snapshot files, in one directory
-/// per node (file names: `StorageDirectory`; record layout: `RecordFrame`).
+/// per node (file names: `StorageDirectory`; record layout: `RecordFrame`), over a `FileSystem`:
+/// the real one, or a `SimulatedFileSystem` that crashes and misbehaves on demand.
 ///
-/// **Records.** Each log record is one `PersistOp`: length-prefixed, CRC-32C-checked, a type byte,
-/// a `ByteWriter` payload (entries through `BinaryCodable`). Recovery replays the records through
-/// `StoredState.apply`, so what an operation means is defined in one place. A snapshot is logged by
-/// its position only; its image lives in its own snapshot file.
+/// **Records.** Each log record is one `PersistOp`: length-prefixed, CRC-32C-checked (the checksum
+/// covers the record's offset too), a type byte, a `ByteWriter` payload (entries through
+/// `BinaryCodable`). Recovery replays the records through `StoredState.apply`, so what an operation
+/// means is defined in one place. A snapshot is logged by its position only; its image lives in its
+/// own snapshot file.
 ///
 /// **Durability.** `apply` checks the operation against the in-memory state (an invalid one is
 /// rejected and changes nothing) and `write`s its record to the last segment; `sync` fsyncs that
@@ -14,9 +16,10 @@ import ConsensusCore
 /// created with a *segment start* record saying how long the full one is, fsynced, and the directory
 /// fsynced, so every segment but the last is complete and durable, the sequence of segments has no
 /// gaps, and a segment that lost synced writes at its end (a disk that acknowledged an fsync it did
-/// not do) is caught by its successor's start record rather than silently skipped. After an I/O error the in-memory state may be ahead of the
-/// disk, so the storage refuses every further operation (as etcd and PostgreSQL do after a failed
-/// fsync); open the directory again to recover what is durable.
+/// not do) is caught by its successor's start record rather than silently skipped. After an I/O
+/// error the in-memory state may be ahead of the disk, so the storage refuses every further
+/// operation (as etcd and PostgreSQL do after a failed fsync); open the directory again to recover
+/// what is durable.
 ///
 /// **Torn tail or corruption.** Only the end of the last segment can hold unsynced bytes, so only
 /// there can a crash leave a damaged record: cut short, zero-filled or garbage where the write never
