@@ -1,5 +1,6 @@
 import ConsensusCore
 import Simulator
+import Storage
 
 /// Node references in scenario files: `3`, `"n3"`, `"leader"`, `"follower"`, `"coordinator"`,
 /// `"random"`, and for restart/resume `"crashed"`/`"paused"` (every node currently so).
@@ -43,8 +44,10 @@ struct FaultDecoder {
     /// Duration plus quiescence: latencies set by a `network` step stay below it.
     let runLength: TimeSpan
     let messageKinds: Set<String>
+    /// The scenario's storage engine: `disk` faults need files.
+    let engine: StorageModel.Engine
 
-    static let actions = ["partition", "one-way", "drop", "heal", "crash", "restart", "pause", "resume", "network", "slow", "clock", "reject"]
+    static let actions = ["partition", "one-way", "drop", "heal", "crash", "restart", "pause", "resume", "network", "slow", "clock", "reject", "disk"]
 
     func step(_ field: JSONField) throws(ScenarioError) -> FaultStep {
         let object = try field.object(allowing: ["at", "when", "note"] + Self.actions)
@@ -101,6 +104,14 @@ struct FaultDecoder {
         case "clock":
             let object = try field.object(allowing: ["node", "rate"])
             return .clockRate(try refs.ref(try object.required("node")), rate: try object.required("rate").number(in: 0.01...100))
+        case "disk":
+            try ScenarioFile.requireFileEngine(engine, at: field)
+            let object = try field.object(allowing: ["node", "fault"])
+            let fault = try object.required("fault")
+            guard let kind = DiskFault(rawValue: try fault.string()) else {
+                throw fault.error("unknown disk fault; choose from \(DiskFault.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return .disk(try refs.ref(try object.required("node")), kind)
         default: // reject
             let object = try field.object(allowing: ["node", "phase", "count"])
             let phase = try object["phase"].map { phase throws(ScenarioError) in try messageKind(phase) }

@@ -2,6 +2,7 @@ import Checker
 import ConsensusCore
 import Foundation
 import Simulator
+import Storage
 
 /// Reads scenario files: JSON, version 1, validated with precise errors (file, JSON path, reason)
 /// before anything runs. The format is documented in the README.
@@ -77,10 +78,10 @@ public enum ScenarioFile {
         if let field = object["faults"] {
             let kinds = Set(scenario.backends.flatMap(\.kind.messageKinds))
             scenario.faults = try field.array().map { step throws(ScenarioError) in
-                try FaultDecoder(refs: refs, duration: duration, runLength: runLength, messageKinds: kinds).step(step)
+                try FaultDecoder(refs: refs, duration: duration, runLength: runLength, messageKinds: kinds, engine: scenario.storage.engine).step(step)
             }
         }
-        if let field = object["nemesis"] { scenario.nemesis = try nemesis(field) }
+        if let field = object["nemesis"] { scenario.nemesis = try nemesis(field, engine: scenario.storage.engine) }
         return scenario
     }
 
@@ -98,7 +99,7 @@ public enum ScenarioFile {
     }
 
     /// `{"faults": ["partition", "crash"], "interval": ["500ms", "2s"], "length": ["1s", "3s"]}`.
-    static func nemesis(_ field: JSONField) throws(ScenarioError) -> Nemesis {
+    static func nemesis(_ field: JSONField, engine: StorageModel.Engine) throws(ScenarioError) -> Nemesis {
         let object = try field.object(allowing: ["faults", "interval", "length"])
         var nemesis = Nemesis()
         if let faults = object["faults"] {
@@ -106,6 +107,7 @@ public enum ScenarioFile {
                 guard let fault = Nemesis.Fault(rawValue: try item.string()) else {
                     throw item.error("unknown nemesis fault; choose from \(Nemesis.Fault.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
+                if fault == .disk { try requireFileEngine(engine, at: item) }
                 return fault
             }
             guard !nemesis.faults.isEmpty else { throw faults.error("needs at least one fault") }
@@ -262,8 +264,19 @@ public enum ScenarioFile {
     }
 
     static func storage(_ field: JSONField, runLength: TimeSpan) throws(ScenarioError) -> StorageModel {
-        let object = try field.object(allowing: ["fsync", "fsyncLatency", "flushInterval"])
+        let object = try field.object(allowing: ["engine", "faults", "fsync", "fsyncLatency", "flushInterval"])
         var model = StorageModel()
+        if let value = object["engine"] {
+            let name = try value.string()
+            guard let engine = StorageModel.Engine(rawValue: name) else {
+                throw value.error("expected \(StorageModel.Engine.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: " or ")), found \"\(name)\"")
+            }
+            model.engine = engine
+        }
+        if let value = object["faults"] {
+            try requireFileEngine(model.engine, at: value)
+            model.faults = try diskFaults(value)
+        }
         if let value = object["fsync"] { model.fsync = try value.bool() }
         if let value = object["fsyncLatency"] { model.syncLatency = try value.duration(below: runLength) }
         if let value = object["flushInterval"] {
@@ -271,6 +284,31 @@ public enum ScenarioFile {
             guard model.flushInterval < runLength else { throw value.error("must be shorter than the run (\(runLength))") }
         }
         return model
+    }
+
+    /// Disk faults damage files: a scenario that asks for them on the memory engine would run
+    /// without them, so it is refused.
+    static func requireFileEngine(_ engine: StorageModel.Engine, at field: JSONField) throws(ScenarioError) {
+        guard engine == .file else {
+            throw field.error("disk faults need the file engine (\"storage\": {\"engine\": \"file\"}); the memory engine has no disk to damage")
+        }
+    }
+
+    /// `{"partialWrite": 0.5, "tornWrite": 0.5, "bitFlip": 0.001, "lostWrite": 0.001, "misdirectedWrite": 0.001,
+    /// "slowSync": 0.01, "slowSyncFactor": 50}`: probabilities (`DiskFaults` says of what), all 0
+    /// by default; a slow sync takes `slowSyncFactor` (1…1000) times `fsyncLatency`.
+    static func diskFaults(_ field: JSONField) throws(ScenarioError) -> DiskFaults {
+        let rates: [(name: String, rate: WritableKeyPath<DiskFaults, Double>)] = [
+            ("partialWrite", \.partialWrite), ("tornWrite", \.tornWrite), ("bitFlip", \.bitFlip), ("lostWrite", \.lostWrite),
+            ("misdirectedWrite", \.misdirectedWrite), ("slowSync", \.slowSync),
+        ]
+        let object = try field.object(allowing: rates.map(\.name) + ["slowSyncFactor"])
+        var faults = DiskFaults()
+        for (name, rate) in rates {
+            if let value = object[name] { faults[keyPath: rate] = try value.probability() }
+        }
+        if let value = object["slowSyncFactor"] { faults.slowSyncFactor = try value.number(in: 1...1_000) }
+        return faults
     }
 
     /// `{"n4": "2s", "n5": "4s"}`: nodes that start later (staggered start).

@@ -1,4 +1,5 @@
 import ConsensusCore
+import Storage
 
 /// Which node a fault step means. Role targets resolve when the step fires, per backend: the
 /// schedule is identical for every backend, the node it hits may not be.
@@ -114,6 +115,9 @@ public enum FaultAction: Hashable, Sendable, CustomStringConvertible {
     case clockRate(NodeRef, rate: Double)
     /// A protocol-level fault (a participant voting no).
     case inject(NodeRef, InjectedFault)
+    /// The node's simulated disk misbehaves now: a bit of a synced byte flips, or its next sync is
+    /// lost or misdirected (file engine only; found when the node next recovers).
+    case disk(NodeRef, DiskFault)
 
     public var description: String {
         switch self {
@@ -135,6 +139,7 @@ public enum FaultAction: Hashable, Sendable, CustomStringConvertible {
             switch fault {
             case .reject(let phase, let count): "\(node) rejects \(phase ?? "next phase")" + (count > 1 ? " ×\(count)" : "")
             }
+        case .disk(let node, let fault): "disk \(fault.rawValue) \(node)"
         }
     }
 }

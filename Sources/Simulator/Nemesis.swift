@@ -1,4 +1,5 @@
 import ConsensusCore
+import Storage
 
 /// A random fault schedule drawn from the run seed alone (Jepsen's nemesis), so every backend meets
 /// the same faults at the same times. Faults come one at a time: a fault, then its repair, then a
@@ -21,6 +22,9 @@ public struct Nemesis: Hashable, Sendable {
         case slow
         /// A node's clock runs at a rate between 0.5 and 2.
         case clock
+        /// A node's disk flips a bit or loses or misdirects its next sync; at the repair the node
+        /// crashes and restarts, so its recovery meets the damage (file engine only).
+        case disk
     }
 
     public var faults: [Fault]
@@ -89,6 +93,10 @@ public struct Nemesis: Hashable, Sendable {
         case .clock:
             let node = all[random.index(below: nodes)]
             return ([.clockRate(node, rate: 0.5 + random.nextUnit() * 1.5)], [.clockRate(node, rate: 1)])
+        case .disk:
+            let node = all[random.index(below: nodes)]
+            let fault = DiskFault.allCases[random.index(below: DiskFault.allCases.count)]
+            return ([.disk(node, fault)], [.crash(node), .restart(node)])
         }
     }
 }

@@ -1,4 +1,5 @@
 import ConsensusCore
+import Storage
 
 /// Fault injection: timed and triggered steps, node life cycle, partitions and link changes.
 extension Simulation {
@@ -135,6 +136,9 @@ extension Simulation {
             guard let resolved = resolve(ref) else { return false }
             targets = resolved
             for node in targets { queue.schedule(.inject(node: node, fault), at: now) }
+        case .disk(let ref, let fault):
+            guard let resolved = resolve(ref) else { return false }
+            targets = resolved
         }
         let cutsLinks: Bool
         switch action {
@@ -145,6 +149,7 @@ extension Simulation {
         // Crashes and restarts are recorded after the fault line that caused them.
         if case .crash = action { for node in targets { crash(node) } }
         if case .restart = action { for node in targets where !nodes[node].isUp { restart(node) } }
+        if case .disk(_, let fault) = action { for node in targets { injectDiskFault(fault, into: node) } }
         noteFaultLevel(action.description)
         return true
     }
@@ -160,6 +165,14 @@ extension Simulation {
         nodes[node].role = nil
         record(node: node, .crash(lostOperations: lost))
         updateLeader()
+    }
+
+    /// The hook through which a `disk` fault reaches a node's `SimulatedFileSystem` (its
+    /// `inject`). Nodes run on `MemoryStorage` until the NodeHost integration gives them
+    /// `FileStorage` under `storage.engine: file`; a memory has no disk to damage, so for now the
+    /// fault is only recorded.
+    func injectDiskFault(_ fault: DiskFault, into node: Int) {
+        record(node: node, "disk-fault", "\(fault.rawValue) not injected: the node runs on MemoryStorage")
     }
 
     /// Starts a node from what its storage synced (a first start finds it empty).

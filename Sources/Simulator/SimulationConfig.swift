@@ -1,4 +1,5 @@
 import ConsensusCore
+import Storage
 
 /// Everything a simulated run needs besides the backend type and its options.
 public struct SimulationConfig: Sendable {
@@ -49,6 +50,19 @@ public struct SimulationConfig: Sendable {
 
 /// How the simulated disk behaves.
 public struct StorageModel: Hashable, Sendable {
+    /// What a node's durable state lives in.
+    public enum Engine: String, CaseIterable, Hashable, Sendable {
+        /// `MemoryStorage`: durable state as values; a crash drops what was not synced.
+        case memory
+        /// `FileStorage` over a `SimulatedFileSystem` per node, so that the real log's recovery runs
+        /// under the simulator's crashes and `faults`. (Wired in by the NodeHost integration; until
+        /// then nodes run on `MemoryStorage`.)
+        case file
+    }
+
+    public var engine: Engine
+    /// What the simulated disk gets wrong (file engine only).
+    public var faults: DiskFaults
     /// Sync before anything that depends on a write leaves the node. `false` is the deliberately
     /// unsafe mode (like `forceSync=no`): writes reach the disk only every `flushInterval`, and a crash
     /// loses the rest — acknowledged writes can be lost.
@@ -58,7 +72,10 @@ public struct StorageModel: Hashable, Sendable {
     /// With `fsync: false`, how often the operating system flushes on its own.
     public var flushInterval: TimeSpan
 
-    public init(fsync: Bool = true, syncLatency: TimeSpan = .microseconds(100), flushInterval: TimeSpan = .seconds(1)) {
+    public init(engine: Engine = .memory, faults: DiskFaults = DiskFaults(), fsync: Bool = true, syncLatency: TimeSpan = .microseconds(100),
+                flushInterval: TimeSpan = .seconds(1)) {
+        self.engine = engine
+        self.faults = faults
         self.fsync = fsync
         self.syncLatency = syncLatency
         self.flushInterval = flushInterval

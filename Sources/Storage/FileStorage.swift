@@ -1,20 +1,25 @@
 import ConsensusCore
 
 /// `NodeStorage` on disk: a write-ahead log in segment files plus snapshot files, in one directory
-/// per node (file names: `StorageDirectory`; record layout: `RecordFrame`).
+/// per node (file names: `StorageDirectory`; record layout: `RecordFrame`), over a `FileSystem`:
+/// the real one, or a `SimulatedFileSystem` that crashes and misbehaves on demand.
 ///
-/// **Records.** Each log record is one `PersistOp`: length-prefixed, CRC-32C-checked, a type byte,
-/// a `ByteWriter` payload (entries through `BinaryCodable`). Recovery replays the records through
-/// `StoredState.apply`, so what an operation means is defined in one place. A snapshot is logged by
-/// its position only; its image lives in its own snapshot file.
+/// **Records.** Each log record is one `PersistOp`: length-prefixed, CRC-32C-checked (the checksum
+/// covers the record's offset too), a type byte, a `ByteWriter` payload (entries through
+/// `BinaryCodable`). Recovery replays the records through `StoredState.apply`, so what an operation
+/// means is defined in one place. A snapshot is logged by its position only; its image lives in its
+/// own snapshot file.
 ///
 /// **Durability.** `apply` checks the operation against the in-memory state (an invalid one is
 /// rejected and changes nothing) and `write`s its record to the last segment; `sync` fsyncs that
 /// segment. Past `Options.segmentSize` the log rotates: the full segment is fsynced, the next one
-/// created and the directory fsynced, so every segment but the last is complete and durable and the
-/// sequence of segments has no gaps. After an I/O error the in-memory state may be ahead of the
-/// disk, so the storage refuses every further operation (as etcd and PostgreSQL do after a failed
-/// fsync); open the directory again to recover what is durable.
+/// created with a *segment start* record saying how long the full one is, fsynced, and the directory
+/// fsynced, so every segment but the last is complete and durable, the sequence of segments has no
+/// gaps, and a segment that lost synced writes at its end (a disk that acknowledged an fsync it did
+/// not do) is caught by its successor's start record rather than silently skipped. After an I/O
+/// error the in-memory state may be ahead of the disk, so the storage refuses every further
+/// operation (as etcd and PostgreSQL do after a failed fsync); open the directory again to recover
+/// what is durable.
 ///
 /// **Torn tail or corruption.** Only the end of the last segment can hold unsynced bytes, so only
 /// there can a crash leave a damaged record: cut short, zero-filled or garbage where the write never
@@ -25,6 +30,10 @@ import ConsensusCore
 /// `StorageError.corruptRecord` naming the file and the record's offset, and the directory is left
 /// untouched:
 /// - a damaged record in any other segment (those were fsynced before the next one was created);
+/// - a damaged or missing record of a checkpoint's image (below): the checkpoint was fsynced whole
+///   before it was renamed into place, so its records are never a torn write, even at the very end;
+/// - a segment after the first replayed one that does not begin with an intact segment start
+///   record, or whose start record gives its predecessor a length other than the one it has;
 /// - a damaged record followed by an intact one: later writes reached the disk, so the damage is not
 ///   the end of an interrupted write. Every later byte is tried as a record start, not only the one
 ///   the damaged length points to, since the length may be the damaged part;
@@ -39,9 +48,10 @@ import ConsensusCore
 /// **Snapshots and compaction.** `apply(.snapshot(s))` with `s` newer than the stored snapshot is
 /// synchronous:
 /// 1. `snapshot-<s.lastIndex>.snap.tmp` is written and fsynced, renamed, the directory fsynced;
-/// 2. a *checkpoint* segment `wal-<next>.log.tmp` is written with the snapshot record, the hard state
-///    and the retained entries (the whole state, including what was not yet synced), fsynced,
-///    renamed, the directory fsynced; it becomes the segment appended to;
+/// 2. a *checkpoint* segment `wal-<next>.log.tmp` is written with the snapshot record and its
+///    *image*, the hard state and the retained entries (the whole state, including what was not yet
+///    synced; the snapshot record says how many records the image has), fsynced, renamed, the
+///    directory fsynced; it becomes the segment appended to;
 /// 3. older segments and the older snapshot file are deleted.
 /// Recovery replays from the newest segment whose first record is a snapshot record (a checkpoint),
 /// or else from segment 1, and then deletes temporary files, older segments and unused snapshot
@@ -66,31 +76,33 @@ public final class FileStorage<Entry: BinaryCodable & Sendable, HardState: Binar
     public let lastRecovery: RecoveryReport
 
     private let files: StorageDirectory
+    private var fileSystem: any FileSystem { files.fileSystem }
     /// The state the records written so far describe.
     private var state: StoredState<Entry, HardState>
     /// Segments `oldestSegment...activeSequence` exist; records are appended to the last one.
     private var oldestSegment: UInt64
-    private var active: Disk.File
+    private var active: OpenFile
     private var activeSequence: UInt64
     private var activeSize: Int
     private var hasUnsyncedWrites = false
     /// Exclusive lock on the directory, held while open.
-    private let lock: Disk.File
+    private let lock: OpenFile
     /// Set by `close` or by a failed I/O operation; every later operation throws it.
     private var unusable: StorageError?
     private var isClosed = false
 
-    /// Opens (creating if needed) the storage in `directory` and recovers its state; see the type's
-    /// documentation for what a damaged log leads to.
-    public init(directory: String, options: Options = Options()) throws(StorageError) {
-        try Disk.createDirectory(directory)
-        let lock = try Disk.lock(directory)
-        let files = StorageDirectory(path: directory)
+    /// Opens (creating if needed) the storage in `directory` of `fileSystem` and recovers its state;
+    /// see the type's documentation for what a damaged log leads to. A simulator passes a
+    /// `SimulatedFileSystem` and keeps it across the node's crash and reopen.
+    public init(directory: String, options: Options = Options(), fileSystem: any FileSystem = PosixFileSystem()) throws(StorageError) {
+        try fileSystem.createDirectory(directory)
+        let lock = try fileSystem.lock(directory)
+        let files = StorageDirectory(path: directory, fileSystem: fileSystem)
         let opened: LogRecovery<Entry, HardState>.Opened
         do {
             opened = try LogRecovery.open(files)
         } catch {
-            lock.release()
+            fileSystem.close(lock)
             throw error
         }
         self.directory = directory
@@ -107,8 +119,8 @@ public final class FileStorage<Entry: BinaryCodable & Sendable, HardState: Binar
 
     deinit {
         if !isClosed {
-            active.release()
-            lock.release()
+            fileSystem.close(active)
+            fileSystem.close(lock)
         }
     }
 
@@ -116,13 +128,13 @@ public final class FileStorage<Entry: BinaryCodable & Sendable, HardState: Binar
         try ensureUsable()
         if case .snapshot(let snapshot) = op { return try install(snapshot) }
         try state.apply(op)
-        try failing { () throws(StorageError) in try append(Record.encode(op)) }
+        try failing { () throws(StorageError) in try append(op) }
     }
 
     public func sync() throws(StorageError) {
         try ensureUsable()
         guard hasUnsyncedWrites else { return }
-        try failing { () throws(StorageError) in try active.sync() }
+        try failing { () throws(StorageError) in try fileSystem.sync(active) }
         hasUnsyncedWrites = false
     }
 
@@ -136,8 +148,8 @@ public final class FileStorage<Entry: BinaryCodable & Sendable, HardState: Binar
     public func close() throws(StorageError) {
         guard !isClosed else { return }
         defer {
-            active.release()
-            lock.release()
+            fileSystem.close(active)
+            fileSystem.close(lock)
             isClosed = true
             unusable = .invalidOperation("the FileStorage in \(directory) is closed")
         }
@@ -146,19 +158,29 @@ public final class FileStorage<Entry: BinaryCodable & Sendable, HardState: Binar
 
     // MARK: Writing
 
-    private func append(_ record: [UInt8]) throws(StorageError) {
-        if activeSize > 0, activeSize + record.count > options.segmentSize { try rotate() }
-        try active.writeAll(record)
+    private func append(_ op: PersistOp<Entry, HardState>) throws(StorageError) {
+        let (type, payload) = Record.body(op)
+        if activeSize > 0, activeSize + RecordFrame.size(payloadCount: payload.count) > options.segmentSize { try rotate() }
+        let record = RecordFrame.encode(type: type, payload: payload, at: activeSize)
+        try fileSystem.write(record, to: active)
         activeSize += record.count
         hasUnsyncedWrites = true
     }
 
     /// Closes the full segment durably and starts the next one (see "Durability" above).
     private func rotate() throws(StorageError) {
-        try active.sync()
-        let next = try Disk.create(files.file(StorageDirectory.segmentName(activeSequence + 1)))
-        try Disk.syncDirectory(directory)
-        replaceActive(with: next, size: 0)
+        try fileSystem.sync(active)
+        let next = try fileSystem.create(files.file(StorageDirectory.segmentName(activeSequence + 1)))
+        let start = Record.startOfSegment(after: activeSize)
+        do throws(StorageError) {
+            try fileSystem.write(start, to: next)
+            try fileSystem.sync(next)
+            try fileSystem.syncDirectory(directory)
+        } catch {
+            fileSystem.close(next)
+            throw error
+        }
+        replaceActive(with: next, size: start.count)
     }
 
     /// Snapshot and compaction, steps 1–3 of the type's documentation.
@@ -168,44 +190,45 @@ public final class FileStorage<Entry: BinaryCodable & Sendable, HardState: Binar
         // StoredState ignores a snapshot that is not newer than the one it has.
         guard state.snapshot?.lastIndex != previous?.lastIndex else { return }
         try failing { () throws(StorageError) in
-            try writeAtomically(StorageDirectory.snapshotName(snapshot.lastIndex), SnapshotFile.encode(snapshot)).release()
+            fileSystem.close(try writeAtomically(StorageDirectory.snapshotName(snapshot.lastIndex), SnapshotFile.encode(snapshot)))
             try writeCheckpoint(snapshot)
             for sequence in oldestSegment..<activeSequence {
-                try Disk.remove(files.file(StorageDirectory.segmentName(sequence)))
+                try fileSystem.remove(files.file(StorageDirectory.segmentName(sequence)))
             }
             oldestSegment = activeSequence
-            if let previous { try Disk.remove(files.file(StorageDirectory.snapshotName(previous.lastIndex))) }
+            if let previous { try fileSystem.remove(files.file(StorageDirectory.snapshotName(previous.lastIndex))) }
         }
     }
 
     /// Writes a segment holding the whole current state and makes it the one appended to.
     private func writeCheckpoint(_ snapshot: Snapshot) throws(StorageError) {
-        var records = Record.encode(.snapshot(snapshot))
-        if let hardState = state.hardState { records += Record.encode(.hardState(hardState)) }
-        if !state.entries.isEmpty { records += Record.encode(.append(firstIndex: state.firstIndex, entries: state.entries)) }
+        var image: [PersistOp<Entry, HardState>] = []
+        if let hardState = state.hardState { image.append(.hardState(hardState)) }
+        if !state.entries.isEmpty { image.append(.append(firstIndex: state.firstIndex, entries: state.entries)) }
+        let records = Record.checkpoint(snapshot, image: image)
         let checkpoint = try writeAtomically(StorageDirectory.segmentName(activeSequence + 1), records)
         replaceActive(with: checkpoint, size: records.count)
     }
 
     /// Writes `bytes` to `<name>.tmp`, fsyncs it, renames it to `name` and fsyncs the directory, so
     /// that `name` either does not exist or is complete. Returns the file, still open for appending.
-    private func writeAtomically(_ name: String, _ bytes: [UInt8]) throws(StorageError) -> Disk.File {
-        var file = try Disk.overwrite(files.file(name + StorageDirectory.temporarySuffix))
+    private func writeAtomically(_ name: String, _ bytes: [UInt8]) throws(StorageError) -> OpenFile {
+        var file = try fileSystem.overwrite(files.file(name + StorageDirectory.temporarySuffix))
         do {
-            try file.writeAll(bytes)
-            try file.sync()
-            try Disk.move(file.path, to: files.file(name))
+            try fileSystem.write(bytes, to: file)
+            try fileSystem.sync(file)
+            try fileSystem.rename(file.path, to: files.file(name))
             file.path = files.file(name)
-            try Disk.syncDirectory(directory)
+            try fileSystem.syncDirectory(directory)
             return file
         } catch {
-            file.release()
+            fileSystem.close(file)
             throw error
         }
     }
 
-    private func replaceActive(with file: Disk.File, size: Int) {
-        active.release()
+    private func replaceActive(with file: OpenFile, size: Int) {
+        fileSystem.close(active)
         active = file
         activeSequence += 1
         activeSize = size

@@ -10,6 +10,7 @@ import ConsensusCore
 /// Other files are left alone.
 struct StorageDirectory {
     let path: String
+    let fileSystem: any FileSystem
 
     static let temporarySuffix = ".tmp"
 
@@ -30,7 +31,7 @@ struct StorageDirectory {
 
     func list() throws(StorageError) -> Listing {
         var listing = Listing()
-        for name in try Disk.list(path) {
+        for name in try fileSystem.list(path) {
             if let sequence = Self.number(in: name, prefix: "wal-", suffix: ".log") {
                 listing.segments.append(sequence)
             } else if let index = Self.number(in: name, prefix: "snapshot-", suffix: ".snap") {

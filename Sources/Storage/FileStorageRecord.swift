@@ -3,11 +3,14 @@ import ConsensusCore
 /// The framing of every record `FileStorage` writes, in log segments and snapshot files alike:
 ///
 ///     offset 0  UInt32 LE  length   bytes after this 8-byte header (type byte + payload), at least 1
-///     offset 4  UInt32 LE  crc      CRC-32C of the length field followed by the body
+///     offset 4  UInt32 LE  crc      CRC-32C of the record's offset in its file (UInt64 LE), the
+///                                   length field and the body
 ///     offset 8  UInt8      type     a `RecordType`
 ///     offset 9  payload             `ByteWriter` encoding, see `LogRecord` and `SnapshotFile`
 ///
-/// The checksum covers the length field too, so a damaged length is caught rather than obeyed.
+/// The checksum covers the length field, so a damaged length is caught rather than obeyed, and the
+/// record's own offset, so a record a misdirected write put somewhere else is not intact there (it
+/// would otherwise replay out of order).
 enum RecordFrame {
     static let headerSize = 8
 
@@ -25,15 +28,17 @@ enum RecordFrame {
         case damaged(String)
     }
 
-    static func encode(type: RecordType, payload: [UInt8]) -> [UInt8] {
+    /// The record to write at `offset` of its file.
+    static func encode(type: RecordType, payload: [UInt8], at offset: Int) -> [UInt8] {
         let body = [type.rawValue] + payload
-        var length = ByteWriter(capacity: 4)
-        length.write(UInt32(body.count))
         var header = ByteWriter(capacity: headerSize + body.count)
         header.write(UInt32(body.count))
-        header.write(CRC32C.checksum(body, seed: CRC32C.checksum(length.bytes)))
+        header.write(checksum(at: offset, length: header.bytes[0..<4], body: body[...]))
         return header.bytes + body
     }
+
+    /// Bytes of a record with `payloadCount` bytes of payload.
+    static func size(payloadCount: Int) -> Int { headerSize + 1 + payloadCount }
 
     static func read(_ bytes: [UInt8], at offset: Int) -> Reading {
         let available = bytes.count - offset
@@ -50,7 +55,7 @@ enum RecordFrame {
             return .damaged("record length \(length) runs past the end of the file (\(available - headerSize) bytes left)")
         }
         let body = offset + headerSize..<offset + headerSize + length
-        let computed = CRC32C.checksum(bytes[body], seed: CRC32C.checksum(bytes[offset..<offset + 4]))
+        let computed = checksum(at: offset, length: bytes[offset..<offset + 4], body: bytes[body])
         guard computed == stored else {
             return .damaged("checksum mismatch (stored \(hex(stored)), computed \(hex(computed)))")
         }
@@ -69,6 +74,11 @@ enum RecordFrame {
         return false
     }
 
+    private static func checksum(at offset: Int, length: ArraySlice<UInt8>, body: ArraySlice<UInt8>) -> UInt32 {
+        let position = withUnsafeBytes(of: UInt64(offset).littleEndian) { CRC32C.checksum($0) }
+        return CRC32C.checksum(body, seed: CRC32C.checksum(length, seed: position))
+    }
+
     private static func hex(_ value: UInt32) -> String { "0x" + String(value, radix: 16) }
 }
 
@@ -77,10 +87,13 @@ enum RecordType: UInt8, CustomStringConvertible {
     case hardState = 1
     case append = 2
     case truncate = 3
-    /// Log marker "snapshot taken": its position only; the image is in the snapshot file.
+    /// First record of a checkpoint segment: the snapshot's position (its image is in the snapshot
+    /// file) and how many records after it complete the checkpoint.
     case snapshot = 4
     /// The whole content of a snapshot file.
     case snapshotImage = 5
+    /// First record of a segment started by rotation: the length of the segment before it.
+    case segmentStart = 6
 
     var description: String {
         switch self {
@@ -89,6 +102,7 @@ enum RecordType: UInt8, CustomStringConvertible {
         case .truncate: "truncate"
         case .snapshot: "snapshot"
         case .snapshotImage: "snapshot-image"
+        case .segmentStart: "segment-start"
         }
     }
 }
@@ -96,10 +110,36 @@ enum RecordType: UInt8, CustomStringConvertible {
 /// What one log record says: a `PersistOp`, except that a snapshot is logged by position only.
 enum LogRecord<Entry: BinaryCodable & Sendable, HardState: BinaryCodable & Sendable> {
     case op(PersistOp<Entry, HardState>)
-    case snapshotTaken(lastIndex: LogIndex, lastTerm: UInt64)
+    /// Begins a checkpoint; the next `imageRecords` records hold the rest of its state. They were
+    /// synced with it, before it was renamed into place, so damage among them is never a torn write.
+    case snapshotTaken(lastIndex: LogIndex, lastTerm: UInt64, imageRecords: Int)
+    /// Begins a segment that rotation started: the segment before it was `previousLength` bytes
+    /// long when it was fsynced and closed. A shorter one lost synced writes.
+    case segmentStart(previousLength: Int)
 
-    /// The framed record for `op`.
-    static func encode(_ op: PersistOp<Entry, HardState>) -> [UInt8] {
+    /// The framed start record (at offset 0) of a segment that follows one of `previousLength` bytes.
+    static func startOfSegment(after previousLength: Int) -> [UInt8] {
+        var payload = ByteWriter(capacity: 8)
+        payload.write(previousLength)
+        return RecordFrame.encode(type: .segmentStart, payload: payload.bytes, at: 0)
+    }
+
+    /// The records of a checkpoint segment: the snapshot record, then `image` (the hard state and
+    /// the retained entries).
+    static func checkpoint(_ snapshot: Snapshot, image: [PersistOp<Entry, HardState>]) -> [UInt8] {
+        var payload = ByteWriter()
+        payload.write(snapshot.lastIndex)
+        payload.write(snapshot.lastTerm)
+        payload.write(image.count)
+        return image.reduce(RecordFrame.encode(type: .snapshot, payload: payload.bytes, at: 0)) { records, op in
+            let (type, payload) = body(op)
+            return records + RecordFrame.encode(type: type, payload: payload, at: records.count)
+        }
+    }
+
+    /// The type and payload of `op`'s record; `op` is not a snapshot (a snapshot starts a
+    /// `checkpoint`). `RecordFrame.encode` frames them for the offset the record will have.
+    static func body(_ op: PersistOp<Entry, HardState>) -> (type: RecordType, payload: [UInt8]) {
         var payload = ByteWriter()
         let type: RecordType
         switch op {
@@ -113,12 +153,10 @@ enum LogRecord<Entry: BinaryCodable & Sendable, HardState: BinaryCodable & Senda
         case .truncate(let index):
             type = .truncate
             payload.write(index)
-        case .snapshot(let snapshot):
-            type = .snapshot
-            payload.write(snapshot.lastIndex)
-            payload.write(snapshot.lastTerm)
+        case .snapshot:
+            preconditionFailure("a snapshot is logged by LogRecord.checkpoint")
         }
-        return RecordFrame.encode(type: type, payload: payload.bytes)
+        return (type, payload.bytes)
     }
 
     /// Decodes an intact record's payload; the whole payload must be consumed.
@@ -132,7 +170,9 @@ enum LogRecord<Entry: BinaryCodable & Sendable, HardState: BinaryCodable & Senda
         case .truncate:
             self = .op(.truncate(from: try reader.readInt()))
         case .snapshot:
-            self = .snapshotTaken(lastIndex: try reader.readInt(), lastTerm: try reader.readUInt64())
+            self = .snapshotTaken(lastIndex: try reader.readInt(), lastTerm: try reader.readUInt64(), imageRecords: try reader.readNonNegativeInt("image records"))
+        case .segmentStart:
+            self = .segmentStart(previousLength: try reader.readNonNegativeInt("segment length"))
         case .snapshotImage, nil:
             throw .invalid("log record type \(record.type)", offset: 0)
         }
@@ -148,7 +188,7 @@ enum SnapshotFile {
         payload.write(snapshot.lastIndex)
         payload.write(snapshot.lastTerm)
         payload.write(snapshot.data)
-        return RecordFrame.encode(type: .snapshotImage, payload: payload.bytes)
+        return RecordFrame.encode(type: .snapshotImage, payload: payload.bytes, at: 0)
     }
 
     /// Decodes a snapshot file's bytes; any damage is an error naming `file`.

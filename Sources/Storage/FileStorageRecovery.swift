@@ -24,7 +24,7 @@ struct LogRecovery<Entry: BinaryCodable & Sendable, HardState: BinaryCodable & S
         var report: RecoveryReport
         /// Segments `oldestSegment...activeSequence` exist.
         var oldestSegment: UInt64
-        var active: Disk.File
+        var active: OpenFile
         var activeSequence: UInt64
         var activeSize: Int
     }
@@ -52,16 +52,17 @@ struct LogRecovery<Entry: BinaryCodable & Sendable, HardState: BinaryCodable & S
         let segments = try recovery.segmentsFromBase(listing.segments)
         var validLength = 0
         for (position, segment) in segments.enumerated() {
+            if position > 0 { try recovery.checkStart(of: segment, after: segments[position - 1], length: validLength) }
             validLength = try recovery.replay(segment, isLast: position == segments.count - 1)
         }
         let last = segments[segments.count - 1]
         if validLength < last.bytes.count {
-            try Disk.truncate(last.path, to: validLength)
+            try directory.fileSystem.truncate(last.path, to: validLength)
             recovery.report.droppedBytes = last.bytes.count - validLength
             recovery.report.tornFile = last.path
         }
         try recovery.removeLeftovers(listing, before: segments[0].sequence)
-        let active = try Disk.openForAppending(last.path)
+        let active = try directory.fileSystem.openForAppending(last.path)
         return Opened(state: recovery.state, report: recovery.report, oldestSegment: segments[0].sequence,
                       active: active, activeSequence: last.sequence, activeSize: validLength)
     }
@@ -71,8 +72,8 @@ struct LogRecovery<Entry: BinaryCodable & Sendable, HardState: BinaryCodable & S
     /// A directory without a log: a node that has never run. Creates segment 1.
     private mutating func start(_ listing: StorageDirectory.Listing) throws(StorageError) -> Opened {
         try removeLeftovers(listing, before: 1)
-        let active = try Disk.create(directory.file(StorageDirectory.segmentName(1)))
-        try Disk.syncDirectory(directory.path)
+        let active = try directory.fileSystem.create(directory.file(StorageDirectory.segmentName(1)))
+        try directory.fileSystem.syncDirectory(directory.path)
         return Opened(state: state, report: report, oldestSegment: 1, active: active, activeSequence: 1, activeSize: 0)
     }
 
@@ -85,7 +86,7 @@ struct LogRecovery<Entry: BinaryCodable & Sendable, HardState: BinaryCodable & S
             if let newer = segments.last, newer.sequence != sequence + 1 {
                 throw .corruptRecord(file: newer.path, offset: 0, reason: "the segment before it, \(StorageDirectory.segmentName(newer.sequence - 1)), is missing")
             }
-            segments.append(Segment(sequence: sequence, path: path, bytes: try Disk.readAll(path)))
+            segments.append(Segment(sequence: sequence, path: path, bytes: try directory.fileSystem.readAll(path)))
             if segments[segments.count - 1].isCheckpoint { return segments.reversed() }
         }
         let first = segments[segments.count - 1]
@@ -95,14 +96,33 @@ struct LogRecovery<Entry: BinaryCodable & Sendable, HardState: BinaryCodable & S
         return segments.reversed()
     }
 
+    /// A segment after the base begins with the length its predecessor had when rotation closed it:
+    /// a shorter predecessor lost writes that had been fsynced, which nothing else would reveal.
+    private func checkStart(of segment: Segment, after previous: Segment, length: Int) throws(StorageError) {
+        guard case .intact(let first) = RecordFrame.read(segment.bytes, at: 0),
+              case .segmentStart(let recorded)? = try? LogRecord<Entry, HardState>(first, in: segment.bytes) else {
+            throw .corruptRecord(file: segment.path, offset: 0, reason: "does not begin with a segment start record, though it follows \(previous.path)")
+        }
+        guard recorded == length else {
+            throw .corruptRecord(file: previous.path, offset: length,
+                                 reason: "the segment ends here, but \(segment.path) records that it was \(recorded) bytes long when it was closed")
+        }
+    }
+
     /// Replays one segment and returns the length of its valid prefix (shorter than the file only
     /// for a torn tail, which only the last segment may have).
     private mutating func replay(_ segment: Segment, isLast: Bool) throws(StorageError) -> Int {
         report.segments.append(segment.path)
         var offset = 0
+        // Records of a checkpoint's image still to come: synced before the checkpoint was renamed
+        // into place, so never torn.
+        var imageRecords = 0
         while offset < segment.bytes.count {
             switch RecordFrame.read(segment.bytes, at: offset) {
             case .damaged(let reason):
+                guard imageRecords == 0 else {
+                    throw .corruptRecord(file: segment.path, offset: offset, reason: "\(reason), inside the checkpoint's image")
+                }
                 guard isLast else {
                     throw .corruptRecord(file: segment.path, offset: offset, reason: "\(reason), in a segment that is not the last")
                 }
@@ -111,17 +131,21 @@ struct LogRecovery<Entry: BinaryCodable & Sendable, HardState: BinaryCodable & S
                 }
                 return offset
             case .intact(let record):
-                try apply(record, of: segment, at: offset)
+                imageRecords = try apply(record, of: segment, at: offset) ?? max(0, imageRecords - 1)
                 report.records += 1
                 offset = record.end
             }
         }
+        guard imageRecords == 0 else {
+            throw .corruptRecord(file: segment.path, offset: offset, reason: "the file ends \(imageRecords) records short of the checkpoint's image")
+        }
         return offset
     }
 
-    /// Applies one intact record. Its checksum is valid, so any failure here is corruption (or a
-    /// foreign file), never a torn write.
-    private mutating func apply(_ record: RecordFrame.Intact, of segment: Segment, at offset: Int) throws(StorageError) {
+    /// Applies one intact record; for a checkpoint's first record, returns how many image records
+    /// follow it. The checksum is valid, so any failure here is corruption (or a foreign file),
+    /// never a torn write.
+    private mutating func apply(_ record: RecordFrame.Intact, of segment: Segment, at offset: Int) throws(StorageError) -> Int? {
         let logged: LogRecord<Entry, HardState>
         do {
             logged = try LogRecord(record, in: segment.bytes)
@@ -130,17 +154,25 @@ struct LogRecovery<Entry: BinaryCodable & Sendable, HardState: BinaryCodable & S
             throw .corruptRecord(file: segment.path, offset: offset, reason: "undecodable \(type) record: \(error)")
         }
         let op: PersistOp<Entry, HardState>
+        var imageRecords: Int?
         switch logged {
         case .op(let logged):
             op = logged
-        case .snapshotTaken(let lastIndex, let lastTerm):
+        case .snapshotTaken(let lastIndex, let lastTerm, let image):
+            guard offset == 0 else { throw .corruptRecord(file: segment.path, offset: offset, reason: "a checkpoint's first record in the middle of a segment") }
             op = .snapshot(try loadSnapshot(lastIndex: lastIndex, lastTerm: lastTerm, recordedIn: segment, at: offset))
+            imageRecords = image
+        case .segmentStart:
+            // Checked before the replay (`checkStart`); it changes no state.
+            guard offset == 0 else { throw .corruptRecord(file: segment.path, offset: offset, reason: "a segment start record in the middle of a segment") }
+            return nil
         }
         do {
             try state.apply(op)
         } catch {
             throw .corruptRecord(file: segment.path, offset: offset, reason: "record contradicts the log before it: \(error)")
         }
+        return imageRecords
     }
 
     private func loadSnapshot(lastIndex: LogIndex, lastTerm: UInt64, recordedIn segment: Segment, at offset: Int) throws(StorageError) -> Snapshot {
@@ -150,9 +182,9 @@ struct LogRecovery<Entry: BinaryCodable & Sendable, HardState: BinaryCodable & S
         let path = directory.file(StorageDirectory.snapshotName(lastIndex))
         let bytes: [UInt8]
         do {
-            bytes = try Disk.readAll(path)
+            bytes = try directory.fileSystem.readAll(path)
         } catch {
-            guard Disk.isMissingFile(error) else { throw error }
+            guard error.isMissingFile else { throw error }
             throw .corruptRecord(file: segment.path, offset: offset, reason: "the snapshot recorded here, \(path), is missing")
         }
         let snapshot = try SnapshotFile.decode(bytes, file: path)
@@ -171,7 +203,7 @@ struct LogRecovery<Entry: BinaryCodable & Sendable, HardState: BinaryCodable & S
             + listing.snapshots.filter { $0 != inUse }.map(StorageDirectory.snapshotName)
         for name in names {
             let path = directory.file(name)
-            try Disk.remove(path)
+            try directory.fileSystem.remove(path)
             report.removedFiles.append(path)
         }
     }

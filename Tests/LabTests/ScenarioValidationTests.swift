@@ -1,5 +1,6 @@
 import ConsensusCore
 import Lab
+import Storage
 import Testing
 
 @Suite struct ScenarioValidationTests {
@@ -44,6 +45,35 @@ import Testing
     func badInputNamesFilePathAndReason(extra: String, path: String, reason: String) throws {
         let error = try #require(failure(extra))
         #expect(error.file == "test.json")
+        #expect(error.path == path)
+        #expect(error.reason.contains(reason), "\(error.reason)")
+    }
+
+    @Test func theFileEngineAndDiskFaultsDecode() throws {
+        let decoded = try scenario(#", "storage": {"engine": "file", "fsyncLatency": "1ms", "faults": {"tornWrite": 0.5, "bitFlip": 0.001, "slowSync": 0.01, "slowSyncFactor": 20}}, "faults": [{"at": "2s", "disk": {"node": "n2", "fault": "lost-write"}}], "nemesis": {"faults": ["disk", "crash"]}"#)[0]
+        #expect(decoded.storage.engine == .file && decoded.storage.syncLatency == .milliseconds(1))
+        #expect(decoded.storage.faults == DiskFaults(tornWrite: 0.5, bitFlip: 0.001, slowSync: 0.01, slowSyncFactor: 20))
+        #expect(decoded.faults.map(\.action) == [.disk(.id(NodeID(2)), .lostWrite)])
+        #expect(decoded.nemesis?.faults == [.disk, .crash])
+        let defaults = try scenario("")[0]
+        #expect(defaults.storage.engine == .memory && defaults.storage.faults == DiskFaults())
+    }
+
+    @Test(arguments: [
+        (#", "storage": {"engine": "disk"}"#, "storage.engine", #"expected "memory" or "file", found "disk""#),
+        (#", "storage": {"engine": 1}"#, "storage.engine", "expected a string"),
+        (#", "storage": {"faults": {"bitFlip": 0.1}}"#, "storage.faults", "disk faults need the file engine"),
+        (#", "storage": {"engine": "memory", "faults": {}}"#, "storage.faults", "disk faults need the file engine"),
+        (#", "storage": {"engine": "file", "faults": {"bitFlip": 2}}"#, "storage.faults.bitFlip", "between 0 and 1"),
+        (#", "storage": {"engine": "file", "faults": {"bitflip": 0.1}}"#, "storage.faults.bitflip", #"did you mean "bitFlip""#),
+        (#", "storage": {"engine": "file", "faults": {"slowSyncFactor": 0.5}}"#, "storage.faults.slowSyncFactor", "between 1 and 1000"),
+        (#", "faults": [{"at": "2s", "disk": {"node": "n2", "fault": "bit-flip"}}]"#, "faults[0].disk", "disk faults need the file engine"),
+        (#", "storage": {"engine": "file"}, "faults": [{"at": "2s", "disk": {"node": "n2", "fault": "melt"}}]"#, "faults[0].disk.fault", "unknown disk fault; choose from bit-flip, lost-write, misdirected-write"),
+        (#", "storage": {"engine": "file"}, "faults": [{"at": "2s", "disk": {"node": "n9", "fault": "bit-flip"}}]"#, "faults[0].disk.node", "not in the cluster"),
+        (#", "nemesis": {"faults": ["crash", "disk"]}"#, "nemesis.faults[1]", "disk faults need the file engine"),
+    ])
+    func diskFaultsAreValidated(extra: String, path: String, reason: String) throws {
+        let error = try #require(failure(extra))
         #expect(error.path == path)
         #expect(error.reason.contains(reason), "\(error.reason)")
     }

@@ -1,5 +1,6 @@
 import ConsensusCore
 import Simulator
+import Storage
 import Testing
 import Unreplicated
 
@@ -147,6 +148,20 @@ import Unreplicated
         let healed = simulation.submit(.put(key: "c", value: "3"), via: NodeID(2))
         simulation.run(for: .milliseconds(100))
         #expect(simulation.history[healed].outcome == .ok(.done))
+    }
+
+    /// The `disk` fault reaches a node's simulated disk through `injectDiskFault`; on nodes that run
+    /// on `MemoryStorage` it is recorded and changes nothing else.
+    @Test func aDiskFaultOnMemoryStorageIsRecordedAndChangesNothing() {
+        var damaged = config()
+        damaged.faults.append(FaultStep(at: .zero + .seconds(2), .disk(.id(NodeID(2)), .bitFlip)))
+        let plain = Simulation<Unreplicated>(config: config()).run(), result = Simulation<Unreplicated>(config: damaged).run()
+        #expect(result.history == plain.history)
+        var counters = plain.counters
+        counters.events += 1 // the fault step's own event
+        #expect(result.counters == counters)
+        let recorded = result.events.filter { $0.time == .zero + .seconds(2) }.map { "\($0.kind): \($0.detail)" }
+        #expect(recorded == ["fault: disk bit-flip n2", "disk-fault: bit-flip not injected: the node runs on MemoryStorage"])
     }
 
     @Test func nemesisSchedulesAreIdenticalForEveryBackendAndRepairEverything() {

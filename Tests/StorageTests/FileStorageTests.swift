@@ -38,14 +38,15 @@ typealias Files = FileStorage<TestEntry, TestHardState>
         return offsets
     }
 
-    /// A record framed as documented: length, CRC-32C of length and body, then the body.
-    private func frame(type: UInt8, payload: [UInt8]) -> [UInt8] {
+    /// A record framed as documented for `offset`: length, CRC-32C of offset, length and body,
+    /// then the body.
+    private func frame(type: UInt8, payload: [UInt8], at offset: Int) -> [UInt8] {
         let body = [type] + payload
-        var length = ByteWriter()
-        length.write(UInt32(body.count))
+        var position = ByteWriter()
+        position.write(UInt64(offset))
         var header = ByteWriter()
         header.write(UInt32(body.count))
-        header.write(CRC32C.checksum(length.bytes + body))
+        header.write(CRC32C.checksum(position.bytes + header.bytes + body))
         return header.bytes + body
     }
 
@@ -172,6 +173,42 @@ typealias Files = FileStorage<TestEntry, TestHardState>
         }
     }
 
+    /// A checkpoint is fsynced whole before it is renamed into place: damage to the last record of
+    /// its image is corruption, not a torn write to drop (that would lose synced entries).
+    @Test func damageInACheckpointsImageIsCorruptionEvenAtTheEnd() throws {
+        let directory = TemporaryDirectory()
+        try writeLog(directory, entries: 6, then: [.hardState(TestHardState(term: 1, votedFor: 1)),
+                                                   .snapshot(Snapshot(lastIndex: 3, lastTerm: 1, data: [3]))])
+        let checkpoint = try #require(try directory.segments().last)
+        let original = try directory.read(checkpoint)
+        let offsets = recordOffsets(original)
+        #expect(offsets.count == 3, "snapshot record, hard state, entries")
+        try flipBit(directory, checkpoint, at: offsets[2] + 12)
+        try expectCorruption(directory, file: checkpoint, offset: offsets[2], reason: "inside the checkpoint's image")
+        try directory.write(checkpoint, Array(original[..<offsets[2]]))
+        try expectCorruption(directory, file: checkpoint, offset: offsets[2], reason: "1 records short of the checkpoint's image")
+        // Records appended after the image may be torn as usual.
+        try directory.write(checkpoint, original + [1, 2, 3])
+        #expect(try open(directory).lastRecovery.droppedBytes == 3)
+    }
+
+    /// A misdirected write puts a record where another one was, and leaves zeros where it belonged.
+    /// The checksum covers the record's offset, so it is not intact in the wrong place: without
+    /// that, the newest hard state would replay before an older one, and the zeros pass for a tail.
+    @Test func recordWrittenAtTheWrongOffsetIsNotIntactThere() throws {
+        let directory = TemporaryDirectory()
+        try writeLog(directory, entries: 1, then: (1...3).map { .hardState(TestHardState(term: $0, votedFor: 1)) })
+        let name = try #require(try directory.segments().last)
+        var bytes = try directory.read(name)
+        let offsets = recordOffsets(bytes)
+        #expect(offsets.count == 4, "an append, then three hard states of one size")
+        let newest = Array(bytes[offsets[3]...])
+        bytes.replaceSubrange(offsets[1]..<offsets[1] + newest.count, with: newest)
+        bytes.replaceSubrange(offsets[3]..., with: [UInt8](repeating: 0, count: newest.count))
+        try directory.write(name, bytes)
+        try expectCorruption(directory, file: name, offset: offsets[1], reason: "intact records follow")
+    }
+
     @Test func damageInASegmentBeforeTheLastIsCorruption() throws {
         let directory = TemporaryDirectory()
         try writeLog(directory, entries: 6, segmentSize: 80)
@@ -186,6 +223,25 @@ typealias Files = FileStorage<TestEntry, TestHardState>
         try expectCorruption(directory, file: segments[0], offset: last, reason: "not the last")
     }
 
+    /// A disk that acknowledged an fsync it never did leaves a segment short of its synced records:
+    /// the next segment's start record, which says how long it was, catches what no checksum can.
+    @Test func segmentShorterThanItsSuccessorSaysIsCorruption() throws {
+        let directory = TemporaryDirectory()
+        try writeLog(directory, entries: 8, segmentSize: 80)
+        let segments = try directory.segments()
+        #expect(segments.count >= 3)
+        let first = try directory.read(segments[0])
+        let last = try #require(recordOffsets(first).last)
+        try directory.write(segments[0], Array(first[..<last]))
+        try expectCorruption(directory, file: segments[0], offset: last, reason: "records that it was \(first.count) bytes long")
+        try directory.write(segments[0], first)
+        // A segment after the first must begin with its start record.
+        let second = try directory.read(segments[1])
+        let start = recordOffsets(second)[1]
+        try directory.write(segments[1], Array(second[start...]))
+        try expectCorruption(directory, file: segments[1], offset: 0, reason: "does not begin with a segment start record")
+    }
+
     @Test func intactRecordThatDoesNotDecodeIsCorruptionEvenAtTheTail() throws {
         let directory = TemporaryDirectory()
         try writeLog(directory, entries: 2)
@@ -194,9 +250,10 @@ typealias Files = FileStorage<TestEntry, TestHardState>
         var gap = ByteWriter()
         gap.write(9 as Int)
         gap.write([TestEntry(1, "x")])
-        for (record, reason) in [(frame(type: 99, payload: [1, 2, 3]), "undecodable"),
-                                 (frame(type: 2, payload: [1, 2, 3]), "undecodable append record"),
-                                 (frame(type: 2, payload: gap.bytes), "contradicts")] {
+        let offset = original.count
+        for (record, reason) in [(frame(type: 99, payload: [1, 2, 3], at: offset), "undecodable"),
+                                 (frame(type: 2, payload: [1, 2, 3], at: offset), "undecodable append record"),
+                                 (frame(type: 2, payload: gap.bytes, at: offset), "contradicts")] {
             try directory.write(name, original + record)
             try expectCorruption(directory, file: name, offset: original.count, reason: reason)
         }
@@ -226,7 +283,7 @@ typealias Files = FileStorage<TestEntry, TestHardState>
         let storage = try open(directory, segmentSize: 200)
         #expect(Observed(try storage.recover()) == Observed(reference))
         #expect(storage.lastRecovery.segments == segments.map(directory.file))
-        #expect(storage.lastRecovery.records == 62)
+        #expect(storage.lastRecovery.records == 62 + segments.count - 1, "an operation each, and a start record in each segment after the first")
         #expect(storage.lastRecovery.droppedBytes == 0)
     }
 

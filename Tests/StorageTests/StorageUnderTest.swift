@@ -5,6 +5,8 @@ import Storage
 enum Implementation: String, CaseIterable, CustomStringConvertible, Sendable {
     case memory
     case file
+    /// `FileStorage` over a `SimulatedFileSystem` without faults: the same code as `file`, in memory.
+    case simulatedFile
 
     var description: String { rawValue }
 
@@ -23,6 +25,13 @@ enum Implementation: String, CaseIterable, CustomStringConvertible, Sendable {
             return StorageUnderTest(try FileStorage(directory: directory.path, options: options), keeping: directory) { storage in
                 try storage.close()
                 storage = try FileStorage(directory: directory.path, options: options)
+            }
+        case .simulatedFile:
+            let fileSystem = SimulatedFileSystem(seed: 1)
+            let options = FileStorage<TestEntry, TestHardState>.Options(segmentSize: segmentSize)
+            return StorageUnderTest(try FileStorage(directory: "/node", options: options, fileSystem: fileSystem)) { storage in
+                try storage.close()
+                storage = try FileStorage(directory: "/node", options: options, fileSystem: fileSystem)
             }
         }
     }

@@ -95,13 +95,14 @@ final class TemporaryDirectory {
     deinit { try? FileManager.default.removeItem(atPath: path) }
 }
 
-/// Seeds for randomized sweeps: `count` by default, ten times more with CONLAB_FULL=1, exactly one
-/// with CONLAB_SEED=<n> (to replay a failure).
+/// Seeds for randomized sweeps: `count` by default, ten times more with CONLAB_FULL=1, K times more
+/// with CONLAB_SEEDS=K (as in the conformance suite), exactly one with CONLAB_SEED=<n> (to replay a
+/// failure).
 func sweepSeeds(_ count: Int) -> [UInt64] {
     let environment = ProcessInfo.processInfo.environment
     if let seed = environment["CONLAB_SEED"].flatMap(UInt64.init) { return [seed] }
-    let total = environment["CONLAB_FULL"] == "1" ? count * 10 : count
-    return (1...UInt64(total)).map { $0 }
+    let scale = environment["CONLAB_FULL"] == "1" ? 10 : max(environment["CONLAB_SEEDS"].flatMap(Int.init) ?? 1, 1)
+    return (1...UInt64(count * scale)).map { $0 }
 }
 
 func replayHint(_ seed: UInt64, _ test: String) -> String {
