@@ -172,7 +172,7 @@ extension Simulation {
     /// `FileStorage` under `storage.engine: file`; a memory has no disk to damage, so for now the
     /// fault is only recorded.
     func injectDiskFault(_ fault: DiskFault, into node: Int) {
-        record(node: node, "disk-fault", "\(fault.rawValue) not injected: the node runs on MemoryStorage")
+        record(node: node, .note(kind: "disk-fault", detail: "\(fault.rawValue) not injected: the node runs on MemoryStorage"))
     }
 
     /// Starts a node from what its storage synced (a first start finds it empty).
