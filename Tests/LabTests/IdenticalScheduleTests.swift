@@ -76,7 +76,8 @@ import Testing
         case .partitionShape(.isolate(let ref)): refs = [ref]
         case .partitionShape(.majorityMinority(let side)): refs = side == nil ? [] : [.leader]
         case .oneWay(let from, let to), .drop(_, let from, let to): refs = from + to
-        case .crash(let ref), .restart(let ref), .pause(let ref), .resume(let ref), .slow(let ref, _), .clockRate(let ref, _), .inject(let ref, _):
+        case .crash(let ref), .restart(let ref), .pause(let ref), .resume(let ref), .slow(let ref, _), .clockRate(let ref, _), .inject(let ref, _),
+             .disk(let ref, _):
             refs = [ref]
         case .network(let change): refs = change.nodes ?? []
         case .partitionShape, .heal, .restoreNetwork: refs = []

@@ -160,7 +160,7 @@ import Unreplicated
         var counters = plain.counters
         counters.events += 1 // the fault step's own event
         #expect(result.counters == counters)
-        let recorded = result.events.filter { $0.time == .zero + .seconds(2) }.map { "\($0.kind): \($0.detail)" }
+        let recorded = result.events.filter { $0.time == .zero + .seconds(2) }.map { "\($0.event.kind): \($0.event.detail)" }
         #expect(recorded == ["fault: disk bit-flip n2", "disk-fault: bit-flip not injected: the node runs on MemoryStorage"])
     }
 
