@@ -47,7 +47,7 @@ where Storage.Entry == Backend.Entry, Storage.HardState == Backend.HardState {
     /// A storage that cannot be recovered (a corrupt record) leaves the node down.
     public mutating func start(seed: UInt64) throws(StorageError) -> RecoveredState<Backend.Entry, Backend.HardState> {
         precondition(!isUp, "\(id) is already running")
-        let recovered = try storage.recover()
+        let recovered = try storage.open()
         backend = Backend(id: id, cluster: cluster, options: options, recovered: recovered, seed: seed)
         return recovered
     }

@@ -30,7 +30,20 @@ extension Simulation {
     /// A sync completed: the writes it covers are durable and the outputs they held leave. A node
     /// that crashed since lost both (the host ignores another incarnation's release).
     func release(_ node: Int, _ mark: ReleaseMark, incarnation: Int) {
-        schedule(released: hostDisk(node) { host throws(StorageError) in try host.release(mark, incarnation: incarnation) })
+        let outputs = hostDisk(node) { host throws(StorageError) in try host.release(mark, incarnation: incarnation) }
+        schedule(released: outputs, late: overrun(node))
+    }
+
+    /// How much longer than the one `syncLatency` the schedule assumed the file engine's disk took
+    /// for the syncs since the last release (a slow sync; the extra syncs of a segment rotation or
+    /// a snapshot): the outputs this release holds leave that much later, and the disk stays busy
+    /// as long. Outputs of a later release may then overtake them, as a network may reorder.
+    private func overrun(_ node: Int) -> TimeSpan {
+        guard let disk = nodes[node].host.storage.disk else { return .zero }
+        let extra = disk.fileSystem.takeSyncLatency() - config.storage.syncLatency
+        guard .zero < extra else { return .zero }
+        nodes[node].diskFreeAt = max(nodes[node].diskFreeAt, now) + extra
+        return extra
     }
 
     /// Everything the node wrote is synced and everything it held leaves, now: a message the node
@@ -40,11 +53,12 @@ extension Simulation {
         schedule(released: hostDisk(node) { host throws(StorageError) in try host.releaseEverything() })
     }
 
-    private func schedule(released outputs: [Held]) {
-        for output in outputs { queue.schedule(output.event, at: output.time) }
+    private func schedule(released outputs: [Held], late: TimeSpan = .zero) {
+        for output in outputs { queue.schedule(output.event, at: output.time + late) }
     }
 
-    /// Runs a sync on the node's host; the in-memory disk cannot fail to sync what it accepted.
+    /// Runs a sync on the node's host. Neither engine can fail to sync what it accepted: the memory
+    /// has no I/O, and the simulated file system's faults corrupt bytes rather than fail calls.
     private func hostDisk(_ node: Int, _ body: (inout Host) throws(StorageError) -> [Held]) -> [Held] {
         do { return try body(&nodes[node].host) } catch {
             preconditionFailure("\(Backend.protocolName) node \(cluster[node]): sync failed: \(error)")

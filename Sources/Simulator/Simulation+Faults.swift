@@ -167,12 +167,15 @@ extension Simulation {
         updateLeader()
     }
 
-    /// The hook through which a `disk` fault reaches a node's `SimulatedFileSystem` (its
-    /// `inject`). Nodes run on `MemoryStorage` until the NodeHost integration gives them
-    /// `FileStorage` under `storage.engine: file`; a memory has no disk to damage, so for now the
-    /// fault is only recorded.
+    /// A `disk` fault reaches the node's simulated disk: a bit flip lands in a synced byte now, a
+    /// lost or misdirected write waits for the next sync that writes bytes. Either stays latent
+    /// until a crash makes the node read its medium again, as on a real machine. (Scenarios allow
+    /// disk faults only with the file engine.)
     func injectDiskFault(_ fault: DiskFault, into node: Int) {
-        record(node: node, .note(kind: "disk-fault", detail: "\(fault.rawValue) not injected: the node runs on MemoryStorage"))
+        guard let disk = nodes[node].host.storage.disk else {
+            preconditionFailure("a disk fault needs storage.engine file (\(cluster[node]) runs on memory)")
+        }
+        disk.fileSystem.inject(fault)
     }
 
     /// Starts a node from what its storage synced (a first start finds it empty).
@@ -185,6 +188,12 @@ extension Simulation {
             return
         }
         nodes[node].busyUntil = now
+        if let disk = nodes[node].host.storage.disk {
+            if let repair = disk.log?.lastRecovery, let file = repair.tornFile {
+                record(node: node, .tornTailRepaired(file: file, droppedBytes: repair.droppedBytes))
+            }
+            if disk.unnoticedDamage.total > 0 { record(node: node, .diskDamageUnnoticed(disk.unnoticedDamage)) }
+        }
         let entries = recovered.entries.count, snapshotIndex = recovered.snapshot?.lastIndex
         record(node: node, nodes[node].started ? .restart(recoveredEntries: entries, snapshotIndex: snapshotIndex)
                                                : .start(recoveredEntries: entries, snapshotIndex: snapshotIndex))

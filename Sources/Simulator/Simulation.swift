@@ -72,7 +72,7 @@ public final class Simulation<Backend: ReplicationBackend> {
     /// The node whose step is computing outputs, when the disk model may hold them (fsync on).
     var holding: Int?
 
-    typealias Host = NodeHost<Backend, MemoryStorage<Backend.Entry, Backend.HardState>, Held>
+    typealias Host = NodeHost<Backend, SimulatedStorage<Backend.Entry, Backend.HardState>, Held>
 
     struct Node {
         /// The backend, its storage and its durability gate; the fields below are the simulator's
@@ -114,7 +114,9 @@ public final class Simulation<Backend: ReplicationBackend> {
         drainEnd = workloadEnd + config.workload.timeout + .milliseconds(1)
         end = drainEnd + config.quiescence
         nodes = cluster.prefix(config.nodes).map { [cluster, options] id in
-            Node(host: Host(id: id, cluster: cluster, options: options, storage: MemoryStorage(), waitsForDisk: config.storage.fsync),
+            Node(host: Host(id: id, cluster: cluster, options: options,
+                            storage: SimulatedStorage(model: config.storage, seed: DeterministicRandom.derive(config.seed, "disk-n\(id.index + 1)")),
+                            waitsForDisk: config.storage.fsync),
                  cpuRandom: DeterministicRandom(seed: config.seed, label: "cpu-n\(id.index + 1)"))
         }
         faultLevels = [FaultLevel(start: .zero, active: 0, description: "none", minoritySide: [])]
@@ -438,5 +440,12 @@ public final class Simulation<Backend: ReplicationBackend> {
 
     public func isUp(_ node: NodeID) -> Bool { nodes[node.index].isUp }
 
-    public func storage(_ node: NodeID) -> MemoryStorage<Backend.Entry, Backend.HardState> { nodes[node.index].host.storage }
+    /// The node's storage under the memory engine.
+    public func storage(_ node: NodeID) -> MemoryStorage<Backend.Entry, Backend.HardState> {
+        guard let memory = nodes[node.index].host.storage.memory else { preconditionFailure("\(node) runs on the file engine") }
+        return memory
+    }
+
+    /// The node's simulated disk under the file engine.
+    public func disk(_ node: NodeID) -> SimulatedFileSystem? { nodes[node.index].host.storage.disk?.fileSystem }
 }

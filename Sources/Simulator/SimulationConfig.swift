@@ -55,8 +55,9 @@ public struct StorageModel: Hashable, Sendable {
         /// `MemoryStorage`: durable state as values; a crash drops what was not synced.
         case memory
         /// `FileStorage` over a `SimulatedFileSystem` per node, so that the real log's recovery runs
-        /// under the simulator's crashes and `faults`. (Wired in by the NodeHost integration; until
-        /// then nodes run on `MemoryStorage`.)
+        /// under the simulator's crashes and `faults`: every restart reopens the node's directory,
+        /// repairs a torn tail (`torn-tail` event) or refuses a corrupt record (`restart-failed`,
+        /// and the node stays down).
         case file
     }
 

@@ -14,6 +14,8 @@ extension SimulationEvent {
         case .start: "start"
         case .restart: "restart"
         case .restartFailed: "restart-failed"
+        case .tornTailRepaired: "torn-tail"
+        case .diskDamageUnnoticed: "disk-damage-unnoticed"
         case .firstCommit: "commit"
         case .note(let kind, _): kind
         case .violation: "violation"
@@ -32,6 +34,8 @@ extension SimulationEvent {
         case .start(let entries, let snapshot), .restart(let entries, let snapshot):
             "recovered \(entries) log entries" + (snapshot.map { ", snapshot at \($0)" } ?? "")
         case .restartFailed(let reason): reason
+        case .tornTailRepaired(let file, let bytes): "cut \(bytes) bytes of a write a crash interrupted from \(file)"
+        case .diskDamageUnnoticed(let damage): "started although the disk damaged synced data (\(damage)); acknowledged records may be gone"
         case .firstCommit(let index, let term): "index=\(index) term=\(term): first commit as leader"
         case .note(_, let detail): detail
         case .violation(let violation): violation.description

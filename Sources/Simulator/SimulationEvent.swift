@@ -1,4 +1,5 @@
 import ConsensusCore
+import Storage
 
 /// What the simulator records about a run, as typed values: the backends' observations it keeps
 /// and the faults, crashes and leadership changes it causes or sees. Code that asks what happened
@@ -23,8 +24,17 @@ public enum SimulationEvent: Hashable, Sendable {
     case start(recoveredEntries: Int, snapshotIndex: LogIndex?)
     /// A crashed node started again from what its storage synced.
     case restart(recoveredEntries: Int, snapshotIndex: LogIndex?)
-    /// A node's storage could not be recovered; the node stays down.
+    /// A node's storage could not be recovered (a corrupt record: the reason names the file and
+    /// offset); the node stays down rather than start with silently truncated data.
     case restartFailed(reason: String)
+    /// Starting, the node's log found a write cut short by a crash at its end and cut it off.
+    case tornTailRepaired(file: String, droppedBytes: Int)
+    /// The node started although its disk had damaged synced data since its last start (the
+    /// counts say how): the damage was somewhere recovery never reads, or it cost records that
+    /// recovery cannot tell from a torn write (a lost write at the log's end, a bit flip in its
+    /// last record). Replication protocols assume a disk never does this silently; what such a
+    /// node acknowledged may be gone (protocol-aware recovery, Alagappan et al., FAST 2018).
+    case diskDamageUnnoticed(DiskFaultCounts)
     /// A leader's first commit in its term: the moment it can serve (Raft §8).
     case firstCommit(index: LogIndex, term: UInt64)
     /// A backend's note (sync mode chosen, election round, …).

@@ -63,6 +63,16 @@ public struct DiskFaultCounts: Hashable, Sendable, CustomStringConvertible {
 
     public var total: Int { Self.kinds.reduce(0) { $0 + self[keyPath: $1.count] } }
 
+    /// Only the faults that can damage synced data (bit flips, lost and misdirected writes); torn
+    /// and partial writes hit only what was never synced, and a slow sync damages nothing.
+    public var damage: DiskFaultCounts {
+        var counts = DiskFaultCounts()
+        counts.bitFlips = bitFlips
+        counts.lostWrites = lostWrites
+        counts.misdirectedWrites = misdirectedWrites
+        return counts
+    }
+
     /// The faults injected between two readings (`later - earlier`), e.g. since the last crash.
     public static func - (later: DiskFaultCounts, earlier: DiskFaultCounts) -> DiskFaultCounts {
         combine(later, earlier, -)

@@ -64,6 +64,7 @@ public enum Conformance {
             + crashRestart(backend: backend, promises: promises)
             + randomFaults(backend: backend, promises: promises, seeds: randomSeeds)
             + heavyFaults(backend: backend, promises: underClockDrift ?? promises, seeds: max(randomSeeds / 2, 1))
+            + diskFaults(backend: backend, promises: promises, seeds: max(randomSeeds / 2, 1))
     }
 
     // MARK: Checks
@@ -127,7 +128,16 @@ public enum Conformance {
         judgeRandomRuns("heavy-faults", backend: backend, promises: promises, seeds: seeds)
     }
 
-    static func judgeRandomRuns(_ name: String, backend: String, promises: Promises, seeds: Int) -> [Failure] {
+    /// The random faults again on the real write-ahead log (`FileStorage` over each node's simulated
+    /// disk), whose crashes tear the unsynced tail and whose nemesis damages synced data. Each run
+    /// is judged by what the backend still promises given the damage its disks took
+    /// (`promises(_:under:nodes:)`); a sweep in which no disk fault reached recovery is a failure
+    /// of the setup, not a pass.
+    public static func diskFaults(backend: String, promises: Promises, seeds: Int) -> [Failure] {
+        judgeRandomRuns("disk-faults", backend: backend, promises: promises, seeds: seeds, requireDiskFaults: true)
+    }
+
+    static func judgeRandomRuns(_ name: String, backend: String, promises: Promises, seeds: Int, requireDiskFaults: Bool = false) -> [Failure] {
         let file = scenarioPath(name)
         let wanted: [UInt64]?
         if let seed = ProcessInfo.processInfo.environment["CONLAB_SEED"].flatMap(UInt64.init) {
@@ -137,11 +147,54 @@ public enum Conformance {
         }
         guard let plan = plan(file, backend: backend, seeds: wanted) else { return [missing(file, backend)] }
         var failures: [Failure] = []
+        var recoveriesMetDamage = false
         for output in Runner.run(plan.specs) {
-            let problems = brokenPromises(output, promises)
+            let damage = DiskDamage(output.result)
+            recoveriesMetDamage = recoveriesMetDamage || damage.recoveryMetFaults
+            let problems = brokenPromises(output, Self.promises(promises, under: damage, liveReplicas: output.result.finalStates.count))
             if !problems.isEmpty { failures.append(failure(name, file, output.spec, problems.joined(separator: "; "))) }
         }
+        if requireDiskFaults, !recoveriesMetDamage, let first = plan.specs.first {
+            failures.append(failure(name, file, first, "no restart repaired a torn tail or refused a corrupt record: the disk faults never reached the log's recovery"))
+        }
         return failures
+    }
+
+    /// What a node's disk did to it during a run, as the restarts found it.
+    struct DiskDamage {
+        /// Nodes whose recovery refused a corrupt record: they stay down, a crash-stop failure.
+        var refused: Set<NodeID> = []
+        /// Nodes that started although their disk had damaged synced data since the start before.
+        var unnoticed: Set<NodeID> = []
+        /// Some restart repaired a torn tail or refused a corrupt record.
+        var recoveryMetFaults = false
+
+        init(_ result: SimulationResult) {
+            for record in result.events {
+                switch record.event {
+                case .restartFailed: if let node = record.node { refused.insert(node) }; recoveryMetFaults = true
+                case .diskDamageUnnoticed: if let node = record.node { unnoticed.insert(node) }
+                case .tornTailRepaired: recoveryMetFaults = true
+                default: break
+                }
+            }
+        }
+    }
+
+    /// What a backend still promises after its disks did `damage`. A node whose recovery refuses
+    /// its log is a crash-stop failure, which the protocols tolerate while the replicas still
+    /// running at the end (`liveReplicas`: every other node restarts for the quiescence) outnumber
+    /// the refused ones; otherwise acknowledged writes may sit on disks nobody reads, and no leader
+    /// can be elected (for the unreplicated server, its one disk is all there is). A node that started on silently damaged data (a lost or flipped last
+    /// record) breaks the assumption every protocol here makes of its disk, and with it safety:
+    /// one such follower can forget an entry it acknowledged and help elect a leader without it
+    /// (Alagappan et al., "Protocol-Aware Recovery for Consensus-Based Storage", FAST 2018), so its
+    /// run is judged on the promises that do not rest on durability alone.
+    static func promises(_ promises: Promises, under damage: DiskDamage, liveReplicas: Int) -> Promises {
+        var kept = promises
+        if !damage.refused.isEmpty, liveReplicas <= damage.refused.count { kept.subtract([.durable, .convergent, .liveAfterHeal]) }
+        if !damage.unnoticed.isEmpty { kept.subtract([.durable, .linearizable, .convergent, .invariantsHold]) }
+        return kept
     }
 
     /// What one run shows that `promises` exclude, judged by the lab's checker.

@@ -150,20 +150,6 @@ import Unreplicated
         #expect(simulation.history[healed].outcome == .ok(.done))
     }
 
-    /// The `disk` fault reaches a node's simulated disk through `injectDiskFault`; on nodes that run
-    /// on `MemoryStorage` it is recorded and changes nothing else.
-    @Test func aDiskFaultOnMemoryStorageIsRecordedAndChangesNothing() {
-        var damaged = config()
-        damaged.faults.append(FaultStep(at: .zero + .seconds(2), .disk(.id(NodeID(2)), .bitFlip)))
-        let plain = Simulation<Unreplicated>(config: config()).run(), result = Simulation<Unreplicated>(config: damaged).run()
-        #expect(result.history == plain.history)
-        var counters = plain.counters
-        counters.events += 1 // the fault step's own event
-        #expect(result.counters == counters)
-        let recorded = result.events.filter { $0.time == .zero + .seconds(2) }.map { "\($0.event.kind): \($0.event.detail)" }
-        #expect(recorded == ["fault: disk bit-flip n2", "disk-fault: bit-flip not injected: the node runs on MemoryStorage"])
-    }
-
     @Test func nemesisSchedulesAreIdenticalForEveryBackendAndRepairEverything() {
         let nemesis = Nemesis(faults: Nemesis.Fault.allCases)
         let a = nemesis.schedule(seed: 11, nodes: 5, duration: .seconds(30))
