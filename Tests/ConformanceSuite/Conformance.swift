@@ -64,7 +64,7 @@ public enum Conformance {
             + crashRestart(backend: backend, promises: promises)
             + randomFaults(backend: backend, promises: promises, seeds: randomSeeds)
             + heavyFaults(backend: backend, promises: underClockDrift ?? promises, seeds: max(randomSeeds / 2, 1))
-            + diskFaults(backend: backend, promises: promises, seeds: max(randomSeeds / 2, 1))
+            + diskFaults(backend: backend, promises: promises, seeds: max(randomSeeds / 2, 3))
     }
 
     // MARK: Checks
