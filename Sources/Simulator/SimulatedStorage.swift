@@ -9,9 +9,9 @@ import Storage
 ///
 /// Two optionals rather than an enum: the memory engine is mutated in place on every step, and an
 /// enum payload would be copied out and back each time.
-struct SimulatedStorage<Entry: BinaryCodable & Sendable, HardState: BinaryCodable & Sendable & Equatable>: HostStorage {
-    private(set) var memory: MemoryStorage<Entry, HardState>?
-    private(set) var disk: FileDisk?
+@usableFromInline struct SimulatedStorage<Entry: BinaryCodable & Sendable, HardState: BinaryCodable & Sendable & Equatable>: HostStorage {
+    @usableFromInline private(set) var memory: MemoryStorage<Entry, HardState>?
+    @usableFromInline private(set) var disk: FileDisk?
 
     /// `seed` draws the disk's faults (file engine); each node has its own.
     init(model: StorageModel, seed: UInt64) {
@@ -21,42 +21,42 @@ struct SimulatedStorage<Entry: BinaryCodable & Sendable, HardState: BinaryCodabl
         }
     }
 
-    mutating func apply(_ op: PersistOp<Entry, HardState>) throws(StorageError) {
+    @inlinable mutating func apply(_ op: PersistOp<Entry, HardState>) throws(StorageError) {
         if memory != nil { try memory!.apply(op) } else { try disk!.apply(op) }
     }
 
-    mutating func sync() throws(StorageError) {
+    @inlinable mutating func sync() throws(StorageError) {
         if memory != nil { try memory!.sync() } else { try disk!.sync() }
     }
 
     /// The file engine syncs its whole log at once, so it makes everything durable.
-    mutating func sync(first count: Int) throws(StorageError) {
+    @inlinable mutating func sync(first count: Int) throws(StorageError) {
         if memory != nil { try memory!.sync(first: count) } else { try disk!.sync() }
     }
 
-    func recover() throws(StorageError) -> RecoveredState<Entry, HardState> {
+    @inlinable func recover() throws(StorageError) -> RecoveredState<Entry, HardState> {
         if let memory { try memory.recover() } else { try disk!.recover() }
     }
 
-    mutating func open() throws(StorageError) -> RecoveredState<Entry, HardState> {
+    @inlinable mutating func open() throws(StorageError) -> RecoveredState<Entry, HardState> {
         if memory != nil { try memory!.open() } else { try disk!.open() }
     }
 
-    mutating func crash() {
+    @inlinable mutating func crash() {
         if memory != nil { memory!.crash() } else { disk!.crash() }
     }
 
-    var unsyncedCount: Int { memory?.unsyncedCount ?? disk!.unsyncedCount }
+    @inlinable var unsyncedCount: Int { memory?.unsyncedCount ?? disk!.unsyncedCount }
 
     /// The file engine: one node's directory on its simulated disk. A class because the disk
     /// outlives every `FileStorage` opened on it, one per incarnation of the node.
-    final class FileDisk {
+    @usableFromInline final class FileDisk {
         /// The node's medium: it survives crashes, and its faults are drawn from the node's seed.
         let fileSystem: SimulatedFileSystem
         /// The log of the running incarnation; `nil` while the node is down.
         private(set) var log: FileStorage<Entry, HardState>?
         /// Operations applied since the last sync.
-        private(set) var unsyncedCount = 0
+        @usableFromInline private(set) var unsyncedCount = 0
         /// Damage to synced data (`DiskFaultCounts.damage`) injected before the latest successful
         /// open that the recovery did not refuse: the log may have lost acknowledged records
         /// without knowing it (a lost write at the end of the log, a bit flip in its last record).
@@ -67,23 +67,23 @@ struct SimulatedStorage<Entry: BinaryCodable & Sendable, HardState: BinaryCodabl
 
         init(fileSystem: SimulatedFileSystem) { self.fileSystem = fileSystem }
 
-        func apply(_ op: PersistOp<Entry, HardState>) throws(StorageError) {
+        @usableFromInline func apply(_ op: PersistOp<Entry, HardState>) throws(StorageError) {
             try running.apply(op)
             unsyncedCount += 1
         }
 
-        func sync() throws(StorageError) {
+        @usableFromInline func sync() throws(StorageError) {
             try running.sync()
             unsyncedCount = 0
         }
 
-        func recover() throws(StorageError) -> RecoveredState<Entry, HardState> { try running.recover() }
+        @usableFromInline func recover() throws(StorageError) -> RecoveredState<Entry, HardState> { try running.recover() }
 
         /// Opens the directory as a restarted process would: `FileStorage` recovers what the medium
         /// holds, repairing a torn tail and refusing a corrupt record.
         /// Damage injected since the previous open is either refused here (the node stays down) or
         /// goes unnoticed, which `unnoticedDamage` records.
-        func open() throws(StorageError) -> RecoveredState<Entry, HardState> {
+        @usableFromInline func open() throws(StorageError) -> RecoveredState<Entry, HardState> {
             log = try FileStorage(directory: Self.directory, fileSystem: fileSystem)
             // The simulator does not time a start (it is instant, as on the memory engine), so
             // the syncs of opening and repairing the log delay no output.
@@ -95,7 +95,7 @@ struct SimulatedStorage<Entry: BinaryCodable & Sendable, HardState: BinaryCodabl
         }
 
         /// Power fails: the cache is gone, and what the medium keeps is up to the disk's faults.
-        func crash() {
+        @usableFromInline func crash() {
             fileSystem.crash()
             log = nil
             unsyncedCount = 0
