@@ -90,6 +90,10 @@ struct WireGenerator {
 
     mutating func snapshot() -> Snapshot { Snapshot(lastIndex: index(), lastTerm: u64(), data: bytes()) }
 
+    mutating func snapshotChunk() -> SnapshotChunk {
+        SnapshotChunk(lastIndex: index(), lastTerm: u64(), offset: index(), data: bytes(), done: bool())
+    }
+
     mutating func event() -> ObservableEvent {
         switch pick(6) {
         case 0: .role([Role.leader, .follower, .candidate][pick(3)], term: u64(), name: string())
