@@ -124,8 +124,9 @@ struct WireGenerator {
         case 3: .appendReply(AppendReply(term: u64(), success: bool(), index: index(), hintIndex: index(), hintTerm: u64(), round: u64()))
         case 4: .heartbeat(Heartbeat(term: u64(), commit: index(), round: u64()))
         case 5: .heartbeatReply(HeartbeatReply(term: u64(), round: u64()))
-        case 6: .installSnapshot(InstallSnapshot(term: u64(), snapshot: snapshot(), round: u64()))
-        default: .snapshotReply(SnapshotReply(term: u64(), matchIndex: index(), round: u64()))
+        case 6: .installSnapshot(InstallSnapshot(term: u64(), chunk: snapshotChunk(), round: u64()))
+        default:
+            .snapshotReply(SnapshotReply(term: u64(), lastIndex: index(), bytesStored: index(), matchIndex: optional { $0.index() }, round: u64()))
         }
     }
 
