@@ -120,7 +120,7 @@ func encodings<T: WireCodable>(seed: UInt64, count: Int = sweep(25), _ make: (in
 
     @Test func invalidTagsNodeIDsAndIndexesAreErrors() {
         #expect(throws: BinaryDecodingError.invalid("Raft message tag", offset: 0)) { try RaftMessage(decoding: [8]) }
-        #expect(throws: BinaryDecodingError.invalid("ZAB message tag", offset: 0)) { try ZabMessage(decoding: [16]) }
+        #expect(throws: BinaryDecodingError.invalid("ZAB message tag", offset: 0)) { try ZabMessage(decoding: [17]) }
         #expect(throws: BinaryDecodingError.invalid("3PC message tag", offset: 0)) { try ThreePhaseCommit.Message(decoding: [8]) }
         #expect(throws: BinaryDecodingError.invalid("commit message tag", offset: 0)) { try TwoPhaseCommit.Message(decoding: [6]) }
         var notification = ZabMessage.notification(Notification(vote: Vote(leader: NodeID(1), zxid: .zero, epoch: 0), round: 1, state: .looking)).encodedBytes()

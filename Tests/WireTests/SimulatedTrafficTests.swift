@@ -52,6 +52,7 @@ import Zab
         var options = ZabOptions()
         options.snapCount = 40
         options.commitLogCount = 20
+        options.snapshotChunk = 64
         check(Zab.self, options: options, expecting: 13)
     }
 
