@@ -51,7 +51,7 @@ let package = Package(
         .testTarget(name: "UnreplicatedTests", dependencies: ["Unreplicated", "ConformanceSuite"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
         .testTarget(name: "CheckerTests", dependencies: ["Checker"]),
-        .testTarget(name: "RaftTests", dependencies: ["Raft", "ConformanceSuite", "Simulator", "Lab", "Checker"]),
+        .testTarget(name: "RaftTests", dependencies: ["Raft", "KVStore", "ConformanceSuite", "Simulator", "Lab", "Checker"]),
         .testTarget(name: "ZabTests", dependencies: ["Zab", "ConformanceSuite", "Simulator", "Storage", "Lab"]),
         .testTarget(name: "PrimaryBackupTests", dependencies: ["PrimaryBackup", "ConformanceSuite", "Simulator", "Lab", "ConsensusCore", "KVStore", "Storage"]),
         .testTarget(name: "AtomicCommitTests", dependencies: ["AtomicCommit", "TwoPhaseCommit", "ThreePhaseCommit", "ConformanceSuite"]),

@@ -3,15 +3,16 @@ import ConsensusCore
 /// What a leader knows about one follower's log (Figure 2's `nextIndex`/`matchIndex`, with etcd's
 /// replication states so that pipelining and back-off do not fight).
 struct Progress: Sendable {
-    enum State: Sendable {
+    enum State: Equatable, Sendable {
         /// The leader does not know where the logs agree: one AppendEntries at a time, then wait
         /// for the answer (or the next heartbeat reply, in case it was lost).
         case probe
         /// The logs agree up to `match`: entries stream optimistically from `next`, at most
         /// `maxInflight` messages unacknowledged.
         case replicate
-        /// The entries the follower needs are compacted: an InstallSnapshot is under way.
-        case snapshot
+        /// The entries the follower needs are compacted: the leader sends it its snapshot, a chunk
+        /// at a time, and the transfer knows how far the follower has got (Figure 13).
+        case snapshot(SnapshotTransfer)
     }
 
     var state = State.probe

@@ -78,15 +78,34 @@ extension RaftState {
         advanceCommit(to: min(request.commit, log.lastIndex), now, &out)
     }
 
-    /// §7: adopt the leader's snapshot unless we already hold everything it covers. Entries after
-    /// it are kept when our log agrees at its last index, otherwise the whole log goes.
+    /// §7 and Figure 13's receiver: chunks of the leader's snapshot are put together in memory in
+    /// offset order (steps 2–4), and the last one installs it (steps 5–8) — unless this node has
+    /// already committed everything the snapshot covers, which it tells the leader at once so that
+    /// no more chunks are sent.
     mutating func handleInstallSnapshot(_ request: InstallSnapshot, from peer: NodeID, _ now: Instant, _ out: inout Effects<Raft>) {
         guard acceptLeader(peer, now, &out) else { return }
-        let incoming = request.snapshot
-        guard incoming.lastIndex > commitIndex else {
-            out.send(.snapshotReply(SnapshotReply(term: currentTerm, matchIndex: commitIndex, round: request.round)), to: peer)
+        let chunk = request.chunk
+        guard chunk.lastIndex > commitIndex else {
+            out.send(.snapshotReply(SnapshotReply(term: currentTerm, lastIndex: chunk.lastIndex, bytesStored: 0, matchIndex: commitIndex,
+                                                  round: request.round)), to: peer)
             return
         }
+        switch incomingSnapshot.add(chunk) {
+        case .incomplete(let bytesStored):
+            // Only memory changed: the reply promises nothing about the disk and leaves at once.
+            out.send(.snapshotReply(SnapshotReply(term: currentTerm, lastIndex: chunk.lastIndex, bytesStored: bytesStored, matchIndex: nil,
+                                                  round: request.round)), to: peer, departing: .atOnce)
+        case .complete(let incoming):
+            install(incoming, from: peer, &out)
+            // Acknowledges a durable install: it waits for the snapshot's write.
+            out.send(.snapshotReply(SnapshotReply(term: currentTerm, lastIndex: incoming.lastIndex, bytesStored: incoming.data.count,
+                                                  matchIndex: incoming.lastIndex, round: request.round)), to: peer)
+        }
+    }
+
+    /// Figure 13, steps 5–8: save the snapshot; keep the entries after it when our log agrees at
+    /// its last index, otherwise discard the whole log; reset the state machine to it.
+    private mutating func install(_ incoming: Snapshot, from peer: NodeID, _ out: inout Effects<Raft>) {
         do { store = try KVStore(snapshot: incoming.data) } catch {
             preconditionFailure("raft node \(id): snapshot from \(peer) at \(incoming.lastIndex) does not decode: \(error)")
         }
@@ -103,6 +122,5 @@ extension RaftState {
         commitIndex = incoming.lastIndex
         lastApplied = incoming.lastIndex
         out.emit(.note(kind: "snapshot-installed", detail: "from \(peer) at index \(incoming.lastIndex) term \(incoming.lastTerm)"))
-        out.send(.snapshotReply(SnapshotReply(term: currentTerm, matchIndex: incoming.lastIndex, round: request.round)), to: peer)
     }
 }

@@ -119,7 +119,15 @@ extension RaftState {
         case .probe: progress[slot].paused = false
         case .replicate:
             if progress[slot].inflight.count >= options.maxInflight { progress[slot].inflight.removeFirst() }
-        case .snapshot: progress[slot].becomeProbe()
+        case .snapshot where log.term(at: progress[slot].match) == nil:
+            // The follower still needs the snapshot, and the outstanding chunk or its answer may
+            // be lost: send the chunk again. A follower that has it answers with where it stands,
+            // which sends nothing new.
+            sendSnapshot(to: slot, &out)
+            return
+        case .snapshot:
+            // AppendEntries replies moved `match` past the compacted log: replicate from there.
+            progress[slot].becomeProbe()
         }
         if progress[slot].match < log.lastIndex { sendAppend(to: slot, allowEmpty: true, &out) }
     }

@@ -21,18 +21,43 @@ extension RaftState {
         snapshotTrigger = drawSnapshotTrigger()
     }
 
+    /// Sends the follower in `slot` the chunk of the leader's latest snapshot that starts where the
+    /// follower stands (§7, Figure 13). A follower not yet receiving that snapshot starts at offset 0:
+    /// when a newer snapshot replaces the one under way, the older one is worth nothing to the
+    /// follower, because the leader no longer holds the entries that would follow it. The chunk
+    /// promises nothing about the leader's disk, so it leaves at once.
     mutating func sendSnapshot(to slot: Int, _ out: inout Effects<Raft>) {
         guard let snapshot else { preconditionFailure("raft node \(id): log compacted to \(log.snapshotIndex) without a snapshot") }
-        progress[slot].state = .snapshot
-        out.send(.installSnapshot(InstallSnapshot(term: currentTerm, snapshot: snapshot, round: round)), to: cluster[slot], departing: .atOnce)
+        let transfer: SnapshotTransfer
+        if case .snapshot(let current) = progress[slot].state, current.snapshot.lastIndex == snapshot.lastIndex {
+            transfer = current
+        } else {
+            transfer = SnapshotTransfer(snapshot, chunkSize: options.snapshotChunk)
+            progress[slot].state = .snapshot(transfer)
+        }
+        out.send(.installSnapshot(InstallSnapshot(term: currentTerm, chunk: transfer.chunk, round: round)), to: cluster[slot], departing: .atOnce)
     }
 
+    /// A reply that says where the follower stands moves the transfer on: the next chunk once the
+    /// outstanding one arrived, or the chunk it misses after a loss or a restart (a reply that
+    /// changes nothing, to a duplicate, sends nothing). A reply that the follower holds everything
+    /// the snapshot covers ends the transfer, and replication goes on after it.
     mutating func handleSnapshotReply(_ reply: SnapshotReply, slot: Int, _ now: Instant, _ out: inout Effects<Raft>) {
         guard role == .leader else { return }
         acknowledgeRound(reply.round, slot: slot, now, &out)
         guard role == .leader else { return }
-        let advanced = progress[slot].acknowledge(reply.matchIndex)
-        if progress[slot].state == .snapshot { progress[slot].becomeProbe() }
+        guard let matchIndex = reply.matchIndex else {
+            guard case .snapshot(var transfer) = progress[slot].state, transfer.snapshot.lastIndex == reply.lastIndex,
+                  transfer.receiverHolds(reply.bytesStored) else { return }
+            progress[slot].state = .snapshot(transfer)
+            sendSnapshot(to: slot, &out)
+            return
+        }
+        let advanced = progress[slot].acknowledge(matchIndex)
+        // Even an answer that tells nothing new ends a transfer: AppendEntries replies may have
+        // moved `match` past the snapshot already, and the follower would otherwise wait for
+        // entries that only replication sends.
+        if case .snapshot = progress[slot].state { progress[slot].becomeProbe() }
         if advanced { maybeCommit(now, &out) }
         sendAppend(to: slot, allowEmpty: false, &out)
     }

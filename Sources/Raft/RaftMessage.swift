@@ -71,8 +71,9 @@ public enum RaftMessage: WireMessage, Hashable {
 ///     3 appendReply     term u64, success bool, index i64, hintIndex i64, hintTerm u64, round u64
 ///     4 heartbeat       term u64, commit i64, round u64
 ///     5 heartbeatReply  term u64, round u64
-///     6 installSnapshot term u64, round u64, snapshot (`Snapshot`)
-///     7 snapshotReply   term u64, matchIndex i64, round u64
+///     6 installSnapshot term u64, round u64, chunk (`SnapshotChunk`: lastIndex i64, lastTerm u64,
+///                       offset i64, data, done bool)
+///     7 snapshotReply   term u64, lastIndex i64, bytesStored i64, matchIndex i64?, round u64
 ///
 /// Log indexes are never negative; a negative one is a decoding error.
 extension RaftMessage {
@@ -93,9 +94,10 @@ extension RaftMessage {
         case .heartbeatReply(let m):
             writer.write(5 as UInt8); writer.write(m.term); writer.write(m.round)
         case .installSnapshot(let m):
-            writer.write(6 as UInt8); writer.write(m.term); writer.write(m.round); writer.write(m.snapshot)
+            writer.write(6 as UInt8); writer.write(m.term); writer.write(m.round); writer.write(m.chunk)
         case .snapshotReply(let m):
-            writer.write(7 as UInt8); writer.write(m.term); writer.write(m.matchIndex); writer.write(m.round)
+            writer.write(7 as UInt8); writer.write(m.term); writer.write(m.lastIndex); writer.write(m.bytesStored)
+            writer.write(m.matchIndex != nil); if let matchIndex = m.matchIndex { writer.write(matchIndex) }; writer.write(m.round)
         }
     }
 
@@ -127,9 +129,13 @@ extension RaftMessage {
         case 6:
             let term = try reader.readUInt64()
             let round = try reader.readUInt64()
-            self = .installSnapshot(InstallSnapshot(term: term, snapshot: try reader.read(Snapshot.self), round: round))
+            self = .installSnapshot(InstallSnapshot(term: term, chunk: try reader.read(SnapshotChunk.self), round: round))
         case 7:
-            self = .snapshotReply(SnapshotReply(term: try reader.readUInt64(), matchIndex: try reader.readNonNegativeInt("match index"),
+            let term = try reader.readUInt64()
+            let lastIndex = try reader.readNonNegativeInt("snapshot index")
+            let bytesStored = try reader.readNonNegativeInt("bytes stored")
+            let matchIndex = try reader.readBool() ? try reader.readNonNegativeInt("match index") : nil
+            self = .snapshotReply(SnapshotReply(term: term, lastIndex: lastIndex, bytesStored: bytesStored, matchIndex: matchIndex,
                                                 round: try reader.readUInt64()))
         default:
             throw .invalid("Raft message tag", offset: start)
@@ -145,8 +151,8 @@ extension RaftMessage {
         case .appendReply: 42
         case .heartbeat: 25
         case .heartbeatReply: 17
-        case .installSnapshot(let m): 17 + m.snapshot.byteCount
-        case .snapshotReply: 25
+        case .installSnapshot(let m): 17 + m.chunk.byteCount
+        case .snapshotReply(let m): m.matchIndex == nil ? 34 : 42
         }
     }
 }
@@ -245,27 +251,40 @@ public struct HeartbeatReply: Hashable, Sendable {
     }
 }
 
-/// InstallSnapshot (§7), sent whole: the lab's state machines are small.
+/// InstallSnapshot (§7, Figure 13): one chunk of the leader's latest snapshot, at most
+/// `snapshotChunk` bytes of it. The leader's id is the sender.
 public struct InstallSnapshot: Hashable, Sendable {
     public var term: Term
-    public var snapshot: Snapshot
+    public var chunk: SnapshotChunk
     public var round: UInt64
 
-    public init(term: Term, snapshot: Snapshot, round: UInt64) {
+    public init(term: Term, chunk: SnapshotChunk, round: UInt64) {
         self.term = term
-        self.snapshot = snapshot
+        self.chunk = chunk
         self.round = round
     }
 }
 
+/// The answer to one InstallSnapshot chunk. Figure 13's reply carries only the term; the leader
+/// also needs to know where the follower stands, so that a lost, duplicated or reordered chunk
+/// costs a resend rather than the whole transfer (as LogCabin's `bytes_stored`).
 public struct SnapshotReply: Hashable, Sendable {
     public var term: Term
-    /// The last index the follower now holds in agreement with the leader.
-    public var matchIndex: LogIndex
+    /// The snapshot the reply is about (its last included index).
+    public var lastIndex: LogIndex
+    /// While the transfer goes on: how many bytes of that snapshot the follower holds in order —
+    /// where the next chunk must start.
+    public var bytesStored: Int
+    /// Once the follower holds everything the snapshot covers (it installed it, or had already
+    /// committed that far): the last index it holds in agreement with the leader. `nil` while it
+    /// waits for more chunks.
+    public var matchIndex: LogIndex?
     public var round: UInt64
 
-    public init(term: Term, matchIndex: LogIndex, round: UInt64) {
+    public init(term: Term, lastIndex: LogIndex, bytesStored: Int, matchIndex: LogIndex?, round: UInt64) {
         self.term = term
+        self.lastIndex = lastIndex
+        self.bytesStored = bytesStored
         self.matchIndex = matchIndex
         self.round = round
     }

@@ -37,6 +37,9 @@ public struct RaftOptions: BackendOptions {
     /// Entries applied since the last snapshot before a node snapshots and compacts its log (§7);
     /// each node draws its actual threshold in [t, 1.5 t) so replicas do not snapshot together.
     public var snapshotThreshold = 10_000
+    /// Most bytes of a snapshot one InstallSnapshot carries: a leader sends its snapshot in chunks
+    /// of at most this size, one at a time (Figure 13's `offset`, `data` and `done`).
+    public var snapshotChunk = 65_536
     /// Bound on clock drift assumed by leases: a lease lasts `electionTimeout.lower × (1 − clockDrift)`.
     public var clockDrift = 0.1
 
@@ -63,6 +66,8 @@ public struct RaftOptions: BackendOptions {
         OptionDoc("maxBatch", values: "integer ≥ 1", default: "256", "entries per AppendEntries (batching)"),
         OptionDoc("snapshotThreshold", values: "integer ≥ 1", default: "10000",
                   "applied entries before a snapshot; jittered per node within [t, 1.5t)"),
+        OptionDoc("snapshotChunk", values: "integer ≥ 1", default: "65536",
+                  "most snapshot bytes per InstallSnapshot: larger snapshots travel in chunks, one at a time (Figure 13)"),
         OptionDoc("clockDrift", values: "number in 0…0.9", default: "0.1",
                   "clock-drift bound for leases: lease = minimum election timeout × (1 − clockDrift)"),
     ]
@@ -79,6 +84,7 @@ public struct RaftOptions: BackendOptions {
         case "maxInflight": maxInflight = try value.intOption(name, minimum: 1)
         case "maxBatch": maxBatch = try value.intOption(name, minimum: 1)
         case "snapshotThreshold": snapshotThreshold = try value.intOption(name, minimum: 1)
+        case "snapshotChunk": snapshotChunk = try value.intOption(name, minimum: 1)
         case "clockDrift": clockDrift = try value.numberOption(name, in: 0...0.9)
         default: throw OptionError.unknown(name, known: Self.documentation)
         }

@@ -34,6 +34,9 @@ struct RaftState: Sendable {
     var store: KVStore
     /// The latest snapshot taken, installed or recovered (what InstallSnapshot sends).
     var snapshot: Snapshot?
+    /// A leader's snapshot arriving in chunks, kept in memory until the last one (Figure 13): a
+    /// crash loses it, and the leader starts the transfer again.
+    var incomingSnapshot = SnapshotAssembly()
     /// Lowest log index the latest step wrote, replaced or discarded (`nil`: the log was not
     /// touched), so that checkers can verify log changes incrementally.
     var lastLogChange: LogIndex?
@@ -230,7 +233,8 @@ struct RaftState: Sendable {
         case .heartbeat(let request):
             out.send(.heartbeatReply(HeartbeatReply(term: currentTerm, round: request.round)), to: peer)
         case .installSnapshot(let request):
-            out.send(.snapshotReply(SnapshotReply(term: currentTerm, matchIndex: 0, round: request.round)), to: peer)
+            out.send(.snapshotReply(SnapshotReply(term: currentTerm, lastIndex: request.chunk.lastIndex, bytesStored: 0, matchIndex: nil,
+                                                  round: request.round)), to: peer)
         case .voteReply, .appendReply, .heartbeatReply, .snapshotReply:
             break
         }

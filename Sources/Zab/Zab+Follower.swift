@@ -28,6 +28,9 @@ struct FollowerSession {
     var reportedEpoch: Epoch?
     var lastHeard: Instant
     var resendAt: Instant
+    /// A SNAP arriving in chunks, kept in memory until the last one: a crash, or a new connection,
+    /// loses it, and the leader sends the state again.
+    var incomingSnapshot = SnapshotAssembly()
 
     /// ZooKeeper's socket timeouts: initLimit ticks until synced, syncLimit ticks afterwards.
     func silenceLimit(_ options: ZabOptions) -> TimeSpan {
@@ -88,7 +91,7 @@ extension Zab {
         let aligned = phase == .synced || phase == .awaitingUpToDate || phase == .broadcasting
         switch message {
         case .sync(let payload) where phase == .synchronizing && payload.connection == session.connection:
-            if applySync(payload, into: &out) { session.phase = .synced }
+            receiveSync(payload, epoch: epoch, in: &session, into: &out)
         case .newLeader(let connection, _, _) where connection == session.connection && aligned:
             acknowledgeNewLeader(epoch, in: &session, into: &out)
         case .upToDate(_, let committed) where phase == .awaitingUpToDate || phase == .broadcasting:
@@ -159,10 +162,29 @@ extension Zab {
         out.send(.ackNewLeader(connection: session.connection, epoch: epoch, lastZxid: log.lastZxid), to: session.leader)
     }
 
-    /// Applies DIFF, TRUNC, TRUNC+DIFF or SNAP. Returns false (and changes nothing) if the payload
-    /// does not fit this node's log.
-    mutating func applySync(_ payload: SyncPayload, into out: inout Effects<Zab>) -> Bool {
-        if let snapshot = payload.snapshot {
+    /// DIFF, TRUNC or TRUNC+DIFF, or a chunk of a SNAP: a chunk that is not the last is put with the
+    /// others in memory and answered with how much of the state this node holds (`Zab.sendSnap`);
+    /// the last one applies the whole SNAP.
+    mutating func receiveSync(_ payload: SyncPayload, epoch: Epoch, in session: inout FollowerSession, into out: inout Effects<Zab>) {
+        var snapshot: Snapshot?
+        if let chunk = payload.snapshot {
+            switch session.incomingSnapshot.add(chunk) {
+            case .incomplete(let bytesStored):
+                // Only memory changed: the answer promises nothing about the disk and leaves at once.
+                out.send(.snapAck(connection: session.connection, epoch: epoch, snapshotIndex: chunk.lastIndex, bytesStored: bytesStored),
+                         to: session.leader, departing: .atOnce)
+                return
+            case .complete(let whole):
+                snapshot = whole
+            }
+        }
+        if applySync(payload, snapshot: snapshot, into: &out) { session.phase = .synced }
+    }
+
+    /// Applies DIFF, TRUNC, TRUNC+DIFF or SNAP (with the state `snapshot`, put together from its
+    /// chunks). Returns false (and changes nothing) if the payload does not fit this node's log.
+    mutating func applySync(_ payload: SyncPayload, snapshot: Snapshot?, into out: inout Effects<Zab>) -> Bool {
+        if let snapshot {
             if snapshot.lastIndex > appliedIndex {
                 let restored: KVStore
                 do { restored = try KVStore(snapshot: snapshot.data) } catch {

@@ -25,6 +25,8 @@ struct LeaderSession {
         var history: HistorySummary?
         var lastHeard: Instant
         var syncSentAt = Instant.zero
+        /// A SNAP under way: the state being sent in chunks, and how much of it the follower holds.
+        var snap: SnapshotTransfer?
         /// The last index the follower has logged (valid once synced).
         var acked: LogIndex = 0
         /// The next index to send it.
@@ -113,6 +115,13 @@ extension Zab {
         switch message {
         case .ackEpoch(let connection, _, let current, let history):
             receiveAckEpoch(connection: connection, currentEpoch: current, history: history, from: peer, in: &session, at: now, into: &out)
+        case .snapAck(let connection, _, let snapshotIndex, let bytesStored):
+            guard var learner = session[learner: peer], learner.connection == connection, learner.stage == .syncing,
+                  var transfer = learner.snap, transfer.snapshot.lastIndex == snapshotIndex, transfer.receiverHolds(bytesStored) else { return }
+            learner.snap = transfer
+            learner.syncSentAt = now
+            sendSnap(to: peer, &learner, epoch: session.epoch, resent: false, into: &out)
+            session[learner: peer] = learner
         case .ackNewLeader(let connection, _, let lastZxid):
             receiveAckNewLeader(connection: connection, lastZxid: lastZxid, from: peer, in: &session, at: now, into: &out)
         case .ack(_, let zxid, let gap):
@@ -217,40 +226,95 @@ extension Zab {
     // MARK: Synchronisation
 
     /// Sends the follower DIFF, TRUNC (+DIFF) or SNAP, then NEWLEADER; again after a silent tick.
+    /// A SNAP the follower has begun to receive goes on where the follower stands; one it holds
+    /// nothing of is planned afresh, so that it carries the leader's current state and the fewest
+    /// proposals (as each ZooKeeper sync serialises the state the leader has then).
     mutating func synchronize(_ peer: NodeID, in session: inout LeaderSession, at now: Instant, first: Bool, into out: inout Effects<Zab>) {
         guard var learner = session[learner: peer], let history = learner.history else { return }
-        let decision = SyncDecision.decide(follower: history, window: log.entries.map(\.zxid), windowBase: log.baseZxid)
-        var payload = SyncPayload(connection: learner.connection, epoch: session.epoch, mode: decision.mode, truncateTo: nil,
-                                  snapshot: nil, firstIndex: 0, proposals: [])
-        let from: LogIndex
-        if let common = decision.commonZxid, let index = log.index(of: common) {
-            from = index + 1
-            if decision.mode != .diff { payload.truncateTo = common }
-        } else {
-            payload.mode = .snap
-            payload.snapshot = Snapshot(lastIndex: appliedIndex, lastTerm: appliedZxid.rawValue, data: store.snapshot())
-            from = appliedIndex + 1
-        }
-        payload.firstIndex = from
-        if from <= log.lastIndex { payload.proposals = Array(log.entries[(from - log.firstIndex)...]) }
-        out.send(.sync(payload), to: peer)
-        out.send(.newLeader(connection: learner.connection, epoch: session.epoch, lastZxid: log.lastZxid), to: peer)
         learner.stage = .syncing
         learner.syncSentAt = now
+        if learner.snap.map({ $0.offset == 0 }) ?? true {
+            let decision = SyncDecision.decide(follower: history, window: log.entries.map(\.zxid), windowBase: log.baseZxid)
+            if let common = decision.commonZxid, let index = log.index(of: common) {
+                learner.snap = nil
+                session[learner: peer] = learner
+                let truncateTo = decision.mode == .diff ? nil : common
+                let payload = SyncPayload(connection: learner.connection, epoch: session.epoch, mode: decision.mode, truncateTo: truncateTo,
+                                          snapshot: nil, firstIndex: index + 1, proposals: proposals(from: index + 1))
+                out.send(.sync(payload), to: peer)
+                out.send(.newLeader(connection: learner.connection, epoch: session.epoch, lastZxid: log.lastZxid), to: peer)
+                if first { out.emit(.note(kind: "sync", detail: describe(decision.mode, to: peer, follower: history, truncateTo: truncateTo, snap: nil,
+                                                                              proposalsFrom: index + 1))) }
+                return
+            }
+            learner.snap = SnapshotTransfer(appliedState, chunkSize: options.snapshotChunk)
+            if first { out.emit(.note(kind: "sync", detail: describe(.snap, to: peer, follower: history, truncateTo: nil, snap: learner.snap,
+                                                                  proposalsFrom: appliedIndex + 1))) }
+        }
+        sendSnap(to: peer, &learner, epoch: session.epoch, resent: !first, into: &out)
         session[learner: peer] = learner
-        if first { out.emit(.note(kind: "sync", detail: describe(payload, to: peer, follower: history))) }
     }
 
-    func describe(_ payload: SyncPayload, to peer: NodeID, follower: HistorySummary) -> String {
-        var text = "\(payload.mode.rawValue) to \(peer) (its last zxid \(follower.lastZxid)"
+    /// The state this node has applied, as a snapshot.
+    var appliedState: Snapshot { Snapshot(lastIndex: appliedIndex, lastTerm: appliedZxid.rawValue, data: store.snapshot()) }
+
+    /// The transactions in memory from `index` on.
+    func proposals(from index: LogIndex) -> [Transaction] {
+        index <= log.lastIndex ? Array(log.entries[(index - log.firstIndex)...]) : []
+    }
+
+    /// Sends the chunk of the SNAP under way that starts where the follower stands.
+    ///
+    /// Where ZooKeeper streams the serialised state over the follower's TCP connection between the
+    /// SNAP header and the proposals, the lab's network loses, duplicates and reorders messages, so
+    /// the state travels as Raft's InstallSnapshot does (Figure 13, `SnapshotTransfer`): a SNAP sync
+    /// per chunk, one outstanding at a time, each chunk but the last answered by SNAPACK with how
+    /// much the follower holds. Keeping the SYNC message, rather than adding a chunk message beside
+    /// it, keeps the flow a follower in `synchronizing` already follows: the last chunk is the
+    /// whole SYNC of before — it carries the proposals that follow the state and is followed by
+    /// NEWLEADER, and waits for the leader's writes as every SYNC does — so a state that fits in
+    /// one chunk is synced in exactly the messages of an unchunked SNAP. Earlier chunks promise
+    /// nothing about the leader's disk and leave at once.
+    ///
+    /// A chunk the retransmission timer sends (`resent`) is followed by NEWLEADER too, as every
+    /// sync of an unchunked SNAP was: the follower may have applied an earlier sync of this
+    /// connection and lost only its NEWLEADER, and then it ignores chunks and waits for that alone.
+    /// A follower still receiving chunks ignores a NEWLEADER before the last one.
+    mutating func sendSnap(to peer: NodeID, _ learner: inout LeaderSession.Learner, epoch: Epoch, resent: Bool, into out: inout Effects<Zab>) {
+        guard var transfer = learner.snap else { return }
+        if transfer.snapshot.lastIndex + 1 < log.firstIndex {
+            // The leader no longer holds the proposals that follow that state: send its state now.
+            transfer = SnapshotTransfer(appliedState, chunkSize: options.snapshotChunk)
+            learner.snap = transfer
+        }
+        let chunk = transfer.chunk
+        let from = transfer.snapshot.lastIndex + 1
+        var payload = SyncPayload(connection: learner.connection, epoch: epoch, mode: .snap, truncateTo: nil, snapshot: chunk,
+                                  firstIndex: from, proposals: [])
+        if chunk.done {
+            payload.proposals = proposals(from: from)
+            out.send(.sync(payload), to: peer)
+        } else {
+            out.send(.sync(payload), to: peer, departing: .atOnce)
+        }
+        guard chunk.done || resent else { return }
+        out.send(.newLeader(connection: learner.connection, epoch: epoch, lastZxid: log.lastZxid), to: peer)
+    }
+
+    func describe(_ mode: SyncMode, to peer: NodeID, follower: HistorySummary, truncateTo: Zxid?, snap: SnapshotTransfer?,
+                  proposalsFrom from: LogIndex) -> String {
+        var text = "\(mode.rawValue) to \(peer) (its last zxid \(follower.lastZxid)"
         if let first = log.entries.first { text += ", window \(first.zxid)…\(log.lastZxid)" }
         text += ")"
-        if let point = payload.truncateTo { text += ": roll back to \(point)" }
-        if let snapshot = payload.snapshot { text += ": snapshot at \(Zxid(rawValue: snapshot.lastTerm))" }
-        if let first = payload.proposals.first, let last = payload.proposals.last {
-            text += payload.truncateTo == nil && payload.snapshot == nil ? ": " : ", then "
-            text += "\(payload.proposals.count) proposals \(first.zxid)…\(last.zxid)"
-        } else if payload.truncateTo == nil, payload.snapshot == nil {
+        if let point = truncateTo { text += ": roll back to \(point)" }
+        if let snap {
+            text += ": snapshot at \(Zxid(rawValue: snap.snapshot.lastTerm))"
+            if snap.chunkCount > 1 { text += " in \(snap.chunkCount) chunks" }
+        }
+        if from <= log.lastIndex, let first = log.transaction(at: from) {
+            text += truncateTo == nil && snap == nil ? ": " : ", then "
+            text += "\(log.lastIndex - from + 1) proposals \(first.zxid)…\(log.lastZxid)"
+        } else if truncateTo == nil, snap == nil {
             text += ": nothing missing"
         }
         return text
@@ -265,6 +329,7 @@ extension Zab {
             return
         }
         learner.stage = .synced
+        learner.snap = nil
         learner.acked = index
         learner.nextIndex = index + 1
         learner.progressAt = now

@@ -178,7 +178,7 @@ public struct Zab: ReplicationBackend {
         switch message {
         case .notification(let notification):
             receiveNotification(notification, from: peer, at: now, into: &out)
-        case .followerInfo, .ackEpoch, .ackNewLeader, .ack, .pingReply, .request, .syncRequest:
+        case .followerInfo, .ackEpoch, .snapAck, .ackNewLeader, .ack, .pingReply, .request, .syncRequest:
             withLeaderSession { node, session in node.leaderReceive(message, from: peer, in: &session, at: now, into: &out) }
         case .leaderInfo, .sync, .newLeader, .upToDate, .proposal, .commit, .ping, .syncReply:
             withFollowerSession { node, session in

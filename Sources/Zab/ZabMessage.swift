@@ -45,19 +45,23 @@ public struct Notification: Hashable, Sendable {
 }
 
 /// What a leader sends a follower to make its history equal to the leader's (DIFF, TRUNC, SNAP).
+///
+/// A SNAP whose state is larger than `snapshotChunk` bytes takes several of these, one chunk each,
+/// and the proposals ride with the last chunk: see `Zab.sendSnap`.
 public struct SyncPayload: Hashable, Sendable {
     public var connection: UInt64
     public var epoch: Epoch
     public var mode: SyncMode
     /// TRUNC: drop everything after this zxid.
     public var truncateTo: Zxid?
-    /// SNAP: the leader's applied state.
-    public var snapshot: Snapshot?
+    /// SNAP: one chunk of the leader's applied state.
+    public var snapshot: SnapshotChunk?
     /// The proposals that follow (DIFF), starting at log index `firstIndex`.
     public var firstIndex: LogIndex
     public var proposals: [Transaction]
 
-    public init(connection: UInt64, epoch: Epoch, mode: SyncMode, truncateTo: Zxid?, snapshot: Snapshot?, firstIndex: LogIndex, proposals: [Transaction]) {
+    public init(connection: UInt64, epoch: Epoch, mode: SyncMode, truncateTo: Zxid?, snapshot: SnapshotChunk?, firstIndex: LogIndex,
+                proposals: [Transaction]) {
         self.connection = connection
         self.epoch = epoch
         self.mode = mode
@@ -80,8 +84,12 @@ public enum ZabMessage: WireMessage, Hashable {
     /// ACK-E: the follower's current epoch (`nil` when it had already accepted `epoch`, so this
     /// acknowledgement must not count: ZooKeeper's -1) and its history.
     case ackEpoch(connection: UInt64, epoch: Epoch, currentEpoch: Epoch?, history: HistorySummary)
-    /// DIFF, TRUNC (+DIFF) or SNAP.
+    /// DIFF, TRUNC (+DIFF) or SNAP (or one chunk of a SNAP).
     case sync(SyncPayload)
+    /// A follower's answer to a SNAP chunk that is not the last: it holds `bytesStored` bytes of the
+    /// state at `snapshotIndex` in order, and the next chunk must start there. ZooKeeper has no such
+    /// packet: TCP acknowledges its stream.
+    case snapAck(connection: UInt64, epoch: Epoch, snapshotIndex: LogIndex, bytesStored: Int)
     /// NEWLEADER(e): the follower's history now ends at `lastZxid`; accept it as epoch e's.
     case newLeader(connection: UInt64, epoch: Epoch, lastZxid: Zxid)
     /// ACK of NEWLEADER: the follower's history now ends at `lastZxid`.
@@ -135,6 +143,7 @@ public enum ZabMessage: WireMessage, Hashable {
             case .trunc, .truncDiff: .trunc
             case .snap: .snap
             }
+        case .snapAck: .snap
         case .newLeader: .newLeader
         case .ackNewLeader, .ack: .ack
         case .upToDate: .upToDate
@@ -156,8 +165,8 @@ extension ZabMessage {
              .commit(let epoch, _), .ping(let epoch, _, _), .syncReply(let epoch, _, _, _):
             epoch
         case .sync(let payload): payload.epoch
-        case .ackEpoch(_, let epoch, _, _), .ackNewLeader(_, let epoch, _), .ack(let epoch, _, _), .pingReply(let epoch, _, _, _),
-             .syncRequest(let epoch, _, _):
+        case .ackEpoch(_, let epoch, _, _), .snapAck(_, let epoch, _, _), .ackNewLeader(_, let epoch, _), .ack(let epoch, _, _),
+             .pingReply(let epoch, _, _, _), .syncRequest(let epoch, _, _):
             epoch
         case .notification, .followerInfo, .request: nil
         }
@@ -175,7 +184,7 @@ extension ZabMessage {
 ///      2 leaderInfo     epoch
 ///      3 ackEpoch       connection, epoch, currentEpoch u64?, history (`HistorySummary`)
 ///      4 sync           connection, epoch, mode u8 (0 DIFF, 1 TRUNC, 2 TRUNC+DIFF, 3 SNAP),
-///                       truncateTo u64?, snapshot `Snapshot`?, firstIndex i64 (≥ 0),
+///                       truncateTo u64?, snapshot `SnapshotChunk`?, firstIndex i64 (≥ 0),
 ///                       proposals (u32 count, then each `Transaction`)
 ///      5 newLeader      connection, epoch, lastZxid
 ///      6 ackNewLeader   connection, epoch, lastZxid
@@ -188,6 +197,7 @@ extension ZabMessage {
 ///     13 request        `ClientRequest`
 ///     14 syncRequest    epoch, client i64, sequence u64
 ///     15 syncReply      epoch, client i64, sequence u64, zxid
+///     16 snapAck        connection, epoch, snapshotIndex i64 (≥ 0), bytesStored i64 (≥ 0)
 extension ZabMessage {
     public func encode(to writer: inout ByteWriter) {
         switch self {
@@ -225,6 +235,8 @@ extension ZabMessage {
             writer.write(14 as UInt8); writer.write(epoch); writer.write(client.rawValue); writer.write(sequence)
         case .syncReply(let epoch, let client, let sequence, let zxid):
             writer.write(15 as UInt8); writer.write(epoch); writer.write(client.rawValue); writer.write(sequence); writer.write(zxid)
+        case .snapAck(let connection, let epoch, let snapshotIndex, let bytesStored):
+            writer.write(16 as UInt8); writer.write(connection); writer.write(epoch); writer.write(snapshotIndex); writer.write(bytesStored)
         }
     }
 
@@ -244,7 +256,7 @@ extension ZabMessage {
             let epoch = try reader.readUInt64()
             let mode = try reader.readTag(SyncMode.self, "sync mode")
             let truncateTo = try reader.readOptionalUInt64().map(Zxid.init(rawValue:))
-            let snapshot = try reader.readOptional(Snapshot.self)
+            let snapshot = try reader.readOptional(SnapshotChunk.self)
             let firstIndex = try reader.readNonNegativeInt("first index")
             let proposals = try reader.readArray(of: Transaction.self, minimumElementSize: Transaction.minimumByteCount)
             self = .sync(SyncPayload(connection: connection, epoch: epoch, mode: mode, truncateTo: truncateTo, snapshot: snapshot,
@@ -266,6 +278,9 @@ extension ZabMessage {
         case 15:
             self = .syncReply(epoch: try reader.readUInt64(), client: ClientID(try reader.readInt()), sequence: try reader.readUInt64(),
                               zxid: try reader.readZxid())
+        case 16:
+            self = .snapAck(connection: try reader.readUInt64(), epoch: try reader.readUInt64(),
+                            snapshotIndex: try reader.readNonNegativeInt("snapshot index"), bytesStored: try reader.readNonNegativeInt("bytes stored"))
         default:
             throw .invalid("ZAB message tag", offset: start)
         }
@@ -285,7 +300,7 @@ extension ZabMessage {
         case .ack: 18
         case .pingReply: 26
         case .request(let request): 1 + request.byteCount
-        case .syncReply: 33
+        case .syncReply, .snapAck: 33
         }
     }
 }

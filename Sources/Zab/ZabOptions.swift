@@ -33,6 +33,9 @@ public struct ZabOptions: BackendOptions {
     /// Committed transactions a leader keeps in memory to sync followers by DIFF (ZooKeeper's
     /// `committedLog`); a follower older than that gets a SNAP.
     public var commitLogCount = 500
+    /// Most bytes of the state one SNAP message carries: a larger snapshot travels in chunks, one
+    /// at a time (where ZooKeeper streams it over the follower's TCP connection).
+    public var snapshotChunk = 65_536
 
     public init() {}
 
@@ -46,6 +49,7 @@ public struct ZabOptions: BackendOptions {
         OptionDoc("maxNotificationInterval", values: "duration", default: "1s", "Fast Leader Election: cap of the back-off between notification rounds"),
         OptionDoc("snapCount", values: "integer ≥ 2", default: "10000", "snapshot after snapCount/2 … snapCount logged transactions (jittered per node)"),
         OptionDoc("commitLogCount", values: "integer ≥ 1", default: "500", "committed transactions kept in memory for DIFF sync; older followers get SNAP"),
+        OptionDoc("snapshotChunk", values: "integer ≥ 1", default: "65536", "most snapshot bytes per SNAP message: larger snapshots travel in chunks, one at a time"),
     ]
 
     public mutating func set(_ name: String, to value: JSONValue) throws(OptionError) {
@@ -58,6 +62,7 @@ public struct ZabOptions: BackendOptions {
         case "maxNotificationInterval": maxNotificationInterval = try Self.positive(value.durationOption(name), name)
         case "snapCount": snapCount = try value.intOption(name, minimum: 2)
         case "commitLogCount": commitLogCount = try value.intOption(name, minimum: 1)
+        case "snapshotChunk": snapshotChunk = try value.intOption(name, minimum: 1)
         default: throw OptionError.unknown(name, known: Self.documentation)
         }
     }

@@ -10,8 +10,10 @@ import Testing
     /// leader of the latest term; no node ever reports two leaders of a term or an overwritten
     /// committed entry (`.all` includes it). Leases rely on bounded clock drift, so under the heavy nemesis
     /// (which skews clocks) the lease variant promises everything but linearizability.
+    /// The snapshot variant snapshots every 100–150 entries and sends snapshots in chunks of 64
+    /// bytes, so that InstallSnapshot transfers of many chunks meet every fault of the nemesis.
     /// (The default variant gets more random seeds by default; all get the files' full counts with `CONLAB_FULL=1`.)
-    @Test(arguments: [("raft", 4), ("raft[read=log]", 2), ("raft[read=lease]", 2)])
+    @Test(arguments: [("raft", 4), ("raft[read=log]", 2), ("raft[read=lease]", 2), ("raft[snapshotThreshold=100;snapshotChunk=64]", 2)])
     func linearizableVariants(backend: String, seeds: Int) {
         let promises: Conformance.Promises = Conformance.Promises.all.union(.liveAfterHeal)
         let failures = Conformance.run(backend: backend, promises: promises,

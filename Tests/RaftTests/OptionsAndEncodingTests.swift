@@ -14,13 +14,17 @@ import Testing
         try options.set("prevote", to: .bool(false))
         try options.set("maxInflight", to: .number(2))
         try options.set("clockDrift", to: .number(0.2))
-        #expect(options.read == .lease && !options.preVote && options.maxInflight == 2)
+        #expect(options.snapshotChunk == 65_536)
+        try options.set("snapshotChunk", to: .number(64))
+        #expect(options.read == .lease && !options.preVote && options.maxInflight == 2 && options.snapshotChunk == 64)
         #expect(options.leaseDuration == .milliseconds(80), "lease = minimum election timeout × (1 − drift)")
     }
 
     @Test(arguments: [
         ("read", JSONValue.string("fast"), "expected one of"),
         ("maxInflight", .number(0), "at least 1"),
+        ("snapshotChunk", .number(0), "snapshotChunk: must be at least 1, found 0"),
+        ("snapshotChunk", .number(1.5), "expected an integer"),
         ("electionTimeout", .array([.string("300ms"), .string("150ms")]), "lower ≤ upper"),
         ("heartbeat", .string("50"), "not a duration"),
         ("clockDrift", .number(1.5), "within"),

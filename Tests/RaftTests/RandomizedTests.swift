@@ -11,14 +11,21 @@ import Testing
 @Suite struct RandomizedTests {
     static let scenarioFile = "conformance/random-faults.json"
 
-    @Test func invariantsHoldUnderRandomFaults() throws {
+    /// The defaults, and the conformance files' snapshot variant: snapshots every 100–150 entries,
+    /// sent in chunks of 64 bytes.
+    @Test(arguments: ["raft", "raft[snapshotThreshold=100;snapshotChunk=64]"])
+    func invariantsHoldUnderRandomFaults(backend: String) throws {
         let scenario = try ScenarioFile.load(path: Paths.experiment(Self.scenarioFile))[0]
+        let spec = try #require(scenario.backends.first { $0.label == backend })
+        var options = RaftOptions()
+        for option in spec.options { try options.set(option.name, to: option.value) }
         let seeds = Scale.seed.map { [$0] } ?? (1...UInt64(Scale.count(10, full: 200))).map { $0 }
         var failed: [String] = []
         for seed in seeds {
-            let problems = Self.run(scenario, seed: seed, options: RaftOptions())
+            let problems = Self.run(scenario, seed: seed, options: options)
             if !problems.isEmpty {
-                failed.append("seed \(seed): " + problems.prefix(5).joined(separator: "\n    ") + "\n    replay: swift run conlab run Experiments/\(Self.scenarioFile) --backend raft --seed \(seed)"
+                failed.append("seed \(seed): " + problems.prefix(5).joined(separator: "\n    ")
+                              + "\n    replay: swift run conlab run Experiments/\(Self.scenarioFile) --backend '\(backend)' --seed \(seed)"
                               + "\n    or: CONLAB_SEED=\(seed) swift test --filter RaftTests.RandomizedTests")
             }
         }

@@ -89,6 +89,7 @@ func encodings<T: WireCodable>(seed: UInt64, count: Int = sweep(25), _ make: (in
     @Test func clientRequest() { expectNone(fuzz(ClientRequest.self, encodings: encodings(seed: 17) { $0.request() }, seed: 17)) }
     @Test func clientReply() { expectNone(fuzz(ClientReply.self, encodings: encodings(seed: 18) { $0.reply() }, seed: 18)) }
     @Test func snapshot() { expectNone(fuzz(Snapshot.self, encodings: encodings(seed: 19) { $0.snapshot() }, seed: 19)) }
+    @Test func snapshotChunk() { expectNone(fuzz(SnapshotChunk.self, encodings: encodings(seed: 24) { $0.snapshotChunk() }, seed: 24)) }
     @Test func observableEvent() { expectNone(fuzz(ObservableEvent.self, encodings: encodings(seed: 20) { $0.event() }, seed: 20)) }
     @Test func frame() { expectNone(fuzz(WireFrame.self, encodings: encodings(seed: 21) { $0.frame() }, seed: 21)) }
 
@@ -119,7 +120,7 @@ func encodings<T: WireCodable>(seed: UInt64, count: Int = sweep(25), _ make: (in
 
     @Test func invalidTagsNodeIDsAndIndexesAreErrors() {
         #expect(throws: BinaryDecodingError.invalid("Raft message tag", offset: 0)) { try RaftMessage(decoding: [8]) }
-        #expect(throws: BinaryDecodingError.invalid("ZAB message tag", offset: 0)) { try ZabMessage(decoding: [16]) }
+        #expect(throws: BinaryDecodingError.invalid("ZAB message tag", offset: 0)) { try ZabMessage(decoding: [17]) }
         #expect(throws: BinaryDecodingError.invalid("3PC message tag", offset: 0)) { try ThreePhaseCommit.Message(decoding: [8]) }
         #expect(throws: BinaryDecodingError.invalid("commit message tag", offset: 0)) { try TwoPhaseCommit.Message(decoding: [6]) }
         var notification = ZabMessage.notification(Notification(vote: Vote(leader: NodeID(1), zxid: .zero, epoch: 0), round: 1, state: .looking)).encodedBytes()

@@ -90,6 +90,10 @@ struct WireGenerator {
 
     mutating func snapshot() -> Snapshot { Snapshot(lastIndex: index(), lastTerm: u64(), data: bytes()) }
 
+    mutating func snapshotChunk() -> SnapshotChunk {
+        SnapshotChunk(lastIndex: index(), lastTerm: u64(), offset: index(), data: bytes(), done: bool())
+    }
+
     mutating func event() -> ObservableEvent {
         switch pick(6) {
         case 0: .role([Role.leader, .follower, .candidate][pick(3)], term: u64(), name: string())
@@ -120,8 +124,9 @@ struct WireGenerator {
         case 3: .appendReply(AppendReply(term: u64(), success: bool(), index: index(), hintIndex: index(), hintTerm: u64(), round: u64()))
         case 4: .heartbeat(Heartbeat(term: u64(), commit: index(), round: u64()))
         case 5: .heartbeatReply(HeartbeatReply(term: u64(), round: u64()))
-        case 6: .installSnapshot(InstallSnapshot(term: u64(), snapshot: snapshot(), round: u64()))
-        default: .snapshotReply(SnapshotReply(term: u64(), matchIndex: index(), round: u64()))
+        case 6: .installSnapshot(InstallSnapshot(term: u64(), chunk: snapshotChunk(), round: u64()))
+        default:
+            .snapshotReply(SnapshotReply(term: u64(), lastIndex: index(), bytesStored: index(), matchIndex: optional { $0.index() }, round: u64()))
         }
     }
 
@@ -135,7 +140,7 @@ struct WireGenerator {
     }
 
     mutating func zab() -> ZabMessage {
-        switch pick(16) {
+        switch pick(17) {
         case 0:
             .notification(Notification(vote: Vote(leader: node(), zxid: zxid(), epoch: u64()), round: u64(),
                                        state: [ServerState.looking, .following, .leading][pick(3)]))
@@ -144,7 +149,7 @@ struct WireGenerator {
         case 3: .ackEpoch(connection: u64(), epoch: u64(), currentEpoch: optional { $0.u64() }, history: history())
         case 4:
             .sync(SyncPayload(connection: u64(), epoch: u64(), mode: SyncMode.allCases[pick(SyncMode.allCases.count)],
-                              truncateTo: optional { $0.zxid() }, snapshot: optional { $0.snapshot() }, firstIndex: index(),
+                              truncateTo: optional { $0.zxid() }, snapshot: optional { $0.snapshotChunk() }, firstIndex: index(),
                               proposals: array(max: 4) { $0.transaction() }))
         case 5: .newLeader(connection: u64(), epoch: u64(), lastZxid: zxid())
         case 6: .ackNewLeader(connection: u64(), epoch: u64(), lastZxid: zxid())
@@ -156,6 +161,7 @@ struct WireGenerator {
         case 12: .pingReply(epoch: u64(), round: u64(), lastZxid: zxid(), upToDate: bool())
         case 13: .request(request())
         case 14: .syncRequest(epoch: u64(), client: client(), sequence: u64())
+        case 15: .snapAck(connection: u64(), epoch: u64(), snapshotIndex: index(), bytesStored: index())
         default: .syncReply(epoch: u64(), client: client(), sequence: u64(), zxid: zxid())
         }
     }

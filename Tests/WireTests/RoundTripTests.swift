@@ -77,7 +77,7 @@ func checkMessages<Backend: ReplicationBackend>(_: Backend.Type, seed: UInt64, c
     @Test func primaryBackupMessages() { checkMessages(PrimaryBackup.self, seed: 5, count: Self.count) { $0.primaryBackup() } }
     @Test func unreplicatedMessages() { checkMessages(Unreplicated.self, seed: 6, count: Self.count) { $0.unreplicated() } }
 
-    @Test func clientRequestsRepliesSnapshotsEventsAndFrames() {
+    @Test func clientRequestsRepliesSnapshotsChunksEventsAndFrames() {
         var generator = WireGenerator(seed: 7)
         var failures = Failures()
         var commands: Set<String> = [], statuses: Set<String> = [], events: Set<String> = []
@@ -89,6 +89,7 @@ func checkMessages<Backend: ReplicationBackend>(_: Backend.Type, seed: UInt64, c
             statuses.insert(String("\(reply.status)".prefix { $0 != "(" }))
             roundTrip(reply, &failures)
             roundTrip(generator.snapshot(), &failures)
+            roundTrip(generator.snapshotChunk(), &failures)
             let event = generator.event()
             events.insert(String("\(event)".prefix { $0 != "(" }))
             roundTrip(event, &failures)

@@ -10,7 +10,7 @@ import Zab
 
 /// Every message the backends really send, through crashes, restarts and partitions, survives the
 /// wire: a generator only covers the values its author thought of; this covers the ones the
-/// protocols produce (snapshots, conflict hints, sync modes, empty heartbeats).
+/// protocols produce (snapshots and their chunks, conflict hints, sync modes, empty heartbeats).
 @Suite struct SimulatedTrafficTests {
     static let faults: [FaultStep] = [
         FaultStep(at: .zero + .seconds(1), .crash(.leader)),
@@ -44,6 +44,7 @@ import Zab
     @Test func raft() {
         var options = RaftOptions()
         options.snapshotThreshold = 40
+        options.snapshotChunk = 64  // snapshots travel in several chunks
         check(Raft.self, options: options, expecting: 10)
     }
 
@@ -51,6 +52,7 @@ import Zab
         var options = ZabOptions()
         options.snapCount = 40
         options.commitLogCount = 20
+        options.snapshotChunk = 64
         check(Zab.self, options: options, expecting: 13)
     }
 

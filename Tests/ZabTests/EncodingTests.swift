@@ -36,8 +36,10 @@ import Zab
         #expect(options.read == .sync && options.syncTimeout == .milliseconds(150) && options.pingInterval == .milliseconds(25))
         #expect(throws: OptionError.self) { try options.set("read", to: .string("linearizable")) }
         #expect(throws: OptionError.self) { try options.set("snapCount", to: .number(1)) }
+        #expect(throws: OptionError("snapshotChunk", "must be at least 1, found 0")) { try options.set("snapshotChunk", to: .number(0)) }
         #expect(throws: OptionError.self) { try options.set("finalizeWait", to: .string("0ms")) }
         #expect(throws: OptionError.self) { try options.set("electionAlg", to: .number(3)) }
-        #expect(ZabOptions.documentation.map(\.name) == ["read", "tickTime", "initLimit", "syncLimit", "finalizeWait", "maxNotificationInterval", "snapCount", "commitLogCount"])
+        #expect(ZabOptions.documentation.map(\.name) == ["read", "tickTime", "initLimit", "syncLimit", "finalizeWait", "maxNotificationInterval", "snapCount", "commitLogCount",
+                                                         "snapshotChunk"])
     }
 }

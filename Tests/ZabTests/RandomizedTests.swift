@@ -43,13 +43,27 @@ import Zab
         return failures
     }
 
+    /// The defaults; sync reads with frequent snapshots and a short DIFF window (many SNAPs); and
+    /// the same with SNAPs in chunks of 64 bytes.
+    static let variants: [ZabOptions] = [ZabOptions(), snapshotting(chunk: ZabOptions().snapshotChunk), snapshotting(chunk: 64)]
+
+    static func snapshotting(chunk: Int) -> ZabOptions {
+        var options = ZabOptions()
+        options.read = .sync
+        options.snapCount = 40
+        options.commitLogCount = 10
+        options.snapshotChunk = chunk
+        return options
+    }
+
     @Test func invariantsHoldUnderRandomFaults() {
         var failed: [String] = []
         for seed in Self.seeds {
-            for options in [ZabOptions(), { var o = ZabOptions(); o.read = .sync; o.snapCount = 40; o.commitLogCount = 10; return o }()] {
+            for options in Self.variants {
                 let failures = Self.check(seed: seed, options: options)
                 if !failures.isEmpty {
-                    failed.append("seed \(seed) read=\(options.read.rawValue) snapCount=\(options.snapCount):\n  " + failures.joined(separator: "\n  ")
+                    failed.append("seed \(seed) read=\(options.read.rawValue) snapCount=\(options.snapCount) snapshotChunk=\(options.snapshotChunk):\n  "
+                                  + failures.joined(separator: "\n  ")
                                   + "\n  " + replay("RandomizedTests", seed: seed))
                 }
             }

@@ -9,15 +9,16 @@ struct ScriptedNode {
     /// Effects of the latest step.
     private(set) var out = Effects<Raft>()
 
-    /// Node `id` of an `nodes`-node cluster, recovered with a log of entries of the given terms
-    /// (no-ops: only terms matter to these tests) and the given hard state, started `startedAgo`
-    /// before the test's first input (a node refuses votes just after it starts).
-    init(id: Int = 1, nodes: Int = 3, options: RaftOptions = RaftOptions(), terms: [Term] = [], term: Term = 0, votedFor: Int? = nil,
-         startedAgo: TimeSpan = .seconds(1)) {
+    /// Node `id` of an `nodes`-node cluster, recovered with a snapshot (if any), then a log of
+    /// entries of the given terms (no-ops: only terms matter to these tests) and the given hard
+    /// state, started `startedAgo` before the test's first input (a node refuses votes just after
+    /// it starts).
+    init(id: Int = 1, nodes: Int = 3, options: RaftOptions = RaftOptions(), snapshot: Snapshot? = nil, terms: [Term] = [], term: Term = 0,
+         votedFor: Int? = nil, startedAgo: TimeSpan = .seconds(1)) {
         let entries = terms.map { RaftEntry(term: $0, request: nil) }
-        let hardState = RaftHardState(term: max(term, terms.last ?? 0), votedFor: votedFor.map(NodeID.init))
+        let hardState = RaftHardState(term: max(term, terms.last ?? snapshot?.lastTerm ?? 0), votedFor: votedFor.map(NodeID.init))
         raft = Raft(id: NodeID(id), cluster: NodeID.cluster(nodes), options: options,
-                    recovered: RecoveredState(hardState: hardState, entries: entries), seed: 7)
+                    recovered: RecoveredState(hardState: hardState, snapshot: snapshot, entries: entries), seed: 7)
         step(.tick)  // arms the election timer
         now = now + startedAgo
     }
