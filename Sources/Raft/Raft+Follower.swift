@@ -87,7 +87,7 @@ extension RaftState {
             out.send(.snapshotReply(SnapshotReply(term: currentTerm, matchIndex: commitIndex, round: request.round)), to: peer)
             return
         }
-        do { store = try KVStore(snapshot: incoming.data) } catch {
+        do { store = try KVStore(snapshot: incoming.data, sessions: options.sessions) } catch {
             preconditionFailure("raft node \(id): snapshot from \(peer) at \(incoming.lastIndex) does not decode: \(error)")
         }
         out.persist(.snapshot(incoming))
