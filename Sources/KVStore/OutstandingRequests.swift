@@ -16,20 +16,20 @@ public struct OutstandingRequests: Sendable {
 
     /// Takes `request` on; false if it already was outstanding (a retry).
     public mutating func insert(_ request: ClientRequest) -> Bool {
-        var pending = sequences[request.client] ?? []
-        pending.removeAll { $0 <= request.ackedThrough }
+        // Changed in place (`default:`), so the list is not copied on every request.
+        sequences[request.client, default: []].removeAll { $0 <= request.ackedThrough }
+        let pending = sequences[request.client]!
         let position = pending.firstIndex { $0 >= request.sequence } ?? pending.count
-        let known = position < pending.count && pending[position] == request.sequence
-        if !known { pending.insert(request.sequence, at: position) }
-        sequences[request.client] = pending.isEmpty ? nil : pending
-        return !known
+        guard position == pending.count || pending[position] != request.sequence else { return false }
+        sequences[request.client]!.insert(request.sequence, at: position)
+        return true
     }
 
     /// Whether `request` was outstanding; it no longer is.
     public mutating func remove(_ request: ClientRequest) -> Bool {
-        guard var pending = sequences[request.client], let position = pending.firstIndex(of: request.sequence) else { return false }
-        pending.remove(at: position)
-        sequences[request.client] = pending.isEmpty ? nil : pending
+        guard let position = sequences[request.client]?.firstIndex(of: request.sequence) else { return false }
+        sequences[request.client]!.remove(at: position)
+        if sequences[request.client]!.isEmpty { sequences[request.client] = nil }
         return true
     }
 

@@ -36,6 +36,15 @@ public struct SessionTable<Record: Equatable & Sendable>: Equatable, Sendable {
             return low
         }
 
+        /// A request of the client arrived at `clock`: the client is active, done with everything
+        /// up to its watermark, and this is what the request meets.
+        mutating func admit(_ request: ClientRequest, at clock: Instant) -> Admission {
+            lastActive = clock
+            acknowledge(through: request.ackedThrough)
+            if let record = record(for: request.sequence) { return .cached(record) }
+            return request.sequence <= watermark ? .superseded : .new
+        }
+
         /// The client is done with everything up to `acknowledged`: its records go.
         mutating func acknowledge(through acknowledged: UInt64) {
             guard acknowledged > watermark else { return }
@@ -86,29 +95,25 @@ public struct SessionTable<Record: Equatable & Sendable>: Equatable, Sendable {
     /// An unknown client that is not `established` gets a new session.
     public mutating func admit(_ request: ClientRequest, at stamp: Instant) -> Admission {
         advance(to: stamp)
-        guard var session = sessions[request.client] else {
+        guard let lastActive = sessions[request.client]?.lastActive else {
             if request.established { return .expired }
-            sessions[request.client] = Session(watermark: request.ackedThrough, lastActive: clock, records: [])
-            return request.sequence <= request.ackedThrough ? .superseded : .new
+            sessions[request.client] = Session(watermark: 0, lastActive: clock, records: [])
+            return sessions[request.client]!.admit(request, at: clock)
         }
-        guard clock - session.lastActive <= options.timeout else {
+        guard clock - lastActive <= options.timeout else {
             sessions[request.client] = nil
             return .expired
         }
-        session.lastActive = clock
-        session.acknowledge(through: request.ackedThrough)
-        sessions[request.client] = session
-        if let record = session.record(for: request.sequence) { return .cached(record) }
-        return request.sequence <= session.watermark ? .superseded : .new
+        // Mutated in place: the session's records are not copied on every request.
+        return sessions[request.client]!.admit(request, at: clock)
     }
 
     /// Records what `request` (admitted `.new`) came to, or replaces its record (an atomic-commit
     /// transaction's answer replaces its pending mark). Nothing happens once the session has
     /// expired or the client has finished with the request.
     public mutating func record(_ record: Record, for request: ClientRequest) {
-        guard var session = sessions[request.client], request.sequence > session.watermark else { return }
-        session.store(record, for: request.sequence, limit: options.maxResults)
-        sessions[request.client] = session
+        guard let watermark = sessions[request.client]?.watermark, request.sequence > watermark else { return }
+        sessions[request.client]!.store(record, for: request.sequence, limit: options.maxResults)
     }
 
     /// Records what `request` came to while replaying a log that holds it. The log proves the
@@ -117,10 +122,8 @@ public struct SessionTable<Record: Equatable & Sendable>: Equatable, Sendable {
     /// logged), then touched at `stamp` as `admit` would have.
     public mutating func restore(_ record: Record, for request: ClientRequest, at stamp: Instant) {
         advance(to: stamp)
-        var session = sessions[request.client] ?? Session(watermark: 0, lastActive: clock, records: [])
-        session.lastActive = clock
-        session.acknowledge(through: request.ackedThrough)
-        sessions[request.client] = session
+        if sessions[request.client] == nil { sessions[request.client] = Session(watermark: 0, lastActive: clock, records: []) }
+        _ = sessions[request.client]!.admit(request, at: clock)
         self.record(record, for: request)
     }
 

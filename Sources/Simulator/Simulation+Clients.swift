@@ -33,12 +33,23 @@ extension Simulation {
         /// Notes that request `sequence` is finished, and moves the watermark past every request
         /// finished without a gap.
         mutating func finish(_ sequence: UInt64) {
+            guard sequence != finishedThrough + 1 || !finishedAhead.isEmpty else {
+                finishedThrough = sequence  // one request at a time: no set to keep
+                return
+            }
             finishedAhead.insert(sequence)
             while finishedAhead.remove(finishedThrough + 1) != nil { finishedThrough += 1 }
         }
 
         /// When the client next has something to do for an operation in flight: re-send it or give up.
-        var nextWake: Instant? { operations.map { min($0.nextAttempt, $0.deadline) }.min() }
+        var nextWake: Instant? {
+            var earliest: Instant?
+            for operation in operations {
+                let due = min(operation.nextAttempt, operation.deadline)
+                if earliest.map({ due < $0 }) ?? true { earliest = due }
+            }
+            return earliest
+        }
     }
 
     struct PendingOperation {

@@ -31,6 +31,8 @@ extension Zab {
             out.reply(ClientReply(to: request, cached))
             return
         }
+        // A retry is passed on again (a lost forward must not strand it); the leader proposes a
+        // request once, and this node answers it once, when it commits.
         _ = pendingWrites.insert(request)
         switch role {
         case .leading:
