@@ -33,8 +33,8 @@ let package = Package(
         .target(name: "Raft", dependencies: ["ConsensusCore", "KVStore"], swiftSettings: hotPath),
         .target(name: "Zab", dependencies: ["ConsensusCore", "KVStore"], swiftSettings: hotPath),
         .target(name: "AtomicCommit", dependencies: ["ConsensusCore", "KVStore"], swiftSettings: hotPath),
-        .target(name: "TwoPhaseCommit", dependencies: ["ConsensusCore", "AtomicCommit"], swiftSettings: hotPath),
-        .target(name: "ThreePhaseCommit", dependencies: ["ConsensusCore", "AtomicCommit"], swiftSettings: hotPath),
+        .target(name: "TwoPhaseCommit", dependencies: ["ConsensusCore", "KVStore", "AtomicCommit"], swiftSettings: hotPath),
+        .target(name: "ThreePhaseCommit", dependencies: ["ConsensusCore", "KVStore", "AtomicCommit"], swiftSettings: hotPath),
         .target(name: "PrimaryBackup", dependencies: ["ConsensusCore", "KVStore"], swiftSettings: hotPath),
         // Drivers, checks and the lab.
         .target(name: "Simulator", dependencies: ["ConsensusCore", "KVStore", "Storage", "NodeHost"], swiftSettings: hotPath),
@@ -43,7 +43,7 @@ let package = Package(
                                             "TwoPhaseCommit", "ThreePhaseCommit", "PrimaryBackup"], swiftSettings: hotPath),
         .executableTarget(name: "conlab", dependencies: ["Lab", "Checker", "ConsensusCore"]),
         // Tests, and the conformance suite every backend's tests run.
-        .target(name: "ConformanceSuite", dependencies: ["ConsensusCore", "Simulator", "Lab"], path: "Tests/ConformanceSuite"),
+        .target(name: "ConformanceSuite", dependencies: ["ConsensusCore", "KVStore", "Simulator", "Checker", "Lab"], path: "Tests/ConformanceSuite"),
         .testTarget(name: "ConsensusCoreTests", dependencies: ["ConsensusCore"]),
         .testTarget(name: "KVStoreTests", dependencies: ["KVStore"]),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Unreplicated", "Raft"]),

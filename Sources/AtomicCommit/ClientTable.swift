@@ -1,51 +1,59 @@
 import ConsensusCore
+import KVStore
 
-/// Exactly-once for writes, kept by the node clients write to.
+/// Exactly-once for writes, kept by the node clients write to: a `SessionTable` whose records are
+/// the transactions under way and the answers given.
 ///
 /// A client is pinned to one node and retries with the same sequence number, so the coordinator of
 /// its writes is always that node: it starts at most one transaction per (client, sequence),
-/// answers a retry of a finished one with the first answer, and refuses older sequences. The table
-/// is rebuilt after a restart from the transactions in the log. (The replicated `KVStore` sessions
-/// cannot serve here: participants apply transactions on different keys in different orders, so a
-/// client's sequence numbers do not reach every replica in order.)
+/// answers a retry of a finished one with the first answer, and refuses what the client has
+/// finished with. A client may have several writes under way (each its own transaction). The table
+/// is rebuilt after a restart from the transactions in the log, at the times they were logged.
+/// (The replicated `KVStore` sessions cannot serve here: participants apply transactions on
+/// different keys in different orders, so no two replicas see a client's requests in one order.
+/// The table lives at the coordinator alone, so its clock is the coordinator's own.)
 struct ClientTable: Sendable {
     enum Lookup: Equatable {
         case new
         case inProgress
         case answered(ReplyStatus)
         case superseded
+        case expired
     }
 
-    private enum Status: Sendable {
+    enum Status: Equatable, Sendable {
         case pending(TransactionID)
         case answered(ReplyStatus)
     }
 
-    private struct Entry: Sendable {
-        var sequence: UInt64
-        var status: Status
-    }
+    private var sessions: SessionTable<Status>
 
-    private var entries: [ClientID: Entry] = [:]
+    init(options: SessionOptions) { sessions = SessionTable(options: options) }
 
-    func lookup(_ request: ClientRequest) -> Lookup {
-        guard let entry = entries[request.client] else { return .new }
-        if request.sequence < entry.sequence { return .superseded }
-        if request.sequence > entry.sequence { return .new }
-        switch entry.status {
-        case .pending: return .inProgress
-        case .answered(let status): return .answered(status)
+    /// What to do with `request`, arriving at `now`; notes the client's activity and watermark.
+    mutating func admit(_ request: ClientRequest, at now: Instant) -> Lookup {
+        switch sessions.admit(request, at: now) {
+        case .new: .new
+        case .cached(.pending): .inProgress
+        case .cached(.answered(let status)): .answered(status)
+        case .superseded: .superseded
+        case .expired: .expired
         }
     }
 
     mutating func start(_ request: ClientRequest, as transaction: TransactionID) {
-        guard request.sequence >= entries[request.client]?.sequence ?? 0 else { return }
-        entries[request.client] = Entry(sequence: request.sequence, status: .pending(transaction))
+        sessions.record(.pending(transaction), for: request)
     }
 
-    /// Records the answer to `request`, unless the client has moved on to a later one.
+    /// Replays a transaction this node started at `stamp`, as its log records it. Only started
+    /// transactions are logged: answers given without one (a lock conflict, a compare-and-set
+    /// that did not match) are gone after a restart, and so is a session that held nothing else.
+    mutating func restart(_ request: ClientRequest, as transaction: TransactionID, at stamp: Instant) {
+        sessions.restore(.pending(transaction), for: request, at: stamp)
+    }
+
+    /// Records the answer to `request`, unless the client has finished with it or its session expired.
     mutating func answer(_ request: ClientRequest, _ status: ReplyStatus) {
-        guard request.sequence >= entries[request.client]?.sequence ?? 0 else { return }
-        entries[request.client] = Entry(sequence: request.sequence, status: .answered(status))
+        sessions.record(.answered(status), for: request)
     }
 }

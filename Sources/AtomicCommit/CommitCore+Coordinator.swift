@@ -30,7 +30,7 @@ extension CommitCore {
             }
             return nil
         }
-        switch clients.lookup(request) {
+        switch clients.admit(request, at: now) {
         case .new: break
         case .inProgress: return nil
         case .answered(let status):
@@ -38,6 +38,9 @@ extension CommitCore {
             return nil
         case .superseded:
             out.reply(ClientReply(to: request, .rejected(.superseded)))
+            return nil
+        case .expired:
+            out.reply(ClientReply(to: request, .rejected(.sessionExpired)))
             return nil
         }
         if locks.holder(of: key) != nil {
@@ -52,7 +55,7 @@ extension CommitCore {
         }
         let transaction = TransactionID(coordinator: id, counter: nextCounter)
         nextCounter += 1
-        persist(.prepared(transaction, request), into: &out)
+        persist(.prepared(transaction, request, at: now), into: &out)
         locks.acquire(key, for: transaction)
         clients.start(request, as: transaction)
         out.emit(.coordinating(transaction: transaction.rawValue))

@@ -7,7 +7,7 @@ extension CommitCore {
     /// the key and is logged before it leaves, so a participant that crashes after voting YES still
     /// holds the lock when it comes back; `timer` is when it stops waiting for what comes next. NO
     /// needs no log: until it has voted YES a participant may abort on its own.
-    public mutating func vote(on transaction: TransactionID, _ request: ClientRequest, phase: String, timer: Instant,
+    public mutating func vote(on transaction: TransactionID, _ request: ClientRequest, phase: String, at now: Instant, timer: Instant,
                               into out: inout Out) {
         let coordinator = transaction.coordinator
         // A repeated request gets the same answer.
@@ -24,7 +24,7 @@ extension CommitCore {
             send(.vote(transaction, yes: false), to: coordinator, into: &out)
             return
         }
-        persist(.prepared(transaction, request), into: &out)
+        persist(.prepared(transaction, request, at: now), into: &out)
         locks.acquire(request.command.key, for: transaction)
         active[transaction] = Transaction(id: transaction, request: request, state: .voted, timer: timer)
         send(.vote(transaction, yes: true), to: coordinator, into: &out)

@@ -26,7 +26,8 @@ where Backend.Message: CommitWire, Backend.Entry == TransactionRecord {
     /// Obermarck 1986): a participant that misses the abort asks and is told, so it is sent once.
     /// 3PC cannot: a pre-committed participant that misses it commits when its timer runs out.
     public let abortsAcknowledged: Bool
-    public internal(set) var store = KVStore()
+    /// Written by committed transactions only: the client sessions live in `clients`.
+    public internal(set) var store: KVStore
     public internal(set) var locks = LockTable()
     /// Transactions not finished with, by id.
     public internal(set) var active: [TransactionID: Transaction<Backend.Message>] = [:]
@@ -35,7 +36,7 @@ where Backend.Message: CommitWire, Backend.Entry == TransactionRecord {
     /// Transactions this node voted NO on and has not heard the outcome of. Not logged: a NO vote
     /// binds nobody, and a node that forgets it can only vote again.
     var refused: Set<TransactionID> = []
-    var clients = ClientTable()
+    var clients: ClientTable
     var nextCounter: UInt64 = 1
     var nextIndex: LogIndex
     var rejections: [Rejection] = []
@@ -45,9 +46,11 @@ where Backend.Message: CommitWire, Backend.Entry == TransactionRecord {
         var remaining: Int
     }
 
-    public init(id: NodeID, cluster: [NodeID], timing: CommitTiming, abortsAcknowledged: Bool,
+    public init(id: NodeID, cluster: [NodeID], timing: CommitTiming, sessions: SessionOptions, abortsAcknowledged: Bool,
                 recovered: RecoveredState<TransactionRecord, Backend.HardState>) {
         self.id = id
+        store = KVStore(sessions: sessions)
+        clients = ClientTable(options: sessions)
         self.abortsAcknowledged = abortsAcknowledged
         peers = cluster.filter { $0 != id }.sorted()
         self.timing = timing
@@ -70,12 +73,12 @@ where Backend.Message: CommitWire, Backend.Entry == TransactionRecord {
     /// Rebuilds the state one log record left behind.
     private mutating func replay(_ record: TransactionRecord) {
         switch record {
-        case .prepared(let transaction, let request):
+        case .prepared(let transaction, let request, let stamp):
             active[transaction] = Transaction(id: transaction, request: request, state: .voted)
             locks.acquire(request.command.key, for: transaction)
             if transaction.coordinator == id {
                 nextCounter = max(nextCounter, transaction.counter + 1)
-                clients.start(request, as: transaction)
+                clients.restart(request, as: transaction, at: stamp)
             }
         case .preCommitted(let transaction):
             active[transaction]?.state = .preCommitted

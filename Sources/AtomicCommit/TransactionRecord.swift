@@ -10,7 +10,9 @@ public enum TransactionRecord: Hashable, Sendable {
     /// The coordinator started the transaction, or a participant voted YES on it: the key stays
     /// locked until the decision. A participant that voted YES must remember it across a crash,
     /// because the coordinator may already have counted its vote (Gray & Lamport 2006, §3).
-    case prepared(TransactionID, ClientRequest)
+    /// `at` is the node's clock when it logged the record: a restarted coordinator rebuilds its
+    /// clients' sessions at these times, so they expire when they would have without the restart.
+    case prepared(TransactionID, ClientRequest, at: Instant)
     /// 3PC: the participant accepted PreCommit, so it knows that every participant voted YES.
     case preCommitted(TransactionID)
     /// The outcome, logged before the coordinator sends it and before a participant applies it.
@@ -23,8 +25,8 @@ public enum TransactionRecord: Hashable, Sendable {
 extension TransactionRecord: BinaryCodable {
     public func encode(to writer: inout ByteWriter) {
         switch self {
-        case .prepared(let id, let request):
-            writer.write(0 as UInt8); writer.write(id); writer.write(request)
+        case .prepared(let id, let request, let stamp):
+            writer.write(0 as UInt8); writer.write(id); writer.write(request); writer.write(stamp)
         case .preCommitted(let id):
             writer.write(1 as UInt8); writer.write(id)
         case .decided(let id, let commit):
@@ -37,7 +39,7 @@ extension TransactionRecord: BinaryCodable {
     public init(from reader: inout ByteReader) throws(BinaryDecodingError) {
         let start = reader.offset
         switch try reader.readByte() {
-        case 0: self = .prepared(try reader.read(), try reader.read())
+        case 0: self = .prepared(try reader.read(), try reader.read(), at: try reader.readInstant())
         case 1: self = .preCommitted(try reader.read())
         case 2: self = .decided(try reader.read(), commit: try reader.readBool())
         case 3: self = .ended(try reader.read())

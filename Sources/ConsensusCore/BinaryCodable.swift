@@ -101,6 +101,9 @@ public struct ByteWriter: Sendable {
     /// A node id as an `Int`.
     public mutating func write(_ value: NodeID) { write(value.rawValue) }
 
+    /// A point in time as its signed 64-bit count of microseconds.
+    public mutating func write(_ value: Instant) { write(UInt64(bitPattern: value.microseconds)) }
+
     public mutating func write(_ value: String) {
         let utf8 = value.utf8
         write(UInt32(utf8.count))
@@ -194,6 +197,10 @@ public struct ByteReader: Sendable {
         let value = try readInt()
         guard value >= 0 else { throw .invalid("\(what) (\(value))", offset: start) }
         return value
+    }
+
+    public mutating func readInstant() throws(BinaryDecodingError) -> Instant {
+        Instant(microseconds: Int64(bitPattern: try readUInt64()))
     }
 
     public mutating func readBool() throws(BinaryDecodingError) -> Bool {

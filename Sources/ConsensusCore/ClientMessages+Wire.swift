@@ -4,10 +4,11 @@
 ///     Command        tag u8 (0 get, 1 put, 2 delete, 3 append, 4 cas), key string, then
 ///                    put/append: value string; cas: expected string?, value string
 ///     CommandResult  tag u8 (0 value, 1 done, 2 casMismatch), then value/current string?
-///     ClientRequest  client i64, sequence u64, command
+///     ClientRequest  client i64, sequence u64, ackedThrough u64, established bool u8, command
+///     StampedRequest stamp i64 (microseconds), request
 ///     ClientReply    client i64, sequence u64, status tag u8 (0 ok, 1 notLeader, 2 rejected), then
 ///                    ok: result; notLeader: hint node id?; rejected: reason u8 (0 aborted,
-///                    1 unavailable, 2 superseded)
+///                    1 unavailable, 2 superseded, 3 sessionExpired)
 extension Command: WireCodable {
     public func encode(to writer: inout ByteWriter) {
         switch self {
@@ -78,18 +79,44 @@ extension ClientRequest: WireCodable {
     public func encode(to writer: inout ByteWriter) {
         writer.write(client.rawValue)
         writer.write(sequence)
+        writer.write(ackedThrough)
+        writer.write(established)
         command.encode(to: &writer)
     }
 
     public init(from reader: inout ByteReader) throws(BinaryDecodingError) {
-        self.init(client: ClientID(try reader.readInt()), sequence: try reader.readUInt64(), command: try Command(from: &reader))
+        let client = ClientID(try reader.readInt()), sequence = try reader.readUInt64()
+        let ackedThrough = try reader.readUInt64(), established = try reader.readBool()
+        self.init(client: client, sequence: sequence, command: try Command(from: &reader), ackedThrough: ackedThrough, established: established)
     }
 
-    public var byteCount: Int { 16 + command.byteCount }
+    public var byteCount: Int { Self.headerByteCount + command.byteCount }
+
+    /// Client, sequence, watermark and flag: the bytes before the command.
+    static let headerByteCount = 25
+    /// The shortest encoding: a get of the empty key.
+    public static let minimumByteCount = headerByteCount + 5
+}
+
+extension StampedRequest: WireCodable {
+    public func encode(to writer: inout ByteWriter) {
+        writer.write(stamp)
+        request.encode(to: &writer)
+    }
+
+    public init(from reader: inout ByteReader) throws(BinaryDecodingError) {
+        let stamp = try reader.readInstant()
+        self.init(try ClientRequest(from: &reader), at: stamp)
+    }
+
+    public var byteCount: Int { 8 + request.byteCount }
+
+    /// The shortest encoding, for bounding counts of stamped requests before decoding them.
+    public static let minimumByteCount = 8 + ClientRequest.minimumByteCount
 }
 
 extension RejectReason: WireTagged {
-    public static let wireCases: [RejectReason] = [.aborted, .unavailable, .superseded]
+    public static let wireCases: [RejectReason] = [.aborted, .unavailable, .superseded, .sessionExpired]
 }
 
 extension ReplyStatus: WireCodable {

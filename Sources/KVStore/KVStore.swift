@@ -3,38 +3,49 @@ import ConsensusCore
 /// The key-value state machine every backend applies committed commands to.
 ///
 /// Deterministic by construction: it never iterates a dictionary to produce output except in sorted
-/// key order, so a snapshot of equal states is equal bytes.
+/// key order, so a snapshot of equal states is equal bytes; and it never reads a clock — its time
+/// is the stamps of the requests it applies.
 public struct KVStore: Sendable, Equatable {
     /// Current values by key.
     public internal(set) var data: [String: String] = [:]
-    /// Exactly-once bookkeeping, per client.
-    public internal(set) var sessions: [ClientID: ClientSession] = [:]
+    /// Exactly-once bookkeeping, per client: the answers a client may still ask for again.
+    public internal(set) var sessions: SessionTable<CommandResult>
 
-    public init() {}
+    /// `options` must be the same on every replica of this store.
+    public init(sessions options: SessionOptions) {
+        sessions = SessionTable(options: options)
+    }
 
     /// The value of `key`, as a read served without the log sees it.
     @inlinable public func read(_ key: String) -> String? { data[key] }
 
-    /// Applies a client request once. A retry of the last applied request (same client, same
-    /// sequence number) is answered with the first result and changes nothing; an older sequence
-    /// number than the last applied one is refused as superseded (the client has moved on, so the
-    /// request must not take effect late — at-most-once for operations the client gave up on).
-    public mutating func apply(_ request: ClientRequest) -> ReplyStatus {
-        if let session = sessions[request.client] {
-            if request.sequence == session.lastSequence { return .ok(session.lastResult) }
-            if request.sequence < session.lastSequence { return .rejected(.superseded) }
+    /// Applies a client request once, at `stamp`, the time the node that ordered it accepted it
+    /// (Raft thesis §6.3). A retry of an applied request is answered with its first result and
+    /// changes nothing; a request the client had finished with is refused `superseded` (it never
+    /// takes effect late); a client whose session expired is refused `sessionExpired`.
+    public mutating func apply(_ request: ClientRequest, at stamp: Instant) -> ReplyStatus {
+        switch sessions.admit(request, at: stamp) {
+        case .cached(let result): return .ok(result)
+        case .superseded: return .rejected(.superseded)
+        case .expired: return .rejected(.sessionExpired)
+        case .new:
+            let result = execute(request.command)
+            sessions.record(result, for: request)
+            return .ok(result)
         }
-        let result = execute(request.command)
-        sessions[request.client] = ClientSession(lastSequence: request.sequence, lastResult: result)
-        return .ok(result)
     }
 
-    /// Whether `request` was already applied (its answer is cached) or superseded.
+    /// Moves the sessions' clock to `stamp` without a request (a Raft leader's no-op is stamped too).
+    public mutating func advanceClock(to stamp: Instant) { sessions.advance(to: stamp) }
+
+    /// The answer `request` already has here — its cached result, or `superseded` — so that a node
+    /// can answer a retry without ordering it again. Never `sessionExpired`: a store that lags
+    /// behind the log may not know a session yet, and only applying the request in log order may
+    /// conclude it expired.
     public func cachedReply(for request: ClientRequest) -> ReplyStatus? {
-        guard let session = sessions[request.client] else { return nil }
-        if request.sequence == session.lastSequence { return .ok(session.lastResult) }
-        if request.sequence < session.lastSequence { return .rejected(.superseded) }
-        return nil
+        guard let session = sessions.sessions[request.client] else { return nil }
+        if let result = session.record(for: request.sequence) { return .ok(result) }
+        return request.sequence <= session.watermark ? .rejected(.superseded) : nil
     }
 
     /// Applies a command without session bookkeeping (used by tests and by backends that apply
@@ -66,10 +77,4 @@ public struct KVStore: Sendable, Equatable {
         var copy = self
         return copy.execute(command)
     }
-}
-
-/// The last request applied for one client and its result.
-public struct ClientSession: Sendable, Equatable {
-    public var lastSequence: UInt64
-    public var lastResult: CommandResult
 }

@@ -1,4 +1,5 @@
 import ConsensusCore
+import KVStore
 import PrimaryBackup
 import Raft
 import Simulator
@@ -18,16 +19,16 @@ public struct BackendKind: Sendable {
     /// Applies options in file order: the variant label, and a simulation bound to the typed options.
     let configure: @Sendable ([(name: String, value: JSONValue)]) -> Result<Configured, OptionError>
 
-    typealias Configured = (variant: String, simulate: @Sendable (SimulationConfig) -> SimulationResult)
+    typealias Configured = (variant: String, sessions: SessionOptions, simulate: @Sendable (SimulationConfig) -> SimulationResult)
 
-    public static func make<B: ReplicationBackend>(_: B.Type, summary: String) -> BackendKind {
+    public static func make<B: ReplicationBackend>(_: B.Type, summary: String) -> BackendKind where B.Options: SessionBackendOptions {
         BackendKind(
             name: B.protocolName, summary: summary, options: B.Options.documentation,
             messageKinds: B.Message.Kind.allCases.map(\.rawValue),
             configure: { options in
                 Result { () throws(OptionError) -> Configured in
                     let typed = try configured(B.Options.self, options)
-                    return (try variantLabel(B.Options.self, options), { config in Simulation<B>(config: config, options: typed).run() })
+                    return (try variantLabel(B.Options.self, options), typed.sessions, { config in Simulation<B>(config: config, options: typed).run() })
                 }
             })
     }

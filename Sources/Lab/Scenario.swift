@@ -1,4 +1,5 @@
 import ConsensusCore
+import KVStore
 import Simulator
 
 /// One experiment setting, decoded and validated from a scenario file (one per sweep point).
@@ -42,6 +43,8 @@ public struct BackendSpec: Sendable {
     public var variant: String
     /// Runs one simulation with exactly these options (applied once, when the scenario was read).
     let simulate: @Sendable (SimulationConfig) -> SimulationResult
+    /// The client sessions the backend keeps, as configured (checked against the workload).
+    let sessions: SessionOptions
 
     /// `configured` is `kind.configure(options)`: the options validated and bound once, so that a
     /// run can never fall back to the defaults under the variant's label.
@@ -50,6 +53,7 @@ public struct BackendSpec: Sendable {
         self.options = options
         variant = configured.variant
         simulate = configured.simulate
+        sessions = configured.sessions
     }
 
     public var label: String { variant.isEmpty ? kind.name : "\(kind.name)[\(variant)]" }

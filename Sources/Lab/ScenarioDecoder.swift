@@ -82,7 +82,31 @@ public enum ScenarioFile {
             }
         }
         if let field = object["nemesis"] { scenario.nemesis = try nemesis(field, engine: scenario.storage.engine) }
+        try checkSessions(scenario.backends, in: try object.required("backends"), against: scenario.workload, at: object["workload"])
         return scenario
+    }
+
+    /// Every backend's sessions must fit the clients. A client re-sends an unanswered request until
+    /// the workload's `timeout`; a session that expired meanwhile cannot tell a retry of a client
+    /// that has had no write answered yet from a new client's first request, and would apply it a
+    /// second time, so `sessionTimeout` must be longer. And a client with `outstanding` requests in
+    /// flight needs as many answers kept (`sessionResults`), or its retries meet `superseded`.
+    static func checkSessions(_ specs: [BackendSpec], in field: JSONField, against workload: WorkloadConfig,
+                              at workloadField: JSONField?) throws(ScenarioError) {
+        for (spec, item) in zip(specs, try field.array()) {
+            let options = member("options", of: item)
+            if spec.sessions.timeout <= workload.timeout {
+                // Point at the option if the scenario set it, else at the workload's setting.
+                throw (member("sessionTimeout", of: options) ?? member("timeout", of: workloadField) ?? item).error(
+                    "sessionTimeout \(spec.sessions.timeout) is not longer than the workload's timeout \(workload.timeout): "
+                        + "a client retries a request that long, and a session that expired meanwhile could apply a retry twice")
+            }
+            if spec.sessions.maxResults < workload.outstanding {
+                throw (member("sessionResults", of: options) ?? member("outstanding", of: workloadField) ?? item).error(
+                    "sessionResults \(spec.sessions.maxResults) is below the workload's outstanding \(workload.outstanding): "
+                        + "a client's retries would find the answers of its requests in flight dropped")
+            }
+        }
     }
 
     /// `duration` (clients at work) and `quiescence` (the cluster settling), which together must
@@ -175,7 +199,8 @@ public enum ScenarioFile {
     }
 
     static func workload(_ field: JSONField, nodes: Int, runLength: TimeSpan) throws(ScenarioError) -> WorkloadConfig {
-        let object = try field.object(allowing: ["clientsPerNode", "mode", "think", "rate", "keys", "distribution", "mix", "timeout", "retry", "redirectBackoff"])
+        let object = try field.object(allowing: ["clientsPerNode", "mode", "think", "rate", "outstanding", "keys", "distribution", "mix", "timeout",
+                                                 "retry", "redirectBackoff"])
         var workload = WorkloadConfig()
         if let value = object["clientsPerNode"] {
             workload.clientsPerNode = try value.int(in: 0...ScenarioLimits.clientsPerNode)
@@ -187,10 +212,14 @@ public enum ScenarioFile {
         switch mode {
         case "closed":
             if let rate = object["rate"] { throw rate.error("\"rate\" applies to open-loop workloads (\"mode\": \"open\")") }
+            if let outstanding = object["outstanding"] {
+                throw outstanding.error("\"outstanding\" applies to open-loop workloads: a closed-loop client waits for each answer")
+            }
             if let think = object["think"] { workload.mode = .closed(think: try latency(think, below: runLength)) }
         case "open":
             if let think = object["think"] { throw think.error("\"think\" applies to closed-loop workloads") }
             workload.mode = .open(ratePerNode: try object.required("rate").number(in: 0.001...ScenarioLimits.openRate))
+            if let value = object["outstanding"] { workload.outstanding = try value.int(in: 1...ScenarioLimits.outstanding) }
         default:
             throw object["mode"]!.error("expected \"closed\" or \"open\", found \"\(mode)\"")
         }
@@ -323,6 +352,12 @@ public enum ScenarioFile {
         }
         return times
     }
+}
+
+/// The member `key` of an object field, if both exist.
+private func member(_ key: String, of field: JSONField?) -> JSONField? {
+    guard let field, case .object(let members) = field.value, let value = members.first(where: { $0.key == key })?.value else { return nil }
+    return field.child(key, value)
 }
 
 extension JSONValue {

@@ -30,4 +30,6 @@ public enum ScenarioLimits {
     public static let keys = 1_000_000
     /// Open-loop arrivals per node and second.
     public static let openRate = 100_000.0
+    /// Operations one open-loop client may have in flight (`outstanding`).
+    public static let outstanding = 1_000
 }

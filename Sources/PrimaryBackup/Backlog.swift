@@ -6,7 +6,7 @@ import ConsensusCore
 /// Holds at least the last `capacity` writes; it trims in bulk once it holds twice that, so
 /// appending stays amortised O(1) without a ring buffer.
 struct Backlog {
-    private var writes: [ClientRequest] = []
+    private var writes: [StampedRequest] = []
     /// Offset of the write before `writes[0]`.
     private var start: Int
     let capacity: Int
@@ -20,7 +20,7 @@ struct Backlog {
     /// Offset of the last write held.
     var end: Int { start + writes.count }
 
-    mutating func append(_ write: ClientRequest) {
+    mutating func append(_ write: StampedRequest) {
         writes.append(write)
         if writes.count >= 2 * capacity {
             let drop = writes.count - capacity
@@ -42,7 +42,7 @@ struct Backlog {
     }
 
     /// The writes after `offset`; only when `canServe(after: offset)`.
-    func writes(after offset: Int) -> ArraySlice<ClientRequest> {
+    func writes(after offset: Int) -> ArraySlice<StampedRequest> {
         writes[(offset - start)...]
     }
 }

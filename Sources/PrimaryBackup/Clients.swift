@@ -23,9 +23,10 @@ extension PrimaryBackup {
             return
         }
         offset += 1
-        out.persist(.append(firstIndex: offset + storageBase, entries: [request]))
-        backlog.append(request)
-        out.reply(ClientReply(to: request, store.apply(request)))
+        let write = StampedRequest(request, at: now)
+        out.persist(.append(firstIndex: offset + storageBase, entries: [write]))
+        backlog.append(write)
+        out.reply(ClientReply(to: request, store.apply(request, at: now)))
         out.emit(.committed(offset))
         replicateNewWrite(at: now, into: &out)
     }

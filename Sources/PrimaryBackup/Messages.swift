@@ -50,9 +50,10 @@ extension PrimaryBackup {
         public var previousID: Configuration?
         public var previousEnd: Int
         public var prevOffset: Int
-        public var writes: [ClientRequest]
+        /// Each with the primary's time when it accepted it, at which every backup applies it.
+        public var writes: [StampedRequest]
 
-        public init(config: Configuration, previousID: Configuration?, previousEnd: Int, prevOffset: Int, writes: [ClientRequest]) {
+        public init(config: Configuration, previousID: Configuration?, previousEnd: Int, prevOffset: Int, writes: [StampedRequest]) {
             self.config = config
             self.previousID = previousID
             self.previousEnd = previousEnd
@@ -122,7 +123,7 @@ extension PrimaryBackup {
 /// Configurations are epoch u64 and primary i64; optional ones a presence byte first; offsets i64 (≥ 0).
 ///
 ///     0 replicate    config, previousID?, previousEnd, prevOffset, writes (u32 count, then each
-///                    `ClientRequest`)
+///                    `StampedRequest`)
 ///     1 ack          config, history?, offset
 ///     2 psync        config, history?, offset
 ///     3 fullResync   config, previousID?, previousEnd, offset, data (u32 length + bytes)
@@ -159,7 +160,7 @@ extension PrimaryBackup.Message {
             let previousID = try reader.readConfiguration()
             let previousEnd = try reader.readNonNegativeInt("previous history end")
             let prevOffset = try reader.readNonNegativeInt("previous offset")
-            let writes = try reader.readArray(of: ClientRequest.self, minimumElementSize: 21)
+            let writes = try reader.readArray(of: StampedRequest.self, minimumElementSize: StampedRequest.minimumByteCount)
             self = .replicate(PrimaryBackup.Replicate(config: config, previousID: previousID, previousEnd: previousEnd, prevOffset: prevOffset, writes: writes))
         case 1: self = .ack(try PrimaryBackup.SyncPosition(from: &reader))
         case 2: self = .psync(try PrimaryBackup.SyncPosition(from: &reader))

@@ -29,7 +29,8 @@ import KVStore
 public struct PrimaryBackup: ReplicationBackend {
     public static let protocolName = "primary-backup"
 
-    public typealias Entry = ClientRequest
+    /// A write as the primary accepted it: the request and the primary's clock.
+    public typealias Entry = StampedRequest
     public typealias Options = PrimaryBackupOptions
 
     /// The protocol's own roles; reported to the lab as leader, follower and candidate.
@@ -44,7 +45,7 @@ public struct PrimaryBackup: ReplicationBackend {
 
     public internal(set) var role: ReplicaRole
     public internal(set) var hard: HardState
-    public internal(set) var store = KVStore()
+    public internal(set) var store: KVStore
     /// Redis's replication offset: how many writes of its history this node's data holds.
     public internal(set) var offset: Int
     var backlog: Backlog
@@ -83,7 +84,7 @@ public struct PrimaryBackup: ReplicationBackend {
         var lastAck: Instant?
     }
 
-    public init(id: NodeID, cluster: [NodeID], options: Options, recovered: RecoveredState<ClientRequest, HardState>, seed: UInt64) {
+    public init(id: NodeID, cluster: [NodeID], options: Options, recovered: RecoveredState<StampedRequest, HardState>, seed: UInt64) {
         self.id = id
         self.cluster = cluster
         self.options = options
@@ -96,8 +97,9 @@ public struct PrimaryBackup: ReplicationBackend {
         role = firstStart && hard.config.primary == id ? .primary : .backup
         var snapshotOffset = 0
         storageBase = 0
+        store = KVStore(sessions: options.sessions)
         if let snapshot = recovered.snapshot {
-            do { store = try KVStore(snapshot: snapshot.data) } catch {
+            do { store = try KVStore(snapshot: snapshot.data, sessions: options.sessions) } catch {
                 preconditionFailure("primary-backup \(id): the snapshot stored at index \(snapshot.lastIndex) does not decode: \(error)")
             }
             snapshotOffset = Int(snapshot.lastTerm)
@@ -106,7 +108,7 @@ public struct PrimaryBackup: ReplicationBackend {
         offset = snapshotOffset
         backlog = Backlog(capacity: options.backlog, after: offset)
         for write in recovered.entries {
-            _ = store.apply(write)
+            _ = store.apply(write.request, at: write.stamp)
             backlog.append(write)
             offset += 1
         }

@@ -1,11 +1,12 @@
 import ConsensusCore
+import KVStore
 
 /// The knobs of the primary–backup backend, named after the Redis and Sentinel settings they model.
 ///
 /// Defaults are scaled from Redis's (1 s replica ACKs, 30 s `down-after-milliseconds`, 10 s
 /// `min-replicas-max-lag`) to the lab's millisecond networks, keeping their ratios roughly: several
 /// heartbeats per down-after period, several ACKs per allowed lag.
-public struct PrimaryBackupOptions: BackendOptions {
+public struct PrimaryBackupOptions: SessionBackendOptions {
     /// How often the primary pings every node with an (empty) REPLICATE and every backup sends
     /// `REPLCONF ACK` to its primary (Redis: `repl-ping-replica-period`, ACK once a second).
     public var heartbeat: TimeSpan = .milliseconds(50)
@@ -27,6 +28,8 @@ public struct PrimaryBackupOptions: BackendOptions {
     public var minReplicasToWrite: Int = 0
     /// See `minReplicasToWrite` (Redis `min-replicas-max-lag`).
     public var minReplicasMaxLag: TimeSpan = .milliseconds(200)
+    /// The state machine's client sessions (`sessionTimeout`, `sessionResults`).
+    public var sessions = SessionOptions()
 
     public init() {}
 
@@ -38,9 +41,10 @@ public struct PrimaryBackupOptions: BackendOptions {
         OptionDoc("backlog", values: "integer ≥ 1", default: "1000", "writes kept for partial resync; a backup further behind gets a full resync (repl-backlog-size)"),
         OptionDoc("minReplicasToWrite", values: "integer ≥ 0", default: "0", "refuse writes unless this many backups acknowledged within minReplicasMaxLag (min-replicas-to-write); trades availability for fewer lost writes"),
         OptionDoc("minReplicasMaxLag", values: "duration", default: "200ms", "how recent a backup's acknowledgement must be to count for minReplicasToWrite (min-replicas-max-lag)"),
-    ]
+    ] + SessionOptions.documentation
 
     public mutating func set(_ name: String, to value: JSONValue) throws(OptionError) {
+        if try sessions.set(name, to: value) { return }
         switch name {
         case "heartbeat": heartbeat = try Self.positive(value.durationOption(name), name)
         case "downAfter": downAfter = try Self.positive(value.durationOption(name), name)

@@ -42,7 +42,7 @@ extension PrimaryBackup {
         }
     }
 
-    func slice(after prevOffset: Int, writes: [ClientRequest]) -> Replicate {
+    func slice(after prevOffset: Int, writes: [StampedRequest]) -> Replicate {
         Replicate(config: hard.config, previousID: hard.previousID, previousEnd: hard.previousEnd, prevOffset: prevOffset, writes: writes)
     }
 
@@ -112,10 +112,12 @@ extension PrimaryBackup {
         appendReplicated(replicate.writes[known...], into: &out)
     }
 
-    mutating func appendReplicated(_ writes: ArraySlice<ClientRequest>, into out: inout Effects<PrimaryBackup>) {
+    /// Applies the primary's writes at the primary's stamps, so that sessions expire here where
+    /// they expired there.
+    mutating func appendReplicated(_ writes: ArraySlice<StampedRequest>, into out: inout Effects<PrimaryBackup>) {
         out.persist(.append(firstIndex: offset + 1 + storageBase, entries: Array(writes)))
         for write in writes {
-            _ = store.apply(write)
+            _ = store.apply(write.request, at: write.stamp)
             backlog.append(write)
         }
         offset += writes.count
@@ -129,7 +131,7 @@ extension PrimaryBackup {
         guard acceptPrimary(resync.config, from: sender, at: now, into: &out) else { return }
         if hard.replicationID == resync.config, offset >= resync.offset { return }  // a duplicate or an overtaken one
         let restored: KVStore
-        do { restored = try KVStore(snapshot: resync.data) } catch {
+        do { restored = try KVStore(snapshot: resync.data, sessions: options.sessions) } catch {
             out.emit(.note(kind: "resync-refused", detail: "snapshot from \(sender) does not decode: \(error)"))
             return
         }

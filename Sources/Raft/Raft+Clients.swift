@@ -20,9 +20,8 @@ extension RaftState {
             out.reply(ClientReply(to: request, cached))
             return
         }
-        guard pendingWrites[request.client] != request.sequence else { return }
-        appendToLog(RaftEntry(term: currentTerm, request: request), &out)
-        pendingWrites[request.client] = request.sequence
+        guard pendingWrites.insert(request) else { return }
+        appendToLog(RaftEntry(term: currentTerm, stamp: now, request: request), &out)
         replicate(&out)
         if quorum == 1 { maybeCommit(now, &out) }
     }
@@ -32,17 +31,18 @@ extension RaftState {
         out.reply(ClientReply(to: request, .notLeader(hint: leader)))
     }
 
-    /// Applies committed entries in index order; the leader answers the clients it appended them
-    /// for, after the entry is applied.
+    /// Applies committed entries in index order, each at its leader's stamp; the leader answers
+    /// the clients it appended them for, after the entry is applied.
     mutating func applyCommitted(_ out: inout Effects<Raft>) {
         while lastApplied < commitIndex {
             lastApplied += 1
-            guard let request = log[lastApplied].request else { continue }
-            let status = store.apply(request)
-            if role == .leader, pendingWrites[request.client] == request.sequence {
-                pendingWrites[request.client] = nil
-                out.reply(ClientReply(to: request, status))
+            let entry = log[lastApplied]
+            guard let request = entry.request else {
+                store.advanceClock(to: entry.stamp)
+                continue
             }
+            let status = store.apply(request, at: entry.stamp)
+            if role == .leader, pendingWrites.remove(request) { out.reply(ClientReply(to: request, status)) }
         }
     }
 }

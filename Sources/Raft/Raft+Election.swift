@@ -80,7 +80,7 @@ extension RaftState {
         heartbeatDeadline = now + options.heartbeat
         quorumCheckDeadline = now + options.electionTimeout.lowerBound
         ownDurableIndex = 0
-        appendToLog(RaftEntry(term: currentTerm, request: nil), &out)
+        appendToLog(RaftEntry(term: currentTerm, stamp: now, request: nil), &out)
         termStart = log.lastIndex
         for slot in peerSlots { sendAppend(to: slot, allowEmpty: true, &out) }
         if quorum == 1 {
@@ -107,8 +107,8 @@ extension RaftState {
     /// Leaving the leader role: clients waiting here are told to look elsewhere (their requests
     /// may still commit under the next leader; a retry with the same sequence number finds out).
     mutating func abandonLeadership(hint: NodeID?, _ out: inout Effects<Raft>) {
-        for client in pendingWrites.keys.sorted() {
-            out.reply(ClientReply(client: client, sequence: pendingWrites[client]!, status: .notLeader(hint: hint)))
+        for (client, sequence) in pendingWrites.all {
+            out.reply(ClientReply(client: client, sequence: sequence, status: .notLeader(hint: hint)))
         }
         pendingWrites.removeAll()
         reads.forEach { out.reply(ClientReply(to: $0.request, .notLeader(hint: hint))) }

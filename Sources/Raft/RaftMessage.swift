@@ -115,7 +115,7 @@ extension RaftMessage {
             let prevLogTerm = try reader.readUInt64()
             let leaderCommit = try reader.readNonNegativeInt("leader commit")
             let round = try reader.readUInt64()
-            let entries = try reader.readArray(of: RaftEntry.self, minimumElementSize: 9)
+            let entries = try reader.readArray(of: RaftEntry.self, minimumElementSize: RaftEntry.minimumByteCount)
             self = .appendEntries(AppendEntries(term: term, prevLogIndex: prevLogIndex, prevLogTerm: prevLogTerm, entries: entries,
                                                 leaderCommit: leaderCommit, round: round))
         case 3:

@@ -1,7 +1,8 @@
 import ConsensusCore
+import KVStore
 
 /// Raft's knobs, as a scenario sets them: `{"protocol": "raft", "options": {"read": "lease"}}`.
-public struct RaftOptions: BackendOptions {
+public struct RaftOptions: SessionBackendOptions {
     /// How a leader (or any node) answers a `get`.
     public enum ReadMode: String, CaseIterable, Sendable {
         /// Thesis §6.4: record the commit index, confirm leadership with a quorum round, wait until
@@ -42,6 +43,8 @@ public struct RaftOptions: BackendOptions {
     public var snapshotChunk = 65_536
     /// Bound on clock drift assumed by leases: a lease lasts `electionTimeout.lower × (1 − clockDrift)`.
     public var clockDrift = 0.1
+    /// The state machine's client sessions (`sessionTimeout`, `sessionResults`).
+    public var sessions = SessionOptions()
 
     public init() {}
 
@@ -70,9 +73,10 @@ public struct RaftOptions: BackendOptions {
                   "most snapshot bytes per InstallSnapshot: larger snapshots travel in chunks, one at a time (Figure 13)"),
         OptionDoc("clockDrift", values: "number in 0…0.9", default: "0.1",
                   "clock-drift bound for leases: lease = minimum election timeout × (1 − clockDrift)"),
-    ]
+    ] + SessionOptions.documentation
 
     public mutating func set(_ name: String, to value: JSONValue) throws(OptionError) {
+        if try sessions.set(name, to: value) { return }
         switch name {
         case "electionTimeout": electionTimeout = try value.durationRangeOption(name)
         case "heartbeat":

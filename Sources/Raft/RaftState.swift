@@ -63,8 +63,8 @@ struct RaftState: Sendable {
     // MARK: Leadership
 
     var progress: [Progress]
-    /// Sequence number of each client's request that this leader appended and has not yet answered.
-    var pendingWrites: [ClientID: UInt64] = [:]
+    /// Client requests this leader appended and has not yet answered (several per client at once).
+    var pendingWrites = OutstandingRequests()
     /// Index of this leader's first entry (its no-op); reads wait until it commits (thesis §6.4).
     var termStart: LogIndex = 0
     var reads = ReadQueue()
@@ -115,13 +115,13 @@ struct RaftState: Sendable {
         currentTerm = recovered.hardState?.term ?? 0
         votedFor = recovered.hardState?.votedFor
         if let snapshot = recovered.snapshot {
-            do { store = try KVStore(snapshot: snapshot.data) } catch {
+            do { store = try KVStore(snapshot: snapshot.data, sessions: options.sessions) } catch {
                 preconditionFailure("raft node \(id): recovered snapshot at \(snapshot.lastIndex) does not decode: \(error)")
             }
             log = RaftLog(snapshotIndex: snapshot.lastIndex, snapshotTerm: snapshot.lastTerm, entries: recovered.entries)
             self.snapshot = snapshot
         } else {
-            store = KVStore()
+            store = KVStore(sessions: options.sessions)
             log = RaftLog(entries: recovered.entries)
         }
         precondition(recovered.firstIndex == log.snapshotIndex + 1,

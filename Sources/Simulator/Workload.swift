@@ -41,10 +41,14 @@ public struct WorkloadConfig: Hashable, Sendable {
     public var retryInterval: TimeSpan
     /// Pause before retrying when the node knows no leader to redirect to.
     public var redirectBackoff: TimeSpan
+    /// Open loop: how many operations one client may have in flight at once. 1 (the default)
+    /// gives every concurrent operation its own client; more lets a client pipeline requests,
+    /// each answered exactly once through its session (`ClientRequest.ackedThrough`).
+    public var outstanding: Int
 
     public init(clientsPerNode: Int = 2, mode: Mode = .closed(think: .fixed(.milliseconds(10))), keys: Int = 10,
                 distribution: KeyDistribution = .uniform, mix: Mix = Mix(), timeout: TimeSpan = .seconds(1),
-                retryInterval: TimeSpan = .milliseconds(200), redirectBackoff: TimeSpan = .milliseconds(20)) {
+                retryInterval: TimeSpan = .milliseconds(200), redirectBackoff: TimeSpan = .milliseconds(20), outstanding: Int = 1) {
         self.clientsPerNode = clientsPerNode
         self.mode = mode
         self.keys = keys
@@ -53,6 +57,7 @@ public struct WorkloadConfig: Hashable, Sendable {
         self.timeout = timeout
         self.retryInterval = retryInterval
         self.redirectBackoff = redirectBackoff
+        self.outstanding = outstanding
     }
 }
 

@@ -1,8 +1,9 @@
 import AtomicCommit
 import ConsensusCore
+import KVStore
 
 extension ThreePhaseCommit {
-    public struct Options: BackendOptions {
+    public struct Options: SessionBackendOptions {
         public var timing = CommitTiming()
         /// How long the coordinator waits for every PreCommit acknowledgement before it aborts.
         public var ackTimeout: TimeSpan = .milliseconds(100)
@@ -17,6 +18,8 @@ extension ThreePhaseCommit {
         /// asks everyone it can reach; the lowest-numbered node among those that answer decides —
         /// commit if any of them is pre-committed, abort otherwise.
         public var termination = false
+        /// The coordinators' client sessions (`sessionTimeout`, `sessionResults`).
+        public var sessions = SessionOptions()
 
         public init() {}
 
@@ -25,10 +28,11 @@ extension ThreePhaseCommit {
             OptionDoc("preCommitTimeout", values: "duration", default: "300ms", "a participant that voted YES aborts when no PreCommit came after this long"),
             OptionDoc("commitTimeout", values: "duration", default: "500ms", "a pre-committed participant commits when no decision came after this long"),
             OptionDoc("termination", values: "boolean", default: "false", "Skeen's termination protocol: on a timeout, the reachable nodes elect a new coordinator that decides"),
-        ]
+        ] + SessionOptions.documentation
 
         public mutating func set(_ name: String, to value: JSONValue) throws(OptionError) {
             if try timing.set(name, to: value) { return }
+            if try sessions.set(name, to: value) { return }
             switch name {
             case "ackTimeout": ackTimeout = try value.positiveDuration(name)
             case "preCommitTimeout": preCommitTimeout = try value.positiveDuration(name)

@@ -35,7 +35,7 @@ public struct ThreePhaseCommit: ReplicationBackend {
 
     public init(id: NodeID, cluster: [NodeID], options: Options, recovered: RecoveredState<TransactionRecord, CommitHardState>, seed: UInt64) {
         self.options = options
-        core = CommitCore(id: id, cluster: cluster, timing: options.timing, abortsAcknowledged: true, recovered: recovered)
+        core = CommitCore(id: id, cluster: cluster, timing: options.timing, sessions: options.sessions, abortsAcknowledged: true, recovered: recovered)
     }
 
     public var nextDeadline: Instant? { core.nextDeadline }
@@ -70,7 +70,7 @@ public struct ThreePhaseCommit: ReplicationBackend {
     private mutating func receive(_ message: CommitMessage, from node: NodeID, at now: Instant, into out: inout Effects<ThreePhaseCommit>) {
         switch message {
         case .voteRequest(let transaction, let request):
-            core.vote(on: transaction, request, phase: Message.Kind.canCommit.rawValue, timer: now + options.preCommitTimeout, into: &out)
+            core.vote(on: transaction, request, phase: Message.Kind.canCommit.rawValue, at: now, timer: now + options.preCommitTimeout, into: &out)
         case .vote(let transaction, let yes):
             switch core.recordAnswer(transaction, from: node, yes: yes, in: .voted, into: &out) {
             case .complete: preCommit(transaction, at: now, into: &out)

@@ -1,8 +1,9 @@
 import AtomicCommit
 import ConsensusCore
+import KVStore
 
 extension TwoPhaseCommit {
-    public struct Options: BackendOptions {
+    public struct Options: SessionBackendOptions {
         public var timing = CommitTiming()
         /// How long a participant that voted YES waits for the decision before it asks, and then
         /// between questions.
@@ -11,16 +12,19 @@ extension TwoPhaseCommit {
         /// not only the coordinator, and adopts a decision any of them knows. It blocks all the same
         /// when every participant voted YES and the coordinator is gone.
         public var cooperative = false
+        /// The coordinators' client sessions (`sessionTimeout`, `sessionResults`).
+        public var sessions = SessionOptions()
 
         public init() {}
 
         public static let documentation: [OptionDoc] = CommitTiming.documentation + [
             OptionDoc("decisionTimeout", values: "duration", default: "200ms", "an in-doubt participant asks for the decision after this long, and again as often"),
             OptionDoc("cooperative", values: "boolean", default: "false", "cooperative termination: in-doubt participants ask every participant, not only the coordinator"),
-        ]
+        ] + SessionOptions.documentation
 
         public mutating func set(_ name: String, to value: JSONValue) throws(OptionError) {
             if try timing.set(name, to: value) { return }
+            if try sessions.set(name, to: value) { return }
             switch name {
             case "decisionTimeout": decisionTimeout = try value.positiveDuration(name)
             case "cooperative": cooperative = try value.boolOption(name)

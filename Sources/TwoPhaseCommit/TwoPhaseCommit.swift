@@ -27,7 +27,7 @@ public struct TwoPhaseCommit: ReplicationBackend {
 
     public init(id: NodeID, cluster: [NodeID], options: Options, recovered: RecoveredState<TransactionRecord, CommitHardState>, seed: UInt64) {
         self.options = options
-        core = CommitCore(id: id, cluster: cluster, timing: options.timing, abortsAcknowledged: false, recovered: recovered)
+        core = CommitCore(id: id, cluster: cluster, timing: options.timing, sessions: options.sessions, abortsAcknowledged: false, recovered: recovered)
     }
 
     public var nextDeadline: Instant? { core.nextDeadline }
@@ -54,7 +54,7 @@ public struct TwoPhaseCommit: ReplicationBackend {
     private mutating func receive(_ message: CommitMessage, from node: NodeID, at now: Instant, into out: inout Effects<TwoPhaseCommit>) {
         switch message {
         case .voteRequest(let transaction, let request):
-            core.vote(on: transaction, request, phase: Message.Kind.prepare.rawValue, timer: now + options.decisionTimeout, into: &out)
+            core.vote(on: transaction, request, phase: Message.Kind.prepare.rawValue, at: now, timer: now + options.decisionTimeout, into: &out)
         case .vote(let transaction, let yes):
             switch core.recordAnswer(transaction, from: node, yes: yes, in: .voted, into: &out) {
             case .complete: core.decide(transaction, commit: true, at: now, into: &out)

@@ -57,18 +57,33 @@ public struct Unreplicated: ReplicationBackend {
         public init(from reader: inout ByteReader) throws(BinaryDecodingError) {}
     }
 
-    public typealias Entry = ClientRequest
-    public typealias Options = NoOptions
+    /// A write as the server applied it: the request and the server's clock, at which a restart
+    /// replays it (so sessions expire after the restart where they would have without it).
+    public typealias Entry = StampedRequest
+
+    /// The server's one setting: its client sessions (`sessionTimeout`, `sessionResults`).
+    public struct Options: SessionBackendOptions {
+        public var sessions = SessionOptions()
+
+        public init() {}
+
+        public static let documentation = SessionOptions.documentation
+
+        public mutating func set(_ name: String, to value: JSONValue) throws(OptionError) {
+            guard try sessions.set(name, to: value) else { throw OptionError.unknown(name, known: Self.documentation) }
+        }
+    }
 
     public let id: NodeID
     public let server: NodeID
-    private var store = KVStore()
+    public private(set) var store: KVStore
     private var nextIndex: LogIndex
 
-    public init(id: NodeID, cluster: [NodeID], options: NoOptions, recovered: RecoveredState<ClientRequest, HardState>, seed: UInt64) {
+    public init(id: NodeID, cluster: [NodeID], options: Options, recovered: RecoveredState<StampedRequest, HardState>, seed: UInt64) {
         self.id = id
         server = cluster.min()!
-        for request in recovered.entries { _ = store.apply(request) }
+        store = KVStore(sessions: options.sessions)
+        for write in recovered.entries { _ = store.apply(write.request, at: write.stamp) }
         nextIndex = recovered.lastIndex + 1
     }
 
@@ -82,13 +97,13 @@ public struct Unreplicated: ReplicationBackend {
         switch input {
         case .client(let request):
             if id == server {
-                out.reply(serve(request, into: &out))
+                out.reply(serve(request, at: now, into: &out))
             } else {
                 out.send(.forward(request), to: server)
             }
         case .receive(let from, .forward(let request)):
             guard id == server else { return }
-            out.send(.answer(serve(request, into: &out)), to: from)
+            out.send(.answer(serve(request, at: now, into: &out)), to: from)
         case .receive(_, .answer(let reply)):
             out.reply(reply)
         case .tick, .inject:
@@ -98,11 +113,11 @@ public struct Unreplicated: ReplicationBackend {
 
     /// Applies a request at the server. A write that changes state is logged first; the driver
     /// syncs the log before the answer leaves, so an acknowledged write survives a crash.
-    private mutating func serve(_ request: ClientRequest, into out: inout Effects<Unreplicated>) -> ClientReply {
+    private mutating func serve(_ request: ClientRequest, at now: Instant, into out: inout Effects<Unreplicated>) -> ClientReply {
         if case .get(let key) = request.command { return ClientReply(to: request, .ok(.value(store.read(key)))) }
         if let cached = store.cachedReply(for: request) { return ClientReply(to: request, cached) }
-        out.persist(.append(firstIndex: nextIndex, entries: [request]))
+        out.persist(.append(firstIndex: nextIndex, entries: [StampedRequest(request, at: now)]))
         nextIndex += 1
-        return ClientReply(to: request, store.apply(request))
+        return ClientReply(to: request, store.apply(request, at: now))
     }
 }

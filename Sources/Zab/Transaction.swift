@@ -1,32 +1,38 @@
 import ConsensusCore
 
-/// One entry of the transaction log: a client's write, stamped with the zxid the leader gave it.
+/// One entry of the transaction log: a client's write, stamped with the zxid the leader gave it
+/// and the leader's clock when it proposed it (every replica expires client sessions by these
+/// times, so all expire them at the same transaction; Raft thesis §6.3).
 ///
-/// Encoded as the zxid (u64), then the request (`ClientRequest`).
+/// Encoded as the zxid (u64), the time (i64 microseconds), then the request (`ClientRequest`).
 public struct Transaction: WireCodable, Hashable, Sendable {
     public var zxid: Zxid
+    public var stamp: Instant
     public var request: ClientRequest
 
-    public init(zxid: Zxid, request: ClientRequest) {
+    public init(zxid: Zxid, stamp: Instant, request: ClientRequest) {
         self.zxid = zxid
+        self.stamp = stamp
         self.request = request
     }
 
     public func encode(to writer: inout ByteWriter) {
         writer.write(zxid.rawValue)
+        writer.write(stamp)
         request.encode(to: &writer)
     }
 
     public init(from reader: inout ByteReader) throws(BinaryDecodingError) {
         zxid = Zxid(rawValue: try reader.readUInt64())
+        stamp = try reader.readInstant()
         request = try ClientRequest(from: &reader)
     }
 
     /// The encoded length.
-    public var byteCount: Int { 8 + request.byteCount }
+    public var byteCount: Int { 16 + request.byteCount }
 
-    /// The shortest encoding: a zxid and a request for the empty key.
-    static let minimumByteCount = 8 + 16 + 5
+    /// The shortest encoding: a zxid, a time and a request for the empty key.
+    static let minimumByteCount = 16 + ClientRequest.minimumByteCount
 }
 
 /// ZAB's durable metadata (Zab §III, "f.p" and "f.a"): the last epoch this node promised to follow

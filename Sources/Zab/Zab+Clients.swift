@@ -31,7 +31,9 @@ extension Zab {
             out.reply(ClientReply(to: request, cached))
             return
         }
-        pendingWrites[request.client] = request.sequence
+        // A retry is passed on again (a lost forward must not strand it); the leader proposes a
+        // request once, and this node answers it once, when it commits.
+        _ = pendingWrites.insert(request)
         switch role {
         case .leading:
             withLeaderSession { node, session in node.propose(request, in: &session, at: now, into: &out) }
@@ -47,7 +49,10 @@ extension Zab {
         case .local:
             out.reply(ClientReply(to: request, .ok(.value(store.read(request.command.key)))))
         case .sync:
-            pendingReads.removeAll { $0.request.client == request.client }
+            // A retry replaces its earlier copy; reads the client has finished with are dropped.
+            pendingReads.removeAll {
+                $0.request.client == request.client && ($0.request.sequence == request.sequence || $0.request.sequence <= request.ackedThrough)
+            }
             pendingReads.append(PendingRead(request: request))
             switch role {
             case .leading:

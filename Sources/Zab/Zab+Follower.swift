@@ -187,7 +187,7 @@ extension Zab {
         if let snapshot {
             if snapshot.lastIndex > appliedIndex {
                 let restored: KVStore
-                do { restored = try KVStore(snapshot: snapshot.data) } catch {
+                do { restored = try KVStore(snapshot: snapshot.data, sessions: options.sessions) } catch {
                     violate(.inconsistentSync, "SNAP at index \(snapshot.lastIndex) does not decode: \(error)", into: &out)
                     return false
                 }

@@ -56,8 +56,9 @@ struct LeaderSession {
     var nextPingAt: Instant
     var pingRound: UInt64 = 0
     var lastPingAt: Instant?
-    /// The latest sequence number proposed per client in this epoch, so that retries are not proposed twice.
-    var proposed: [ClientID: UInt64] = [:]
+    /// Client requests proposed in this epoch, so that retries are not proposed twice (a request
+    /// already applied is caught by the store's cached answer).
+    var proposed = OutstandingRequests()
     var pendingSyncs: [PendingSync] = []
     /// How far the leader's own log is durable: its own vote in the commit count. PROPOSALs leave
     /// before the leader's write is durable, so it counts itself only once its disk acknowledges
@@ -368,15 +369,13 @@ extension Zab {
 
     /// A write from a client: give it the next zxid, log it, propose it to every synced follower.
     mutating func propose(_ request: ClientRequest, in session: inout LeaderSession, at now: Instant, into out: inout Effects<Zab>) {
-        guard session.phase == .broadcasting, store.cachedReply(for: request) == nil else { return }
-        if let proposed = session.proposed[request.client], proposed >= request.sequence { return }
+        guard session.phase == .broadcasting, store.cachedReply(for: request) == nil, session.proposed.insert(request) else { return }
         let epoch = session.epoch
         let previous = log.lastZxid
         let zxid = previous.epoch == epoch ? previous.next : Zxid(epoch: epoch, counter: 1)
-        let transactions = [Transaction(zxid: zxid, request: request)]
+        let transactions = [Transaction(zxid: zxid, stamp: now, request: request)]
         append(transactions, into: &out)
         out.send(.ack(epoch: epoch, zxid: zxid, gap: false), to: id)
-        session.proposed[request.client] = request.sequence
         for peer in cluster {
             guard let learner = session[learner: peer], learner.stage == .synced, learner.nextIndex == log.lastIndex else { continue }
             out.send(.proposal(epoch: epoch, previous: previous, transactions: transactions), to: peer, departing: .atOnce)

@@ -45,7 +45,7 @@ public struct Zab: ReplicationBackend {
     public internal(set) var acceptedEpoch: Epoch = 0
     public internal(set) var currentEpoch: Epoch = 0
     public internal(set) var log: TransactionLog
-    var store = KVStore()
+    public internal(set) var store: KVStore
     /// Every transaction up to here is committed and applied to `store`, in zxid order.
     public internal(set) var appliedIndex: LogIndex
     public internal(set) var appliedZxid: Zxid
@@ -60,8 +60,8 @@ public struct Zab: ReplicationBackend {
     public internal(set) var vote: Vote
     var voteRound: UInt64 = 0
 
-    /// Writes of this node's clients awaiting commit, by client: the sequence number.
-    var pendingWrites: [ClientID: UInt64] = [:]
+    /// Writes of this node's clients awaiting commit (several per client at once).
+    var pendingWrites = OutstandingRequests()
     /// `sync` reads of this node's clients, answered once `appliedZxid` reaches their zxid.
     var pendingReads: [PendingRead] = []
     /// Protocol states that must never occur; tests assert it stays empty.
@@ -73,6 +73,7 @@ public struct Zab: ReplicationBackend {
         self.options = options
         quorum = cluster.count / 2 + 1
         random = DeterministicRandom(seed: seed, label: "zab")
+        store = KVStore(sessions: options.sessions)
         if let epochs = recovered.hardState {
             acceptedEpoch = epochs.acceptedEpoch
             currentEpoch = epochs.currentEpoch
@@ -81,7 +82,7 @@ public struct Zab: ReplicationBackend {
         snapshotZxid = .zero
         if let snapshot = recovered.snapshot {
             snapshotZxid = Zxid(rawValue: snapshot.lastTerm)
-            do { store = try KVStore(snapshot: snapshot.data) } catch {
+            do { store = try KVStore(snapshot: snapshot.data, sessions: options.sessions) } catch {
                 violations.append(SafetyViolation(.inconsistentSync, "snapshot at index \(snapshot.lastIndex) does not decode: \(error)"))
             }
         }
@@ -242,19 +243,17 @@ public struct Zab: ReplicationBackend {
         log.truncate(after: index)
     }
 
-    /// Delivers committed transactions in zxid order: applies them and answers the clients waiting here.
+    /// Delivers committed transactions in zxid order: applies them, each at its leader's stamp, and
+    /// answers the clients waiting here.
     mutating func commit(through index: LogIndex, into out: inout Effects<Zab>) {
         let target = min(index, log.lastIndex)
         guard target > appliedIndex else { return }
         // `!` (twice): the log keeps in memory every transaction after `appliedIndex`
         // (`forgetOldTransactions`), and `target` is at most its last index.
         for position in (appliedIndex + 1)...target {
-            let request = log.transaction(at: position)!.request
-            let status = store.apply(request)
-            if pendingWrites[request.client] == request.sequence {
-                pendingWrites[request.client] = nil
-                out.reply(ClientReply(to: request, status))
-            }
+            let transaction = log.transaction(at: position)!
+            let status = store.apply(transaction.request, at: transaction.stamp)
+            if pendingWrites.remove(transaction.request) { out.reply(ClientReply(to: transaction.request, status)) }
         }
         appliedIndex = target
         appliedZxid = log.zxid(at: target)!

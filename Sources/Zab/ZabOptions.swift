@@ -1,10 +1,11 @@
 import ConsensusCore
+import KVStore
 
 /// ZAB's options, named after ZooKeeper's configuration where one exists. Timeouts are counted in
 /// ticks of `tickTime`, as ZooKeeper counts them; the defaults are ZooKeeper's ratios on a lab scale
 /// (ZooKeeper ships tickTime 2000 ms, which would make every election in a 30-second scenario
 /// last longer than a client's patience).
-public struct ZabOptions: BackendOptions {
+public struct ZabOptions: SessionBackendOptions {
     /// How a node answers a read.
     public enum ReadMode: String, CaseIterable, Sendable {
         /// ZooKeeper's default: the node the client is connected to answers from its own state.
@@ -36,6 +37,8 @@ public struct ZabOptions: BackendOptions {
     /// Most bytes of the state one SNAP message carries: a larger snapshot travels in chunks, one
     /// at a time (where ZooKeeper streams it over the follower's TCP connection).
     public var snapshotChunk = 65_536
+    /// The state machine's client sessions (`sessionTimeout`, `sessionResults`).
+    public var sessions = SessionOptions()
 
     public init() {}
 
@@ -50,9 +53,10 @@ public struct ZabOptions: BackendOptions {
         OptionDoc("snapCount", values: "integer ≥ 2", default: "10000", "snapshot after snapCount/2 … snapCount logged transactions (jittered per node)"),
         OptionDoc("commitLogCount", values: "integer ≥ 1", default: "500", "committed transactions kept in memory for DIFF sync; older followers get SNAP"),
         OptionDoc("snapshotChunk", values: "integer ≥ 1", default: "65536", "most snapshot bytes per SNAP message: larger snapshots travel in chunks, one at a time"),
-    ]
+    ] + SessionOptions.documentation
 
     public mutating func set(_ name: String, to value: JSONValue) throws(OptionError) {
+        if try sessions.set(name, to: value) { return }
         switch name {
         case "read": read = try value.choiceOption(name, as: ReadMode.self)
         case "tickTime": tickTime = try Self.positive(value.durationOption(name), name)

@@ -47,7 +47,7 @@ import TwoPhaseCommit
 
     @Test func logRecordsRoundTripAndGarbageIsAnError() throws {
         let id = TransactionID(coordinator: NodeID(3), counter: 41)
-        let records: [TransactionRecord] = [.prepared(id, Self.put("k", "v")), .preCommitted(id), .decided(id, commit: true), .decided(id, commit: false), .ended(id)]
+        let records: [TransactionRecord] = [.prepared(id, Self.put("k", "v"), at: .zero + .seconds(3)), .preCommitted(id), .decided(id, commit: true), .decided(id, commit: false), .ended(id)]
         for record in records {
             var writer = ByteWriter()
             record.encode(to: &writer)
@@ -63,11 +63,12 @@ import TwoPhaseCommit
     }
 
     /// A client's retry (same sequence number) never starts a second transaction: while the first
-    /// is undecided it is not answered, afterwards it gets the first answer; an older sequence is
-    /// refused as superseded.
+    /// is undecided it is not answered, afterwards it gets the first answer; a sequence the client
+    /// has finished with (at or below its `ackedThrough`) is refused as superseded.
     @Test func aRetriedWriteStartsOneTransaction() throws {
         var n1 = Self.twoPhase(Self.n1)
-        let request = Self.put("a", "x", sequence: 2)
+        var request = Self.put("a", "x", sequence: 2)
+        request.ackedThrough = 1
         let start = Self.step(&n1, .client(request))
         #expect(Self.sent(start) == ["PREPARE→n2", "PREPARE→n3"])
         #expect(start.events.filter { if case .coordinating = $0 { true } else { false } }.count == 1)

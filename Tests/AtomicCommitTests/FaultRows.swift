@@ -111,7 +111,7 @@ enum FaultRows {
                 #expect(!simulation.isUp(node))
                 let log = simulation.storage(node).durable.entries
                 let decided = Set(log.compactMap { if case .decided(let transaction, _) = $0 { transaction } else { nil } })
-                for case .prepared(let transaction, _) in log where !decided.contains(transaction) { inDoubt.append((node, transaction)) }
+                for case .prepared(let transaction, _, _) in log where !decided.contains(transaction) { inDoubt.append((node, transaction)) }
             }
             if !inDoubt.isEmpty { seedsWithDoubt += 1 }
             let result = simulation.run()

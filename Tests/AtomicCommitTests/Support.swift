@@ -79,7 +79,7 @@ enum Support {
         var order: [String: [TransactionID]] = [:]
         for entry in entries {
             switch entry {
-            case .prepared(let transaction, let request): keys[transaction] = request.command.key
+            case .prepared(let transaction, let request, _): keys[transaction] = request.command.key
             case .decided(let transaction, true): if let key = keys[transaction] { order[key, default: []].append(transaction) }
             default: break
             }

@@ -133,7 +133,7 @@ import ThreePhaseCommit
             let decisions = try #require(result.transactions[transaction])
             #expect(decisions == [NodeID(1): false, NodeID(2): false, NodeID(3): false, NodeID(4): true, NodeID(5): true], "seed \(seed): \(decisions)")
             let log = simulation.storage(NodeID(4)).durable.entries
-            let key = try #require(log.lazy.compactMap { if case .prepared(let id, let request) = $0, id.rawValue == transaction { request.command.key } else { nil } }.first)
+            let key = try #require(log.lazy.compactMap { if case .prepared(let id, let request, _) = $0, id.rawValue == transaction { request.command.key } else { nil } }.first)
             #expect(Support.divergentKeys(result).contains(key), "seed \(seed): replicas should differ on \(key)")
         }
     }

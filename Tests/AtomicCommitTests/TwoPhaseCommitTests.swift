@@ -71,7 +71,7 @@ import TwoPhaseCommit
             // The decision it logged and never sent.
             let log = simulation.storage(coordinator).durable.entries
             guard case .decided(let blocked, true) = log.last else { Issue.record("seed \(seed): last record \(String(describing: log.last))"); continue }
-            let request = try #require(log.lazy.compactMap { if case .prepared(blocked, let request) = $0 { request } else { nil } }.first)
+            let request = try #require(log.lazy.compactMap { if case .prepared(blocked, let request, _) = $0 { request } else { nil } }.first)
             let key = request.command.key
             let participants = simulation.cluster.filter { $0 != coordinator }
             for probe in [Instant.seconds(8), .seconds(14.9)] {

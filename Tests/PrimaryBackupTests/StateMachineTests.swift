@@ -9,7 +9,7 @@ import Testing
     let cluster = NodeID.cluster(3)
     let n1 = NodeID(1), n2 = NodeID(2), n3 = NodeID(3), n4 = NodeID(4)
 
-    func node(_ id: NodeID, cluster: [NodeID]? = nil, recovered: RecoveredState<ClientRequest, PrimaryBackup.HardState> = .empty) -> PrimaryBackup {
+    func node(_ id: NodeID, cluster: [NodeID]? = nil, recovered: RecoveredState<StampedRequest, PrimaryBackup.HardState> = .empty) -> PrimaryBackup {
         PrimaryBackup(id: id, cluster: cluster ?? self.cluster, options: PrimaryBackupOptions(), recovered: recovered, seed: 7)
     }
 
@@ -23,6 +23,9 @@ import Testing
         ClientRequest(client: ClientID(client), sequence: sequence, command: .put(key: key, value: value))
     }
 
+    /// A write as a primary stamped it, `ms` into the run.
+    func stamped(_ request: ClientRequest, at ms: Int64 = 0) -> StampedRequest { StampedRequest(request, at: .zero + .milliseconds(ms)) }
+
     @Test func thePrimaryAcknowledgesAfterLoggingAndStreamsAfterwards() {
         var primary = node(n1)
         let start = step(&primary, .tick, at: 0)
@@ -33,10 +36,10 @@ import Testing
         let write = step(&primary, .client(put("k", "v")), at: 2)
         #expect(write.replies == [ClientReply(to: put("k", "v"), .ok(.done))], "answered at once, before any backup has it")
         guard case .append(1, let entries) = write.storage.first else { Issue.record("not logged: \(write.storage)"); return }
-        #expect(entries == [put("k", "v")])
+        #expect(entries == [stamped(put("k", "v"), at: 2)], "with the primary's time, at which backups apply it")
         #expect(write.messages.map(\.to) == [n2], "streamed to the backup that acknowledged; n3 only gets heartbeats until it does")
         guard case .replicate(let slice) = write.messages.first?.message else { Issue.record("expected REPLICATE"); return }
-        #expect(slice.prevOffset == 0 && slice.writes == [put("k", "v")])
+        #expect(slice.prevOffset == 0 && slice.writes == [stamped(put("k", "v"), at: 2)])
         // A retry of the same request is answered from the session, not applied again.
         let retry = step(&primary, .client(put("k", "v")), at: 3)
         #expect(retry.storage.isEmpty && retry.replies.first?.status == .ok(.done))
@@ -47,7 +50,7 @@ import Testing
         var backup = node(n2)
         let start = step(&backup, .tick, at: 0)
         #expect(start.events.contains(.role(.follower, term: 0, name: "backup")))
-        let heartbeat = PrimaryBackup.Replicate(config: backup.hard.config, previousID: nil, previousEnd: 0, prevOffset: 0, writes: [put("k", "v")])
+        let heartbeat = PrimaryBackup.Replicate(config: backup.hard.config, previousID: nil, previousEnd: 0, prevOffset: 0, writes: [stamped(put("k", "v"))])
         _ = step(&backup, .receive(from: n1, message: .replicate(heartbeat)), at: 1)
         let read = ClientRequest(client: ClientID(9), sequence: 1, command: .get(key: "k"))
         #expect(step(&backup, .client(read), at: 2).replies.first?.status == .ok(.value("v")))
@@ -79,7 +82,7 @@ import Testing
         let old = step(&primary, .receive(from: n3, message: .psync(.init(config: primary.hard.config, history: primary.hard.replicationID, offset: 2))), at: 3)
         guard case .fullResync(let resync) = old.messages.first?.message else { Issue.record("expected FULLRESYNC, got \(old.messages)"); return }
         #expect(resync.offset == 10)
-        #expect(try KVStore(snapshot: resync.data) == primary.store)
+        #expect(try KVStore(snapshot: resync.data, sessions: SessionOptions()) == primary.store)
         let foreign = PrimaryBackup.Configuration(epoch: 0, primary: n3)
         let unrelated = step(&primary, .receive(from: n3, message: .psync(.init(config: primary.hard.config, history: foreign, offset: 9))), at: 4)
         guard case .fullResync = unrelated.messages.first?.message else { Issue.record("another history must be resynchronised fully"); return }
@@ -88,11 +91,11 @@ import Testing
     @Test func aFullResyncReplacesTheStateAndSurvivesARestart() throws {
         var backup = node(n2)
         _ = step(&backup, .tick, at: 0)
-        let mine = PrimaryBackup.Replicate(config: backup.hard.config, previousID: nil, previousEnd: 0, prevOffset: 0, writes: [put("a", "1"), put("b", "2", sequence: 2)])
-        var storage = StoredState<ClientRequest, PrimaryBackup.HardState>()
+        let mine = PrimaryBackup.Replicate(config: backup.hard.config, previousID: nil, previousEnd: 0, prevOffset: 0, writes: [stamped(put("a", "1")), stamped(put("b", "2", sequence: 2))])
+        var storage = StoredState<StampedRequest, PrimaryBackup.HardState>()
         try storage.apply(step(&backup, .receive(from: n1, message: .replicate(mine)), at: 1))
-        var source = KVStore()
-        _ = source.apply(put("c", "3", client: 5))
+        var source = KVStore(sessions: SessionOptions())
+        _ = source.apply(put("c", "3", client: 5), at: .zero)
         let newer = PrimaryBackup.Configuration(epoch: 4, primary: n3)
         let resync = PrimaryBackup.FullResync(config: newer, previousID: nil, previousEnd: 0, offset: 1, data: source.snapshot())
         let out = step(&backup, .receive(from: n3, message: .fullResync(resync)), at: 2)
@@ -103,7 +106,7 @@ import Testing
         var restarted = node(n2, recovered: storage.recovered)
         #expect(restarted.store == source && restarted.offset == 1 && restarted.hard == backup.hard)
         // And it continues at the right offset.
-        let next = PrimaryBackup.Replicate(config: newer, previousID: nil, previousEnd: 0, prevOffset: 1, writes: [put("d", "4", client: 5, sequence: 2)])
+        let next = PrimaryBackup.Replicate(config: newer, previousID: nil, previousEnd: 0, prevOffset: 1, writes: [stamped(put("d", "4", client: 5, sequence: 2), at: 3)])
         try storage.apply(step(&restarted, .receive(from: n3, message: .replicate(next)), at: 3))
         let again = node(n2, recovered: storage.recovered)
         #expect(again.offset == 2 && again.store.read("d") == "4" && again.store.read("a") == nil)
@@ -117,7 +120,7 @@ import Testing
         let first = step(&voter, .receive(from: n2, message: .voteRequest(request)), at: 100)
         guard case .vote(let refused) = first.messages.first?.message else { Issue.record("no answer"); return }
         #expect(!refused.granted, "it still hears nothing wrong: the primary is not down for it yet")
-        var storage = StoredState<ClientRequest, PrimaryBackup.HardState>()
+        var storage = StoredState<StampedRequest, PrimaryBackup.HardState>()
         let granted = step(&voter, .receive(from: n2, message: .voteRequest(request)), at: 400)
         try storage.apply(granted)
         guard case .vote(let vote) = granted.messages.first?.message else { Issue.record("no answer"); return }
@@ -151,7 +154,8 @@ import Testing
         #expect(throws: OptionError.self) { try options.set("readMode", to: .string("local")) }
         do { try options.set("minReplicasToWrite", to: .number(2)) } catch { Issue.record("\(error)") }
         #expect(options.minReplicasToWrite == 2)
-        #expect(Set(PrimaryBackupOptions.documentation.map(\.name)) == ["heartbeat", "downAfter", "failoverTimeout", "replicationLag", "backlog", "minReplicasToWrite", "minReplicasMaxLag"])
+        #expect(Set(PrimaryBackupOptions.documentation.map(\.name)) == ["heartbeat", "downAfter", "failoverTimeout", "replicationLag", "backlog", "minReplicasToWrite", "minReplicasMaxLag",
+                                                                       "sessionTimeout", "sessionResults"])
     }
 
     @Test func hardStateRoundTrips() throws {
@@ -171,7 +175,7 @@ import Testing
     }
 }
 
-extension StoredState where Entry == ClientRequest, HardState == PrimaryBackup.HardState {
+extension StoredState where Entry == StampedRequest, HardState == PrimaryBackup.HardState {
     /// Applies a step's storage operations in order, as the driver does.
     mutating func apply(_ effects: Effects<PrimaryBackup>) throws {
         for op in effects.storage { try apply(op) }

@@ -53,8 +53,10 @@ import Testing
     }
 
     @Test func durableRecordsRoundTrip() throws {
-        let entries = [RaftEntry(term: 3, request: nil),
-                       RaftEntry(term: 4, request: ClientRequest(client: ClientID(7), sequence: 9, command: .cas(key: "k", expected: nil, value: "v")))]
+        let entries = [RaftEntry(term: 3, stamp: .zero + .milliseconds(5), request: nil),
+                       RaftEntry(term: 4, stamp: .zero + .seconds(2),
+                                 request: ClientRequest(client: ClientID(7), sequence: 9, command: .cas(key: "k", expected: nil, value: "v"),
+                                                        ackedThrough: 8, established: true))]
         for entry in entries {
             var writer = ByteWriter()
             entry.encode(to: &writer)

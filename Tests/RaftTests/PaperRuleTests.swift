@@ -51,7 +51,7 @@ import Testing
     /// truncate the entries that follow them.
     @Test func staleAppendNeverTruncatesMatchingSuffix() {
         var node = ScriptedNode(terms: [1], term: 1)
-        let entries = [RaftEntry(term: 1, request: Self.put), RaftEntry(term: 1, request: nil)]
+        let entries = [RaftEntry(term: 1, stamp: .zero, request: Self.put), RaftEntry(term: 1, stamp: .zero, request: nil)]
         node.receive(.appendEntries(AppendEntries(term: 1, prevLogIndex: 1, prevLogTerm: 1, entries: entries, leaderCommit: 0, round: 1)), from: 2)
         #expect(node.raft.log.lastIndex == 3)
         node.receive(.appendEntries(AppendEntries(term: 1, prevLogIndex: 1, prevLogTerm: 1, entries: [entries[0]], leaderCommit: 0, round: 1)), from: 2)
@@ -63,7 +63,7 @@ import Testing
     /// §5.3: a conflicting entry and everything after it are replaced, in the log and on storage.
     @Test func conflictingSuffixIsReplaced() {
         var node = ScriptedNode(terms: [1, 1, 2, 2], term: 2)
-        let entry = RaftEntry(term: 3, request: Self.put)
+        let entry = RaftEntry(term: 3, stamp: .zero, request: Self.put)
         node.receive(.appendEntries(AppendEntries(term: 3, prevLogIndex: 2, prevLogTerm: 1, entries: [entry], leaderCommit: 0, round: 1)), from: 2)
         #expect(node.raft.log.lastIndex == 3 && node.raft.log[3] == entry)
         guard case .append(let first, let written)? = node.storage.first(where: { if case .append = $0 { true } else { false } }) else {

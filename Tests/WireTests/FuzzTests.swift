@@ -87,6 +87,7 @@ func encodings<T: WireCodable>(seed: UInt64, count: Int = sweep(25), _ make: (in
     @Test func primaryBackup() { expectNone(fuzz(PrimaryBackup.Message.self, encodings: encodings(seed: 15) { $0.primaryBackup() }, seed: 15)) }
     @Test func unreplicated() { expectNone(fuzz(Unreplicated.Message.self, encodings: encodings(seed: 16) { $0.unreplicated() }, seed: 16)) }
     @Test func clientRequest() { expectNone(fuzz(ClientRequest.self, encodings: encodings(seed: 17) { $0.request() }, seed: 17)) }
+    @Test func stampedRequest() { expectNone(fuzz(StampedRequest.self, encodings: encodings(seed: 24) { $0.stamped() }, seed: 24)) }
     @Test func clientReply() { expectNone(fuzz(ClientReply.self, encodings: encodings(seed: 18) { $0.reply() }, seed: 18)) }
     @Test func snapshot() { expectNone(fuzz(Snapshot.self, encodings: encodings(seed: 19) { $0.snapshot() }, seed: 19)) }
     @Test func snapshotChunk() { expectNone(fuzz(SnapshotChunk.self, encodings: encodings(seed: 24) { $0.snapshotChunk() }, seed: 24)) }

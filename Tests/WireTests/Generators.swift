@@ -68,7 +68,13 @@ struct WireGenerator {
         }
     }
 
-    mutating func request() -> ClientRequest { ClientRequest(client: client(), sequence: u64(), command: command()) }
+    mutating func request() -> ClientRequest {
+        ClientRequest(client: client(), sequence: u64(), command: command(), ackedThrough: u64(), established: bool())
+    }
+
+    mutating func instant() -> Instant { Instant(microseconds: Int64(bitPattern: u64())) }
+
+    mutating func stamped() -> StampedRequest { StampedRequest(request(), at: instant()) }
 
     mutating func result() -> CommandResult {
         switch pick(3) {
@@ -82,7 +88,7 @@ struct WireGenerator {
         switch pick(3) {
         case 0: .ok(result())
         case 1: .notLeader(hint: optional { $0.node() })
-        default: .rejected([RejectReason.aborted, .unavailable, .superseded][pick(3)])
+        default: .rejected(RejectReason.wireCases[pick(RejectReason.wireCases.count)])
         }
     }
 
@@ -113,7 +119,7 @@ struct WireGenerator {
 
     // MARK: Raft
 
-    mutating func raftEntry() -> RaftEntry { RaftEntry(term: u64(), request: optional { $0.request() }) }
+    mutating func raftEntry() -> RaftEntry { RaftEntry(term: u64(), stamp: instant(), request: optional { $0.request() }) }
 
     mutating func raft() -> RaftMessage {
         switch pick(8) {
@@ -133,7 +139,7 @@ struct WireGenerator {
     // MARK: ZAB
 
     mutating func zxid() -> Zxid { Zxid(rawValue: u64()) }
-    mutating func transaction() -> ZabTransaction { ZabTransaction(zxid: zxid(), request: request()) }
+    mutating func transaction() -> ZabTransaction { ZabTransaction(zxid: zxid(), stamp: instant(), request: request()) }
 
     mutating func history() -> HistorySummary {
         HistorySummary(lastZxid: zxid(), snapshotZxid: zxid(), tails: array(max: 4) { HistorySummary.EpochTail(epoch: $0.u64(), counter: $0.u64()) })
@@ -205,7 +211,7 @@ struct WireGenerator {
         switch pick(7) {
         case 0:
             .replicate(PrimaryBackup.Replicate(config: configuration(), previousID: optional { $0.configuration() }, previousEnd: index(),
-                                               prevOffset: index(), writes: array(max: 4) { $0.request() }))
+                                               prevOffset: index(), writes: array(max: 4) { $0.stamped() }))
         case 1: .ack(position())
         case 2: .psync(position())
         case 3:

@@ -80,13 +80,18 @@ func checkMessages<Backend: ReplicationBackend>(_: Backend.Type, seed: UInt64, c
     @Test func clientRequestsRepliesSnapshotsChunksEventsAndFrames() {
         var generator = WireGenerator(seed: 7)
         var failures = Failures()
-        var commands: Set<String> = [], statuses: Set<String> = [], events: Set<String> = []
+        var commands: Set<String> = [], statuses: Set<String> = [], reasons: Set<RejectReason> = [], events: Set<String> = []
+        var watermarks = 0, established = 0
         for _ in 0..<Self.count {
             let request = generator.request()
             commands.insert(request.command.name)
+            if request.ackedThrough > 0 { watermarks += 1 }
+            if request.established { established += 1 }
             roundTrip(request, &failures)
+            roundTrip(generator.stamped(), &failures)
             let reply = generator.reply()
             statuses.insert(String("\(reply.status)".prefix { $0 != "(" }))
+            if case .rejected(let reason) = reply.status { reasons.insert(reason) }
             roundTrip(reply, &failures)
             roundTrip(generator.snapshot(), &failures)
             roundTrip(generator.snapshotChunk(), &failures)
@@ -100,7 +105,23 @@ func checkMessages<Backend: ReplicationBackend>(_: Backend.Type, seed: UInt64, c
         failures.expectNone()
         #expect(commands == ["get", "put", "delete", "append", "cas"])
         #expect(statuses == ["ok", "notLeader", "rejected"])
+        #expect(reasons == Set(RejectReason.wireCases), "every reject reason, sessionExpired included")
+        #expect(watermarks > 0 && established > 0 && established < Self.count, "requests carry watermarks and both flag values")
         #expect(events == ["role", "committed", "coordinating", "decided", "note", "violation"])
+    }
+
+    /// A client request and its stamped form, byte for byte: client, sequence, watermark and the
+    /// `established` flag before the command; the stamp before the request.
+    @Test func clientRequestLayoutIsPinned() throws {
+        let request = ClientRequest(client: ClientID(3), sequence: 9, command: .get(key: "k"), ackedThrough: 7, established: true)
+        let expected: [UInt8] = [3, 0, 0, 0, 0, 0, 0, 0] + [9, 0, 0, 0, 0, 0, 0, 0] + [7, 0, 0, 0, 0, 0, 0, 0] + [1]
+            + [0, 1, 0, 0, 0] + Array("k".utf8)
+        #expect(request.encodedBytes() == expected && request.byteCount == expected.count)
+        let stamped = StampedRequest(request, at: .zero + .microseconds(258))
+        #expect(stamped.encodedBytes() == [2, 1, 0, 0, 0, 0, 0, 0] + expected)
+        var flagged = expected
+        flagged[24] = 2
+        #expect(throws: BinaryDecodingError.invalid("boolean", offset: 24)) { try ClientRequest(decoding: flagged) }
     }
 
     /// The frame layout, byte for byte: a change to it is a new format version.

@@ -5,8 +5,9 @@ import Zab
 /// What ZAB stores: transactions and the two epochs, encoded so that a bad record is an error.
 @Suite struct EncodingTests {
     @Test func transactionRoundTrips() throws {
-        let transaction = Transaction(zxid: Zxid(epoch: 3, counter: 17),
-                                      request: ClientRequest(client: ClientID(4), sequence: 9, command: .cas(key: "k", expected: nil, value: "v")))
+        let transaction = Transaction(zxid: Zxid(epoch: 3, counter: 17), stamp: .zero + .milliseconds(250),
+                                      request: ClientRequest(client: ClientID(4), sequence: 9, command: .cas(key: "k", expected: nil, value: "v"),
+                                                             ackedThrough: 7, established: true))
         var writer = ByteWriter()
         transaction.encode(to: &writer)
         var reader = ByteReader(writer.bytes)
@@ -40,6 +41,6 @@ import Zab
         #expect(throws: OptionError.self) { try options.set("finalizeWait", to: .string("0ms")) }
         #expect(throws: OptionError.self) { try options.set("electionAlg", to: .number(3)) }
         #expect(ZabOptions.documentation.map(\.name) == ["read", "tickTime", "initLimit", "syncLimit", "finalizeWait", "maxNotificationInterval", "snapCount", "commitLogCount",
-                                                         "snapshotChunk"])
+                                                         "snapshotChunk", "sessionTimeout", "sessionResults"])
     }
 }

@@ -15,7 +15,7 @@ struct ScriptedNode {
     /// it starts).
     init(id: Int = 1, nodes: Int = 3, options: RaftOptions = RaftOptions(), snapshot: Snapshot? = nil, terms: [Term] = [], term: Term = 0,
          votedFor: Int? = nil, startedAgo: TimeSpan = .seconds(1)) {
-        let entries = terms.map { RaftEntry(term: $0, request: nil) }
+        let entries = terms.map { RaftEntry(term: $0, stamp: .zero, request: nil) }
         let hardState = RaftHardState(term: max(term, terms.last ?? snapshot?.lastTerm ?? 0), votedFor: votedFor.map(NodeID.init))
         raft = Raft(id: NodeID(id), cluster: NodeID.cluster(nodes), options: options,
                     recovered: RecoveredState(hardState: hardState, snapshot: snapshot, entries: entries), seed: 7)
