@@ -23,10 +23,10 @@ import Testing
 
     /// A state machine of `keys` keys with long values: many chunks' worth of image.
     static func image(keys: Int) -> [UInt8] {
-        var store = KVStore()
+        var store = KVStore(sessions: SessionOptions())
         for key in 0..<keys {
             _ = store.apply(ClientRequest(client: ClientID(1), sequence: UInt64(key + 1),
-                                          command: .put(key: "key\(key)", value: String(repeating: "v", count: 20 + key))))
+                                          command: .put(key: "key\(key)", value: String(repeating: "v", count: 20 + key))), at: .zero)
         }
         return store.snapshot()
     }
@@ -107,7 +107,7 @@ import Testing
         /// The follower holds the leader's snapshot, or none at all; its state machine likewise.
         func followerIsUncorrupted() -> Bool {
             guard let installed = follower.raft.snapshot else { return follower.raft.store.data.isEmpty }
-            return installed == snapshot && follower.raft.store.data == (try? KVStore(snapshot: snapshot.data))?.data
+            return installed == snapshot && follower.raft.store.data == (try? KVStore(snapshot: snapshot.data, sessions: SessionOptions()))?.data
         }
     }
 
