@@ -131,8 +131,8 @@ public enum Conformance {
     /// The random faults again on the real write-ahead log (`FileStorage` over each node's simulated
     /// disk), whose crashes tear the unsynced tail and whose nemesis damages synced data. Each run
     /// is judged by what the backend still promises given the damage its disks took
-    /// (`promises(_:under:nodes:)`); a sweep in which no disk fault reached recovery is a failure
-    /// of the setup, not a pass.
+    /// (`promises(_:under:liveReplicas:)`). That the sweep's faults reach the log's recovery at all
+    /// is checked once, by `LabTests.DiskFaultSweepTests`.
     public static func diskFaults(backend: String, promises: Promises, seeds: Int) -> [Failure] {
         judgeRandomRuns("disk-faults", backend: backend, promises: promises, seeds: seeds)
     }
@@ -180,8 +180,8 @@ public enum Conformance {
     /// its log is a crash-stop failure, which the protocols tolerate while the replicas still
     /// running at the end (`liveReplicas`: every other node restarts for the quiescence) outnumber
     /// the refused ones; otherwise acknowledged writes may sit on disks nobody reads, and no leader
-    /// can be elected (for the unreplicated server, its one disk is all there is). A node that started on silently damaged data (a lost or flipped last
-    /// record) breaks the assumption every protocol here makes of its disk, and with it safety:
+    /// can be elected (for the unreplicated server, its one disk is all there is). A node that
+    /// started on silently damaged data (a lost or flipped last record) breaks the assumption every protocol here makes of its disk, and with it safety:
     /// one such follower can forget an entry it acknowledged and help elect a leader without it
     /// (Alagappan et al., "Protocol-Aware Recovery for Consensus-Based Storage", FAST 2018), so its
     /// run is judged on the promises that do not rest on durability alone.

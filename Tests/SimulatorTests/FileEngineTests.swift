@@ -55,7 +55,7 @@ import Unreplicated
     /// the node stays down rather than start without acknowledged data. A flip in the very last
     /// record cannot be told from a torn write; it is cut, and the restart says the disk's damage
     /// went unnoticed.
-    @Test func aCorruptRecordStopsTheNodeWithAClearEvent() throws {
+    @Test func aCorruptRecordStopsTheNodeWithAClearEvent() {
         var refused = 0
         for seed in UInt64(1)...6 {
             var damaged = config(seed: seed)
