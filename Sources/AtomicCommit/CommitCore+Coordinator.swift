@@ -2,7 +2,7 @@ import ConsensusCore
 import KVStore
 
 /// How a coordinator's round stands after an answer.
-public enum RoundProgress: Hashable, Sendable {
+package enum RoundProgress: Hashable, Sendable {
     /// Some nodes have not answered yet.
     case waiting
     /// Every node answered yes.
@@ -20,7 +20,7 @@ extension CommitCore {
     /// it repeats a request already started (exactly-once), its key is locked here (no-wait: the
     /// write aborts at once), or it is a compare-and-set that does not match (answered like a read).
     /// Returns the transaction started, if any.
-    public mutating func submit(_ request: ClientRequest, at now: Instant, into out: inout Out) -> TransactionID? {
+    package mutating func submit(_ request: ClientRequest, at now: Instant, into out: inout Out) -> TransactionID? {
         let key = request.command.key
         if request.command.isRead {
             if locks.holder(of: key) != nil {
@@ -71,7 +71,7 @@ extension CommitCore {
     }
 
     /// Whether the round of `transaction` has every answer (at once in a one-node cluster).
-    public func roundComplete(_ transaction: TransactionID) -> Bool {
+    package func roundComplete(_ transaction: TransactionID) -> Bool {
         active[transaction]?.round?.pending.isEmpty ?? false
     }
 
@@ -83,7 +83,7 @@ extension CommitCore {
 
     /// Starts another round of a transaction coordinated here (3PC's PreCommit), moving its state
     /// to `state`; returns whether the round is already complete.
-    public mutating func startRound(_ transaction: TransactionID, state: TransactionState, message: Backend.Message,
+    package mutating func startRound(_ transaction: TransactionID, state: TransactionState, message: Backend.Message,
                                     expires: Instant, at now: Instant, into out: inout Out) -> Bool {
         guard active[transaction] != nil else { return false }
         active[transaction]!.state = state
@@ -93,7 +93,7 @@ extension CommitCore {
 
     /// A participant's answer to the round that leaves the transaction in `state` (votes: `.voted`;
     /// 3PC's PreCommit acknowledgements: `.preCommitted`).
-    public mutating func recordAnswer(_ transaction: TransactionID, from node: NodeID, yes: Bool, in state: TransactionState,
+    package mutating func recordAnswer(_ transaction: TransactionID, from node: NodeID, yes: Bool, in state: TransactionState,
                                       into out: inout Out) -> RoundProgress {
         guard transaction.coordinator == id, let current = active[transaction], current.state == state, current.round != nil else {
             // A YES that arrives after the decision comes from a participant that may be in doubt
@@ -112,7 +112,7 @@ extension CommitCore {
     /// elected. The decision is logged before anyone can learn it (the driver syncs before sending),
     /// applied here, answered to the client, and sent to every other node until each acknowledges
     /// it — an abort only once unless `abortsAcknowledged`.
-    public mutating func decide(_ transaction: TransactionID, commit: Bool, at now: Instant, into out: inout Out) {
+    package mutating func decide(_ transaction: TransactionID, commit: Bool, at now: Instant, into out: inout Out) {
         guard let current = active[transaction], decisions[transaction] == nil else { return }
         persist(.decided(transaction, commit: commit), into: &out)
         apply(current, commit: commit, into: &out)
@@ -128,7 +128,7 @@ extension CommitCore {
     }
 
     /// A node acknowledged the decision.
-    public mutating func recordAck(_ transaction: TransactionID, from node: NodeID, into out: inout Out) {
+    package mutating func recordAck(_ transaction: TransactionID, from node: NodeID, into out: inout Out) {
         guard let current = active[transaction], current.state.decision != nil, current.round != nil else { return }
         active[transaction]!.round!.answered(by: node)
         if roundComplete(transaction) { end(transaction, into: &out) }
@@ -142,7 +142,7 @@ extension CommitCore {
     /// Re-sends every round's message to the nodes that have not answered, aborts the transactions
     /// whose round ran out of time (a missing vote or PreCommit acknowledgement), and returns the
     /// transactions whose own timer fired, in id order, for the protocol to act on.
-    public mutating func expire(at now: Instant, into out: inout Out) -> [TransactionID] {
+    package mutating func expire(at now: Instant, into out: inout Out) -> [TransactionID] {
         var due: [TransactionID] = []
         for transaction in active.values {
             if let deadline = transaction.deadline, deadline <= now { due.append(transaction.id) }

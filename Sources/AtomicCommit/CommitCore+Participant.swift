@@ -7,7 +7,7 @@ extension CommitCore {
     /// the key and is logged before it leaves, so a participant that crashes after voting YES still
     /// holds the lock when it comes back; `timer` is when it stops waiting for what comes next. NO
     /// needs no log: until it has voted YES a participant may abort on its own.
-    public mutating func vote(on transaction: TransactionID, _ request: ClientRequest, phase: String, at now: Instant, timer: Instant,
+    package mutating func vote(on transaction: TransactionID, _ request: ClientRequest, phase: String, at now: Instant, timer: Instant,
                               into out: inout Out) {
         let coordinator = transaction.coordinator
         // A repeated request gets the same answer.
@@ -31,7 +31,7 @@ extension CommitCore {
     }
 
     /// 3PC: a participant accepts PreCommit; logged before the acknowledgement leaves.
-    public mutating func enterPreCommit(_ transaction: TransactionID, timer: Instant, into out: inout Out) {
+    package mutating func enterPreCommit(_ transaction: TransactionID, timer: Instant, into out: inout Out) {
         guard active[transaction]?.state == .voted else { return }
         persist(.preCommitted(transaction), into: &out)
         active[transaction]!.state = .preCommitted
@@ -42,7 +42,7 @@ extension CommitCore {
     /// or from its own timeout rule (3PC). `ackTo` is acknowledged whether or not the decision was
     /// news. A decision that contradicts the one already applied here is a divergence; it is kept
     /// out of the replica and reported as a safety violation.
-    public mutating func learn(_ transaction: TransactionID, commit: Bool, ackTo: NodeID?, into out: inout Out) {
+    package mutating func learn(_ transaction: TransactionID, commit: Bool, ackTo: NodeID?, into out: inout Out) {
         if let known = decisions[transaction] {
             if known != commit {
                 out.emit(.violation(SafetyViolation(.conflictingDecision, "\(transaction): \(known ? "committed" : "aborted") here, told to \(commit ? "commit" : "abort")")))
@@ -65,7 +65,7 @@ extension CommitCore {
     /// Answers a state request. A node that has not voted YES may still abort, and does so on the
     /// spot (logged, so that it never votes YES later): its answer is then a decision, which is
     /// what lets 2PC's cooperative termination and Skeen's protocol finish without the coordinator.
-    public mutating func report(_ transaction: TransactionID, to node: NodeID, into out: inout Out) {
+    package mutating func report(_ transaction: TransactionID, to node: NodeID, into out: inout Out) {
         let state: TransactionState
         if let decision = decisions[transaction] {
             state = TransactionState(decision: decision)
@@ -80,17 +80,17 @@ extension CommitCore {
     }
 
     /// Asks `nodes` what they know of `transaction`.
-    public func ask(_ transaction: TransactionID, _ nodes: [NodeID], into out: inout Out) {
+    package func ask(_ transaction: TransactionID, _ nodes: [NodeID], into out: inout Out) {
         for node in nodes { send(.stateRequest(transaction), to: node, into: &out) }
     }
 
     /// Arms the transaction's own timer.
-    public mutating func setTimer(_ transaction: TransactionID, at time: Instant) {
+    package mutating func setTimer(_ transaction: TransactionID, at time: Instant) {
         active[transaction]?.timer = time
     }
 
     /// Marks a transaction rebuilt by a restart as taken up again by the protocol.
-    public mutating func resume(_ transaction: TransactionID) {
+    package mutating func resume(_ transaction: TransactionID) {
         active[transaction]?.recovered = false
     }
 
@@ -100,7 +100,7 @@ extension CommitCore {
     /// when nil) fail here. A phase the protocol does not have is reported and ignored, so one
     /// scenario can name the phases of 2PC and 3PC side by side. Only phases asked by another node
     /// fail: a coordinator's own vote is not a message.
-    public mutating func inject(_ fault: InjectedFault, phases: [String], into out: inout Out) {
+    package mutating func inject(_ fault: InjectedFault, phases: [String], into out: inout Out) {
         switch fault {
         case .reject(let phase, let count):
             if let phase, !phases.contains(phase) {
@@ -112,7 +112,7 @@ extension CommitCore {
     }
 
     /// Whether an armed rejection fails this request of `phase`; consumes one if so.
-    public mutating func consumeRejection(_ phase: String, _ transaction: TransactionID, into out: inout Out) -> Bool {
+    package mutating func consumeRejection(_ phase: String, _ transaction: TransactionID, into out: inout Out) -> Bool {
         guard let index = rejections.firstIndex(where: { $0.phase == nil || $0.phase == phase }) else { return false }
         rejections[index].remaining -= 1
         if rejections[index].remaining == 0 { rejections.remove(at: index) }

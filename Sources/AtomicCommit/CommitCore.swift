@@ -14,25 +14,25 @@ import KVStore
 /// The protocols differ in what happens between the votes and the decision (3PC's PreCommit round)
 /// and in what a node does when it hears nothing (2PC asks and blocks, 3PC decides by timeout or runs
 /// a termination protocol); those live in the backends, which drive this core.
-public struct CommitCore<Backend: ReplicationBackend>: Sendable
+package struct CommitCore<Backend: ReplicationBackend>: Sendable
 where Backend.Message: CommitWire, Backend.Entry == TransactionRecord {
-    public typealias Out = Effects<Backend>
+    package typealias Out = Effects<Backend>
 
-    public let id: NodeID
+    package let id: NodeID
     /// Every other node: under write-all each is a participant of every transaction.
-    public let peers: [NodeID]
-    public let timing: CommitTiming
+    package let peers: [NodeID]
+    package let timing: CommitTiming
     /// Whether an abort is re-sent until acknowledged. 2PC presumes abort (Mohan, Lindsay &
     /// Obermarck 1986): a participant that misses the abort asks and is told, so it is sent once.
     /// 3PC cannot: a pre-committed participant that misses it commits when its timer runs out.
-    public let abortsAcknowledged: Bool
+    package let abortsAcknowledged: Bool
     /// Written by committed transactions only: the client sessions live in `clients`.
-    public internal(set) var store: KVStore
-    public internal(set) var locks = LockTable()
+    package internal(set) var store: KVStore
+    package internal(set) var locks = LockTable()
     /// Transactions not finished with, by id.
-    public internal(set) var active: [TransactionID: Transaction<Backend.Message>] = [:]
+    package internal(set) var active: [TransactionID: Transaction<Backend.Message>] = [:]
     /// Every decision this node knows, applied here or not.
-    public internal(set) var decisions: [TransactionID: Bool] = [:]
+    package internal(set) var decisions: [TransactionID: Bool] = [:]
     /// Transactions this node voted NO on and has not heard the outcome of. Not logged: a NO vote
     /// binds nobody, and a node that forgets it can only vote again.
     var refused: Set<TransactionID> = []
@@ -46,7 +46,7 @@ where Backend.Message: CommitWire, Backend.Entry == TransactionRecord {
         var remaining: Int
     }
 
-    public init(id: NodeID, cluster: [NodeID], timing: CommitTiming, sessions: SessionOptions, abortsAcknowledged: Bool,
+    package init(id: NodeID, cluster: [NodeID], timing: CommitTiming, sessions: SessionOptions, abortsAcknowledged: Bool,
                 recovered: RecoveredState<TransactionRecord, Backend.HardState>) {
         self.id = id
         store = KVStore(sessions: sessions)
@@ -98,7 +98,7 @@ where Backend.Message: CommitWire, Backend.Entry == TransactionRecord {
     }
 
     /// The earliest timer of any transaction: a participant's timeout or a round's re-send or expiry.
-    public var nextDeadline: Instant? {
+    package var nextDeadline: Instant? {
         var earliest: Instant?
         for transaction in active.values {
             if let deadline = transaction.deadline, earliest.map({ deadline < $0 }) ?? true { earliest = deadline }

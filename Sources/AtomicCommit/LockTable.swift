@@ -8,13 +8,13 @@ import ConsensusCore
 /// wait for one another and cannot deadlock. Reads do wait: a read of a key that an undecided
 /// transaction holds is served once the decision is applied, since the value it would return may be
 /// about to change (and may already have changed at other replicas).
-public struct LockTable: Sendable {
-    public private(set) var holders: [String: TransactionID] = [:]
+package struct LockTable: Sendable {
+    package private(set) var holders: [String: TransactionID] = [:]
     private var parked: [String: [ClientRequest]] = [:]
 
-    public init() {}
+    package init() {}
 
-    public func holder(of key: String) -> TransactionID? { holders[key] }
+    package func holder(of key: String) -> TransactionID? { holders[key] }
 
     mutating func acquire(_ key: String, for transaction: TransactionID) {
         holders[key] = transaction
@@ -37,5 +37,5 @@ public struct LockTable: Sendable {
     }
 
     /// Reads waiting for a lock, over all keys.
-    public var parkedReads: Int { parked.values.reduce(0) { $0 + $1.count } }
+    package var parkedReads: Int { parked.values.reduce(0) { $0 + $1.count } }
 }

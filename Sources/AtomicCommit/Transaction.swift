@@ -2,18 +2,18 @@ import ConsensusCore
 
 /// A transaction this node is not finished with: undecided (it holds the key's lock), or decided
 /// here and still waiting for the other nodes to acknowledge.
-public struct Transaction<Message: Sendable>: Sendable {
-    public let id: TransactionID
+package struct Transaction<Message: Sendable>: Sendable {
+    package let id: TransactionID
     /// The client's write, carried to every participant (write-all: every node applies it).
-    public let request: ClientRequest
-    public internal(set) var state: TransactionState
+    package let request: ClientRequest
+    package internal(set) var state: TransactionState
     /// The question this node is asking every other node, as coordinator or decider.
-    public internal(set) var round: Round<Message>?
+    package internal(set) var round: Round<Message>?
     /// When this node acts on its own: a participant's timeout, an in-doubt participant's next
     /// question, the end of a termination protocol's collection.
-    public internal(set) var timer: Instant?
+    package internal(set) var timer: Instant?
     /// Rebuilt from the log by a restart and not yet resumed by the protocol.
-    public internal(set) var recovered = false
+    package internal(set) var recovered = false
 
     init(id: TransactionID, request: ClientRequest, state: TransactionState, timer: Instant? = nil) {
         self.id = id
@@ -31,13 +31,13 @@ public struct Transaction<Message: Sendable>: Sendable {
 }
 
 /// One round of write-all bookkeeping: a message to every other node and who has not answered.
-public struct Round<Message: Sendable>: Sendable {
+package struct Round<Message: Sendable>: Sendable {
     /// What the silent nodes are sent again every `CommitTiming.retransmit`.
-    public let message: Message
-    public private(set) var pending: [NodeID]
+    package let message: Message
+    package private(set) var pending: [NodeID]
     /// When the round gives up, which aborts the transaction (missing votes, 3PC's missing
     /// PreCommit acknowledgements); `nil` for a decision, re-sent until every node acknowledges.
-    public let expires: Instant?
+    package let expires: Instant?
     var resendAt: Instant
     /// Time until the next re-send. A round that never expires backs off, doubling up to 32 times
     /// the first interval, so that a decision owed to a node that is down for long costs few messages.

@@ -35,10 +35,6 @@ public protocol ReplicationBackend: Sendable {
     /// Whom the node follows or leads, as the lab compares it across protocols after a run; `nil`
     /// for protocols without leaders (atomic commit, the unreplicated server).
     var leadership: Leadership? { get }
-
-    /// The node's key-value state machine as applied so far, compared across replicas after a run;
-    /// `nil` for a node that holds no replica (a front end that only forwards).
-    var appliedData: [String: String]? { get }
 }
 
 /// Everything that can happen to a node.
@@ -49,13 +45,4 @@ public enum Input<Message: Sendable>: Sendable {
     case receive(from: NodeID, message: Message)
     /// A client request delivered to this node.
     case client(ClientRequest)
-    /// A fault the scenario asks the protocol itself to exhibit (e.g. a participant that votes no).
-    case inject(InjectedFault)
-}
-
-/// Faults that only the protocol can express, because they change what it decides.
-public enum InjectedFault: Hashable, Sendable {
-    /// Fail the named phase (a message kind, e.g. `"PREPARE"`, `"PRECOMMIT"`) the next `count`
-    /// times it is asked of this node; `nil` means the next vote or phase whatever it is.
-    case reject(phase: String?, count: Int)
 }

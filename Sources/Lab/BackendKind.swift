@@ -21,7 +21,7 @@ public struct BackendKind: Sendable {
 
     typealias Configured = (variant: String, sessions: SessionOptions, simulate: @Sendable (SimulationConfig) -> SimulationResult)
 
-    public static func make<B: ReplicationBackend>(_: B.Type, summary: String) -> BackendKind where B.Options: SessionBackendOptions {
+    public static func make<B: LabBackend>(_: B.Type, summary: String) -> BackendKind where B.Options: SessionBackendOptions {
         BackendKind(
             name: B.protocolName, summary: summary, options: B.Options.documentation,
             messageKinds: B.Message.Kind.allCases.map(\.rawValue),

@@ -71,9 +71,15 @@ where Storage.Entry == Backend.Entry, Storage.HardState == Backend.HardState {
     /// `effects` for the driver. A storage error leaves the effects undelivered: the driver must
     /// stop the node, as etcd and PostgreSQL do after a failed write.
     public mutating func step(_ input: Input<Backend.Message>, at now: Instant) throws(StorageError) {
+        try step { backend, effects in backend.step(input, at: now, into: &effects) }
+    }
+
+    /// One step of any kind: the backend fills the node's own (emptied) effects buffer, then its
+    /// storage operations are applied.
+    mutating func step(_ body: (inout Backend, inout Effects<Backend>) -> Void) throws(StorageError) {
         precondition(isUp, "\(id) is not running")
         effects.removeAll()
-        backend!.step(input, at: now, into: &effects)
+        body(&backend!, &effects)
         guard !effects.storage.isEmpty else { return }
         for op in effects.storage { try storage.apply(op) }
         gate.wrote(effects.storage.count)

@@ -116,8 +116,6 @@ public struct PrimaryBackup: ReplicationBackend {
         releasedOffset = offset
     }
 
-    public var appliedData: [String: String]? { store.data }
-
     public var leadership: Leadership? {
         switch role {
         case .primary: Leadership(role: .leader, term: hard.config.epoch, leader: id)
@@ -141,7 +139,6 @@ public struct PrimaryBackup: ReplicationBackend {
         case .tick: tick(at: now, into: &out)
         case .client(let request): serve(request, at: now, into: &out)
         case .receive(let from, let message): receive(message, from: from, at: now, into: &out)
-        case .inject: break
         }
     }
 

@@ -38,28 +38,26 @@ public struct Raft: ReplicationBackend {
     /// A fresh node asks for a tick at once, so it arms its election timer from the time it starts.
     public var nextDeadline: Instant? { box.state.nextDeadline }
 
-    public var appliedData: [String: String]? { box.state.store.data }
-
     public var leadership: Leadership? { Leadership(role: role.labRole, term: currentTerm, leader: leader) }
 
     // MARK: Inspection (for checkers and tests)
 
-    public var id: NodeID { box.state.id }
+    package var id: NodeID { box.state.id }
     /// Every server, sorted.
-    public var cluster: [NodeID] { box.state.cluster }
-    public var role: Role { box.state.role }
-    public var currentTerm: Term { box.state.currentTerm }
-    public var votedFor: NodeID? { box.state.votedFor }
-    public var log: RaftLog { box.state.log }
+    package var cluster: [NodeID] { box.state.cluster }
+    package var role: Role { box.state.role }
+    package var currentTerm: Term { box.state.currentTerm }
+    package var votedFor: NodeID? { box.state.votedFor }
+    package var log: RaftLog { box.state.log }
     /// The leader of `currentTerm` as far as this node knows.
-    public var leader: NodeID? { box.state.leader }
-    public var commitIndex: LogIndex { box.state.commitIndex }
-    public var lastApplied: LogIndex { box.state.lastApplied }
+    package var leader: NodeID? { box.state.leader }
+    package var commitIndex: LogIndex { box.state.commitIndex }
+    package var lastApplied: LogIndex { box.state.lastApplied }
     /// The state machine, as applied through `lastApplied`.
-    public var store: KVStore { box.state.store }
+    package var store: KVStore { box.state.store }
     /// The latest snapshot taken, installed or recovered.
-    public var snapshot: Snapshot? { box.state.snapshot }
+    package var snapshot: Snapshot? { box.state.snapshot }
     /// Lowest log index the latest step wrote, replaced or discarded (`nil`: the log was not
     /// touched), so that checkers can verify log changes incrementally.
-    public var lastLogChange: LogIndex? { box.state.lastLogChange }
+    package var lastLogChange: LogIndex? { box.state.lastLogChange }
 }

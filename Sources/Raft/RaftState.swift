@@ -133,8 +133,12 @@ struct RaftState: Sendable {
         snapshotTrigger = drawSnapshotTrigger()
     }
 
+    /// When the node next wants a tick, as of its latest step: stored rather than computed, so a
+    /// driver reads it through `Raft`'s box without copying the state.
+    private(set) var nextDeadline: Instant? = .zero
+
     /// A fresh node asks for a tick at once, so it arms its election timer from the time it starts.
-    var nextDeadline: Instant? {
+    private var armedDeadline: Instant? {
         guard timersArmed else { return .zero }
         guard role == .leader else { return electionDeadline }
         return options.checkQuorum ? min(heartbeatDeadline, quorumCheckDeadline) : heartbeatDeadline
@@ -151,7 +155,6 @@ struct RaftState: Sendable {
         case .tick: tick(now, &out)
         case .receive(let from, let message): receive(message, from: from, now, &out)
         case .client(let request): handle(request, now, &out)
-        case .inject: break  // Raft has no protocol-level fault to exhibit (no votes to refuse).
         }
         finishStep(&out)
     }
@@ -293,6 +296,7 @@ struct RaftState: Sendable {
             reportedCommit = commitIndex
             out.emit(.committed(commitIndex))
         }
+        nextDeadline = armedDeadline
     }
 }
 

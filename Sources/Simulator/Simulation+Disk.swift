@@ -27,11 +27,43 @@ extension Simulation {
         nodes[node].host.hold(Held(event: event, time: time, countsAsDrop: countsAsDrop))
     }
 
+    /// A sync covering `mark` completes at `time`. A step that wrote nothing and whose outputs
+    /// leave when a sync already under way completes waits for that sync: its mark extends the
+    /// pending one instead of adding a completion of its own.
+    func scheduleRelease(_ node: Int, _ mark: ReleaseMark, at time: Instant) {
+        let pending = nodes[node].pendingReleases.count
+        if pending > 0, nodes[node].pendingReleases[pending - 1].time == time {
+            nodes[node].pendingReleases[pending - 1].mark = mark
+            return
+        }
+        nodes[node].pendingReleases.append((time, mark))
+        queue.schedule(.release(node: node, incarnation: nodes[node].host.incarnation), at: time)
+    }
+
     /// A sync completed: the writes it covers are durable and the outputs they held leave. A node
     /// that crashed since lost both (the host ignores another incarnation's release).
-    func release(_ node: Int, _ mark: ReleaseMark, incarnation: Int) {
+    ///
+    /// The node's acknowledgements of its own writes (a leader's entries, a candidate's vote) that
+    /// are due now reach it directly, as etcd's storage-append responses do: the sync's completion
+    /// is the event that delivers them, with no second trip through the agenda.
+    func release(_ node: Int, incarnation: Int) {
+        guard incarnation == nodes[node].host.incarnation, !nodes[node].pendingReleases.isEmpty else { return }
+        let mark = nodes[node].pendingReleases.removeFirst().mark
         let outputs = hostDisk(node) { host throws(StorageError) in try host.release(mark, incarnation: incarnation) }
-        schedule(released: outputs, late: overrun(node))
+        let late = overrun(node)
+        for output in outputs where late != .zero || ownMessage(output, node) == nil {
+            queue.schedule(output.event, at: output.time + late)
+        }
+        guard late == .zero else { return }
+        for output in outputs {
+            if let message = ownMessage(output, node) { deliver(.input(.receive(from: cluster[node], message: message)), to: node) }
+        }
+    }
+
+    /// The message of `output` if it is `node`'s acknowledgement to itself, due now.
+    private func ownMessage(_ output: Held, _ node: Int) -> Backend.Message? {
+        guard output.time == now, case .message(node, node, let message) = output.event else { return nil }
+        return message
     }
 
     /// How much longer than the one `syncLatency` the schedule assumed the file engine's disk took
@@ -53,8 +85,8 @@ extension Simulation {
         schedule(released: hostDisk(node) { host throws(StorageError) in try host.releaseEverything() })
     }
 
-    private func schedule(released outputs: [Held], late: TimeSpan = .zero) {
-        for output in outputs { queue.schedule(output.event, at: output.time + late) }
+    private func schedule(released outputs: [Held]) {
+        for output in outputs { queue.schedule(output.event, at: output.time) }
     }
 
     /// Runs a sync on the node's host. Neither engine can fail to sync what it accepted: the memory
@@ -69,6 +101,7 @@ extension Simulation {
     /// Returns how many storage operations were lost.
     func crashHost(_ node: Int) -> Int {
         let (lost, dropped) = nodes[node].host.crash()
+        nodes[node].pendingReleases.removeAll()
         counters.messagesDropped += dropped.count { $0.countsAsDrop }
         return lost
     }

@@ -136,7 +136,7 @@ extension Simulation {
             guard let resolved = resolve(ref) else { return false }
             targets = resolved
             for node in targets { queue.schedule(.inject(node: node, fault), at: now) }
-        case .disk(let ref, let fault):
+        case .disk(let ref, _):
             guard let resolved = resolve(ref) else { return false }
             targets = resolved
         }

@@ -8,7 +8,7 @@ import Storage
 /// timers and the fault targets each draw from their own generator derived from the run seed, and
 /// the agenda runs events in (time, scheduling order). The simulator is generic over the backend, so
 /// the calls into the protocol are specialised, not dynamic.
-public final class Simulation<Backend: ReplicationBackend> {
+public final class Simulation<Backend: LabBackend> {
     public let config: SimulationConfig
     public let options: Backend.Options
     public let cluster: [NodeID]
@@ -55,11 +55,11 @@ public final class Simulation<Backend: ReplicationBackend> {
         case tick(node: Int)
         case nodeReady(node: Int)
         case flush(node: Int, incarnation: Int)
-        /// The node's disk finished a sync covering `mark`: those writes become durable and the
-        /// outputs held for them leave (`Simulation+Disk.swift`).
-        case release(node: Int, incarnation: Int, mark: ReleaseMark)
-        /// A fault the protocol itself exhibits (`Input.inject`), delivered as an input of its own:
-        /// a fault triggered inside a step never steps a node from within that step.
+        /// The node's disk finished a sync: the writes and outputs of the node's oldest pending
+        /// release mark become durable and leave (`Simulation+Disk.swift`).
+        case release(node: Int, incarnation: Int)
+        /// A fault the protocol itself exhibits (`LabBackend.inject`), delivered as an input of its
+        /// own: a fault triggered inside a step never steps a node from within that step.
         case inject(node: Int, InjectedFault)
         case start(node: Int)
         case clientWake(client: Int, generation: UInt64)
@@ -67,6 +67,13 @@ public final class Simulation<Backend: ReplicationBackend> {
         case fault(step: Int)
         case endWorkload
         case endDrain
+    }
+
+    /// What a node takes in, one step each, in arrival order: a protocol input, or a fault the
+    /// scenario asks the protocol itself to exhibit.
+    enum Delivery {
+        case input(Input<Backend.Message>)
+        case fault(InjectedFault)
     }
 
     /// The node whose step is computing outputs, when the disk model may hold them (fsync on).
@@ -80,12 +87,14 @@ public final class Simulation<Backend: ReplicationBackend> {
         var host: Host
         var started = false
         var paused = false
-        var inbox: [Input<Backend.Message>] = []
+        var inbox: [Delivery] = []
         var inboxHead = 0
         var readyScheduled = false
         var busyUntil: Instant = .zero
         var lastDeparture: Instant = .zero
         var diskFreeAt: Instant = .zero
+        /// Syncs under way: when each completes and what it covers, oldest first.
+        var pendingReleases: [(time: Instant, mark: ReleaseMark)] = []
         var flushScheduled = false
         var slowFactor = 1.0
         var clock = NodeClock()
@@ -168,10 +177,10 @@ public final class Simulation<Backend: ReplicationBackend> {
         switch event {
         case .message(let from, let to, let message):
             guard network.canReach(from, to) else { counters.messagesDropped += 1; return }
-            input(.receive(from: cluster[from], message: message), to: to)
+            deliver(.input(.receive(from: cluster[from], message: message)), to: to)
         case .request(let client, let to, let request):
             guard network.clientLinkUp(home: clients[client].home, node: to, toNode: true) else { return }
-            input(.client(request), to: to)
+            deliver(.input(.client(request)), to: to)
         case .reply(let from, let client, let reply):
             guard network.clientLinkUp(home: clients[client].home, node: from, toNode: false) else { return }
             receive(reply, from: from, client: client)
@@ -182,10 +191,10 @@ public final class Simulation<Backend: ReplicationBackend> {
             drainInbox(node)
         case .flush(let node, let incarnation):
             flush(node, incarnation: incarnation)
-        case .release(let node, let incarnation, let mark):
-            release(node, mark, incarnation: incarnation)
+        case .release(let node, let incarnation):
+            release(node, incarnation: incarnation)
         case .inject(let node, let fault):
-            input(.inject(fault), to: node)
+            deliver(.fault(fault), to: node)
         case .start(let node):
             if !nodes[node].started { restart(node) }
         case .clientWake(let client, let generation):
@@ -206,9 +215,9 @@ public final class Simulation<Backend: ReplicationBackend> {
 
     /// An input reaches a node: processed now if the node is idle, queued if it is busy or paused,
     /// lost if it is down.
-    func input(_ input: Input<Backend.Message>, to node: Int) {
+    func deliver(_ input: Delivery, to node: Int) {
         guard nodes[node].isUp else {
-            if case .receive = input { counters.messagesDropped += 1 }
+            if case .input(.receive) = input { counters.messagesDropped += 1 }
             return
         }
         if nodes[node].paused || nodes[node].busyUntil > now || nodes[node].hasInbox {
@@ -245,7 +254,7 @@ public final class Simulation<Backend: ReplicationBackend> {
         nodes[node].scheduledTick = nil
         guard let backend = nodes[node].backend, !nodes[node].paused else { return }
         if let deadline = backend.nextDeadline, nodes[node].clock.global(deadline) <= now {
-            input(.tick, to: node)
+            deliver(.input(.tick), to: node)
         } else {
             rescheduleTick(node)
         }
@@ -262,11 +271,11 @@ public final class Simulation<Backend: ReplicationBackend> {
     /// Runs one backend step and carries out its effects: storage first (synced unless the disk is
     /// configured unsafe), then messages and replies, which leave once the step's CPU time and fsync
     /// are done.
-    func step(_ node: Int, _ input: Input<Backend.Message>) {
+    func step(_ node: Int, _ input: Delivery) {
         // Steps never nest: nothing below steps a node synchronously (an injected fault is an event
         // of its own), so the outputs handled here are exactly this step's.
         precondition(holding == nil, "a step of \(cluster[node]) began inside another step")
-        if case .receive(let from, let message) = input, !triggers.isEmpty {
+        if case .input(.receive(let from, let message)) = input, !triggers.isEmpty {
             checkMessageTriggers(received: true, kind: message.kind.rawValue, node: node, peer: from.index)
             guard nodes[node].isUp else { return }
             if nodes[node].paused {
@@ -274,7 +283,12 @@ public final class Simulation<Backend: ReplicationBackend> {
                 return
             }
         }
-        do { try nodes[node].host.step(input, at: nodes[node].clock.local(now)) } catch {
+        do {
+            switch input {
+            case .input(let input): try nodes[node].host.step(input, at: nodes[node].clock.local(now))
+            case .fault(let fault): try nodes[node].host.inject(fault, at: nodes[node].clock.local(now))
+            }
+        } catch {
             // A backend asked for something its own log contradicts: a protocol bug, made loud.
             preconditionFailure("\(Backend.protocolName) node \(cluster[node]) issued an invalid storage operation: \(error)")
         }
@@ -314,7 +328,7 @@ public final class Simulation<Backend: ReplicationBackend> {
             rescheduleTick(node)
         }
         if holding != nil, nodes[node].host.incarnation == incarnation, let mark = nodes[node].host.seal() {
-            queue.schedule(.release(node: node, incarnation: incarnation, mark: mark), at: departure)
+            scheduleRelease(node, mark, at: departure)
         }
         holding = nil
         afterStep?(self, cluster[node])
@@ -436,16 +450,16 @@ public final class Simulation<Backend: ReplicationBackend> {
 
     // MARK: Inspection (for tests)
 
-    public func backend(_ node: NodeID) -> Backend? { nodes[node.index].backend }
+    package func backend(_ node: NodeID) -> Backend? { nodes[node.index].backend }
 
-    public func isUp(_ node: NodeID) -> Bool { nodes[node.index].isUp }
+    package func isUp(_ node: NodeID) -> Bool { nodes[node.index].isUp }
 
     /// The node's storage under the memory engine.
-    public func storage(_ node: NodeID) -> MemoryStorage<Backend.Entry, Backend.HardState> {
+    package func storage(_ node: NodeID) -> MemoryStorage<Backend.Entry, Backend.HardState> {
         guard let memory = nodes[node.index].host.storage.memory else { preconditionFailure("\(node) runs on the file engine") }
         return memory
     }
 
     /// The node's simulated disk under the file engine.
-    public func disk(_ node: NodeID) -> SimulatedFileSystem? { nodes[node.index].host.storage.disk?.fileSystem }
+    package func disk(_ node: NodeID) -> SimulatedFileSystem? { nodes[node.index].host.storage.disk?.fileSystem }
 }

@@ -28,7 +28,7 @@ public struct ThreePhaseCommit: ReplicationBackend {
     public typealias Entry = TransactionRecord
     public typealias HardState = CommitHardState
 
-    public internal(set) var core: CommitCore<ThreePhaseCommit>
+    package internal(set) var core: CommitCore<ThreePhaseCommit>
     public let options: Options
     /// Termination protocols in progress: the state reports gathered so far, by transaction.
     public internal(set) var terminations: [TransactionID: [NodeID: TransactionState]] = [:]
@@ -39,8 +39,6 @@ public struct ThreePhaseCommit: ReplicationBackend {
     }
 
     public var nextDeadline: Instant? { core.nextDeadline }
-
-    public var appliedData: [String: String]? { core.store.data }
 
     public var leadership: Leadership? { nil }
 
@@ -62,8 +60,6 @@ public struct ThreePhaseCommit: ReplicationBackend {
             }
         case .tick:
             for transaction in core.expire(at: now, into: &out) { timedOut(transaction, at: now, into: &out) }
-        case .inject(let fault):
-            core.inject(fault, phases: [Message.Kind.canCommit.rawValue, Message.Kind.preCommit.rawValue], into: &out)
         }
     }
 

@@ -22,7 +22,7 @@ public struct TwoPhaseCommit: ReplicationBackend {
     public typealias Entry = TransactionRecord
     public typealias HardState = CommitHardState
 
-    public private(set) var core: CommitCore<TwoPhaseCommit>
+    package internal(set) var core: CommitCore<TwoPhaseCommit>
     public let options: Options
 
     public init(id: NodeID, cluster: [NodeID], options: Options, recovered: RecoveredState<TransactionRecord, CommitHardState>, seed: UInt64) {
@@ -31,8 +31,6 @@ public struct TwoPhaseCommit: ReplicationBackend {
     }
 
     public var nextDeadline: Instant? { core.nextDeadline }
-
-    public var appliedData: [String: String]? { core.store.data }
 
     public var leadership: Leadership? { nil }
 
@@ -46,8 +44,6 @@ public struct TwoPhaseCommit: ReplicationBackend {
             receive(message.body, from: from, at: now, into: &out)
         case .tick:
             for transaction in core.expire(at: now, into: &out) { inDoubt(transaction, at: now, into: &out) }
-        case .inject(let fault):
-            core.inject(fault, phases: [Message.Kind.prepare.rawValue], into: &out)
         }
     }
 

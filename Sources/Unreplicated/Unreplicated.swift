@@ -89,8 +89,6 @@ public struct Unreplicated: ReplicationBackend {
 
     public var nextDeadline: Instant? { nil }
 
-    public var appliedData: [String: String]? { id == server ? store.data : nil }
-
     public var leadership: Leadership? { nil }
 
     public mutating func step(_ input: Input<Message>, at now: Instant, into out: inout Effects<Unreplicated>) {
@@ -106,7 +104,7 @@ public struct Unreplicated: ReplicationBackend {
             out.send(.answer(serve(request, at: now, into: &out)), to: from)
         case .receive(_, .answer(let reply)):
             out.reply(reply)
-        case .tick, .inject:
+        case .tick:
             break
         }
     }

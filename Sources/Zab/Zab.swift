@@ -97,12 +97,12 @@ public struct Zab: ReplicationBackend {
     // MARK: Inspection
 
     /// The established leader of `currentEpoch`: its history was accepted by a quorum.
-    public var isEstablishedLeader: Bool {
+    package var isEstablishedLeader: Bool {
         if case .leading(let session) = role { session.phase == .broadcasting } else { false }
     }
 
     /// Whether the node answers clients: an established leader, or a follower past UPTODATE.
-    public var isServing: Bool {
+    package var isServing: Bool {
         switch role {
         case .leading(let session): session.phase == .broadcasting
         case .following(let session): session.phase == .broadcasting
@@ -111,7 +111,7 @@ public struct Zab: ReplicationBackend {
     }
 
     /// The leader this node follows or is (nil while LOOKING).
-    public var leaderID: NodeID? {
+    package var leaderID: NodeID? {
         switch role {
         case .leading: id
         case .following(let session): session.leader
@@ -119,7 +119,6 @@ public struct Zab: ReplicationBackend {
         }
     }
 
-    public var appliedData: [String: String]? { store.data }
 
     /// A node counts as working with its leader only once the epoch is established and it serves:
     /// a follower stuck in discovery or sync is not live.
@@ -152,8 +151,6 @@ public struct Zab: ReplicationBackend {
             receive(message, from: from, at: now, into: &out)
         case .client(let request):
             handleClient(request, at: now, into: &out)
-        case .inject:
-            break
         }
     }
 

@@ -160,16 +160,19 @@ import TwoPhaseCommit
     /// with a note; `nil` fails whatever the node is asked next.
     @Test func rejectionsNameTheProtocolsPhases() throws {
         var n2 = Self.twoPhase(Self.n2)
-        let ignored = Self.step(&n2, .inject(.reject(phase: "PRECOMMIT", count: 1)))
+        var ignored = Effects<TwoPhaseCommit>()
+        n2.inject(.reject(phase: "PRECOMMIT", count: 1), at: .zero, into: &ignored)
         #expect(ignored.events.contains { if case .note("reject-ignored", _) = $0 { true } else { false } })
-        _ = Self.step(&n2, .inject(.reject(phase: "PREPARE", count: 1)))
+        var armed = Effects<TwoPhaseCommit>()
+        n2.inject(.reject(phase: "PREPARE", count: 1), at: .zero, into: &armed)
+        #expect(armed.events.isEmpty)
         let t1 = TransactionID(coordinator: Self.n1, counter: 1), t2 = TransactionID(coordinator: Self.n1, counter: 2)
         #expect(Self.sent(Self.step(&n2, .receive(from: Self.n1, message: .init(.voteRequest(t1, Self.put("a", "x")))))) == ["NO→n1"])
         #expect(Self.sent(Self.step(&n2, .receive(from: Self.n1, message: .init(.voteRequest(t2, Self.put("a", "x")))))) == ["YES→n1"])
 
         var p2 = ThreePhaseCommit(id: Self.n2, cluster: Self.cluster, options: .init(), recovered: .empty, seed: 0)
         var out = Effects<ThreePhaseCommit>()
-        p2.step(.inject(.reject(phase: "PRECOMMIT", count: 1)), at: .zero, into: &out)
+        p2.inject(.reject(phase: "PRECOMMIT", count: 1), at: .zero, into: &out)
         p2.step(.receive(from: Self.n1, message: .init(.voteRequest(t1, Self.put("a", "x")))), at: .zero, into: &out)
         out.removeAll()
         p2.step(.receive(from: Self.n1, message: .preCommit(t1)), at: .zero, into: &out)

@@ -8,7 +8,7 @@ import TwoPhaseCommit
 
 /// A backend built on `CommitCore`, so that the tests of FAULTS.md rows both protocols share can
 /// look inside either.
-protocol CommitBackend: ReplicationBackend where Entry == TransactionRecord, Message: CommitWire {
+protocol CommitBackend: LabBackend where Entry == TransactionRecord, Message: CommitWire {
     var core: CommitCore<Self> { get }
 }
 

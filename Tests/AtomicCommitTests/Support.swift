@@ -16,7 +16,7 @@ enum Support {
     }
 
     /// The options a scenario gives the backend listed as `label` (`2pc`, `3pc[termination=true]`).
-    static func options<B: ReplicationBackend>(_: B.Type, _ scenario: Scenario, label: String) throws -> B.Options {
+    static func options<B: LabBackend>(_: B.Type, _ scenario: Scenario, label: String) throws -> B.Options {
         let spec = try #require(scenario.backends.first { $0.label == label }, "\(scenario.name) does not list \(label)")
         var options = B.Options()
         for option in spec.options { try options.set(option.name, to: option.value) }
@@ -25,7 +25,7 @@ enum Support {
 
     /// A simulation of `scenario` for one seed, to step and inspect; `clientsPerNode` lightens the
     /// load (the faults and their timing stay the scenario's) to keep debug-build tests quick.
-    static func simulation<B: ReplicationBackend>(_ type: B.Type, _ scenario: Scenario, label: String, seed: UInt64,
+    static func simulation<B: LabBackend>(_ type: B.Type, _ scenario: Scenario, label: String, seed: UInt64,
                                                   clientsPerNode: Int? = nil) throws -> Simulation<B> {
         var config = scenario.simulationConfig(seed: seed)
         if let clientsPerNode { config.workload.clientsPerNode = clientsPerNode }
@@ -34,7 +34,7 @@ enum Support {
 
     /// Runs until the first crash (a triggered fault) and returns it, the simulation stopped 1 ms
     /// after it; nil if none happened by `limit`.
-    static func runUntilCrash<B: ReplicationBackend>(_ simulation: Simulation<B>, by limit: Instant) -> EventRecord? {
+    static func runUntilCrash<B: LabBackend>(_ simulation: Simulation<B>, by limit: Instant) -> EventRecord? {
         while simulation.now < limit {
             simulation.run(for: .milliseconds(1))
             if let crash = simulation.events.first(where: { $0.event.kind == "crash" }) { return crash }
@@ -89,7 +89,7 @@ enum Support {
 
     /// Keys whose committed writes two nodes applied in different orders (serializability per key:
     /// with strict two-phase locking, every replica applies a key's writes in one order).
-    static func orderViolations<B: ReplicationBackend>(_ simulation: Simulation<B>) -> [String] where B.Entry == TransactionRecord {
+    static func orderViolations<B: LabBackend>(_ simulation: Simulation<B>) -> [String] where B.Entry == TransactionRecord {
         let orders = simulation.cluster.map { appliedOrder(simulation.storage($0).durable.entries) }
         var violations: Set<String> = []
         for order in orders.dropFirst() {
@@ -124,7 +124,7 @@ extension Support {
     /// The invariants of a safe atomic commit, after a run that healed and quiesced: no transaction
     /// decided both ways, every committed one applied everywhere, replicas equal, and every key's
     /// writes applied in one order.
-    static func expectSafe<B: ReplicationBackend>(_ simulation: Simulation<B>, _ result: SimulationResult, _ context: String,
+    static func expectSafe<B: LabBackend>(_ simulation: Simulation<B>, _ result: SimulationResult, _ context: String,
                                                   sourceLocation: SourceLocation = #_sourceLocation) where B.Entry == TransactionRecord {
         let conflicting = conflictingDecisions(result)
         #expect(conflicting.isEmpty, "\(context): transactions decided both ways: \(conflicting.prefix(5))", sourceLocation: sourceLocation)

@@ -33,7 +33,7 @@ public enum SessionExpiry {
 
     /// Runs `B` with `options` (whose sessions should be `sessions`) and returns what is wrong.
     /// `store` reads a node's replicated state machine; `nil` for a node that holds none.
-    public static func check<B: ReplicationBackend>(_: B.Type, options: B.Options, config: SimulationConfig,
+    public static func check<B: LabBackend>(_: B.Type, options: B.Options, config: SimulationConfig,
                                                     store: (B) -> KVStore?) -> [String] {
         let simulation = Simulation<B>(config: config, options: options)
         let result = simulation.run()

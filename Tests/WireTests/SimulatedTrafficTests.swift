@@ -23,7 +23,7 @@ import Zab
         FaultStep(at: .zero + .milliseconds(4600), .restart(.affected)),
     ]
 
-    func check<Backend: ReplicationBackend>(_: Backend.Type, options: Backend.Options = .init(), expecting kinds: Int)
+    func check<Backend: LabBackend>(_: Backend.Type, options: Backend.Options = .init(), expecting kinds: Int)
         where Backend.Message: Equatable {
         let config = SimulationConfig(nodes: 5, seed: 3, duration: .seconds(6), quiescence: .seconds(1), faults: Self.faults)
         let simulation = Simulation<Backend>(config: config, options: options)
