@@ -50,6 +50,7 @@ let package = Package(
         .testTarget(name: "LabTests", dependencies: ["Lab", "ConformanceSuite"]),
         .testTarget(name: "UnreplicatedTests", dependencies: ["Unreplicated", "ConformanceSuite"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
+        .testTarget(name: "NodeHostTests", dependencies: ["NodeHost", "Storage", "ConsensusCore", "Unreplicated"]),
         .testTarget(name: "CheckerTests", dependencies: ["Checker"]),
         .testTarget(name: "RaftTests", dependencies: ["Raft", "KVStore", "ConformanceSuite", "Simulator", "Lab", "Checker"]),
         .testTarget(name: "ZabTests", dependencies: ["Zab", "ConformanceSuite", "Simulator", "Storage", "Lab"]),

@@ -48,64 +48,51 @@ import Storage
 
     @inlinable var unsyncedCount: Int { memory?.unsyncedCount ?? disk!.unsyncedCount }
 
-    /// The file engine: one node's directory on its simulated disk. A class because the disk
-    /// outlives every `FileStorage` opened on it, one per incarnation of the node.
+    /// The file engine: one node's directory (`DirectoryLog`) on its simulated disk, which
+    /// outlives every log opened on it, one per incarnation of the node.
     @usableFromInline final class FileDisk {
         /// The node's medium: it survives crashes, and its faults are drawn from the node's seed.
         let fileSystem: SimulatedFileSystem
-        /// The log of the running incarnation; `nil` while the node is down.
-        private(set) var log: FileStorage<Entry, HardState>?
-        /// Operations applied since the last sync.
-        @usableFromInline private(set) var unsyncedCount = 0
+        @usableFromInline let directory: DirectoryLog<Entry, HardState>
         /// Damage to synced data (`DiskFaultCounts.damage`) injected before the latest successful
         /// open that the recovery did not refuse: the log may have lost acknowledged records
         /// without knowing it (a lost write at the end of the log, a bit flip in its last record).
         private(set) var unnoticedDamage = DiskFaultCounts()
         /// The damage injected up to the previous open.
         private var damageSeen = DiskFaultCounts()
-        static var directory: String { "node" }
 
-        init(fileSystem: SimulatedFileSystem) { self.fileSystem = fileSystem }
-
-        @usableFromInline func apply(_ op: PersistOp<Entry, HardState>) throws(StorageError) {
-            try running.apply(op)
-            unsyncedCount += 1
+        init(fileSystem: SimulatedFileSystem) {
+            self.fileSystem = fileSystem
+            directory = DirectoryLog(directory: "node", fileSystem: fileSystem)
         }
 
-        @usableFromInline func sync() throws(StorageError) {
-            try running.sync()
-            unsyncedCount = 0
-        }
+        var log: FileStorage<Entry, HardState>? { directory.log }
+        @usableFromInline var unsyncedCount: Int { directory.unsyncedCount }
 
-        @usableFromInline func recover() throws(StorageError) -> RecoveredState<Entry, HardState> { try running.recover() }
+        @usableFromInline func apply(_ op: PersistOp<Entry, HardState>) throws(StorageError) { try directory.apply(op) }
 
-        /// Opens the directory as a restarted process would: `FileStorage` recovers what the medium
-        /// holds, repairing a torn tail and refusing a corrupt record.
-        /// Damage injected since the previous open is either refused here (the node stays down) or
-        /// goes unnoticed, which `unnoticedDamage` records.
+        @usableFromInline func sync() throws(StorageError) { try directory.sync() }
+
+        @usableFromInline func recover() throws(StorageError) -> RecoveredState<Entry, HardState> { try directory.recover() }
+
+        /// Opens the directory as a restarted process would. Damage injected since the previous
+        /// open is either refused here (the node stays down) or goes unnoticed, which
+        /// `unnoticedDamage` records.
         @usableFromInline func open() throws(StorageError) -> RecoveredState<Entry, HardState> {
-            log = try FileStorage(directory: Self.directory, fileSystem: fileSystem)
+            let recovered = try directory.open()
             // The simulator does not time a start (it is instant, as on the memory engine), so
             // the syncs of opening and repairing the log delay no output.
             _ = fileSystem.takeSyncLatency()
             let damage = fileSystem.injected.damage
             unnoticedDamage = damage - damageSeen
             damageSeen = damage
-            return try log!.recover()
+            return recovered
         }
 
         /// Power fails: the cache is gone, and what the medium keeps is up to the disk's faults.
         @usableFromInline func crash() {
             fileSystem.crash()
-            log = nil
-            unsyncedCount = 0
-        }
-
-        private var running: FileStorage<Entry, HardState> {
-            get throws(StorageError) {
-                guard let log else { throw .invalidOperation("the node's storage is not open") }
-                return log
-            }
+            directory.crash()
         }
     }
 }
