@@ -10,8 +10,10 @@ extension RESPValue {
             Self.appendLine(type: UInt8(ascii: "-"), text, to: &out)
         case .integer(let value):
             Self.appendHeader(type: UInt8(ascii: ":"), value, to: &out)
-        case .bulk(nil), .array(nil):
-            Self.appendNull(to: &out, version: version)
+        case .bulk(nil):
+            Self.appendNull(type: ASCII.dollar, to: &out, version: version)
+        case .array(nil):
+            Self.appendNull(type: ASCII.star, to: &out, version: version)
         case .bulk(let bytes?):
             Self.appendHeader(type: ASCII.dollar, Int64(bytes.count), to: &out)
             out.append(contentsOf: bytes)
@@ -42,9 +44,10 @@ extension RESPValue {
         .array(arguments.map { .bulk($0) })
     }
 
-    private static func appendNull(to out: inout [UInt8], version: RESPVersion) {
+    /// RESP2's null of `type` (`$-1`, `*-1`), or RESP3's one null.
+    private static func appendNull(type: UInt8, to out: inout [UInt8], version: RESPVersion) {
         switch version {
-        case .resp2: out.append(contentsOf: [ASCII.dollar, ASCII.minus, UInt8(ascii: "1"), ASCII.cr, ASCII.lf])
+        case .resp2: out.append(contentsOf: [type, ASCII.minus, UInt8(ascii: "1"), ASCII.cr, ASCII.lf])
         case .resp3: out.append(contentsOf: [UInt8(ascii: "_"), ASCII.cr, ASCII.lf])
         }
     }
