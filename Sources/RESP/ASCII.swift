@@ -65,8 +65,10 @@ enum ASCII {
 
     /// `bytes` as a strict decimal integer, as Redis's `string2ll` reads it: an optional `-`, then
     /// digits without leading zeros, nothing else; `nil` otherwise or when it would overflow.
-    static func integer<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Int64? {
-        var rest = bytes[...]
+    /// (Concrete, not generic: builds that are not whole-module cannot specialise a generic
+    /// helper for callers in other files, and this one runs for every header of every command.)
+    static func integer(_ bytes: ArraySlice<UInt8>) -> Int64? {
+        var rest = bytes
         let negative = rest.first == minus
         if negative { rest = rest.dropFirst() }
         guard let first = rest.first, isDigit(first), rest.count <= 19 else { return nil }

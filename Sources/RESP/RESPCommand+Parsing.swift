@@ -86,7 +86,7 @@ private struct ArgumentReader {
 
     func sequenced() throws(RESPCommandError) -> RESPCommand {
         let arguments = try atLeast(5, "conlab.seq")
-        guard let sequence = ASCII.integer(arguments[1]), let acked = ASCII.integer(arguments[2]), sequence >= 1,
+        guard let sequence = ASCII.integer(arguments[1][...]), let acked = ASCII.integer(arguments[2][...]), sequence >= 1,
               acked >= 0, acked < sequence else {
             throw .invalidSequence(sequence: arguments[1], ackedThrough: arguments[2])
         }
@@ -99,7 +99,7 @@ private struct ArgumentReader {
 
     func session() throws(RESPCommandError) -> RESPCommand {
         let arguments = try between(2, 3, "conlab.session")
-        guard let id = ASCII.integer(arguments[1]), id >= 1, id <= RESP.maximumSessionClientID else {
+        guard let id = ASCII.integer(arguments[1][...]), id >= 1, id <= RESP.maximumSessionClientID else {
             throw .invalidClientID(arguments[1])
         }
         if arguments.count == 3, RESPCommand.lowercased(arguments[2]) != "established" { throw .syntaxError }
@@ -134,7 +134,7 @@ private struct ArgumentReader {
     /// `HELLO [protover [AUTH user pass] [SETNAME name]]`, read as Redis reads it.
     func hello() throws(RESPCommandError) -> RESPCommand {
         guard arguments.count >= 2 else { return .hello(version: nil, setName: nil) }
-        guard let number = ASCII.integer(arguments[1]) else { throw .helloVersionNotAnInteger }
+        guard let number = ASCII.integer(arguments[1][...]) else { throw .helloVersionNotAnInteger }
         guard let version = RESPVersion(rawValue: Int(number)) else { throw .unsupportedProtocolVersion }
         var setName: String?
         var position = 2
@@ -158,7 +158,7 @@ private struct ArgumentReader {
     }
 
     func select() throws(RESPCommandError) -> RESPCommand {
-        guard let database = ASCII.integer(try exactly(2, "select")[1]) else { throw .notAnInteger }
+        guard let database = ASCII.integer(try exactly(2, "select")[1][...]) else { throw .notAnInteger }
         guard database == 0 else { throw .databaseOutOfRange }
         return .select
     }

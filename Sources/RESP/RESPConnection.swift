@@ -31,6 +31,11 @@ public struct RESPConnection: Sendable {
         }
     }
 
+    private struct RequestKey: Hashable, Sendable {
+        var client: ClientID
+        var sequence: UInt64
+    }
+
     /// A command's place in the reply order: its reply bytes, or what it waits for.
     private enum Slot: Sendable {
         case ready([UInt8])
@@ -50,6 +55,10 @@ public struct RESPConnection: Sendable {
     private var parser: RESPParser
     private var slots: [Slot] = []
     private var head = 0
+    /// How many slots wait for each request: usually one; more when a client re-sent a request
+    /// under the same number before the first answer came. Lets an answer stop searching once it
+    /// has filled them all, and drop at once an answer nobody waits for.
+    private var waiting: [RequestKey: Int] = [:]
     private var output: [UInt8] = []
     /// Commands waiting for the cluster's answer.
     public private(set) var inFlightCount = 0
@@ -68,14 +77,16 @@ public struct RESPConnection: Sendable {
     public var isFinished: Bool { isClosing && head == slots.count }
 
     /// Reads `bytes` from the client and returns the requests to send to the node, in order.
-    public mutating func receive(_ bytes: some Sequence<UInt8>) -> [ClientRequest] {
+    public mutating func receive(_ bytes: ArraySlice<UInt8>) -> [ClientRequest] {
         var requests: [ClientRequest] = []
         receive(bytes, into: &requests)
         return requests
     }
 
+    public mutating func receive(_ bytes: [UInt8]) -> [ClientRequest] { receive(bytes[...]) }
+
     /// Reads `bytes` from the client and appends the requests to send to the node to `requests`.
-    public mutating func receive(_ bytes: some Sequence<UInt8>, into requests: inout [ClientRequest]) {
+    public mutating func receive(_ bytes: ArraySlice<UInt8>, into requests: inout [ClientRequest]) {
         guard !isClosing else { return }
         parser.append(bytes)
         while !isClosing {
@@ -148,6 +159,7 @@ public struct RESPConnection: Sendable {
 
     private mutating func submit(_ request: ClientRequest, into requests: inout [ClientRequest]) {
         slots.append(.waiting(client: request.client, sequence: request.sequence, command: request.command, version: version))
+        waiting[RequestKey(client: request.client, sequence: request.sequence), default: 0] += 1
         inFlightCount += 1
         requests.append(request)
     }
@@ -184,12 +196,17 @@ public struct RESPConnection: Sendable {
     /// Fills every slot waiting for request `sequence` of `client` with `reply(command)`; returns
     /// the command, or `nil` when no slot waits for it.
     private mutating func complete(client: ClientID, sequence: UInt64, with reply: (Command) -> RESPValue) -> Command? {
+        guard var count = waiting.removeValue(forKey: RequestKey(client: client, sequence: sequence)) else { return nil }
         var found: Command?
-        for index in head..<slots.count {
-            guard case .waiting(client, sequence, let command, let version) = slots[index] else { continue }
-            slots[index] = .ready(reply(command).encoded(version: version))
-            inFlightCount -= 1
-            found = command
+        var index = head
+        while count > 0 {
+            if case .waiting(client, sequence, let command, let version) = slots[index] {
+                slots[index] = .ready(reply(command).encoded(version: version))
+                inFlightCount -= 1
+                count -= 1
+                found = command
+            }
+            index += 1
         }
         return found
     }

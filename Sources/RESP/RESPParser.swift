@@ -43,11 +43,14 @@ public struct RESPParser: Sendable {
     /// Bytes received and not yet consumed by a complete command.
     public var bufferedByteCount: Int { buffer.count - start }
 
-    /// Adds bytes received from the client.
-    public mutating func append(_ bytes: some Sequence<UInt8>) {
+    /// Adds bytes received from the client. (Concrete, not generic over sequences: a generic
+    /// call from another module would copy the bytes one witness-table call at a time.)
+    public mutating func append(_ bytes: ArraySlice<UInt8>) {
         compact()
         buffer.append(contentsOf: bytes)
     }
+
+    public mutating func append(_ bytes: [UInt8]) { append(bytes[...]) }
 
     /// The next complete command, or `nil` when more bytes are needed.
     public mutating func next() throws(RESPProtocolError) -> [[UInt8]]? {
@@ -61,12 +64,14 @@ public struct RESPParser: Sendable {
     }
 
     /// Adds `bytes` and returns every command they complete.
-    public mutating func parse(_ bytes: some Sequence<UInt8>) throws(RESPProtocolError) -> [[[UInt8]]] {
+    public mutating func parse(_ bytes: ArraySlice<UInt8>) throws(RESPProtocolError) -> [[[UInt8]]] {
         append(bytes)
         var commands: [[[UInt8]]] = []
         while let command = try next() { commands.append(command) }
         return commands
     }
+
+    public mutating func parse(_ bytes: [UInt8]) throws(RESPProtocolError) -> [[[UInt8]]] { try parse(bytes[...]) }
 
     private mutating func parseNext() throws(RESPProtocolError) -> [[UInt8]]? {
         while true {
