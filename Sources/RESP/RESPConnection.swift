@@ -76,6 +76,12 @@ public struct RESPConnection: Sendable {
     /// Closing, and every reply is in the output: write it, then close.
     public var isFinished: Bool { isClosing && head == slots.count }
 
+    /// Replies queued behind the first one still awaited: those waiting for the cluster and those
+    /// ready behind them. A client that pipelines without reading grows this and the output;
+    /// the runtime stops reading from a connection while either is large, as Redis's output
+    /// buffer limits do.
+    public var queuedReplyCount: Int { slots.count - head }
+
     /// Reads `bytes` from the client and returns the requests to send to the node, in order.
     public mutating func receive(_ bytes: ArraySlice<UInt8>) -> [ClientRequest] {
         var requests: [ClientRequest] = []

@@ -46,6 +46,7 @@ public struct RESPParser: Sendable {
     /// Adds bytes received from the client. (Concrete, not generic over sequences: a generic
     /// call from another module would copy the bytes one witness-table call at a time.)
     public mutating func append(_ bytes: ArraySlice<UInt8>) {
+        guard failure == nil else { return }  // nothing will ever be read from them
         compact()
         buffer.append(contentsOf: bytes)
     }

@@ -39,11 +39,13 @@ import Testing
         let requests = connection.receive(multibulk("GET", "a") + multibulk("PING") + multibulk("GET", "b") + multibulk("ECHO", "e"))
         #expect(requests.map(\.sequence) == [1, 2])
         #expect(connection.inFlightCount == 2)
+        #expect(connection.queuedReplyCount == 4)
         connection.deliver(ClientReply(to: requests[1], .ok(.value("B"))))
         #expect(text(&connection) == "", "the first command is still waiting")
         connection.deliver(ClientReply(to: requests[0], .ok(.value(nil))))
         #expect(text(&connection) == "$-1\r\n+PONG\r\n$1\r\nB\r\n$1\r\ne\r\n")
         #expect(connection.inFlightCount == 0)
+        #expect(connection.queuedReplyCount == 0)
         // A late duplicate answer is dropped.
         connection.deliver(ClientReply(to: requests[0], .ok(.value("late"))))
         #expect(text(&connection) == "")

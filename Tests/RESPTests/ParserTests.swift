@@ -134,6 +134,7 @@ import Testing
         var parser = RESPParser()
         #expect(throws: RESPProtocolError.expectedBulk(got: UInt8(ascii: "x"))) { try parser.parse(bytes("*1\r\nx")) }
         #expect(throws: RESPProtocolError.expectedBulk(got: UInt8(ascii: "x"))) { try parser.parse(bytes("PING\r\n")) }
+        #expect(parser.bufferedByteCount == 1, "bytes after the error are not kept")
     }
 
     @Test func largeArgumentsSurviveAnyChunking() throws {
