@@ -39,6 +39,7 @@ let package = Package(
         // Drivers, checks and the lab.
         .target(name: "Simulator", dependencies: ["ConsensusCore", "KVStore", "Storage", "NodeHost"], swiftSettings: hotPath),
         .target(name: "Checker", dependencies: ["ConsensusCore"], swiftSettings: hotPath),
+        .target(name: "RESP", dependencies: ["ConsensusCore"], swiftSettings: hotPath),
         .target(name: "Lab", dependencies: ["ConsensusCore", "KVStore", "Storage", "Simulator", "Checker", "Unreplicated", "Raft", "Zab",
                                             "TwoPhaseCommit", "ThreePhaseCommit", "PrimaryBackup"], swiftSettings: hotPath),
         .executableTarget(name: "conlab", dependencies: ["Lab", "Checker", "ConsensusCore"]),
@@ -52,6 +53,7 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
         .testTarget(name: "NodeHostTests", dependencies: ["NodeHost", "Storage", "ConsensusCore", "Unreplicated"]),
         .testTarget(name: "CheckerTests", dependencies: ["Checker"]),
+        .testTarget(name: "RESPTests", dependencies: ["RESP", "ConsensusCore"]),
         .testTarget(name: "RaftTests", dependencies: ["Raft", "KVStore", "ConformanceSuite", "Simulator", "Lab", "Checker"]),
         .testTarget(name: "ZabTests", dependencies: ["Zab", "ConformanceSuite", "Simulator", "Storage", "Lab"]),
         .testTarget(name: "PrimaryBackupTests", dependencies: ["PrimaryBackup", "ConformanceSuite", "Simulator", "Lab", "ConsensusCore", "KVStore", "Storage"]),
