@@ -67,10 +67,13 @@ final class RawPeer: @unchecked Sendable {
         }
     }
 
-    /// Accepts one connection from a listening raw socket.
+    /// Accepts one connection from a listening raw socket (within 5 s).
     init(acceptingFrom listener: RawListener) throws {
         fd = accept(listener.fd, nil, nil)
         guard fd >= 0 else { throw RawPeerError.system("accept", errno) }
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
     func send(_ bytes: [UInt8]) throws {
@@ -128,6 +131,8 @@ final class RawListener: @unchecked Sendable {
             throw RawPeerError.system("bind", error)
         }
         port = UInt16(bigEndian: address.sin_port)
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
     deinit { close(fd) }
