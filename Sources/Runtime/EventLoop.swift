@@ -203,7 +203,7 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     /// Descriptors registered (the wake-up eventfd aside): tests check that closing releases them.
-    public var registeredCount: Int {
+    var registeredCount: Int {
         preconditionInLoop()
         return registrations.lazy.filter { $0 != nil }.count
     }

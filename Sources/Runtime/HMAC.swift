@@ -38,7 +38,7 @@ public struct HMACSHA256: Sendable {
 
 /// Whether two byte strings are equal, taking the same time wherever they differ (the lengths are
 /// not secret).
-public func constantTimeEquals(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+func constantTimeEquals(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
     guard lhs.count == rhs.count else { return false }
     var difference: UInt8 = 0
     for index in lhs.indices { difference |= lhs[index] ^ rhs[index] }

@@ -61,7 +61,7 @@ struct HandshakeCredentials: Sendable {
 /// so nothing can be altered in flight. The dialer may send frames right behind its proof: if the
 /// acceptor refuses the proof it closes without reading them.
 struct Handshake {
-    enum Role: Equatable {
+    enum Role {
         case dialer(expecting: NodeID)
         case acceptor
     }
@@ -81,7 +81,7 @@ struct Handshake {
     static let challengeBytes = helloBytes + HMACSHA256.codeSize
     static let proofBytes = HMACSHA256.codeSize
 
-    let role: Role
+    private let role: Role
     private let credentials: HandshakeCredentials
     private let nonce: [UInt8]
     /// The hello, then the challenge's fields: what the codes cover.
@@ -156,13 +156,13 @@ struct Handshake {
         guard header.sender == acceptor.rawValue else { throw .misaddressed(expected: acceptor, actual: NodeID(header.sender)) }
         guard header.receiver == credentials.node.rawValue else { throw .misaddressed(expected: credentials.node, actual: NodeID(header.receiver)) }
         transcript += challenge.prefix(Self.helloBytes)
-        guard constantTimeEquals(Array(challenge.suffix(HMACSHA256.codeSize)), code(role: "conlab acceptor")) else { throw .badProof }
+        guard isValid(Array(challenge.suffix(HMACSHA256.codeSize)), role: "conlab acceptor") else { throw .badProof }
         isFinished = true
         return .established(acceptor, reply: code(role: "conlab dialer"))
     }
 
     private mutating func checkProof(_ proof: [UInt8], from dialer: NodeID) throws(HandshakeFailure) -> Progress {
-        guard constantTimeEquals(proof, code(role: "conlab dialer")) else { throw .badProof }
+        guard isValid(proof, role: "conlab dialer") else { throw .badProof }
         isFinished = true
         return .established(dialer, reply: nil)
     }
@@ -219,7 +219,12 @@ struct Handshake {
         return credentials.members.contains(id) && id != credentials.node ? id : nil
     }
 
+    /// The code a side in role `label` sends: over the label and the transcript so far.
     private func code(role label: String) -> [UInt8] {
         credentials.mac.code(for: Array(label.utf8) + transcript)
+    }
+
+    private func isValid(_ code: [UInt8], role label: String) -> Bool {
+        credentials.mac.isValid(code, for: Array(label.utf8) + transcript)
     }
 }

@@ -161,7 +161,8 @@ public final class PeerTransport: @unchecked Sendable {
     private var random = SystemRandomNumberGenerator()
     private var isOpen = true
 
-    /// Binds the listening socket at once (so `listenAddress` has its port); dials nothing until `start`.
+    /// Binds the listening socket at once (so `listenAddress` has its port); dials nothing until
+    /// `start`. Call it on `loop`'s thread, and set `onReceive` and `onEvent` in the same turn.
     public init(configuration: Configuration, loop: EventLoop) throws(SystemError) {
         precondition(configuration.members.contains(configuration.node), "\(configuration.node) is not among the members")
         precondition(configuration.secret.count >= 16, "the cluster secret must have at least 16 bytes")

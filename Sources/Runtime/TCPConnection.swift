@@ -39,7 +39,6 @@ public final class TCPConnection: IOHandler, FlushTarget, @unchecked Sendable {
     /// The peer's address (the one dialled, or the one accepted from).
     public let peer: SocketAddress
     public private(set) var state: State
-    public var outputLimit: Int { output.limit }
     /// Bytes queued and not yet handed to the kernel.
     public var queuedBytes: Int { output.count }
 

@@ -1,5 +1,5 @@
 import ConsensusCore
-import Runtime
+@testable import Runtime
 import Testing
 
 @Suite struct PeerTransportTests {
