@@ -37,6 +37,9 @@ let package = Package(
         .target(name: "ThreePhaseCommit", dependencies: ["ConsensusCore", "KVStore", "AtomicCommit"], swiftSettings: hotPath),
         .target(name: "PrimaryBackup", dependencies: ["ConsensusCore", "KVStore"], swiftSettings: hotPath),
         // Drivers, checks and the lab.
+        // The real driver's networking: epoll event loop, TCP, authenticated peer links (Linux).
+        .systemLibrary(name: "CEpoll"),
+        .target(name: "Runtime", dependencies: ["ConsensusCore", "CEpoll"], swiftSettings: hotPath),
         .target(name: "Simulator", dependencies: ["ConsensusCore", "KVStore", "Storage", "NodeHost"], swiftSettings: hotPath),
         .target(name: "Checker", dependencies: ["ConsensusCore"], swiftSettings: hotPath),
         .target(name: "RESP", dependencies: ["ConsensusCore"], swiftSettings: hotPath),
@@ -58,6 +61,7 @@ let package = Package(
         .testTarget(name: "ZabTests", dependencies: ["Zab", "ConformanceSuite", "Simulator", "Storage", "Lab"]),
         .testTarget(name: "PrimaryBackupTests", dependencies: ["PrimaryBackup", "ConformanceSuite", "Simulator", "Lab", "ConsensusCore", "KVStore", "Storage"]),
         .testTarget(name: "AtomicCommitTests", dependencies: ["AtomicCommit", "TwoPhaseCommit", "ThreePhaseCommit", "ConformanceSuite"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "ConsensusCore"]),
         .testTarget(name: "WireTests", dependencies: ["ConsensusCore", "KVStore", "Simulator", "Unreplicated", "Raft", "Zab", "AtomicCommit",
                                                      "TwoPhaseCommit", "ThreePhaseCommit", "PrimaryBackup"]),
     ]
