@@ -35,6 +35,15 @@ import Unreplicated
         host.hold("reply \(sequence)")
     }
 
+    /// A started host on `path` that wrote and synced `count` puts (keys k1…).
+    static func syncedHost(_ path: String, puts count: Int) throws -> Host {
+        var host = Self.host(path)
+        _ = try host.start(seed: 1)
+        for sequence in 1...count { try write(&host, "k\(sequence)", "v", sequence: UInt64(sequence)) }
+        _ = try host.release(try #require(host.seal()), incarnation: host.incarnation)
+        return host
+    }
+
     @Test func aReleasedWriteSurvivesARestartAndItsReplyLeavesOnlyThen() throws {
         try Self.withDirectory { path in
             var host = Self.host(path)
@@ -57,10 +66,7 @@ import Unreplicated
 
     @Test func aCrashDropsExactlyTheRepliesThatWaitedForUnsyncedWrites() throws {
         try Self.withDirectory { path in
-            var host = Self.host(path)
-            _ = try host.start(seed: 1)
-            try Self.write(&host, "a", "1", sequence: 1)
-            _ = try host.release(try #require(host.seal()), incarnation: host.incarnation)
+            var host = try Self.syncedHost(path, puts: 1)
             try Self.write(&host, "b", "2", sequence: 2)
             let (lost, dropped) = host.crash()
             #expect(lost == 1 && dropped == ["reply 2"])
@@ -69,10 +75,7 @@ import Unreplicated
 
     @Test func aTornTailIsCutAndReportedAndTheSyncedPrefixRecovered() throws {
         try Self.withDirectory { path in
-            var host = Self.host(path)
-            _ = try host.start(seed: 1)
-            try Self.write(&host, "a", "1", sequence: 1)
-            _ = try host.release(try #require(host.seal()), incarnation: host.incarnation)
+            let host = try Self.syncedHost(path, puts: 1)
             try host.storage.close()
             let segment = try Self.onlySegment(path)
             let handle = try #require(FileHandle(forWritingAtPath: segment))
@@ -90,10 +93,7 @@ import Unreplicated
 
     @Test func aCorruptRecordInTheMiddleRefusesToStartNamingFileAndOffset() throws {
         try Self.withDirectory { path in
-            var host = Self.host(path)
-            _ = try host.start(seed: 1)
-            for sequence in 1...3 { try Self.write(&host, "k\(sequence)", "v", sequence: UInt64(sequence)) }
-            _ = try host.release(try #require(host.seal()), incarnation: host.incarnation)
+            let host = try Self.syncedHost(path, puts: 3)
             try host.storage.close()
             let segment = try Self.onlySegment(path)
             var bytes = try #require(FileManager.default.contents(atPath: segment))
