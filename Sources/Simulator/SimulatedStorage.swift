@@ -66,7 +66,6 @@ import Storage
             directory = DirectoryLog(directory: "node", fileSystem: fileSystem)
         }
 
-        var log: FileStorage<Entry, HardState>? { directory.log }
         @usableFromInline var unsyncedCount: Int { directory.unsyncedCount }
 
         @usableFromInline func apply(_ op: PersistOp<Entry, HardState>) throws(StorageError) { try directory.apply(op) }

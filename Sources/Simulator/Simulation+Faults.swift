@@ -189,7 +189,7 @@ extension Simulation {
         }
         nodes[node].busyUntil = now
         if let disk = nodes[node].host.storage.disk {
-            if let repair = disk.log?.lastRecovery, let file = repair.tornFile {
+            if let repair = disk.directory.lastRecovery, let file = repair.tornFile {
                 record(node: node, .tornTailRepaired(file: file, droppedBytes: repair.droppedBytes))
             }
             if disk.unnoticedDamage.total > 0 { record(node: node, .diskDamageUnnoticed(disk.unnoticedDamage)) }
