@@ -45,7 +45,10 @@ let package = Package(
         .target(name: "RESP", dependencies: ["ConsensusCore"], swiftSettings: hotPath),
         .target(name: "Lab", dependencies: ["ConsensusCore", "KVStore", "Storage", "Simulator", "Checker", "Unreplicated", "Raft", "Zab",
                                             "TwoPhaseCommit", "ThreePhaseCommit", "PrimaryBackup"], swiftSettings: hotPath),
-        .executableTarget(name: "conlab", dependencies: ["Lab", "Checker", "ConsensusCore"]),
+        // A node as a process (`conlab serve`): the runtime's I/O around NodeHost, the backend a
+        // cluster file names (through Lab's catalogue), RESP clients; and the cluster launcher.
+        .target(name: "Server", dependencies: ["ConsensusCore", "Storage", "NodeHost", "Runtime", "RESP", "Lab"], swiftSettings: hotPath),
+        .executableTarget(name: "conlab", dependencies: ["Lab", "Checker", "ConsensusCore", "Server"]),
         // Tests, and the conformance suite every backend's tests run.
         .target(name: "ConformanceSuite", dependencies: ["ConsensusCore", "KVStore", "Simulator", "Checker", "Lab"], path: "Tests/ConformanceSuite"),
         .testTarget(name: "ConsensusCoreTests", dependencies: ["ConsensusCore"]),
@@ -62,6 +65,7 @@ let package = Package(
         .testTarget(name: "PrimaryBackupTests", dependencies: ["PrimaryBackup", "ConformanceSuite", "Simulator", "Lab", "ConsensusCore", "KVStore", "Storage"]),
         .testTarget(name: "AtomicCommitTests", dependencies: ["AtomicCommit", "TwoPhaseCommit", "ThreePhaseCommit", "ConformanceSuite"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "ConsensusCore"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Runtime", "RESP", "Lab", "ConsensusCore"]),
         .testTarget(name: "WireTests", dependencies: ["ConsensusCore", "KVStore", "Simulator", "Unreplicated", "Raft", "Zab", "AtomicCommit",
                                                      "TwoPhaseCommit", "ThreePhaseCommit", "PrimaryBackup"]),
     ]
