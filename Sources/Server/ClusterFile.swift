@@ -8,7 +8,7 @@ import Runtime
 ///
 ///     {
 ///       "version": 1,
-///       "cluster": 4207849484,                        // the cluster's id, 0…2^53
+///       "cluster": 4207849484,                        // the cluster's id, 0 ≤ id < 10^15
 ///       "secretFile": "secret",                       // or "secret": "…"; at least 16 bytes
 ///       "backend": {"protocol": "raft", "options": {"read": "lease"}},   // as in a scenario
 ///       "requestTimeout": "5s",                       // optional, default 5s
@@ -29,6 +29,8 @@ public enum ClusterFile {
     public static let minimumSecretBytes = 16
     /// Client ids minted for connections have 10 bits for the node (`RESP.connectionClientID`).
     static let maximumNodes = 1023
+    /// Cluster ids are integers JSON numbers carry exactly (below 10^15, as every integer field).
+    public static let clusterIDs: Range<UInt64> = 0..<1_000_000_000_000_000
 
     static let topLevelKeys = ["version", "cluster", "secret", "secretFile", "backend", "requestTimeout", "nodes"]
     static let nodeKeys = ["id", "peer", "client", "data", "pid"]
@@ -53,7 +55,7 @@ public enum ClusterFile {
                 "the request timeout \(timeout) must be longer than zero and shorter than the backend's sessionTimeout "
                     + "\(backend.sessions.timeout): a client may retry that long, and an expired session could apply a retry twice")
         }
-        return ClusterConfiguration(file: file, clusterID: UInt64(try object.required("cluster").int(in: 0...(1 << 53))),
+        return ClusterConfiguration(file: file, clusterID: UInt64(try object.required("cluster").int(in: 0...Int(clusterIDs.upperBound - 1))),
                                     secret: secret, secretSource: source, backend: backend, requestTimeout: timeout,
                                     members: try members(try object.required("nodes"), folder: folder(of: file)))
     }

@@ -97,7 +97,7 @@ public enum ClusterLauncher {
                               ("data", .string((directory as NSString).appendingPathComponent("n\(index)")))])
         }
         let document = JSONValue.object([("version", .number(Double(ClusterFile.version))),
-                                         ("cluster", .number(Double(UInt64.random(in: 0..<(1 << 53))))),
+                                         ("cluster", .number(Double(UInt64.random(in: ClusterFile.clusterIDs)))),
                                          ("secretFile", .string("secret")), ("backend", plan.backend), ("nodes", .array(nodes))])
         return document.serialized
     }
