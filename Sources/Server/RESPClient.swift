@@ -64,6 +64,11 @@ public final class RESPClient {
     public func send(_ commands: [[String]]) throws(Failure) {
         var bytes: [UInt8] = []
         for arguments in commands { RESPValue.array(arguments.map { RESPValue.bulk($0) }).encode(into: &bytes, version: .resp2) }
+        try send(bytes: bytes)
+    }
+
+    /// Sends `bytes` as they are (a test sends what no client should).
+    public func send(bytes: [UInt8]) throws(Failure) {
         var sent = 0
         while sent < bytes.count {
             let count = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }

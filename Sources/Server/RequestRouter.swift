@@ -51,7 +51,10 @@ struct RequestRouter {
         var hops = 0
         /// The peer the request was last forwarded to, while its answer is awaited.
         var forwardedTo: NodeID?
-        /// The latest "not the leader", given to the client if nothing better comes in time.
+        /// The "not the leader" that answered the latest hand-off of the request, if it did: given
+        /// to the client at the deadline, since the request took no effect. Cleared whenever the
+        /// request is handed to a node again, which may apply it: then the client hears that the
+        /// outcome is unknown.
         var refusal: ClientReply?
         var retryQueued = false
     }
@@ -116,12 +119,13 @@ struct RequestRouter {
         entry.peers.removeAll()
         entry.forwardedTo = nil
         if case .notLeader(let hint) = reply.status, !entry.connections.isEmpty {
-            entry.refusal = reply
             if let hint, hint != source, entry.hops < maximumHops {
                 entry.hops += 1
                 entry.forwardedTo = hint == node ? nil : hint
+                entry.refusal = nil  // in the hinted node's hands now: it may take effect
                 actions.append(.submit(entry.request, to: hint))
             } else {
+                entry.refusal = reply
                 queueRetry(&entry, key, at: now)
             }
             pending[key] = entry
@@ -150,22 +154,23 @@ struct RequestRouter {
 
     // MARK: Time
 
-    /// What is due at `now`: retries to step on this node, and clients whose time is up.
+    /// What is due at `now`: clients whose time is up, then retries to step on this node.
     mutating func due(at now: Instant) -> [Action] {
         var actions: [Action] = []
-        for key in retries.takeDue(at: now) {
-            guard var entry = pending[key], entry.retryQueued else { continue }
-            entry.retryQueued = false
-            entry.hops = 0
-            pending[key] = entry
-            actions.append(.submit(entry.request, to: node))
-        }
         for key in deadlines.takeDue(at: now) {
             guard let entry = pending[key], entry.deadline <= now else { continue }
             pending[key] = nil
             actions += entry.connections.map { connection in
                 entry.refusal.map { .deliver($0, connection: connection) } ?? .abandon(key, connection: connection)
             }
+        }
+        for key in retries.takeDue(at: now) {
+            guard var entry = pending[key], entry.retryQueued else { continue }
+            entry.retryQueued = false
+            entry.hops = 0
+            entry.refusal = nil
+            pending[key] = entry
+            actions.append(.submit(entry.request, to: node))
         }
         return actions
     }
