@@ -17,6 +17,26 @@ import Testing
         }
     }
 
+    /// A node's group commit runs after everything the turn read and before the turn's flush;
+    /// an action queued by an action runs in the same turn.
+    @Test func endOfTurnActionsRunAfterTheTurnsWorkAndBeforeTheNextTurn() async throws {
+        try await withEventLoop { loop in
+            let order = Recorder<String>()
+            try await loop.submit {
+                loop.schedule(after: .zero) {
+                    loop.atEndOfTurn {
+                        order.append("end of turn")
+                        loop.atEndOfTurn { order.append("queued by the action") }
+                    }
+                    order.append("timer")
+                    loop.schedule(after: .zero) { order.append("next turn") }
+                }
+            }
+            #expect(await eventually { order.values.count == 4 })
+            #expect(order.values == ["timer", "end of turn", "queued by the action", "next turn"])
+        }
+    }
+
     @Test func aTimerFiresNoEarlierThanItsDeadline() async throws {
         try await withEventLoop { loop in
             let lateness = Recorder<Int64>()
