@@ -63,6 +63,24 @@ import Testing
         passed = true
     }
 
+    /// Every backend runs as processes: a write through each node is acknowledged and read back
+    /// through the same node (at once where reads are linearizable; once replicated where they
+    /// are local, as ZAB's and primary-backup's are by default).
+    @Test(arguments: ["unreplicated", "raft", "zab", "2pc", "3pc", "primary-backup"])
+    func everyBackendServesThroughEveryNode(backend: String) throws {
+        guard let conlab = Self.conlab() else { return }
+        let cluster = try LocalCluster(conlab: conlab, nodes: 3, backend: "\"\(backend)\"")
+        var passed = false
+        defer { cluster.stopAll(keepingFiles: !passed) }
+        for node in 0..<3 { try cluster.start(node) }
+        #expect(eventually { (0..<3).allSatisfy(cluster.answersPing) })
+        for node in 0..<3 {
+            #expect(cluster.set("key-\(node)", "\(backend)-\(node)", via: node), "\(backend): a write through n\(node + 1)")
+            #expect(eventually(timeout: 5) { cluster.get("key-\(node)", via: node)?.text == "\(backend)-\(node)" })
+        }
+        passed = true
+    }
+
     /// One node's life on its disk: a malformed command closes only its connection; SIGTERM is a
     /// clean stop; a torn tail is cut and reported; a corrupt record refuses the start, naming the
     /// file and the offset.
