@@ -22,8 +22,8 @@ import Glibc
 /// so a timer fires at most about a millisecond late and never early.
 ///
 /// **One turn:** wait (not at all when output is waiting to be flushed), dispatch the ready
-/// descriptors, run the timers due, run the queued closures, run the end-of-turn actions, flush the
-/// output queues written to during the turn. Writes are flushed once per turn, so the messages a turn produces for a peer
+/// descriptors, run the timers due, run the queued closures, flush the output queues written to,
+/// run the end-of-turn actions and flush what they wrote. Writes are flushed once per turn, so the messages a turn produces for a peer
 /// leave in one system call.
 public final class EventLoop: @unchecked Sendable {
     /// Bytes read from a socket per `read` call; one buffer per loop, lent to the handler reading.
@@ -233,10 +233,12 @@ public final class EventLoop: @unchecked Sendable {
 
     // MARK: End of turn (loop thread)
 
-    /// Runs `action` once at the end of this turn: after the ready descriptors, the timers due and
-    /// the queued closures, before the output is flushed. A node's group commit: everything the
-    /// turn's inputs wrote is synced once, and what the sync releases leaves in the same flush.
-    /// Actions queued by an action run in the same turn.
+    /// Runs `action` once at the end of this turn: after the ready descriptors, the timers due, the
+    /// queued closures and the flush of what they wrote; what the action writes is flushed before
+    /// the loop waits again. Actions queued by an action run in the same turn. A node's group
+    /// commit: the messages that need not wait for the disk are on the wire before the one sync
+    /// for all the turn's writes begins (a leader's entries reach the followers, whose syncs then
+    /// overlap its own), and what the sync releases leaves at once.
     public func atEndOfTurn(_ action: @escaping () -> Void) {
         preconditionInLoop()
         endOfTurn.append(action)
@@ -268,6 +270,7 @@ public final class EventLoop: @unchecked Sendable {
         for index in 0..<max(Int(count), 0) { dispatch(events[index]) }
         runDueTimers()
         let running = runTasks()
+        flushWrites()
         runEndOfTurn()
         flushWrites()
         return running

@@ -15,8 +15,9 @@ import Storage
 ///
 /// **Group commit.** A step's writes go to the log at once, unsynced; its outputs leave now if
 /// they promise nothing about them, else the host holds them (`DurabilityGate`). At the end of the
-/// loop turn — after every input the turn read — `commit()` syncs the log once for all the turn's
-/// writes and lets out what the sync released, in the same flush. So a busy node pays one
+/// loop turn — after every input the turn read, and after the messages that need not wait are on
+/// the wire (a leader's entries: the followers' syncs overlap its own) — `commit()` syncs the log
+/// once for all the turn's writes and lets out what the sync released. So a busy node pays one
 /// `fsync` per turn, however many requests the turn carried.
 ///
 /// **Time.** The backend steps on `MonotonicClock`, and its `nextDeadline` is a loop timer.
