@@ -45,8 +45,10 @@ let package = Package(
         .target(name: "RESP", dependencies: ["ConsensusCore"], swiftSettings: hotPath),
         .target(name: "Lab", dependencies: ["ConsensusCore", "KVStore", "Storage", "Simulator", "Checker", "Unreplicated", "Raft", "Zab",
                                             "TwoPhaseCommit", "ThreePhaseCommit", "PrimaryBackup"], swiftSettings: hotPath),
-        // A node as a process (`conlab serve`): the runtime's I/O around NodeHost, the backend a
-        // cluster file names (through Lab's catalogue), RESP clients; and the cluster launcher.
+        // A node as a process (`conlab serve`) and the cluster launcher: Runtime's I/O around
+        // NodeHost on a DirectoryLog, RESP clients, and the backend a cluster file names, found in
+        // Lab's catalogue. A module of its own so that Runtime stays the I/O toolkit it is (Core
+        // only, tested without a backend) and Lab stays free of sockets.
         .target(name: "Server", dependencies: ["ConsensusCore", "Storage", "NodeHost", "Runtime", "RESP", "Lab"], swiftSettings: hotPath),
         .executableTarget(name: "conlab", dependencies: ["Lab", "Checker", "ConsensusCore", "Server"]),
         // Tests, and the conformance suite every backend's tests run.

@@ -95,7 +95,8 @@ final class NodeServer<Backend: ReplicationBackend>: @unchecked Sendable {
 
     private func reportRecovery() {
         guard let report = host.storage.lastRecovery else { return }
-        log.write("recovered \(report.records) log records from \(report.segments.count) segments")
+        log.write(report.segments.isEmpty ? "a new log in \(dataDirectory)/log"
+                  : "recovered \(report.records) log records from \(report.segments.count) segments")
         if report.droppedBytes > 0 {
             log.write("repaired a torn tail: cut \(report.droppedBytes) bytes from \(report.tornFile ?? "the last segment") (writes never synced)")
         }
