@@ -188,6 +188,7 @@ public final class TCPConnection: IOHandler, FlushTarget, @unchecked Sendable {
         guard state != .closed else { return }
         closesWhenFlushed = true
         onRead = nil
+        onClose = nil
         if output.isEmpty || state == .connecting { return release() }
         if !flushScheduled {
             flushScheduled = true

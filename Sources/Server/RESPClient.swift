@@ -35,21 +35,25 @@ public final class RESPClient {
     private var reader = ReplyReader()
 
     /// Connects to `address`; `timeout` bounds the connect and each later send and receive.
+    /// The descriptor becomes the client's only once connected: a failed attempt closes it here,
+    /// before `self` is whole, so `deinit` never closes it a second time (by then the number may
+    /// belong to another thread's socket).
     public init(connectingTo address: SocketAddress, timeout: TimeSpan) throws(Failure) {
         self.address = address
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw Failure(description: "socket: \(SystemError("socket", errno: errno))") }
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard socket >= 0 else { throw Failure(description: SystemError("socket", errno: errno).description) }
         var limit = timeval(tv_sec: Int(timeout.microseconds / 1_000_000), tv_usec: Int(timeout.microseconds % 1_000_000))
         for option in [SO_SNDTIMEO, SO_RCVTIMEO] {
-            setsockopt(fd, SOL_SOCKET, option, &limit, socklen_t(MemoryLayout<timeval>.size))
+            setsockopt(socket, SOL_SOCKET, option, &limit, socklen_t(MemoryLayout<timeval>.size))
         }
         var one: Int32 = 1
-        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        guard address.withSocketAddress({ connect(fd, $0, $1) }) == 0 else {
+        setsockopt(socket, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        guard address.withSocketAddress({ connect(socket, $0, $1) }) == 0 else {
             let error = SystemError("connect to \(address)", errno: errno)
-            close(fd)
+            close(socket)
             throw Failure(description: error.description)
         }
+        fd = socket
     }
 
     deinit { close(fd) }

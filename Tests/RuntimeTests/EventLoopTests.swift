@@ -54,10 +54,13 @@ import Testing
         try await withEventLoop { loop in
             let fired = Recorder<String>()
             try await loop.submit {
-                let doomed = loop.schedule(after: .milliseconds(10)) { fired.append("cancelled") }
+                // Deadlines from one reading of the clock: on a loaded machine the thread may pause
+                // between two readings for longer than the 5 ms between the deadlines.
+                let start = loop.now
+                let doomed = loop.schedule(at: start + .milliseconds(10)) { fired.append("cancelled") }
                 // A timer due at the same turn cancels the other before it runs.
-                loop.schedule(after: .milliseconds(5)) { loop.cancel(doomed) }
-                loop.schedule(after: .milliseconds(20)) { fired.append("kept") }
+                loop.schedule(at: start + .milliseconds(5)) { loop.cancel(doomed) }
+                loop.schedule(at: start + .milliseconds(20)) { fired.append("kept") }
             }
             #expect(await eventually { fired.values == ["kept"] })
             try await Task.sleep(for: .milliseconds(20))

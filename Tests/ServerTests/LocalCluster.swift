@@ -142,20 +142,27 @@ final class LocalCluster {
         return nil
     }
 
-    /// Loopback ports the kernel had free a moment ago (bound to port 0, read, released).
+    /// Loopback ports free a moment ago, below the kernel's ephemeral range: the ports a port-0
+    /// listener or an outgoing connection of another test gets are never among them, so no other
+    /// test's socket takes the port of a node that is down while its peers keep dialling it.
     static func freePorts(_ count: Int) throws -> [UInt16] {
-        var sockets: [Int32] = []
-        defer { for fd in sockets { close(fd) } }
-        return try (0..<count).map { _ in
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            guard fd >= 0 else { throw SystemError("socket", errno: errno) }
-            sockets.append(fd)
-            guard SocketAddress.loopback(port: 0).withSocketAddress({ bind(fd, $0, $1) }) == 0 else { throw SystemError("bind", errno: errno) }
-            var address = sockaddr_in()
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-            return UInt16(bigEndian: address.sin_port)
+        let range = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8))?
+            .split(whereSeparator: \.isWhitespace).compactMap { Int($0) } ?? []
+        let below = max(min(range.first ?? 32_768, 32_768), 12_000)
+        var ports: [UInt16] = []
+        var candidate = Int.random(in: 10_000..<(below - 1_000))
+        while ports.count < count {
+            candidate = candidate + 1 < below ? candidate + 1 : 10_000
+            if try isFree(UInt16(candidate)) { ports.append(UInt16(candidate)) }
         }
+        return ports
+    }
+
+    private static func isFree(_ port: UInt16) throws -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw SystemError("socket", errno: errno) }
+        defer { close(fd) }
+        return SocketAddress.loopback(port: port).withSocketAddress { bind(fd, $0, $1) } == 0
     }
 }
 
