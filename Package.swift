@@ -45,7 +45,12 @@ let package = Package(
         .target(name: "RESP", dependencies: ["ConsensusCore"], swiftSettings: hotPath),
         .target(name: "Lab", dependencies: ["ConsensusCore", "KVStore", "Storage", "Simulator", "Checker", "Unreplicated", "Raft", "Zab",
                                             "TwoPhaseCommit", "ThreePhaseCommit", "PrimaryBackup"], swiftSettings: hotPath),
-        .executableTarget(name: "conlab", dependencies: ["Lab", "Checker", "ConsensusCore"]),
+        // A node as a process (`conlab serve`) and the cluster launcher: Runtime's I/O around
+        // NodeHost on a DirectoryLog, RESP clients, and the backend a cluster file names, found in
+        // Lab's catalogue. A module of its own so that Runtime stays the I/O toolkit it is (Core
+        // only, tested without a backend) and Lab stays free of sockets.
+        .target(name: "Server", dependencies: ["ConsensusCore", "Storage", "NodeHost", "Runtime", "RESP", "Lab"], swiftSettings: hotPath),
+        .executableTarget(name: "conlab", dependencies: ["Lab", "Checker", "ConsensusCore", "Server"]),
         // Tests, and the conformance suite every backend's tests run.
         .target(name: "ConformanceSuite", dependencies: ["ConsensusCore", "KVStore", "Simulator", "Checker", "Lab"], path: "Tests/ConformanceSuite"),
         .testTarget(name: "ConsensusCoreTests", dependencies: ["ConsensusCore"]),
@@ -62,6 +67,7 @@ let package = Package(
         .testTarget(name: "PrimaryBackupTests", dependencies: ["PrimaryBackup", "ConformanceSuite", "Simulator", "Lab", "ConsensusCore", "KVStore", "Storage"]),
         .testTarget(name: "AtomicCommitTests", dependencies: ["AtomicCommit", "TwoPhaseCommit", "ThreePhaseCommit", "ConformanceSuite"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "ConsensusCore"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Runtime", "RESP", "Lab", "ConsensusCore"]),
         .testTarget(name: "WireTests", dependencies: ["ConsensusCore", "KVStore", "Simulator", "Unreplicated", "Raft", "Zab", "AtomicCommit",
                                                      "TwoPhaseCommit", "ThreePhaseCommit", "PrimaryBackup"]),
     ]

@@ -19,7 +19,8 @@ public struct BackendKind: Sendable {
     /// Applies options in file order: the variant label, and a simulation bound to the typed options.
     let configure: @Sendable ([(name: String, value: JSONValue)]) -> Result<Configured, OptionError>
 
-    typealias Configured = (variant: String, sessions: SessionOptions, simulate: @Sendable (SimulationConfig) -> SimulationResult)
+    typealias Configured = (variant: String, sessions: SessionOptions, simulate: @Sendable (SimulationConfig) -> SimulationResult,
+                            bound: any BoundBackend)
 
     public static func make<B: LabBackend>(_: B.Type, summary: String) -> BackendKind where B.Options: SessionBackendOptions {
         BackendKind(
@@ -28,7 +29,8 @@ public struct BackendKind: Sendable {
             configure: { options in
                 Result { () throws(OptionError) -> Configured in
                     let typed = try configured(B.Options.self, options)
-                    return (try variantLabel(B.Options.self, options), typed.sessions, { config in Simulation<B>(config: config, options: typed).run() })
+                    return (try variantLabel(B.Options.self, options), typed.sessions, { config in Simulation<B>(config: config, options: typed).run() },
+                            Bound<B>(options: typed))
                 }
             })
     }

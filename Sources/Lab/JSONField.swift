@@ -3,19 +3,25 @@ import ConsensusCore
 
 /// A JSON value together with where it sits in its file, so that every validation error can name
 /// the file, the JSON path and the reason.
-struct JSONField {
-    let value: JSONValue
-    let path: String
-    let file: String
+package struct JSONField {
+    package let value: JSONValue
+    package let path: String
+    package let file: String
 
-    func error(_ reason: String) -> ScenarioError { ScenarioError(file: file, path: path, reason: reason) }
+    package init(value: JSONValue, path: String, file: String) {
+        self.value = value
+        self.path = path
+        self.file = file
+    }
 
-    func child(_ key: String, _ value: JSONValue) -> JSONField {
+    package func error(_ reason: String) -> ScenarioError { ScenarioError(file: file, path: path, reason: reason) }
+
+    package func child(_ key: String, _ value: JSONValue) -> JSONField {
         JSONField(value: value, path: path == "$" ? key : "\(path).\(key)", file: file)
     }
 
     /// The members of an object, rejecting any name not in `allowed` (typos must not be ignored).
-    func object(allowing allowed: [String]) throws(ScenarioError) -> JSONObject {
+    package func object(allowing allowed: [String]) throws(ScenarioError) -> JSONObject {
         guard case .object(let members) = value else { throw error("expected an object, found \(value.typeName)") }
         for member in members where !allowed.contains(member.key) {
             let near = allowed.filter { $0.lowercased() == member.key.lowercased() || $0.replacingOccurrences(of: "-", with: "") == member.key.replacingOccurrences(of: "-", with: "") }
@@ -25,22 +31,22 @@ struct JSONField {
         return JSONObject(field: self, members: members)
     }
 
-    func array() throws(ScenarioError) -> [JSONField] {
+    package func array() throws(ScenarioError) -> [JSONField] {
         guard case .array(let values) = value else { throw error("expected an array, found \(value.typeName)") }
         return values.enumerated().map { JSONField(value: $1, path: "\(path)[\($0)]", file: file) }
     }
 
-    func string() throws(ScenarioError) -> String {
+    package func string() throws(ScenarioError) -> String {
         guard case .string(let text) = value else { throw error("expected a string, found \(value.typeName)") }
         return text
     }
 
-    func bool() throws(ScenarioError) -> Bool {
+    package func bool() throws(ScenarioError) -> Bool {
         guard case .bool(let flag) = value else { throw error("expected true or false, found \(value.typeName)") }
         return flag
     }
 
-    func int(in range: ClosedRange<Int>) throws(ScenarioError) -> Int {
+    package func int(in range: ClosedRange<Int>) throws(ScenarioError) -> Int {
         guard case .number(let number) = value, number.rounded() == number, abs(number) < 1e15 else {
             throw error("expected an integer, found \(value.serialized)")
         }
@@ -48,16 +54,16 @@ struct JSONField {
         return Int(number)
     }
 
-    func number(in range: ClosedRange<Double>) throws(ScenarioError) -> Double {
+    package func number(in range: ClosedRange<Double>) throws(ScenarioError) -> Double {
         guard case .number(let number) = value else { throw error("expected a number, found \(value.typeName)") }
         guard range.contains(number) else { throw error("must be between \(JSONValue.format(range.lowerBound)) and \(JSONValue.format(range.upperBound)), found \(JSONValue.format(number))") }
         return number
     }
 
-    func probability() throws(ScenarioError) -> Double { try number(in: 0...1) }
+    package func probability() throws(ScenarioError) -> Double { try number(in: 0...1) }
 
     /// `"150ms"`, `"10s"`, `"250us"`: a number without a unit is refused.
-    func duration() throws(ScenarioError) -> TimeSpan {
+    package func duration() throws(ScenarioError) -> TimeSpan {
         guard case .string(let text) = value else {
             throw error("expected a duration with a unit such as \"150ms\" or \"10s\", found \(value.serialized)")
         }
@@ -65,14 +71,14 @@ struct JSONField {
     }
 
     /// A duration shorter than `limit`, the run's length (a latency or sync that long never ends).
-    func duration(below limit: TimeSpan) throws(ScenarioError) -> TimeSpan {
+    package func duration(below limit: TimeSpan) throws(ScenarioError) -> TimeSpan {
         let span = try duration()
         guard span < limit else { throw error("must be shorter than the run (\(limit)), found \(span)") }
         return span
     }
 
     /// A duration of at least `minimum` (intervals shorter than that flood a run with events).
-    func duration(atLeast minimum: TimeSpan) throws(ScenarioError) -> TimeSpan {
+    package func duration(atLeast minimum: TimeSpan) throws(ScenarioError) -> TimeSpan {
         let span = try duration()
         guard span >= minimum else { throw error("must be at least \(minimum), found \(span)") }
         return span
@@ -80,18 +86,18 @@ struct JSONField {
 }
 
 /// The members of a validated object.
-struct JSONObject {
-    let field: JSONField
-    let members: [(key: String, value: JSONValue)]
+package struct JSONObject {
+    package let field: JSONField
+    package let members: [(key: String, value: JSONValue)]
 
-    subscript(key: String) -> JSONField? {
+    package subscript(key: String) -> JSONField? {
         members.first { $0.key == key }.map { field.child(key, $0.value) }
     }
 
-    func required(_ key: String) throws(ScenarioError) -> JSONField {
+    package func required(_ key: String) throws(ScenarioError) -> JSONField {
         guard let value = self[key] else { throw field.error("missing field \"\(key)\"") }
         return value
     }
 
-    var keys: [String] { members.map(\.key) }
+    package var keys: [String] { members.map(\.key) }
 }

@@ -44,7 +44,9 @@ public struct BackendSpec: Sendable {
     /// Runs one simulation with exactly these options (applied once, when the scenario was read).
     let simulate: @Sendable (SimulationConfig) -> SimulationResult
     /// The client sessions the backend keeps, as configured (checked against the workload).
-    let sessions: SessionOptions
+    package let sessions: SessionOptions
+    /// The backend type with these options, for code generic over the backend (`visit`).
+    let bound: any BoundBackend
 
     /// `configured` is `kind.configure(options)`: the options validated and bound once, so that a
     /// run can never fall back to the defaults under the variant's label.
@@ -54,7 +56,12 @@ public struct BackendSpec: Sendable {
         variant = configured.variant
         simulate = configured.simulate
         sessions = configured.sessions
+        bound = configured.bound
     }
+
+    /// Runs `visitor` with the backend's type and these options: how a `conlab serve` process
+    /// becomes a node of the backend a cluster file names.
+    public func visit<V: BackendVisitor>(_ visitor: V) -> V.Output { bound.accept(visitor) }
 
     public var label: String { variant.isEmpty ? kind.name : "\(kind.name)[\(variant)]" }
 }

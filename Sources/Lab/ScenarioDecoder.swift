@@ -19,7 +19,7 @@ public enum ScenarioFile {
 
     /// The text of a scenario, suite or study file; whatever makes it unusable is said with the file.
     /// (An empty history is a run without clients; an empty scenario is a mistake worth naming.)
-    static func text(at path: String) throws(ScenarioError) -> String {
+    package static func text(at path: String) throws(ScenarioError) -> String {
         let text: String
         do { text = try InputFile.text(at: path) } catch { throw ScenarioError(file: path, path: "$", reason: error.reason) }
         guard !text.isEmpty else { throw ScenarioError(file: path, path: "$", reason: "the file is empty") }
@@ -27,7 +27,7 @@ public enum ScenarioFile {
     }
 
     /// The JSON document of a scenario, suite or study file's text.
-    static func document(_ text: String, file: String) throws(ScenarioError) -> JSONValue {
+    package static func document(_ text: String, file: String) throws(ScenarioError) -> JSONValue {
         do { return try JSONValue(parsing: text) } catch { throw ScenarioError(file: file, path: "$", reason: "invalid JSON at \(error)") }
     }
 
@@ -168,34 +168,39 @@ public enum ScenarioFile {
         guard !list.isEmpty else { throw field.error("needs at least one backend") }
         var specs: [BackendSpec] = []
         for item in list {
-            let name: String
-            var options: [(name: String, value: JSONValue)] = []
-            var optionsField: JSONField?
-            if case .string(let text) = item.value {
-                name = text
-            } else {
-                let object = try item.object(allowing: ["protocol", "options"])
-                name = try object.required("protocol").string()
-                optionsField = object["options"]
-                if let optionsField {
-                    options = try optionsField.object(allowing: optionsField.value.memberNames).members.map { ($0.key, $0.value) }
-                }
-            }
-            guard let kind = Backends.named(name) else {
-                throw item.error("unknown backend \"\(name)\"; known backends: \(Backends.all.map(\.name).joined(separator: ", "))")
-            }
-            let configured: BackendKind.Configured
-            switch kind.configure(options) {
-            case .success(let value): configured = value
-            case .failure(let error):
-                let at = optionsField.map { $0.child(error.option.split(separator: "[").first.map(String.init) ?? error.option, .null) } ?? item
-                throw at.error(error.reason)
-            }
-            let spec = BackendSpec(kind: kind, options: options, configured: configured)
+            let spec = try backend(item)
             guard !specs.contains(where: { $0.label == spec.label }) else { throw item.error("backend \(spec.label) is listed twice") }
             specs.append(spec)
         }
         return specs
+    }
+
+    /// `"raft"` or `{"protocol": "raft", "options": {"read": "lease"}}`: a backend with validated
+    /// options. A cluster file names its backend the same way.
+    package static func backend(_ item: JSONField) throws(ScenarioError) -> BackendSpec {
+        let name: String
+        var options: [(name: String, value: JSONValue)] = []
+        var optionsField: JSONField?
+        if case .string(let text) = item.value {
+            name = text
+        } else {
+            let object = try item.object(allowing: ["protocol", "options"])
+            name = try object.required("protocol").string()
+            optionsField = object["options"]
+            if let optionsField {
+                options = try optionsField.object(allowing: optionsField.value.memberNames).members.map { ($0.key, $0.value) }
+            }
+        }
+        guard let kind = Backends.named(name) else {
+            throw item.error("unknown backend \"\(name)\"; known backends: \(Backends.all.map(\.name).joined(separator: ", "))")
+        }
+        switch kind.configure(options) {
+        case .success(let configured):
+            return BackendSpec(kind: kind, options: options, configured: configured)
+        case .failure(let error):
+            let at = optionsField.map { $0.child(error.option.split(separator: "[").first.map(String.init) ?? error.option, .null) } ?? item
+            throw at.error(error.reason)
+        }
     }
 
     static func workload(_ field: JSONField, nodes: Int, runLength: TimeSpan) throws(ScenarioError) -> WorkloadConfig {

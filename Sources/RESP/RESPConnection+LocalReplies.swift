@@ -34,13 +34,20 @@ extension RESPConnection {
         }
     }
 
-    /// The `Server` section for no section, `server`, `default`, `all` or `everything`; nothing
+    /// The `Server` section for no section, `server`, `default`, `all` or `everything`; the
+    /// `Consensus` section (when the runtime set `nodeStatus`) for those or `consensus`; nothing
     /// for other sections, as Redis answers an unknown one.
     private func info(_ sections: [String]) -> RESPValue {
-        let wanted = sections.isEmpty || sections.contains { ["server", "default", "all", "everything"].contains($0) }
-        guard wanted else { return .bulk("") }
-        let lines = ["# Server", "redis_version:\(RESP.compatibleRedisVersion)", "server_name:\(RESP.serverName)",
-                     "redis_mode:standalone", "client_id:\(client.rawValue)"]
+        let everything = sections.isEmpty || sections.contains { ["default", "all", "everything"].contains($0) }
+        var lines: [String] = []
+        if everything || sections.contains("server") {
+            lines += ["# Server", "redis_version:\(RESP.compatibleRedisVersion)", "server_name:\(RESP.serverName)",
+                      "redis_mode:standalone", "client_id:\(client.rawValue)"]
+        }
+        if let nodeStatus, everything || sections.contains("consensus") {
+            if !lines.isEmpty { lines.append("") }  // Redis separates sections by an empty line
+            lines += nodeStatus.infoLines
+        }
         return .bulk(lines.map { $0 + "\r\n" }.joined())
     }
 

@@ -51,6 +51,8 @@ public struct RESPConnection: Sendable {
     public private(set) var isClosing = false
     /// The name `CLIENT SETNAME` or `HELLO … SETNAME` gave the connection.
     public private(set) var name: String?
+    /// The serving node's state for `INFO`'s `consensus` section; set by the runtime.
+    public var nodeStatus: NodeStatus?
     var session: ConnectionSession
     private var parser: RESPParser
     private var slots: [Slot] = []

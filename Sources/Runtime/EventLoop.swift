@@ -22,8 +22,8 @@ import Glibc
 /// so a timer fires at most about a millisecond late and never early.
 ///
 /// **One turn:** wait (not at all when output is waiting to be flushed), dispatch the ready
-/// descriptors, run the timers due, run the queued closures, flush the output queues written to
-/// during the turn. Writes are flushed once per turn, so the messages a turn produces for a peer
+/// descriptors, run the timers due, run the queued closures, flush the output queues written to,
+/// run the end-of-turn actions and flush what they wrote. Writes are flushed once per turn, so the messages a turn produces for a peer
 /// leave in one system call.
 public final class EventLoop: @unchecked Sendable {
     /// Bytes read from a socket per `read` call; one buffer per loop, lent to the handler reading.
@@ -58,6 +58,7 @@ public final class EventLoop: @unchecked Sendable {
     private var nextGeneration: UInt32 = 0
     private var timers = TimerQueue()
     private var dueTimers: [TimerID] = []
+    private var endOfTurn: [() -> Void] = []
     private var flushes: [FlushTarget] = []
     private var spareFlushes: [FlushTarget] = []
     private let events: UnsafeMutablePointer<epoll_event>
@@ -230,6 +231,19 @@ public final class EventLoop: @unchecked Sendable {
         timers.cancel(timer)
     }
 
+    // MARK: End of turn (loop thread)
+
+    /// Runs `action` once at the end of this turn: after the ready descriptors, the timers due, the
+    /// queued closures and the flush of what they wrote; what the action writes is flushed before
+    /// the loop waits again. Actions queued by an action run in the same turn. A node's group
+    /// commit: the messages that need not wait for the disk are on the wire before the one sync
+    /// for all the turn's writes begins (a leader's entries reach the followers, whose syncs then
+    /// overlap its own), and what the sync releases leaves at once.
+    public func atEndOfTurn(_ action: @escaping () -> Void) {
+        preconditionInLoop()
+        endOfTurn.append(action)
+    }
+
     // MARK: Flushing (loop thread)
 
     /// Flushes `target` at the end of this turn. The target keeps its own flag so that it is queued once.
@@ -256,6 +270,8 @@ public final class EventLoop: @unchecked Sendable {
         for index in 0..<max(Int(count), 0) { dispatch(events[index]) }
         runDueTimers()
         let running = runTasks()
+        flushWrites()
+        runEndOfTurn()
         flushWrites()
         return running
     }
@@ -302,6 +318,16 @@ public final class EventLoop: @unchecked Sendable {
         return running
     }
 
+    private func runEndOfTurn() {
+        var index = 0
+        while index < endOfTurn.count {
+            let action = endOfTurn[index]
+            action()
+            index += 1
+        }
+        endOfTurn.removeAll(keepingCapacity: true)
+    }
+
     private func flushWrites() {
         guard !flushes.isEmpty else { return }
         swap(&flushes, &spareFlushes)
@@ -315,6 +341,7 @@ public final class EventLoop: @unchecked Sendable {
         for registration in registrations.compactMap({ $0 }) { registration.handler.loopIsShuttingDown() }
         for fd in registrations.indices where registrations[fd] != nil { deregister(Int32(fd)) }
         timers = TimerQueue()
+        endOfTurn.removeAll()
         flushes.removeAll()
         lock.lock()
         state = .stopped

@@ -37,7 +37,8 @@ public struct SocketAddress: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { "\(host):\(port)" }
 
-    func withSocketAddress<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
+    /// The address as `sockaddr_in`, for a system call (`bind`, `connect`) made during `body`.
+    public func withSocketAddress<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian

@@ -51,6 +51,8 @@ public final class TCPConnection: IOHandler, FlushTarget, @unchecked Sendable {
     let fd: Int32
     private var output: OutputBuffer
     private var flushScheduled = false
+    /// Set by `closeAfterFlush()`: close once the output is handed to the kernel.
+    private var closesWhenFlushed = false
 
     private init(loop: EventLoop, fd: Int32, peer: SocketAddress, state: State, outputLimit: Int) {
         self.loop = loop
@@ -124,6 +126,7 @@ public final class TCPConnection: IOHandler, FlushTarget, @unchecked Sendable {
                 return fail(.failed(.last("send to \(peer)")))
             }
         }
+        if closesWhenFlushed && output.isEmpty { return release() }
         watch(output.isEmpty ? .readable : [.readable, .writable])
     }
 
@@ -177,6 +180,21 @@ public final class TCPConnection: IOHandler, FlushTarget, @unchecked Sendable {
     }
 
     // MARK: Closing
+
+    /// Closes once the queued output is handed to the kernel (a server's last reply before it
+    /// hangs up: `QUIT`, a protocol error); reads stop now. `onClose` is not called.
+    public func closeAfterFlush() {
+        loop.preconditionInLoop()
+        guard state != .closed else { return }
+        closesWhenFlushed = true
+        onRead = nil
+        onClose = nil
+        if output.isEmpty || state == .connecting { return release() }
+        if !flushScheduled {
+            flushScheduled = true
+            loop.scheduleFlush(self)
+        }
+    }
 
     /// Closes at once, dropping queued output; `onClose` is not called.
     public func close() {

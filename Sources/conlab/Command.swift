@@ -14,6 +14,8 @@ enum Command {
       conlab report DIR                    rebuild the charts and index.html of an experiment folder
       conlab list [DIR | FILE]             list scenarios (default Experiments/, or one file) and backends
       conlab bench [sim | raft | checker]  simulator, Raft or checker benchmark (use a release build)
+      conlab serve --cluster FILE --node ID  run one node of a real cluster (Redis protocol for clients)
+      conlab cluster up | status | down    start, inspect or stop a local cluster of `serve` processes
       conlab --help | conlab COMMAND --help
 
     Exit status: 0 success, 1 failure, 2 bad input (the message names file, field and reason).
@@ -55,6 +57,8 @@ enum Command {
         case "check": return check(rest)
         case "report": return report(rest)
         case "bench": return bench(rest)
+        case "serve": return serve(rest)
+        case "cluster": return cluster(rest)
         default:
             fail("unknown command '\(command)'\n\n\(usage)")
             return 2

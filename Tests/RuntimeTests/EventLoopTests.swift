@@ -17,6 +17,26 @@ import Testing
         }
     }
 
+    /// A node's group commit runs after everything the turn read and before the turn's flush;
+    /// an action queued by an action runs in the same turn.
+    @Test func endOfTurnActionsRunAfterTheTurnsWorkAndBeforeTheNextTurn() async throws {
+        try await withEventLoop { loop in
+            let order = Recorder<String>()
+            try await loop.submit {
+                loop.schedule(after: .zero) {
+                    loop.atEndOfTurn {
+                        order.append("end of turn")
+                        loop.atEndOfTurn { order.append("queued by the action") }
+                    }
+                    order.append("timer")
+                    loop.schedule(after: .zero) { order.append("next turn") }
+                }
+            }
+            #expect(await eventually { order.values.count == 4 })
+            #expect(order.values == ["timer", "end of turn", "queued by the action", "next turn"])
+        }
+    }
+
     @Test func aTimerFiresNoEarlierThanItsDeadline() async throws {
         try await withEventLoop { loop in
             let lateness = Recorder<Int64>()
@@ -34,10 +54,13 @@ import Testing
         try await withEventLoop { loop in
             let fired = Recorder<String>()
             try await loop.submit {
-                let doomed = loop.schedule(after: .milliseconds(10)) { fired.append("cancelled") }
+                // Deadlines from one reading of the clock: on a loaded machine the thread may pause
+                // between two readings for longer than the 5 ms between the deadlines.
+                let start = loop.now
+                let doomed = loop.schedule(at: start + .milliseconds(10)) { fired.append("cancelled") }
                 // A timer due at the same turn cancels the other before it runs.
-                loop.schedule(after: .milliseconds(5)) { loop.cancel(doomed) }
-                loop.schedule(after: .milliseconds(20)) { fired.append("kept") }
+                loop.schedule(at: start + .milliseconds(5)) { loop.cancel(doomed) }
+                loop.schedule(at: start + .milliseconds(20)) { fired.append("kept") }
             }
             #expect(await eventually { fired.values == ["kept"] })
             try await Task.sleep(for: .milliseconds(20))

@@ -45,6 +45,29 @@ import Testing
         }
     }
 
+    /// A server's last reply (after `QUIT`, a protocol error) leaves before the connection closes.
+    @Test func closeAfterFlushSendsWhatIsQueuedThenCloses() async throws {
+        try await withEventLoop { loop in
+            let clientGot = Recorder<[UInt8]>()
+            let clientClosed = Recorder<TCPConnection.CloseReason>()
+            try await loop.submit {
+                let listener = try! TCPListener(loop: loop, address: .loopback(port: 0), connectionOutputLimit: 1 << 20)
+                listener.onAccept = { server in
+                    _ = server.write([UInt8](repeating: 1, count: 300 << 10))
+                    server.closeAfterFlush()
+                    listener.close()
+                }
+                let client = try! TCPConnection.connect(to: listener.address, on: loop, outputLimit: 1 << 16)
+                client.onRead = { clientGot.append(Array($0)) }
+                client.onClose = { clientClosed.append($0) }
+            }
+            #expect(await eventually { clientClosed.values.count == 1 })
+            #expect(clientGot.values.map(\.count).reduce(0, +) == 300 << 10)
+            #expect(clientClosed.values == [.endOfStream])
+            #expect(try await loop.submit { loop.registeredCount } == 0)
+        }
+    }
+
     @Test func aRefusedConnectIsReportedAsAnErrorValue() async throws {
         let unused = try RawListener()
         let port = unused.port

@@ -1,0 +1,44 @@
+import ConsensusCore
+import Lab
+import Runtime
+
+/// A cluster as its file describes it (`ClusterFile`): who the members are, where each listens,
+/// what they run, and the secret that admits them to each other's links.
+public struct ClusterConfiguration: Sendable {
+    /// One member: its id, the address its peers dial and the address its clients connect to.
+    public struct Member: Sendable {
+        public var id: NodeID
+        public var peer: SocketAddress
+        public var client: SocketAddress
+        /// The member's data directory as `conlab cluster up` chose it; `serve --data` overrides it.
+        public var data: String?
+        /// The process `conlab cluster up` started for it, for `status` and `down`.
+        public var pid: Int32?
+    }
+
+    /// Where the secret comes from: written in the file, or in a file of its own (which a cluster
+    /// file that is shared or committed should use).
+    public enum SecretSource: Sendable {
+        case inline
+        case file(String)
+    }
+
+    /// The file this was read from, for messages and for paths relative to it.
+    public var file: String
+    /// Shared by the members' handshakes: a link to a member of another cluster is refused.
+    public var clusterID: UInt64
+    public var secret: [UInt8]
+    public var secretSource: SecretSource
+    /// The backend every member runs, with its validated options.
+    public var backend: BackendSpec
+    /// How long a node waits for the answer to a client's request (found leader or not) before it
+    /// answers the client itself: with the refusal it last got (no leader), or that the outcome is
+    /// unknown.
+    public var requestTimeout: TimeSpan
+    /// Members in id order: n1, n2, …
+    public var members: [Member]
+
+    public var memberIDs: [NodeID] { members.map(\.id) }
+
+    public func member(_ id: NodeID) -> Member? { members.first { $0.id == id } }
+}

@@ -1,0 +1,162 @@
+import ConsensusCore
+import Foundation
+import Lab
+import Runtime
+
+/// Reads and writes cluster files: JSON, version 1, validated as scenario files are (every error
+/// names the file, the JSON path and the reason, and unknown fields are refused).
+///
+///     {
+///       "version": 1,
+///       "cluster": 4207849484,                        // the cluster's id, 0 ≤ id < 10^15
+///       "secretFile": "secret",                       // or "secret": "…"; at least 16 bytes
+///       "backend": {"protocol": "raft", "options": {"read": "lease"}},   // as in a scenario
+///       "requestTimeout": "5s",                       // optional, default 5s
+///       "nodes": [
+///         {"id": "n1", "peer": "127.0.0.1:7001", "client": 6001, "data": "n1", "pid": 4711},
+///         …
+///       ]
+///     }
+///
+/// Nodes are n1, n2, … in order. An address is `"a.b.c.d:port"` or a port on 127.0.0.1. Relative
+/// paths (`secretFile`, `data`) are relative to the cluster file's folder. `data` and `pid` are
+/// what `conlab cluster up` records; `conlab serve` reads neither (it takes `--data`, and defaults
+/// to `data`).
+public enum ClusterFile {
+    public static let version = 1
+    public static let defaultRequestTimeout = TimeSpan.seconds(5)
+    /// The fewest secret bytes the peer handshake accepts.
+    public static let minimumSecretBytes = 16
+    /// Client ids minted for connections have 10 bits for the node (`RESP.connectionClientID`).
+    static let maximumNodes = 1023
+    /// Cluster ids are integers JSON numbers carry exactly (below 10^15, as every integer field).
+    public static let clusterIDs: Range<UInt64> = 0..<1_000_000_000_000_000
+
+    static let topLevelKeys = ["version", "cluster", "secret", "secretFile", "backend", "requestTimeout", "nodes"]
+    static let nodeKeys = ["id", "peer", "client", "data", "pid"]
+
+    public static func load(path: String) throws(ScenarioError) -> ClusterConfiguration {
+        let text = try ScenarioFile.text(at: path)
+        return try parse(text, file: path)
+    }
+
+    public static func parse(_ text: String, file: String) throws(ScenarioError) -> ClusterConfiguration {
+        let root = JSONField(value: try ScenarioFile.document(text, file: file), path: "$", file: file)
+        let object = try root.object(allowing: topLevelKeys)
+        let version = try object.required("version").int(in: 1...Int.max)
+        guard version == Self.version else {
+            throw object["version"]!.error("unsupported cluster file version \(version); this conlab reads version \(Self.version)")
+        }
+        let (secret, source) = try secret(object, folder: folder(of: file))
+        let backend = try ScenarioFile.backend(try object.required("backend"))
+        let timeout = try object["requestTimeout"]?.duration() ?? defaultRequestTimeout
+        guard timeout > .zero, timeout < backend.sessions.timeout else {
+            throw (object["requestTimeout"] ?? root).error(
+                "the request timeout \(timeout) must be longer than zero and shorter than the backend's sessionTimeout "
+                    + "\(backend.sessions.timeout): a client may retry that long, and an expired session could apply a retry twice")
+        }
+        return ClusterConfiguration(file: file, clusterID: UInt64(try object.required("cluster").int(in: 0...Int(clusterIDs.upperBound - 1))),
+                                    secret: secret, secretSource: source, backend: backend, requestTimeout: timeout,
+                                    members: try members(try object.required("nodes"), folder: folder(of: file)))
+    }
+
+    /// `"secret"` or `"secretFile"`, exactly one, of at least `minimumSecretBytes` bytes.
+    static func secret(_ object: JSONObject, folder: String) throws(ScenarioError) -> ([UInt8], ClusterConfiguration.SecretSource) {
+        switch (object["secret"], object["secretFile"]) {
+        case (let inline?, nil):
+            return (try checkedSecret(Array(try inline.string().utf8), at: inline), .inline)
+        case (nil, let field?):
+            let path = try field.string()
+            let text: String
+            do { text = try ScenarioFile.text(at: resolve(path, in: folder)) } catch { throw field.error("secret file \(path): \(error.reason)") }
+            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            return (try checkedSecret(Array(trimmed.utf8), at: field), .file(path))
+        case (_?, _?):
+            throw object["secretFile"]!.error("give \"secret\" or \"secretFile\", not both")
+        case (nil, nil):
+            throw object.field.error("missing field \"secretFile\" (or \"secret\"): the members' links are authenticated with it")
+        }
+    }
+
+    static func checkedSecret(_ bytes: [UInt8], at field: JSONField) throws(ScenarioError) -> [UInt8] {
+        guard bytes.count >= minimumSecretBytes else {
+            throw field.error("the secret has \(bytes.count) bytes; at least \(minimumSecretBytes) are needed (32 random bytes recommended)")
+        }
+        return bytes
+    }
+
+    static func members(_ field: JSONField, folder: String) throws(ScenarioError) -> [ClusterConfiguration.Member] {
+        let items = try field.array()
+        guard (1...maximumNodes).contains(items.count) else { throw field.error("needs 1 to \(maximumNodes) nodes, found \(items.count)") }
+        var members: [ClusterConfiguration.Member] = []
+        var taken: [SocketAddress: String] = [:]
+        for (position, item) in items.enumerated() {
+            let object = try item.object(allowing: nodeKeys)
+            let idField = try object.required("id")
+            let expected = NodeID(position + 1)
+            guard try idField.string() == expected.description else {
+                throw idField.error("nodes are n1, n2, … in order: expected \"\(expected)\" here")
+            }
+            var member = ClusterConfiguration.Member(id: expected, peer: try address(try object.required("peer")),
+                                                     client: try address(try object.required("client")))
+            for (name, address) in [("peer", member.peer), ("client", member.client)] {
+                if let owner = taken[address] { throw object[name]!.error("\(address) is already \(owner)") }
+                taken[address] = "\(expected)'s \(name) address"
+            }
+            member.data = try object["data"].map { data throws(ScenarioError) in resolve(try data.string(), in: folder) }
+            member.pid = try object["pid"].map { pid throws(ScenarioError) in Int32(try pid.int(in: 1...Int(Int32.max))) }
+            members.append(member)
+        }
+        return members
+    }
+
+    /// `"127.0.0.1:7001"`, or `7001` for that port on 127.0.0.1.
+    static func address(_ field: JSONField) throws(ScenarioError) -> SocketAddress {
+        if case .number = field.value { return .loopback(port: UInt16(try field.int(in: 1...65_535))) }
+        let text = try field.string()
+        guard let address = SocketAddress(parsing: text), address.port != 0 else {
+            throw field.error("expected \"a.b.c.d:port\" (IPv4, numeric, port 1…65535) or a port number, found \"\(text)\"")
+        }
+        return address
+    }
+
+    // MARK: Writing
+
+    /// The file's text for `configuration`, one node a line.
+    public static func text(of configuration: ClusterConfiguration) -> String {
+        var lines = ["{", "  \"version\": \(version),", "  \"cluster\": \(configuration.clusterID),"]
+        switch configuration.secretSource {
+        case .inline: lines.append("  \"secret\": \(JSONValue.string(String(decoding: configuration.secret, as: UTF8.self)).serialized),")
+        case .file(let path): lines.append("  \"secretFile\": \(JSONValue.string(path).serialized),")
+        }
+        let options = JSONValue.object(configuration.backend.options.map { ($0.name, $0.value) })
+        lines.append("  \"backend\": \(JSONValue.object([("protocol", .string(configuration.backend.kind.name)), ("options", options)]).serialized),")
+        lines.append("  \"requestTimeout\": \"\(configuration.requestTimeout)\",")
+        lines.append("  \"nodes\": [")
+        for (index, member) in configuration.members.enumerated() {
+            var fields: [(key: String, value: JSONValue)] = [("id", .string(member.id.description)), ("peer", .string(member.peer.description)),
+                                                             ("client", .string(member.client.description))]
+            if let data = member.data { fields.append(("data", .string(data))) }
+            if let pid = member.pid { fields.append(("pid", .number(Double(pid)))) }
+            lines.append("    " + JSONValue.object(fields).serialized + (index == configuration.members.count - 1 ? "" : ","))
+        }
+        lines += ["  ]", "}", ""]
+        return lines.joined(separator: "\n")
+    }
+
+    /// Writes `configuration` to its file through a temporary file and a rename, so that a node
+    /// starting meanwhile reads the old file or the new one, never half of one.
+    public static func write(_ configuration: ClusterConfiguration) throws {
+        let temporary = configuration.file + ".tmp"
+        try Data(text(of: configuration).utf8).write(to: URL(fileURLWithPath: temporary))
+        guard rename(temporary, configuration.file) == 0 else { throw SystemError("rename \(temporary) to \(configuration.file)", errno: errno) }
+    }
+
+    // MARK: Paths
+
+    static func folder(of file: String) -> String { (file as NSString).deletingLastPathComponent }
+
+    static func resolve(_ path: String, in folder: String) -> String {
+        path.hasPrefix("/") || folder.isEmpty ? path : (folder as NSString).appendingPathComponent(path)
+    }
+}

@@ -1,0 +1,264 @@
+import ConsensusCore
+import NodeHost
+import RESP
+import Runtime
+import Storage
+
+/// One member of a cluster as a process runs it (`conlab serve`): the backend in a `NodeHost` on
+/// a `DirectoryLog`, driven by one `EventLoop` thread that carries everything — peer links, client
+/// connections, timers and the disk — so that nothing in here needs a lock.
+///
+/// **Steps.** Every input (a peer's message, a client's request, a timer's tick, the node's own
+/// acknowledgement) goes through `submit`, which steps the backend once per input and never inside
+/// another step: an output that feeds the node again (a message to itself, a request forwarded to
+/// itself) joins the inbox behind the step that produced it, as the simulator's agenda orders it.
+///
+/// **Group commit.** A step's writes go to the log at once, unsynced; its outputs leave now if
+/// they promise nothing about them, else the host holds them (`DurabilityGate`). At the end of the
+/// loop turn — after every input the turn read, and after the messages that need not wait are on
+/// the wire (a leader's entries: the followers' syncs overlap its own) — `commit()` syncs the log
+/// once for all the turn's writes and lets out what the sync released. So a busy node pays one
+/// `fsync` per turn, however many requests the turn carried.
+///
+/// **Time.** The backend steps on `MonotonicClock`, and its `nextDeadline` is a loop timer.
+///
+/// The node's clients (`NodeServer+Clients.swift`), its peers (`NodeServer+Peers.swift`) and the
+/// routing of requests and answers between them (`NodeServer+Routing.swift`) are extensions.
+final class NodeServer<Backend: ReplicationBackend>: @unchecked Sendable {
+    typealias Host = NodeHost<Backend, DirectoryLog<Backend.Entry, Backend.HardState>, Output>
+
+    /// An output the durability gate may hold.
+    enum Output {
+        case message(to: NodeID, Backend.Message)
+        case reply(ClientReply)
+    }
+
+    let loop: EventLoop
+    let configuration: ClusterConfiguration
+    let member: ClusterConfiguration.Member
+    let dataDirectory: String
+    let log: NodeLog
+    /// Called once when the node stops by itself: a storage failure (status 1).
+    let onFailure: @Sendable (Int32) -> Void
+    var host: Host
+    var status: NodeStatus
+    var router: RequestRouter
+    var transport: PeerTransport?
+    var listener: TCPListener?
+    /// Open client connections by their number in this incarnation.
+    var clients: [UInt64: ClientLink] = [:]
+    var connectionsAccepted: UInt64 = 0
+    /// Peers whose unreachability is already in the log (reported once per outage, not per redial).
+    var unreachableReported: Set<NodeID> = []
+    /// Reused by each read of a client connection.
+    var requestBuffer: [ClientRequest] = []
+    var routerTimer: (deadline: Instant, timer: TimerID)?
+    private(set) var isRunning = false
+    private var inbox: [Input<Backend.Message>] = []
+    private var inboxHead = 0
+    private var draining = false
+    private var tick: (deadline: Instant, timer: TimerID)?
+    private var commitScheduled = false
+
+    /// Call on `loop`'s thread; `start()` opens the log and the sockets.
+    init(loop: EventLoop, configuration: ClusterConfiguration, member: ClusterConfiguration.Member, options: Backend.Options,
+         dataDirectory: String, onFailure: @escaping @Sendable (Int32) -> Void) {
+        self.loop = loop
+        self.configuration = configuration
+        self.member = member
+        self.dataDirectory = dataDirectory
+        self.onFailure = onFailure
+        log = NodeLog(node: member.id)
+        host = Host(id: member.id, cluster: configuration.memberIDs, options: options,
+                    storage: DirectoryLog(directory: dataDirectory + "/log"), waitsForDisk: true)
+        status = NodeStatus(node: member.id, protocolName: Backend.protocolName, incarnation: 0)
+        router = RequestRouter(node: member.id, timeout: configuration.requestTimeout)
+    }
+
+    var id: NodeID { member.id }
+
+    // MARK: Life cycle
+
+    /// Recovers the log (refusing a corrupt one: `StorageError.corruptRecord`), counts the start,
+    /// then listens for peers and clients.
+    func start() throws {
+        _ = try host.start(seed: .random(in: 0 ... .max))
+        reportRecovery()
+        status.incarnation = try Incarnation.next(in: dataDirectory)
+        try openPeers()
+        try openClients()
+        isRunning = true
+        armTick()
+        log.write("serving \(configuration.backend.label) as \(id) of \(configuration.members.count) (incarnation \(status.incarnation)): "
+                  + "clients at \(member.client), peers at \(member.peer), data in \(dataDirectory)")
+    }
+
+    private func reportRecovery() {
+        guard let report = host.storage.lastRecovery else { return }
+        log.write(report.segments.isEmpty ? "a new log in \(dataDirectory)/log"
+                  : "recovered \(report.records) log records from \(report.segments.count) segments")
+        if report.droppedBytes > 0 {
+            log.write("repaired a torn tail: cut \(report.droppedBytes) bytes from \(report.tornFile ?? "the last segment") (writes never synced)")
+        }
+        for file in report.removedFiles { log.write("removed \(file), left by an interrupted snapshot") }
+    }
+
+    /// A clean stop (SIGTERM): the pending sync finishes and what it releases is queued, then the
+    /// sockets close and the log is synced and closed.
+    func stop() {
+        guard isRunning else { return }
+        commit()
+        guard isRunning else { return }  // the sync failed: `fail` stopped the node
+        isRunning = false
+        closeSockets(flushingClients: true)
+        do { try host.storage.close() } catch { log.write("closing the log failed: \(error)") }
+        log.write("stopped")
+    }
+
+    /// The log failed (a write or a sync): the node stops at once, syncing nothing more, as etcd
+    /// and PostgreSQL do after a failed fsync; a restart recovers what is durable.
+    func fail(_ message: String) {
+        guard isRunning else { return }
+        isRunning = false
+        log.write(message)
+        closeSockets(flushingClients: false)
+        onFailure(1)
+    }
+
+    private func closeSockets(flushingClients: Bool) {
+        for timer in [tick?.timer, routerTimer?.timer].compactMap({ $0 }) { loop.cancel(timer) }
+        tick = nil
+        routerTimer = nil
+        listener?.close()
+        transport?.close()
+        for link in clients.values {
+            if flushingClients { link.connection.closeAfterFlush() } else { link.connection.close() }
+        }
+        clients.removeAll()
+    }
+
+    // MARK: Steps
+
+    /// Steps `input` now, or after the step under way and the inputs queued before it.
+    func submit(_ input: Input<Backend.Message>) {
+        inbox.append(input)
+        guard !draining else { return }
+        draining = true
+        while inboxHead < inbox.count {
+            let next = inbox[inboxHead]
+            inboxHead += 1
+            step(next)
+        }
+        inbox.removeAll(keepingCapacity: true)
+        inboxHead = 0
+        draining = false
+    }
+
+    /// One step: storage first (the host applies it), then the outputs, each sent now or held
+    /// until the turn's sync.
+    private func step(_ input: Input<Backend.Message>) {
+        guard isRunning else { return }
+        do {
+            try host.step(input, at: MonotonicClock.now())
+        } catch {
+            return fail("writing the log failed: \(error); stopping")
+        }
+        if !host.effects.events.isEmpty { observe(host.effects.events) }
+        for outgoing in host.effects.messages {
+            let output = Output.message(to: outgoing.to, outgoing.message)
+            if outgoing.departure == .afterWrites && host.mustHold { host.hold(output) } else { emit(output) }
+        }
+        for reply in host.effects.replies {
+            if host.mustHold { host.hold(.reply(reply)) } else { emit(.reply(reply)) }
+        }
+        if host.mustHold { scheduleCommit() }
+        armTick()
+    }
+
+    /// An output leaves: to a peer, back into the node (its acknowledgement of its own write), or
+    /// to whoever asked (a reply).
+    private func emit(_ output: Output) {
+        switch output {
+        case .message(let to, let message) where to == id:
+            submit(.receive(from: id, message: message))
+        case .message(let to, let message):
+            _ = transport?.send(WireFrame(Backend.self, message: message), to: to)
+        case .reply(let reply):
+            route(reply, from: id)
+        }
+    }
+
+    private func observe(_ events: [ObservableEvent]) {
+        for event in events {
+            switch event {
+            case .role(_, let term, let name): log.write("\(name) in term \(term)")
+            case .committed(let index): status.commitIndex = max(status.commitIndex, index)
+            case .note(let kind, let detail): log.write("\(kind): \(detail)")
+            case .violation(let violation): log.write("SAFETY VIOLATION: \(violation)")
+            case .coordinating, .decided: break
+            }
+        }
+    }
+
+    // MARK: Group commit
+
+    private func scheduleCommit() {
+        guard !commitScheduled else { return }
+        commitScheduled = true
+        loop.atEndOfTurn { [weak self] in self?.commit() }
+    }
+
+    /// Syncs everything written this turn once and lets out what waited for it. What leaves may
+    /// feed the node (its own acknowledgements) and write again; that is synced before the turn
+    /// ends too, so nothing held ever waits for a turn that no input would start.
+    private func commit() {
+        commitScheduled = false
+        var synced = false
+        while isRunning, let mark = host.seal() {
+            let writes = host.storage.unsyncedCount
+            let released: [Output]
+            do {
+                released = try host.release(mark, incarnation: host.incarnation)
+            } catch {
+                return fail("syncing the log failed: \(error); stopping")
+            }
+            if writes > 0 {
+                status.syncs += 1
+                status.syncedWrites += writes
+                synced = true
+            }
+            // As the simulator orders them: what leaves the node first, then the acknowledgements
+            // to itself, whose steps may send more (which must not overtake what was released).
+            var own: [Backend.Message] = []
+            for output in released {
+                if case .message(id, let message) = output { own.append(message) } else { emit(output) }
+            }
+            for message in own { submit(.receive(from: id, message: message)) }
+        }
+        if synced { status.syncTurns += 1 }
+    }
+
+    // MARK: Timers
+
+    /// Keeps a loop timer at the backend's `nextDeadline` (or earlier: one that fires early finds
+    /// the deadline not yet due and re-arms).
+    private func armTick() {
+        guard let deadline = host.backend?.nextDeadline else { return }
+        if let tick, tick.deadline <= deadline { return }
+        if let tick { loop.cancel(tick.timer) }
+        tick = (deadline, loop.schedule(at: deadline) { [weak self] in self?.tickDue() })
+    }
+
+    private func tickDue() {
+        tick = nil
+        guard isRunning, let deadline = host.backend?.nextDeadline else { return }
+        if deadline <= MonotonicClock.now() { submit(.tick) } else { armTick() }
+    }
+
+    /// What `INFO` reports now.
+    var currentStatus: NodeStatus {
+        var current = status
+        current.leadership = host.backend?.leadership
+        return current
+    }
+}

@@ -1,0 +1,177 @@
+import ConsensusCore
+import Glibc
+import RESP
+import Runtime
+
+/// A blocking Redis-protocol client, for the tools that talk to nodes (`conlab cluster up` waits
+/// for `PING`, `status` reads `INFO`) and for tests. One socket, one thread, every call bounded by
+/// `timeout`; RESP2 replies only (it never sends `HELLO 3`).
+public final class RESPClient {
+    /// A reply as RESP2 has them.
+    public enum Reply: Hashable, Sendable {
+        case simple(String)
+        case error(String)
+        case integer(Int64)
+        /// `nil`: the null bulk string (a missing key).
+        case bulk([UInt8]?)
+        case array([Reply]?)
+
+        /// The text of a simple or bulk string.
+        public var text: String? {
+            switch self {
+            case .simple(let text): text
+            case .bulk(let bytes?): String(decoding: bytes, as: UTF8.self)
+            default: nil
+            }
+        }
+    }
+
+    public struct Failure: Error, Hashable, Sendable, CustomStringConvertible {
+        public var description: String
+    }
+
+    public let address: SocketAddress
+    private let fd: Int32
+    private var reader = ReplyReader()
+
+    /// Connects to `address`; `timeout` bounds the connect and each later send and receive.
+    /// The descriptor becomes the client's only once connected: a failed attempt closes it here,
+    /// before `self` is whole, so `deinit` never closes it a second time (by then the number may
+    /// belong to another thread's socket).
+    public init(connectingTo address: SocketAddress, timeout: TimeSpan) throws(Failure) {
+        self.address = address
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard socket >= 0 else { throw Failure(description: SystemError("socket", errno: errno).description) }
+        var limit = timeval(tv_sec: Int(timeout.microseconds / 1_000_000), tv_usec: Int(timeout.microseconds % 1_000_000))
+        for option in [SO_SNDTIMEO, SO_RCVTIMEO] {
+            setsockopt(socket, SOL_SOCKET, option, &limit, socklen_t(MemoryLayout<timeval>.size))
+        }
+        var one: Int32 = 1
+        setsockopt(socket, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        guard address.withSocketAddress({ connect(socket, $0, $1) }) == 0 else {
+            let error = SystemError("connect to \(address)", errno: errno)
+            close(socket)
+            throw Failure(description: error.description)
+        }
+        fd = socket
+    }
+
+    deinit { close(fd) }
+
+    /// Sends one command and waits for its reply.
+    public func call(_ arguments: String...) throws(Failure) -> Reply {
+        try send([arguments])
+        return try receive()
+    }
+
+    /// Sends commands back to back without waiting (pipelining); `receive()` their replies in order.
+    public func send(_ commands: [[String]]) throws(Failure) {
+        var bytes: [UInt8] = []
+        for arguments in commands { RESPValue.array(arguments.map { RESPValue.bulk($0) }).encode(into: &bytes, version: .resp2) }
+        try send(bytes: bytes)
+    }
+
+    /// Sends `bytes` as they are (a test sends what no client should).
+    public func send(bytes: [UInt8]) throws(Failure) {
+        var sent = 0
+        while sent < bytes.count {
+            let count = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
+            guard count > 0 else {
+                if count < 0 && errno == EINTR { continue }
+                throw Failure(description: "send to \(address): \(SystemError("send", errno: errno))")
+            }
+            sent += count
+        }
+    }
+
+    /// The next reply.
+    public func receive() throws(Failure) -> Reply {
+        var chunk = [UInt8](repeating: 0, count: 16 << 10)
+        while true {
+            if let reply = try reader.next() { return reply }
+            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count > 0 {
+                reader.append(chunk[..<count])
+            } else if count == 0 {
+                throw Failure(description: "\(address) closed the connection")
+            } else if errno == EAGAIN || errno == EWOULDBLOCK {
+                throw Failure(description: "no reply from \(address) in time")
+            } else if errno != EINTR {
+                throw Failure(description: "receive from \(address): \(SystemError("recv", errno: errno))")
+            }
+        }
+    }
+}
+
+/// Cuts RESP2 replies out of the bytes received so far.
+struct ReplyReader {
+    private var bytes: [UInt8] = []
+    private var start = 0
+
+    mutating func append(_ more: ArraySlice<UInt8>) {
+        if start > 0 && start == bytes.count {
+            bytes.removeAll(keepingCapacity: true)
+            start = 0
+        }
+        bytes.append(contentsOf: more)
+    }
+
+    /// The next whole reply, or `nil` until more bytes arrive.
+    mutating func next() throws(RESPClient.Failure) -> RESPClient.Reply? {
+        var cursor = start
+        guard let reply = try parse(at: &cursor) else { return nil }
+        start = cursor
+        return reply
+    }
+
+    private func parse(at cursor: inout Int) throws(RESPClient.Failure) -> RESPClient.Reply? {
+        guard cursor < bytes.count, let end = lineEnd(from: cursor) else { return nil }
+        let text = String(decoding: bytes[(cursor + 1)..<end], as: UTF8.self)
+        var next = end + 2
+        let reply: RESPClient.Reply
+        switch bytes[cursor] {
+        case UInt8(ascii: "+"): reply = .simple(text)
+        case UInt8(ascii: "-"): reply = .error(text)
+        case UInt8(ascii: ":"): reply = .integer(try number(text))
+        case UInt8(ascii: "$"):
+            let length = try number(text)
+            if length < 0 {
+                reply = .bulk(nil)
+            } else {
+                guard bytes.count >= next + Int(length) + 2 else { return nil }
+                reply = .bulk(Array(bytes[next..<(next + Int(length))]))
+                next += Int(length) + 2
+            }
+        case UInt8(ascii: "*"):
+            let count = try number(text)
+            if count < 0 {
+                reply = .array(nil)
+            } else {
+                var items: [RESPClient.Reply] = []
+                for _ in 0..<count {
+                    guard let item = try parse(at: &next) else { return nil }
+                    items.append(item)
+                }
+                reply = .array(items)
+            }
+        default:
+            throw RESPClient.Failure(description: "not a RESP2 reply: type byte \(bytes[cursor])")
+        }
+        cursor = next
+        return reply
+    }
+
+    private func lineEnd(from index: Int) -> Int? {
+        var position = index
+        while position + 1 < bytes.count {
+            if bytes[position] == 13 && bytes[position + 1] == 10 { return position }
+            position += 1
+        }
+        return nil
+    }
+
+    private func number(_ text: String) throws(RESPClient.Failure) -> Int64 {
+        guard let value = Int64(text) else { throw RESPClient.Failure(description: "not a RESP2 number: \"\(text)\"") }
+        return value
+    }
+}

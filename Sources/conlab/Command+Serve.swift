@@ -1,0 +1,52 @@
+import ConsensusCore
+import Foundation
+import Lab
+import Server
+
+extension Command {
+    static let serveUsage = """
+    conlab serve --cluster CLUSTER.json --node ID [--data DIR]
+
+    Runs one member of the cluster CLUSTER.json describes, as a process: the backend it names,
+    peers over authenticated TCP links, clients over the Redis protocol at the node's client
+    address (redis-cli, redis-benchmark). Any node takes any request and forwards it to the leader.
+    `INFO consensus` shows role, term, leader, commit index and the syncs of group commit.
+
+    OPTIONS
+      --cluster FILE   the cluster file (README § Real clusters)
+      --node ID        which member this process is: n1, n2, …
+      --data DIR       its data directory (default: the node's "data" in the cluster file)
+
+    Logs go to standard error. SIGTERM or SIGINT stops the node cleanly (exit status 0). Exit
+    status 1: the node cannot start (a corrupt log record: the message names the file and the
+    offset; an address in use) or its log failed; 2: bad input.
+    """
+
+    static func serve(_ arguments: [String]) -> Int32 {
+        if arguments.contains("--help") || arguments.contains("-h") { print(serveUsage); return 0 }
+        var parser = ArgumentParser(arguments)
+        do {
+            guard let file = try parser.value("--cluster") else { throw UsageError("serve needs --cluster FILE\n\n\(serveUsage)") }
+            guard let node = try parser.value("--node") else { throw UsageError("serve needs --node ID (n1, n2, …)") }
+            let data = try parser.value("--data")
+            try parser.finish()
+            let configuration = try ClusterFile.load(path: file)
+            guard let member = configuration.members.first(where: { $0.id.description == node }) else {
+                throw UsageError("--node \(node): not a node of \(file) (its nodes: \(configuration.memberIDs.map(\.description).joined(separator: ", ")))")
+            }
+            guard let directory = data ?? member.data else {
+                throw UsageError("--data DIR is needed: \(file) names no data directory for \(node)")
+            }
+            return NodeProcess.run(NodeProcess.Request(configuration: configuration, node: member.id, dataDirectory: directory))
+        } catch let error as UsageError {
+            fail(error.message)
+            return 2
+        } catch let error as ScenarioError {
+            fail(error.description)
+            return 2
+        } catch {
+            fail("\(error)")
+            return 1
+        }
+    }
+}

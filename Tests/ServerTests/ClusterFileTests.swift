@@ -1,0 +1,52 @@
+import ConsensusCore
+import Lab
+import Server
+import Testing
+
+/// Cluster files: what a valid one gives, and the file, field and reason of each mistake.
+@Suite struct ClusterFileTests {
+    static let nodes = """
+    [{"id": "n1", "peer": "127.0.0.1:7101", "client": 7001},
+     {"id": "n2", "peer": "127.0.0.1:7102", "client": "127.0.0.2:7002"}]
+    """
+
+    static func file(backend: String = "{\"protocol\": \"raft\", \"options\": {\"read\": \"lease\"}}",
+                     secret: String = "\"secret\": \"sixteen bytes at least\"", extra: String = "", nodes: String = nodes) -> String {
+        "{\"version\": 1, \"cluster\": 12, \(secret), \"backend\": \(backend), \(extra) \"nodes\": \(nodes)}"
+    }
+
+    static func error(_ text: String) -> ScenarioError? {
+        do {
+            _ = try ClusterFile.parse(text, file: "c.json")
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func aValidFileGivesTypedMembersAndBackend() throws {
+        let configuration = try ClusterFile.parse(Self.file(), file: "/etc/c.json")
+        #expect(configuration.clusterID == 12 && configuration.secret == Array("sixteen bytes at least".utf8))
+        #expect(configuration.backend.label == "raft[read=lease]")
+        #expect(configuration.requestTimeout == ClusterFile.defaultRequestTimeout)
+        #expect(configuration.members.map(\.client.description) == ["127.0.0.1:7001", "127.0.0.2:7002"])
+        #expect(configuration.memberIDs == [NodeID(1), NodeID(2)])
+        let again = try ClusterFile.parse(ClusterFile.text(of: configuration), file: "/etc/c.json")
+        #expect(again.members.map(\.peer) == configuration.members.map(\.peer) && again.backend.label == configuration.backend.label,
+                "what the launcher writes reads back the same")
+    }
+
+    @Test func eachMistakeIsNamedByFieldAndReason() {
+        #expect(Self.error(Self.file(secret: "\"secret\": \"short\""))?.path == "secret")
+        #expect(Self.error(Self.file(secret: "\"secretFile\": \"/no/such/secret\""))?.reason.contains("no such file") == true)
+        #expect(Self.error(Self.file(backend: "\"paxos\""))?.reason.contains("unknown backend \"paxos\"") == true)
+        #expect(Self.error(Self.file(backend: "{\"protocol\": \"raft\", \"options\": {\"read\": \"dirty\"}}"))?.path == "backend.options.read")
+        #expect(Self.error(Self.file(extra: "\"requestTimeout\": \"2h\","))?.path == "requestTimeout",
+                "a request timeout past the session timeout could let a retry apply twice")
+        #expect(Self.error(Self.file(nodes: "[{\"id\": \"n2\", \"peer\": 7101, \"client\": 7001}]"))?.path == "nodes[0].id")
+        #expect(Self.error(Self.file(nodes: "[{\"id\": \"n1\", \"peer\": 7101, \"client\": 7101}]"))?.reason == "127.0.0.1:7101 is already n1's peer address")
+        #expect(Self.error(Self.file(nodes: "[{\"id\": \"n1\", \"peer\": \"localhost:1\", \"client\": 7001}]"))?.path == "nodes[0].peer")
+        #expect(Self.error(Self.file(nodes: "[{\"id\": \"n1\", \"peer\": 7101, \"client\": 7001, \"port\": 1}]"))?.path == "nodes[0].port")
+        #expect(Self.error("{\"version\": 2}")?.path == "version")
+    }
+}
