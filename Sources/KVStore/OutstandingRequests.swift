@@ -14,22 +14,29 @@ public struct OutstandingRequests: Sendable {
 
     public init() {}
 
-    /// Takes `request` on; false if it already was outstanding (a retry).
+    /// Takes `request` on; false if it already was outstanding (a retry). One hash lookup: the
+    /// client's list is found by index and changed in place.
     public mutating func insert(_ request: ClientRequest) -> Bool {
-        // Changed in place (`default:`), so the list is not copied on every request.
-        sequences[request.client, default: []].removeAll { $0 <= request.ackedThrough }
-        let pending = sequences[request.client]!
-        let position = pending.firstIndex { $0 >= request.sequence } ?? pending.count
-        guard position == pending.count || pending[position] != request.sequence else { return false }
-        sequences[request.client]!.insert(request.sequence, at: position)
+        guard let index = sequences.index(forKey: request.client) else {
+            sequences[request.client] = [request.sequence]
+            return true
+        }
+        sequences.values[index].removeAll { $0 <= request.ackedThrough }
+        let position = sequences.values[index].firstIndex { $0 >= request.sequence } ?? sequences.values[index].count
+        guard position == sequences.values[index].count || sequences.values[index][position] != request.sequence else { return false }
+        sequences.values[index].insert(request.sequence, at: position)
         return true
     }
 
     /// Whether `request` was outstanding; it no longer is.
     public mutating func remove(_ request: ClientRequest) -> Bool {
-        guard let position = sequences[request.client]?.firstIndex(of: request.sequence) else { return false }
-        sequences[request.client]!.remove(at: position)
-        if sequences[request.client]!.isEmpty { sequences[request.client] = nil }
+        guard let index = sequences.index(forKey: request.client),
+              let position = sequences.values[index].firstIndex(of: request.sequence) else { return false }
+        if sequences.values[index].count == 1 {
+            sequences.remove(at: index)
+        } else {
+            sequences.values[index].remove(at: position)
+        }
         return true
     }
 

@@ -95,25 +95,28 @@ public struct SessionTable<Record: Equatable & Sendable>: Equatable, Sendable {
     /// An unknown client that is not `established` gets a new session.
     public mutating func admit(_ request: ClientRequest, at stamp: Instant) -> Admission {
         advance(to: stamp)
-        guard let lastActive = sessions[request.client]?.lastActive else {
+        // Found once by index and changed in place: one hash per request, and the session's
+        // records are not copied.
+        guard let index = sessions.index(forKey: request.client) else {
             if request.established { return .expired }
-            sessions[request.client] = Session(watermark: 0, lastActive: clock, records: [])
-            return sessions[request.client]!.admit(request, at: clock)
+            var session = Session(watermark: 0, lastActive: clock, records: [])
+            let admission = session.admit(request, at: clock)
+            sessions[request.client] = session
+            return admission
         }
-        guard clock - lastActive <= options.timeout else {
-            sessions[request.client] = nil
+        guard clock - sessions.values[index].lastActive <= options.timeout else {
+            sessions.remove(at: index)
             return .expired
         }
-        // Mutated in place: the session's records are not copied on every request.
-        return sessions[request.client]!.admit(request, at: clock)
+        return sessions.values[index].admit(request, at: clock)
     }
 
     /// Records what `request` (admitted `.new`) came to, or replaces its record (an atomic-commit
     /// transaction's answer replaces its pending mark). Nothing happens once the session has
     /// expired or the client has finished with the request.
     public mutating func record(_ record: Record, for request: ClientRequest) {
-        guard let watermark = sessions[request.client]?.watermark, request.sequence > watermark else { return }
-        sessions[request.client]!.store(record, for: request.sequence, limit: options.maxResults)
+        guard let index = sessions.index(forKey: request.client), request.sequence > sessions.values[index].watermark else { return }
+        sessions.values[index].store(record, for: request.sequence, limit: options.maxResults)
     }
 
     /// Records what `request` came to while replaying a log that holds it. The log proves the

@@ -37,12 +37,13 @@ public enum Benchmarks {
     ///
     /// Two tables: the default mix (half of it readIndex reads, which commit no log entry) and a
     /// writes-only mix, where every operation counted is a committed log entry.
-    public static func raft(nodes sizes: [Int] = [3, 5, 7, 9], clients: Int = 50, runs: Int = 3) -> String {
+    /// `writesOnly` runs the second table alone (for profiling the committed-write path).
+    public static func raft(nodes sizes: [Int] = [3, 5, 7, 9], clients: Int = 50, runs: Int = 3, writesOnly: Bool = false) -> String {
         let mixes: [(name: String, mix: WorkloadConfig.Mix)] = [
             ("default mix (get 50, put 30, append 10, cas 10)", WorkloadConfig.Mix()),
             ("writes only (put 60, append 20, cas 20)", WorkloadConfig.Mix(get: 0, put: 60, append: 20, cas: 20)),
         ]
-        return mixes.map { raft(nodes: sizes, clients: clients, runs: runs, mix: $0.mix, name: $0.name) }.joined(separator: "\n\n")
+        return mixes.suffix(writesOnly ? 1 : 2).map { raft(nodes: sizes, clients: clients, runs: runs, mix: $0.mix, name: $0.name) }.joined(separator: "\n\n")
     }
 
     static func raft(nodes sizes: [Int], clients: Int, runs: Int, mix: WorkloadConfig.Mix, name: String) -> String {

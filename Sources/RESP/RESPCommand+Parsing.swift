@@ -133,28 +133,31 @@ private struct ArgumentReader {
 
     /// `HELLO [protover [AUTH user pass] [SETNAME name]]`, read as Redis reads it.
     func hello() throws(RESPCommandError) -> RESPCommand {
-        guard arguments.count >= 2 else { return .hello(version: nil, setName: nil) }
+        guard arguments.count >= 2 else { return .hello(version: nil, setName: nil, credentials: nil) }
         guard let number = ASCII.integer(arguments[1][...]) else { throw .helloVersionNotAnInteger }
         guard let version = RESPVersion(rawValue: Int(number)) else { throw .unsupportedProtocolVersion }
         var setName: String?
+        var credentials: RESPCommand.Credentials?
         var position = 2
         while position < arguments.count {
             let more = arguments.count - 1 - position
             switch RESPCommand.lowercased(arguments[position]) {
-            case "auth" where more >= 2: position += 3
+            case "auth" where more >= 2:
+                credentials = RESPCommand.Credentials(user: arguments[position + 1], password: arguments[position + 2])
+                position += 3
             case "setname" where more >= 1:
                 setName = String(decoding: arguments[position + 1], as: UTF8.self)
                 position += 2
             default: throw .helloSyntax(option: arguments[position])
             }
         }
-        return .hello(version: version, setName: setName)
+        return .hello(version: version, setName: setName, credentials: credentials)
     }
 
     func auth() throws(RESPCommandError) -> RESPCommand {
         let arguments = try atLeast(2, "auth")
         guard arguments.count <= 3 else { throw .syntaxError }
-        return .auth
+        return .auth(arguments.count == 2 ? RESPCommand.Credentials(password: arguments[1]) : RESPCommand.Credentials(user: arguments[1], password: arguments[2]))
     }
 
     func select() throws(RESPCommandError) -> RESPCommand {

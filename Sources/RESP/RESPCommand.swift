@@ -25,10 +25,10 @@ public enum RESPCommand: Hashable, Sendable {
     /// `CLIENT GETNAME`, `CLIENT ID`.
     case clientGetName
     case clientID
-    /// `HELLO [protover [AUTH user pass] [SETNAME name]]`; credentials are accepted, not checked.
-    case hello(version: RESPVersion?, setName: String?)
-    /// `AUTH [user] password`: accepted, not checked (the lab has no users).
-    case auth
+    /// `HELLO [protover [AUTH user pass] [SETNAME name]]`; the credentials are checked as `AUTH`'s.
+    case hello(version: RESPVersion?, setName: String?, credentials: Credentials?)
+    /// `AUTH [user] password`: checked against the node's `requirepass` (see `Credentials`).
+    case auth(Credentials)
     /// `QUIT`: `+OK`, then the connection closes.
     case quit
     /// `SELECT 0`: the only database.
@@ -37,4 +37,16 @@ public enum RESPCommand: Hashable, Sendable {
     /// these for help texts and key positions, and do without them.
     case commandTable
     case commandCount
+
+    /// A user name and password as `AUTH` and `HELLO … AUTH` carry them. Like Redis with only
+    /// `requirepass` set, there is one user, `default`; `AUTH password` (user `nil`) means it.
+    public struct Credentials: Hashable, Sendable {
+        public var user: [UInt8]?
+        public var password: [UInt8]
+
+        public init(user: [UInt8]? = nil, password: [UInt8]) {
+            self.user = user
+            self.password = password
+        }
+    }
 }

@@ -38,11 +38,22 @@ public enum RESPCommandError: Error, Hashable, Sendable, CustomStringConvertible
     case sessionNeedsSequence
     /// The connection has `limit` commands waiting for the cluster's answer already.
     case tooManyInFlight(limit: Int)
+    /// A command other than `AUTH`, `HELLO … AUTH` or `QUIT` before the client authenticated on
+    /// a node that requires a password.
+    case authenticationRequired
+    /// `HELLO` without `AUTH` before the client authenticated.
+    case helloNeedsAuthentication
+    /// `AUTH` or `HELLO … AUTH` with a user or password that does not match.
+    case wrongPassword
+    /// `AUTH password` on a node that requires none.
+    case noPasswordConfigured
 
     /// The error's kind: the first word of its reply, which clients dispatch on.
     public var kind: String {
         switch self {
         case .unsupportedProtocolVersion: "NOPROTO"
+        case .authenticationRequired, .helloNeedsAuthentication: "NOAUTH"
+        case .wrongPassword: "WRONGPASS"
         default: "ERR"
         }
     }
@@ -87,6 +98,14 @@ public enum RESPCommandError: Error, Hashable, Sendable, CustomStringConvertible
             "this connection has a session (CONLAB.SESSION): send data commands as CONLAB.SEQ <sequence> <acked-through> <command>"
         case .tooManyInFlight(let limit):
             "too many commands in flight on this connection: \(limit) are waiting for the cluster, the limit; read their replies first"
+        case .authenticationRequired:
+            "Authentication required."
+        case .helloNeedsAuthentication:
+            "HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"
+        case .wrongPassword:
+            "invalid username-password pair or user is disabled."
+        case .noPasswordConfigured:
+            "AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"
         }
     }
 

@@ -26,10 +26,10 @@ extension RESPConnection {
         case .configGet(let patterns): configuration(matching: patterns)
         case .clientGetName: name.map { .bulk($0) } ?? .null
         case .clientID: .integer(Int64(client.rawValue))
-        case .clientSetInfo, .auth, .select: .ok
+        case .clientSetInfo, .select: .ok
         case .commandTable: .array([])
         case .commandCount: .integer(0)
-        case .data, .sequenced, .session, .hello, .clientSetName, .quit:
+        case .data, .sequenced, .session, .hello, .auth, .clientSetName, .quit:
             preconditionFailure("\(command) is not answered locally")
         }
     }

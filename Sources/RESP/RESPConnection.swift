@@ -21,13 +21,18 @@ public struct RESPConnection: Sendable {
         /// What `CONFIG GET` reports. redis-benchmark asks for `save` and `appendonly` when it
         /// starts, prints them, and warns when they are missing.
         public var configuration: [String: String]
+        /// Redis's `requirepass`: when set, a connection must `AUTH` (or `HELLO … AUTH`) with it
+        /// before any other command but `QUIT`; `nil`, every connection is trusted (bind to
+        /// loopback then).
+        public var password: [UInt8]?
 
         public init(limits: RESPLimits = RESPLimits(), maximumValueBytes: Int = 1 << 20, maximumInFlight: Int = 1024,
-                    configuration: [String: String] = ["save": "", "appendonly": "no"]) {
+                    configuration: [String: String] = ["save": "", "appendonly": "no"], password: [UInt8]? = nil) {
             self.limits = limits
             self.maximumValueBytes = maximumValueBytes
             self.maximumInFlight = maximumInFlight
             self.configuration = configuration
+            self.password = password
         }
     }
 
@@ -49,6 +54,9 @@ public struct RESPConnection: Sendable {
     /// Set by `QUIT`, a protocol error, or the store expiring the connection's own session: no
     /// more input is read. Once `isFinished`, the runtime writes the output and closes.
     public private(set) var isClosing = false
+    /// Whether the client may send commands: at once where no password is required, after a
+    /// successful `AUTH` or `HELLO … AUTH` where one is.
+    public private(set) var isAuthenticated: Bool
     /// The name `CLIENT SETNAME` or `HELLO … SETNAME` gave the connection.
     public private(set) var name: String?
     /// The serving node's state for `INFO`'s `consensus` section; set by the runtime.
@@ -68,6 +76,7 @@ public struct RESPConnection: Sendable {
     /// A connection whose own session has id `client` (see `RESP.connectionClientID`).
     public init(client: ClientID, options: Options = Options()) {
         self.options = options
+        isAuthenticated = options.password == nil
         session = ConnectionSession(minted: client)
         parser = RESPParser(limits: options.limits)
     }
@@ -141,7 +150,9 @@ public struct RESPConnection: Sendable {
 
     private mutating func execute(_ arguments: [[UInt8]], into requests: inout [ClientRequest]) {
         do throws(RESPCommandError) {
-            switch try RESPCommand(arguments: arguments, maximumValueBytes: options.maximumValueBytes) {
+            let command = try RESPCommand(arguments: arguments, maximumValueBytes: options.maximumValueBytes)
+            try checkAuthenticated(for: command)
+            switch command {
             case .data(let command):
                 guard session.isMinted else { throw .sessionNeedsSequence }
                 try checkInFlight()
@@ -154,11 +165,42 @@ public struct RESPConnection: Sendable {
                 session.bind(client, established: established)
                 reply(.ok)
             case let local:
-                answer(local)
+                try answer(local)
             }
         } catch {
             reply(error.reply)
         }
+    }
+
+    /// Before authentication only `AUTH`, `HELLO … AUTH` and `QUIT` pass, as in Redis.
+    private func checkAuthenticated(for command: RESPCommand) throws(RESPCommandError) {
+        guard !isAuthenticated else { return }
+        switch command {
+        case .auth, .quit, .hello(_, _, _?): return
+        case .hello: throw .helloNeedsAuthentication
+        default: throw .authenticationRequired
+        }
+    }
+
+    /// Checks `credentials` as Redis does with only `requirepass` set: the one user is `default`;
+    /// without a password, `AUTH password` is a configuration mistake and `default` with any
+    /// password passes. The password is compared in time independent of where it differs.
+    private mutating func authenticate(_ credentials: RESPCommand.Credentials) throws(RESPCommandError) {
+        guard credentials.user.map({ $0 == Array("default".utf8) }) ?? true else { throw .wrongPassword }
+        guard let password = options.password else {
+            if credentials.user != nil { return }
+            throw .noPasswordConfigured
+        }
+        guard Self.constantTimeEqual(credentials.password, password) else { throw .wrongPassword }
+        isAuthenticated = true
+    }
+
+    private static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        var difference = UInt8(truncatingIfNeeded: a.count ^ b.count)
+        for index in 0..<max(a.count, b.count) {
+            difference |= (index < a.count ? a[index] : 0) ^ (index < b.count ? b[index] : 0)
+        }
+        return difference == 0
     }
 
     private func checkInFlight() throws(RESPCommandError) {
@@ -173,9 +215,13 @@ public struct RESPConnection: Sendable {
     }
 
     /// Answers a command the connection serves itself.
-    private mutating func answer(_ command: RESPCommand) {
+    private mutating func answer(_ command: RESPCommand) throws(RESPCommandError) {
         switch command {
-        case .hello(let requested, let setName):
+        case .auth(let credentials):
+            try authenticate(credentials)
+            reply(.ok)
+        case .hello(let requested, let setName, let credentials):
+            if let credentials { try authenticate(credentials) }
             if let requested { version = requested }
             if let setName { name = setName }
             reply(helloReply)

@@ -12,10 +12,10 @@ final class ClientLink {
     /// The link closed (`flush` found the client done, or its output over the limit).
     var onDone: ((ClientLink) -> Void)?
 
-    init(number: UInt64, connection: TCPConnection, client: ClientID) {
+    init(number: UInt64, connection: TCPConnection, client: ClientID, options: RESPConnection.Options) {
         self.number = number
         self.connection = connection
-        resp = RESPConnection(client: client)
+        resp = RESPConnection(client: client, options: options)
     }
 
     func deliver(_ reply: ClientReply) {

@@ -29,6 +29,10 @@ public struct ClusterConfiguration: Sendable {
     public var clusterID: UInt64
     public var secret: [UInt8]
     public var secretSource: SecretSource
+    /// Redis's `requirepass`: the password clients must `AUTH` with, and where it comes from;
+    /// `nil`, clients need none (the nodes then trust whoever reaches their client port).
+    public var requirepass: [UInt8]?
+    public var requirepassSource: SecretSource?
     /// The backend every member runs, with its validated options.
     public var backend: BackendSpec
     /// How long a node waits for the answer to a client's request (found leader or not) before it

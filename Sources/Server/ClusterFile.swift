@@ -10,6 +10,7 @@ import Runtime
 ///       "version": 1,
 ///       "cluster": 4207849484,                        // the cluster's id, 0 ≤ id < 10^15
 ///       "secretFile": "secret",                       // or "secret": "…"; at least 16 bytes
+///       "requirepassFile": "requirepass",             // optional, or "requirepass": "…": clients AUTH
 ///       "backend": {"protocol": "raft", "options": {"read": "lease"}},   // as in a scenario
 ///       "requestTimeout": "5s",                       // optional, default 5s
 ///       "nodes": [
@@ -32,7 +33,7 @@ public enum ClusterFile {
     /// Cluster ids are integers JSON numbers carry exactly (below 10^15, as every integer field).
     public static let clusterIDs: Range<UInt64> = 0..<1_000_000_000_000_000
 
-    static let topLevelKeys = ["version", "cluster", "secret", "secretFile", "backend", "requestTimeout", "nodes"]
+    static let topLevelKeys = ["version", "cluster", "secret", "secretFile", "requirepass", "requirepassFile", "backend", "requestTimeout", "nodes"]
     static let nodeKeys = ["id", "peer", "client", "data", "pid"]
 
     public static func load(path: String) throws(ScenarioError) -> ClusterConfiguration {
@@ -47,7 +48,10 @@ public enum ClusterFile {
         guard version == Self.version else {
             throw object["version"]!.error("unsupported cluster file version \(version); this conlab reads version \(Self.version)")
         }
-        let (secret, source) = try secret(object, folder: folder(of: file))
+        guard let (secret, source) = try secretText(object, inline: "secret", file: "secretFile", folder: folder(of: file)) else {
+            throw object.field.error("missing field \"secretFile\" (or \"secret\"): the members' links are authenticated with it")
+        }
+        let requirepass = try secretText(object, inline: "requirepass", file: "requirepassFile", folder: folder(of: file))
         let backend = try ScenarioFile.backend(try object.required("backend"))
         let timeout = try object["requestTimeout"]?.duration() ?? defaultRequestTimeout
         guard timeout > .zero, timeout < backend.sessions.timeout else {
@@ -56,25 +60,29 @@ public enum ClusterFile {
                     + "\(backend.sessions.timeout): a client may retry that long, and an expired session could apply a retry twice")
         }
         return ClusterConfiguration(file: file, clusterID: UInt64(try object.required("cluster").int(in: 0...Int(clusterIDs.upperBound - 1))),
-                                    secret: secret, secretSource: source, backend: backend, requestTimeout: timeout,
+                                    secret: secret, secretSource: source, requirepass: requirepass?.bytes, requirepassSource: requirepass?.source,
+                                    backend: backend, requestTimeout: timeout,
                                     members: try members(try object.required("nodes"), folder: folder(of: file)))
     }
 
-    /// `"secret"` or `"secretFile"`, exactly one, of at least `minimumSecretBytes` bytes.
-    static func secret(_ object: JSONObject, folder: String) throws(ScenarioError) -> ([UInt8], ClusterConfiguration.SecretSource) {
-        switch (object["secret"], object["secretFile"]) {
-        case (let inline?, nil):
-            return (try checkedSecret(Array(try inline.string().utf8), at: inline), .inline)
+    /// A secret given inline (field `inline`) or in a file of its own (field `file`, trimmed of
+    /// surrounding white space), at most one of the two, of at least `minimumSecretBytes` bytes;
+    /// `nil` when neither is there.
+    static func secretText(_ object: JSONObject, inline: String, file: String, folder: String)
+        throws(ScenarioError) -> (bytes: [UInt8], source: ClusterConfiguration.SecretSource)? {
+        switch (object[inline], object[file]) {
+        case (let field?, nil):
+            return (try checkedSecret(Array(try field.string().utf8), at: field), .inline)
         case (nil, let field?):
             let path = try field.string()
             let text: String
-            do { text = try ScenarioFile.text(at: resolve(path, in: folder)) } catch { throw field.error("secret file \(path): \(error.reason)") }
+            do { text = try ScenarioFile.text(at: resolve(path, in: folder)) } catch { throw field.error("\(file) \(path): \(error.reason)") }
             let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
             return (try checkedSecret(Array(trimmed.utf8), at: field), .file(path))
         case (_?, _?):
-            throw object["secretFile"]!.error("give \"secret\" or \"secretFile\", not both")
+            throw object[file]!.error("give \"\(inline)\" or \"\(file)\", not both")
         case (nil, nil):
-            throw object.field.error("missing field \"secretFile\" (or \"secret\"): the members' links are authenticated with it")
+            return nil
         }
     }
 
@@ -125,9 +133,9 @@ public enum ClusterFile {
     /// The file's text for `configuration`, one node a line.
     public static func text(of configuration: ClusterConfiguration) -> String {
         var lines = ["{", "  \"version\": \(version),", "  \"cluster\": \(configuration.clusterID),"]
-        switch configuration.secretSource {
-        case .inline: lines.append("  \"secret\": \(JSONValue.string(String(decoding: configuration.secret, as: UTF8.self)).serialized),")
-        case .file(let path): lines.append("  \"secretFile\": \(JSONValue.string(path).serialized),")
+        lines.append(secretLine(configuration.secret, configuration.secretSource, inline: "secret", file: "secretFile"))
+        if let password = configuration.requirepass, let source = configuration.requirepassSource {
+            lines.append(secretLine(password, source, inline: "requirepass", file: "requirepassFile"))
         }
         let options = JSONValue.object(configuration.backend.options.map { ($0.name, $0.value) })
         lines.append("  \"backend\": \(JSONValue.object([("protocol", .string(configuration.backend.kind.name)), ("options", options)]).serialized),")
@@ -142,6 +150,13 @@ public enum ClusterFile {
         }
         lines += ["  ]", "}", ""]
         return lines.joined(separator: "\n")
+    }
+
+    private static func secretLine(_ bytes: [UInt8], _ source: ClusterConfiguration.SecretSource, inline: String, file: String) -> String {
+        switch source {
+        case .inline: "  \"\(inline)\": \(JSONValue.string(String(decoding: bytes, as: UTF8.self)).serialized),"
+        case .file(let path): "  \"\(file)\": \(JSONValue.string(path).serialized),"
+        }
     }
 
     /// Writes `configuration` to its file through a temporary file and a rename, so that a node

@@ -7,8 +7,8 @@ import Runtime
 /// `conlab cluster up | status | down`: a local cluster of `conlab serve` processes in one folder.
 ///
 /// The folder holds `cluster.json` (the cluster file, with each node's data directory and pid),
-/// `secret` (32 random bytes, hex, readable by the owner only), and per node a data directory
-/// `nX/` and a log `nX.log`.
+/// `secret` (32 random bytes, hex, readable by the owner only), with `--requirepass` the clients'
+/// password `requirepass` (the same), and per node a data directory `nX/` and a log `nX.log`.
 public enum ClusterLauncher {
     public static let fileName = "cluster.json"
 
@@ -20,12 +20,15 @@ public enum ClusterLauncher {
         public var directory: String
         /// Node i listens for clients on `portBase + i` and for peers on `portBase + 100 + i`.
         public var portBase: Int
+        /// Whether clients must `AUTH` with a password `up` draws and writes to `requirepass`.
+        public var requirepass: Bool
 
-        public init(backend: JSONValue, nodes: Int, directory: String, portBase: Int) {
+        public init(backend: JSONValue, nodes: Int, directory: String, portBase: Int, requirepass: Bool = false) {
             self.backend = backend
             self.nodes = nodes
             self.directory = directory
             self.portBase = portBase
+            self.requirepass = requirepass
         }
     }
 
@@ -62,7 +65,8 @@ public enum ClusterLauncher {
         _ = try ScenarioFile.backend(JSONField(value: plan.backend, path: "backend", file: "conlab cluster up"))
         let text = try clusterText(plan, directory: directory)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try writeSecret(in: directory)
+        try writeRandomKey(named: "secret", in: directory)
+        if plan.requirepass { try writeRandomKey(named: "requirepass", in: directory) }
         try Data(text.utf8).write(to: URL(fileURLWithPath: file))
         var configuration = try ClusterFile.load(path: file)
         var started: [pid_t] = []
@@ -96,17 +100,20 @@ public enum ClusterLauncher {
                               ("client", .string("127.0.0.1:\(plan.portBase + index)")),
                               ("data", .string((directory as NSString).appendingPathComponent("n\(index)")))])
         }
-        let document = JSONValue.object([("version", .number(Double(ClusterFile.version))),
-                                         ("cluster", .number(Double(UInt64.random(in: ClusterFile.clusterIDs)))),
-                                         ("secretFile", .string("secret")), ("backend", plan.backend), ("nodes", .array(nodes))])
+        var fields: [(key: String, value: JSONValue)] = [("version", .number(Double(ClusterFile.version))),
+                                                         ("cluster", .number(Double(UInt64.random(in: ClusterFile.clusterIDs)))),
+                                                         ("secretFile", .string("secret"))]
+        if plan.requirepass { fields.append(("requirepassFile", .string("requirepass"))) }
+        let document = JSONValue.object(fields + [("backend", plan.backend), ("nodes", .array(nodes))])
         return document.serialized
     }
 
-    private static func writeSecret(in directory: String) throws {
+    /// 32 random bytes as hex in the file `name`, readable by the owner only.
+    private static func writeRandomKey(named name: String, in directory: String) throws {
         var bytes = [UInt8](repeating: 0, count: 32)
         var generator = SystemRandomNumberGenerator()
         for index in bytes.indices { bytes[index] = generator.next() }
-        let path = (directory as NSString).appendingPathComponent("secret")
+        let path = (directory as NSString).appendingPathComponent(name)
         guard FileManager.default.createFile(atPath: path, contents: Data(bytes.map { String(format: "%02x", $0) }.joined().utf8),
                                              attributes: [.posixPermissions: 0o600]) else {
             throw Failure(description: "cannot write \(path)")
@@ -118,7 +125,7 @@ public enum ClusterLauncher {
     private static func awaitPing(_ configuration: ClusterConfiguration, directory: String) throws {
         let deadline = Date().addingTimeInterval(startTimeout)
         for member in configuration.members {
-            while !answersPing(member.client) {
+            while !answersPing(member.client, password: configuration.requirepass) {
                 if waitpid(member.pid!, nil, WNOHANG) == member.pid! {
                     throw Failure(description: "\(member.id) (pid \(member.pid!)) exited while starting; its log, \(logFile(member, in: directory)), ends:\n"
                                   + logTail(logFile(member, in: directory)))
@@ -132,8 +139,8 @@ public enum ClusterLauncher {
         }
     }
 
-    static func answersPing(_ address: SocketAddress) -> Bool {
-        guard let client = try? RESPClient(connectingTo: address, timeout: .milliseconds(500)) else { return false }
+    static func answersPing(_ address: SocketAddress, password: [UInt8]?) -> Bool {
+        guard let client = try? RESPClient(connectingTo: address, timeout: .milliseconds(500), password: password) else { return false }
         return (try? client.call("PING")) == .simple("PONG")
     }
 
@@ -153,13 +160,15 @@ public enum ClusterLauncher {
         let configuration = try ClusterFile.load(path: clusterFile(in: directory))
         return configuration.members.map { member in
             let running = member.pid.map { NodeProcesses.isNode($0, node: member.id.description, clusterFile: configuration.file) } ?? false
-            return NodeReport(member: member, running: running, info: Result { () throws(RESPClient.Failure) in try info(at: member.client) })
+            return NodeReport(member: member, running: running, info: Result { () throws(RESPClient.Failure) in
+                try info(at: member.client, password: configuration.requirepass)
+            })
         }
     }
 
     /// `INFO consensus` of the node at `address`, as its fields.
-    public static func info(at address: SocketAddress) throws(RESPClient.Failure) -> [String: String] {
-        let reply = try RESPClient(connectingTo: address, timeout: .seconds(1)).call("INFO", "consensus")
+    public static func info(at address: SocketAddress, password: [UInt8]? = nil) throws(RESPClient.Failure) -> [String: String] {
+        let reply = try RESPClient(connectingTo: address, timeout: .seconds(1), password: password).call("INFO", "consensus")
         guard let text = reply.text else { throw RESPClient.Failure(description: "INFO answered \(reply)") }
         var fields: [String: String] = [:]
         for line in text.split(whereSeparator: \.isNewline) where !line.hasPrefix("#") {

@@ -8,6 +8,9 @@ extension NodeServer {
     /// Bytes a client may have queued for it before the node drops the connection.
     static var clientOutputLimit: Int { 32 << 20 }
 
+    /// Every connection's RESP options: the defaults, and the cluster's `requirepass`.
+    var clientOptions: RESPConnection.Options { RESPConnection.Options(password: configuration.requirepass) }
+
     func openClients() throws {
         let listener = try TCPListener(loop: loop, address: member.client, connectionOutputLimit: Self.clientOutputLimit)
         listener.onAccept = { [weak self] connection in self?.accept(connection) }
@@ -20,7 +23,7 @@ extension NodeServer {
         connectionsAccepted += 1
         let number = connectionsAccepted
         let client = RESP.connectionClientID(node: id, incarnation: status.incarnation, connection: number)
-        let link = ClientLink(number: number, connection: connection, client: client)
+        let link = ClientLink(number: number, connection: connection, client: client, options: clientOptions)
         clients[number] = link
         link.onDone = { [weak self] link in self?.clients[link.number] = nil }
         connection.onRead = { [weak self, unowned link] bytes in self?.read(bytes, from: link) }

@@ -56,6 +56,17 @@ public final class RESPClient {
         fd = socket
     }
 
+    /// Connects, then authenticates with `password` when one is given (a node with `requirepass`).
+    public convenience init(connectingTo address: SocketAddress, timeout: TimeSpan, password: [UInt8]?) throws(Failure) {
+        try self.init(connectingTo: address, timeout: timeout)
+        guard let password else { return }
+        var bytes: [UInt8] = []
+        RESPValue.array([.bulk("AUTH"), .bulk(password)]).encode(into: &bytes, version: .resp2)
+        try send(bytes: bytes)
+        let reply = try receive()
+        guard reply == .simple("OK") else { throw Failure(description: "AUTH at \(address) answered \(reply)") }
+    }
+
     deinit { close(fd) }
 
     /// Sends one command and waits for its reply.

@@ -5,7 +5,7 @@ import Server
 
 extension Command {
     static let clusterUsage = """
-    conlab cluster up --backend NAME [--nodes N] [--dir DIR] [--port-base P] [--option NAME=VALUE]...
+    conlab cluster up --backend NAME [--nodes N] [--dir DIR] [--port-base P] [--option NAME=VALUE]... [--requirepass]
     conlab cluster status [--dir DIR]
     conlab cluster down [--dir DIR] [--grace SECONDS]
 
@@ -15,7 +15,8 @@ extension Command {
               DIR/nI and its log in DIR/nI.log; waits until each answers PING, prints one line per
               node and records the pids in DIR/cluster.json. --option sets a backend option as a
               scenario does: read=lease, prevote=false, electionTimeout=["300ms","600ms"] (a value
-              that is not JSON is a string).
+              that is not JSON is a string). --requirepass: clients must AUTH with the password
+              up writes to DIR/requirepass (redis-cli -a "$(cat DIR/requirepass)").
       status  role, term, leader and commit index of each node (INFO consensus)
       down    SIGTERM to exactly the recorded processes, SIGKILL after --grace seconds (default 10)
     """
@@ -66,9 +67,10 @@ extension Command {
             return port
         } ?? 7000
         let options = try parser.values("--option").map(option)
+        let requirepass = parser.flag("--requirepass")
         try parser.finish()
         let plan = ClusterLauncher.Plan(backend: .object([("protocol", .string(backend)), ("options", .object(options))]),
-                                        nodes: nodes, directory: directory, portBase: portBase)
+                                        nodes: nodes, directory: directory, portBase: portBase, requirepass: requirepass)
         for member in try ClusterLauncher.up(plan).members {
             print("\(member.id) pid \(member.pid!) client \(member.client) peer \(member.peer) data \(member.data!)")
         }

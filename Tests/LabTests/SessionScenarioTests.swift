@@ -5,7 +5,7 @@ import Testing
 /// The session settings in scenario files, and clients that keep several requests in flight.
 @Suite struct SessionScenarioTests {
     func failure(_ text: String) -> ScenarioError? {
-        do { _ = try ScenarioFile.parse(text, file: "s.json"); return nil } catch let error as ScenarioError { return error } catch { return nil }
+        do { _ = try ScenarioFile.parse(text, file: "s.json"); return nil } catch { return error }
     }
 
     /// A session must outlive the clients' retries, and keep an answer for each request a client

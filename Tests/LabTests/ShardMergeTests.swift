@@ -20,7 +20,7 @@ import Testing
         let enumerator = FileManager.default.enumerator(atPath: directory)!
         while let file = enumerator.nextObject() as? String {
             var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: directory + "/" + file, isDirectory: &isDirectory)
+            _ = FileManager.default.fileExists(atPath: directory + "/" + file, isDirectory: &isDirectory)
             if !isDirectory.boolValue { files[file] = try Data(contentsOf: URL(fileURLWithPath: directory + "/" + file)) }
         }
         return files

@@ -95,8 +95,8 @@ import Testing
         #expect(command("CLIENT", "SETNAME", "me") == .success(.clientSetName("me")))
         #expect(command("CLIENT", "SETINFO", "LIB-NAME", "redis-py") == .success(.clientSetInfo))
         #expect(command("CLIENT", "KILL", "x") == .failure(.unknownSubcommand(command: "CLIENT", subcommand: bytes("KILL"))))
-        #expect(command("AUTH", "secret") == .success(.auth))
-        #expect(command("AUTH", "user", "secret") == .success(.auth))
+        #expect(command("AUTH", "secret") == .success(.auth(.init(password: bytes("secret")))))
+        #expect(command("AUTH", "user", "secret") == .success(.auth(.init(user: bytes("user"), password: bytes("secret")))))
         #expect(command("AUTH", "a", "b", "c") == .failure(.syntaxError))
         #expect(command("QUIT") == .success(.quit))
         #expect(command("SELECT", "0") == .success(.select))
@@ -109,9 +109,10 @@ import Testing
     }
 
     @Test func helloIsReadAsRedisReadsIt() {
-        #expect(command("HELLO") == .success(.hello(version: nil, setName: nil)))
-        #expect(command("HELLO", "3") == .success(.hello(version: .resp3, setName: nil)))
-        #expect(command("HELLO", "2", "AUTH", "u", "p", "SETNAME", "n") == .success(.hello(version: .resp2, setName: "n")))
+        #expect(command("HELLO") == .success(.hello(version: nil, setName: nil, credentials: nil)))
+        #expect(command("HELLO", "3") == .success(.hello(version: .resp3, setName: nil, credentials: nil)))
+        #expect(command("HELLO", "2", "AUTH", "u", "p", "SETNAME", "n")
+                == .success(.hello(version: .resp2, setName: "n", credentials: .init(user: bytes("u"), password: bytes("p")))))
         #expect(command("HELLO", "4") == .failure(.unsupportedProtocolVersion))
         #expect(RESPCommandError.unsupportedProtocolVersion.description == "NOPROTO unsupported protocol version")
         #expect(command("HELLO", "three") == .failure(.helloVersionNotAnInteger))

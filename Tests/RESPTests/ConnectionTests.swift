@@ -139,15 +139,50 @@ import Testing
 
     @Test func connectCommandsOfRedisCliAndRedisPy() {
         var connection = connection()
-        _ = connection.receive(multibulk("COMMAND", "DOCS") + multibulk("AUTH", "pw") + multibulk("SELECT", "0")
+        _ = connection.receive(multibulk("COMMAND", "DOCS") + multibulk("HELLO", "2", "AUTH", "default", "any") + multibulk("SELECT", "0")
                                + multibulk("CLIENT", "SETINFO", "LIB-NAME", "redis-py") + multibulk("COMMAND", "COUNT")
                                + multibulk("SELECT", "3"))
-        #expect(text(&connection) == "*0\r\n+OK\r\n+OK\r\n+OK\r\n:0\r\n-ERR DB index is out of range\r\n")
+        let replies = text(&connection)
+        #expect(replies.hasPrefix("*0\r\n*14\r\n$6\r\nserver\r\n"), "HELLO AUTH as the nopass default user, as in Redis without requirepass")
+        #expect(replies.hasSuffix("+OK\r\n+OK\r\n:0\r\n-ERR DB index is out of range\r\n"))
         _ = connection.receive(multibulk("INFO", "SERVER"))
         let info = text(&connection)
         #expect(info.hasPrefix("$") && info.contains("\r\nredis_version:8.4.0\r\n"), "redis-cli looks for the version after a newline")
         _ = connection.receive(multibulk("INFO", "keyspace") + multibulk("CONFIG", "GET", "*") + multibulk("CONFIG", "GET", "nothing"))
         #expect(text(&connection) == "$0\r\n\r\n*4\r\n$10\r\nappendonly\r\n$2\r\nno\r\n$4\r\nsave\r\n$0\r\n\r\n*0\r\n")
+    }
+
+    /// With `requirepass`, as in Redis: nothing but `AUTH`, `HELLO … AUTH` and `QUIT` before the
+    /// password; a wrong one is refused and changes nothing; the right one lets commands through.
+    @Test func aPasswordGuardsEveryCommand() {
+        var connection = connection(RESPConnection.Options(password: Array("s3cret-s3cret-s3cret".utf8)))
+        #expect(connection.receive(multibulk("GET", "k") + multibulk("PING") + multibulk("HELLO", "3")).isEmpty)
+        #expect(text(&connection) == "-NOAUTH Authentication required.\r\n-NOAUTH Authentication required.\r\n"
+                + "-NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> "
+                + "option can be used to authenticate the client and select the RESP protocol version at the same time\r\n")
+        _ = connection.receive(multibulk("AUTH", "s3cret-s3cret-s3creT") + multibulk("AUTH", "other", "s3cret-s3cret-s3cret")
+                               + multibulk("HELLO", "3", "AUTH", "default", "s3cret") + multibulk("AUTH", "s3cret-s3cret-s3cret-"))
+        #expect(text(&connection) == String(repeating: "-WRONGPASS invalid username-password pair or user is disabled.\r\n", count: 4))
+        #expect(!connection.isAuthenticated && connection.version == .resp2)
+        _ = connection.receive(multibulk("AUTH", "s3cret-s3cret-s3cret") + multibulk("PING"))
+        #expect(text(&connection) == "+OK\r\n+PONG\r\n")
+        #expect(connection.receive(multibulk("GET", "k")).count == 1)
+
+        var viaHello = self.connection(RESPConnection.Options(password: Array("s3cret-s3cret-s3cret".utf8)))
+        _ = viaHello.receive(multibulk("HELLO", "3", "AUTH", "default", "s3cret-s3cret-s3cret"))
+        #expect(viaHello.isAuthenticated && viaHello.version == .resp3)
+        var quitting = self.connection(RESPConnection.Options(password: Array("s3cret-s3cret-s3cret".utf8)))
+        _ = quitting.receive(multibulk("QUIT"))
+        #expect(text(&quitting) == "+OK\r\n" && quitting.isFinished)
+    }
+
+    /// Without `requirepass`, `AUTH password` is the configuration mistake Redis reports, and the
+    /// `default` user takes any password.
+    @Test func withoutAPasswordAuthIsAMistake() {
+        var connection = connection()
+        _ = connection.receive(multibulk("AUTH", "pw") + multibulk("AUTH", "default", "pw") + multibulk("AUTH", "bob", "pw"))
+        #expect(text(&connection) == "-ERR AUTH <password> called without any password configured for the default user. "
+                + "Are you sure your configuration is correct?\r\n+OK\r\n-WRONGPASS invalid username-password pair or user is disabled.\r\n")
     }
 
     /// `INFO` adds the node's `consensus` section once the runtime set one; `INFO consensus` asks for it alone.

@@ -23,7 +23,7 @@ import Testing
         try await withEventLoop { loop in
             let order = Recorder<String>()
             try await loop.submit {
-                loop.schedule(after: .zero) {
+                _ = loop.schedule(after: .zero) {
                     loop.atEndOfTurn {
                         order.append("end of turn")
                         loop.atEndOfTurn { order.append("queued by the action") }

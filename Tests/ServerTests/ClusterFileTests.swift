@@ -48,5 +48,16 @@ import Testing
         #expect(Self.error(Self.file(nodes: "[{\"id\": \"n1\", \"peer\": \"localhost:1\", \"client\": 7001}]"))?.path == "nodes[0].peer")
         #expect(Self.error(Self.file(nodes: "[{\"id\": \"n1\", \"peer\": 7101, \"client\": 7001, \"port\": 1}]"))?.path == "nodes[0].port")
         #expect(Self.error("{\"version\": 2}")?.path == "version")
+        #expect(Self.error(Self.file(extra: "\"requirepass\": \"short\","))?.path == "requirepass")
+        #expect(Self.error(Self.file(extra: "\"requirepass\": \"sixteen bytes at least\", \"requirepassFile\": \"p\","))?.reason
+                == "give \"requirepass\" or \"requirepassFile\", not both")
+    }
+
+    /// Clients need no password unless the file gives one; given, it is kept and written back.
+    @Test func aClientPasswordIsOptional() throws {
+        #expect(try ClusterFile.parse(Self.file(), file: "c.json").requirepass == nil)
+        let configuration = try ClusterFile.parse(Self.file(extra: "\"requirepass\": \"a password for clients\","), file: "c.json")
+        #expect(configuration.requirepass == Array("a password for clients".utf8))
+        #expect(try ClusterFile.parse(ClusterFile.text(of: configuration), file: "c.json").requirepass == configuration.requirepass)
     }
 }

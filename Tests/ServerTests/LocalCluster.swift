@@ -13,6 +13,8 @@ final class LocalCluster {
     let file: String
     let nodes: Int
     let clientAddresses: [SocketAddress]
+    /// The clients' password (`requirepass`), when the cluster requires one.
+    let password: String?
     /// The running process of each node, by index (n1 is 0).
     private(set) var pids: [pid_t?]
 
@@ -29,9 +31,10 @@ final class LocalCluster {
     struct SkipReason: Error { var text: String }
 
     /// Writes a cluster file for `nodes` nodes of `backend` (a cluster file's `backend` value).
-    init(conlab: String, nodes: Int, backend: String, requestTimeout: String = "3s") throws {
+    init(conlab: String, nodes: Int, backend: String, requestTimeout: String = "3s", password: String? = nil) throws {
         self.conlab = conlab
         self.nodes = nodes
+        self.password = password
         directory = NSTemporaryDirectory() + "conlab-real-\(UUID().uuidString.prefix(8))"
         file = directory + "/cluster.json"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -42,7 +45,7 @@ final class LocalCluster {
         }
         let text = """
         {"version": 1, "cluster": 77, "secret": "a secret for the real-process tests",
-         "backend": \(backend), "requestTimeout": "\(requestTimeout)",
+         "backend": \(backend), "requestTimeout": "\(requestTimeout)",\(password.map { " \"requirepass\": \"\($0)\"," } ?? "")
          "nodes": [\(members.joined(separator: ", "))]}
         """
         try Data(text.utf8).write(to: URL(fileURLWithPath: file))
@@ -100,14 +103,16 @@ final class LocalCluster {
     // MARK: Talking to nodes
 
     func client(_ node: Int) throws(RESPClient.Failure) -> RESPClient {
-        try RESPClient(connectingTo: clientAddresses[node], timeout: .seconds(5))
+        try RESPClient(connectingTo: clientAddresses[node], timeout: .seconds(5), password: password.map { Array($0.utf8) })
     }
 
     func answersPing(_ node: Int) -> Bool {
         (try? client(node).call("PING")) == .simple("PONG")
     }
 
-    func info(_ node: Int) -> [String: String]? { try? ClusterLauncher.info(at: clientAddresses[node]) }
+    func info(_ node: Int) -> [String: String]? {
+        try? ClusterLauncher.info(at: clientAddresses[node], password: password.map { Array($0.utf8) })
+    }
 
     /// The running node that says it leads, with the highest term, once the others agree.
     func agreedLeader() -> Int? {
