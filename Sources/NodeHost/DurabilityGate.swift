@@ -50,8 +50,15 @@ public struct DurabilityGate<Output> {
         writesSynced = max(writesSynced, mark.writes)
         let count = mark.outputs - releasedTotal
         guard count > 0 else { return (newlySynced, []) }
-        let leaving = Array(held.prefix(count))
-        held.removeFirst(count)
+        let leaving: [Output]
+        if count == held.count {
+            // The usual case, everything held leaves: hand the buffer over, copying no output.
+            leaving = held
+            held = []
+        } else {
+            leaving = Array(held.prefix(count))
+            held.removeFirst(count)
+        }
         releasedTotal = mark.outputs
         return (newlySynced, leaving)
     }

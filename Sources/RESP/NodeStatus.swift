@@ -18,9 +18,12 @@ public struct NodeStatus: Hashable, Sendable {
     public var syncs: Int
     public var syncedWrites: Int
     public var syncTurns: Int
+    /// Inputs the node stepped (messages, requests, ticks, its own acknowledgements): the
+    /// node loop's events, which a benchmark divides by the time taken.
+    public var steps: Int
 
     public init(node: NodeID, protocolName: String, incarnation: UInt64, leadership: Leadership? = nil, commitIndex: LogIndex = 0,
-                syncs: Int = 0, syncedWrites: Int = 0, syncTurns: Int = 0) {
+                syncs: Int = 0, syncedWrites: Int = 0, syncTurns: Int = 0, steps: Int = 0) {
         self.node = node
         self.protocolName = protocolName
         self.incarnation = incarnation
@@ -29,6 +32,7 @@ public struct NodeStatus: Hashable, Sendable {
         self.syncs = syncs
         self.syncedWrites = syncedWrites
         self.syncTurns = syncTurns
+        self.steps = steps
     }
 
     /// The `# Consensus` section's lines, `name:value` as Redis writes them; an empty value for no
@@ -37,6 +41,6 @@ public struct NodeStatus: Hashable, Sendable {
         ["# Consensus", "node:\(node)", "protocol:\(protocolName)", "incarnation:\(incarnation)",
          "role:\(leadership?.role.rawValue ?? "")", "term:\(leadership?.term ?? 0)",
          "leader:\(leadership?.leader.map(\.description) ?? "")", "commit_index:\(commitIndex)",
-         "syncs:\(syncs)", "synced_writes:\(syncedWrites)", "sync_turns:\(syncTurns)"]
+         "syncs:\(syncs)", "synced_writes:\(syncedWrites)", "sync_turns:\(syncTurns)", "steps:\(steps)"]
     }
 }

@@ -13,6 +13,8 @@ enum Incarnation {
     /// Raises the count in `directory` and returns the new one (1 on a first start).
     static func next(in directory: String, fileSystem: PosixFileSystem = PosixFileSystem()) throws(StorageError) -> UInt64 {
         let path = (directory as NSString).appendingPathComponent(fileName)
+        // The log usually made the directory; a log kept in memory (`serve --disk memory`) did not.
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var previous: UInt64 = 0
         if FileManager.default.fileExists(atPath: path) {
             let text = String(decoding: try fileSystem.readAll(path), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)

@@ -21,11 +21,15 @@ public enum NodeProcess {
         public var configuration: ClusterConfiguration
         public var node: NodeID
         public var dataDirectory: String
+        /// The log in memory (a simulated file system with no faults and no latency) instead of
+        /// on disk: nothing survives the process. For measuring the node loop without the disk.
+        public var memoryDisk: Bool
 
-        public init(configuration: ClusterConfiguration, node: NodeID, dataDirectory: String) {
+        public init(configuration: ClusterConfiguration, node: NodeID, dataDirectory: String, memoryDisk: Bool = false) {
             self.configuration = configuration
             self.node = node
             self.dataDirectory = dataDirectory
+            self.memoryDisk = memoryDisk
         }
     }
 
@@ -53,7 +57,9 @@ private struct Serve: BackendVisitor {
         let server = Confined<NodeServer<Backend>>()
         loop.execute { [request] in
             let node = NodeServer<Backend>(loop: loop, configuration: request.configuration, member: member, options: options,
-                                           dataDirectory: request.dataDirectory, onFailure: { exit.finish($0) })
+                                           dataDirectory: request.dataDirectory,
+                                           fileSystem: request.memoryDisk ? SimulatedFileSystem(seed: 0, syncLatency: .zero) : PosixFileSystem(),
+                                           onFailure: { exit.finish($0) })
             server.value = node
             do {
                 try node.start()

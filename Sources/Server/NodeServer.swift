@@ -61,8 +61,10 @@ final class NodeServer<Backend: ReplicationBackend>: @unchecked Sendable {
     private var commitScheduled = false
 
     /// Call on `loop`'s thread; `start()` opens the log and the sockets.
+    /// `fileSystem` holds the log: the real one, or for measuring the loop alone a simulated one in
+    /// memory (`serve --disk memory`: no I/O, nothing survives the process).
     init(loop: EventLoop, configuration: ClusterConfiguration, member: ClusterConfiguration.Member, options: Backend.Options,
-         dataDirectory: String, onFailure: @escaping @Sendable (Int32) -> Void) {
+         dataDirectory: String, fileSystem: any FileSystem, onFailure: @escaping @Sendable (Int32) -> Void) {
         self.loop = loop
         self.configuration = configuration
         self.member = member
@@ -70,7 +72,7 @@ final class NodeServer<Backend: ReplicationBackend>: @unchecked Sendable {
         self.onFailure = onFailure
         log = NodeLog(node: member.id)
         host = Host(id: member.id, cluster: configuration.memberIDs, options: options,
-                    storage: DirectoryLog(directory: dataDirectory + "/log"), waitsForDisk: true)
+                    storage: DirectoryLog(directory: dataDirectory + "/log", fileSystem: fileSystem), waitsForDisk: true)
         status = NodeStatus(node: member.id, protocolName: Backend.protocolName, incarnation: 0)
         router = RequestRouter(node: member.id, timeout: configuration.requestTimeout)
     }
@@ -163,6 +165,7 @@ final class NodeServer<Backend: ReplicationBackend>: @unchecked Sendable {
         } catch {
             return fail("writing the log failed: \(error); stopping")
         }
+        status.steps += 1
         if !host.effects.events.isEmpty { observe(host.effects.events) }
         for outgoing in host.effects.messages {
             let output = Output.message(to: outgoing.to, outgoing.message)

@@ -5,7 +5,7 @@ import Server
 
 extension Command {
     static let serveUsage = """
-    conlab serve --cluster CLUSTER.json --node ID [--data DIR]
+    conlab serve --cluster CLUSTER.json --node ID [--data DIR] [--disk file|memory]
 
     Runs one member of the cluster CLUSTER.json describes, as a process: the backend it names,
     peers over authenticated TCP links, clients over the Redis protocol at the node's client
@@ -16,6 +16,9 @@ extension Command {
       --cluster FILE   the cluster file (README § Real clusters)
       --node ID        which member this process is: n1, n2, …
       --data DIR       its data directory (default: the node's "data" in the cluster file)
+      --disk memory    keep the log in memory, not on disk: nothing survives the process, and
+                       a crash loses acknowledged writes. Only for measuring the node loop
+                       without the disk (BENCHMARKS.md); default: file
 
     Logs go to standard error. SIGTERM or SIGINT stops the node cleanly (exit status 0). Exit
     status 1: the node cannot start (a corrupt log record: the message names the file and the
@@ -29,6 +32,8 @@ extension Command {
             guard let file = try parser.value("--cluster") else { throw UsageError("serve needs --cluster FILE\n\n\(serveUsage)") }
             guard let node = try parser.value("--node") else { throw UsageError("serve needs --node ID (n1, n2, …)") }
             let data = try parser.value("--data")
+            let disk = try parser.value("--disk") ?? "file"
+            guard ["file", "memory"].contains(disk) else { throw UsageError("--disk takes file or memory, not '\(disk)'") }
             try parser.finish()
             let configuration = try ClusterFile.load(path: file)
             guard let member = configuration.members.first(where: { $0.id.description == node }) else {
@@ -37,7 +42,8 @@ extension Command {
             guard let directory = data ?? member.data else {
                 throw UsageError("--data DIR is needed: \(file) names no data directory for \(node)")
             }
-            return NodeProcess.run(NodeProcess.Request(configuration: configuration, node: member.id, dataDirectory: directory))
+            return NodeProcess.run(NodeProcess.Request(configuration: configuration, node: member.id, dataDirectory: directory,
+                                                       memoryDisk: disk == "memory"))
         } catch let error as UsageError {
             fail(error.message)
             return 2

@@ -13,7 +13,7 @@ enum Command {
       conlab merge DIR... --out DIR        join the outputs of `run --shard` into one experiment folder
       conlab report DIR                    rebuild the charts and index.html of an experiment folder
       conlab list [DIR | FILE]             list scenarios (default Experiments/, or one file) and backends
-      conlab bench [sim | raft [N…] [--writes] | checker]  simulator, Raft or checker benchmark (release build)
+      conlab bench [sim | raft [N…] [--writes] [--runs R] | checker]  simulator, Raft or checker benchmark (release build)
       conlab serve --cluster FILE --node ID  run one node of a real cluster (Redis protocol for clients)
       conlab cluster up | status | down    start, inspect or stop a local cluster of `serve` processes
       conlab --help | conlab COMMAND --help
@@ -329,9 +329,16 @@ enum Command {
             print(figures)
             return 0
         case "raft":
-            // `bench raft [N…] [--writes]`: only these cluster sizes, only the writes-only table.
-            let sizes = arguments.dropFirst().compactMap { Int($0) }.filter { $0 > 0 }
-            print(Benchmarks.raft(nodes: sizes.isEmpty ? [3, 5, 7, 9] : sizes, writesOnly: arguments.contains("--writes")))
+            // `bench raft [N…] [--writes] [--runs R]`: only these cluster sizes, only the writes-only
+            // table, R runs per figure (default 3; 1 for a profiler).
+            var rest = Array(arguments.dropFirst())
+            var runs = 3
+            if let flag = rest.firstIndex(of: "--runs"), flag + 1 < rest.count, let count = Int(rest[flag + 1]), count > 0 {
+                runs = count
+                rest.removeSubrange(flag...flag + 1)
+            }
+            let sizes = rest.compactMap { Int($0) }.filter { $0 > 0 }
+            print(Benchmarks.raft(nodes: sizes.isEmpty ? [3, 5, 7, 9] : sizes, runs: runs, writesOnly: rest.contains("--writes")))
             return 0
         case "checker":
             for measurement in CheckerBenchmark.standard() { print("checker: " + measurement.line) }

@@ -190,10 +190,10 @@ import Testing
         var connection = connection()
         connection.nodeStatus = NodeStatus(node: NodeID(2), protocolName: "raft", incarnation: 3,
                                            leadership: Leadership(role: .follower, term: 7, leader: NodeID(1)), commitIndex: 42,
-                                           syncs: 5, syncedWrites: 9, syncTurns: 5)
+                                           syncs: 5, syncedWrites: 9, syncTurns: 5, steps: 31)
         _ = connection.receive(multibulk("INFO", "consensus"))
-        #expect(text(&connection) == "$143\r\n# Consensus\r\nnode:n2\r\nprotocol:raft\r\nincarnation:3\r\nrole:follower\r\nterm:7\r\n"
-                + "leader:n1\r\ncommit_index:42\r\nsyncs:5\r\nsynced_writes:9\r\nsync_turns:5\r\n\r\n")
+        #expect(text(&connection) == "$153\r\n# Consensus\r\nnode:n2\r\nprotocol:raft\r\nincarnation:3\r\nrole:follower\r\nterm:7\r\n"
+                + "leader:n1\r\ncommit_index:42\r\nsyncs:5\r\nsynced_writes:9\r\nsync_turns:5\r\nsteps:31\r\n\r\n")
         _ = connection.receive(multibulk("INFO"))
         let all = text(&connection)
         #expect(all.contains("redis_version:8.4.0\r\n") && all.contains("\r\n\r\n# Consensus\r\n"), "sections are separated by an empty line")

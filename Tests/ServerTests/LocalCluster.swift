@@ -57,10 +57,10 @@ final class LocalCluster {
     func log(_ node: Int) -> String { (try? String(contentsOfFile: logFile(node), encoding: .utf8)) ?? "" }
 
     /// Starts node `node` (again) on its data directory.
-    func start(_ node: Int) throws {
+    func start(_ node: Int, _ extraArguments: [String] = []) throws {
         precondition(pids[node] == nil, "n\(node + 1) is running")
-        pids[node] = try NodeProcesses.spawn(conlab, ["serve", "--cluster", file, "--node", "n\(node + 1)", "--data", dataDirectory(node)],
-                                             logFile: logFile(node))
+        pids[node] = try NodeProcesses.spawn(conlab, ["serve", "--cluster", file, "--node", "n\(node + 1)", "--data", dataDirectory(node)]
+                                             + extraArguments, logFile: logFile(node))
     }
 
     /// Sends `signal` and waits for the process to end; returns its exit status (or the signal).

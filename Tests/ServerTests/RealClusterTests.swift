@@ -121,6 +121,26 @@ import Testing
         passed = true
     }
 
+    /// `--disk memory` (for measuring the loop alone) serves, writes no log file, and keeps
+    /// nothing across a restart, as its help says.
+    @Test func aMemoryDiskServesAndKeepsNothing() throws {
+        guard let conlab = Self.conlab() else { return }
+        let cluster = try LocalCluster(conlab: conlab, nodes: 1, backend: "\"raft\"")
+        var passed = false
+        defer { cluster.stopAll(keepingFiles: !passed) }
+        try cluster.start(0, ["--disk", "memory"])
+        #expect(eventually { cluster.agreedLeader() == 0 })
+        #expect(cluster.set("k", "v", via: 0) && cluster.get("k", via: 0)?.text == "v")
+        #expect(Int(cluster.info(0)?["steps"] ?? "") ?? 0 > 0, "INFO counts the loop's steps")
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: cluster.dataDirectory(0) + "/log")) ?? []
+        #expect(files.isEmpty, "no log on disk: \(files)")
+        #expect(cluster.stop(0, signal: SIGTERM).exited == 0)
+        try cluster.start(0, ["--disk", "memory"])
+        #expect(eventually { cluster.agreedLeader() == 0 })
+        #expect(cluster.get("k", via: 0) == .bulk(nil))
+        passed = true
+    }
+
     static func onlySegment(_ dataDirectory: String) throws -> String {
         let folder = dataDirectory + "/log"
         let segments = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasPrefix("wal-") }
