@@ -30,7 +30,9 @@ struct EventQueue<Payload> {
     /// Time of the earliest event, if any.
     var nextTime: Instant? { heap.first.map { Instant(microseconds: $0.time) } }
 
-    mutating func schedule(_ payload: Payload, at time: Instant) {
+    /// Takes `payload` over (`consuming`): an event built for the call moves into its slot
+    /// without a copy of the message it carries.
+    mutating func schedule(_ payload: consuming Payload, at time: Instant) {
         let slot: Int
         if let free = freeSlots.popLast() {
             slot = free

@@ -49,21 +49,19 @@ extension Simulation {
     func release(_ node: Int, incarnation: Int) {
         guard incarnation == nodes[node].host.incarnation, !nodes[node].pendingReleases.isEmpty else { return }
         let mark = nodes[node].pendingReleases.removeFirst().mark
-        let outputs = hostDisk(node) { host throws(StorageError) in try host.release(mark, incarnation: incarnation) }
+        var outputs = hostDisk(node) { host throws(StorageError) in try host.release(mark, incarnation: incarnation) }
         let late = overrun(node)
-        for output in outputs where late != .zero || ownMessage(output, node) == nil {
-            queue.schedule(output.event, at: output.time + late)
+        var own: [Backend.Message] = []
+        // Each output is moved out of the released list (reversed, then popped), not copied.
+        outputs.reverse()
+        while let output = outputs.popLast() {
+            if late == .zero, output.time == now, case .message(node, node, let message) = output.event {
+                own.append(message)
+            } else {
+                queue.schedule(output.event, at: output.time + late)
+            }
         }
-        guard late == .zero else { return }
-        for output in outputs {
-            if let message = ownMessage(output, node) { deliver(.input(.receive(from: cluster[node], message: message)), to: node) }
-        }
-    }
-
-    /// The message of `output` if it is `node`'s acknowledgement to itself, due now.
-    private func ownMessage(_ output: Held, _ node: Int) -> Backend.Message? {
-        guard output.time == now, case .message(node, node, let message) = output.event else { return nil }
-        return message
+        for message in own { deliver(.input(.receive(from: cluster[node], message: message)), to: node) }
     }
 
     /// How much longer than the one `syncLatency` the schedule assumed the file engine's disk took

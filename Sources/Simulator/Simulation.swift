@@ -173,8 +173,9 @@ public final class Simulation<Backend: LabBackend> {
                                 workloadEnd: workloadEnd, end: end)
     }
 
-    func handle(_ event: Event) {
-        switch event {
+    /// Takes the event over: its message moves into the node's input instead of being copied.
+    func handle(_ event: consuming Event) {
+        switch consume event {
         case .message(let from, let to, let message):
             guard network.canReach(from, to) else { counters.messagesDropped += 1; return }
             deliver(.input(.receive(from: cluster[from], message: message)), to: to)
@@ -215,7 +216,7 @@ public final class Simulation<Backend: LabBackend> {
 
     /// An input reaches a node: processed now if the node is idle, queued if it is busy or paused,
     /// lost if it is down.
-    func deliver(_ input: Delivery, to node: Int) {
+    func deliver(_ input: consuming Delivery, to node: Int) {
         guard nodes[node].isUp else {
             if case .input(.receive) = input { counters.messagesDropped += 1 }
             return
@@ -271,11 +272,12 @@ public final class Simulation<Backend: LabBackend> {
     /// Runs one backend step and carries out its effects: storage first (synced unless the disk is
     /// configured unsafe), then messages and replies, which leave once the step's CPU time and fsync
     /// are done.
-    func step(_ node: Int, _ input: Delivery) {
+    func step(_ node: Int, _ input: consuming Delivery) {
         // Steps never nest: nothing below steps a node synchronously (an injected fault is an event
         // of its own), so the outputs handled here are exactly this step's.
         precondition(holding == nil, "a step of \(cluster[node]) began inside another step")
-        if case .input(.receive(let from, let message)) = input, !triggers.isEmpty {
+        // Triggers first: binding the message copies it, and most runs have no trigger.
+        if !triggers.isEmpty, case .input(.receive(let from, let message)) = copy input {
             checkMessageTriggers(received: true, kind: message.kind.rawValue, node: node, peer: from.index)
             guard nodes[node].isUp else { return }
             if nodes[node].paused {
