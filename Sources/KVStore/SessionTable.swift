@@ -49,7 +49,9 @@ public struct SessionTable<Record: Equatable & Sendable>: Equatable, Sendable {
         mutating func acknowledge(through acknowledged: UInt64) {
             guard acknowledged > watermark else { return }
             watermark = acknowledged
-            records.removeFirst(records.prefix { $0.sequence <= acknowledged }.count)
+            let finished = records.prefix { $0.sequence <= acknowledged }.count
+            // Usually every record goes (one request at a time): the buffer stays for the next.
+            if finished == records.count { records.removeAll(keepingCapacity: true) } else { records.removeFirst(finished) }
         }
 
         /// Records `record` for `sequence` (replacing what was there); keeps at most `limit`
@@ -60,7 +62,11 @@ public struct SessionTable<Record: Equatable & Sendable>: Equatable, Sendable {
                 records[position].record = record
                 return
             }
-            records.insert(Entry(sequence: sequence, record: record), at: position)
+            if position == records.count {
+                records.append(Entry(sequence: sequence, record: record))  // the usual case: a new, highest sequence
+            } else {
+                records.insert(Entry(sequence: sequence, record: record), at: position)
+            }
             if records.count > limit { acknowledge(through: records[records.count - limit - 1].sequence) }
         }
     }

@@ -14,9 +14,11 @@ public struct DurabilityGate<Output> {
     /// Writes of this incarnation applied to storage, and made durable.
     public private(set) var writesApplied = 0
     public private(set) var writesSynced = 0
-    /// Outputs waiting, oldest first; `heldTotal` counts every output ever held, `releasedTotal`
-    /// those that left.
-    private var held: [Output] = []
+    /// Outputs waiting, oldest first, from `heldHead` on (the slots before it left already);
+    /// `heldTotal` counts every output ever held, `releasedTotal` those that left. A release
+    /// moves outputs out of their slots, so none is copied however many stay behind.
+    private var held: [Output?] = []
+    private var heldHead = 0
     private var heldTotal = 0
     private var releasedTotal = 0
 
@@ -26,13 +28,13 @@ public struct DurabilityGate<Output> {
     public var mustHold: Bool { writesApplied > writesSynced || heldTotal > releasedTotal }
 
     /// Outputs held now.
-    public var heldCount: Int { held.count }
+    public var heldCount: Int { held.count - heldHead }
 
     /// `count` more writes were applied to storage.
     public mutating func wrote(_ count: Int) { writesApplied += count }
 
     /// Holds `output` until a release covers it.
-    public mutating func hold(_ output: Output) {
+    public mutating func hold(_ output: consuming Output) {
         held.append(output)
         heldTotal += 1
     }
@@ -50,14 +52,16 @@ public struct DurabilityGate<Output> {
         writesSynced = max(writesSynced, mark.writes)
         let count = mark.outputs - releasedTotal
         guard count > 0 else { return (newlySynced, []) }
-        let leaving: [Output]
-        if count == held.count {
-            // The usual case, everything held leaves: hand the buffer over, copying no output.
-            leaving = held
-            held = []
-        } else {
-            leaving = Array(held.prefix(count))
-            held.removeFirst(count)
+        var leaving: [Output] = []
+        leaving.reserveCapacity(count)
+        for slot in heldHead..<heldHead + count { leaving.append(held[slot].take()!) }
+        heldHead += count
+        if heldHead == held.count {
+            held.removeAll(keepingCapacity: true)
+            heldHead = 0
+        } else if heldHead >= 256, heldHead * 2 >= held.count {
+            held.removeFirst(heldHead)  // empty slots only
+            heldHead = 0
         }
         releasedTotal = mark.outputs
         return (newlySynced, leaving)
@@ -66,7 +70,7 @@ public struct DurabilityGate<Output> {
     /// The node crashed: its unsynced writes are gone and so are the outputs that waited for them.
     /// Returns the dropped outputs.
     public mutating func crash() -> [Output] {
-        let dropped = held
+        let dropped = held[heldHead...].map { $0! }
         self = DurabilityGate()
         return dropped
     }

@@ -93,7 +93,7 @@ where Storage.Entry == Backend.Entry, Storage.HardState == Backend.HardState {
     /// Whether an output computed now must be held (some write it may depend on is not durable).
     public var mustHold: Bool { waitsForDisk && gate.mustHold }
 
-    public mutating func hold(_ output: Output) { gate.hold(output) }
+    public mutating func hold(_ output: consuming Output) { gate.hold(output) }
 
     /// What a sync started now must cover for everything held so far to leave; `nil` when nothing waits.
     public func seal() -> ReleaseMark? { waitsForDisk ? gate.seal() : nil }

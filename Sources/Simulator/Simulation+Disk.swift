@@ -19,7 +19,7 @@ extension Simulation {
 
     /// Schedules an output of the current step, or holds it while the node waits for its disk
     /// (unless it may leave before the node's writes are durable).
-    func output(_ event: Event, at time: Instant, countsAsDrop: Bool = false, afterWrites: Bool = true) {
+    func output(_ event: consuming Event, at time: Instant, countsAsDrop: Bool = false, afterWrites: Bool = true) {
         guard afterWrites, let node = holding, nodes[node].host.mustHold else {
             queue.schedule(event, at: time)
             return
