@@ -121,6 +121,34 @@ import Testing
         passed = true
     }
 
+    /// A follower killed and its log cut in the middle of its last record (a write the kill tore):
+    /// it repairs the tail, restarts, catches up from the leader, and serves every acknowledged
+    /// key. What it lost was its own unacknowledged suffix, or entries a majority still holds.
+    @Test func aFollowerWithATruncatedLogCatchesUp() throws {
+        guard let conlab = Self.conlab() else { return }
+        let cluster = try LocalCluster(conlab: conlab, nodes: 3, backend: "\"raft\"")
+        var passed = false
+        defer { cluster.stopAll(keepingFiles: !passed) }
+        for node in 0..<3 { try cluster.start(node) }
+        var leader: Int?
+        #expect(eventually { leader = cluster.agreedLeader(); return leader != nil })
+        let follower = (try #require(leader) + 1) % 3
+        for index in 0..<20 { #expect(cluster.set("k\(index)", "v\(index)", via: index % 3)) }
+        #expect(cluster.stop(follower, signal: SIGKILL).signalled == SIGKILL)
+        let segment = try Self.onlySegment(cluster.dataDirectory(follower))
+        let intact = try Data(contentsOf: URL(fileURLWithPath: segment))
+        try intact.prefix(intact.count - 5).write(to: URL(fileURLWithPath: segment))
+        for index in 20..<30 { #expect(cluster.set("k\(index)", "v\(index)", via: leader!)) }
+        try cluster.start(follower)
+        #expect(eventually { cluster.answersPing(follower) })
+        #expect(cluster.log(follower).contains("repaired a torn tail: cut"), "\(cluster.log(follower))")
+        let committed = Int(cluster.info(leader!)?["commit_index"] ?? "") ?? .max
+        #expect(eventually { Int(cluster.info(follower)?["commit_index"] ?? "") ?? 0 >= committed },
+                "the follower's own log catches up with the leader's commit index \(committed)")
+        for index in 0..<30 { #expect(cluster.get("k\(index)", via: follower)?.text == "v\(index)", "k\(index) through the follower") }
+        passed = true
+    }
+
     /// `--disk memory` (for measuring the loop alone) serves, writes no log file, and keeps
     /// nothing across a restart, as its help says.
     @Test func aMemoryDiskServesAndKeepsNothing() throws {
