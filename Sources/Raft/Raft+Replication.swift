@@ -83,6 +83,13 @@ extension RaftState {
     /// The follower's log did not contain `prevLogIndex` with `prevLogTerm`. Stale rejections
     /// (duplicated or reordered) are recognised and ignored; otherwise the leader skips back past
     /// the conflicting term using the follower's hint and probes again.
+    ///
+    /// A follower whose current answer puts its log below `match` lost entries it had made durable
+    /// and acknowledged: its disk failed it (a log cut short by hand or by a lying disk), outside
+    /// Raft's failure model, since by Log Matching its log agreed with the leader's up to `match`.
+    /// The leader then lowers `match` to what the follower has and probes from there, so the
+    /// follower catches up; offering the same index again would loop forever. A lower `match`
+    /// only delays commits (the commit index never goes back), so this is safe.
     mutating func handleRejection(_ reply: AppendReply, slot: Int, _ out: inout Effects<Raft>) {
         let rejected = reply.index
         switch progress[slot].state {
@@ -91,6 +98,7 @@ extension RaftState {
         case .snapshot: return
         }
         let agreeable = log.lastIndex(atMost: reply.hintIndex, withTermAtMost: reply.hintTerm)
+        if agreeable < progress[slot].match { progress[slot].match = agreeable }
         progress[slot].becomeProbe()
         progress[slot].next = max(min(rejected, agreeable + 1), progress[slot].match + 1)
         sendAppend(to: slot, allowEmpty: true, &out)

@@ -144,7 +144,7 @@ import Testing
         #expect(cluster.log(follower).contains("repaired a torn tail: cut"), "\(cluster.log(follower))")
         let committed = Int(cluster.info(leader!)?["commit_index"] ?? "") ?? .max
         #expect(eventually { Int(cluster.info(follower)?["commit_index"] ?? "") ?? 0 >= committed },
-                "the follower's own log catches up with the leader's commit index \(committed)")
+                "the follower's own log catches up with the leader's commit index \(committed): \(cluster.info(follower) ?? [:]) \(cluster.directory)")
         for index in 0..<30 { #expect(cluster.get("k\(index)", via: follower)?.text == "v\(index)", "k\(index) through the follower") }
         passed = true
     }
