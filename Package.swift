@@ -49,7 +49,8 @@ let package = Package(
         // NodeHost on a DirectoryLog, RESP clients, and the backend a cluster file names, found in
         // Lab's catalogue. A module of its own so that Runtime stays the I/O toolkit it is (Core
         // only, tested without a backend) and Lab stays free of sockets.
-        .target(name: "Server", dependencies: ["ConsensusCore", "Storage", "NodeHost", "Runtime", "RESP", "Lab"], swiftSettings: hotPath),
+        .target(name: "Server", dependencies: ["ConsensusCore", "Storage", "NodeHost", "Runtime", "RESP", "Lab", "Raft", "Zab", "TwoPhaseCommit",
+                                               "ThreePhaseCommit", "PrimaryBackup", "Unreplicated"], swiftSettings: hotPath),
         .executableTarget(name: "conlab", dependencies: ["Lab", "Checker", "ConsensusCore", "Server"]),
         // Tests, and the conformance suite every backend's tests run.
         .target(name: "ConformanceSuite", dependencies: ["ConsensusCore", "KVStore", "Simulator", "Checker", "Lab"], path: "Tests/ConformanceSuite"),
