@@ -155,6 +155,25 @@ import Testing
         #expect(unchecked.raft.role == .leader, "without CheckQuorum a leader never steps down on its own")
     }
 
+    /// A follower whose disk lost entries it had acknowledged (its log cut short) answers below
+    /// what the leader counts as matched: the leader probes from what the follower has, instead
+    /// of offering `match + 1` again forever (a loop found on real processes).
+    @Test func aFollowerThatLostAcknowledgedEntriesIsProbedFromWhatItHas() {
+        var node = ScriptedNode(terms: [1, 1], term: 1)
+        node.elect()
+        let term = node.raft.currentTerm
+        node.receive(.appendReply(AppendReply(term: term, success: true, index: 3, hintIndex: 0, hintTerm: 0, round: 1)), from: 2)
+        #expect(node.raft.commitIndex == 3)
+        node.step(.client(Self.put))
+        #expect(node.append(to: 2)?.prevLogIndex == 3, "replicating after the acknowledged index 3")
+        // Node 2 restarted with entries 1 and 2 only: it rejects index 3 and says it has up to 2.
+        node.receive(.appendReply(AppendReply(term: term, success: false, index: 3, hintIndex: 2, hintTerm: 1, round: 1)), from: 2)
+        node.receive(.appendReply(AppendReply(term: term, success: false, index: 4, hintIndex: 2, hintTerm: 1, round: 1)), from: 2)
+        #expect(node.append(to: 2)?.prevLogIndex == 2, "the leader probes from the follower's last entry")
+        node.receive(.appendReply(AppendReply(term: term, success: true, index: 4, hintIndex: 0, hintTerm: 0, round: 1)), from: 2)
+        #expect(node.raft.commitIndex == 4, "the follower caught up and the new entry commits")
+    }
+
     /// §8: a follower answers clients with the leader it knows.
     @Test func followerRedirectsToLeader() {
         var node = ScriptedNode(id: 2, terms: [1], term: 1)
