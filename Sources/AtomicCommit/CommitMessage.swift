@@ -64,11 +64,11 @@ extension CommitMessage: WireCodable {
     }
 
     /// The tags `CommitMessage` uses (0…5); a backend's own messages take the ones above.
-    public static let tags: ClosedRange<UInt8> = 0...5
+    package static let tags: ClosedRange<UInt8> = 0...5
 }
 
 /// A backend's wire message, able to carry the shared messages; the shared machinery sends
 /// through it without knowing the protocol's own messages.
-public protocol CommitWire: WireMessage {
+package protocol CommitWire: WireMessage {
     init(_ message: CommitMessage)
 }

@@ -7,15 +7,15 @@ public struct CommitTiming: Hashable, Sendable {
     /// How often an unanswered message (a vote request, a decision, a 3PC PreCommit) is re-sent.
     public var retransmit: TimeSpan = .milliseconds(20)
 
-    public init() {}
+    package init() {}
 
-    public static let documentation: [OptionDoc] = [
+    package static let documentation: [OptionDoc] = [
         OptionDoc("voteTimeout", values: "duration", default: "100ms", "the coordinator aborts when a vote is missing after this long"),
         OptionDoc("retransmit", values: "duration", default: "20ms", "unanswered vote requests, PreCommits and decisions are re-sent this often"),
     ]
 
     /// Applies `name` if it is one of the shared options; false if it is not.
-    public mutating func set(_ name: String, to value: JSONValue) throws(OptionError) -> Bool {
+    package mutating func set(_ name: String, to value: JSONValue) throws(OptionError) -> Bool {
         switch name {
         case "voteTimeout": voteTimeout = try value.positiveDuration(name)
         case "retransmit": retransmit = try value.positiveDuration(name)
@@ -27,7 +27,7 @@ public struct CommitTiming: Hashable, Sendable {
 
 extension JSONValue {
     /// A timer length: zero would make a node act again at the instant it acted.
-    public func positiveDuration(_ name: String) throws(OptionError) -> TimeSpan {
+    package func positiveDuration(_ name: String) throws(OptionError) -> TimeSpan {
         let duration = try durationOption(name)
         guard duration > .zero else { throw OptionError(name, "must be longer than zero") }
         return duration

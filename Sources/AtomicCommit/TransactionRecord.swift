@@ -51,7 +51,7 @@ extension TransactionRecord: BinaryCodable {
 /// Atomic commit has no durable metadata besides its log records; the type exists because the
 /// backend contract asks for one, and is never written.
 public struct CommitHardState: BinaryCodable, Hashable, Sendable {
-    public init() {}
+    init() {}
     public func encode(to writer: inout ByteWriter) {}
     public init(from reader: inout ByteReader) throws(BinaryDecodingError) {}
 }

@@ -17,7 +17,7 @@ public enum TransactionState: UInt8, Hashable, Sendable, CustomStringConvertible
         }
     }
 
-    public init(decision commit: Bool) { self = commit ? .committed : .aborted }
+    init(decision commit: Bool) { self = commit ? .committed : .aborted }
 
     public var description: String {
         switch self {

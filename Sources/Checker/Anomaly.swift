@@ -9,7 +9,7 @@ public enum Verdict: String, Sendable, Equatable {
     case unknown
 
     /// The verdict of a whole from its parts: false if any part is, else unknown if any part is.
-    public static func combining(_ verdicts: some Sequence<Verdict>) -> Verdict {
+    static func combining(_ verdicts: some Sequence<Verdict>) -> Verdict {
         var result = Verdict.linearizable
         for verdict in verdicts {
             if verdict == .notLinearizable { return .notLinearizable }
@@ -48,7 +48,7 @@ public struct Anomaly: Sendable, Equatable {
     /// Further facts as JSON members (for example the length of the longest linearizable prefix).
     public var details: [String: JSONValue]
 
-    public init(kind: AnomalyKind, key: String? = nil, transaction: String? = nil, operations: [Int] = [],
+    init(kind: AnomalyKind, key: String? = nil, transaction: String? = nil, operations: [Int] = [],
                 nodes: [NodeID] = [], explanation: String, details: [String: JSONValue] = [:]) {
         self.kind = kind
         self.key = key

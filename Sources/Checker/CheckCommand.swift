@@ -3,30 +3,30 @@ import Foundation
 
 /// `conlab check FILE.jsonl`: the checker as a command. The CLI parses its arguments, calls `run`,
 /// prints `text` and exits with `exitStatus`.
-public enum CheckCommand {
-    public struct Options: Sendable {
-        public var budget: CheckBudget
+package enum CheckCommand {
+    package struct Options: Sendable {
+        package var budget: CheckBudget
         /// Write `anomalies.jsonl` next to the history.
-        public var writeAnomalies: Bool
+        package var writeAnomalies: Bool
         /// Anomalies shown in the text; the file always has all of them.
-        public var anomaliesShown: Int
+        package var anomaliesShown: Int
 
-        public init(budget: CheckBudget = .standard, writeAnomalies: Bool = false, anomaliesShown: Int = 20) {
+        package init(budget: CheckBudget = .standard, writeAnomalies: Bool = false, anomaliesShown: Int = 20) {
             self.budget = budget
             self.writeAnomalies = writeAnomalies
             self.anomaliesShown = anomaliesShown
         }
     }
 
-    public struct Result: Sendable {
-        public var text: String
+    package struct Result: Sendable {
+        package var text: String
         /// 0 linearizable, 1 not linearizable or another anomaly, 2 bad input, 3 unknown.
-        public var exitStatus: Int32
+        package var exitStatus: Int32
     }
 
-    public static let badInputStatus: Int32 = 2
+    package static let badInputStatus: Int32 = 2
 
-    public static func run(path: String, options: Options = Options()) -> Result {
+    package static func run(path: String, options: Options = Options()) -> Result {
         let history: [HistoryOperation]
         let report: CheckReport
         do {
@@ -52,7 +52,7 @@ public enum CheckCommand {
 extension CheckReport {
     /// The report as text: the verdict, the keys that are not plainly linearizable, the counts and
     /// the first anomalies.
-    public func rendered(anomaliesShown: Int = 20) -> String {
+    package func rendered(anomaliesShown: Int = 20) -> String {
         let counts = [Verdict.linearizable, .notLinearizable, .unknown].map { verdict in keys.filter { $0.verdict == verdict }.count }
         var text = "linearizable: \(linearizable.rawValue)\n"
         text += "keys: \(keys.count) (\(counts[0]) linearizable, \(counts[1]) not, \(counts[2]) unknown)\n"

@@ -61,7 +61,7 @@ public struct CheckReport: Sendable {
     public var atomicityViolations: Int?
 
     /// `conlab check`'s exit status: 0 linearizable and no anomaly, 1 any anomaly, 3 unknown.
-    public var exitStatus: Int32 {
+    package var exitStatus: Int32 {
         if !anomalies.isEmpty || linearizable == .notLinearizable { return 1 }
         return linearizable == .unknown ? 3 : 0
     }

@@ -3,22 +3,22 @@ import Foundation
 
 /// `conlab bench checker`: how long the checker takes on large linearizable histories, and how
 /// much memory it needs. Run it from a release build; the figures mean nothing in debug.
-public enum CheckerBenchmark {
-    public struct Measurement: Sendable {
-        public var operations: Int
-        public var keys: Int
-        public var clients: Int
-        public var verdict: Verdict
+package enum CheckerBenchmark {
+    package struct Measurement: Sendable {
+        var operations: Int
+        var keys: Int
+        var clients: Int
+        var verdict: Verdict
         /// Search steps over all keys.
-        public var steps: Int
-        public var generateSeconds: Double
-        public var checkSeconds: Double
+        var steps: Int
+        var generateSeconds: Double
+        var checkSeconds: Double
         /// Processor time of the check: on a machine shared with other work, the steadier figure.
-        public var checkCPUSeconds: Double
+        var checkCPUSeconds: Double
         /// The process's peak resident memory after the check (VmHWM), in bytes; `nil` if unknown.
-        public var peakMemoryBytes: Int?
+        var peakMemoryBytes: Int?
 
-        public var line: String {
+        package var line: String {
             let memory = peakMemoryBytes.map { String(format: "%.0f MiB", Double($0) / 1_048_576) } ?? "unknown"
             return "\(operations) operations, \(keys) keys, \(clients) clients: \(verdict.rawValue) in "
                 + String(format: "%.3f s (%.3f s CPU", checkSeconds, checkCPUSeconds) + ", \(steps) steps; generated in "
@@ -28,11 +28,11 @@ public enum CheckerBenchmark {
 
     /// The standard cases: 10^5 operations (the target is at most one second) and 10^6, on 10
     /// keys from 16 clients with 1% indeterminate operations.
-    public static func standard(seed: UInt64 = 1) -> [Measurement] {
+    package static func standard(seed: UInt64 = 1) -> [Measurement] {
         [100_000, 1_000_000].map { measure(operations: $0, keys: 10, clients: 16, seed: seed) }
     }
 
-    public static func measure(operations: Int, keys: Int, clients: Int, indeterminateFraction: Double = 0.01,
+    static func measure(operations: Int, keys: Int, clients: Int, indeterminateFraction: Double = 0.01,
                                seed: UInt64 = 1) -> Measurement {
         let clock = ContinuousClock()
         let configuration = HistoryGenerator.Configuration(

@@ -3,8 +3,8 @@ import ConsensusCore
 /// A generated history with one read's value replaced by a value that cannot have been current at
 /// any instant of that read's interval, in any linearization: the history is then certainly not
 /// linearizable, which is what the checker's property tests assert it reports.
-public struct CorruptedRead: Sendable {
-    public enum Kind: String, Sendable {
+package struct CorruptedRead: Sendable {
+    package enum Kind: String, Sendable {
         /// A value created by a write invoked after the read completed.
         case future
         /// A value whose creating write completed before a write that replaced it was invoked, and
@@ -14,11 +14,11 @@ public struct CorruptedRead: Sendable {
         case invented
     }
 
-    public var operations: [HistoryOperation]
-    public var readID: Int
-    public var original: String?
-    public var replacement: String
-    public var kind: Kind
+    package var operations: [HistoryOperation]
+    package var readID: Int
+    var original: String?
+    package var replacement: String
+    package var kind: Kind
 }
 
 extension GeneratedHistory {
@@ -28,7 +28,7 @@ extension GeneratedHistory {
     /// creating operation (the writer of its last token, with the same earlier tokens before it):
     /// a value created after the read, or created and then replaced entirely before the read,
     /// cannot be what the read saw.
-    public func corruptingOneRead(seed: UInt64) -> CorruptedRead? {
+    package func corruptingOneRead(seed: UInt64) -> CorruptedRead? {
         var random = DeterministicRandom(seed: seed, label: "corrupt-read")
         let reads = operations.filter { if case .get = $0.command, case .ok(.value) = $0.outcome { true } else { false } }
         guard !reads.isEmpty else { return nil }

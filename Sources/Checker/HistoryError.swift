@@ -11,7 +11,7 @@ public struct HistoryError: Error, Sendable, Equatable, CustomStringConvertible 
     public var line: Int?
     public var reason: String
 
-    public init(file: String? = nil, line: Int? = nil, reason: String) {
+    init(file: String? = nil, line: Int? = nil, reason: String) {
         self.file = file
         self.line = line
         self.reason = reason

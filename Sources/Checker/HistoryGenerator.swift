@@ -10,27 +10,27 @@ import ConsensusCore
 /// possibly well after the client moved on, and some never did. Some are refused (no effect). Every
 /// write carries a unique value "v<id>", so appended strings spell out exactly which writes built
 /// them. Deterministic: the same configuration and seed give the same history.
-public enum HistoryGenerator {
-    public struct Configuration: Sendable {
-        public var operations: Int
-        public var clients: Int
-        public var keys: Int
+package enum HistoryGenerator {
+    package struct Configuration: Sendable {
+        var operations: Int
+        var clients: Int
+        var keys: Int
         /// Fraction of operations that end indeterminate.
-        public var indeterminateFraction: Double
+        var indeterminateFraction: Double
         /// Fraction of indeterminate operations that nevertheless took effect.
-        public var indeterminateEffectFraction: Double
+        var indeterminateEffectFraction: Double
         /// Fraction of operations refused (no effect, known to the client).
-        public var refusedFraction: Double
+        var refusedFraction: Double
         /// Relative weights of get, put, delete, append and cas.
-        public var weights: [OperationKind: Double]
+        var weights: [OperationKind: Double]
         /// Length of an operation's interval, microseconds.
-        public var duration: ClosedRange<Int64>
+        var duration: ClosedRange<Int64>
         /// A client's pause between operations, microseconds.
-        public var think: ClosedRange<Int64>
+        var think: ClosedRange<Int64>
         /// How long after its invocation an indeterminate operation may still take effect.
-        public var lateEffect: Int64
+        var lateEffect: Int64
 
-        public init(operations: Int, clients: Int, keys: Int, indeterminateFraction: Double = 0.01,
+        package init(operations: Int, clients: Int, keys: Int, indeterminateFraction: Double = 0.01,
                     indeterminateEffectFraction: Double = 0.5, refusedFraction: Double = 0.01,
                     weights: [OperationKind: Double] = [.get: 4, .put: 2, .delete: 1, .append: 1, .cas: 2],
                     duration: ClosedRange<Int64> = 100...2_000, think: ClosedRange<Int64> = 0...500,
@@ -49,7 +49,7 @@ public enum HistoryGenerator {
     }
 
     /// The five operations, for workload weights.
-    public enum OperationKind: String, Sendable, CaseIterable, Hashable {
+    package enum OperationKind: String, Sendable, CaseIterable, Hashable {
         case get, put, delete, append, cas
     }
 
@@ -71,7 +71,7 @@ public enum HistoryGenerator {
         var point: Int64?
     }
 
-    public static func generate(_ configuration: Configuration, seed: UInt64) -> GeneratedHistory {
+    package static func generate(_ configuration: Configuration, seed: UInt64) -> GeneratedHistory {
         var random = DeterministicRandom(seed: seed, label: "history-generator")
         let plan = planned(configuration, random: &random)
         var store: [String: String] = [:]
@@ -199,11 +199,11 @@ extension HistoryGenerator.Fate {
 
 
 /// A generated history with the knowledge of how it was produced.
-public struct GeneratedHistory: Sendable {
+package struct GeneratedHistory: Sendable {
     /// In id order, which is invocation order.
-    public var operations: [HistoryOperation]
+    package var operations: [HistoryOperation]
     /// The store after every operation that took effect.
-    public var finalState: [String: String]
+    package var finalState: [String: String]
 
     /// A value a key held in the real run: which operation created it and which replaced it.
     struct Epoch: Sendable {

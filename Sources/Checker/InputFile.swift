@@ -7,9 +7,9 @@ import Foundation
 /// neither the problem nor what to do, so none of them reaches the user.
 ///
 /// Lives in `Checker`, the lowest module that reads user files, so that `Lab` shares it.
-public enum InputFile {
+package enum InputFile {
     /// The file's text; the error's reason says why there is none (the caller adds the path).
-    public static func text(at path: String) throws(InputFileError) -> String {
+    package static func text(at path: String) throws(InputFileError) -> String {
         try requireRegularFile(path)
         guard let data = FileManager.default.contents(atPath: path) else { throw InputFileError("cannot be read") }
         return try utf8(Array(data))
@@ -49,10 +49,10 @@ public enum InputFile {
 }
 
 /// Why a named file cannot be read as text.
-public struct InputFileError: Error, Hashable, Sendable, CustomStringConvertible {
-    public var reason: String
+package struct InputFileError: Error, Hashable, Sendable, CustomStringConvertible {
+    package var reason: String
 
     init(_ reason: String) { self.reason = reason }
 
-    public var description: String { reason }
+    package var description: String { reason }
 }

@@ -61,7 +61,7 @@ public indirect enum JSONValue: Hashable, Sendable {
         return out
     }
 
-    public func write(to out: inout String) {
+    func write(to out: inout String) {
         switch self {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
@@ -86,12 +86,12 @@ public indirect enum JSONValue: Hashable, Sendable {
         }
     }
 
-    public static func format(_ n: Double) -> String {
+    package static func format(_ n: Double) -> String {
         if n.rounded() == n, abs(n) < 1e15 { return String(Int64(n)) }
         return "\(n)"
     }
 
-    public static func writeString(_ s: String, to out: inout String) {
+    package static func writeString(_ s: String, to out: inout String) {
         // Fast path: most strings (keys, values, names) need no escaping.
         if s.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C }) {
             out += "\""

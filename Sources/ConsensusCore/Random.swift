@@ -1,21 +1,21 @@
 /// SplitMix64 (Steele, Lea & Flood 2014): turns one seed into well-spread seeds for sub-generators.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    public var state: UInt64
+package struct SplitMix64: RandomNumberGenerator, Sendable {
+    var state: UInt64
 
-    public init(seed: UInt64) { state = seed }
+    package init(seed: UInt64) { state = seed }
 
-    public mutating func next() -> UInt64 {
+    package mutating func next() -> UInt64 {
         state &+= Self.golden
         return Self.mix(state)
     }
 
     /// The increment of the generator's state: 2^64 divided by the golden ratio.
-    @inlinable public static var golden: UInt64 { 0x9E37_79B9_7F4A_7C15 }
+    @inlinable package static var golden: UInt64 { 0x9E37_79B9_7F4A_7C15 }
 
     /// SplitMix64's finaliser: a bijection of 64-bit words in which every input bit affects every
     /// output bit (also the checker's hash-table mixer).
     @inlinable @inline(__always)
-    public static func mix(_ word: UInt64) -> UInt64 {
+    package static func mix(_ word: UInt64) -> UInt64 {
         var z = word
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB

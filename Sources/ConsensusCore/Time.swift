@@ -77,14 +77,14 @@ public struct TimeSpan: Comparable, Hashable, Sendable, CustomStringConvertible 
     /// simulated time; beyond a few hours a run would take hours of wall time and gigabytes, and
     /// spans of this size keep all time arithmetic (sums, ×4 reorder delays, ×100 slow clocks) far
     /// from 64-bit overflow.
-    public static let longestRun = TimeSpan.seconds(6 * 3_600)
+    package static let longestRun = TimeSpan.seconds(6 * 3_600)
     /// `longestRun` for messages: `21600s, 6 hours`.
-    public static let longestRunText = "\(longestRun), \(longestRun.microseconds / 3_600_000_000) hours"
+    package static let longestRunText = "\(longestRun), \(longestRun.microseconds / 3_600_000_000) hours"
 
     /// Parses `text` as `init(parsing:)` does and bounds it by `longestRun`; the error is a
     /// sentence for the user, so every reader of durations (scenario files, backend options)
     /// explains a bad one alike.
-    public static func parse(bounded text: String) throws(TimeSpanError) -> TimeSpan {
+    package static func parse(bounded text: String) throws(TimeSpanError) -> TimeSpan {
         guard let span = TimeSpan(parsing: text) else {
             let digits = text.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
             let unit = text.dropFirst(digits.count)
@@ -97,18 +97,18 @@ public struct TimeSpan: Comparable, Hashable, Sendable, CustomStringConvertible 
 }
 
 /// A duration text that names no span a run can use.
-public struct TimeSpanError: Error, Hashable, Sendable, CustomStringConvertible {
-    public enum Reason: Hashable, Sendable {
+package struct TimeSpanError: Error, Hashable, Sendable, CustomStringConvertible {
+    package enum Reason: Hashable, Sendable {
         /// Not a number with a unit (`"150"`, `"1e9s"`, `"-5ms"`).
         case malformed
         /// Beyond `TimeSpan.longestRun` (or beyond 64 bits of microseconds altogether).
         case tooLong
     }
 
-    public var text: String
-    public var reason: Reason
+    var text: String
+    package var reason: Reason
 
-    public var description: String {
+    package var description: String {
         switch reason {
         case .malformed: "\"\(text)\" is not a duration; write a number with a unit: \"250us\", \"150ms\", \"10s\", \"2m\""
         case .tooLong: "\"\(text)\" is longer than the longest run conlab simulates (\(TimeSpan.longestRunText))"

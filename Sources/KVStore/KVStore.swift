@@ -73,7 +73,7 @@ public struct KVStore: Sendable, Equatable {
 
     /// What `command` would return if applied now, without applying it (used to answer a
     /// compare-and-set that a lock protocol validates before voting).
-    public func evaluate(_ command: Command) -> CommandResult {
+    func evaluate(_ command: Command) -> CommandResult {
         var copy = self
         return copy.execute(command)
     }

@@ -21,7 +21,7 @@ public struct SessionTable<Record: Equatable & Sendable>: Equatable, Sendable {
         public internal(set) var records: [Entry]
 
         /// The record of request `sequence`, if the session holds one.
-        public func record(for sequence: UInt64) -> Record? {
+        func record(for sequence: UInt64) -> Record? {
             let position = position(of: sequence)
             return position < records.count && records[position].sequence == sequence ? records[position].record : nil
         }
@@ -140,7 +140,7 @@ public struct SessionTable<Record: Equatable & Sendable>: Equatable, Sendable {
     /// the clock enters a new period of `timeout` length, so memory holds the sessions active in
     /// the last two timeouts at most; one idle past its timeout and not swept yet is expired all
     /// the same when its client comes back (`admit`). Both depend on the stamps alone.
-    public mutating func advance(to stamp: Instant) {
+    mutating func advance(to stamp: Instant) {
         guard stamp > clock else { return }
         let period = max(options.timeout.microseconds, 1)
         let sweep = stamp.microseconds / period != clock.microseconds / period

@@ -22,7 +22,7 @@ public struct BackendKind: Sendable {
     typealias Configured = (variant: String, sessions: SessionOptions, simulate: @Sendable (SimulationConfig) -> SimulationResult,
                             bound: any BoundBackend)
 
-    public static func make<B: LabBackend>(_: B.Type, summary: String) -> BackendKind where B.Options: SessionBackendOptions {
+    static func make<B: LabBackend>(_: B.Type, summary: String) -> BackendKind where B.Options: SessionBackendOptions {
         BackendKind(
             name: B.protocolName, summary: summary, options: B.Options.documentation,
             messageKinds: B.Message.Kind.allCases.map(\.rawValue),
@@ -67,5 +67,5 @@ public enum Backends {
         .make(PrimaryBackup.self, summary: "asynchronous primary–backup with Sentinel-style failover, as Redis (AP: acknowledged writes can be lost)"),
     ]
 
-    public static func named(_ name: String) -> BackendKind? { all.first { $0.name == name } }
+    static func named(_ name: String) -> BackendKind? { all.first { $0.name == name } }
 }

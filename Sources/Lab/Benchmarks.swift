@@ -6,10 +6,10 @@ import Simulator
 import Unreplicated
 
 /// Benchmarks behind `conlab bench`. Speed is measured here, in a release build, never in tests.
-public enum Benchmarks {
+package enum Benchmarks {
     /// Simulated events per wall-clock second: 5 nodes, 50 closed-loop clients, 60 s of virtual
     /// time, the unreplicated backend (the cheapest protocol, so the figure is the simulator's own).
-    public static func simulator(runs: Int = 5) -> String {
+    package static func simulator(runs: Int = 5) -> String {
         var config = SimulationConfig(nodes: 5, seed: 1, duration: .seconds(60), quiescence: .seconds(1))
         config.workload.clientsPerNode = 10
         config.workload.mode = .closed(think: .fixed(.milliseconds(1)))
@@ -38,7 +38,7 @@ public enum Benchmarks {
     /// Two tables: the default mix (half of it readIndex reads, which commit no log entry) and a
     /// writes-only mix, where every operation counted is a committed log entry.
     /// `writesOnly` runs the second table alone (for profiling the committed-write path).
-    public static func raft(nodes sizes: [Int] = [3, 5, 7, 9], clients: Int = 50, runs: Int = 3, writesOnly: Bool = false) -> String {
+    package static func raft(nodes sizes: [Int] = [3, 5, 7, 9], clients: Int = 50, runs: Int = 3, writesOnly: Bool = false) -> String {
         let mixes: [(name: String, mix: WorkloadConfig.Mix)] = [
             ("default mix (get 50, put 30, append 10, cas 10)", WorkloadConfig.Mix()),
             ("writes only (put 60, append 20, cas 20)", WorkloadConfig.Mix(get: 0, put: 60, append: 20, cas: 20)),

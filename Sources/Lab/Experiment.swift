@@ -36,7 +36,7 @@ public struct Shard: Sendable, Hashable {
         self.count = count
     }
 
-    public func includes(_ position: Int) -> Bool { position % count == index - 1 }
+    package func includes(_ position: Int) -> Bool { position % count == index - 1 }
 }
 
 public enum ProgressStyle: Sendable {
@@ -106,18 +106,18 @@ public enum Experiment {
 }
 
 /// Progress of a long experiment on standard error: runs done of total, elapsed, estimate left.
-public final class ProgressReporter: @unchecked Sendable {
+package final class ProgressReporter: @unchecked Sendable {
     let style: ProgressStyle
     let total: Int
     let start = Date()
     let lock = NSLock()
 
-    public init(style: ProgressStyle, total: Int) {
+    package init(style: ProgressStyle, total: Int) {
         self.style = style
         self.total = total
     }
 
-    public func update(done: Int, total: Int) {
+    package func update(done: Int, total: Int) {
         lock.lock()
         defer { lock.unlock() }
         let elapsed = Date().timeIntervalSince(start)
@@ -134,7 +134,7 @@ public final class ProgressReporter: @unchecked Sendable {
         }
     }
 
-    public func finish() {
+    package func finish() {
         if case .bar = style { FileHandle.standardError.write(Data("\n".utf8)) }
     }
 

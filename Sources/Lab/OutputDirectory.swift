@@ -18,9 +18,9 @@ enum FilePaths {
 
 /// The folder a run, a study or a merge writes into, made and proven writable before any work:
 /// an unusable `--out` found after an hour of simulation would lose the hour.
-public enum OutputDirectory {
+package enum OutputDirectory {
     /// Creates `path` with its parents and writes and removes a probe file in it.
-    public static func prepare(_ path: String) throws(OutputDirectoryError) {
+    package static func prepare(_ path: String) throws(OutputDirectoryError) {
         guard !path.isEmpty else { throw OutputDirectoryError(path: path, reason: "an empty path names no folder") }
         var prefix = path.hasPrefix("/") ? "/" : ""
         for component in path.split(separator: "/") {
@@ -57,9 +57,9 @@ public enum OutputDirectory {
 }
 
 /// An output folder that cannot be used, with the reason.
-public struct OutputDirectoryError: Error, Hashable, Sendable, CustomStringConvertible {
-    public var path: String
-    public var reason: String
+package struct OutputDirectoryError: Error, Hashable, Sendable, CustomStringConvertible {
+    package var path: String
+    package var reason: String
 
-    public var description: String { "output folder '\(path)': \(reason)" }
+    package var description: String { "output folder '\(path)': \(reason)" }
 }

@@ -5,21 +5,21 @@ import Simulator
 /// Writes an experiment's outputs (DESIGN.md § Outputs) into one folder:
 /// `summary.csv`, `timeseries.csv`, `events.csv`, `faults.csv`, `latency.csv` and `runs/<run>/history.jsonl`.
 public enum ReportWriter {
-    public static let summaryColumns = SummaryColumn.allCases.map(\.rawValue)
+    package static let summaryColumns = SummaryColumn.allCases.map(\.rawValue)
 
-    public static let faultColumns = ["run", "protocol", "window", "start_ms", "end_ms", "faults", "ops", "availability",
+    package static let faultColumns = ["run", "protocol", "window", "start_ms", "end_ms", "faults", "ops", "availability",
                                       "availability_majority_side", "availability_minority_side", "recovery_ms", "heal_recovery_ms"]
 
-    public static let timeseriesColumns = ["run", "protocol", "t_ms", "window_ms", "ops_ok", "ops_failed", "ops_indeterminate",
+    package static let timeseriesColumns = ["run", "protocol", "t_ms", "window_ms", "ops_ok", "ops_failed", "ops_indeterminate",
                                            "availability", "latency_p50_ms", "latency_p99_ms", "leader", "faults_active"]
 
     /// `kind` and `detail` in words; then, added later, the values a reader needs without parsing
     /// `detail`: the protocol's name of a role, the term (or epoch) of a role change, leader change
     /// or first commit, and the leader a leader change names (empty: none).
-    public static let eventColumns = ["run", "t_ms", "node", "kind", "detail", "role", "term", "leader"]
+    package static let eventColumns = ["run", "t_ms", "node", "kind", "detail", "role", "term", "leader"]
 
     /// Width of the time-series windows.
-    public static let window = TimeSpan.seconds(1)
+    static let window = TimeSpan.seconds(1)
 
     /// Writes all outputs (a test's or a tool's: `conlab run` streams through `Runner.record`);
     /// returns the paths written, relative to `directory`.
@@ -45,7 +45,7 @@ public enum ReportWriter {
 
     /// Writes one run's own files, `runs/<run>/history.jsonl` and (if any) `anomalies.jsonl`.
     @discardableResult
-    public static func writeRunFiles(_ output: RunOutput, to directory: String) throws -> [String] {
+    static func writeRunFiles(_ output: RunOutput, to directory: String) throws -> [String] {
         var written = ["runs/\(output.spec.id)/history.jsonl"]
         try save(output.historyText, written[0], in: directory)
         if !output.consistency.anomaliesJSONL.isEmpty {
@@ -70,8 +70,8 @@ public enum ReportWriter {
     /// The experiment's `anomalies.jsonl`: the first anomalies of every run (each line carries its
     /// `run` and the run's total, `run_anomalies`), small enough to keep with a committed report;
     /// every anomaly of a run is in `runs/<run>/anomalies.jsonl`.
-    public static let anomaliesFile = "anomalies.jsonl"
-    public static let anomaliesPerRun = 5
+    static let anomaliesFile = "anomalies.jsonl"
+    static let anomaliesPerRun = 5
 
     static func anomalyExcerpt(_ records: [RunRecord]) -> String {
         var text = ""
@@ -88,12 +88,12 @@ public enum ReportWriter {
 
     /// Every output of one run as text (summary row, time series, events, history): what a
     /// determinism check compares.
-    public static func renderedRun(_ output: RunOutput) -> String {
+    package static func renderedRun(_ output: RunOutput) -> String {
         [summary([output]).text, timeseries([output]).text, events([output]).text, faults([output]).text, latency([output]).text,
          output.historyText].joined(separator: "\n")
     }
 
-    public static func historyText(_ history: [HistoryOperation]) -> String {
+    static func historyText(_ history: [HistoryOperation]) -> String {
         var text = ""
         text.reserveCapacity(history.count * 120)
         for operation in history { text += operation.jsonLine; text += "\n" }

@@ -15,7 +15,7 @@ public struct RunRecord: Sendable {
     /// The run's row of `Experiment.summaryText`.
     let terminal: [String]
 
-    public init(_ output: RunOutput) {
+    package init(_ output: RunOutput) {
         spec = output.spec
         summary = ReportWriter.summary([output])
         timeseries = ReportWriter.timeseries([output])

@@ -68,7 +68,7 @@ public enum Runner {
 
     /// Runs every spec as `run` does, but writes each run's own files into `directory` as soon as
     /// it finishes and keeps only its record, so memory does not grow with whole histories.
-    public static func record(_ specs: [RunSpec], writingRunFilesTo directory: String,
+    static func record(_ specs: [RunSpec], writingRunFilesTo directory: String,
                               jobs: Int = ProcessInfo.processInfo.activeProcessorCount,
                               progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> [RunRecord] {
         let results = Parallel.map(specs, jobs: jobs, progress: progress) { spec in

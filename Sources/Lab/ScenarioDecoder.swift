@@ -7,7 +7,7 @@ import Storage
 /// Reads scenario files: JSON, version 1, validated with precise errors (file, JSON path, reason)
 /// before anything runs. The format is documented in the README.
 public enum ScenarioFile {
-    public static let version = 1
+    static let version = 1
 
     static let topLevelKeys = ["version", "name", "description", "nodes", "duration", "quiescence", "seeds", "backends",
                                "workload", "network", "storage", "processing", "start", "faults", "nemesis", "sweep"]

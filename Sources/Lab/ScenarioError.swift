@@ -5,7 +5,7 @@ public struct ScenarioError: Error, Hashable, Sendable, CustomStringConvertible 
     public var path: String
     public var reason: String
 
-    public init(file: String, path: String, reason: String) {
+    package init(file: String, path: String, reason: String) {
         self.file = file
         self.path = path
         self.reason = reason

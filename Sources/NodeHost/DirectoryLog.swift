@@ -11,7 +11,7 @@ public final class DirectoryLog<Entry: BinaryCodable & Sendable, HardState: Bina
     public let fileSystem: any FileSystem
     public let options: FileStorage<Entry, HardState>.Options
     /// The log of the running incarnation; `nil` while the node is down.
-    public private(set) var log: FileStorage<Entry, HardState>?
+    private(set) var log: FileStorage<Entry, HardState>?
     /// Operations applied since the last sync.
     public private(set) var unsyncedCount = 0
 

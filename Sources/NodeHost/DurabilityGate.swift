@@ -10,10 +10,10 @@
 ///
 /// The gate is generic over what it holds, so each driver holds its own form of an output (the
 /// simulator an event with its delivery time, a runtime a frame for a peer).
-public struct DurabilityGate<Output> {
+struct DurabilityGate<Output> {
     /// Writes of this incarnation applied to storage, and made durable.
-    public private(set) var writesApplied = 0
-    public private(set) var writesSynced = 0
+    private(set) var writesApplied = 0
+    private(set) var writesSynced = 0
     /// Outputs waiting, oldest first, from `heldHead` on (the slots before it left already);
     /// `heldTotal` counts every output ever held, `releasedTotal` those that left. A release
     /// moves outputs out of their slots, so none is copied however many stay behind.
@@ -22,32 +22,32 @@ public struct DurabilityGate<Output> {
     private var heldTotal = 0
     private var releasedTotal = 0
 
-    public init() {}
+    init() {}
 
     /// Outputs must wait: a write is not yet durable, or older outputs are still waiting.
-    public var mustHold: Bool { writesApplied > writesSynced || heldTotal > releasedTotal }
+    var mustHold: Bool { writesApplied > writesSynced || heldTotal > releasedTotal }
 
     /// Outputs held now.
-    public var heldCount: Int { held.count - heldHead }
+    var heldCount: Int { held.count - heldHead }
 
     /// `count` more writes were applied to storage.
-    public mutating func wrote(_ count: Int) { writesApplied += count }
+    mutating func wrote(_ count: Int) { writesApplied += count }
 
     /// Holds `output` until a release covers it.
-    public mutating func hold(_ output: consuming Output) {
+    mutating func hold(_ output: consuming Output) {
         held.append(output)
         heldTotal += 1
     }
 
     /// What a sync started now must cover: every write and every held output so far. `nil` when
     /// nothing waits.
-    public func seal() -> ReleaseMark? {
+    func seal() -> ReleaseMark? {
         mustHold ? ReleaseMark(writes: writesApplied, outputs: heldTotal) : nil
     }
 
     /// A sync covering `mark` completed: returns how many writes it made durable (the storage must
     /// sync that many more) and the outputs that may leave now, oldest first.
-    public mutating func release(_ mark: ReleaseMark) -> (newlySynced: Int, outputs: [Output]) {
+    mutating func release(_ mark: ReleaseMark) -> (newlySynced: Int, outputs: [Output]) {
         let newlySynced = max(0, mark.writes - writesSynced)
         writesSynced = max(writesSynced, mark.writes)
         let count = mark.outputs - releasedTotal
@@ -69,7 +69,7 @@ public struct DurabilityGate<Output> {
 
     /// The node crashed: its unsynced writes are gone and so are the outputs that waited for them.
     /// Returns the dropped outputs.
-    public mutating func crash() -> [Output] {
+    mutating func crash() -> [Output] {
         let dropped = held[heldHead...].map { $0! }
         self = DurabilityGate()
         return dropped

@@ -19,7 +19,7 @@ extension PrimaryBackup {
         /// Sentinel's rule: the configuration with the greater epoch wins. Equal epochs with different
         /// primaries can only follow a vote lost with unsynced storage; the lower id wins, so every
         /// node settles on the same primary anyway.
-        public func supersedes(_ other: Configuration) -> Bool {
+        func supersedes(_ other: Configuration) -> Bool {
             epoch != other.epoch ? epoch > other.epoch : primary < other.primary
         }
 

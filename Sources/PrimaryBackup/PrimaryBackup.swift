@@ -34,20 +34,20 @@ public struct PrimaryBackup: ReplicationBackend {
     public typealias Options = PrimaryBackupOptions
 
     /// The protocol's own roles; reported to the lab as leader, follower and candidate.
-    public enum ReplicaRole: String, Sendable {
+    package enum ReplicaRole: String, Sendable {
         case primary, backup, candidate
     }
 
-    public let id: NodeID
+    let id: NodeID
     let cluster: [NodeID]
     let options: Options
     var random: DeterministicRandom
 
-    public internal(set) var role: ReplicaRole
-    public internal(set) var hard: HardState
-    public internal(set) var store: KVStore
+    package internal(set) var role: ReplicaRole
+    package internal(set) var hard: HardState
+    package internal(set) var store: KVStore
     /// Redis's replication offset: how many writes of its history this node's data holds.
-    public internal(set) var offset: Int
+    package internal(set) var offset: Int
     var backlog: Backlog
     /// Storage index of the write at offset `o` is `o + storageBase` (a full resync stores a snapshot
     /// at a fresh index, so the two drift apart).

@@ -14,7 +14,7 @@ public struct Raft: ReplicationBackend {
     public typealias Entry = RaftEntry
     public typealias HardState = RaftHardState
     public typealias Options = RaftOptions
-    public typealias Role = RaftRole
+    package typealias Role = RaftRole
 
     /// The state lives in one copy-on-write box: drivers and checkers copy backends freely (to
     /// inspect them, to keep them in arrays), and a copy should cost one reference, not one per

@@ -2,13 +2,13 @@ import ConsensusCore
 
 /// The in-memory log of one server: the entries after its latest snapshot (§7), addressed by
 /// absolute log index. Index `snapshotIndex` is represented by the snapshot's term alone.
-public struct RaftLog: Sendable {
+package struct RaftLog: Sendable {
     /// Entries `snapshotIndex + 1 … lastIndex`.
-    public private(set) var entries: [RaftEntry]
+    package private(set) var entries: [RaftEntry]
     /// Last index the snapshot covers (0 without a snapshot).
-    public private(set) var snapshotIndex: LogIndex
+    package private(set) var snapshotIndex: LogIndex
     /// Term of the entry at `snapshotIndex` (0 without a snapshot).
-    public private(set) var snapshotTerm: Term
+    private(set) var snapshotTerm: Term
 
     init(snapshotIndex: LogIndex = 0, snapshotTerm: Term = 0, entries: [RaftEntry] = []) {
         self.snapshotIndex = snapshotIndex
@@ -16,18 +16,18 @@ public struct RaftLog: Sendable {
         self.entries = entries
     }
 
-    public var lastIndex: LogIndex { snapshotIndex + entries.count }
-    public var lastTerm: Term { entries.last?.term ?? snapshotTerm }
+    package var lastIndex: LogIndex { snapshotIndex + entries.count }
+    var lastTerm: Term { entries.last?.term ?? snapshotTerm }
 
     /// The term of the entry at `index`; `nil` when it was compacted into the snapshot or does not exist.
-    public func term(at index: LogIndex) -> Term? {
+    package func term(at index: LogIndex) -> Term? {
         if index == snapshotIndex { return snapshotTerm }
         guard index > snapshotIndex, index <= lastIndex else { return nil }
         return entries[index - snapshotIndex - 1].term
     }
 
     /// The entry at `index`, which must lie in `snapshotIndex + 1 … lastIndex`.
-    public subscript(index: LogIndex) -> RaftEntry { entries[index - snapshotIndex - 1] }
+    package subscript(index: LogIndex) -> RaftEntry { entries[index - snapshotIndex - 1] }
 
     /// Whether a candidate's log is at least as up to date as this one (§5.4.1: compare the terms
     /// of the last entries, then the lengths).

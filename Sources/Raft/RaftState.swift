@@ -301,7 +301,7 @@ struct RaftState: Sendable {
 }
 
 /// A server's role (§5.1), with the thesis's pre-candidate (§9.6).
-public enum RaftRole: String, Sendable {
+package enum RaftRole: String, Sendable {
     case follower
     /// Asking for pre-votes, term unchanged.
     case preCandidate = "pre-candidate"

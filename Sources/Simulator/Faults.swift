@@ -77,7 +77,7 @@ public struct LinkChange: Hashable, Sendable {
         self.nodes = nodes
     }
 
-    public func applied(to profile: LinkProfile) -> LinkProfile {
+    package func applied(to profile: LinkProfile) -> LinkProfile {
         var result = profile
         if let latency { result.latency = latency }
         if let loss { result.loss = loss }

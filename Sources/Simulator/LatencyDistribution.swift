@@ -13,7 +13,7 @@ public enum LatencyDistribution: Hashable, Sendable, CustomStringConvertible {
     /// slow — the long tail of real networks that breaks timeout tuning.
     case longTail(median: TimeSpan, p99: TimeSpan)
 
-    public func sample(_ random: inout DeterministicRandom) -> TimeSpan {
+    package func sample(_ random: inout DeterministicRandom) -> TimeSpan {
         switch self {
         case .fixed(let value):
             return value
@@ -33,7 +33,7 @@ public enum LatencyDistribution: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The distribution's mean, for reports.
-    public var mean: TimeSpan {
+    var mean: TimeSpan {
         switch self {
         case .fixed(let value): value
         case .uniform(let range): TimeSpan(microseconds: (range.lowerBound.microseconds + range.upperBound.microseconds) / 2)

@@ -5,22 +5,22 @@ import ConsensusCore
 /// Reachability is a matrix over nodes, so asymmetric (one-way) cuts are possible. A client is
 /// pinned to one node and shares its fate, as in Jepsen: it always reaches its own node, and reaches
 /// another node exactly when its node does. Links are FIFO unless a message is picked for reordering.
-public struct NetworkModel: Sendable {
-    public let nodeCount: Int
+package struct NetworkModel: Sendable {
+    let nodeCount: Int
     /// `reachable[from * nodeCount + to]`.
     private var reachable: [Bool]
     /// Index into `profiles` per directed node link.
     private var profileIndex: [Int]
     private var profiles: [LinkProfile]
     /// The profile the run started with, restored by `restoreProfiles()`.
-    public let baseProfile: LinkProfile
-    public var clientProfile: LinkProfile
+    let baseProfile: LinkProfile
+    var clientProfile: LinkProfile
     /// Latest delivery time per directed node link, for FIFO order.
     private var lastNodeDelivery: [Int64]
     /// Latest delivery time per client, to (`[0..<n]`) and from (`[n..<2n]`) each node.
     private var lastClientDelivery: [[Int64]] = []
 
-    public init(nodeCount: Int, profile: LinkProfile, clientProfile: LinkProfile = .local) {
+    package init(nodeCount: Int, profile: LinkProfile, clientProfile: LinkProfile = .local) {
         self.nodeCount = nodeCount
         reachable = Array(repeating: true, count: nodeCount * nodeCount)
         profileIndex = Array(repeating: 0, count: nodeCount * nodeCount)
@@ -32,15 +32,15 @@ public struct NetworkModel: Sendable {
 
     // MARK: Reachability
 
-    public func canReach(_ from: Int, _ to: Int) -> Bool { from == to || reachable[from * nodeCount + to] }
+    package func canReach(_ from: Int, _ to: Int) -> Bool { from == to || reachable[from * nodeCount + to] }
 
-    public mutating func setReachable(_ from: Int, _ to: Int, _ value: Bool) {
+    package mutating func setReachable(_ from: Int, _ to: Int, _ value: Bool) {
         guard from != to else { return }
         reachable[from * nodeCount + to] = value
     }
 
     /// Nodes can talk only within their group. Nodes in no group are isolated.
-    public mutating func partition(_ groups: [[Int]]) {
+    package mutating func partition(_ groups: [[Int]]) {
         var groupOf = Array(repeating: -1, count: nodeCount)
         for (g, group) in groups.enumerated() { for node in group { groupOf[node] = g } }
         for from in 0..<nodeCount {
@@ -51,26 +51,26 @@ public struct NetworkModel: Sendable {
     }
 
     /// Installs an arbitrary reachability relation (`sees(from, to)`), e.g. a bridge or a ring.
-    public mutating func setReachability(_ sees: (Int, Int) -> Bool) {
+    mutating func setReachability(_ sees: (Int, Int) -> Bool) {
         for from in 0..<nodeCount { for to in 0..<nodeCount where from != to { reachable[from * nodeCount + to] = sees(from, to) } }
     }
 
     /// Restores every link.
-    public mutating func heal() { reachable = Array(repeating: true, count: nodeCount * nodeCount) }
+    package mutating func heal() { reachable = Array(repeating: true, count: nodeCount * nodeCount) }
 
-    public var isFullyConnected: Bool { !reachable.contains(false) }
+    package var isFullyConnected: Bool { !reachable.contains(false) }
 
     /// Who can reach whom now (node `i` is `n(i+1)`).
-    public var reachability: Reachability {
+    package var reachability: Reachability {
         Reachability(reaches: (0..<nodeCount).map { from in (0..<nodeCount).filter { canReach(from, $0) }.map { NodeID($0 + 1) } })
     }
 
     // MARK: Link behaviour
 
-    public func profile(_ from: Int, _ to: Int) -> LinkProfile { profiles[profileIndex[from * nodeCount + to]] }
+    func profile(_ from: Int, _ to: Int) -> LinkProfile { profiles[profileIndex[from * nodeCount + to]] }
 
     /// Changes the behaviour of the given directed links (all node links when `links` is nil).
-    public mutating func setProfile(_ profile: LinkProfile, links: [(from: Int, to: Int)]? = nil) {
+    mutating func setProfile(_ profile: LinkProfile, links: [(from: Int, to: Int)]? = nil) {
         let index: Int
         if let existing = profiles.firstIndex(of: profile) { index = existing } else { profiles.append(profile); index = profiles.count - 1 }
         if let links {
@@ -80,25 +80,25 @@ public struct NetworkModel: Sendable {
         }
     }
 
-    public mutating func restoreProfiles() {
+    mutating func restoreProfiles() {
         profiles = [baseProfile]
         profileIndex = Array(repeating: 0, count: nodeCount * nodeCount)
     }
 
-    public var hasChangedProfiles: Bool { profileIndex.contains { profiles[$0] != baseProfile } }
+    var hasChangedProfiles: Bool { profileIndex.contains { profiles[$0] != baseProfile } }
 
     // MARK: Transmission
 
     /// When a message sent now from node `from` to node `to` arrives: nil when lost or cut, and a
     /// second time when duplicated.
-    public mutating func transmitBetweenNodes(from: Int, to: Int, at now: Instant, random: inout DeterministicRandom) -> Deliveries {
+    package mutating func transmitBetweenNodes(from: Int, to: Int, at now: Instant, random: inout DeterministicRandom) -> Deliveries {
         guard canReach(from, to) else { return Deliveries() }
         let slot = from * nodeCount + to
         return Self.transmit(profile: profile(from, to), at: now, lastDelivery: &lastNodeDelivery[slot], random: &random)
     }
 
     /// Transmission between a client pinned to `home` and node `node`, in either direction.
-    public mutating func transmitClient(_ client: Int, home: Int, node: Int, toNode: Bool, at now: Instant, random: inout DeterministicRandom) -> Deliveries {
+    package mutating func transmitClient(_ client: Int, home: Int, node: Int, toNode: Bool, at now: Instant, random: inout DeterministicRandom) -> Deliveries {
         while lastClientDelivery.count <= client { lastClientDelivery.append(Array(repeating: 0, count: 2 * nodeCount)) }
         let profile: LinkProfile
         if node == home {
@@ -112,7 +112,7 @@ public struct NetworkModel: Sendable {
 
     /// Whether a message already in flight survives to its delivery time: a partition that starts
     /// while a message travels drops it, as a firewall rule would.
-    public func clientLinkUp(home: Int, node: Int, toNode: Bool) -> Bool {
+    func clientLinkUp(home: Int, node: Int, toNode: Bool) -> Bool {
         node == home || (toNode ? canReach(home, node) : canReach(node, home))
     }
 
@@ -139,11 +139,11 @@ public struct NetworkModel: Sendable {
 }
 
 /// Up to two delivery times of one transmitted message (a duplicate arrives twice).
-public struct Deliveries: Sendable, Equatable {
-    public var first: Instant?
-    public var second: Instant?
+package struct Deliveries: Sendable, Equatable {
+    package var first: Instant?
+    package var second: Instant?
 
-    public init(first: Instant? = nil, second: Instant? = nil) {
+    init(first: Instant? = nil, second: Instant? = nil) {
         self.first = first
         self.second = second
     }

@@ -5,7 +5,7 @@ import ConsensusCore
 public struct Reachability: Hashable, Sendable, CustomStringConvertible {
     public let reaches: [[NodeID]]
 
-    public init(reaches: [[NodeID]]) { self.reaches = reaches }
+    init(reaches: [[NodeID]]) { self.reaches = reaches }
 
     /// The nodes `node`'s messages reach, itself included.
     public func reached(from node: NodeID) -> [NodeID] { reaches[node.index] }

@@ -7,7 +7,7 @@ public struct EventRecord: Hashable, Sendable {
     public var node: NodeID?
     public var event: SimulationEvent
 
-    public init(time: Instant, node: NodeID?, event: SimulationEvent) {
+    package init(time: Instant, node: NodeID?, event: SimulationEvent) {
         self.time = time
         self.node = node
         self.event = event

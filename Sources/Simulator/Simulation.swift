@@ -18,7 +18,7 @@ public final class Simulation<Backend: LabBackend> {
     public internal(set) var history: [HistoryOperation] = []
     public internal(set) var events: [EventRecord] = []
     public internal(set) var counters = SimulationCounters()
-    public internal(set) var network: NetworkModel
+    var network: NetworkModel
     public internal(set) var leaders: [LeaderSpan] = []
     public internal(set) var faultLevels: [FaultLevel] = []
     public internal(set) var transactions: [UInt64: [NodeID: Bool]] = [:]

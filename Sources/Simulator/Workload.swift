@@ -26,7 +26,7 @@ public struct WorkloadConfig: Hashable, Sendable {
             self.get = get; self.put = put; self.append = append; self.cas = cas; self.delete = delete
         }
 
-        public var weights: [Double] { [get, put, append, cas, delete] }
+        package var weights: [Double] { [get, put, append, cas, delete] }
     }
 
     /// Closed-loop clients per node (open loop: the initial pool per node).

@@ -54,7 +54,7 @@ public struct DiskFaultCounts: Hashable, Sendable, CustomStringConvertible {
     public var misdirectedWrites = 0
     public var slowSyncs = 0
 
-    public init() {}
+    package init() {}
 
     private static var kinds: [(name: String, count: WritableKeyPath<DiskFaultCounts, Int>)] {
         [("partial", \.partialWrites), ("torn", \.tornWrites), ("bit-flip", \.bitFlips), ("lost", \.lostWrites),
@@ -65,7 +65,7 @@ public struct DiskFaultCounts: Hashable, Sendable, CustomStringConvertible {
 
     /// Only the faults that can damage synced data (bit flips, lost and misdirected writes); torn
     /// and partial writes hit only what was never synced, and a slow sync damages nothing.
-    public var damage: DiskFaultCounts {
+    package var damage: DiskFaultCounts {
         var counts = DiskFaultCounts()
         counts.bitFlips = bitFlips
         counts.lostWrites = lostWrites
@@ -74,11 +74,11 @@ public struct DiskFaultCounts: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The faults injected between two readings (`later - earlier`), e.g. since the last crash.
-    public static func - (later: DiskFaultCounts, earlier: DiskFaultCounts) -> DiskFaultCounts {
+    package static func - (later: DiskFaultCounts, earlier: DiskFaultCounts) -> DiskFaultCounts {
         combine(later, earlier, -)
     }
 
-    public static func + (left: DiskFaultCounts, right: DiskFaultCounts) -> DiskFaultCounts {
+    package static func + (left: DiskFaultCounts, right: DiskFaultCounts) -> DiskFaultCounts {
         combine(left, right, +)
     }
 

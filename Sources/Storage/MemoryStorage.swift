@@ -6,7 +6,7 @@ public struct MemoryStorage<Entry: BinaryCodable & Sendable, HardState: BinaryCo
     /// What survives a crash.
     public private(set) var durable = StoredState<Entry, HardState>()
     /// Applied since the last sync; lost by a crash.
-    public private(set) var unsynced: [PersistOp<Entry, HardState>] = []
+    private(set) var unsynced: [PersistOp<Entry, HardState>] = []
     /// `durable` with `unsynced` applied. `apply` validates each operation against it, so an invalid
     /// operation is rejected at once instead of entering `unsynced`, where it would make every later
     /// `sync` fail after applying part of the batch.

@@ -4,7 +4,7 @@ extension SimulatedFileSystem {
     /// what the medium has. With `partialWrite` or `tornWrite`, part of a file's unsynced bytes
     /// reached the medium first. A `FileStorage` that was open is dead (its handles fail); open a
     /// new one on this file system to recover.
-    public func crash() {
+    package func crash() {
         let named = Set(durableNames.values)
         for inode in files.indices where files[inode] != nil {
             if named.contains(inode) { reachMediumAtCrash(inode) }
@@ -18,7 +18,7 @@ extension SimulatedFileSystem {
 
     /// Injects one fault now (the nemesis `disk` action) rather than at a rate. A bit flip needs a
     /// synced byte to land in; without one nothing happens (`injected` says what did).
-    public func inject(_ fault: DiskFault) {
+    package func inject(_ fault: DiskFault) {
         switch fault {
         case .bitFlip:
             let candidates = durableNames.filter { !files[$0.value]!.medium.isEmpty }.sorted { $0.key < $1.key }

@@ -23,12 +23,12 @@ import Darwin
 /// calls `crash()` when the node loses power and opens a new `FileStorage` on the same object.
 /// Time is the driver's: each sync adds its latency (`syncLatency`, times `slowSyncFactor` when
 /// slow) to a total the driver collects with `takeSyncLatency()` and charges to the node's disk.
-public final class SimulatedFileSystem: FileSystem {
-    public let faults: DiskFaults
+package final class SimulatedFileSystem: FileSystem {
+    let faults: DiskFaults
     /// What one sync (of a file or a directory) takes when it is not slow.
-    public let syncLatency: TimeSpan
+    let syncLatency: TimeSpan
     /// Every fault injected so far, by kind.
-    public internal(set) var injected = DiskFaultCounts()
+    package internal(set) var injected = DiskFaultCounts()
 
     var random: DeterministicRandom
     /// Files by inode number (nil once no name and no handle refers to one).
@@ -50,21 +50,21 @@ public final class SimulatedFileSystem: FileSystem {
     }
 
     /// `seed` draws every fault; the same seed and the same calls give the same bytes.
-    public init(seed: UInt64, faults: DiskFaults = DiskFaults(), syncLatency: TimeSpan = .microseconds(100)) {
+    package init(seed: UInt64, faults: DiskFaults = DiskFaults(), syncLatency: TimeSpan = .microseconds(100)) {
         self.faults = faults
         self.syncLatency = syncLatency
         random = DeterministicRandom(seed: seed, label: "disk")
     }
 
     /// The time the syncs since the last call took, together; a driver charges it to the node.
-    public func takeSyncLatency() -> TimeSpan {
+    package func takeSyncLatency() -> TimeSpan {
         defer { pendingLatency = .zero }
         return pendingLatency
     }
 
     // MARK: FileSystem
 
-    public func createDirectory(_ path: String) throws(StorageError) {
+    package func createDirectory(_ path: String) throws(StorageError) {
         let components = path.split(separator: "/", omittingEmptySubsequences: false)
         for end in 1...components.count {
             let prefix = components[..<end].joined(separator: "/")
@@ -73,7 +73,7 @@ public final class SimulatedFileSystem: FileSystem {
         }
     }
 
-    public func lock(_ directory: String) throws(StorageError) -> OpenFile {
+    package func lock(_ directory: String) throws(StorageError) -> OpenFile {
         guard directories.contains(directory) else { throw .io(path: directory, operation: "open directory", errno: ENOENT) }
         guard lockedDirectories[directory] == nil else {
             throw .io(path: directory, operation: "lock (is another FileStorage using this directory?)", errno: EWOULDBLOCK)
@@ -83,34 +83,34 @@ public final class SimulatedFileSystem: FileSystem {
         return file
     }
 
-    public func create(_ path: String) throws(StorageError) -> OpenFile {
+    package func create(_ path: String) throws(StorageError) -> OpenFile {
         try requireParent(of: path, operation: "create")
         guard names[path] == nil else { throw .io(path: path, operation: "create", errno: EEXIST) }
         return open(.file(inode: newFile(at: path)), path: path)
     }
 
-    public func openForAppending(_ path: String) throws(StorageError) -> OpenFile {
+    package func openForAppending(_ path: String) throws(StorageError) -> OpenFile {
         open(.file(inode: try inode(at: path, operation: "open")), path: path)
     }
 
-    public func overwrite(_ path: String) throws(StorageError) -> OpenFile {
+    package func overwrite(_ path: String) throws(StorageError) -> OpenFile {
         try requireParent(of: path, operation: "create")
         guard let inode = names[path] else { return open(.file(inode: newFile(at: path)), path: path) }
         files[inode]!.resize(to: 0)
         return open(.file(inode: inode), path: path)
     }
 
-    public func write(_ bytes: [UInt8], to file: OpenFile) throws(StorageError) {
+    package func write(_ bytes: [UInt8], to file: OpenFile) throws(StorageError) {
         files[try inode(of: file, operation: "write")]!.append(bytes)
     }
 
-    public func sync(_ file: OpenFile) throws(StorageError) {
+    package func sync(_ file: OpenFile) throws(StorageError) {
         let inode = try inode(of: file, operation: "fsync")
         chargeSync()
         persist(inode)
     }
 
-    public func close(_ file: OpenFile) {
+    package func close(_ file: OpenFile) {
         switch handles.removeValue(forKey: file.handle) {
         case .file(let inode): collectIfUnreferenced(inode)
         case .lock(let directory): lockedDirectories[directory] = nil
@@ -118,7 +118,7 @@ public final class SimulatedFileSystem: FileSystem {
         }
     }
 
-    public func syncDirectory(_ path: String) throws(StorageError) {
+    package func syncDirectory(_ path: String) throws(StorageError) {
         guard directories.contains(path) else { throw .io(path: path, operation: "open directory", errno: ENOENT) }
         chargeSync()
         let forgotten = durableNames.filter { Self.parent(of: $0.key) == path }
@@ -127,7 +127,7 @@ public final class SimulatedFileSystem: FileSystem {
         for inode in forgotten.values { collectIfUnreferenced(inode) }
     }
 
-    public func rename(_ source: String, to destination: String) throws(StorageError) {
+    package func rename(_ source: String, to destination: String) throws(StorageError) {
         let inode = try inode(at: source, operation: "rename to \(destination)")
         try requireParent(of: destination, operation: "rename to \(destination)")
         let replaced = names[destination]
@@ -136,12 +136,12 @@ public final class SimulatedFileSystem: FileSystem {
         if let replaced, replaced != inode { collectIfUnreferenced(replaced) }
     }
 
-    public func remove(_ path: String) throws(StorageError) {
+    package func remove(_ path: String) throws(StorageError) {
         guard let inode = names.removeValue(forKey: path) else { return }
         collectIfUnreferenced(inode)
     }
 
-    public func truncate(_ path: String, to length: Int) throws(StorageError) {
+    package func truncate(_ path: String, to length: Int) throws(StorageError) {
         let inode = try inode(at: path, operation: "open")
         files[inode]!.resize(to: length)
         chargeSync()
@@ -149,12 +149,12 @@ public final class SimulatedFileSystem: FileSystem {
     }
 
     /// Files only (subdirectories are not listed).
-    public func list(_ directory: String) throws(StorageError) -> [String] {
+    package func list(_ directory: String) throws(StorageError) -> [String] {
         guard directories.contains(directory) else { throw .io(path: directory, operation: "list directory", errno: ENOENT) }
         return names.keys.filter { Self.parent(of: $0) == directory }.map { String($0.dropFirst(directory.count + 1)) }.sorted()
     }
 
-    public func readAll(_ path: String) throws(StorageError) -> [UInt8] {
+    package func readAll(_ path: String) throws(StorageError) -> [UInt8] {
         files[try inode(at: path, operation: "open")]!.cached
     }
 

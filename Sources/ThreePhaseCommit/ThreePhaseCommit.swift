@@ -29,9 +29,9 @@ public struct ThreePhaseCommit: ReplicationBackend {
     public typealias HardState = CommitHardState
 
     package internal(set) var core: CommitCore<ThreePhaseCommit>
-    public let options: Options
+    let options: Options
     /// Termination protocols in progress: the state reports gathered so far, by transaction.
-    public internal(set) var terminations: [TransactionID: [NodeID: TransactionState]] = [:]
+    var terminations: [TransactionID: [NodeID: TransactionState]] = [:]
 
     public init(id: NodeID, cluster: [NodeID], options: Options, recovered: RecoveredState<TransactionRecord, CommitHardState>, seed: UInt64) {
         self.options = options

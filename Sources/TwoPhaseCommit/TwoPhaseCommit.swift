@@ -23,7 +23,7 @@ public struct TwoPhaseCommit: ReplicationBackend {
     public typealias HardState = CommitHardState
 
     package internal(set) var core: CommitCore<TwoPhaseCommit>
-    public let options: Options
+    let options: Options
 
     public init(id: NodeID, cluster: [NodeID], options: Options, recovered: RecoveredState<TransactionRecord, CommitHardState>, seed: UInt64) {
         self.options = options

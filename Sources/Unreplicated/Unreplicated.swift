@@ -74,9 +74,9 @@ public struct Unreplicated: ReplicationBackend {
         }
     }
 
-    public let id: NodeID
-    public let server: NodeID
-    public private(set) var store: KVStore
+    package let id: NodeID
+    package let server: NodeID
+    package private(set) var store: KVStore
     private var nextIndex: LogIndex
 
     public init(id: NodeID, cluster: [NodeID], options: Options, recovered: RecoveredState<StampedRequest, HardState>, seed: UInt64) {

@@ -30,7 +30,7 @@ public struct HistorySummary: Hashable, Sendable {
     }
 
     /// The summary of a history holding exactly `zxids` (sorted), with no snapshot.
-    public init(holding zxids: [Zxid]) {
+    package init(holding zxids: [Zxid]) {
         var tails: [EpochTail] = []
         for zxid in zxids {
             if let last = tails.last, last.epoch == zxid.epoch { tails[tails.count - 1].counter = zxid.counter } else {
@@ -41,7 +41,7 @@ public struct HistorySummary: Hashable, Sendable {
     }
 
     /// Whether the history holds the transaction `zxid` of the leader's history.
-    public func holds(_ zxid: Zxid) -> Bool {
+    package func holds(_ zxid: Zxid) -> Bool {
         if zxid <= snapshotZxid { return true }
         var counter: UInt64 = zxid.epoch == snapshotZxid.epoch ? snapshotZxid.counter : 0
         if let tail = tails.first(where: { $0.epoch == zxid.epoch }) { counter = max(counter, tail.counter) }
@@ -89,11 +89,11 @@ public enum SyncMode: String, Hashable, Sendable, CaseIterable {
 }
 
 /// The sync plan for one follower.
-public struct SyncDecision: Hashable, Sendable {
-    public var mode: SyncMode
+package struct SyncDecision: Hashable, Sendable {
+    package var mode: SyncMode
     /// Where the follower's history stops agreeing with the leader's: TRUNC drops everything after
     /// it, DIFF sends everything after it. `nil` for SNAP.
-    public var commonZxid: Zxid?
+    package var commonZxid: Zxid?
 
     /// Decides the sync mode as ZooKeeper does, from the follower's last zxid (`peerLastZxid`)
     /// against the leader's committed-log window (`minCommittedLog … maxCommittedLog`, here the
@@ -110,7 +110,7 @@ public struct SyncDecision: Hashable, Sendable {
     /// the follower holds it; here the follower's `HistorySummary` says whether it does, so a
     /// follower whose proposals of an old epoch were never adopted (and that never saw some of the
     /// leader's) is truncated far enough. In every case the seeds describe, both agree.
-    public static func decide(follower: HistorySummary, window: [Zxid], windowBase: Zxid) -> SyncDecision {
+    package static func decide(follower: HistorySummary, window: [Zxid], windowBase: Zxid) -> SyncDecision {
         let leaderLast = window.last ?? windowBase
         if follower.lastZxid == leaderLast { return SyncDecision(mode: .diff, commonZxid: leaderLast) }
         guard let minCommitted = window.first, follower.lastZxid >= minCommitted else { return SyncDecision(mode: .snap, commonZxid: nil) }

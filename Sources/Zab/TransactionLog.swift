@@ -7,28 +7,28 @@ import ConsensusCore
 /// node. Entries up to the last snapshot may stay in memory after storage compacted them: like
 /// ZooKeeper's `committedLog`, they let the leader send a DIFF to a follower that is only a little
 /// behind.
-public struct TransactionLog: Sendable {
-    public private(set) var entries: [Transaction] = []
+package struct TransactionLog: Sendable {
+    package private(set) var entries: [Transaction] = []
     /// Index of `entries[0]`.
-    public private(set) var firstIndex: LogIndex
+    package private(set) var firstIndex: LogIndex
     /// The zxid at `firstIndex - 1` (a snapshot's, or `.zero` at the very beginning).
-    public private(set) var baseZxid: Zxid
+    private(set) var baseZxid: Zxid
 
     init(baseIndex: LogIndex = 0, baseZxid: Zxid = .zero) {
         firstIndex = baseIndex + 1
         self.baseZxid = baseZxid
     }
 
-    public var lastIndex: LogIndex { firstIndex + entries.count - 1 }
-    public var lastZxid: Zxid { entries.last?.zxid ?? baseZxid }
+    package var lastIndex: LogIndex { firstIndex + entries.count - 1 }
+    package var lastZxid: Zxid { entries.last?.zxid ?? baseZxid }
 
     /// The transaction at `index`, if still in memory.
-    public func transaction(at index: LogIndex) -> Transaction? {
+    package func transaction(at index: LogIndex) -> Transaction? {
         index >= firstIndex && index <= lastIndex ? entries[index - firstIndex] : nil
     }
 
     /// The zxid at `index`: the base's at `firstIndex - 1`, nil outside memory.
-    public func zxid(at index: LogIndex) -> Zxid? {
+    package func zxid(at index: LogIndex) -> Zxid? {
         index == firstIndex - 1 ? baseZxid : transaction(at: index)?.zxid
     }
 

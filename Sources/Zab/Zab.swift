@@ -33,22 +33,22 @@ public struct Zab: ReplicationBackend {
     public typealias HardState = EpochState
     public typealias Options = ZabOptions
 
-    public let id: NodeID
+    let id: NodeID
     let cluster: [NodeID]
     let options: ZabOptions
     let quorum: Int
     var random: DeterministicRandom
 
     /// LOOKING, FOLLOWING or LEADING: the role's name, as the node tells its peers.
-    public var state: ServerState { role.state }
+    package var state: ServerState { role.state }
     var role = ZabRole.starting
-    public internal(set) var acceptedEpoch: Epoch = 0
-    public internal(set) var currentEpoch: Epoch = 0
-    public internal(set) var log: TransactionLog
-    public internal(set) var store: KVStore
+    package internal(set) var acceptedEpoch: Epoch = 0
+    package internal(set) var currentEpoch: Epoch = 0
+    package internal(set) var log: TransactionLog
+    package internal(set) var store: KVStore
     /// Every transaction up to here is committed and applied to `store`, in zxid order.
-    public internal(set) var appliedIndex: LogIndex
-    public internal(set) var appliedZxid: Zxid
+    package internal(set) var appliedIndex: LogIndex
+    package internal(set) var appliedZxid: Zxid
     var snapshotIndex: LogIndex
     var snapshotZxid: Zxid
     var loggedSinceSnapshot = 0
@@ -57,7 +57,7 @@ public struct Zab: ReplicationBackend {
     /// ZooKeeper's `logicalclock`: the last election round this node took part in.
     var electionRound: UInt64 = 0
     /// The vote this node was elected with or followed, told to LOOKING nodes.
-    public internal(set) var vote: Vote
+    package internal(set) var vote: Vote
     var voteRound: UInt64 = 0
 
     /// Writes of this node's clients awaiting commit (several per client at once).
@@ -65,7 +65,7 @@ public struct Zab: ReplicationBackend {
     /// `sync` reads of this node's clients, answered once `appliedZxid` reaches their zxid.
     var pendingReads: [PendingRead] = []
     /// Protocol states that must never occur; tests assert it stays empty.
-    public internal(set) var violations: [SafetyViolation] = []
+    package internal(set) var violations: [SafetyViolation] = []
 
     public init(id: NodeID, cluster: [NodeID], options: ZabOptions, recovered: RecoveredState<Transaction, EpochState>, seed: UInt64) {
         self.id = id

@@ -16,7 +16,7 @@ public struct Vote: Hashable, Sendable, CustomStringConvertible {
 
     /// ZooKeeper's `totalOrderPredicate`: a vote wins by higher epoch, then higher zxid, then higher
     /// server id — the candidate most likely to hold every committed transaction, ties broken by id.
-    public func beats(_ other: Vote) -> Bool {
+    package func beats(_ other: Vote) -> Bool {
         (epoch, zxid.rawValue, leader.rawValue) > (other.epoch, other.zxid.rawValue, other.leader.rawValue)
     }
 

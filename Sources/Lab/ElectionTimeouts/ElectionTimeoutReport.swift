@@ -4,8 +4,8 @@ import Foundation
 /// Runs a study and writes `election-trials.csv`, `election-summary.csv`, a CDF chart per graph
 /// (the paper's two panels) and `index.html`.
 extension ElectionTimeoutStudy {
-    public static let trialColumns = ["range", "trial", "crash_ms", "election_ms", "terms", "split_vote", "broadcast_ms"]
-    public static let summaryColumns = ["range", "timeout_min_ms", "timeout_max_ms", "trials", "completed", "min_ms", "median_ms",
+    static let trialColumns = ["range", "trial", "crash_ms", "election_ms", "terms", "split_vote", "broadcast_ms"]
+    package static let summaryColumns = ["range", "timeout_min_ms", "timeout_max_ms", "trials", "completed", "min_ms", "median_ms",
                                         "mean_ms", "p90_ms", "p99_ms", "max_ms", "split_vote_share", "broadcast_ms"]
 
     /// Loads a study file; nil when the file is not one.

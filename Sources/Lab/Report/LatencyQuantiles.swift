@@ -1,5 +1,5 @@
 extension ReportWriter {
-    public static let latencyColumns = ["run", "protocol", "variant", "quantile", "latency_ms", "samples"]
+    package static let latencyColumns = ["run", "protocol", "variant", "quantile", "latency_ms", "samples"]
 
     /// The quantiles `latency.csv` keeps per run: enough to draw a latency CDF, tail included,
     /// without keeping histories.
