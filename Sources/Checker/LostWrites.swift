@@ -29,7 +29,7 @@ enum LostWrites {
                 guard let final else { return false }
                 return hasAppends ? final.hasPrefix(value) : final == value
             case .append(_, let fragment):
-                guard let final else { return false }
+                guard final != nil else { return false }
                 return fragment.isEmpty || occurring.contains(fragment)
             case .delete:
                 return final == nil || hasAppends
