@@ -76,12 +76,9 @@ final class HTTPConnection {
             let count: Int
             do throws(TCPStream.Failure) { count = try stream.read(into: &buffer) } catch { throw .connection(error.description) }
             guard count > 0 else {
-                do throws(HTTPParseError) {
-                    if let response = try parser.finish() { return response }
-                } catch {
-                    throw .malformed("\(address): \(error.description)")
-                }
-                throw .connection("\(address) closed the connection")
+                // The end of a body that runs until the close; anywhere else the connection broke.
+                if let response = try? parser.finish() { return response }
+                throw .connection("\(address) closed the connection before the response was whole")
             }
             parser.append(buffer[..<count])
         }

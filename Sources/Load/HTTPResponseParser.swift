@@ -162,7 +162,7 @@ struct HTTPResponseParser {
         let connection = Set(head.headers.filter { $0.name.lowercased() == "connection" }
             .flatMap { $0.value.lowercased().split(separator: ",").map { $0.trimmingSpaces } })
         response!.closesConnection = connection.contains("close") || (response!.closesConnection && !connection.contains("keep-alive"))
-        if head.status == 204 || head.status == 304 { state = .head; return }
+        if head.status == 204 || head.status == 304 { state = .fixed(remaining: 0); return }
         let codings = head.headers.filter { $0.name.lowercased() == "transfer-encoding" }
             .flatMap { $0.value.lowercased().split(separator: ",").map { $0.trimmingSpaces } }
         if let last = codings.last {
