@@ -14,16 +14,9 @@ final class HTTPConnection {
 
     /// How a request failed: no connection or a broken one (the request may or may not have been
     /// served), or bytes that are no HTTP response. Either way the connection is dropped.
-    enum Failure: Error, Hashable, Sendable, CustomStringConvertible {
+    enum Failure: Error, Hashable, Sendable {
         case connection(String)
         case malformed(String)
-
-        var description: String {
-            switch self {
-            case .connection(let text): text
-            case .malformed(let text): text
-            }
-        }
     }
 
     /// Connects now, so that an address that cannot be reached fails the caller's start.

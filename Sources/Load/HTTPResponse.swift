@@ -15,9 +15,11 @@ struct HTTPResponse: Hashable, Sendable {
     /// next request needs a new connection.
     var closesConnection: Bool
 
-    /// The first header named `name`, compared without regard to case as HTTP does.
-    func header(_ name: String) -> String? {
-        headers.first { $0.name.lowercased() == name.lowercased() }?.value
+    /// The values of the headers named `name` (compared without regard to case, as HTTP does),
+    /// each list split at its commas: `Connection: keep-alive, Upgrade` gives two.
+    func values(of name: String) -> [String] {
+        headers.filter { $0.name.lowercased() == name.lowercased() }
+            .flatMap { $0.value.split(separator: ",", omittingEmptySubsequences: false).map(\.trimmingSpaces) }
     }
 }
 

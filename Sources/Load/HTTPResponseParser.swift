@@ -159,12 +159,10 @@ struct HTTPResponseParser {
 
     /// Decides how the body of `head` is framed.
     private mutating func beginBody(of head: HTTPResponse) throws(HTTPParseError) {
-        let connection = Set(head.headers.filter { $0.name.lowercased() == "connection" }
-            .flatMap { $0.value.lowercased().split(separator: ",").map { $0.trimmingSpaces } })
+        let connection = Set(head.values(of: "Connection").map { $0.lowercased() })
         response!.closesConnection = connection.contains("close") || (response!.closesConnection && !connection.contains("keep-alive"))
         if head.status == 204 || head.status == 304 { state = .fixed(remaining: 0); return }
-        let codings = head.headers.filter { $0.name.lowercased() == "transfer-encoding" }
-            .flatMap { $0.value.lowercased().split(separator: ",").map { $0.trimmingSpaces } }
+        let codings = head.values(of: "Transfer-Encoding").map { $0.lowercased() }
         if let last = codings.last {
             guard last == "chunked", codings.count == 1 else {
                 throw HTTPParseError(description: "transfer coding '\(codings.joined(separator: ", "))' (only chunked is understood)")
@@ -172,7 +170,7 @@ struct HTTPResponseParser {
             state = .chunkSize
             return
         }
-        let lengths = Set(head.headers.filter { $0.name.lowercased() == "content-length" }.map(\.value))
+        let lengths = Set(head.values(of: "Content-Length"))
         guard lengths.count <= 1 else { throw HTTPParseError(description: "conflicting Content-Length headers") }
         if let text = lengths.first {
             guard !text.isEmpty, text.count <= 12, text.allSatisfy({ $0.isASCII && $0.isNumber }), let length = Int(text) else {
