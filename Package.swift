@@ -51,7 +51,11 @@ let package = Package(
         // only, tested without a backend) and Lab stays free of sockets.
         .target(name: "Server", dependencies: ["ConsensusCore", "Storage", "NodeHost", "Runtime", "RESP", "Lab", "Raft", "Zab", "TwoPhaseCommit",
                                                "ThreePhaseCommit", "PrimaryBackup", "Unreplicated"], swiftSettings: hotPath),
-        .executableTarget(name: "conlab", dependencies: ["Lab", "Checker", "ConsensusCore", "Server"]),
+        // `conlab load`: a closed-loop load generator for our clusters (RESP) and etcd (its v3
+        // HTTP/JSON gateway), so both are measured by one client. Blocking sockets, a thread per
+        // client: no event loop, so it depends on Runtime only for addresses and the clock.
+        .target(name: "Load", dependencies: ["ConsensusCore", "Runtime", "Server"]),
+        .executableTarget(name: "conlab", dependencies: ["Lab", "Checker", "ConsensusCore", "Server", "Load"]),
         // Tests, and the conformance suite every backend's tests run.
         .target(name: "ConformanceSuite", dependencies: ["ConsensusCore", "KVStore", "Simulator", "Checker", "Lab"], path: "Tests/ConformanceSuite"),
         .testTarget(name: "ConsensusCoreTests", dependencies: ["ConsensusCore"]),
@@ -69,6 +73,7 @@ let package = Package(
         .testTarget(name: "AtomicCommitTests", dependencies: ["AtomicCommit", "TwoPhaseCommit", "ThreePhaseCommit", "ConformanceSuite"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "ConsensusCore"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "Runtime", "RESP", "Lab", "ConsensusCore"]),
+        .testTarget(name: "LoadTests", dependencies: ["Load", "Server", "Runtime", "ConsensusCore"]),
         .testTarget(name: "WireTests", dependencies: ["ConsensusCore", "KVStore", "Simulator", "Unreplicated", "Raft", "Zab", "AtomicCommit",
                                                      "TwoPhaseCommit", "ThreePhaseCommit", "PrimaryBackup"]),
     ]

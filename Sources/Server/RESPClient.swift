@@ -114,8 +114,16 @@ public final class RESPClient {
     }
 }
 
-/// Cuts RESP2 replies out of the bytes received so far.
+/// Cuts RESP2 replies out of the bytes received so far. The bytes come from a peer: a length or a
+/// nesting they announce is bounded before it is used, so no reply traps or overflows the stack.
 struct ReplyReader {
+    /// The longest bulk string accepted: Redis's own limit (`proto-max-bulk-len`, 512 MiB). A longer
+    /// announced length is an error, not a wait for bytes no client holds (near `Int64.max`, an overflow).
+    static let maximumBulkLength: Int64 = 512 << 20
+    /// How deep arrays may nest (the replies a client asks for nest at most twice); the parse is
+    /// recursive, so an unbounded nesting would overflow the thread's stack.
+    static let maximumDepth = 32
+
     private var bytes: [UInt8] = []
     private var start = 0
 
@@ -135,7 +143,7 @@ struct ReplyReader {
         return reply
     }
 
-    private func parse(at cursor: inout Int) throws(RESPClient.Failure) -> RESPClient.Reply? {
+    private func parse(at cursor: inout Int, depth: Int = 0) throws(RESPClient.Failure) -> RESPClient.Reply? {
         guard cursor < bytes.count, let end = lineEnd(from: cursor) else { return nil }
         let text = String(decoding: bytes[(cursor + 1)..<end], as: UTF8.self)
         var next = end + 2
@@ -146,6 +154,9 @@ struct ReplyReader {
         case UInt8(ascii: ":"): reply = .integer(try number(text))
         case UInt8(ascii: "$"):
             let length = try number(text)
+            guard length <= Self.maximumBulkLength else {
+                throw RESPClient.Failure(description: "a bulk reply of \(length) bytes, beyond the \(Self.maximumBulkLength >> 20) MiB limit")
+            }
             if length < 0 {
                 reply = .bulk(nil)
             } else {
@@ -155,12 +166,15 @@ struct ReplyReader {
             }
         case UInt8(ascii: "*"):
             let count = try number(text)
+            guard depth < Self.maximumDepth else {
+                throw RESPClient.Failure(description: "arrays nested deeper than \(Self.maximumDepth) levels")
+            }
             if count < 0 {
                 reply = .array(nil)
             } else {
                 var items: [RESPClient.Reply] = []
                 for _ in 0..<count {
-                    guard let item = try parse(at: &next) else { return nil }
+                    guard let item = try parse(at: &next, depth: depth + 1) else { return nil }
                     items.append(item)
                 }
                 reply = .array(items)

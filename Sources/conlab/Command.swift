@@ -16,6 +16,7 @@ enum Command {
       conlab bench [sim | raft [N…] [--writes] [--runs R] | checker]  simulator, Raft or checker benchmark (release build)
       conlab serve --cluster FILE --node ID  run one node of a real cluster (Redis protocol for clients)
       conlab cluster up | status | down    start, inspect or stop a local cluster of `serve` processes
+      conlab load --target resp://…|etcd://…  closed-loop load on our nodes or etcd: throughput, latency, CSV
       conlab --help | conlab COMMAND --help
 
     Exit status: 0 success, 1 failure, 2 bad input (the message names file, field and reason).
@@ -59,6 +60,7 @@ enum Command {
         case "bench": return bench(rest)
         case "serve": return serve(rest)
         case "cluster": return cluster(rest)
+        case "load": return load(rest)
         default:
             fail("unknown command '\(command)'\n\n\(usage)")
             return 2

@@ -1,0 +1,137 @@
+import ConsensusCore
+import Foundation
+import Glibc
+import Runtime
+import Server
+
+/// A local etcd cluster: `members` etcd processes on loopback ports, each with a data directory and
+/// a log in one folder, started by pid and stopped by pid. For tests and for measuring etcd
+/// beside our clusters with the same client; nothing of ours runs inside it.
+public final class EtcdCluster {
+    public struct Member: Hashable, Sendable {
+        /// `e1`, `e2`, …
+        public var name: String
+        public var client: SocketAddress
+        public var peer: SocketAddress
+        public var data: String
+        public var log: String
+        /// The running process; `nil` once stopped.
+        public var pid: pid_t?
+    }
+
+    /// Why a cluster could not be started.
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public let directory: String
+    public private(set) var members: [Member]
+
+    /// The members' client addresses as a `conlab load` target.
+    public var target: LoadTarget { LoadTarget(system: .etcd, addresses: members.map(\.client)) }
+
+    /// The `etcd` on `PATH` (Debian's `etcd-server` package installs /usr/bin/etcd), or `nil`.
+    public static func executable() -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        return path.split(separator: ":").map { "\($0)/etcd" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// Starts a new cluster of `members` in `directory` (created), on free loopback ports unless
+    /// `ports` gives 2 × members of them (clients first, then peers), and waits up to `timeout`
+    /// for every member to answer a linearizable range, which needs an elected leader. A member
+    /// that exits, or a cluster not ready in time, stops every member started and throws with the
+    /// end of the log concerned.
+    public static func start(executable: String, members count: Int, directory: String, ports: [UInt16]? = nil,
+                             timeout: TimeInterval = 30) throws(Failure) -> EtcdCluster {
+        precondition(count >= 1 && (ports == nil || ports!.count == 2 * count), "ports: 2 per member")
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw Failure(description: "cannot create \(directory): \(error.localizedDescription)")
+        }
+        var chosen = ports ?? []
+        if ports == nil {
+            do throws(SystemError) { chosen = try LoopbackPorts.free(2 * count) } catch { throw Failure(description: error.description) }
+        }
+        let cluster = EtcdCluster(directory: directory, members: (0..<count).map { index in
+            let name = "e\(index + 1)"
+            return Member(name: name, client: .loopback(port: chosen[index]), peer: .loopback(port: chosen[count + index]),
+                          data: "\(directory)/\(name)", log: "\(directory)/\(name).log", pid: nil)
+        })
+        do throws(Failure) {
+            try cluster.spawnAll(executable)
+            try cluster.awaitReady(timeout: timeout)
+        } catch {
+            cluster.stop()
+            throw error
+        }
+        return cluster
+    }
+
+    private init(directory: String, members: [Member]) {
+        self.directory = directory
+        self.members = members
+    }
+
+    /// The flags each member gets: its name and data directory, where it listens and what it
+    /// advertises (the same loopback URLs), and the whole initial cluster under a token of this
+    /// start alone, so members of another cluster on the machine never join it.
+    func arguments(of member: Member, token: String) -> [String] {
+        let initial = members.map { "\($0.name)=http://\($0.peer)" }.joined(separator: ",")
+        return ["--name", member.name, "--data-dir", member.data,
+                "--listen-client-urls", "http://\(member.client)", "--advertise-client-urls", "http://\(member.client)",
+                "--listen-peer-urls", "http://\(member.peer)", "--initial-advertise-peer-urls", "http://\(member.peer)",
+                "--initial-cluster", initial, "--initial-cluster-state", "new", "--initial-cluster-token", token]
+    }
+
+    private func spawnAll(_ executable: String) throws(Failure) {
+        let token = "conlab-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        for index in members.indices {
+            do throws(SystemError) {
+                members[index].pid = try NodeProcesses.spawn(executable, arguments(of: members[index], token: token), logFile: members[index].log)
+            } catch {
+                throw Failure(description: error.description)
+            }
+        }
+    }
+
+    private func awaitReady(timeout: TimeInterval) throws(Failure) {
+        let deadline = Date().addingTimeInterval(timeout)
+        let probe = EtcdGateway.range(key: "conlab-ready", serializable: false)
+        for member in members {
+            while true {
+                if let http = try? HTTPConnection(address: member.client, timeout: .milliseconds(500)),
+                   let response = try? http.post(probe.path, json: probe.body), response.status == 200 {
+                    break
+                }
+                if let pid = member.pid, waitpid(pid, nil, WNOHANG) == pid {
+                    members[members.firstIndex(of: member)!].pid = nil
+                    throw Failure(description: "etcd \(member.name) (pid \(pid)) exited while starting; \(member.log) ends:\n\(Self.tail(member.log))")
+                }
+                guard Date() < deadline else {
+                    throw Failure(description: "etcd \(member.name) at \(member.client) did not serve a range within \(Int(timeout)) s; "
+                                  + "\(member.log) ends:\n\(Self.tail(member.log))")
+                }
+                usleep(100_000)
+            }
+        }
+    }
+
+    /// Stops the members one at a time: SIGTERM, SIGKILL after `grace`, and waits for it to end.
+    /// One at a time because a leader that gets SIGTERM hands its leadership to a follower first:
+    /// with every follower stopping too, that hand-over waits out its timeout (7 s with etcd
+    /// 3.4's defaults); with the followers up, it takes milliseconds. `removingFiles` deletes the
+    /// folder (keep it to read the logs of a failure).
+    public func stop(grace: TimeInterval = 10, removingFiles: Bool = false) {
+        for index in members.indices {
+            if let pid = members[index].pid { _ = NodeProcesses.stop([pid], grace: grace, reap: true) }
+            members[index].pid = nil
+        }
+        if removingFiles { try? FileManager.default.removeItem(atPath: directory) }
+    }
+
+    private static func tail(_ path: String, lines: Int = 8) -> String {
+        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").suffix(lines).map { "  " + $0 }.joined(separator: "\n")
+    }
+}
