@@ -31,29 +31,13 @@ public final class RESPClient {
     }
 
     public let address: SocketAddress
-    private let fd: Int32
+    private let stream: TCPStream
     private var reader = ReplyReader()
 
     /// Connects to `address`; `timeout` bounds the connect and each later send and receive.
-    /// The descriptor becomes the client's only once connected: a failed attempt closes it here,
-    /// before `self` is whole, so `deinit` never closes it a second time (by then the number may
-    /// belong to another thread's socket).
     public init(connectingTo address: SocketAddress, timeout: TimeSpan) throws(Failure) {
         self.address = address
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard socket >= 0 else { throw Failure(description: SystemError("socket", errno: errno).description) }
-        var limit = timeval(tv_sec: Int(timeout.microseconds / 1_000_000), tv_usec: Int(timeout.microseconds % 1_000_000))
-        for option in [SO_SNDTIMEO, SO_RCVTIMEO] {
-            setsockopt(socket, SOL_SOCKET, option, &limit, socklen_t(MemoryLayout<timeval>.size))
-        }
-        var one: Int32 = 1
-        setsockopt(socket, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        guard address.withSocketAddress({ connect(socket, $0, $1) }) == 0 else {
-            let error = SystemError("connect to \(address)", errno: errno)
-            close(socket)
-            throw Failure(description: error.description)
-        }
-        fd = socket
+        do { stream = try TCPStream(connectingTo: address, timeout: timeout) } catch { throw Failure(description: error.description) }
     }
 
     /// Connects, then authenticates with `password` when one is given (a node with `requirepass`).
@@ -66,8 +50,6 @@ public final class RESPClient {
         let reply = try receive()
         guard reply == .simple("OK") else { throw Failure(description: "AUTH at \(address) answered \(reply)") }
     }
-
-    deinit { close(fd) }
 
     /// Sends one command and waits for its reply.
     public func call(_ arguments: String...) throws(Failure) -> Reply {
@@ -84,15 +66,7 @@ public final class RESPClient {
 
     /// Sends `bytes` as they are (a test sends what no client should).
     public func send(bytes: [UInt8]) throws(Failure) {
-        var sent = 0
-        while sent < bytes.count {
-            let count = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
-            guard count > 0 else {
-                if count < 0 && errno == EINTR { continue }
-                throw Failure(description: "send to \(address): \(SystemError("send", errno: errno))")
-            }
-            sent += count
-        }
+        do { try stream.write(bytes) } catch { throw Failure(description: error.description) }
     }
 
     /// The next reply.
@@ -100,16 +74,10 @@ public final class RESPClient {
         var chunk = [UInt8](repeating: 0, count: 16 << 10)
         while true {
             if let reply = try reader.next() { return reply }
-            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if count > 0 {
-                reader.append(chunk[..<count])
-            } else if count == 0 {
-                throw Failure(description: "\(address) closed the connection")
-            } else if errno == EAGAIN || errno == EWOULDBLOCK {
-                throw Failure(description: "no reply from \(address) in time")
-            } else if errno != EINTR {
-                throw Failure(description: "receive from \(address): \(SystemError("recv", errno: errno))")
-            }
+            let count: Int
+            do { count = try stream.read(into: &chunk) } catch { throw Failure(description: error.description) }
+            guard count > 0 else { throw Failure(description: "\(address) closed the connection") }
+            reader.append(chunk[..<count])
         }
     }
 }

@@ -2,6 +2,7 @@ import ConsensusCore
 import Foundation
 import Glibc
 import Load
+import Runtime
 import Server
 import Testing
 

@@ -147,28 +147,9 @@ final class LocalCluster {
         return nil
     }
 
-    /// Loopback ports free a moment ago, below the kernel's ephemeral range: the ports a port-0
-    /// listener or an outgoing connection of another test gets are never among them, so no other
-    /// test's socket takes the port of a node that is down while its peers keep dialling it.
-    static func freePorts(_ count: Int) throws -> [UInt16] {
-        let range = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8))?
-            .split(whereSeparator: \.isWhitespace).compactMap { Int($0) } ?? []
-        let below = max(min(range.first ?? 32_768, 32_768), 12_000)
-        var ports: [UInt16] = []
-        var candidate = Int.random(in: 10_000..<(below - 1_000))
-        while ports.count < count {
-            candidate = candidate + 1 < below ? candidate + 1 : 10_000
-            if try isFree(UInt16(candidate)) { ports.append(UInt16(candidate)) }
-        }
-        return ports
-    }
-
-    private static func isFree(_ port: UInt16) throws -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw SystemError("socket", errno: errno) }
-        defer { close(fd) }
-        return SocketAddress.loopback(port: port).withSocketAddress { bind(fd, $0, $1) } == 0
-    }
+    /// Loopback ports free a moment ago, below the kernel's ephemeral range (`LoopbackPorts`): no
+    /// other test's socket takes the port of a node that is down while its peers keep dialling it.
+    static func freePorts(_ count: Int) throws -> [UInt16] { try LoopbackPorts.free(count) }
 }
 
 /// Polls `condition` every 50 ms until it holds or `timeout` passes; returns whether it held.

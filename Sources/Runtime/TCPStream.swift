@@ -1,21 +1,20 @@
 import ConsensusCore
 import Glibc
-import Runtime
 
-/// A connected TCP socket with blocking calls, each bounded by a timeout: what one closed-loop
-/// client needs, and no more (`Server.RESPClient` keeps its own, with its reply reader).
-final class TCPStream {
-    let address: SocketAddress
+/// A connected TCP socket with blocking calls, each bounded by a timeout: what a tool's client
+/// needs (`Server.RESPClient`, `conlab load`'s clients), and no more. Nodes use the event loop.
+public final class TCPStream {
+    public let address: SocketAddress
     private let fd: Int32
 
     /// Why a connection could not be made or used.
-    struct Failure: Error, Hashable, Sendable, CustomStringConvertible {
-        var description: String
+    public struct Failure: Error, Hashable, Sendable, CustomStringConvertible {
+        public var description: String
     }
 
     /// Connects to `address`; `timeout` bounds the connect and each later send and receive.
     /// A failed attempt closes its socket before `init` throws (`deinit` runs only for a whole object).
-    init(connectingTo address: SocketAddress, timeout: TimeSpan) throws(Failure) {
+    public init(connectingTo address: SocketAddress, timeout: TimeSpan) throws(Failure) {
         self.address = address
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard socket >= 0 else { throw Failure(description: SystemError("socket", errno: errno).description) }
@@ -37,7 +36,7 @@ final class TCPStream {
     deinit { close(fd) }
 
     /// Sends all of `bytes`.
-    func write(_ bytes: [UInt8]) throws(Failure) {
+    public func write(_ bytes: [UInt8]) throws(Failure) {
         var sent = 0
         while sent < bytes.count {
             let count = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
@@ -50,7 +49,7 @@ final class TCPStream {
     }
 
     /// Receives what has arrived into `buffer` (at most its size); 0 means the peer closed.
-    func read(into buffer: inout [UInt8]) throws(Failure) -> Int {
+    public func read(into buffer: inout [UInt8]) throws(Failure) -> Int {
         while true {
             let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if count >= 0 { return count }

@@ -1,5 +1,4 @@
 import Glibc
-import Runtime
 
 /// Loopback ports for servers a test or benchmark starts.
 public enum LoopbackPorts {
