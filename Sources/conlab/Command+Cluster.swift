@@ -24,7 +24,7 @@ extension Command {
     static func cluster(_ arguments: [String]) -> Int32 {
         if arguments.isEmpty || arguments.contains("--help") || arguments.contains("-h") { print(clusterUsage); return arguments.isEmpty ? 2 : 0 }
         var parser = ArgumentParser(Array(arguments.dropFirst()))
-        do {
+        return exitStatus {
             let directory = try parser.value("--dir") ?? "conlab-cluster"
             switch arguments[0] {
             case "up": return try clusterUp(&parser, directory: directory)
@@ -44,15 +44,6 @@ extension Command {
             default:
                 throw UsageError("unknown cluster command '\(arguments[0])'\n\n\(clusterUsage)")
             }
-        } catch let error as UsageError {
-            fail(error.message)
-            return 2
-        } catch let error as ScenarioError {
-            fail(error.description)
-            return 2
-        } catch {
-            fail("\(error)")
-            return 1
         }
     }
 

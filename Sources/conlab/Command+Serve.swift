@@ -28,7 +28,7 @@ extension Command {
     static func serve(_ arguments: [String]) -> Int32 {
         if arguments.contains("--help") || arguments.contains("-h") { print(serveUsage); return 0 }
         var parser = ArgumentParser(arguments)
-        do {
+        return exitStatus {
             guard let file = try parser.value("--cluster") else { throw UsageError("serve needs --cluster FILE\n\n\(serveUsage)") }
             guard let node = try parser.value("--node") else { throw UsageError("serve needs --node ID (n1, n2, …)") }
             let data = try parser.value("--data")
@@ -44,15 +44,6 @@ extension Command {
             }
             return NodeProcess.run(NodeProcess.Request(configuration: configuration, node: member.id, dataDirectory: directory,
                                                        memoryDisk: disk == "memory"))
-        } catch let error as UsageError {
-            fail(error.message)
-            return 2
-        } catch let error as ScenarioError {
-            fail(error.description)
-            return 2
-        } catch {
-            fail("\(error)")
-            return 1
         }
     }
 }

@@ -227,14 +227,25 @@ enum Command {
             return 0
         }
         var parser = ArgumentParser(arguments)
-        do {
+        return exitStatus {
             guard let directory = try parser.positional() else { throw UsageError("report needs the experiment folder: conlab report DIR") }
             try parser.finish()
             let written = try Report.build(directory: directory)
             print("report: \(written.count - 1) charts → \((directory as NSString).appendingPathComponent("index.html"))")
             return 0
+        }
+    }
+
+    /// Runs a subcommand's body: bad input — a usage mistake, a scenario, cluster or report file
+    /// that is wrong — exits 2 with its message, any other failure 1 (README: exit status).
+    static func exitStatus(_ body: () throws -> Int32) -> Int32 {
+        do {
+            return try body()
         } catch let error as UsageError {
             fail(error.message)
+            return 2
+        } catch let error as ScenarioError {
+            fail(error.description)
             return 2
         } catch let error as ReportError {
             fail(error.description)
