@@ -63,6 +63,14 @@ final class LocalCluster {
                                              + extraArguments, logFile: logFile(node))
     }
 
+    /// Starts every node; returns the leader they agree on, or `nil` when they do not within `timeout`.
+    func startAllAndAwaitLeader(timeout: TimeInterval = 15) throws -> Int? {
+        for node in 0..<nodes { try start(node) }
+        var leader: Int?
+        _ = eventually(timeout: timeout) { leader = agreedLeader(); return leader != nil }
+        return leader
+    }
+
     /// Sends `signal` and waits for the process to end; returns its exit status (or the signal).
     @discardableResult
     func stop(_ node: Int, signal: Int32) -> (exited: Int32?, signalled: Int32?) {

@@ -129,20 +129,18 @@ import Testing
         let cluster = try LocalCluster(conlab: conlab, nodes: 3, backend: "\"raft\"")
         var passed = false
         defer { cluster.stopAll(keepingFiles: !passed) }
-        for node in 0..<3 { try cluster.start(node) }
-        var leader: Int?
-        #expect(eventually { leader = cluster.agreedLeader(); return leader != nil })
-        let follower = (try #require(leader) + 1) % 3
+        let leader = try #require(try cluster.startAllAndAwaitLeader(), "the nodes agree on a leader")
+        let follower = (leader + 1) % 3
         for index in 0..<20 { #expect(cluster.set("k\(index)", "v\(index)", via: index % 3)) }
         #expect(cluster.stop(follower, signal: SIGKILL).signalled == SIGKILL)
         let segment = try Self.onlySegment(cluster.dataDirectory(follower))
         let intact = try Data(contentsOf: URL(fileURLWithPath: segment))
         try intact.prefix(intact.count - 5).write(to: URL(fileURLWithPath: segment))
-        for index in 20..<30 { #expect(cluster.set("k\(index)", "v\(index)", via: leader!)) }
+        for index in 20..<30 { #expect(cluster.set("k\(index)", "v\(index)", via: leader)) }
         try cluster.start(follower)
         #expect(eventually { cluster.answersPing(follower) })
         #expect(cluster.log(follower).contains("repaired a torn tail: cut"), "\(cluster.log(follower))")
-        let committed = Int(cluster.info(leader!)?["commit_index"] ?? "") ?? .max
+        let committed = Int(cluster.info(leader)?["commit_index"] ?? "") ?? .max
         #expect(eventually { Int(cluster.info(follower)?["commit_index"] ?? "") ?? 0 >= committed },
                 "the follower's own log catches up with the leader's commit index \(committed): \(cluster.info(follower) ?? [:]) \(cluster.directory)")
         for index in 0..<30 { #expect(cluster.get("k\(index)", via: follower)?.text == "v\(index)", "k\(index) through the follower") }

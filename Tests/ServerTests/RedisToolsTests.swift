@@ -63,16 +63,14 @@ import Testing
         let cluster = try LocalCluster(conlab: conlab, nodes: 3, backend: "\"raft\"")
         var passed = false
         defer { cluster.stopAll(keepingFiles: !passed) }
-        for node in 0..<3 { try cluster.start(node) }
-        var leader: Int?
-        #expect(eventually { leader = cluster.agreedLeader(); return leader != nil })
-        let follower = (try #require(leader) + 1) % 3
+        let leader = try #require(try cluster.startAllAndAwaitLeader(), "the nodes agree on a leader")
+        let follower = (leader + 1) % 3
         let run = try Self.run(benchmark, ["-p", String(cluster.clientAddresses[follower].port), "-t", "set,get", "-n", "2000",
                                            "-c", "4", "-P", "8", "-q"])
         #expect(run.status == 0, "\(run.output)")
         let lines = run.output.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).filter { $0.contains("requests per second") }
         #expect(lines.count == 2 && lines.allSatisfy { $0.hasPrefix("SET") || $0.hasPrefix("GET") }, "\(run.output)")
-        #expect(cluster.get("key:__rand_int__", via: leader!)?.text?.count == 3, "redis-benchmark's SET value (3 bytes) reached the leader")
+        #expect(cluster.get("key:__rand_int__", via: leader)?.text?.count == 3, "redis-benchmark's SET value (3 bytes) reached the leader")
         passed = true
     }
 }
