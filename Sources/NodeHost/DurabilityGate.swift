@@ -27,9 +27,6 @@ struct DurabilityGate<Output> {
     /// Outputs must wait: a write is not yet durable, or older outputs are still waiting.
     var mustHold: Bool { writesApplied > writesSynced || heldTotal > releasedTotal }
 
-    /// Outputs held now.
-    var heldCount: Int { held.count - heldHead }
-
     /// `count` more writes were applied to storage.
     mutating func wrote(_ count: Int) { writesApplied += count }
 
