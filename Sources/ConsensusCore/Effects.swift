@@ -35,11 +35,14 @@ public struct Effects<Backend: ReplicationBackend> {
 
     @inlinable public mutating func emit(_ event: ObservableEvent) { events.append(event) }
 
+    /// Empties the buffers, keeping their capacity. A step fills each with a few elements at
+    /// most, which `removeLast()` drops for less than `removeAll(keepingCapacity:)` costs (a generic
+    /// range replacement, even on an empty array).
     public mutating func removeAll() {
-        storage.removeAll(keepingCapacity: true)
-        messages.removeAll(keepingCapacity: true)
-        replies.removeAll(keepingCapacity: true)
-        events.removeAll(keepingCapacity: true)
+        while !storage.isEmpty { storage.removeLast() }
+        while !messages.isEmpty { messages.removeLast() }
+        while !replies.isEmpty { replies.removeLast() }
+        while !events.isEmpty { events.removeLast() }
     }
 
     public var isEmpty: Bool { storage.isEmpty && messages.isEmpty && replies.isEmpty && events.isEmpty }

@@ -28,9 +28,9 @@ public struct KVStore: Sendable, Equatable {
         case .cached(let result): return .ok(result)
         case .superseded: return .rejected(.superseded)
         case .expired: return .rejected(.sessionExpired)
-        case .new:
+        case .new(let slot):
             let result = execute(request.command)
-            sessions.record(result, for: request)
+            sessions.record(result, for: request, in: slot)
             return .ok(result)
         }
     }

@@ -38,20 +38,21 @@ public struct SessionTable<Record: Equatable & Sendable>: Equatable, Sendable {
 
         /// A request of the client arrived at `clock`: the client is active, done with everything
         /// up to its watermark, and this is what the request meets.
-        mutating func admit(_ request: ClientRequest, at clock: Instant) -> Admission {
+        mutating func admit(_ request: ClientRequest, at clock: Instant, in slot: Slot) -> Admission {
             lastActive = clock
             acknowledge(through: request.ackedThrough)
             if let record = record(for: request.sequence) { return .cached(record) }
-            return request.sequence <= watermark ? .superseded : .new
+            return request.sequence <= watermark ? .superseded : .new(slot)
         }
 
         /// The client is done with everything up to `acknowledged`: its records go.
         mutating func acknowledge(through acknowledged: UInt64) {
             guard acknowledged > watermark else { return }
             watermark = acknowledged
-            let finished = records.prefix { $0.sequence <= acknowledged }.count
-            // Usually every record goes (one request at a time): the buffer stays for the next.
-            if finished == records.count { records.removeAll(keepingCapacity: true) } else { records.removeFirst(finished) }
+            var finished = 0
+            while finished < records.count, records[finished].sequence <= acknowledged { finished += 1 }
+            // Usually the one record goes (one request at a time): the buffer stays for the next.
+            if finished == 1, records.count == 1 { records.removeLast() } else { records.removeFirst(finished) }
         }
 
         /// Records `record` for `sequence` (replacing what was there); keeps at most `limit`
@@ -76,10 +77,16 @@ public struct SessionTable<Record: Equatable & Sendable>: Equatable, Sendable {
         public var record: Record
     }
 
+    /// Where the record of an admitted request goes: `record(_:in:)` finds it without a second
+    /// lookup, as long as no session was opened or closed since.
+    public struct Slot: Equatable, Sendable {
+        let index: Dictionary<ClientID, Session>.Index
+    }
+
     /// What the table says about a request it is asked to admit.
     public enum Admission: Equatable, Sendable {
         /// Not seen before: carry it out and `record` the outcome.
-        case new
+        case new(Slot)
         /// Seen before: this is what it came to (a retry gets the first answer).
         case cached(Record)
         /// At or below the client's watermark with no record: the client had finished with it.
@@ -103,18 +110,30 @@ public struct SessionTable<Record: Equatable & Sendable>: Equatable, Sendable {
         advance(to: stamp)
         // Found once by index and changed in place: one hash per request, and the session's
         // records are not copied.
-        guard let index = sessions.index(forKey: request.client) else {
+        let index: Dictionary<ClientID, Session>.Index
+        if let found = sessions.index(forKey: request.client) {
+            guard clock - sessions.values[found].lastActive <= options.timeout else {
+                sessions.remove(at: found)
+                return .expired
+            }
+            index = found
+        } else {
             if request.established { return .expired }
-            var session = Session(watermark: 0, lastActive: clock, records: [])
-            let admission = session.admit(request, at: clock)
-            sessions[request.client] = session
-            return admission
+            index = open(request.client)
         }
-        guard clock - sessions.values[index].lastActive <= options.timeout else {
-            sessions.remove(at: index)
-            return .expired
-        }
-        return sessions.values[index].admit(request, at: clock)
+        return sessions.values[index].admit(request, at: clock, in: Slot(index: index))
+    }
+
+    /// Records what the request admitted `.new` in `slot` came to. The slot must be the latest
+    /// `admit`'s, with no session opened or closed since.
+    public mutating func record(_ record: Record, for request: ClientRequest, in slot: Slot) {
+        sessions.values[slot.index].store(record, for: request.sequence, limit: options.maxResults)
+    }
+
+    /// Opens a session for `client`, idle as of now.
+    private mutating func open(_ client: ClientID) -> Dictionary<ClientID, Session>.Index {
+        sessions[client] = Session(watermark: 0, lastActive: clock, records: [])
+        return sessions.index(forKey: client)!
     }
 
     /// Records what `request` (admitted `.new`) came to, or replaces its record (an atomic-commit
@@ -131,8 +150,8 @@ public struct SessionTable<Record: Equatable & Sendable>: Equatable, Sendable {
     /// logged), then touched at `stamp` as `admit` would have.
     public mutating func restore(_ record: Record, for request: ClientRequest, at stamp: Instant) {
         advance(to: stamp)
-        if sessions[request.client] == nil { sessions[request.client] = Session(watermark: 0, lastActive: clock, records: []) }
-        _ = sessions[request.client]!.admit(request, at: clock)
+        let index = sessions.index(forKey: request.client) ?? open(request.client)
+        _ = sessions.values[index].admit(request, at: clock, in: Slot(index: index))
         self.record(record, for: request)
     }
 

@@ -1,12 +1,14 @@
+import ConsensusCore
+
 /// The rule every backend's safety rests on: *a node's outputs leave only after the writes they
 /// depend on are durable, and a crash loses both together.*
 ///
 /// The gate counts the node's writes (applied, and synced) and holds outputs in order. An output
 /// computed while a write is not yet durable — or while older outputs still wait, so a node's
 /// gated outputs never overtake each other — is held. `seal()` marks what the writes and outputs
-/// so far amount to; when the disk reports that a sync covering them completed, `release(_:)` makes
-/// the writes count as durable and hands back exactly the outputs held up to the mark. A crash drops
-/// the rest: nothing that depended on a lost write ever escapes.
+/// so far amount to; when the disk reports that a sync covering them completed, `synced(_:)` makes
+/// the writes count as durable and `release(_:_:)` hands over exactly the outputs held up to the
+/// mark. A crash drops the rest: nothing that depended on a lost write ever escapes.
 ///
 /// The gate is generic over what it holds, so each driver holds its own form of an output (the
 /// simulator an event with its delivery time, a runtime a frame for a peer).
@@ -14,11 +16,9 @@ struct DurabilityGate<Output> {
     /// Writes of this incarnation applied to storage, and made durable.
     private(set) var writesApplied = 0
     private(set) var writesSynced = 0
-    /// Outputs waiting, oldest first, from `heldHead` on (the slots before it left already);
-    /// `heldTotal` counts every output ever held, `releasedTotal` those that left. A release
-    /// moves outputs out of their slots, so none is copied however many stay behind.
-    private var held: [Output?] = []
-    private var heldHead = 0
+    /// Outputs waiting, oldest first; `heldTotal` counts every output ever held, `releasedTotal`
+    /// those that left.
+    private var held = FIFOQueue<Output>()
     private var heldTotal = 0
     private var releasedTotal = 0
 
@@ -42,32 +42,27 @@ struct DurabilityGate<Output> {
         mustHold ? ReleaseMark(writes: writesApplied, outputs: heldTotal) : nil
     }
 
-    /// A sync covering `mark` completed: returns how many writes it made durable (the storage must
-    /// sync that many more) and the outputs that may leave now, oldest first.
-    mutating func release(_ mark: ReleaseMark) -> (newlySynced: Int, outputs: [Output]) {
+    /// A sync covering `mark` completed: the writes it covers count as durable. Returns how many
+    /// more that is (the storage must sync that many more).
+    mutating func synced(_ mark: ReleaseMark) -> Int {
         let newlySynced = max(0, mark.writes - writesSynced)
         writesSynced = max(writesSynced, mark.writes)
-        let count = mark.outputs - releasedTotal
-        guard count > 0 else { return (newlySynced, []) }
-        var leaving: [Output] = []
-        leaving.reserveCapacity(count)
-        for slot in heldHead..<heldHead + count { leaving.append(held[slot].take()!) }
-        heldHead += count
-        if heldHead == held.count {
-            held.removeAll(keepingCapacity: true)
-            heldHead = 0
-        } else if heldHead >= 256, heldHead * 2 >= held.count {
-            held.removeFirst(heldHead)  // empty slots only
-            heldHead = 0
+        return newlySynced
+    }
+
+    /// Hands `leave` the outputs held up to `mark`, oldest first, each moved out of the gate.
+    /// `leave` must not use the gate.
+    mutating func release(_ mark: ReleaseMark, _ leave: (consuming Output) -> Void) {
+        while releasedTotal < mark.outputs, let output = held.popFirst() {
+            releasedTotal += 1
+            leave(output)
         }
-        releasedTotal = mark.outputs
-        return (newlySynced, leaving)
     }
 
     /// The node crashed: its unsynced writes are gone and so are the outputs that waited for them.
     /// Returns the dropped outputs.
     mutating func crash() -> [Output] {
-        let dropped = held[heldHead...].map { $0! }
+        let dropped = held.removeAll()
         self = DurabilityGate()
         return dropped
     }

@@ -6,12 +6,13 @@ import Storage
 ///
 /// A driver (the simulator; a runtime process) supplies the plugs: it decides when inputs arrive
 /// and what time it is, carries outputs to peers and clients, and runs the disk — it starts a sync
-/// for `seal()`'s mark and calls `release(_:)` when the sync completed. Everything the safety of a
-/// backend rests on is here, once: writes are applied before any output of their step is handed
-/// out; an output that depends on an unsynced write waits for it; a crash loses unsynced writes and
-/// exactly the outputs that waited for them; a restart recovers what storage synced. As etcd's
-/// raft `Ready`, a step finishes completely before the driver looks at its effects, so nothing a
-/// driver does with them (a fault it triggers, another node it steps) can reach into this step.
+/// for `seal()`'s mark and calls `release(_:incarnation:_:)` when the sync completed. Everything
+/// the safety of a backend rests on is here, once: writes are applied before any output of their
+/// step is handed out; an output that depends on an unsynced write waits for it; a crash loses
+/// unsynced writes and exactly the outputs that waited for them; a restart recovers what storage
+/// synced. As etcd's raft `Ready`, a step finishes completely before the driver looks at its
+/// effects, so nothing a driver does with them (a fault it triggers, another node it steps) can
+/// reach into this step.
 ///
 /// `Output` is the driver's own form of a held output.
 public struct NodeHost<Backend: ReplicationBackend, Storage: HostStorage, Output>
@@ -99,19 +100,20 @@ where Storage.Entry == Backend.Entry, Storage.HardState == Backend.HardState {
     public func seal() -> ReleaseMark? { waitsForDisk ? gate.seal() : nil }
 
     /// A sync covering `mark`, sealed by incarnation `incarnation`, completed: the writes become
-    /// durable and the outputs they held back are returned, oldest first. A crash since then lost
-    /// both, so a stale release returns nothing.
-    public mutating func release(_ mark: ReleaseMark, incarnation: Int) throws(StorageError) -> [Output] {
-        guard isUp, incarnation == self.incarnation else { return [] }
-        let (newlySynced, outputs) = gate.release(mark)
+    /// durable, then the outputs they held back go to `leave`, oldest first, each moved out of the
+    /// host (`leave` must not use the host). A crash since then lost both, so a stale release hands
+    /// over nothing.
+    public mutating func release(_ mark: ReleaseMark, incarnation: Int, _ leave: (consuming Output) -> Void) throws(StorageError) {
+        guard isUp, incarnation == self.incarnation else { return }
+        let newlySynced = gate.synced(mark)
         if newlySynced > 0 { try storage.sync(first: newlySynced) }
-        return outputs
+        gate.release(mark, leave)
     }
 
     /// Everything written is synced and everything held may leave, now.
-    public mutating func releaseEverything() throws(StorageError) -> [Output] {
-        guard waitsForDisk, let mark = gate.seal() else { return [] }
-        return try release(mark, incarnation: incarnation)
+    public mutating func releaseEverything(_ leave: (consuming Output) -> Void) throws(StorageError) {
+        guard waitsForDisk, let mark = gate.seal() else { return }
+        try release(mark, incarnation: incarnation, leave)
     }
 
     /// The unsafe mode's periodic flush: whatever was written becomes durable.

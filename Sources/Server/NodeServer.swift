@@ -219,9 +219,10 @@ final class NodeServer<Backend: ReplicationBackend>: @unchecked Sendable {
         var synced = false
         while isRunning, let mark = host.seal() {
             let writes = host.storage.unsyncedCount
-            let released: [Output]
+            // Collected first: sending and routing may reach the host again.
+            var released: [Output] = []
             do {
-                released = try host.release(mark, incarnation: host.incarnation)
+                try host.release(mark, incarnation: host.incarnation) { released.append($0) }
             } catch {
                 return fail("syncing the log failed: \(error); stopping")
             }

@@ -31,9 +31,8 @@ extension Simulation {
     /// leave when a sync already under way completes waits for that sync: its mark extends the
     /// pending one instead of adding a completion of its own.
     func scheduleRelease(_ node: Int, _ mark: ReleaseMark, at time: Instant) {
-        let pending = nodes[node].pendingReleases.count
-        if pending > 0, nodes[node].pendingReleases[pending - 1].time == time {
-            nodes[node].pendingReleases[pending - 1].mark = mark
+        if let last = nodes[node].pendingReleases.last, last.time == time {
+            nodes[node].pendingReleases.replaceLast(with: (time, mark))
             return
         }
         nodes[node].pendingReleases.append((time, mark))
@@ -47,18 +46,16 @@ extension Simulation {
     /// are due now reach it directly, as etcd's storage-append responses do: the sync's completion
     /// is the event that delivers them, with no second trip through the agenda.
     func release(_ node: Int, incarnation: Int) {
-        guard incarnation == nodes[node].host.incarnation, !nodes[node].pendingReleases.isEmpty else { return }
-        let mark = nodes[node].pendingReleases.removeFirst().mark
-        var outputs = hostDisk(node) { host throws(StorageError) in try host.release(mark, incarnation: incarnation) }
+        guard incarnation == nodes[node].host.incarnation, let mark = nodes[node].pendingReleases.popFirst()?.mark else { return }
         let late = overrun(node)
         var own: [Backend.Message] = []
-        // Each output is moved out of the released list (reversed, then popped), not copied.
-        outputs.reverse()
-        while let output = outputs.popLast() {
-            if late == .zero, output.time == now, case .message(node, node, let message) = output.event {
-                own.append(message)
-            } else {
-                queue.schedule(output.event, at: output.time + late)
+        hostDisk(node) { host throws(StorageError) in
+            try host.release(mark, incarnation: incarnation) { output in
+                if late == .zero, output.time == now, case .message(node, node, let message) = output.event {
+                    own.append(message)
+                } else {
+                    queue.schedule(output.event, at: output.time + late)
+                }
             }
         }
         for message in own { deliver(.input(.receive(from: cluster[node], message: message)), to: node) }
@@ -80,17 +77,15 @@ extension Simulation {
     /// sends triggered a fault, and a message leaves only after the writes before it (and after
     /// the outputs before it). "Logged, then crashed before sending" keeps the log entry.
     func releaseEverything(_ node: Int) {
-        schedule(released: hostDisk(node) { host throws(StorageError) in try host.releaseEverything() })
-    }
-
-    private func schedule(released outputs: [Held]) {
-        for output in outputs { queue.schedule(output.event, at: output.time) }
+        hostDisk(node) { host throws(StorageError) in
+            try host.releaseEverything { output in queue.schedule(output.event, at: output.time) }
+        }
     }
 
     /// Runs a sync on the node's host. Neither engine can fail to sync what it accepted: the memory
     /// has no I/O, and the simulated file system's faults corrupt bytes rather than fail calls.
-    private func hostDisk(_ node: Int, _ body: (inout Host) throws(StorageError) -> [Held]) -> [Held] {
-        do { return try body(&nodes[node].host) } catch {
+    private func hostDisk(_ node: Int, _ body: (inout Host) throws(StorageError) -> Void) {
+        do { try body(&nodes[node].host) } catch {
             preconditionFailure("\(Backend.protocolName) node \(cluster[node]): sync failed: \(error)")
         }
     }
@@ -99,7 +94,7 @@ extension Simulation {
     /// Returns how many storage operations were lost.
     func crashHost(_ node: Int) -> Int {
         let (lost, dropped) = nodes[node].host.crash()
-        nodes[node].pendingReleases.removeAll()
+        nodes[node].pendingReleases = FIFOQueue()
         counters.messagesDropped += dropped.count { $0.countsAsDrop }
         return lost
     }

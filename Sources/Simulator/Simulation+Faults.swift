@@ -157,8 +157,7 @@ extension Simulation {
     func crash(_ node: Int) {
         guard nodes[node].isUp else { return }
         let lost = crashHost(node)
-        nodes[node].inbox.removeAll()
-        nodes[node].inboxHead = 0
+        nodes[node].inbox = FIFOQueue()
         nodes[node].paused = false
         nodes[node].scheduledTick = nil
         nodes[node].flushScheduled = false

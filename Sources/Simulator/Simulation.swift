@@ -87,14 +87,13 @@ public final class Simulation<Backend: LabBackend> {
         var host: Host
         var started = false
         var paused = false
-        var inbox: [Delivery] = []
-        var inboxHead = 0
+        var inbox = FIFOQueue<Delivery>()
         var readyScheduled = false
         var busyUntil: Instant = .zero
         var lastDeparture: Instant = .zero
         var diskFreeAt: Instant = .zero
         /// Syncs under way: when each completes and what it covers, oldest first.
-        var pendingReleases: [(time: Instant, mark: ReleaseMark)] = []
+        var pendingReleases = FIFOQueue<(time: Instant, mark: ReleaseMark)>()
         var flushScheduled = false
         var slowFactor = 1.0
         var clock = NodeClock()
@@ -109,7 +108,7 @@ public final class Simulation<Backend: LabBackend> {
 
         var isUp: Bool { host.isUp }
         var backend: Backend? { host.backend }
-        var hasInbox: Bool { inboxHead < inbox.count }
+        var hasInbox: Bool { !inbox.isEmpty }
     }
 
     public init(config: SimulationConfig, options: Backend.Options = .init()) {
@@ -240,13 +239,7 @@ public final class Simulation<Backend: LabBackend> {
             scheduleReady(node)
             return
         }
-        let next = nodes[node].inbox[nodes[node].inboxHead]
-        nodes[node].inboxHead += 1
-        if !nodes[node].hasInbox {
-            nodes[node].inbox.removeAll(keepingCapacity: true)
-            nodes[node].inboxHead = 0
-        }
-        step(node, next)
+        step(node, nodes[node].inbox.popFirst()!)
         scheduleReady(node)
     }
 
@@ -281,7 +274,7 @@ public final class Simulation<Backend: LabBackend> {
             checkMessageTriggers(received: true, kind: message.kind.rawValue, node: node, peer: from.index)
             guard nodes[node].isUp else { return }
             if nodes[node].paused {
-                nodes[node].inbox.insert(input, at: nodes[node].inboxHead)
+                nodes[node].inbox.prepend(input)
                 return
             }
         }

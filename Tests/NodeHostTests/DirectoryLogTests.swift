@@ -40,7 +40,7 @@ import Unreplicated
         var host = Self.host(path)
         _ = try host.start(seed: 1)
         for sequence in 1...count { try write(&host, "k\(sequence)", "v", sequence: UInt64(sequence)) }
-        _ = try host.release(try #require(host.seal()), incarnation: host.incarnation)
+        try host.release(try #require(host.seal()), incarnation: host.incarnation) { _ in }
         return host
     }
 
@@ -53,7 +53,9 @@ import Unreplicated
             let mark = try #require(host.seal())
             #expect(host.storage.unsyncedCount == 2)
             // Group commit: one sync releases both replies, oldest first.
-            #expect(try host.release(mark, incarnation: host.incarnation) == ["reply 1", "reply 2"])
+            var released: [String] = []
+            try host.release(mark, incarnation: host.incarnation) { released.append($0) }
+            #expect(released == ["reply 1", "reply 2"])
             #expect(host.storage.unsyncedCount == 0 && !host.mustHold)
             try host.storage.close()
 
