@@ -88,20 +88,16 @@ public enum Experiment {
         return ExperimentResult(name: name, directory: directory, records: records)
     }
 
-    /// A short table of the runs for the terminal.
+    /// A short table of the runs for the terminal (`TerminalTable`), and how many runs the checker
+    /// found something wrong with.
     public static func summaryText(_ result: ExperimentResult) -> String {
-        var lines = ["\(result.name): \(result.records.count) run\(result.records.count == 1 ? "" : "s") → \(result.directory)/"]
-        let header = ["run", "ok", "failed", "indet.", "avail.", "p50 ms", "p99 ms", "leader chg", "linearizable"]
-        var rows = [header]
-        rows += result.records.map(\.terminal)
-        let widths = header.indices.map { column in rows.map { $0[column].count }.max()! }
-        for row in rows {
-            lines.append(row.enumerated().map { column, text in
-                column == 0 ? text.padding(toLength: widths[column], withPad: " ", startingAt: 0)
-                            : String(repeating: " ", count: widths[column] - text.count) + text
-            }.joined(separator: "  "))
-        }
-        return lines.joined(separator: "\n")
+        let lines = result.records.map(\.line)
+        var text = ["\(result.name): \(result.records.count) run\(result.records.count == 1 ? "" : "s") → \(result.directory)/"]
+        text += TerminalTable.render(lines)
+        let flagged = lines.count(where: \.hasAnomalies)
+        text.append(flagged == 0 ? "no anomalies found"
+                                 : "anomalies in \(flagged) of \(lines.count) runs: see summary.csv and runs/*/anomalies.jsonl")
+        return text.joined(separator: "\n")
     }
 }
 

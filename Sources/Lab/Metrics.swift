@@ -10,6 +10,8 @@ struct RunMetrics {
     var opsOK = 0
     var opsFailed = 0
     var opsIndeterminate = 0
+    /// Of `opsFailed`, the compare-and-sets that compared and did not match.
+    var casMismatches = 0
     var served = 0
     var latencies: [TimeSpan] = []
     var availability: Double { total == 0 ? 0 : Double(served) / Double(total) }
@@ -23,7 +25,9 @@ struct RunMetrics {
         for operation in result.history {
             switch operation.outcome {
             case .ok: opsOK += 1; served += 1
-            case .fail(let kind): opsFailed += 1; if kind == .casMismatch { served += 1 }
+            case .fail(let kind):
+                opsFailed += 1
+                if kind == .casMismatch { casMismatches += 1; served += 1 }
             case .indeterminate: opsIndeterminate += 1
             }
             if RunMetrics.isServed(operation), let complete = operation.complete { latencies.append(complete - operation.invoke) }

@@ -100,9 +100,11 @@ public enum ReportWriter {
         return text
     }
 
-    static func summary(_ outputs: [RunOutput]) -> CSVTable {
+    static func summary(_ outputs: [RunOutput]) -> CSVTable { summary(outputs.map(SummaryRow.init)) }
+
+    static func summary(_ rows: [SummaryRow]) -> CSVTable {
         var table = CSVTable(columns: summaryColumns)
-        for output in outputs { table.append(SummaryRow(output).fields) }
+        for row in rows { table.append(row.fields) }
         return table
     }
 

@@ -12,21 +12,18 @@ public struct RunRecord: Sendable {
     let faults: CSVTable
     let latency: CSVTable
     let anomaliesJSONL: String
-    /// The run's row of `Experiment.summaryText`.
-    let terminal: [String]
+    /// The run's line of `Experiment.summaryText`.
+    let line: RunLine
 
     package init(_ output: RunOutput) {
         spec = output.spec
-        summary = ReportWriter.summary([output])
+        let row = SummaryRow(output)
+        summary = ReportWriter.summary([row])
         timeseries = ReportWriter.timeseries([output])
         events = ReportWriter.events([output])
         faults = ReportWriter.faults([output])
         latency = ReportWriter.latency([output])
         anomaliesJSONL = output.consistency.anomaliesJSONL
-        let metrics = RunMetrics(result: output.result)
-        terminal = [output.spec.id, String(metrics.opsOK), String(metrics.opsFailed), String(metrics.opsIndeterminate),
-                    Number.fixed(metrics.availability * 100, 1) + "%", Number.milliseconds(metrics.latency(0.5)),
-                    Number.milliseconds(metrics.latency(0.99)), String(output.result.counters.leaderChanges),
-                    output.consistency.linearizable.rawValue]
+        line = RunLine(row)
     }
 }

@@ -1,0 +1,48 @@
+import Foundation
+@testable import Lab
+import Testing
+
+/// The table `conlab run` prints shows everything the checker found, not only the linearizability
+/// verdict, and fits a 100-column terminal.
+@Suite struct TerminalTableTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// 3PC with a partition after PRE-COMMIT: linearizable on every key, yet its replicas diverge
+    /// and a transaction commits on one side and aborts on the other. A table that showed only
+    /// `linearizable` would call this run clean.
+    @Test func aLinearizableRunThatDivergesShowsItsDivergence() throws {
+        let directory = ReportFixture.temporary("terminal")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let result = try Experiment.run(ExperimentRequest(scenarioPath: Self.root.path + "/Experiments/3pc-partition-precommit.json",
+                                                          outputDirectory: directory, backends: ["3pc"], seeds: [1], jobs: 1))
+        let line = try #require(result.records.first?.line)
+        let summary = try String(contentsOfFile: directory + "/summary.csv", encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        let column = { (name: String) in summary[1][summary[0].firstIndex(of: name)!] }
+        #expect(line.linearizable == .linearizable)
+        #expect(line.divergentKeys == Int(column("divergent_keys")) && line.divergentKeys > 0)
+        #expect(line.atomicityViolations == Int(column("atomicity_violations")) && line.atomicityViolations > 0)
+        #expect(line.refused + line.casMismatches == Int(column("ops_failed")))
+        let text = Experiment.summaryText(result)
+        let runs = result.records.count  // both 3PC variants (with and without the termination protocol) diverge here
+        #expect(text.contains("anomalies in \(runs) of \(runs) runs"))
+        let figures = TerminalTable.figures(line)
+        #expect(figures[TerminalTable.header.firstIndex(of: "div")!] == String(line.divergentKeys))
+        #expect(figures[TerminalTable.header.firstIndex(of: "lin")!] == "yes")
+    }
+
+    /// Long run ids go on a line of their own; no line is wider than 100 columns.
+    @Test(arguments: [3, 40])
+    func everyLineFitsOneHundredColumns(idLength: Int) throws {
+        let directory = ReportFixture.temporary("terminal-width")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let result = try Experiment.run(ExperimentRequest(scenarioPath: Self.root.path + "/Experiments/3pc-partition-precommit.json",
+                                                          outputDirectory: directory, backends: ["3pc"], seeds: [1], jobs: 1))
+        var line = try #require(result.records.first?.line)
+        line.id = String(repeating: "r", count: idLength)
+        line.ok = 9_999_999
+        let rendered = TerminalTable.render([line, line])
+        #expect(rendered.allSatisfy { $0.count <= TerminalTable.width }, "\(rendered.filter { $0.count > TerminalTable.width })")
+        #expect(rendered.contains { $0.hasPrefix(line.id + " ") } == (idLength == 3))
+        #expect(rendered.contains(line.id) == (idLength == 40))
+    }
+}
