@@ -10,8 +10,8 @@ public struct CommitTiming: Hashable, Sendable {
     package init() {}
 
     package static let documentation: [OptionDoc] = [
-        OptionDoc("voteTimeout", values: "duration", default: "100ms", "the coordinator aborts when a vote is missing after this long"),
-        OptionDoc("retransmit", values: "duration", default: "20ms", "unanswered vote requests, PreCommits and decisions are re-sent this often"),
+        OptionDoc("voteTimeout", values: "duration", default: "\"100ms\"", "the coordinator aborts when a vote is missing after this long"),
+        OptionDoc("retransmit", values: "duration", default: "\"20ms\"", "unanswered vote requests, PreCommits and decisions are re-sent this often"),
     ]
 
     /// Applies `name` if it is one of the shared options; false if it is not.

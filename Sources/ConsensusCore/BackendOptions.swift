@@ -14,6 +14,8 @@ public struct OptionDoc: Sendable, Hashable {
     public var name: String
     /// The accepted values, e.g. `"readIndex | log | lease | unsafeLocal"`, `"duration"`, `"boolean"`.
     public var values: String
+    /// The default as a scenario file writes it: JSON text (`"100ms"`, `10`, `true`,
+    /// `["150ms", "300ms"]`), so that it can be copied into a scenario as it is printed.
     public var defaultValue: String
     public var summary: String
 

@@ -60,10 +60,10 @@ public enum Experiment {
         let definition = try ExperimentDefinition.load(path: request.scenarioPath)
         let scenarios = definition.scenarios, name = definition.name
         if let wanted = request.backends {
-            let known = Set(scenarios.flatMap { $0.backends.flatMap { [$0.kind.name, $0.label] } })
+            let known = Set(scenarios.flatMap { $0.backends.flatMap(\.selectors) })
             for backend in wanted where !known.contains(backend) {
                 throw ScenarioError(file: request.scenarioPath, path: "backends",
-                                    reason: "--backend \(backend) is not in this scenario; it has \(known.sorted().joined(separator: ", "))")
+                                    reason: "--backend \(backend) is not in this scenario; it has \(Set(scenarios.flatMap { $0.backends.map(\.label) }).sorted().joined(separator: ", "))")
             }
         }
         let plan = Runner.plan(experiment: name, scenarios: scenarios, backendFilter: request.backends, seeds: request.seeds)

@@ -34,7 +34,7 @@ public enum Runner {
         // In a suite the scenario's name leads the run id, so runs of different rows stay apart.
         let namesScenario = Set(scenarios.map(\.name)).count > 1
         for scenario in scenarios {
-            for backend in scenario.backends where backendFilter.map({ $0.contains(backend.kind.name) || $0.contains(backend.label) }) ?? true {
+            for backend in scenario.backends where backendFilter.map({ !Set($0).isDisjoint(with: backend.selectors) }) ?? true {
                 for seed in seeds ?? scenario.seeds {
                     var parts = namesScenario ? [scenario.name, backend.kind.name] : [backend.kind.name]
                     if !backend.variant.isEmpty { parts.append(backend.variant) }

@@ -64,4 +64,11 @@ public struct BackendSpec: Sendable {
     public func visit<V: BackendVisitor>(_ visitor: V) -> V.Output { bound.accept(visitor) }
 
     public var label: String { variant.isEmpty ? kind.name : "\(kind.name)[\(variant)]" }
+
+    /// The names `--backend` accepts for this backend: the protocol (every variant of it), the
+    /// exact label as the scenario lists it (`raft[read=lease]`), and the label as run ids and the
+    /// terminal table spell it (`raft_read_lease`).
+    var selectors: [String] {
+        [kind.name, label, (variant.isEmpty ? kind.name : "\(kind.name)_\(variant)").fileSafe]
+    }
 }

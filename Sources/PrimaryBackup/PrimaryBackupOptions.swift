@@ -34,13 +34,13 @@ public struct PrimaryBackupOptions: SessionBackendOptions {
     public init() {}
 
     public static let documentation: [OptionDoc] = [
-        OptionDoc("heartbeat", values: "duration", default: "50ms", "primary ping (empty REPLICATE) and backup REPLCONF ACK period"),
-        OptionDoc("downAfter", values: "duration", default: "300ms", "silence after which a node considers the primary down and asks for a failover (Sentinel down-after-milliseconds; plus up to half of it at random)"),
-        OptionDoc("failoverTimeout", values: "duration", default: "500ms", "a failover attempt that has not promoted anyone by then is retried in a new epoch (Sentinel failover-timeout)"),
-        OptionDoc("replicationLag", values: "duration", default: "0ms", "each acknowledged write is sent to the backups this long after its acknowledgement; 0ms streams it at once"),
+        OptionDoc("heartbeat", values: "duration", default: "\"50ms\"", "primary ping (empty REPLICATE) and backup REPLCONF ACK period"),
+        OptionDoc("downAfter", values: "duration", default: "\"300ms\"", "silence after which a node considers the primary down and asks for a failover (Sentinel down-after-milliseconds; plus up to half of it at random)"),
+        OptionDoc("failoverTimeout", values: "duration", default: "\"500ms\"", "a failover attempt that has not promoted anyone by then is retried in a new epoch (Sentinel failover-timeout)"),
+        OptionDoc("replicationLag", values: "duration", default: "\"0ms\"", "each acknowledged write is sent to the backups this long after its acknowledgement; 0ms streams it at once"),
         OptionDoc("backlog", values: "integer ≥ 1", default: "1000", "writes kept for partial resync; a backup further behind gets a full resync (repl-backlog-size)"),
         OptionDoc("minReplicasToWrite", values: "integer ≥ 0", default: "0", "refuse writes unless this many backups acknowledged within minReplicasMaxLag (min-replicas-to-write); trades availability for fewer lost writes"),
-        OptionDoc("minReplicasMaxLag", values: "duration", default: "200ms", "how recent a backup's acknowledgement must be to count for minReplicasToWrite (min-replicas-max-lag)"),
+        OptionDoc("minReplicasMaxLag", values: "duration", default: "\"200ms\"", "how recent a backup's acknowledgement must be to count for minReplicasToWrite (min-replicas-max-lag)"),
     ] + SessionOptions.documentation
 
     public mutating func set(_ name: String, to value: JSONValue) throws(OptionError) {

@@ -24,9 +24,9 @@ extension ThreePhaseCommit {
         public init() {}
 
         public static let documentation: [OptionDoc] = CommitTiming.documentation + [
-            OptionDoc("ackTimeout", values: "duration", default: "100ms", "the coordinator aborts when a PreCommit acknowledgement is missing after this long"),
-            OptionDoc("preCommitTimeout", values: "duration", default: "300ms", "a participant that voted YES aborts when no PreCommit came after this long"),
-            OptionDoc("commitTimeout", values: "duration", default: "500ms", "a pre-committed participant commits when no decision came after this long"),
+            OptionDoc("ackTimeout", values: "duration", default: "\"100ms\"", "the coordinator aborts when a PreCommit acknowledgement is missing after this long"),
+            OptionDoc("preCommitTimeout", values: "duration", default: "\"300ms\"", "a participant that voted YES aborts when no PreCommit came after this long"),
+            OptionDoc("commitTimeout", values: "duration", default: "\"500ms\"", "a pre-committed participant commits when no decision came after this long"),
             OptionDoc("termination", values: "boolean", default: "false", "Skeen's termination protocol: on a timeout, the reachable nodes elect a new coordinator that decides"),
         ] + SessionOptions.documentation
 

@@ -18,7 +18,7 @@ extension TwoPhaseCommit {
         public init() {}
 
         public static let documentation: [OptionDoc] = CommitTiming.documentation + [
-            OptionDoc("decisionTimeout", values: "duration", default: "200ms", "an in-doubt participant asks for the decision after this long, and again as often"),
+            OptionDoc("decisionTimeout", values: "duration", default: "\"200ms\"", "an in-doubt participant asks for the decision after this long, and again as often"),
             OptionDoc("cooperative", values: "boolean", default: "false", "cooperative termination: in-doubt participants ask every participant, not only the coordinator"),
         ] + SessionOptions.documentation
 

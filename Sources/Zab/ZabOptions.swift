@@ -43,13 +43,13 @@ public struct ZabOptions: SessionBackendOptions {
     public init() {}
 
     public static let documentation: [OptionDoc] = [
-        OptionDoc("read", values: "local | sync", default: "local",
+        OptionDoc("read", values: "local | sync", default: "\"local\"",
                   "local: answer from the node's own state (ZooKeeper's default; may be stale); sync: sync through the leader first (linearizable)"),
-        OptionDoc("tickTime", values: "duration", default: "100ms", "ZooKeeper's tick: the leader pings every half tick; limits below count ticks"),
+        OptionDoc("tickTime", values: "duration", default: "\"100ms\"", "ZooKeeper's tick: the leader pings every half tick; limits below count ticks"),
         OptionDoc("initLimit", values: "integer ≥ 1", default: "10", "ticks allowed for discovery and synchronisation with a new leader"),
         OptionDoc("syncLimit", values: "integer ≥ 1", default: "5", "ticks of silence after which a follower leaves its leader and a leader without a quorum steps down"),
-        OptionDoc("finalizeWait", values: "duration", default: "200ms", "Fast Leader Election: wait after a quorum agrees, in case a better vote arrives"),
-        OptionDoc("maxNotificationInterval", values: "duration", default: "1s", "Fast Leader Election: cap of the back-off between notification rounds"),
+        OptionDoc("finalizeWait", values: "duration", default: "\"200ms\"", "Fast Leader Election: wait after a quorum agrees, in case a better vote arrives"),
+        OptionDoc("maxNotificationInterval", values: "duration", default: "\"1s\"", "Fast Leader Election: cap of the back-off between notification rounds"),
         OptionDoc("snapCount", values: "integer ≥ 2", default: "10000", "snapshot after snapCount/2 … snapCount logged transactions (jittered per node)"),
         OptionDoc("commitLogCount", values: "integer ≥ 1", default: "500", "committed transactions kept in memory for DIFF sync; older followers get SNAP"),
         OptionDoc("snapshotChunk", values: "integer ≥ 1", default: "65536", "most snapshot bytes per SNAP message: larger snapshots travel in chunks, one at a time"),

@@ -37,7 +37,8 @@ enum Command {
       runs/<run>/history.jsonl   every client operation (the input of `conlab check`)
 
     OPTIONS
-      --backend NAME   run only this backend (repeatable); NAME as in the scenario, e.g. raft or raft[read=lease]
+      --backend NAME   run only this backend (repeatable): a protocol runs every variant of it (raft);
+                       one variant as the scenario lists it (raft[read=lease]) or as run ids spell it (raft_read_lease)
       --seed N         run only seed N (replays a failing seed)
       --seeds LIST     seeds to run instead of the scenario's: 1,2,3 or 1-10 (at most 10000)
       --out DIR        output folder (default Reports/<scenario name>), created and test-written before any run
@@ -295,18 +296,20 @@ enum Command {
         }
         print("Scenarios in \(target)\(files == [target] ? "" : "/"):")
         var status: Int32 = 0
-        for path in files {
-            let file = files == [target] ? target : (path as NSString).lastPathComponent
+        let names = files.map { files == [target] ? target : ($0 as NSString).lastPathComponent }
+        let width = names.map(\.count).max() ?? 0
+        for (path, file) in zip(files, names) {
+            let name = file.padding(toLength: width, withPad: " ", startingAt: 0)
             do {
                 if let study = try ElectionTimeoutStudy.load(path: path) {
-                    print("  \(file.padding(toLength: 34, withPad: " ", startingAt: 0)) \(study.description) [raft, \(study.ranges.count) timeout ranges]")
+                    print("  \(name) \(study.description) [raft, \(study.ranges.count) timeout ranges]")
                     continue
                 }
                 let experiment = try ExperimentDefinition.load(path: path)
                 let description = experiment.description.isEmpty ? "(no description)" : experiment.description
                 let contents = experiment.isSuite ? "\(Set(experiment.scenarios.map(\.name)).count) scenarios"
                                                   : experiment.scenarios[0].backends.map(\.label).joined(separator: ", ")
-                print("  \(file.padding(toLength: 34, withPad: " ", startingAt: 0)) \(description) [\(contents)]")
+                print("  \(name) \(description) [\(contents)]")
             } catch {
                 print("  \(file): INVALID: \(error)")
                 status = 2
@@ -315,6 +318,7 @@ enum Command {
         print("\nBackends:")
         for backend in Backends.all {
             print("  \(backend.name): \(backend.summary)")
+            print("      messages: \(backend.messageKinds.joined(separator: ", "))")
             for option in backend.options {
                 print("      \(option.name) = \(option.defaultValue)  (\(option.values)): \(option.summary)")
             }
@@ -334,7 +338,19 @@ enum Command {
         return names.filter { $0.hasSuffix(".json") }.sorted().map { (target as NSString).appendingPathComponent($0) }
     }
 
+    static let benchUsage = """
+    conlab bench [sim | raft [N…] [--writes] [--runs R] | checker]   (build with -c release first)
+
+      sim       the simulator's own speed: unreplicated, 5 nodes, 50 clients, 60 s virtual, median of 5 runs
+      raft      committed client operations per second of Raft at 3, 5, 7 and 9 nodes (or the sizes N given),
+                half readIndex reads and writes only; --writes: the writes-only table alone;
+                --runs R: median of R runs per figure (default 3; 1 under a profiler)
+      checker   the linearizability checker on generated histories
+    Figures, machines and how to compare them: BENCHMARKS.md.
+    """
+
     static func bench(_ arguments: [String]) -> Int32 {
+        if arguments.contains("--help") || arguments.contains("-h") { print(benchUsage); return 0 }
         let which = arguments.first ?? "sim"
         switch which {
         case "sim":
@@ -350,14 +366,20 @@ enum Command {
                 runs = count
                 rest.removeSubrange(flag...flag + 1)
             }
-            let sizes = rest.compactMap { Int($0) }.filter { $0 > 0 }
-            print(Benchmarks.raft(nodes: sizes.isEmpty ? [3, 5, 7, 9] : sizes, runs: runs, writesOnly: rest.contains("--writes")))
+            let writesOnly = rest.contains("--writes")
+            rest.removeAll { $0 == "--writes" }
+            let sizes = rest.compactMap { Int($0) }.filter { (1...99).contains($0) }
+            guard sizes.count == rest.count else {
+                fail("bench raft: expected cluster sizes (1-99), --writes and --runs R; got \(rest.joined(separator: " "))\n\n\(benchUsage)")
+                return 2
+            }
+            print(Benchmarks.raft(nodes: sizes.isEmpty ? [3, 5, 7, 9] : sizes, runs: runs, writesOnly: writesOnly))
             return 0
         case "checker":
             for measurement in CheckerBenchmark.standard() { print("checker: " + measurement.line) }
             return 0
         default:
-            fail("unknown benchmark '\(which)'; benchmarks: sim, raft, checker")
+            fail("unknown benchmark '\(which)'\n\n\(benchUsage)")
             return 2
         }
     }

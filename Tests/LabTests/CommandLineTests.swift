@@ -71,6 +71,19 @@ import Testing
         expectBadInput(try conlab("run", "retry.json", "--quiet"), "retry.json: workload.retry: must be at least 1ms, found 1us")
     }
 
+    /// `bench --help` explains the benchmarks; arguments it does not know are bad input, never
+    /// silently ignored (a typo in a cluster size would otherwise run the default sizes).
+    @Test func benchExplainsItselfAndRefusesWhatItDoesNotKnow() throws {
+        let help = try conlab("bench", "--help")
+        #expect(help.status == 0 && !help.crashed)
+        for arguments in [["bench", "raft", "3x"], ["bench", "raft", "--runs", "zero"], ["bench", "nonsense"]] {
+            let outcome = try conlab(arguments[0], arguments[1], arguments.count > 2 ? arguments[2] : "--writes",
+                                     arguments.count > 3 ? arguments[3] : "--writes")
+            #expect(!outcome.crashed && outcome.status == 2, "\(arguments)")
+            #expect(outcome.stderr.contains("conlab bench [sim | raft"), "\(arguments): \(outcome.stderr)")
+        }
+    }
+
     @Test func unusableOutputFoldersAreRefusedBeforeSimulating() throws {
         try write("a-file", "")
         expectBadInput(try conlab("run", "ok.json", "--out", "a-file", "--quiet"), "--out 'a-file': is a file, not a folder")

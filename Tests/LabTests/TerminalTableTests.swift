@@ -46,3 +46,28 @@ import Testing
         #expect(rendered.contains(line.id) == (idLength == 40))
     }
 }
+
+/// `--backend` takes a protocol (every variant), a variant as the scenario lists it, or a variant
+/// as run ids and the terminal table spell it.
+@Suite struct BackendSelectionTests {
+    static let scenario = TerminalTableTests.root.path + "/Experiments/leader-isolated.json"
+
+    func variants(_ filter: [String]) throws -> Set<String> {
+        let definition = try ExperimentDefinition.load(path: Self.scenario)
+        return Set(Runner.plan(experiment: definition.name, scenarios: definition.scenarios, backendFilter: filter, seeds: [1]).map(\.backend.label))
+    }
+
+    @Test func eachFormSelectsWhatItNames() throws {
+        #expect(try variants(["raft"]) == ["raft", "raft[read=lease]", "raft[read=unsafeLocal]"])
+        #expect(try variants(["raft[read=lease]"]) == ["raft[read=lease]"])
+        #expect(try variants(["raft_read_lease"]) == ["raft[read=lease]"])
+        #expect(try variants(["raft_read_lease", "zab"]) == ["raft[read=lease]", "zab"])
+    }
+
+    @Test func anUnknownNameIsBadInputListingTheBackends() throws {
+        let error = #expect(throws: ScenarioError.self) {
+            try Experiment.run(ExperimentRequest(scenarioPath: Self.scenario, outputDirectory: ReportFixture.temporary("unused"), backends: ["raft_read"]))
+        }
+        #expect(error?.description.contains("raft[read=lease]") == true)
+    }
+}
