@@ -14,6 +14,11 @@ public struct ConsistencySummary: Sendable {
     /// `anomalies.jsonl` of the run: one anomaly a line, empty when there is none.
     public var anomaliesJSONL: String
 
+    /// Linearizable, and nothing stale, lost, divergent or torn.
+    var isClean: Bool {
+        linearizable == .linearizable && staleReads == 0 && lostWrites == 0 && divergentKeys == 0 && atomicityViolations == 0
+    }
+
     /// Search steps per key: deterministic (a verdict never depends on the machine), and ample for
     /// the lab's histories; past it a key is `unknown`, never guessed.
     static let budget = CheckBudget(stepsPerKey: 1_000_000)

@@ -11,6 +11,8 @@ public struct ExperimentRequest: Sendable {
     public var progress: ProgressStyle
     /// Run only every `count`-th run, starting with run `index` (1-based): one machine's share.
     public var shard: Shard?
+    /// Which runs keep their `history.jsonl`.
+    public var histories = HistoryRetention.all
 
     public init(scenarioPath: String, outputDirectory: String? = nil, backends: [String]? = nil, seeds: [UInt64]? = nil,
                 jobs: Int = ProcessInfo.processInfo.activeProcessorCount, progress: ProgressStyle = .quiet, shard: Shard? = nil) {
@@ -72,7 +74,7 @@ public enum Experiment {
         let directory = request.outputDirectory ?? "Reports/\(name.fileSafe)"
         try OutputDirectory.prepare(directory)
         let reporter = ProgressReporter(style: request.progress, total: specs.count)
-        let records = try Runner.record(specs, writingRunFilesTo: directory, jobs: request.jobs) { done, total in
+        let records = try Runner.record(specs, writingRunFilesTo: directory, histories: request.histories, jobs: request.jobs) { done, total in
             reporter.update(done: done, total: total)
         }
         reporter.finish()

@@ -43,14 +43,18 @@ public enum ReportWriter {
         return files.map(\.0)
     }
 
-    /// Writes one run's own files, `runs/<run>/history.jsonl` and (if any) `anomalies.jsonl`.
+    /// Writes one run's own files: `runs/<run>/history.jsonl` (unless `history` is false) and, if
+    /// the run has any, `anomalies.jsonl`.
     @discardableResult
-    static func writeRunFiles(_ output: RunOutput, to directory: String) throws -> [String] {
-        var written = ["runs/\(output.spec.id)/history.jsonl"]
-        try save(output.historyText, written[0], in: directory)
+    static func writeRunFiles(_ output: RunOutput, to directory: String, history: Bool = true) throws -> [String] {
+        var written: [String] = []
+        if history {
+            written.append("runs/\(output.spec.id)/history.jsonl")
+            try save(output.historyText, written[written.count - 1], in: directory)
+        }
         if !output.consistency.anomaliesJSONL.isEmpty {
             written.append("runs/\(output.spec.id)/anomalies.jsonl")
-            try save(output.consistency.anomaliesJSONL, written[1], in: directory)
+            try save(output.consistency.anomaliesJSONL, written[written.count - 1], in: directory)
         }
         return written
     }

@@ -22,6 +22,10 @@ public struct RunOutput: Sendable {
     public var historyText: String
     /// Wall-clock seconds the run took (for progress estimates only; never written to reports).
     public var wallSeconds: Double
+
+    /// Whether the checker found anything wrong with the run, or a backend reported a safety
+    /// violation.
+    var hasAnomalies: Bool { !consistency.isClean || !result.violations.isEmpty }
 }
 
 /// Expands scenarios into runs and executes them, in parallel on all cores, with outputs in the
@@ -68,13 +72,13 @@ public enum Runner {
 
     /// Runs every spec as `run` does, but writes each run's own files into `directory` as soon as
     /// it finishes and keeps only its record, so memory does not grow with whole histories.
-    static func record(_ specs: [RunSpec], writingRunFilesTo directory: String,
+    static func record(_ specs: [RunSpec], writingRunFilesTo directory: String, histories: HistoryRetention = .all,
                               jobs: Int = ProcessInfo.processInfo.activeProcessorCount,
                               progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> [RunRecord] {
         let results = Parallel.map(specs, jobs: jobs, progress: progress) { spec in
             let output = execute(spec)
             return Result { () throws -> RunRecord in
-                try ReportWriter.writeRunFiles(output, to: directory)
+                try ReportWriter.writeRunFiles(output, to: directory, history: histories.keeps(output))
                 return RunRecord(output)
             }
         }

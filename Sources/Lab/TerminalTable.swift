@@ -25,6 +25,8 @@ struct RunLine: Sendable {
     var lostWrites: Int
     var divergentKeys: Int
     var atomicityViolations: Int
+    /// Whether the checker found anything wrong with the run, or a backend reported a safety violation.
+    var hasAnomalies: Bool
 
     init(_ row: SummaryRow) {
         let metrics = row.metrics, consistency = row.output.consistency
@@ -44,11 +46,7 @@ struct RunLine: Sendable {
         lostWrites = consistency.lostWrites
         divergentKeys = consistency.divergentKeys
         atomicityViolations = consistency.atomicityViolations
-    }
-
-    /// Whether the checker found anything wrong with the run.
-    var hasAnomalies: Bool {
-        linearizable != .linearizable || staleReads + lostWrites + divergentKeys + atomicityViolations > 0
+        hasAnomalies = row.output.hasAnomalies
     }
 }
 

@@ -23,7 +23,8 @@ enum Command {
     """
 
     static let runUsage = """
-    conlab run SCENARIO.json [--backend NAME]... [--seed N | --seeds LIST] [--out DIR] [--jobs N] [--shard I/N] [--quiet]
+    conlab run SCENARIO.json [--backend NAME]... [--seed N | --seeds LIST] [--out DIR] [--jobs N] [--shard I/N]
+               [--histories all|failing|none] [--quiet]
 
     Runs the scenario on each backend and seed it lists (a suite file: every scenario it names) and
     writes, into Reports/<scenario or suite name>/ or DIR:
@@ -45,6 +46,8 @@ enum Command {
       --jobs N         parallel runs (default: all cores); output is identical for any N
       --shard I/N      run only runs I, I+N, I+2N, … (1-based) and write shard.json, for job arrays;
                        `conlab merge` joins the shards into exactly the files one machine writes
+      --histories W    which runs keep runs/<run>/history.jsonl: all (default), failing (runs with anomalies
+                       or safety violations) or none; everything else is written for every run
       --quiet          print nothing but errors
     """
 
@@ -84,12 +87,17 @@ enum Command {
             let jobs = try parser.value("--jobs")
             let shard = try parser.value("--shard")
             let quiet = parser.flag("--quiet")
+            let histories = try parser.value("--histories")
             guard let path = try parser.positional() else { throw UsageError("missing scenario file\n\n\(runUsage)") }
             try parser.finish()
             var request = ExperimentRequest(scenarioPath: path, outputDirectory: out, backends: backends.isEmpty ? nil : backends)
             if let seed { request.seeds = [try parseSeed(seed)] }
             if let seedList { request.seeds = try parseSeeds(seedList) }
             if seed != nil && seedList != nil { throw UsageError("give --seed or --seeds, not both") }
+            if let histories {
+                guard let retention = HistoryRetention(rawValue: histories) else { throw UsageError("--histories takes all, failing or none") }
+                request.histories = retention
+            }
             if let jobs { guard let n = Int(jobs), n > 0 else { throw UsageError("--jobs takes a positive integer") }; request.jobs = n }
             if let shard {
                 guard let parsed = Shard(parsing: shard) else { throw UsageError("--shard takes I/N with 1 ≤ I ≤ N, e.g. 3/8") }

@@ -71,3 +71,26 @@ import Testing
         #expect(error?.description.contains("raft[read=lease]") == true)
     }
 }
+
+/// `--histories failing` keeps the histories of the runs with anomalies and only those; every
+/// other file is written for every run.
+@Suite struct HistoryRetentionTests {
+    @Test(arguments: HistoryRetention.allCases)
+    func onlyTheChosenRunsKeepTheirHistory(retention: HistoryRetention) throws {
+        let directory = ReportFixture.temporary("histories-\(retention)")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var request = ExperimentRequest(scenarioPath: TerminalTableTests.root.path + "/Experiments/3pc-partition-precommit.json",
+                                        outputDirectory: directory, backends: ["2pc", "3pc"], seeds: [1], jobs: 2)
+        request.histories = retention
+        let result = try Experiment.run(request)
+        let flagged = result.records.filter(\.line.hasAnomalies).map(\.spec.id)
+        #expect(!flagged.isEmpty && flagged.count < result.records.count, "needs clean and flagged runs: \(flagged)")
+        for record in result.records {
+            let kept = FileManager.default.fileExists(atPath: "\(directory)/runs/\(record.spec.id)/history.jsonl")
+            let expected = retention == .all || (retention == .failing && flagged.contains(record.spec.id))
+            #expect(kept == expected, "\(record.spec.id)")
+        }
+        let summary = try String(contentsOfFile: directory + "/summary.csv", encoding: .utf8)
+        #expect(summary.split(separator: "\n").count == result.records.count + 1)
+    }
+}
