@@ -44,6 +44,17 @@ enum Number {
     }
 
     static func milliseconds(_ duration: TimeSpan?) -> String { duration.map { fixed($0.milliseconds, 3) } ?? "" }
+
+    /// An integer with its thousands grouped for a reader (`30,000`), whatever the locale.
+    static func grouped(_ value: Int) -> String {
+        let digits = String(value.magnitude)
+        var text = ""
+        for (offset, digit) in digits.enumerated() {
+            if offset > 0, (digits.count - offset) % 3 == 0 { text.append(",") }
+            text.append(digit)
+        }
+        return (value < 0 ? "-" : "") + text
+    }
 }
 
 import ConsensusCore

@@ -59,6 +59,22 @@ import Testing
         #expect(full["p90_ms"] == "900.0" && full["max_ms"] == "1000.0" && full["mean_ms"] == "550.0")
     }
 
+    /// The page says what an empty cell of the CSV means: beyond the limit, in a reader's words.
+    @Test func thePageShowsFiguresBeyondTheLimitAsSuch() throws {
+        let small = try study(trials: 10, ranges: #"[["150ms", "150ms"]]"#)
+        let range = TimeSpan.milliseconds(150)...TimeSpan.milliseconds(150)
+        let trials = (0..<10).map { ElectionTrial(trial: $0, crash: .zero, electionTime: $0 < 7 ? .milliseconds(Int64($0 + 1) * 100) : nil,
+                                                  terms: 1, splitVote: false, broadcast: .milliseconds(15)) }
+        var summary = CSVTable(columns: ElectionTimeoutStudy.summaryColumns)
+        summary.append(ElectionTimeoutStudy.summaryRow(range, trials))
+        let page = ElectionTimeoutChart.page(small, summary, [])
+        let cells = page.split(separator: "\n").first { $0.hasPrefix("<tr><td>") }!
+        #expect(cells.components(separatedBy: "<td>&gt; 20,000</td>").count - 1 == 3, "p90, p99 and slowest: \(cells)")
+        #expect(cells.contains("<td>—</td>") && !cells.contains("<td></td>"))
+        #expect(page.contains("<th>99th percentile (ms)</th>") && !page.contains("<th>p99_ms</th>"))
+        #expect(Number.grouped(1_234_567) == "1,234,567" && Number.grouped(999) == "999" && Number.grouped(-30_000) == "-30,000")
+    }
+
     @Test func outputsAreDeterministic() throws {
         let small = try study(trials: 10, ranges: #"[["100ms", "200ms"], ["25ms", "50ms"]]"#)
         let directories = (0..<2).map { _ in FileManager.default.temporaryDirectory.appendingPathComponent("conlab-study-\(UUID().uuidString)").path }

@@ -32,14 +32,31 @@ enum ElectionTimeoutChart {
         return ChartFrame.finish(svg, name: name, bottom: bottom)
     }
 
+    /// The page's names for the columns of `election-summary.csv`.
+    static let heading = [
+        "range": "timeout range", "timeout_min_ms": "min timeout (ms)", "timeout_max_ms": "max timeout (ms)",
+        "trials": "trials", "completed": "elected a leader", "min_ms": "fastest (ms)", "median_ms": "median (ms)",
+        "mean_ms": "mean (ms)", "p90_ms": "90th percentile (ms)", "p99_ms": "99th percentile (ms)", "max_ms": "slowest (ms)",
+        "split_vote_share": "trials with a split vote", "broadcast_ms": "broadcast time (ms)",
+    ]
+
     static func page(_ study: ElectionTimeoutStudy, _ summary: CSVTable, _ charts: [Chart]) -> String {
         var html = ["<!DOCTYPE html>", "<html lang=\"en\">", "<head>", "<meta charset=\"utf-8\">",
                     "<title>\(SVG.escape(study.name)) — ConsensusLab</title>", "<style>", ReportPage.style, "</style>", "</head>", "<body>",
                     "<h1>\(SVG.escape(study.name))</h1>", "<p>\(SVG.escape(study.description))</p>",
                     "<p>Data: <a href=\"election-summary.csv\">election-summary.csv</a> · <a href=\"election-trials.csv\">election-trials.csv</a></p>",
-                    "<table>", "<tr>" + summary.columns.map { "<th>\(SVG.escape($0))</th>" }.joined() + "</tr>"]
-        for row in summary.rows { html.append("<tr>" + row.map { "<td>\(SVG.escape($0))</td>" }.joined() + "</tr>") }
-        html.append("</table>")
+                    "<table>", "<tr>" + summary.columns.map { "<th>\(SVG.escape(heading[$0] ?? $0))</th>" }.joined() + "</tr>"]
+        let limit = "> " + Number.grouped(Int(study.giveUpAfter.milliseconds))
+        for row in summary.rows {
+            let cells = zip(summary.columns, row).map { column, value in
+                guard value.isEmpty else { return value }
+                return column == "mean_ms" ? "—" : limit
+            }
+            html.append("<tr>" + cells.map { "<td>\(SVG.escape($0))</td>" }.joined() + "</tr>")
+        }
+        html += ["</table>",
+                 "<p>\(SVG.escape(limit)) ms: beyond the study's limit (a trial still without a leader after it ranks last); "
+                 + "mean —: undefined while any trial is beyond the limit.</p>"]
         for chart in charts { html.append(ReportPage.figure(chart)) }
         html += ["</body>", "</html>"]
         return html.joined(separator: "\n") + "\n"
