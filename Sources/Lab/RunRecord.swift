@@ -1,3 +1,4 @@
+import Checker
 /// What an experiment keeps of a run once the run's own files are written: its rows of every
 /// experiment-level file and its line of the terminal table.
 ///
@@ -14,6 +15,9 @@ public struct RunRecord: Sendable {
     let anomaliesJSONL: String
     /// The run's row of `Experiment.summaryText`.
     let terminal: [String]
+    /// The checker found something: a history that is not linearizable, stale reads, lost
+    /// writes, divergent replicas or atomicity violations.
+    public let isAnomalous: Bool
 
     package init(_ output: RunOutput) {
         spec = output.spec
@@ -23,6 +27,9 @@ public struct RunRecord: Sendable {
         faults = ReportWriter.faults([output])
         latency = ReportWriter.latency([output])
         anomaliesJSONL = output.consistency.anomaliesJSONL
+        let consistency = output.consistency
+        isAnomalous = consistency.linearizable == .notLinearizable || consistency.staleReads + consistency.lostWrites
+            + consistency.divergentKeys + consistency.atomicityViolations > 0
         let metrics = RunMetrics(result: output.result)
         terminal = [output.spec.id, String(metrics.opsOK), String(metrics.opsFailed), String(metrics.opsIndeterminate),
                     Number.fixed(metrics.availability * 100, 1) + "%", Number.milliseconds(metrics.latency(0.5)),

@@ -80,7 +80,7 @@ package struct NetworkModel: Sendable {
         }
     }
 
-    mutating func restoreProfiles() {
+    package mutating func restoreProfiles() {
         profiles = [baseProfile]
         profileIndex = Array(repeating: 0, count: nodeCount * nodeCount)
     }

@@ -1,0 +1,312 @@
+import ConsensusCore
+import Foundation
+import Glibc
+import Lab
+import Runtime
+import Simulator
+
+/// One run of a scenario against real processes: the cluster started, the clients and the fault
+/// timeline in wall-clock time, everything healed for quiescence, the replicas' states read, the
+/// cluster stopped; what it recorded as the simulator records it (`SimulationResult`), so the
+/// lab's checker, metrics and report files serve both drivers.
+///
+/// Fault steps resolve as in the simulator (`FaultResolver`: role targets, random targets and
+/// partition shapes from the seed's `faults` stream); the cluster view they resolve against comes
+/// from the nodes' own role reports, read over their admin channels every `pollInterval` and
+/// right before a step fires.
+final class RealRun {
+    static let pollInterval = TimeSpan.milliseconds(100)
+    /// How often a step whose role target has no holder yet is tried again (as in the simulator).
+    static let deferredRetry = TimeSpan.milliseconds(10)
+
+    let spec: RunSpec
+    let config: SimulationConfig
+    let cluster: ProcessCluster
+    private var resolver: FaultResolver
+    private var network: NetworkModel
+    private var droppedKinds: [Int: Set<String>] = [:]
+    private var paused: [Bool]
+    private var slowFactor: [Double]
+    private var clockRate: [Double]
+    private var roles: [Role?]
+    private var terms: [UInt64]
+    private var reportsRoles = false
+    private var coordinator: Int?
+    private var events: [EventRecord] = []
+    private var faultLevels: [FaultLevel] = [.none]
+    private var transactions: [UInt64: [NodeID: Bool]] = [:]
+    private var origin = MonotonicClock.now()
+
+    init(spec: RunSpec, cluster: ProcessCluster) {
+        self.spec = spec
+        self.cluster = cluster
+        config = spec.scenario.simulationConfig(seed: spec.seed)
+        let n = config.nodes
+        resolver = FaultResolver(seed: spec.seed)
+        network = NetworkModel(nodeCount: n, profile: config.network, clientProfile: config.clientLink)
+        paused = Array(repeating: false, count: n)
+        slowFactor = Array(repeating: 1, count: n)
+        clockRate = Array(repeating: 1, count: n)
+        roles = Array(repeating: nil, count: n)
+        terms = Array(repeating: 0, count: n)
+    }
+
+    private var now: Instant { .zero + (MonotonicClock.now() - origin) }
+    private var drainEnd: Instant { .zero + config.duration + config.workload.timeout + .milliseconds(1) }
+
+    /// Carries the run out; the cluster is the caller's to stop.
+    func run() throws -> SimulationResult {
+        for node in 0..<config.nodes {
+            try cluster.start(node)
+            cluster.admin(node, "record")
+        }
+        origin = MonotonicClock.now()
+        for node in 0..<config.nodes { record(node: node, .processStarted(pid: cluster.pids[node]!, restart: false)) }
+        let loop = try EventLoop()
+        defer { loop.shutdown() }
+        let engine = ClientEngine(loop: loop, addresses: (0..<config.nodes).map(cluster.clientAddress), workload: config.workload,
+                                  seed: config.seed, origin: origin, duration: config.duration)
+        _ = loop.execute { engine.begin() }
+        try followTimeline()
+        try healEverything()
+        wait(until: drainEnd + config.quiescence)
+        let history = Self.onLoop(loop) { engine.close(); return engine.history }
+        poll()
+        var states: [NodeID: [String: String]] = [:]
+        for node in 0..<config.nodes {
+            guard let text = cluster.admin(node, "state"), let value = try? JSONValue(parsing: text), case .object(let fields) = value else { continue }
+            states[NodeID(node + 1)] = Dictionary(fields.compactMap { field in field.value.stringValue.map { (field.key, $0) } }, uniquingKeysWith: { $1 })
+        }
+        var counters = SimulationCounters()
+        let (events, leaders) = withLeaders(events, counters: &counters)
+        return SimulationResult(history: history, events: events, counters: counters, finalStates: states, finalLeadership: [:],
+                                transactions: transactions, leaders: leaders, faultLevels: faultLevels,
+                                workloadEnd: .zero + config.duration, end: drainEnd + config.quiescence)
+    }
+
+    /// Runs `body` on the loop's thread and waits for its value.
+    private static func onLoop<T>(_ loop: EventLoop, _ body: @escaping @Sendable () -> T) -> T {
+        let box = Box<T>()
+        let done = DispatchSemaphore(value: 0)
+        _ = loop.execute { box.value = body(); done.signal() }
+        done.wait()
+        return box.value!
+    }
+
+    // MARK: The timeline
+
+    /// Fires the timed steps at their times (in wall-clock time since the run began), polling
+    /// the nodes meanwhile, until the drain ends.
+    private func followTimeline() throws {
+        var agenda: [(time: Instant, step: Int)] = config.faults.enumerated().compactMap { index, step in
+            guard case .at(let time) = step.when else { return nil }
+            return (time, index)
+        }
+        var deferred: Set<Int> = []
+        var lastPoll = Instant.zero
+        while now < drainEnd {
+            agenda.sort { ($0.time, $0.step) < ($1.time, $1.step) }
+            if let next = agenda.first, next.time <= now {
+                agenda.removeFirst()
+                poll()
+                lastPoll = now
+                let action = config.faults[next.step].action
+                guard try !perform(action) else { continue }
+                if deferred.insert(next.step).inserted { record(node: nil, .faultDeferred(action)) }
+                agenda.append((now + Self.deferredRetry, next.step))
+                continue
+            }
+            if now >= lastPoll + Self.pollInterval {
+                poll()
+                lastPoll = now
+            }
+            let wake = min(agenda.first?.time ?? drainEnd, lastPoll + Self.pollInterval, drainEnd)
+            sleep(until: wake)
+        }
+    }
+
+    private func wait(until time: Instant) {
+        while now < time {
+            poll()
+            sleep(until: min(time, now + Self.pollInterval))
+        }
+    }
+
+    private func sleep(until time: Instant) {
+        let left = time - now
+        if left > .zero { usleep(UInt32(clamping: left.microseconds)) }
+    }
+
+    /// Carries out `action` on the processes; false when a role target has no holder yet.
+    private func perform(_ action: FaultAction) throws -> Bool {
+        let up = (0..<config.nodes).map(cluster.isRunning)
+        let view = ClusterView(up: up, paused: paused, leader: ClusterView.leaderIndex(up: up, roles: roles, terms: terms),
+                               reportsRoles: reportsRoles, coordinator: coordinator)
+        guard let targets = resolver.apply(action, in: view, network: &network, droppedKinds: &droppedKinds) else { return false }
+        var cutsLinks = false
+        switch action {
+        case .partition, .partitionShape, .oneWay:
+            cutsLinks = true
+            pushAll()
+        case .drop, .heal:
+            pushAll()
+        case .pause:
+            for node in targets where !paused[node] { cluster.pause(node); paused[node] = true }
+        case .resume:
+            for node in targets where paused[node] { cluster.resume(node); paused[node] = false; push(node) }
+        case .slow(_, let factor):
+            for node in targets { slowFactor[node] = factor; push(node) }
+        case .clockRate(_, let rate):
+            for node in targets { clockRate[node] = rate; push(node) }
+        case .crash, .restart:
+            break
+        case .network, .restoreNetwork, .inject, .disk:
+            preconditionFailure("\(action) reached the real driver, whose validation refuses it")
+        }
+        record(node: nil, .fault(action, targets: targets.map { NodeID($0 + 1) }, reachability: cutsLinks ? network.reachability : nil))
+        if case .crash = action { for node in targets { crash(node) } }
+        if case .restart = action { for node in targets where !cluster.isRunning(node) { try restart(node) } }
+        noteFaultLevel(action.description)
+        return true
+    }
+
+    private func crash(_ node: Int) {
+        guard let pid = cluster.pids[node] else { return }
+        cluster.kill(node)
+        paused[node] = false
+        roles[node] = nil
+        record(node: node, .processKilled(pid: pid))
+    }
+
+    private func restart(_ node: Int) throws {
+        let restarted = cluster.started[node]
+        let pid = try cluster.start(node)
+        cluster.admin(node, "record")
+        record(node: node, .processStarted(pid: pid, restart: restarted))
+        push(node)
+    }
+
+    /// Undoes every fault at the end of the drain, as the simulator does before quiescence.
+    private func healEverything() throws {
+        let anythingActive = faultLevels.last!.active > 0 || (0..<config.nodes).contains { !cluster.isRunning($0) }
+        network.heal()
+        droppedKinds.removeAll()
+        network.restoreProfiles()
+        for node in 0..<config.nodes {
+            slowFactor[node] = 1
+            clockRate[node] = 1
+            if paused[node] { cluster.resume(node); paused[node] = false }
+            if !cluster.isRunning(node) { try restart(node) } else { push(node) }
+        }
+        if anythingActive { record(node: nil, .healedForQuiescence) }
+        noteFaultLevel("healed for quiescence")
+    }
+
+    private func noteFaultLevel(_ description: String) {
+        let states = (0..<config.nodes).map { node in
+            NodeFaultState(crashed: !cluster.isRunning(node), paused: paused[node], slowed: slowFactor[node] != 1, clockChanged: clockRate[node] != 1)
+        }
+        let last = faultLevels[faultLevels.count - 1], time = now
+        guard let level = FaultLevel.next(after: last, at: time, description: description, network: network, droppedKinds: droppedKinds,
+                                          up: (0..<config.nodes).map(cluster.isRunning), nodes: states) else { return }
+        if last.start == time { faultLevels.removeLast() }
+        faultLevels.append(level)
+    }
+
+    // MARK: Talking to the nodes
+
+    private func pushAll() { for node in 0..<config.nodes { push(node) } }
+
+    /// Sets node `node`'s whole fault state (a restarted node has forgotten it; a paused one is
+    /// set when it resumes).
+    private func push(_ node: Int) {
+        guard cluster.isRunning(node), !paused[node] else { return }
+        let n = config.nodes
+        let cut = (0..<n).filter { $0 != node && !network.canReach(node, $0) }.map { "n\($0 + 1)" }
+        cluster.admin(node, (["cut"] + cut).joined(separator: " "))
+        for peer in 0..<n where peer != node {
+            cluster.admin(node, (["drop", "n\(peer + 1)"] + (droppedKinds[node * n + peer] ?? []).sorted()).joined(separator: " "))
+        }
+        cluster.admin(node, "clock \(clockRate[node])")
+        // `slow` multiplies the scenario's processing time per input; the real input's own cost is the rest.
+        let extra = (Double(config.processingTime.mean.microseconds) * (slowFactor[node] - 1)).rounded()
+        cluster.admin(node, "slow \(Int64(max(extra, 0)))")
+    }
+
+    /// Reads what each running node observed since the last poll.
+    private func poll() {
+        for node in 0..<config.nodes where cluster.isRunning(node) && !paused[node] {
+            guard let text = cluster.admin(node, "events"), case .array(let items)? = try? JSONValue(parsing: text) else { continue }
+            for item in items { observe(item, at: node) }
+        }
+    }
+
+    private func observe(_ item: JSONValue, at node: Int) {
+        guard case .array(let fields) = item, fields.count >= 2, let kind = fields[0].stringValue, case .number(let t) = fields[1] else { return }
+        let time = max(Instant.zero, .zero + (Instant(microseconds: Int64(t)) - origin))
+        let rest = Array(fields.dropFirst(2))
+        switch kind {
+        case "role":
+            guard rest.count == 3, let role = rest[0].stringValue.flatMap(Role.init(rawValue:)), case .number(let term) = rest[1],
+                  let name = rest[2].stringValue else { return }
+            reportsRoles = true
+            roles[node] = role
+            terms[node] = UInt64(term)
+            events.append(EventRecord(time: time, node: NodeID(node + 1), event: .role(role, term: UInt64(term), name: name)))
+        case "coordinating":
+            coordinator = node
+        case "decided":
+            guard rest.count == 2, let id = rest[0].stringValue.flatMap(UInt64.init), case .bool(let commit) = rest[1] else { return }
+            transactions[id, default: [:]][NodeID(node + 1)] = commit
+        case "violation":
+            guard rest.count == 2, let rule = rest[0].stringValue.flatMap(SafetyRule.init(rawValue:)), let detail = rest[1].stringValue else { return }
+            events.append(EventRecord(time: time, node: NodeID(node + 1), event: .violation(SafetyViolation(rule, detail))))
+        case "note":
+            guard rest.count == 2, let kind = rest[0].stringValue, let detail = rest[1].stringValue else { return }
+            events.append(EventRecord(time: time, node: NodeID(node + 1), event: .note(kind: kind, detail: detail)))
+        default:
+            return
+        }
+    }
+
+    private func record(node: Int?, _ event: SimulationEvent) {
+        events.append(EventRecord(time: now, node: node.map { NodeID($0 + 1) }, event: event))
+    }
+
+    /// The events in time order with the cluster's leader changes among them, and the leader
+    /// spans: as the simulator derives them, from role reports and crashes.
+    private func withLeaders(_ recorded: [EventRecord], counters: inout SimulationCounters) -> ([EventRecord], [LeaderSpan]) {
+        let sorted = recorded.enumerated().sorted { ($0.element.time, $0.offset) < ($1.element.time, $1.offset) }.map(\.element)
+        var up = Array(repeating: false, count: config.nodes), roles = [Role?](repeating: nil, count: config.nodes)
+        var terms = [UInt64](repeating: 0, count: config.nodes)
+        var spans: [LeaderSpan] = [.none]
+        var result: [EventRecord] = []
+        for record in sorted {
+            result.append(record)
+            guard let node = record.node?.index else { continue }
+            switch record.event {
+            case .role(let role, let term, _): up[node] = true; roles[node] = role; terms[node] = term
+            case .processKilled: up[node] = false; roles[node] = nil
+            case .processStarted: up[node] = true; continue
+            default: continue
+            }
+            let leader = ClusterView.leaderIndex(up: up, roles: roles, terms: terms)
+            let term = leader.map { terms[$0] } ?? 0
+            guard let counts = LeaderSpan.note(leader.map { NodeID($0 + 1) }, term: term, at: record.time, in: &spans) else { continue }
+            if counts { counters.leaderChanges += 1 }
+            result.append(EventRecord(time: record.time, node: nil, event: .leader(leader.map { NodeID($0 + 1) }, term: term)))
+        }
+        return (result, spans)
+    }
+}
+
+extension JSONValue {
+    fileprivate var stringValue: String? {
+        guard case .string(let text) = self else { return nil }
+        return text
+    }
+}
+
+private final class Box<T>: @unchecked Sendable {
+    var value: T?
+}
