@@ -69,7 +69,7 @@ final class ProcessCluster {
         started[node] = true
         let deadline = Date().addingTimeInterval(Self.startTimeout)
         while true {
-            if let admin = try? AdminClient(connectingTo: configuration.members[node].admin!, secret: configuration.secret, timeout: .seconds(2)) {
+            if let admin = try? connectAdmin(node) {
                 admins[node] = admin
                 return pid
             }
@@ -93,6 +93,23 @@ final class ProcessCluster {
         admins[node] = nil
     }
 
+    /// Whether the node's process is stopped (by SIGSTOP: a pause, or itself at a trigger).
+    func isStopped(_ node: Int) -> Bool {
+        guard let pid = pids[node], let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first == "T"
+    }
+
+    /// The step and monotonic time a node that stopped itself at a trigger left (and forgets it).
+    func takeTrigger(_ node: Int) -> (step: Int, time: Instant)? {
+        let path = (directory as NSString).appendingPathComponent("n\(node + 1)/\(AdminProtocol.triggerFile)")
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        try? FileManager.default.removeItem(atPath: path)
+        let words = text.split(whereSeparator: \.isWhitespace)
+        guard words.count == 2, let step = Int(words[0]), let time = Int64(words[1]) else { return nil }
+        return (step, Instant(microseconds: time))
+    }
+
     func pause(_ node: Int) { if let pid = pids[node] { Glibc.kill(pid, SIGSTOP) } }
 
     func resume(_ node: Int) { if let pid = pids[node] { Glibc.kill(pid, SIGCONT) } }
@@ -101,13 +118,21 @@ final class ProcessCluster {
     /// node is never asked: its answer would wait for the resume).
     @discardableResult
     func admin(_ node: Int, _ command: String) -> String? {
-        guard pids[node] != nil, let admin = admins[node] else { return nil }
+        guard pids[node] != nil else { return nil }
         do {
-            return try admin.call(command)
+            // A connection lost (a node that stopped itself at a trigger mid-call) is made again.
+            if admins[node] == nil { admins[node] = try connectAdmin(node) }
+            return try admins[node]!.call(command)
         } catch {
             admins[node] = nil
             return nil
         }
+    }
+
+    /// A node answers its admin channel within microseconds; the bound is for a node that
+    /// stopped itself at a trigger in the middle of a call (it answers after SIGCONT).
+    private func connectAdmin(_ node: Int) throws -> AdminClient {
+        try AdminClient(connectingTo: configuration.members[node].admin!, secret: configuration.secret, timeout: .milliseconds(500))
     }
 
     /// Kills every process still running (the run is over, nothing needs a clean stop) and

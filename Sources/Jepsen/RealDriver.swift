@@ -13,8 +13,10 @@ import Storage
 /// What each fault is on real processes: `crash` SIGKILL, `restart` the same node started again
 /// on its data directory, `pause`/`resume` SIGSTOP/SIGCONT, `partition` (every shape), `one-way`,
 /// `drop` and `heal` a filter in each node's transport that the runner sets over the node's
-/// authenticated admin channel (`AdminProtocol`), `clock` the rate of the backend's clock in the
-/// node, `slow` processing time added to each input. A scenario with a fault the real driver has
+/// authenticated admin channel (`AdminProtocol`); the scenario's `network` and the `network`
+/// fault's latency, loss, duplication and reordering are drawn per frame in the same transport
+/// (this kernel has no `tc netem`); `clock` is the rate of the backend's clock in the node,
+/// `slow` processing time added to each input. A scenario with a fault the real driver has
 /// no counterpart for yet is refused before anything runs (`validate`).
 public struct RealDriver: RunDriver {
     /// The `conlab` executable whose `serve` the nodes run.
@@ -37,14 +39,10 @@ public struct RealDriver: RunDriver {
             ScenarioError(file: scenario.file, path: path, reason: "\(what): the real driver (--real) does not support it yet; run it in the simulator")
         }
         for (index, step) in scenario.faults.enumerated() {
-            if case .on = step.when { throw refuse("faults[\(index)].when", "an event trigger") }
             if let kind = Self.unsupported(step.action) { throw refuse("faults[\(index)]", "fault kind `\(kind)`") }
         }
-        for fault in scenario.nemesis?.faults ?? [] where [.flaky, .disk].contains(fault) {
+        for fault in scenario.nemesis?.faults ?? [] where fault == .disk {
             throw refuse("nemesis.faults", "nemesis fault `\(fault.rawValue)`")
-        }
-        if scenario.network.loss > 0 || scenario.network.duplicate > 0 || scenario.network.reorder > 0 {
-            throw refuse("network", "link loss, duplication or reordering")
         }
         if !scenario.startTimes.isEmpty { throw refuse("start", "a staggered start") }
         if !scenario.storage.fsync { throw refuse("storage.fsync", "the unsafe disk (fsync: false); real nodes always sync") }
@@ -54,8 +52,6 @@ public struct RealDriver: RunDriver {
     /// The fault kind's scenario name when the real driver cannot carry it out.
     static func unsupported(_ action: FaultAction) -> String? {
         switch action {
-        case .network: "network"
-        case .restoreNetwork: "network"
         case .inject: "reject"
         case .disk: "disk"
         default: nil

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import Lab
 import Runtime
+import Server
 import Simulator
 
 /// One run of a scenario against real processes: the cluster started, the clients and the fault
@@ -36,6 +37,17 @@ final class RealRun {
     private var faultLevels: [FaultLevel] = [.none]
     private var transactions: [UInt64: [NodeID: Bool]] = [:]
     private var origin = MonotonicClock.now()
+    /// The last setting sent to each node per command and peer (`drop n2` → the line), so a fault
+    /// sends only what changed; a restarted node has forgotten everything.
+    private var sent: [[String: String]]
+    /// Timed steps still to fire (and deferred ones), with their times.
+    private var agenda: [(time: Instant, step: Int)] = []
+    /// Armed event triggers by step, with the matching events seen so far.
+    private var armed: [Int: (trigger: Trigger, seen: Int)] = [:]
+    /// A node stopped at a trigger while the runner handles it: not to be asked anything.
+    private var held: Int?
+    /// How often the runner looks for a node stopped at a trigger while any is armed.
+    static let triggerCheck = TimeSpan.milliseconds(2)
 
     init(spec: RunSpec, cluster: ProcessCluster) {
         self.spec = spec
@@ -49,6 +61,7 @@ final class RealRun {
         clockRate = Array(repeating: 1, count: n)
         roles = Array(repeating: nil, count: n)
         terms = Array(repeating: 0, count: n)
+        sent = Array(repeating: [:], count: n)
     }
 
     private var now: Instant { .zero + (MonotonicClock.now() - origin) }
@@ -56,9 +69,13 @@ final class RealRun {
 
     /// Carries the run out; the cluster is the caller's to stop.
     func run() throws -> SimulationResult {
+        for (step, fault) in config.faults.enumerated() {
+            if case .on(let trigger) = fault.when { armed[step] = (trigger, 0) }
+        }
         for node in 0..<config.nodes {
             try cluster.start(node)
             cluster.admin(node, "record")
+            arm(node)
         }
         origin = MonotonicClock.now()
         for node in 0..<config.nodes { record(node: node, .processStarted(pid: cluster.pids[node]!, restart: false)) }
@@ -98,13 +115,21 @@ final class RealRun {
     /// Fires the timed steps at their times (in wall-clock time since the run began), polling
     /// the nodes meanwhile, until the drain ends.
     private func followTimeline() throws {
-        var agenda: [(time: Instant, step: Int)] = config.faults.enumerated().compactMap { index, step in
+        agenda = config.faults.enumerated().compactMap { index, step in
             guard case .at(let time) = step.when else { return nil }
             return (time, index)
         }
         var deferred: Set<Int> = []
         var lastPoll = Instant.zero
+        // Triggers are set in the nodes from their `after` on: before it no event counts, and a
+        // node stops at every event an armed trigger matches.
+        var unarmed = armed.filter { $0.value.trigger.notBefore > .zero }.map { (time: $0.value.trigger.notBefore, step: $0.key) }
         while now < drainEnd {
+            for entry in unarmed where entry.time <= now {
+                for node in 0..<config.nodes where cluster.isRunning(node) && !paused[node] { armStep(entry.step, in: node) }
+            }
+            unarmed.removeAll { $0.time <= now }
+            if !armed.isEmpty { try checkTriggers() }
             agenda.sort { ($0.time, $0.step) < ($1.time, $1.step) }
             if let next = agenda.first, next.time <= now {
                 agenda.removeFirst()
@@ -120,9 +145,79 @@ final class RealRun {
                 poll()
                 lastPoll = now
             }
-            let wake = min(agenda.first?.time ?? drainEnd, lastPoll + Self.pollInterval, drainEnd)
+            var wake = min(agenda.first?.time ?? drainEnd, lastPoll + Self.pollInterval, drainEnd, unarmed.map(\.time).min() ?? drainEnd)
+            if !armed.isEmpty { wake = min(wake, now + Self.triggerCheck) }
             sleep(until: wake)
         }
+        armed.removeAll()
+    }
+
+    // MARK: Triggers
+
+    /// Sets every armed trigger in node `node` (at its start: a restarted node has forgotten them).
+    private func arm(_ node: Int) {
+        for (step, entry) in armed where entry.trigger.notBefore <= now { armStep(step, in: node) }
+    }
+
+    private func armStep(_ step: Int, in node: Int) {
+        guard let entry = armed[step] else { return }
+        let (kind, value): (String, String)
+        switch entry.trigger.event {
+        case .sent(let messageKind): (kind, value) = ("sent", messageKind)
+        case .received(let messageKind): (kind, value) = ("received", messageKind)
+        case .role(let role): (kind, value) = ("role", role.rawValue)
+        case .committed(let index): (kind, value) = ("committed", String(index))
+        }
+        cluster.admin(node, "arm \(step) \(kind) \(value)")
+    }
+
+    /// A node that stopped itself at an armed trigger: count the event as the simulator does
+    /// (only from `after` on, only at the trigger's node), and on the wanted occurrence apply the
+    /// step — while the node is still stopped, so a crash kills it before the message leaves.
+    private func checkTriggers() throws {
+        for node in 0..<config.nodes where cluster.isRunning(node) && !paused[node] && cluster.isStopped(node) {
+            guard let (step, eventTime) = cluster.takeTrigger(node) else { continue }
+            held = node
+            defer { held = nil }
+            if let entry = armed[step], try count(step, entry, node: node) {
+                armed[step] = nil
+                events.append(EventRecord(time: max(.zero, .zero + (eventTime - origin)), node: NodeID(node + 1), event: .triggerFired(step: step)))
+                let trigger = entry.trigger
+                if trigger.delay > .zero {
+                    agenda.append((now + trigger.delay, step))
+                } else if try !perform(config.faults[step].action) {
+                    record(node: nil, .faultDeferred(config.faults[step].action))
+                    agenda.append((now + Self.deferredRetry, step))
+                }
+                held = nil
+                for other in 0..<config.nodes where other != node { cluster.admin(other, "disarm \(step)") }
+            }
+            held = nil
+            // Not killed, not paused by the step: the node goes on (its message leaves now).
+            if cluster.isRunning(node), !paused[node] {
+                cluster.resume(node)
+                if armed[step] == nil { cluster.admin(node, "disarm \(step)") }
+                push(node)
+            }
+        }
+    }
+
+    /// Counts one matching event of `step`'s trigger at `node`; whether it is the one that fires.
+    private func count(_ step: Int, _ entry: (trigger: Trigger, seen: Int), node: Int) throws -> Bool {
+        let trigger = entry.trigger
+        guard now >= trigger.notBefore else { return false }
+        // A node meeting a coordinator's event (sending COMMIT) is coordinating that transaction;
+        // which node began one most recently is known here only up to a poll's lag, so the node
+        // at the event is taken as the coordinator.
+        if trigger.node == .coordinator { coordinator = node }
+        if let wanted = trigger.node {
+            let up = (0..<config.nodes).map(cluster.isRunning)
+            let view = ClusterView(up: up, paused: paused, leader: ClusterView.leaderIndex(up: up, roles: roles, terms: terms),
+                                   reportsRoles: reportsRoles, coordinator: coordinator)
+            guard let resolved = resolver.resolve(wanted, in: view), resolved.contains(node) else { return false }
+        }
+        armed[step]!.seen += 1
+        return armed[step]!.seen >= trigger.occurrence
     }
 
     private func wait(until time: Instant) {
@@ -139,6 +234,8 @@ final class RealRun {
 
     /// Carries out `action` on the processes; false when a role target has no holder yet.
     private func perform(_ action: FaultAction) throws -> Bool {
+        // The step's time is when it began: telling the nodes takes a few round trips.
+        let time = now
         let up = (0..<config.nodes).map(cluster.isRunning)
         let view = ClusterView(up: up, paused: paused, leader: ClusterView.leaderIndex(up: up, roles: roles, terms: terms),
                                reportsRoles: reportsRoles, coordinator: coordinator)
@@ -148,7 +245,7 @@ final class RealRun {
         case .partition, .partitionShape, .oneWay:
             cutsLinks = true
             pushAll()
-        case .drop, .heal:
+        case .drop, .heal, .network, .restoreNetwork:
             pushAll()
         case .pause:
             for node in targets where !paused[node] { cluster.pause(node); paused[node] = true }
@@ -160,10 +257,11 @@ final class RealRun {
             for node in targets { clockRate[node] = rate; push(node) }
         case .crash, .restart:
             break
-        case .network, .restoreNetwork, .inject, .disk:
+        case .inject, .disk:
             preconditionFailure("\(action) reached the real driver, whose validation refuses it")
         }
-        record(node: nil, .fault(action, targets: targets.map { NodeID($0 + 1) }, reachability: cutsLinks ? network.reachability : nil))
+        events.append(EventRecord(time: time, node: nil, event: .fault(action, targets: targets.map { NodeID($0 + 1) },
+                                                                       reachability: cutsLinks ? network.reachability : nil)))
         if case .crash = action { for node in targets { crash(node) } }
         if case .restart = action { for node in targets where !cluster.isRunning(node) { try restart(node) } }
         noteFaultLevel(action.description)
@@ -181,7 +279,9 @@ final class RealRun {
     private func restart(_ node: Int) throws {
         let restarted = cluster.started[node]
         let pid = try cluster.start(node)
+        sent[node] = [:]
         cluster.admin(node, "record")
+        arm(node)
         record(node: node, .processStarted(pid: pid, restart: restarted))
         push(node)
     }
@@ -220,22 +320,30 @@ final class RealRun {
     /// Sets node `node`'s whole fault state (a restarted node has forgotten it; a paused one is
     /// set when it resumes).
     private func push(_ node: Int) {
-        guard cluster.isRunning(node), !paused[node] else { return }
+        guard cluster.isRunning(node), !paused[node], held != node else { return }
         let n = config.nodes
         let cut = (0..<n).filter { $0 != node && !network.canReach(node, $0) }.map { "n\($0 + 1)" }
-        cluster.admin(node, (["cut"] + cut).joined(separator: " "))
+        set(node, "cut", ["cut"] + cut)
         for peer in 0..<n where peer != node {
-            cluster.admin(node, (["drop", "n\(peer + 1)"] + (droppedKinds[node * n + peer] ?? []).sorted()).joined(separator: " "))
+            set(node, "drop n\(peer + 1)", ["drop", "n\(peer + 1)"] + (droppedKinds[node * n + peer] ?? []).sorted())
+            set(node, "link n\(peer + 1)", ["link", "n\(peer + 1)"] + AdminProtocol.words(network.profile(node, peer)))
         }
-        cluster.admin(node, "clock \(clockRate[node])")
+        set(node, "clock", ["clock", String(clockRate[node])])
         // `slow` multiplies the scenario's processing time per input; the real input's own cost is the rest.
         let extra = (Double(config.processingTime.mean.microseconds) * (slowFactor[node] - 1)).rounded()
-        cluster.admin(node, "slow \(Int64(max(extra, 0)))")
+        set(node, "slow", ["slow", String(Int64(max(extra, 0)))])
+    }
+
+    /// Sends a setting unless the node already has it.
+    private func set(_ node: Int, _ key: String, _ words: [String]) {
+        let line = words.joined(separator: " ")
+        guard sent[node][key] != line else { return }
+        if cluster.admin(node, line) != nil { sent[node][key] = line }
     }
 
     /// Reads what each running node observed since the last poll.
     private func poll() {
-        for node in 0..<config.nodes where cluster.isRunning(node) && !paused[node] {
+        for node in 0..<config.nodes where cluster.isRunning(node) && !paused[node] && held != node && !cluster.isStopped(node) {
             guard let text = cluster.admin(node, "events"), case .array(let items)? = try? JSONValue(parsing: text) else { continue }
             for item in items { observe(item, at: node) }
         }

@@ -1,5 +1,6 @@
 import ConsensusCore
 import Runtime
+import Simulator
 
 /// The channel through which the real-process driver (`conlab run --real`) injects faults into a
 /// node and reads what the lab compares: a TCP listener of its own on the member's `admin`
@@ -21,13 +22,20 @@ import Runtime
 ///
 ///     cut [nX …]               messages to these peers are dropped (none: every link restored)
 ///     drop nX [KIND …]         messages of these kinds to nX are dropped (none: restored)
+///     link nX [PROFILE]        frames to nX are delayed, lost, duplicated, reordered as PROFILE
+///                              says (`AdminProtocol.words(_:)`); none: sent as they come
 ///     clock RATE               the backend's clock runs at RATE (1: true time)
 ///     slow MICROSECONDS        each input costs this much more processing time
+///     arm STEP EVENT VALUE     at an event (`sent KIND`, `received KIND`, `role ROLE`,
+///                              `committed INDEX`) the node stops itself (`stopIfTriggered`)
+///     disarm STEP
 ///     record                   from now on, keep the backend's observations for `events`
 ///     events                   the observations kept since the last `events` (JSON), then forgets them
 ///     state                    the node's applied key-value state (JSON object; null: no replica)
 package enum AdminProtocol {
     package static let greeting = "conlab-admin"
+    /// The file in its data directory where a node that stopped at a trigger names the step.
+    package static let triggerFile = "trigger"
     /// The longest line either side accepts; a longer one closes the connection.
     package static let maximumLineBytes = 64 << 20
 
@@ -36,6 +44,42 @@ package enum AdminProtocol {
 
     package static func proof(secret: [UInt8], nonce: [UInt8]) -> [UInt8] {
         HMACSHA256(key: secret).code(for: provenBytes(nonce: nonce))
+    }
+
+    /// A link profile as `link` carries it: `loss duplicate reorder LATENCY REORDER-DELAY`, a
+    /// distribution as `fixed:µs`, `uniform:µs:µs`, `exponential:min-µs:mean-µs` or
+    /// `long-tail:median-µs:p99-µs`.
+    package static func words(_ profile: LinkProfile) -> [String] {
+        [String(profile.loss), String(profile.duplicate), String(profile.reorder), word(profile.latency), word(profile.reorderDelay)]
+    }
+
+    package static func profile(_ words: [String]) -> LinkProfile? {
+        guard words.count == 5, let loss = Double(words[0]), let duplicate = Double(words[1]), let reorder = Double(words[2]),
+              [loss, duplicate, reorder].allSatisfy({ (0...1).contains($0) }),
+              let latency = distribution(words[3]), let reorderDelay = distribution(words[4]) else { return nil }
+        return LinkProfile(latency: latency, loss: loss, duplicate: duplicate, reorder: reorder, reorderDelay: reorderDelay)
+    }
+
+    private static func word(_ distribution: LatencyDistribution) -> String {
+        switch distribution {
+        case .fixed(let value): "fixed:\(value.microseconds)"
+        case .uniform(let range): "uniform:\(range.lowerBound.microseconds):\(range.upperBound.microseconds)"
+        case .exponential(let minimum, let mean): "exponential:\(minimum.microseconds):\(mean.microseconds)"
+        case .longTail(let median, let p99): "long-tail:\(median.microseconds):\(p99.microseconds)"
+        }
+    }
+
+    private static func distribution(_ word: String) -> LatencyDistribution? {
+        let parts = word.split(separator: ":").map(String.init)
+        let values = parts.dropFirst().compactMap { Int64($0) }.map { TimeSpan(microseconds: $0) }
+        guard values.count == parts.count - 1, values.allSatisfy({ $0 >= .zero }) else { return nil }
+        switch (parts.first, values.count) {
+        case ("fixed", 1): return .fixed(values[0])
+        case ("uniform", 2) where values[0] <= values[1]: return .uniform(values[0]...values[1])
+        case ("exponential", 2): return .exponential(minimum: values[0], mean: values[1])
+        case ("long-tail", 2): return .longTail(median: values[0], p99: values[1])
+        default: return nil
+        }
     }
 
     package static func hex(_ bytes: [UInt8]) -> String {

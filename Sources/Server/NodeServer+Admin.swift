@@ -1,6 +1,8 @@
 import ConsensusCore
+import Foundation
 import Glibc
 import Runtime
+import Simulator
 
 /// The node's admin channel (`AdminProtocol`): where the runner of `conlab run --real` sets the
 /// faults of `InjectedFaults` and reads observations and the applied state.
@@ -60,6 +62,11 @@ extension NodeServer {
         case "drop":
             guard let peer = arguments.first.flatMap({ peerIDs([$0])?.first }) else { return "ERR drop needs a node" }
             faults.dropped[peer] = arguments.count > 1 ? Set(arguments.dropFirst()) : nil
+        case "link":
+            guard let peer = arguments.first.flatMap({ peerIDs([$0])?.first }) else { return "ERR link needs a node" }
+            guard arguments.count > 1 else { faults.links[peer] = nil; break }
+            guard let profile = AdminProtocol.profile(Array(arguments.dropFirst())) else { return "ERR link: not a link profile: \(arguments.dropFirst())" }
+            faults.links[peer] = profile
         case "clock":
             guard arguments.count == 1, let rate = Double(arguments[0]), rate > 0, rate.isFinite else { return "ERR clock needs a positive rate" }
             faults.clock.setRate(rate, at: MonotonicClock.now())
@@ -67,6 +74,14 @@ extension NodeServer {
         case "slow":
             guard arguments.count == 1, let microseconds = Int64(arguments[0]), microseconds >= 0 else { return "ERR slow needs microseconds" }
             faults.slowDelay = .microseconds(microseconds)
+        case "arm":
+            guard arguments.count == 3, let step = Int(arguments[0]), let event = Self.triggerEvent(arguments[1], arguments[2]) else {
+                return "ERR arm needs STEP sent|received|role|committed VALUE"
+            }
+            faults.armed[step] = event
+        case "disarm":
+            guard arguments.count == 1, let step = Int(arguments[0]) else { return "ERR disarm needs STEP" }
+            faults.armed[step] = nil
         case "record":
             faults.recording = true
         case "events":
@@ -79,6 +94,32 @@ extension NodeServer {
             return "ERR unknown command \(name)"
         }
         return "OK"
+    }
+
+    static func triggerEvent(_ kind: String, _ value: String) -> Trigger.Event? {
+        switch kind {
+        case "sent": .sent(kind: value)
+        case "received": .received(kind: value)
+        case "role": Role(rawValue: value).map { .role($0) }
+        case "committed": LogIndex(value).map { .committed($0) }
+        default: nil
+        }
+    }
+
+    /// At an event an armed trigger matches, the node stops itself (SIGSTOP) before the event's
+    /// message leaves or is processed, after syncing what it wrote (the simulator's "logged,
+    /// then crashed before sending"), and leaves the step's number in `trigger` in its data
+    /// directory. The runner, seeing the process stopped, reads it and applies the step — a
+    /// crash kills the node right there — or lets the node go on with SIGCONT.
+    func stopIfTriggered(_ event: Trigger.Event) {
+        guard let step = faults.armedStep(matching: event) else { return }
+        do { try host.storage.sync() } catch { return fail("syncing the log failed: \(error); stopping") }
+        let line = "\(step) \(MonotonicClock.now().microseconds)\n"
+        let path = (dataDirectory as NSString).appendingPathComponent(AdminProtocol.triggerFile)
+        guard FileManager.default.createFile(atPath: path, contents: Data(line.utf8)) else {
+            return log.write("trigger of step \(step + 1) fired, but \(path) cannot be written; going on")
+        }
+        kill(getpid(), SIGSTOP)
     }
 
     private func peerIDs(_ names: [String]) -> [NodeID]? {

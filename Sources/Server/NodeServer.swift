@@ -179,6 +179,7 @@ final class NodeServer<Backend: ReplicationBackend>: @unchecked Sendable {
         status.steps += 1
         if !host.effects.events.isEmpty { observe(host.effects.events) }
         for outgoing in host.effects.messages {
+            if !faults.armed.isEmpty, outgoing.to != id { stopIfTriggered(.sent(kind: outgoing.message.kind.rawValue)) }
             let output = Output.message(to: outgoing.to, outgoing.message)
             if outgoing.departure == .afterWrites && host.mustHold { host.hold(output) } else { emit(output) }
         }
@@ -196,11 +197,29 @@ final class NodeServer<Backend: ReplicationBackend>: @unchecked Sendable {
         case .message(let to, let message) where to == id:
             submit(.receive(from: id, message: message))
         case .message(let to, let message):
-            guard !faults.blocks(to: to, kind: message.kind.rawValue) else { return }
-            _ = transport?.send(WireFrame(Backend.self, message: message), to: to)
+            _ = ship(WireFrame(Backend.self, message: message), to: to, kind: message.kind.rawValue)
         case .reply(let reply):
             route(reply, from: id)
         }
+    }
+
+    /// Sends a frame to a peer through the faults the runner injected (`InjectedFaults`): a cut
+    /// or a dropped kind loses it, a link profile delays, loses or duplicates it. Returns how the
+    /// transport took it (`.queued` too for a frame that is on its way through a delay or was lost
+    /// on the link: it left the node); nil when a cut stopped it.
+    func ship(_ frame: WireFrame, to peer: NodeID, kind: String? = nil) -> PeerTransport.SendOutcome? {
+        guard !faults.blocks(to: peer, kind: kind) else { return nil }
+        guard faults.links[peer] != nil else { return transport?.send(frame, to: peer) }
+        let now = MonotonicClock.now()
+        let bytes = frame.encodedBytes()
+        for departure in faults.departures(to: peer, at: now) {
+            if departure <= now {
+                _ = transport?.send(bytes, to: peer)
+            } else {
+                _ = loop.schedule(at: departure) { [weak self] in _ = self?.transport?.send(bytes, to: peer) }
+            }
+        }
+        return .queued
     }
 
     private func observe(_ events: [ObservableEvent]) {
@@ -208,8 +227,12 @@ final class NodeServer<Backend: ReplicationBackend>: @unchecked Sendable {
         for event in events {
             faults.record(event, at: now)
             switch event {
-            case .role(_, let term, let name): log.write("\(name) in term \(term)")
-            case .committed(let index): status.commitIndex = max(status.commitIndex, index)
+            case .role(let role, let term, let name):
+                log.write("\(name) in term \(term)")
+                if !faults.armed.isEmpty { stopIfTriggered(.role(role)) }
+            case .committed(let index):
+                status.commitIndex = max(status.commitIndex, index)
+                if !faults.armed.isEmpty { stopIfTriggered(.committed(index)) }
             case .note(let kind, let detail): log.write("\(kind): \(detail)")
             case .violation(let violation): log.write("SAFETY VIOLATION: \(violation)")
             case .coordinating, .decided: break
