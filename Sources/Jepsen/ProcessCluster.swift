@@ -15,6 +15,14 @@ final class ProcessCluster {
         var description: String
     }
 
+    /// A node's process ended while it started: it refused its data directory (a corrupt log
+    /// record) or could not open its sockets. `reason` is the last line of its log.
+    struct Refused: Error, CustomStringConvertible {
+        var node: Int
+        var reason: String
+        var description: String { "n\(node + 1) exited while starting: \(reason)" }
+    }
+
     let executable: String
     let directory: String
     let configuration: ClusterConfiguration
@@ -75,7 +83,8 @@ final class ProcessCluster {
             }
             if waitpid(pid, nil, WNOHANG) == pid {
                 pids[node] = nil
-                throw Failure(description: "n\(node + 1) (pid \(pid)) exited while starting; see \(logFile(node))")
+                let log = (try? String(contentsOfFile: logFile(node), encoding: .utf8)) ?? ""
+                throw Refused(node: node, reason: log.split(separator: "\n").last.map(String.init) ?? "no log")
             }
             guard Date() < deadline else {
                 throw Failure(description: "n\(node + 1) did not open its admin channel within \(Int(Self.startTimeout)) s; see \(logFile(node))")
@@ -108,6 +117,30 @@ final class ProcessCluster {
         let words = text.split(whereSeparator: \.isWhitespace)
         guard words.count == 2, let step = Int(words[0]), let time = Int64(words[1]) else { return nil }
         return (step, Instant(microseconds: time))
+    }
+
+    /// The `disk` fault `bit-flip` on a real node: one bit of its log, in a file and at an offset
+    /// drawn from `random`, flips on the disk now (written by this process, beside the node's own
+    /// writes). As in the simulator the node meets the damage when it next recovers; nothing
+    /// happens without a non-empty log file. Returns what was flipped, for the events.
+    func flipBit(_ node: Int, random: inout DeterministicRandom) -> String? {
+        let log = (directory as NSString).appendingPathComponent("n\(node + 1)/log")
+        let files = (FileManager.default.subpaths(atPath: log) ?? []).sorted().filter { path in
+            let size = (try? FileManager.default.attributesOfItem(atPath: log + "/" + path)[.size] as? Int) ?? 0
+            return size > 0
+        }
+        guard !files.isEmpty else { return nil }
+        let file = files[random.index(below: files.count)], path = log + "/" + file
+        guard let handle = FileHandle(forUpdatingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        let size = Int((try? handle.seekToEnd()) ?? 0)
+        guard size > 0 else { return nil }
+        let offset = random.index(below: size), bit = random.index(below: 8)
+        try? handle.seek(toOffset: UInt64(offset))
+        guard let byte = try? handle.read(upToCount: 1)?.first else { return nil }
+        try? handle.seek(toOffset: UInt64(offset))
+        try? handle.write(contentsOf: Data([byte ^ UInt8(1 << bit)]))
+        return "flipped bit \(bit) of byte \(offset) of log/\(file)"
     }
 
     func pause(_ node: Int) { if let pid = pids[node] { Glibc.kill(pid, SIGSTOP) } }

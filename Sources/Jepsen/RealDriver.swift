@@ -39,21 +39,22 @@ public struct RealDriver: RunDriver {
             ScenarioError(file: scenario.file, path: path, reason: "\(what): the real driver (--real) does not support it yet; run it in the simulator")
         }
         for (index, step) in scenario.faults.enumerated() {
-            if let kind = Self.unsupported(step.action) { throw refuse("faults[\(index)]", "fault kind `\(kind)`") }
+            if let what = Self.unsupported(step.action) { throw refuse("faults[\(index)]", what) }
         }
         for fault in scenario.nemesis?.faults ?? [] where fault == .disk {
             throw refuse("nemesis.faults", "nemesis fault `\(fault.rawValue)`")
         }
         if !scenario.startTimes.isEmpty { throw refuse("start", "a staggered start") }
         if !scenario.storage.fsync { throw refuse("storage.fsync", "the unsafe disk (fsync: false); real nodes always sync") }
-        if scenario.storage.faults != DiskFaults() { throw refuse("storage.faults", "simulated disk faults") }
+        if scenario.storage.faults != DiskFaults() { throw refuse("storage.faults", "disk fault rates") }
     }
 
-    /// The fault kind's scenario name when the real driver cannot carry it out.
+    /// What the real driver cannot carry out of `action`, named as the scenario names it.
     static func unsupported(_ action: FaultAction) -> String? {
         switch action {
-        case .inject: "reject"
-        case .disk: "disk"
+        case .inject: "fault kind `reject` (a protocol-level fault, which only the lab's inspection hooks can inject)"
+        case .disk(_, .bitFlip): nil
+        case .disk(_, let fault): "fault kind `disk` `\(fault.rawValue)` (the node's own file system would have to lose or misplace a sync)"
         default: nil
         }
     }

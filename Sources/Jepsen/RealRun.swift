@@ -37,6 +37,8 @@ final class RealRun {
     private var faultLevels: [FaultLevel] = [.none]
     private var transactions: [UInt64: [NodeID: Bool]] = [:]
     private var origin = MonotonicClock.now()
+    /// Where a `disk` bit flip lands.
+    private var diskRandom: DeterministicRandom
     /// The last setting sent to each node per command and peer (`drop n2` → the line), so a fault
     /// sends only what changed; a restarted node has forgotten everything.
     private var sent: [[String: String]]
@@ -62,6 +64,7 @@ final class RealRun {
         roles = Array(repeating: nil, count: n)
         terms = Array(repeating: 0, count: n)
         sent = Array(repeating: [:], count: n)
+        diskRandom = DeterministicRandom(seed: spec.seed, label: "real-disk")
     }
 
     private var now: Instant { .zero + (MonotonicClock.now() - origin) }
@@ -257,7 +260,11 @@ final class RealRun {
             for node in targets { clockRate[node] = rate; push(node) }
         case .crash, .restart:
             break
-        case .inject, .disk:
+        case .disk:
+            for node in targets where cluster.isRunning(node) {
+                if let detail = cluster.flipBit(node, random: &diskRandom) { record(node: node, .note(kind: "bit-flip", detail: detail)) }
+            }
+        case .inject:
             preconditionFailure("\(action) reached the real driver, whose validation refuses it")
         }
         events.append(EventRecord(time: time, node: nil, event: .fault(action, targets: targets.map { NodeID($0 + 1) },
@@ -276,9 +283,16 @@ final class RealRun {
         record(node: node, .processKilled(pid: pid))
     }
 
+    /// Starts the node again on its data directory; one that refuses its log (a corrupt record)
+    /// stays down, as in the simulator.
     private func restart(_ node: Int) throws {
         let restarted = cluster.started[node]
-        let pid = try cluster.start(node)
+        let pid: pid_t
+        do {
+            pid = try cluster.start(node)
+        } catch let refused as ProcessCluster.Refused {
+            return record(node: node, .restartFailed(reason: refused.reason))
+        }
         sent[node] = [:]
         cluster.admin(node, "record")
         arm(node)

@@ -8,8 +8,8 @@ import Testing
 /// Scenario files run against real `conlab serve` processes (`conlab run --real`), checked by the
 /// lab's checker. They need the built executable beside the test bundle (`.build/debug/conlab`);
 /// without it they say they were skipped and why. By default one short leader-isolation scenario
-/// per backend family, Raft through kills and pauses, and a triggered crash (about 45 s of wall
-/// time in all); `CONLAB_FULL=1` runs three seeds of each.
+/// per backend family, Raft through kills and pauses and a flipped bit, and a triggered crash
+/// (about 45 s of wall time in all); `CONLAB_FULL=1` runs three seeds of each.
 @Suite(.serialized) struct RealScenarioTests {
     static let full = ProcessInfo.processInfo.environment["CONLAB_FULL"] == "1"
 
@@ -141,11 +141,33 @@ import Testing
         #expect(Double(fired[1])! >= 1000, "not before the trigger's `after`")
     }
 
+    /// A disk fault between a crash and its restart: a bit of n2's log flips on disk; at its
+    /// restart the node meets the damage (it refuses a corrupt record and stays down, or cuts a
+    /// torn tail), and the other two keep every acknowledged write.
+    @Test func aFlippedBitIsMetAtTheRestart() throws {
+        guard let conlab = Self.conlab() else { return }
+        let scenario = """
+        {"version": 1, "name": "real-disk", "nodes": 3, "duration": "3s", "quiescence": "1500ms", "backends": ["raft"],
+         "storage": {"engine": "file"},
+         "workload": {"clientsPerNode": 2, "mode": "open", "rate": 40, "keys": 4, "mix": {"get": 50, "put": 50}, "timeout": "800ms"},
+         "faults": [{"at": "1s", "disk": {"node": "n2", "fault": "bit-flip"}}, {"at": "1500ms", "crash": "n2"}, {"at": "2s", "restart": "crashed"}]}
+        """
+        let (_, folder) = try Self.run(scenario, name: "real-disk", conlab: conlab)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        for (id, row) in try Self.summary(folder) {
+            #expect(row["lost_writes"] == "0", "\(id): \(Self.replay(row, "real-disk"))")
+            #expect(row["linearizable"] == "true", "\(id): \(Self.replay(row, "real-disk"))")
+        }
+        let events = try String(contentsOfFile: folder + "/out/events.csv", encoding: .utf8)
+        #expect(events.contains(",n2,bit-flip,flipped bit "), "the bit flipped in n2's log")
+        #expect(events.contains(",n2,restart-failed,") || events.contains(",n2,restart,"), "n2 met its log again at the restart")
+    }
+
     /// Faults the real driver cannot carry out yet are refused before anything runs, naming the
     /// fault kind: never silently skipped.
     @Test func unsupportedFaultsAreRefusedByName() throws {
         let cases = [
-            (#"{"at": "1s", "disk": {"node": "n1", "fault": "bit-flip"}}"#, "fault kind `disk`", #""storage": {"engine": "file"},"#),
+            (#"{"at": "1s", "disk": {"node": "n1", "fault": "lost-write"}}"#, "fault kind `disk` `lost-write`", #""storage": {"engine": "file"},"#),
             (#"{"at": "1s", "reject": {"node": "n1"}}"#, "fault kind `reject`", ""),
             (#"{"at": "1s", "crash": "n1"}"#, "a staggered start", #""start": {"n3": "1s"},"#),
         ]
