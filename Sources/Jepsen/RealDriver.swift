@@ -44,7 +44,6 @@ public struct RealDriver: RunDriver {
         for fault in scenario.nemesis?.faults ?? [] where fault == .disk {
             throw refuse("nemesis.faults", "nemesis fault `\(fault.rawValue)`")
         }
-        if !scenario.startTimes.isEmpty { throw refuse("start", "a staggered start") }
         if !scenario.storage.fsync { throw refuse("storage.fsync", "the unsafe disk (fsync: false); real nodes always sync") }
         if scenario.storage.faults != DiskFaults() { throw refuse("storage.faults", "disk fault rates") }
     }

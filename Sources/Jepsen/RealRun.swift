@@ -75,13 +75,15 @@ final class RealRun {
         for (step, fault) in config.faults.enumerated() {
             if case .on(let trigger) = fault.when { armed[step] = (trigger, 0) }
         }
-        for node in 0..<config.nodes {
+        // Nodes of a staggered start come up at their time (`followTimeline`); the others now.
+        let late = Set(config.startTimes.keys.map(\.index))
+        for node in 0..<config.nodes where !late.contains(node) {
             try cluster.start(node)
             cluster.admin(node, "record")
             arm(node)
         }
         origin = MonotonicClock.now()
-        for node in 0..<config.nodes { record(node: node, .processStarted(pid: cluster.pids[node]!, restart: false)) }
+        for node in 0..<config.nodes where !late.contains(node) { record(node: node, .processStarted(pid: cluster.pids[node]!, restart: false)) }
         let loop = try EventLoop()
         defer { loop.shutdown() }
         let engine = ClientEngine(loop: loop, addresses: (0..<config.nodes).map(cluster.clientAddress), workload: config.workload,
@@ -127,7 +129,10 @@ final class RealRun {
         // Triggers are set in the nodes from their `after` on: before it no event counts, and a
         // node stops at every event an armed trigger matches.
         var unarmed = armed.filter { $0.value.trigger.notBefore > .zero }.map { (time: $0.value.trigger.notBefore, step: $0.key) }
+        var starts = config.startTimes.map { (time: $0.value, node: $0.key.index) }
         while now < drainEnd {
+            for start in starts where start.time <= now && !cluster.started[start.node] { try restart(start.node) }
+            starts.removeAll { $0.time <= now }
             for entry in unarmed where entry.time <= now {
                 for node in 0..<config.nodes where cluster.isRunning(node) && !paused[node] { armStep(entry.step, in: node) }
             }
@@ -148,7 +153,8 @@ final class RealRun {
                 poll()
                 lastPoll = now
             }
-            var wake = min(agenda.first?.time ?? drainEnd, lastPoll + Self.pollInterval, drainEnd, unarmed.map(\.time).min() ?? drainEnd)
+            var wake = min(agenda.first?.time ?? drainEnd, lastPoll + Self.pollInterval, drainEnd, unarmed.map(\.time).min() ?? drainEnd,
+                           starts.map(\.time).min() ?? drainEnd)
             if !armed.isEmpty { wake = min(wake, now + Self.triggerCheck) }
             sleep(until: wake)
         }
@@ -286,7 +292,7 @@ final class RealRun {
     /// Starts the node again on its data directory; one that refuses its log (a corrupt record)
     /// stays down, as in the simulator.
     private func restart(_ node: Int) throws {
-        let restarted = cluster.started[node]
+        let restarted = cluster.started[node], time = now
         let pid: pid_t
         do {
             pid = try cluster.start(node)
@@ -296,13 +302,14 @@ final class RealRun {
         sent[node] = [:]
         cluster.admin(node, "record")
         arm(node)
-        record(node: node, .processStarted(pid: pid, restart: restarted))
+        // At the moment the process was started: it takes a few tens of milliseconds to come up.
+        events.append(EventRecord(time: time, node: NodeID(node + 1), event: .processStarted(pid: pid, restart: restarted)))
         push(node)
     }
 
     /// Undoes every fault at the end of the drain, as the simulator does before quiescence.
     private func healEverything() throws {
-        let anythingActive = faultLevels.last!.active > 0 || (0..<config.nodes).contains { !cluster.isRunning($0) }
+        let anythingActive = faultLevels.last!.active > 0 || (0..<config.nodes).contains { !cluster.isRunning($0) && cluster.started[$0] }
         network.heal()
         droppedKinds.removeAll()
         network.restoreProfiles()
@@ -318,7 +325,7 @@ final class RealRun {
 
     private func noteFaultLevel(_ description: String) {
         let states = (0..<config.nodes).map { node in
-            NodeFaultState(crashed: !cluster.isRunning(node), paused: paused[node], slowed: slowFactor[node] != 1, clockChanged: clockRate[node] != 1)
+            NodeFaultState(crashed: !cluster.isRunning(node) && cluster.started[node], paused: paused[node], slowed: slowFactor[node] != 1, clockChanged: clockRate[node] != 1)
         }
         let last = faultLevels[faultLevels.count - 1], time = now
         guard let level = FaultLevel.next(after: last, at: time, description: description, network: network, droppedKinds: droppedKinds,

@@ -169,7 +169,7 @@ import Testing
         let cases = [
             (#"{"at": "1s", "disk": {"node": "n1", "fault": "lost-write"}}"#, "fault kind `disk` `lost-write`", #""storage": {"engine": "file"},"#),
             (#"{"at": "1s", "reject": {"node": "n1"}}"#, "fault kind `reject`", ""),
-            (#"{"at": "1s", "crash": "n1"}"#, "a staggered start", #""start": {"n3": "1s"},"#),
+            (#"{"at": "1s", "crash": "n1"}"#, "the unsafe disk", #""storage": {"fsync": false},"#),
         ]
         for (fault, named, storage) in cases {
             let folder = NSTemporaryDirectory() + "conlab-jepsen-\(UUID().uuidString.prefix(8))"
