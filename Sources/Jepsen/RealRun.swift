@@ -100,6 +100,7 @@ final class RealRun {
             states[NodeID(node + 1)] = Dictionary(fields.compactMap { field in field.value.stringValue.map { (field.key, $0) } }, uniquingKeysWith: { $1 })
         }
         var counters = SimulationCounters()
+        counters.messagesMeasured = false
         let (events, leaders) = withLeaders(events, counters: &counters)
         return SimulationResult(history: history, events: events, counters: counters, finalStates: states, finalLeadership: [:],
                                 transactions: transactions, leaders: leaders, faultLevels: faultLevels,

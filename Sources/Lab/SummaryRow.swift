@@ -51,6 +51,7 @@ struct SummaryRow {
 
     func value(_ column: SummaryColumn) -> String {
         let spec = output.spec, result = output.result, counters = result.counters, consistency = output.consistency
+        if !counters.messagesMeasured, [.messagesTotal, .messagesPerOp, .bytesTotal, .bytesPerOp, .messagesPerWrite].contains(column) { return "" }
         switch column {
         case .experiment: return spec.experiment
         case .scenario: return spec.scenario.name

@@ -29,6 +29,9 @@ public struct SimulationCounters: Hashable, Sendable {
     public var clientMessages = 0
     /// Elections won after the first leader: how often leadership moved.
     public var leaderChanges = 0
+    /// Whether the message and byte counts were measured: a real run (`conlab run --real`) does
+    /// not count its nodes' messages, and its `msgs_*` and `bytes_*` columns stay empty.
+    public var messagesMeasured = true
 
     package init() {}
 }
