@@ -48,6 +48,8 @@ final class RealRun {
     private var armed: [Int: (trigger: Trigger, seen: Int)] = [:]
     /// A node stopped at a trigger while the runner handles it: not to be asked anything.
     private var held: Int?
+    /// Steps already reported as waiting for their role target.
+    private var deferred: Set<Int> = []
     /// How often the runner looks for a node stopped at a trigger while any is armed.
     static let triggerCheck = TimeSpan.milliseconds(2)
 
@@ -76,6 +78,7 @@ final class RealRun {
             if case .on(let trigger) = fault.when { armed[step] = (trigger, 0) }
         }
         // Nodes of a staggered start come up at their time (`followTimeline`); the others now.
+        origin = MonotonicClock.now()
         let late = Set(config.startTimes.keys.map(\.index))
         for node in 0..<config.nodes where !late.contains(node) {
             try cluster.start(node)
@@ -125,7 +128,6 @@ final class RealRun {
             guard case .at(let time) = step.when else { return nil }
             return (time, index)
         }
-        var deferred: Set<Int> = []
         var lastPoll = Instant.zero
         // Triggers are set in the nodes from their `after` on: before it no event counts, and a
         // node stops at every event an armed trigger matches.
@@ -196,7 +198,7 @@ final class RealRun {
                 if trigger.delay > .zero {
                     agenda.append((now + trigger.delay, step))
                 } else if try !perform(config.faults[step].action) {
-                    record(node: nil, .faultDeferred(config.faults[step].action))
+                    if deferred.insert(step).inserted { record(node: nil, .faultDeferred(config.faults[step].action)) }
                     agenda.append((now + Self.deferredRetry, step))
                 }
                 held = nil
