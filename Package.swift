@@ -49,13 +49,16 @@ let package = Package(
         // NodeHost on a DirectoryLog, RESP clients, and the backend a cluster file names, found in
         // Lab's catalogue. A module of its own so that Runtime stays the I/O toolkit it is (Core
         // only, tested without a backend) and Lab stays free of sockets.
-        .target(name: "Server", dependencies: ["ConsensusCore", "Storage", "NodeHost", "Runtime", "RESP", "Lab", "Raft", "Zab", "TwoPhaseCommit",
+        .target(name: "Server", dependencies: ["ConsensusCore", "Storage", "NodeHost", "Runtime", "RESP", "Simulator", "Lab", "Raft", "Zab", "TwoPhaseCommit",
                                                "ThreePhaseCommit", "PrimaryBackup", "Unreplicated"], swiftSettings: hotPath),
         // `conlab load`: a closed-loop load generator for our clusters (RESP) and etcd (its v3
         // HTTP/JSON gateway), so both are measured by one client. Blocking sockets, a thread per
         // client: no event loop, so it depends on Runtime only for addresses and the clock.
         .target(name: "Load", dependencies: ["ConsensusCore", "Runtime", "Server"]),
-        .executableTarget(name: "conlab", dependencies: ["Lab", "Checker", "ConsensusCore", "Server", "Load"]),
+        // `conlab run --real`: a scenario against a local cluster of `conlab serve` processes, with
+        // real clients, the fault timeline in wall-clock time and the lab's checker (Jepsen mode).
+        .target(name: "Jepsen", dependencies: ["ConsensusCore", "Storage", "Runtime", "RESP", "Simulator", "Lab", "Server"]),
+        .executableTarget(name: "conlab", dependencies: ["Lab", "Checker", "ConsensusCore", "Server", "Load", "Jepsen"]),
         // Tests, and the conformance suite every backend's tests run.
         .target(name: "ConformanceSuite", dependencies: ["ConsensusCore", "KVStore", "Simulator", "Checker", "Lab"], path: "Tests/ConformanceSuite"),
         .testTarget(name: "ConsensusCoreTests", dependencies: ["ConsensusCore"]),
@@ -73,6 +76,7 @@ let package = Package(
         .testTarget(name: "AtomicCommitTests", dependencies: ["AtomicCommit", "TwoPhaseCommit", "ThreePhaseCommit", "ConformanceSuite"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "ConsensusCore"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "Runtime", "RESP", "Lab", "ConsensusCore"]),
+        .testTarget(name: "JepsenTests", dependencies: ["Jepsen", "Lab", "Server", "Simulator", "ConsensusCore"]),
         .testTarget(name: "LoadTests", dependencies: ["Load", "Server", "Runtime", "ConsensusCore"]),
         .testTarget(name: "WireTests", dependencies: ["ConsensusCore", "KVStore", "Simulator", "Unreplicated", "Raft", "Zab", "AtomicCommit",
                                                      "TwoPhaseCommit", "ThreePhaseCommit", "PrimaryBackup"]),

@@ -23,7 +23,7 @@ public struct ConsistencySummary: Sendable {
     /// the lab's histories; past it a key is `unknown`, never guessed.
     static let budget = CheckBudget(stepsPerKey: 1_000_000)
 
-    static func check(_ result: SimulationResult) -> ConsistencySummary {
+    package static func check(_ result: SimulationResult) -> ConsistencySummary {
         let input = CheckInput(history: result.history, finalState: clusterState(result.finalStates), replicas: result.finalStates,
                                transactions: result.transactions.isEmpty ? nil : decisions(result.transactions))
         do {

@@ -13,9 +13,13 @@ public struct ExperimentRequest: Sendable {
     public var shard: Shard?
     /// Which runs keep their `history.jsonl`.
     public var histories = HistoryRetention.all
+    /// Who carries the runs out: the simulator, or real processes (`conlab run --real`).
+    public var driver: any RunDriver
 
     public init(scenarioPath: String, outputDirectory: String? = nil, backends: [String]? = nil, seeds: [UInt64]? = nil,
-                jobs: Int = ProcessInfo.processInfo.activeProcessorCount, progress: ProgressStyle = .quiet, shard: Shard? = nil) {
+                jobs: Int = ProcessInfo.processInfo.activeProcessorCount, progress: ProgressStyle = .quiet, shard: Shard? = nil,
+                driver: any RunDriver = SimulatorDriver()) {
+        self.driver = driver
         self.scenarioPath = scenarioPath
         self.outputDirectory = outputDirectory
         self.backends = backends
@@ -68,13 +72,15 @@ public enum Experiment {
                                     reason: "--backend \(backend) is not in this scenario; it has \(Set(scenarios.flatMap { $0.backends.map(\.label) }).sorted().joined(separator: ", "))")
             }
         }
+        for scenario in scenarios { try request.driver.validate(scenario) }
         let plan = Runner.plan(experiment: name, scenarios: scenarios, backendFilter: request.backends, seeds: request.seeds)
         let positions = plan.indices.filter { request.shard?.includes($0) ?? true }
         let specs = positions.map { plan[$0] }
         let directory = request.outputDirectory ?? "Reports/\(name.fileSafe)"
         try OutputDirectory.prepare(directory)
         let reporter = ProgressReporter(style: request.progress, total: specs.count)
-        let records = try Runner.record(specs, writingRunFilesTo: directory, histories: request.histories, jobs: request.jobs) { done, total in
+        let records = try Runner.record(specs, writingRunFilesTo: directory, driver: request.driver, histories: request.histories,
+                                        jobs: request.jobs) { done, total in
             reporter.update(done: done, total: total)
         }
         reporter.finish()

@@ -1,3 +1,4 @@
+import Checker
 /// What an experiment keeps of a run once the run's own files are written: its rows of every
 /// experiment-level file and its line of the terminal table.
 ///
@@ -14,6 +15,9 @@ public struct RunRecord: Sendable {
     let anomaliesJSONL: String
     /// The run's line of `Experiment.summaryText`.
     let line: RunLine
+    /// The checker found something (a history that is not linearizable or undecided, stale reads,
+    /// lost writes, divergent replicas, atomicity violations), or a backend reported a safety violation.
+    public var isAnomalous: Bool { line.hasAnomalies }
 
     package init(_ output: RunOutput) {
         spec = output.spec

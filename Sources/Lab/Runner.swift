@@ -22,6 +22,18 @@ public struct RunOutput: Sendable {
     public var historyText: String
     /// Wall-clock seconds the run took (for progress estimates only; never written to reports).
     public var wallSeconds: Double
+    /// The driver that carried the run out (`RunDriver.name`): the `driver` column.
+    public var driver: String
+
+    /// Checks `result` and renders its history: what every driver does with what it recorded.
+    package init(spec: RunSpec, result: SimulationResult, driver: String, wallSeconds: Double) {
+        self.spec = spec
+        self.result = result
+        self.driver = driver
+        self.wallSeconds = wallSeconds
+        consistency = ConsistencySummary.check(result)
+        historyText = ReportWriter.historyText(result.history)
+    }
 
     /// Whether the checker found anything wrong with the run, or a backend reported a safety
     /// violation.
@@ -58,10 +70,8 @@ public enum Runner {
     public static func execute(_ spec: RunSpec) -> RunOutput {
         let start = DispatchTime.now()
         let result = spec.backend.simulate(spec.scenario.simulationConfig(seed: spec.seed))
-        let consistency = ConsistencySummary.check(result)
-        let history = ReportWriter.historyText(result.history)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-        return RunOutput(spec: spec, result: result, consistency: consistency, historyText: history, wallSeconds: seconds)
+        return RunOutput(spec: spec, result: result, driver: SimulatorDriver().name, wallSeconds: seconds)
     }
 
     /// Runs every spec on up to `jobs` threads; `progress` is called after each run (serialised).
@@ -72,12 +82,12 @@ public enum Runner {
 
     /// Runs every spec as `run` does, but writes each run's own files into `directory` as soon as
     /// it finishes and keeps only its record, so memory does not grow with whole histories.
-    static func record(_ specs: [RunSpec], writingRunFilesTo directory: String, histories: HistoryRetention = .all,
-                              jobs: Int = ProcessInfo.processInfo.activeProcessorCount,
-                              progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> [RunRecord] {
+    static func record(_ specs: [RunSpec], writingRunFilesTo directory: String, driver: any RunDriver = SimulatorDriver(),
+                       histories: HistoryRetention = .all, jobs: Int = ProcessInfo.processInfo.activeProcessorCount,
+                       progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> [RunRecord] {
         let results = Parallel.map(specs, jobs: jobs, progress: progress) { spec in
-            let output = execute(spec)
-            return Result { () throws -> RunRecord in
+            Result { () throws -> RunRecord in
+                let output = try driver.execute(spec)
                 try ReportWriter.writeRunFiles(output, to: directory, history: histories.keeps(output))
                 return RunRecord(output)
             }

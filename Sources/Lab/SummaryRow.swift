@@ -16,6 +16,8 @@ enum SummaryColumn: String, CaseIterable {
     case availabilityMajoritySide = "availability_majority_side", availabilityMinoritySide = "availability_minority_side"
     case healRecovery = "heal_recovery_ms", elections, electionMean = "election_ms_mean", electionMax = "election_ms_max"
     case messagesPerWrite = "msgs_per_write", safetyViolations = "safety_violations"
+    /// `sim` or `real`: which driver ran it (`RunDriver`).
+    case driver
 }
 
 /// One run's line of `summary.csv`. Each column's value is computed by name in one exhaustive
@@ -49,6 +51,7 @@ struct SummaryRow {
 
     func value(_ column: SummaryColumn) -> String {
         let spec = output.spec, result = output.result, counters = result.counters, consistency = output.consistency
+        if !counters.messagesMeasured, [.messagesTotal, .messagesPerOp, .bytesTotal, .bytesPerOp, .messagesPerWrite].contains(column) { return "" }
         switch column {
         case .experiment: return spec.experiment
         case .scenario: return spec.scenario.name
@@ -88,6 +91,7 @@ struct SummaryRow {
         case .electionMax: return Number.milliseconds(elections.max())
         case .messagesPerWrite: return writesOK == 0 ? "" : Number.fixed(Double(counters.messagesSent) / Double(writesOK), 2)
         case .safetyViolations: return String(result.violations.count)
+        case .driver: return output.driver
         }
     }
 

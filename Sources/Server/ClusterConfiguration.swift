@@ -14,6 +14,9 @@ public struct ClusterConfiguration: Sendable {
         public var data: String?
         /// The process `conlab cluster up` started for it, for `status` and `down`.
         public var pid: Int32?
+        /// Where the member takes fault-injection commands (`NodeServer+Admin.swift`), for the
+        /// real-process driver of `conlab run --real`; nil: it takes none.
+        public var admin: SocketAddress?
     }
 
     /// Where the secret comes from: written in the file, or in a file of its own (which a cluster

@@ -15,6 +15,7 @@ import Runtime
 ///       "requestTimeout": "5s",                       // optional, default 5s
 ///       "nodes": [
 ///         {"id": "n1", "peer": "127.0.0.1:7001", "client": 6001, "data": "n1", "pid": 4711},
+///         // optional "admin": 8001: where the runner of `conlab run --real` injects faults
 ///         …
 ///       ]
 ///     }
@@ -34,7 +35,7 @@ public enum ClusterFile {
     public static let clusterIDs: Range<UInt64> = 0..<1_000_000_000_000_000
 
     static let topLevelKeys = ["version", "cluster", "secret", "secretFile", "requirepass", "requirepassFile", "backend", "requestTimeout", "nodes"]
-    static let nodeKeys = ["id", "peer", "client", "data", "pid"]
+    static let nodeKeys = ["id", "peer", "client", "admin", "data", "pid"]
 
     public static func load(path: String) throws(ScenarioError) -> ClusterConfiguration {
         let text = try ScenarioFile.text(at: path)
@@ -107,7 +108,10 @@ public enum ClusterFile {
             }
             var member = ClusterConfiguration.Member(id: expected, peer: try address(try object.required("peer")),
                                                      client: try address(try object.required("client")))
-            for (name, address) in [("peer", member.peer), ("client", member.client)] {
+            member.admin = try object["admin"].map { field throws(ScenarioError) in try address(field) }
+            let addresses: [(String, SocketAddress?)] = [("peer", member.peer), ("client", member.client), ("admin", member.admin)]
+            for (name, address) in addresses {
+                guard let address else { continue }
                 if let owner = taken[address] { throw object[name]!.error("\(address) is already \(owner)") }
                 taken[address] = "\(expected)'s \(name) address"
             }
@@ -144,6 +148,7 @@ public enum ClusterFile {
         for (index, member) in configuration.members.enumerated() {
             var fields: [(key: String, value: JSONValue)] = [("id", .string(member.id.description)), ("peer", .string(member.peer.description)),
                                                              ("client", .string(member.client.description))]
+            if let admin = member.admin { fields.append(("admin", .string(admin.description))) }
             if let data = member.data { fields.append(("data", .string(data))) }
             if let pid = member.pid { fields.append(("pid", .number(Double(pid)))) }
             lines.append("    " + JSONValue.object(fields).serialized + (index == configuration.members.count - 1 ? "" : ","))

@@ -25,7 +25,9 @@ extension NodeServer {
             let frame = try WireFrame(decoding: bytes)
             switch frame.content {
             case .message:
-                submit(.receive(from: sender, message: try frame.message(of: Backend.self)))
+                let message = try frame.message(of: Backend.self)
+                if !faults.armed.isEmpty { stopIfTriggered(.received(kind: message.kind.rawValue)) }
+                submit(.receive(from: sender, message: message))
             case .clientRequest:
                 accept(try frame.decode(ClientRequest.self, protocolName: Backend.protocolName, content: .clientRequest), forwardedBy: sender)
             case .clientReply:

@@ -31,7 +31,7 @@ extension NodeServer {
             case .abandon(let key, let connection):
                 clients[connection]?.abandon(key)
             case .answer(let reply, let peer):
-                _ = transport?.send(WireFrame(protocolName: Backend.protocolName, content: .clientReply, reply), to: peer)
+                _ = ship(WireFrame(protocolName: Backend.protocolName, content: .clientReply, reply), to: peer)
             case .submit(let request, let node) where node == id:
                 submit(.client(request))
             case .submit(let request, let node):
@@ -44,7 +44,7 @@ extension NodeServer {
     /// Sends a client's request to the node that leads; one that cannot leave (the link is down)
     /// is refused at once, as if that node had no leader to offer, and retried later.
     private func forward(_ request: ClientRequest, to node: NodeID) {
-        let outcome = transport?.send(WireFrame(protocolName: Backend.protocolName, content: .clientRequest, request), to: node)
+        let outcome = ship(WireFrame(protocolName: Backend.protocolName, content: .clientRequest, request), to: node)
         guard outcome != .queued else { return }
         route(ClientReply(to: request, .notLeader(hint: nil)), from: node)
     }

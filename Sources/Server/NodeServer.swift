@@ -1,4 +1,5 @@
 import ConsensusCore
+import Glibc
 import NodeHost
 import RESP
 import Runtime
@@ -53,6 +54,10 @@ final class NodeServer<Backend: ReplicationBackend>: @unchecked Sendable {
     /// Reused by each read of a client connection.
     var requestBuffer: [ClientRequest] = []
     var routerTimer: (deadline: Instant, timer: TimerID)?
+    /// What the runner of `conlab run --real` injected (`NodeServer+Admin.swift`).
+    var faults = InjectedFaults()
+    var adminListener: TCPListener?
+    var adminLinks: [ObjectIdentifier: AdminLink] = [:]
     private(set) var isRunning = false
     private var inbox: [Input<Backend.Message>] = []
     private var inboxHead = 0
@@ -89,6 +94,7 @@ final class NodeServer<Backend: ReplicationBackend>: @unchecked Sendable {
         status.incarnation = try Incarnation.next(in: dataDirectory)
         try openPeers()
         try openClients()
+        try openAdmin()
         isRunning = true
         armTick()
         log.write("serving \(configuration.backend.label) as \(id) of \(configuration.members.count) (incarnation \(status.incarnation)): "
@@ -132,6 +138,9 @@ final class NodeServer<Backend: ReplicationBackend>: @unchecked Sendable {
         tick = nil
         routerTimer = nil
         listener?.close()
+        adminListener?.close()
+        for link in adminLinks.values { link.connection.close() }
+        adminLinks.removeAll()
         transport?.close()
         for link in clients.values {
             if flushingClients { link.connection.closeAfterFlush() } else { link.connection.close() }
@@ -161,13 +170,16 @@ final class NodeServer<Backend: ReplicationBackend>: @unchecked Sendable {
     private func step(_ input: Input<Backend.Message>) {
         guard isRunning else { return }
         do {
-            try host.step(input, at: MonotonicClock.now())
+            try host.step(input, at: faults.clock.local(MonotonicClock.now()))
         } catch {
             return fail("writing the log failed: \(error); stopping")
         }
+        // A slowed node (`slow`): the input costs this much more, and the loop waits, as a busy CPU would.
+        if faults.slowDelay > .zero { usleep(UInt32(clamping: faults.slowDelay.microseconds)) }
         status.steps += 1
         if !host.effects.events.isEmpty { observe(host.effects.events) }
         for outgoing in host.effects.messages {
+            if !faults.armed.isEmpty, outgoing.to != id { stopIfTriggered(.sent(kind: outgoing.message.kind.rawValue)) }
             let output = Output.message(to: outgoing.to, outgoing.message)
             if outgoing.departure == .afterWrites && host.mustHold { host.hold(output) } else { emit(output) }
         }
@@ -185,17 +197,42 @@ final class NodeServer<Backend: ReplicationBackend>: @unchecked Sendable {
         case .message(let to, let message) where to == id:
             submit(.receive(from: id, message: message))
         case .message(let to, let message):
-            _ = transport?.send(WireFrame(Backend.self, message: message), to: to)
+            _ = ship(WireFrame(Backend.self, message: message), to: to, kind: message.kind.rawValue)
         case .reply(let reply):
             route(reply, from: id)
         }
     }
 
+    /// Sends a frame to a peer through the faults the runner injected (`InjectedFaults`): a cut
+    /// or a dropped kind loses it, a link profile delays, loses or duplicates it. Returns how the
+    /// transport took it (`.queued` too for a frame that is on its way through a delay or was lost
+    /// on the link: it left the node); nil when a cut stopped it.
+    func ship(_ frame: WireFrame, to peer: NodeID, kind: String? = nil) -> PeerTransport.SendOutcome? {
+        guard !faults.blocks(to: peer, kind: kind) else { return nil }
+        guard faults.links[peer] != nil else { return transport?.send(frame, to: peer) }
+        let now = MonotonicClock.now()
+        let bytes = frame.encodedBytes()
+        for departure in faults.departures(to: peer, at: now) {
+            if departure <= now {
+                _ = transport?.send(bytes, to: peer)
+            } else {
+                _ = loop.schedule(at: departure) { [weak self] in _ = self?.transport?.send(bytes, to: peer) }
+            }
+        }
+        return .queued
+    }
+
     private func observe(_ events: [ObservableEvent]) {
+        let now = MonotonicClock.now()
         for event in events {
+            faults.record(event, at: now)
             switch event {
-            case .role(_, let term, let name): log.write("\(name) in term \(term)")
-            case .committed(let index): status.commitIndex = max(status.commitIndex, index)
+            case .role(let role, let term, let name):
+                log.write("\(name) in term \(term)")
+                if !faults.armed.isEmpty { stopIfTriggered(.role(role)) }
+            case .committed(let index):
+                status.commitIndex = max(status.commitIndex, index)
+                if !faults.armed.isEmpty { stopIfTriggered(.committed(index)) }
             case .note(let kind, let detail): log.write("\(kind): \(detail)")
             case .violation(let violation): log.write("SAFETY VIOLATION: \(violation)")
             case .coordinating, .decided: break
@@ -246,17 +283,26 @@ final class NodeServer<Backend: ReplicationBackend>: @unchecked Sendable {
 
     /// Keeps a loop timer at the backend's `nextDeadline` (or earlier: one that fires early finds
     /// the deadline not yet due and re-arms).
+    /// Deadlines are in the backend's clock (`faults.clock`, true time unless the runner set a
+    /// rate); the loop timer fires when that clock reads the deadline.
     private func armTick() {
         guard let deadline = host.backend?.nextDeadline else { return }
         if let tick, tick.deadline <= deadline { return }
         if let tick { loop.cancel(tick.timer) }
-        tick = (deadline, loop.schedule(at: deadline) { [weak self] in self?.tickDue() })
+        tick = (deadline, loop.schedule(at: faults.clock.global(deadline)) { [weak self] in self?.tickDue() })
+    }
+
+    /// The clock's rate changed: the timer armed for the next deadline fires at another moment.
+    func rearmTick() {
+        if let tick { loop.cancel(tick.timer) }
+        tick = nil
+        armTick()
     }
 
     private func tickDue() {
         tick = nil
         guard isRunning, let deadline = host.backend?.nextDeadline else { return }
-        if deadline <= MonotonicClock.now() { submit(.tick) } else { armTick() }
+        if deadline <= faults.clock.local(MonotonicClock.now()) { submit(.tick) } else { armTick() }
     }
 
     /// What `INFO` reports now.

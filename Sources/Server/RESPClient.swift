@@ -84,7 +84,7 @@ public final class RESPClient {
 
 /// Cuts RESP2 replies out of the bytes received so far. The bytes come from a peer: a length or a
 /// nesting they announce is bounded before it is used, so no reply traps or overflows the stack.
-struct ReplyReader {
+package struct ReplyReader: Sendable {
     /// The longest bulk string accepted: Redis's own limit (`proto-max-bulk-len`, 512 MiB). A longer
     /// announced length is an error, not a wait for bytes no client holds (near `Int64.max`, an overflow).
     static let maximumBulkLength: Int64 = 512 << 20
@@ -95,7 +95,9 @@ struct ReplyReader {
     private var bytes: [UInt8] = []
     private var start = 0
 
-    mutating func append(_ more: ArraySlice<UInt8>) {
+    package init() {}
+
+    package mutating func append(_ more: ArraySlice<UInt8>) {
         if start > 0 && start == bytes.count {
             bytes.removeAll(keepingCapacity: true)
             start = 0
@@ -104,7 +106,7 @@ struct ReplyReader {
     }
 
     /// The next whole reply, or `nil` until more bytes arrive.
-    mutating func next() throws(RESPClient.Failure) -> RESPClient.Reply? {
+    package mutating func next() throws(RESPClient.Failure) -> RESPClient.Reply? {
         var cursor = start
         guard let reply = try parse(at: &cursor) else { return nil }
         start = cursor

@@ -33,7 +33,7 @@ public enum LatencyDistribution: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The distribution's mean, for reports.
-    var mean: TimeSpan {
+    package var mean: TimeSpan {
         switch self {
         case .fixed(let value): value
         case .uniform(let range): TimeSpan(microseconds: (range.lowerBound.microseconds + range.upperBound.microseconds) / 2)

@@ -67,7 +67,7 @@ package struct NetworkModel: Sendable {
 
     // MARK: Link behaviour
 
-    func profile(_ from: Int, _ to: Int) -> LinkProfile { profiles[profileIndex[from * nodeCount + to]] }
+    package func profile(_ from: Int, _ to: Int) -> LinkProfile { profiles[profileIndex[from * nodeCount + to]] }
 
     /// Changes the behaviour of the given directed links (all node links when `links` is nil).
     mutating func setProfile(_ profile: LinkProfile, links: [(from: Int, to: Int)]? = nil) {
@@ -80,7 +80,7 @@ package struct NetworkModel: Sendable {
         }
     }
 
-    mutating func restoreProfiles() {
+    package mutating func restoreProfiles() {
         profiles = [baseProfile]
         profileIndex = Array(repeating: 0, count: nodeCount * nodeCount)
     }
@@ -116,7 +116,10 @@ package struct NetworkModel: Sendable {
         node == home || (toNode ? canReach(home, node) : canReach(node, home))
     }
 
-    private static func transmit(profile: LinkProfile, at now: Instant, lastDelivery: inout Int64, random: inout DeterministicRandom) -> Deliveries {
+    /// When a message sent now over a link of `profile` arrives (none: lost; twice: duplicated),
+    /// FIFO after `lastDelivery` unless picked for reordering. Real nodes delay, drop and
+    /// duplicate their frames by the same rule (`conlab run --real`).
+    package static func transmit(profile: LinkProfile, at now: Instant, lastDelivery: inout Int64, random: inout DeterministicRandom) -> Deliveries {
         var result = Deliveries()
         if random.chance(profile.loss) { return result }
         result.first = deliveryTime(profile: profile, at: now, lastDelivery: &lastDelivery, random: &random)

@@ -29,6 +29,11 @@ public struct SimulationCounters: Hashable, Sendable {
     public var clientMessages = 0
     /// Elections won after the first leader: how often leadership moved.
     public var leaderChanges = 0
+    /// Whether the message and byte counts were measured: a real run (`conlab run --real`) does
+    /// not count its nodes' messages, and its `msgs_*` and `bytes_*` columns stay empty.
+    public var messagesMeasured = true
+
+    package init() {}
 }
 
 /// The leader as the cluster sees it over time (`nil`: no node leads).
@@ -65,6 +70,21 @@ public struct SimulationResult: Sendable {
     public var workloadEnd: Instant
     /// When the run ended.
     public var end: Instant
+
+    package init(history: [HistoryOperation], events: [EventRecord], counters: SimulationCounters, finalStates: [NodeID: [String: String]],
+                 finalLeadership: [NodeID: Leadership], transactions: [UInt64: [NodeID: Bool]], leaders: [LeaderSpan],
+                 faultLevels: [FaultLevel], workloadEnd: Instant, end: Instant) {
+        self.history = history
+        self.events = events
+        self.counters = counters
+        self.finalStates = finalStates
+        self.finalLeadership = finalLeadership
+        self.transactions = transactions
+        self.leaders = leaders
+        self.faultLevels = faultLevels
+        self.workloadEnd = workloadEnd
+        self.end = end
+    }
 }
 
 extension SimulationResult {

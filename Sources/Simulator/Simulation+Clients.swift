@@ -17,11 +17,8 @@ extension Simulation {
         /// Operations in flight, in invocation order: one at most, except for open-loop clients
         /// of a workload with `outstanding` above 1.
         var operations: [PendingOperation] = []
-        /// Every request numbered at or below it is finished (answered or given up): the
-        /// watermark the client's requests carry (`ackedThrough`).
-        var finishedThrough: UInt64 = 0
-        /// Requests above `finishedThrough` that finished before an earlier one.
-        var finishedAhead: Set<UInt64> = []
+        /// Which of its requests the client is done with: the watermark its requests carry.
+        var watermark = SessionWatermark()
         /// One of the client's writes was answered `.ok`: the store holds its session
         /// (`ClientRequest.established`).
         var established = false
@@ -29,17 +26,6 @@ extension Simulation {
         /// Reads always start at the client's own node, so read modes that serve locally do.
         var writeTarget: Int
         var generation: UInt64 = 0
-
-        /// Notes that request `sequence` is finished, and moves the watermark past every request
-        /// finished without a gap.
-        mutating func finish(_ sequence: UInt64) {
-            guard sequence != finishedThrough + 1 || !finishedAhead.isEmpty else {
-                finishedThrough = sequence  // one request at a time: no set to keep
-                return
-            }
-            finishedAhead.insert(sequence)
-            while finishedAhead.remove(finishedThrough + 1) != nil { finishedThrough += 1 }
-        }
 
         /// When the client next has something to do for an operation in flight: re-send it or give up.
         var nextWake: Instant? {
@@ -73,12 +59,12 @@ extension Simulation {
                     continue
                 }
                 let client = addClient(home: node, kind: .closed)
-                clients[client].source = OperationSource(seed: config.seed, label: "c\(clients[client].id.rawValue)", workload: workload)
+                clients[client].source = OperationSource(client: clients[client].id, seed: config.seed, workload: workload)
                 let stagger = clients[client].source!.draw(think)
                 scheduleWake(client, at: .zero + stagger)
             }
             if case .open(let rate) = workload.mode, rate > 0 {
-                nodeSources.append(OperationSource(seed: config.seed, label: "n\(node + 1)", workload: workload))
+                nodeSources.append(OperationSource(arrivalsAt: node, seed: config.seed, workload: workload))
                 queue.schedule(.arrival(node: node), at: .zero + nodeSources[node].interArrival(rate: rate))
             }
         }
@@ -108,7 +94,7 @@ extension Simulation {
     func invoke(_ command: Command, by client: Int) -> Int {
         clients[client].sequence += 1
         let request = ClientRequest(client: clients[client].id, sequence: clients[client].sequence, command: command,
-                                    ackedThrough: clients[client].finishedThrough, established: clients[client].established)
+                                    ackedThrough: clients[client].watermark.finishedThrough, established: clients[client].established)
         let index = history.count
         history.append(HistoryOperation(id: index + 1, client: clients[client].id, node: cluster[clients[client].home],
                                         command: command, invoke: now, complete: nil, outcome: .indeterminate))
@@ -219,7 +205,7 @@ extension Simulation {
         let operation = clients[client].operations.remove(at: position)
         history[operation.historyIndex].outcome = outcome
         history[operation.historyIndex].complete = outcome == .indeterminate ? nil : now
-        clients[client].finish(operation.request.sequence)
+        clients[client].watermark.finish(operation.request.sequence)
         if let result { observe(operation.request.command, result, by: client) }
         switch clients[client].kind {
         case .closed:

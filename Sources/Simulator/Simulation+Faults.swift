@@ -66,7 +66,7 @@ extension Simulation {
         let trigger = triggers[index].trigger
         guard now >= trigger.notBefore else { return }
         if let wanted = trigger.node {
-            guard let resolved = resolve(wanted), resolved.contains(node) else { return }
+            guard let resolved = faultResolver.resolve(wanted, in: clusterView), resolved.contains(node) else { return }
         }
         triggers[index].seen += 1
         guard triggers[index].seen >= trigger.occurrence else { return }
@@ -84,61 +84,24 @@ extension Simulation {
 
     /// Carries out `action`; false when a role target could not be resolved.
     func perform(_ action: FaultAction) -> Bool {
-        var targets: [Int] = []
+        guard let targets = faultResolver.apply(action, in: clusterView, network: &network, droppedKinds: &droppedKinds) else { return false }
         switch action {
-        case .partition(let groups):
-            var resolved: [[Int]] = []
-            for group in groups {
-                guard let nodes = resolveAll(group) else { return false }
-                resolved.append(nodes)
-            }
-            network.partition(resolved)
-        case .partitionShape(let shape):
-            guard applyShape(shape) else { return false }
-        case .oneWay(let from, let to):
-            guard let senders = resolveAll(from), let receivers = resolveAll(to) else { return false }
-            for sender in senders { for receiver in receivers { network.setReachable(sender, receiver, false) } }
-        case .drop(let kinds, let from, let to):
-            guard let senders = resolveAll(from), let receivers = resolveAll(to) else { return false }
-            for sender in senders { for receiver in receivers where sender != receiver { droppedKinds[sender * config.nodes + receiver, default: []].formUnion(kinds) } }
-        case .heal:
-            network.heal()
-            droppedKinds.removeAll()
-        case .crash(let ref):
-            guard let resolved = resolve(ref) else { return false }
-            targets = resolved
-        case .restart(let ref):
-            targets = ref == .affected ? nodes.indices.filter { !nodes[$0].isUp } : resolve(ref) ?? []
-        case .pause(let ref):
-            guard let resolved = resolve(ref) else { return false }
-            targets = resolved.filter { nodes[$0].isUp }
+        case .pause:
             for node in targets { nodes[node].paused = true; nodes[node].scheduledTick = nil }
-        case .resume(let ref):
-            targets = ref == .affected ? nodes.indices.filter { nodes[$0].paused } : resolve(ref) ?? []
+        case .resume:
             for node in targets { resume(node) }
-        case .network(let change):
-            changeLinks(change)
-        case .restoreNetwork:
-            network.restoreProfiles()
-        case .slow(let ref, let factor):
-            guard let resolved = resolve(ref) else { return false }
-            targets = resolved
+        case .slow(_, let factor):
             for node in targets { nodes[node].slowFactor = factor }
-        case .clockRate(let ref, let rate):
-            guard let resolved = resolve(ref) else { return false }
-            targets = resolved
+        case .clockRate(_, let rate):
             for node in targets {
                 nodes[node].clock.setRate(rate, at: now)
                 nodes[node].scheduledTick = nil
                 rescheduleTick(node)
             }
-        case .inject(let ref, let fault):
-            guard let resolved = resolve(ref) else { return false }
-            targets = resolved
+        case .inject(_, let fault):
             for node in targets { queue.schedule(.inject(node: node, fault), at: now) }
-        case .disk(let ref, _):
-            guard let resolved = resolve(ref) else { return false }
-            targets = resolved
+        default:
+            break
         }
         let cutsLinks: Bool
         switch action {
@@ -207,16 +170,6 @@ extension Simulation {
         rescheduleTick(node)
     }
 
-    func changeLinks(_ change: LinkChange) {
-        let touched: [Int]? = change.nodes.flatMap { resolveAll($0) }
-        for from in 0..<config.nodes {
-            for to in 0..<config.nodes where from != to {
-                if let touched, !touched.contains(from), !touched.contains(to) { continue }
-                network.setProfile(change.applied(to: network.profile(from, to)), links: [(from, to)])
-            }
-        }
-    }
-
     /// Undoes every fault at the end of the run, so replicas can converge before they are compared.
     func healEverything() {
         let anythingActive = faultLevels.last!.active > 0 || nodes.contains { !$0.isUp }
@@ -237,106 +190,19 @@ extension Simulation {
 
     /// Tracks how many fault conditions are active, for the `faults_active` column.
     func noteFaultLevel(_ description: String) {
-        var active = network.isFullyConnected && droppedKinds.isEmpty ? 0 : 1
-        if network.hasChangedProfiles { active += 1 }
-        for node in nodes.indices {
-            if !nodes[node].isUp && nodes[node].started { active += 1 }
-            if nodes[node].paused { active += 1 }
-            if nodes[node].slowFactor != 1 { active += 1 }
-            if nodes[node].clock.rate != 1 { active += 1 }
+        let states = nodes.map { node in
+            NodeFaultState(crashed: !node.isUp && node.started, paused: node.paused, slowed: node.slowFactor != 1, clockChanged: node.clock.rate != 1)
         }
-        let majority = config.nodes / 2 + 1
-        let minority = nodes.indices.filter { node in
-            nodes[node].isUp && nodes.indices.filter { network.canReach(node, $0) && network.canReach($0, node) }.count < majority
-        }.map { cluster[$0] }
         let last = faultLevels[faultLevels.count - 1]
-        guard last.active != active || last.minoritySide != minority else { return }
+        guard let level = FaultLevel.next(after: last, at: now, description: description, network: network, droppedKinds: droppedKinds,
+                                          up: nodes.map(\.isUp), nodes: states) else { return }
         if last.start == now { faultLevels.removeLast() }
-        faultLevels.append(FaultLevel(start: now, active: active, description: description, minoritySide: minority))
+        faultLevels.append(level)
     }
 
-    // MARK: Targets
-
-    func resolveAll(_ refs: [NodeRef]) -> [Int]? {
-        var result: [Int] = []
-        for ref in refs {
-            guard let nodes = resolve(ref) else { return nil }
-            for node in nodes where !result.contains(node) { result.append(node) }
-        }
-        return result
-    }
-
-    /// The nodes a reference means now; nil when a role has no holder.
-    func resolve(_ ref: NodeRef) -> [Int]? {
-        switch ref {
-        case .id(let node): return [node.index]
-        case .leader:
-            // A protocol that never reports roles (2PC, the unreplicated baseline) has no leader to
-            // wait for: `leader` then means its lowest-numbered live node.
-            guard reportsRoles else { return nodes.indices.first { nodes[$0].isUp }.map { [$0] } }
-            return currentLeaderIndex.map { [$0] }
-        case .follower:
-            let leader = resolve(.leader)?.first
-            return nodes.indices.first { nodes[$0].isUp && $0 != leader }.map { [$0] }
-        case .coordinator:
-            if let coordinator = lastCoordinator { return [coordinator] }
-            return reportsRoles ? nil : resolve(.leader)
-        case .random:
-            let live = nodes.indices.filter { nodes[$0].isUp }
-            return live.isEmpty ? nil : [live[faultRandom.index(below: live.count)]]
-        case .affected:
-            return nodes.indices.filter { !nodes[$0].isUp || nodes[$0].paused }
-        }
-    }
-
-    func applyShape(_ shape: PartitionShape) -> Bool {
-        let n = config.nodes
-        switch shape {
-        case .isolate(let ref):
-            guard let target = resolve(ref)?.first else { return false }
-            network.partition([[target], (0..<n).filter { $0 != target }])
-        case .majorityMinority(let side):
-            let minoritySize = (n - 1) / 2
-            // Wait for the leader before drawing: a step that retries must not use up draws, or
-            // every random step after it would differ between backends (FAULTS.md: identical faults).
-            let leader = side == nil ? nil : resolve(.leader)?.first
-            if side != nil, leader == nil { return false }
-            var order = shuffled(Array(0..<n))
-            if let side, let leader {
-                order.removeAll { $0 == leader }
-                if side == .minority { order.insert(leader, at: 0) } else { order.append(leader) }
-            }
-            network.partition([Array(order[..<minoritySize]), Array(order[minoritySize...])])
-        case .halves:
-            let order = shuffled(Array(0..<n))
-            network.partition([Array(order[..<(n / 2)]), Array(order[(n / 2)...])])
-        case .bridge:
-            // The bridge is a follower: a leader that sees everyone would hide the effect the
-            // shape exists to show (the half that cannot hear the leader keeps electing).
-            var order = shuffled(Array(0..<n))
-            if let leader = currentLeaderIndex, n > 2 { order.removeAll { $0 == leader }; order.append(leader) }
-            let bridge = order[0], rest = Array(order.dropFirst())
-            let left = Set(rest.enumerated().filter { $0.offset % 2 == 0 }.map(\.element))
-            network.setReachability { from, to in
-                from == bridge || to == bridge || left.contains(from) == left.contains(to)
-            }
-        case .majoritiesRing:
-            let ring = shuffled(Array(0..<n))
-            var position = Array(repeating: 0, count: n)
-            for (i, node) in ring.enumerated() { position[node] = i }
-            // Seeing every node within `reach` ring steps gives 2·reach + 1 ≥ ⌊n/2⌋ + 1 nodes: a majority.
-            let reach = (n / 2 + 1) / 2
-            network.setReachability { from, to in
-                let distance = abs(position[from] - position[to])
-                return min(distance, n - distance) <= reach
-            }
-        }
-        return true
-    }
-
-    func shuffled(_ values: [Int]) -> [Int] {
-        var result = values
-        faultRandom.shuffle(&result)
-        return result
+    /// What fault steps resolve against now.
+    var clusterView: ClusterView {
+        ClusterView(up: nodes.map(\.isUp), paused: nodes.map(\.paused), leader: currentLeaderIndex, reportsRoles: reportsRoles,
+                    coordinator: lastCoordinator)
     }
 }

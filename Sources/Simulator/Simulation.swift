@@ -34,7 +34,8 @@ public final class Simulation<Backend: LabBackend> {
     var clients: [Client] = []
     var nodeSources: [OperationSource] = []
     var networkRandom: DeterministicRandom
-    var faultRandom: DeterministicRandom
+    /// Resolves fault targets and shapes, drawing from the run seed's `faults` stream.
+    var faultResolver: FaultResolver
     var triggers: [ArmedTrigger] = []
     var workloadOpen = true
     var lastCoordinator: Int?
@@ -117,7 +118,7 @@ public final class Simulation<Backend: LabBackend> {
         cluster = NodeID.cluster(config.nodes)
         network = NetworkModel(nodeCount: config.nodes, profile: config.network, clientProfile: config.clientLink)
         networkRandom = DeterministicRandom(seed: config.seed, label: "network")
-        faultRandom = DeterministicRandom(seed: config.seed, label: "faults")
+        faultResolver = FaultResolver(seed: config.seed)
         workloadEnd = .zero + config.duration
         drainEnd = workloadEnd + config.workload.timeout + .milliseconds(1)
         end = drainEnd + config.quiescence
@@ -127,8 +128,8 @@ public final class Simulation<Backend: LabBackend> {
                             waitsForDisk: config.storage.fsync),
                  cpuRandom: DeterministicRandom(seed: config.seed, label: "cpu-n\(id.index + 1)"))
         }
-        faultLevels = [FaultLevel(start: .zero, active: 0, description: "none", minoritySide: [])]
-        leaders = [LeaderSpan(start: .zero, leader: nil, term: 0)]
+        faultLevels = [.none]
+        leaders = [.none]
         for node in cluster {
             queue.schedule(.start(node: node.index), at: config.startTimes[node] ?? .zero)
         }
@@ -426,21 +427,15 @@ public final class Simulation<Backend: LabBackend> {
     public var currentLeader: NodeID? { currentLeaderIndex.map { cluster[$0] } }
 
     var currentLeaderIndex: Int? {
-        var best: Int?
-        for node in nodes.indices where nodes[node].isUp && nodes[node].role == .leader {
-            if best == nil || nodes[node].term > nodes[best!].term { best = node }
-        }
-        return best
+        ClusterView.leaderIndex(up: nodes.map(\.isUp), roles: nodes.map(\.role), terms: nodes.map(\.term))
     }
 
     func updateLeader() {
         let leader = currentLeaderIndex
-        let span = LeaderSpan(start: now, leader: leader.map { cluster[$0] }, term: leader.map { nodes[$0].term } ?? 0)
-        let last = leaders[leaders.count - 1]
-        guard span.leader != last.leader || span.term != last.term else { return }
-        if span.leader != nil, leaders.contains(where: { $0.leader != nil }) { counters.leaderChanges += 1 }
-        record(node: nil, .leader(span.leader, term: span.term))
-        if last.start == now { leaders[leaders.count - 1] = span } else { leaders.append(span) }
+        let term = leader.map { nodes[$0].term } ?? 0
+        guard let counts = LeaderSpan.note(leader.map { cluster[$0] }, term: term, at: now, in: &leaders) else { return }
+        if counts { counters.leaderChanges += 1 }
+        record(node: nil, .leader(leader.map { cluster[$0] }, term: term))
     }
 
     // MARK: Inspection (for tests)

@@ -10,9 +10,9 @@ extension SimulationEvent {
         case .fault, .healedForQuiescence: "fault"
         case .faultDeferred: "fault-deferred"
         case .triggerFired: "trigger"
-        case .crash: "crash"
-        case .start: "start"
-        case .restart: "restart"
+        case .crash, .processKilled: "crash"
+        case .start, .processStarted(_, restart: false): "start"
+        case .restart, .processStarted(_, restart: true): "restart"
         case .restartFailed: "restart-failed"
         case .tornTailRepaired: "torn-tail"
         case .diskDamageUnnoticed: "disk-damage-unnoticed"
@@ -33,6 +33,8 @@ extension SimulationEvent {
         case .crash(let lost): "lost \(lost) unsynced storage operations"
         case .start(let entries, let snapshot), .restart(let entries, let snapshot):
             "recovered \(entries) log entries" + (snapshot.map { ", snapshot at \($0)" } ?? "")
+        case .processKilled(let pid): "SIGKILL to pid \(pid): what it had not synced is lost"
+        case .processStarted(let pid, _): "pid \(pid) on its data directory"
         case .restartFailed(let reason): reason
         case .tornTailRepaired(let file, let bytes): "cut \(bytes) bytes of a write a crash interrupted from \(file)"
         case .diskDamageUnnoticed(let damage): "started although the disk damaged synced data (\(damage)); acknowledged records may be gone"

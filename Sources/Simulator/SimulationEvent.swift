@@ -24,6 +24,11 @@ public enum SimulationEvent: Hashable, Sendable {
     case start(recoveredEntries: Int, snapshotIndex: LogIndex?)
     /// A crashed node started again from what its storage synced.
     case restart(recoveredEntries: Int, snapshotIndex: LogIndex?)
+    /// A real node's process was killed (`conlab run --real`'s crash: SIGKILL). What it had not
+    /// synced is gone, but how much is not known outside the process.
+    case processKilled(pid: Int32)
+    /// A real node's process started (`restart`: again, on its data directory), as pid `pid`.
+    case processStarted(pid: Int32, restart: Bool)
     /// A node's storage could not be recovered (a corrupt record: the reason names the file and
     /// offset); the node stays down rather than start with silently truncated data.
     case restartFailed(reason: String)

@@ -64,7 +64,7 @@ public struct WorkloadConfig: Hashable, Sendable {
 /// A deterministic stream of operations: what to do next, independent of any backend's answers
 /// except for the `expected` value of a compare-and-set (the last value this stream saw for the
 /// key), which necessarily depends on what the system returned.
-struct OperationSource {
+package struct OperationSource: Sendable {
     private var random: DeterministicRandom
     private let name: String
     private var count = 0
@@ -79,8 +79,19 @@ struct OperationSource {
         mixCDF = Self.cumulative(workload.mix.weights)
     }
 
+    /// The stream of closed-loop client `client`: every driver names it alike, so a client meets
+    /// the same operations and think times in the simulator and against real processes.
+    package init(client: ClientID, seed: UInt64, workload: WorkloadConfig) {
+        self.init(seed: seed, label: "c\(client.rawValue)", workload: workload)
+    }
+
+    /// The open-loop arrivals at node index `node` (n1 is 0): their times and operations.
+    package init(arrivalsAt node: Int, seed: UInt64, workload: WorkloadConfig) {
+        self.init(seed: seed, label: "n\(node + 1)", workload: workload)
+    }
+
     /// The next command; values are unique per write (`<stream>.<n>`).
-    mutating func next() -> Command {
+    package mutating func next() -> Command {
         count += 1
         let key = "k\(Self.pick(keyCDF, random.nextUnit()))"
         let value = "\(name).\(count)"
@@ -94,7 +105,7 @@ struct OperationSource {
     }
 
     /// Remembers what the system said a key holds, for later compare-and-sets.
-    mutating func observe(_ command: Command, _ result: CommandResult) {
+    package mutating func observe(_ command: Command, _ result: CommandResult) {
         switch (command, result) {
         case (.get(let key), .value(let value)): lastSeen[key] = value
         case (.put(let key, let value), .done), (.cas(let key, _, let value), .done): lastSeen[key] = value
@@ -106,10 +117,10 @@ struct OperationSource {
     }
 
     /// Draws a think time or inter-arrival gap from this stream.
-    mutating func draw(_ distribution: LatencyDistribution) -> TimeSpan { distribution.sample(&random) }
+    package mutating func draw(_ distribution: LatencyDistribution) -> TimeSpan { distribution.sample(&random) }
 
     /// Exponential inter-arrival time for a Poisson process of `rate` per second.
-    mutating func interArrival(rate: Double) -> TimeSpan {
+    package mutating func interArrival(rate: Double) -> TimeSpan {
         TimeSpan(microseconds: Int64((-log(1 - random.nextUnit()) / rate * 1_000_000).rounded()) + 1)
     }
 
@@ -135,5 +146,27 @@ struct OperationSource {
             if cdf[mid] > u { high = mid } else { low = mid + 1 }
         }
         return low
+    }
+}
+
+/// Which of a client's requests are finished (answered or given up): every request numbered at or
+/// below `finishedThrough` is, which the client's requests carry as `ackedThrough` so that the
+/// store can forget their answers. Requests may finish out of order when a client pipelines.
+package struct SessionWatermark: Sendable {
+    package private(set) var finishedThrough: UInt64 = 0
+    /// Requests above `finishedThrough` that finished before an earlier one.
+    private var finishedAhead: Set<UInt64> = []
+
+    package init() {}
+
+    /// Notes that request `sequence` is finished, and moves the watermark past every request
+    /// finished without a gap.
+    package mutating func finish(_ sequence: UInt64) {
+        guard sequence != finishedThrough + 1 || !finishedAhead.isEmpty else {
+            finishedThrough = sequence  // one request at a time: no set to keep
+            return
+        }
+        finishedAhead.insert(sequence)
+        while finishedAhead.remove(finishedThrough + 1) != nil { finishedThrough += 1 }
     }
 }

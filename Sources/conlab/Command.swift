@@ -1,6 +1,7 @@
 import ConsensusCore
 import Foundation
 import Checker
+import Jepsen
 import Lab
 
 enum Command {
@@ -24,7 +25,7 @@ enum Command {
 
     static let runUsage = """
     conlab run SCENARIO.json [--backend NAME]... [--seed N | --seeds LIST] [--out DIR] [--jobs N] [--shard I/N]
-               [--histories all|failing|none] [--quiet]
+               [--histories all|failing|none] [--quiet] [--real [--keep-clusters]]
 
     Runs the scenario on each backend and seed it lists (a suite file: every scenario it names) and
     writes, into Reports/<scenario or suite name>/ or DIR:
@@ -49,6 +50,12 @@ enum Command {
       --histories W    which runs keep runs/<run>/history.jsonl: all (default), failing (runs with anomalies
                        or safety violations) or none; everything else is written for every run
       --quiet          print nothing but errors
+      --real           run each (backend, seed) against a local cluster of real `conlab serve` processes on
+                       127.0.0.1 instead of the simulator (Jepsen mode): real clients, the fault timeline in
+                       wall-clock time, the same checker and files (`driver` column: real). A run takes the
+                       scenario's duration + timeout + quiescence, plus a second or so to start and stop.
+                       --jobs defaults to 1. A scenario with a fault the real driver lacks is refused.
+      --keep-clusters  with --real: keep each run's cluster folder (logs, data) in the temporary folder
     """
 
     static func main(_ arguments: [String]) -> Int32 {
@@ -88,6 +95,8 @@ enum Command {
             let shard = try parser.value("--shard")
             let quiet = parser.flag("--quiet")
             let histories = try parser.value("--histories")
+            let real = parser.flag("--real")
+            let keepClusters = parser.flag("--keep-clusters")
             guard let path = try parser.positional() else { throw UsageError("missing scenario file\n\n\(runUsage)") }
             try parser.finish()
             var request = ExperimentRequest(scenarioPath: path, outputDirectory: out, backends: backends.isEmpty ? nil : backends)
@@ -98,6 +107,11 @@ enum Command {
                 guard let retention = HistoryRetention(rawValue: histories) else { throw UsageError("--histories takes all, failing or none") }
                 request.histories = retention
             }
+            if keepClusters && !real { throw UsageError("--keep-clusters goes with --real") }
+            if real {
+                request.driver = RealDriver(keepClusters: keepClusters)
+                request.jobs = 1
+            }
             if let jobs { guard let n = Int(jobs), n > 0 else { throw UsageError("--jobs takes a positive integer") }; request.jobs = n }
             if let shard {
                 guard let parsed = Shard(parsing: shard) else { throw UsageError("--shard takes I/N with 1 ≤ I ≤ N, e.g. 3/8") }
@@ -105,7 +119,7 @@ enum Command {
             }
             request.progress = quiet ? .quiet : (isatty(STDERR_FILENO) == 1 ? .bar : .lines)
             if var study = try ElectionTimeoutStudy.load(path: path) {
-                guard request.backends == nil, request.shard == nil, seedList == nil else {
+                guard request.backends == nil, request.shard == nil, seedList == nil, !real else {
                     throw UsageError("an election-timeout study takes --seed, --out, --jobs and --quiet only")
                 }
                 if let seed = request.seeds?.first { study.seed = seed }
@@ -120,6 +134,12 @@ enum Command {
             }
             let result = try Experiment.run(request)
             if !quiet { print(Experiment.summaryText(result)) }
+            if real {
+                // A real run cannot be replayed byte for byte, but the same run can be tried again.
+                for record in result.records where record.isAnomalous {
+                    fail("\(record.spec.id): the checker found anomalies; replay: conlab run \(path) --real --backend '\(record.spec.backend.label)' --seed \(record.spec.seed)")
+                }
+            }
             return 0
         } catch let error as UsageError {
             fail(error.message)

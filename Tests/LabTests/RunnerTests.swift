@@ -46,6 +46,9 @@ import Testing
         let availability = try #require(Double(row[9]))
         #expect(availability > 0.5 && availability < 1, "the server was down for half a second of two")
         #expect(Double(row[17])! >= 450, "max_unavailable_ms covers the outage")
+        // Later columns go at the end; the last says which driver ran the run.
+        #expect(lines[0].hasSuffix(",safety_violations,driver"))
+        #expect(row.last == "sim")
     }
 
     @Test func historiesUseTheDesignFormat() throws {

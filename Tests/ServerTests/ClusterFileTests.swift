@@ -53,6 +53,17 @@ import Testing
                 == "give \"requirepass\" or \"requirepassFile\", not both")
     }
 
+    /// A member's admin address (for `conlab run --real`) is optional, checked like the others,
+    /// and written back.
+    @Test func anAdminAddressIsOptionalAndReadBack() throws {
+        #expect(try ClusterFile.parse(Self.file(), file: "c.json").members.allSatisfy { $0.admin == nil })
+        let configuration = try ClusterFile.parse(Self.file(nodes: "[{\"id\": \"n1\", \"peer\": 7101, \"client\": 7001, \"admin\": 7201}]"), file: "c.json")
+        #expect(configuration.members[0].admin?.description == "127.0.0.1:7201")
+        #expect(try ClusterFile.parse(ClusterFile.text(of: configuration), file: "c.json").members[0].admin == configuration.members[0].admin)
+        #expect(Self.error(Self.file(nodes: "[{\"id\": \"n1\", \"peer\": 7101, \"client\": 7001, \"admin\": 7001}]"))?.reason
+                == "127.0.0.1:7001 is already n1's client address")
+    }
+
     /// Clients need no password unless the file gives one; given, it is kept and written back.
     @Test func aClientPasswordIsOptional() throws {
         #expect(try ClusterFile.parse(Self.file(), file: "c.json").requirepass == nil)

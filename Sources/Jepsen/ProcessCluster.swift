@@ -1,0 +1,180 @@
+import ConsensusCore
+import Foundation
+import Glibc
+import Lab
+import Runtime
+import Server
+
+/// A local cluster of `conlab serve` processes for one real run: free loopback ports, a folder of
+/// its own (cluster file, secret, data directories, logs), and an authenticated admin connection
+/// to each running node. Crashes are SIGKILL, restarts start the same node on its data directory,
+/// pauses are SIGSTOP and SIGCONT. `stopAll()` kills exactly the processes it started, by pid;
+/// the run calls it on every path, errors included.
+final class ProcessCluster {
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// A node's process ended while it started: it refused its data directory (a corrupt log
+    /// record) or could not open its sockets. `reason` is the last line of its log.
+    struct Refused: Error, CustomStringConvertible {
+        var node: Int
+        var reason: String
+        var description: String { "n\(node + 1) exited while starting: \(reason)" }
+    }
+
+    let executable: String
+    let directory: String
+    let configuration: ClusterConfiguration
+    /// The running process of each node (n1 is 0); nil while crashed.
+    private(set) var pids: [pid_t?]
+    private var admins: [AdminClient?]
+    /// Whether each node has started once (a restart of a never-started node is a start).
+    private(set) var started: [Bool]
+
+    /// How long a node may take to answer on its admin channel after it was started.
+    static let startTimeout: TimeInterval = 20
+
+    /// Writes the cluster's folder and file for `backend` on `nodes` nodes; starts nothing.
+    init(executable: String, directory: String, backend: BackendSpec, nodes: Int, requestTimeout: TimeSpan) throws {
+        self.executable = executable
+        self.directory = directory
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let ports = try LoopbackPorts.free(3 * nodes)
+        var secret = SystemRandomNumberGenerator()
+        let key = (0..<4).map { _ in String(secret.next(), radix: 16) }.joined()
+        let members = (0..<nodes).map { index in
+            JSONValue.object([("id", .string("n\(index + 1)")), ("peer", .number(Double(ports[nodes + index]))),
+                              ("client", .number(Double(ports[index]))), ("admin", .number(Double(ports[2 * nodes + index])))])
+        }
+        let backendValue = JSONValue.object([("protocol", .string(backend.kind.name)),
+                                             ("options", .object(backend.options.map { ($0.name, $0.value) }))])
+        let document = JSONValue.object([("version", .number(Double(ClusterFile.version))), ("cluster", .number(Double(UInt64.random(in: 0..<1_000_000_000)))),
+                                         ("secret", .string(key)), ("backend", backendValue),
+                                         ("requestTimeout", .string(requestTimeout.description)), ("nodes", .array(members))])
+        let file = (directory as NSString).appendingPathComponent(ClusterLauncher.fileName)
+        try Data(document.serialized.utf8).write(to: URL(fileURLWithPath: file))
+        configuration = try ClusterFile.load(path: file)
+        pids = Array(repeating: nil, count: nodes)
+        admins = Array(repeating: nil, count: nodes)
+        started = Array(repeating: false, count: nodes)
+    }
+
+    var nodes: Int { pids.count }
+    func clientAddress(_ node: Int) -> SocketAddress { configuration.members[node].client }
+    func isRunning(_ node: Int) -> Bool { pids[node] != nil }
+    func logFile(_ node: Int) -> String { (directory as NSString).appendingPathComponent("n\(node + 1).log") }
+
+    /// Starts node `node` on its data directory and waits until its admin channel answers.
+    /// Returns the pid.
+    @discardableResult
+    func start(_ node: Int) throws -> pid_t {
+        precondition(pids[node] == nil, "n\(node + 1) is running")
+        let data = (directory as NSString).appendingPathComponent("n\(node + 1)")
+        let pid = try NodeProcesses.spawn(executable, ["serve", "--cluster", configuration.file, "--node", "n\(node + 1)", "--data", data],
+                                          logFile: logFile(node))
+        pids[node] = pid
+        started[node] = true
+        let deadline = Date().addingTimeInterval(Self.startTimeout)
+        while true {
+            if let admin = try? connectAdmin(node) {
+                admins[node] = admin
+                return pid
+            }
+            if waitpid(pid, nil, WNOHANG) == pid {
+                pids[node] = nil
+                let log = (try? String(contentsOfFile: logFile(node), encoding: .utf8)) ?? ""
+                throw Refused(node: node, reason: log.split(separator: "\n").last.map(String.init) ?? "no log")
+            }
+            guard Date() < deadline else {
+                throw Failure(description: "n\(node + 1) did not open its admin channel within \(Int(Self.startTimeout)) s; see \(logFile(node))")
+            }
+            usleep(20_000)
+        }
+    }
+
+    /// SIGKILL, and the process reaped.
+    func kill(_ node: Int) {
+        guard let pid = pids[node] else { return }
+        Glibc.kill(pid, SIGKILL)
+        _ = waitpid(pid, nil, 0)
+        pids[node] = nil
+        admins[node] = nil
+    }
+
+    /// Whether the node's process is stopped (by SIGSTOP: a pause, or itself at a trigger).
+    func isStopped(_ node: Int) -> Bool {
+        guard let pid = pids[node], let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first == "T"
+    }
+
+    /// The step and monotonic time a node that stopped itself at a trigger left (and forgets it).
+    func takeTrigger(_ node: Int) -> (step: Int, time: Instant)? {
+        let path = (directory as NSString).appendingPathComponent("n\(node + 1)/\(AdminProtocol.triggerFile)")
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        try? FileManager.default.removeItem(atPath: path)
+        let words = text.split(whereSeparator: \.isWhitespace)
+        guard words.count == 2, let step = Int(words[0]), let time = Int64(words[1]) else { return nil }
+        return (step, Instant(microseconds: time))
+    }
+
+    /// The `disk` fault `bit-flip` on a real node: one bit of its log, in a file and at an offset
+    /// drawn from `random`, flips on the disk now (written by this process, beside the node's own
+    /// writes). As in the simulator the node meets the damage when it next recovers; nothing
+    /// happens without a non-empty log file. Returns what was flipped, for the events.
+    func flipBit(_ node: Int, random: inout DeterministicRandom) -> String? {
+        let log = (directory as NSString).appendingPathComponent("n\(node + 1)/log")
+        let files = (FileManager.default.subpaths(atPath: log) ?? []).sorted().filter { path in
+            let size = (try? FileManager.default.attributesOfItem(atPath: log + "/" + path)[.size] as? Int) ?? 0
+            return size > 0
+        }
+        guard !files.isEmpty else { return nil }
+        let file = files[random.index(below: files.count)], path = log + "/" + file
+        guard let handle = FileHandle(forUpdatingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        let size = Int((try? handle.seekToEnd()) ?? 0)
+        guard size > 0 else { return nil }
+        let offset = random.index(below: size), bit = random.index(below: 8)
+        try? handle.seek(toOffset: UInt64(offset))
+        guard let byte = try? handle.read(upToCount: 1)?.first else { return nil }
+        try? handle.seek(toOffset: UInt64(offset))
+        try? handle.write(contentsOf: Data([byte ^ UInt8(1 << bit)]))
+        return "flipped bit \(bit) of byte \(offset) of log/\(file)"
+    }
+
+    func pause(_ node: Int) { if let pid = pids[node] { Glibc.kill(pid, SIGSTOP) } }
+
+    func resume(_ node: Int) { if let pid = pids[node] { Glibc.kill(pid, SIGCONT) } }
+
+    /// One admin command to a running node; nil when it is down or does not answer (a paused
+    /// node is never asked: its answer would wait for the resume).
+    @discardableResult
+    func admin(_ node: Int, _ command: String) -> String? {
+        guard pids[node] != nil else { return nil }
+        do {
+            // A connection lost (a node that stopped itself at a trigger mid-call) is made again.
+            if admins[node] == nil { admins[node] = try connectAdmin(node) }
+            return try admins[node]!.call(command)
+        } catch {
+            admins[node] = nil
+            return nil
+        }
+    }
+
+    /// A node answers its admin channel within microseconds; the bound is for a node that
+    /// stopped itself at a trigger in the middle of a call (it answers after SIGCONT).
+    private func connectAdmin(_ node: Int) throws -> AdminClient {
+        try AdminClient(connectingTo: configuration.members[node].admin!, secret: configuration.secret, timeout: .milliseconds(500))
+    }
+
+    /// Kills every process still running (the run is over, nothing needs a clean stop) and
+    /// removes the folder unless `keep`.
+    func stopAll(keepingFiles keep: Bool) {
+        for node in pids.indices where pids[node] != nil {
+            Glibc.kill(pids[node]!, SIGCONT)
+            kill(node)
+        }
+        if !keep { try? FileManager.default.removeItem(atPath: directory) }
+    }
+}

@@ -1,0 +1,73 @@
+import ConsensusCore
+import Dispatch
+import Foundation
+import Lab
+import Server
+import Simulator
+import Storage
+
+/// `conlab run SCENARIO --real`: each run against a local cluster of `conlab serve` processes
+/// (Jepsen mode), checked by the same checker and written to the same files as a simulated run,
+/// with `real` in the `driver` column.
+///
+/// What each fault is on real processes: `crash` SIGKILL, `restart` the same node started again
+/// on its data directory, `pause`/`resume` SIGSTOP/SIGCONT, `partition` (every shape), `one-way`,
+/// `drop` and `heal` a filter in each node's transport that the runner sets over the node's
+/// authenticated admin channel (`AdminProtocol`); the scenario's `network` and the `network`
+/// fault's latency, loss, duplication and reordering are drawn per frame in the same transport
+/// (this kernel has no `tc netem`); `clock` is the rate of the backend's clock in the node,
+/// `slow` processing time added to each input. A scenario with a fault the real driver has
+/// no counterpart for yet is refused before anything runs (`validate`).
+public struct RealDriver: RunDriver {
+    /// The `conlab` executable whose `serve` the nodes run.
+    public var executable: String
+    /// Where each run's cluster folder goes (removed after the run unless `keepClusters`).
+    public var workDirectory: String
+    /// Keep each run's cluster folder (logs, data directories) for inspection.
+    public var keepClusters: Bool
+
+    public init(executable: String = NodeProcesses.currentExecutable(), workDirectory: String = NSTemporaryDirectory(), keepClusters: Bool = false) {
+        self.executable = executable
+        self.workDirectory = workDirectory
+        self.keepClusters = keepClusters
+    }
+
+    public var name: String { "real" }
+
+    public func validate(_ scenario: Scenario) throws(ScenarioError) {
+        func refuse(_ path: String, _ what: String) -> ScenarioError {
+            ScenarioError(file: scenario.file, path: path, reason: "\(what): the real driver (--real) does not support it yet; run it in the simulator")
+        }
+        for (index, step) in scenario.faults.enumerated() {
+            if let what = Self.unsupported(step.action) { throw refuse("faults[\(index)]", what) }
+        }
+        for fault in scenario.nemesis?.faults ?? [] where fault == .disk {
+            throw refuse("nemesis.faults", "nemesis fault `\(fault.rawValue)`")
+        }
+        if !scenario.storage.fsync { throw refuse("storage.fsync", "the unsafe disk (fsync: false); real nodes always sync") }
+        if scenario.storage.faults != DiskFaults() { throw refuse("storage.faults", "disk fault rates") }
+    }
+
+    /// What the real driver cannot carry out of `action`, named as the scenario names it.
+    static func unsupported(_ action: FaultAction) -> String? {
+        switch action {
+        case .inject: "fault kind `reject` (a protocol-level fault, which only the lab's inspection hooks can inject)"
+        case .disk(_, .bitFlip): nil
+        case .disk(_, let fault): "fault kind `disk` `\(fault.rawValue)` (the node's own file system would have to lose or misplace a sync)"
+        default: nil
+        }
+    }
+
+    public func execute(_ spec: RunSpec) throws -> RunOutput {
+        let start = DispatchTime.now()
+        let directory = (workDirectory as NSString).appendingPathComponent("conlab-real-\(spec.id)-\(UUID().uuidString.prefix(8))")
+        let cluster = try ProcessCluster(executable: executable, directory: directory, backend: spec.backend, nodes: spec.scenario.nodes,
+                                         requestTimeout: spec.scenario.workload.timeout)
+        var succeeded = false
+        defer { cluster.stopAll(keepingFiles: keepClusters || !succeeded) }
+        let result = try RealRun(spec: spec, cluster: cluster).run()
+        succeeded = true
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        return RunOutput(spec: spec, result: result, driver: name, wallSeconds: seconds)
+    }
+}

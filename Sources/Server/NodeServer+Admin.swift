@@ -1,0 +1,163 @@
+import ConsensusCore
+import Foundation
+import Glibc
+import Runtime
+import Simulator
+
+/// The node's admin channel (`AdminProtocol`): where the runner of `conlab run --real` sets the
+/// faults of `InjectedFaults` and reads observations and the applied state.
+extension NodeServer {
+    func openAdmin() throws {
+        guard let address = member.admin else { return }
+        let listener = try TCPListener(loop: loop, address: address, connectionOutputLimit: Self.clientOutputLimit)
+        listener.onAccept = { [weak self] connection in self?.acceptAdmin(connection) }
+        listener.onAcceptFailure = { [weak self] error in self?.log.write("accepting an admin connection failed: \(error)") }
+        adminListener = listener
+    }
+
+    private func acceptAdmin(_ connection: TCPConnection) {
+        guard isRunning else { return connection.close() }
+        var generator = SystemRandomNumberGenerator()
+        let nonce = (0..<32).map { _ in UInt8.random(in: 0 ... .max, using: &generator) }
+        let link = AdminLink(connection: connection, nonce: nonce)
+        adminLinks[ObjectIdentifier(link)] = link
+        connection.onRead = { [weak self, unowned link] bytes in self?.readAdmin(bytes, from: link) }
+        connection.onClose = { [weak self, unowned link] _ in self?.adminLinks[ObjectIdentifier(link)] = nil }
+        _ = connection.write(Array("\(AdminProtocol.greeting) \(AdminProtocol.hex(nonce))\n".utf8))
+    }
+
+    private func readAdmin(_ bytes: UnsafeRawBufferPointer, from link: AdminLink) {
+        guard isRunning else { return }
+        link.reader.append(bytes)
+        while true {
+            let line: String
+            do {
+                guard let next = try link.reader.next() else { return }
+                line = next
+            } catch {
+                return link.refuse("a line longer than \(AdminProtocol.maximumLineBytes) bytes")
+            }
+            guard link.isAuthenticated else {
+                guard line.hasPrefix("proof "), let code = AdminProtocol.bytes(hex: line.dropFirst(6)),
+                      HMACSHA256(key: configuration.secret).isValid(code, for: AdminProtocol.provenBytes(nonce: link.nonce)) else {
+                    log.write("refused an admin connection from \(link.connection.peer): no proof of the cluster secret")
+                    return link.refuse("the proof does not match the cluster secret")
+                }
+                link.isAuthenticated = true
+                link.answer("OK")
+                continue
+            }
+            link.answer(adminCommand(line.split(separator: " ").map(String.init)))
+        }
+    }
+
+    /// Carries out one command; the answer line.
+    private func adminCommand(_ words: [String]) -> String {
+        guard let name = words.first else { return "ERR empty command" }
+        let arguments = Array(words.dropFirst())
+        switch name {
+        case "cut":
+            guard let peers = peerIDs(arguments) else { return "ERR unknown node in \(arguments)" }
+            faults.cut = Set(peers)
+        case "drop":
+            guard let peer = arguments.first.flatMap({ peerIDs([$0])?.first }) else { return "ERR drop needs a node" }
+            faults.dropped[peer] = arguments.count > 1 ? Set(arguments.dropFirst()) : nil
+        case "link":
+            guard let peer = arguments.first.flatMap({ peerIDs([$0])?.first }) else { return "ERR link needs a node" }
+            guard arguments.count > 1 else { faults.links[peer] = nil; break }
+            guard let profile = AdminProtocol.profile(Array(arguments.dropFirst())) else { return "ERR link: not a link profile: \(arguments.dropFirst())" }
+            faults.links[peer] = profile
+        case "clock":
+            guard arguments.count == 1, let rate = Double(arguments[0]), rate > 0, rate.isFinite else { return "ERR clock needs a positive rate" }
+            faults.clock.setRate(rate, at: MonotonicClock.now())
+            rearmTick()
+        case "slow":
+            guard arguments.count == 1, let microseconds = Int64(arguments[0]), microseconds >= 0 else { return "ERR slow needs microseconds" }
+            faults.slowDelay = .microseconds(microseconds)
+        case "arm":
+            guard arguments.count == 3, let step = Int(arguments[0]), let event = Self.triggerEvent(arguments[1], arguments[2]) else {
+                return "ERR arm needs STEP sent|received|role|committed VALUE"
+            }
+            faults.armed[step] = event
+        case "disarm":
+            guard arguments.count == 1, let step = Int(arguments[0]) else { return "ERR disarm needs STEP" }
+            faults.armed[step] = nil
+        case "record":
+            faults.recording = true
+        case "events":
+            let taken = faults.observations
+            faults.observations.removeAll()
+            return "OK " + JSONValue.array(taken).serialized
+        case "state":
+            return "OK " + appliedState.serialized
+        default:
+            return "ERR unknown command \(name)"
+        }
+        return "OK"
+    }
+
+    static func triggerEvent(_ kind: String, _ value: String) -> Trigger.Event? {
+        switch kind {
+        case "sent": .sent(kind: value)
+        case "received": .received(kind: value)
+        case "role": Role(rawValue: value).map { .role($0) }
+        case "committed": LogIndex(value).map { .committed($0) }
+        default: nil
+        }
+    }
+
+    /// At an event an armed trigger matches, the node stops itself (SIGSTOP) before the event's
+    /// message leaves or is processed, after syncing what it wrote (the simulator's "logged,
+    /// then crashed before sending"), and leaves the step's number in `trigger` in its data
+    /// directory. The runner, seeing the process stopped, reads it and applies the step — a
+    /// crash kills the node right there — or lets the node go on with SIGCONT.
+    func stopIfTriggered(_ event: Trigger.Event) {
+        guard let step = faults.armedStep(matching: event) else { return }
+        do { try host.storage.sync() } catch { return fail("syncing the log failed: \(error); stopping") }
+        let line = "\(step) \(MonotonicClock.now().microseconds)\n"
+        let path = (dataDirectory as NSString).appendingPathComponent(AdminProtocol.triggerFile)
+        guard FileManager.default.createFile(atPath: path, contents: Data(line.utf8)) else {
+            return log.write("trigger of step \(step + 1) fired, but \(path) cannot be written; going on")
+        }
+        kill(getpid(), SIGSTOP)
+    }
+
+    private func peerIDs(_ names: [String]) -> [NodeID]? {
+        var peers: [NodeID] = []
+        for name in names {
+            guard let member = configuration.members.first(where: { $0.id.description == name }) else { return nil }
+            peers.append(member.id)
+        }
+        return peers
+    }
+
+    /// The replica's key-value state, as the lab compares replicas after a run; null for a node
+    /// that holds none. Read through the lab's inspection protocol when the backend has it: the
+    /// channel is authenticated, and reading changes nothing.
+    private var appliedState: JSONValue {
+        guard let backend = host.backend as? any LabBackend, let data = backend.appliedData else { return .null }
+        return .object(data.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) })
+    }
+}
+
+/// One admin connection: its line reader and whether it proved the secret.
+final class AdminLink {
+    let connection: TCPConnection
+    let nonce: [UInt8]
+    var reader = LineReader()
+    var isAuthenticated = false
+
+    init(connection: TCPConnection, nonce: [UInt8]) {
+        self.connection = connection
+        self.nonce = nonce
+    }
+
+    func answer(_ line: String) {
+        _ = connection.write(Array((line + "\n").utf8))
+    }
+
+    func refuse(_ reason: String) {
+        answer("ERR \(reason)")
+        connection.closeAfterFlush()
+    }
+}
