@@ -8,6 +8,8 @@ package enum CheckerBenchmark {
         var operations: Int
         var keys: Int
         var clients: Int
+        /// The read corrupted to make the history non-linearizable, if any.
+        var corruption: CorruptedRead.Kind?
         var verdict: Verdict
         /// Search steps over all keys.
         var steps: Int
@@ -20,7 +22,8 @@ package enum CheckerBenchmark {
 
         package var line: String {
             let memory = peakMemoryBytes.map { String(format: "%.0f MiB", Double($0) / 1_048_576) } ?? "unknown"
-            return "\(operations) operations, \(keys) keys, \(clients) clients: \(verdict.rawValue) in "
+            let variant = corruption.map { ", \($0.rawValue) read" } ?? ""
+            return "\(operations) operations, \(keys) keys, \(clients) clients\(variant): \(verdict.rawValue) in "
                 + String(format: "%.3f s (%.3f s CPU", checkSeconds, checkCPUSeconds) + ", \(steps) steps; generated in "
                 + String(format: "%.3f s", generateSeconds) + "; peak memory \(memory))"
         }
@@ -32,20 +35,46 @@ package enum CheckerBenchmark {
         [100_000, 1_000_000].map { measure(operations: $0, keys: 10, clients: 16, seed: seed) }
     }
 
-    static func measure(operations: Int, keys: Int, clients: Int, indeterminateFraction: Double = 0.01,
-                               seed: UInt64 = 1) -> Measurement {
-        let clock = ContinuousClock()
+    /// One hot key: 4,000 operations from 8 to 64 clients, linearizable and with one read
+    /// corrupted each way that makes it non-linearizable (the target is each decided within one
+    /// second), and 100,000 operations from 32 clients (within five seconds).
+    package static func hotKey(seed: UInt64 = 1) -> [Measurement] {
+        var cases: [Measurement] = []
+        for clients in [8, 16, 32, 64] {
+            for corruption in [nil, CorruptedRead.Kind.stale, .lostWrite, .future] {
+                cases.append(measure(operations: 4_000, keys: 1, clients: clients, corruption: corruption, seed: seed))
+            }
+        }
+        cases.append(measure(operations: 100_000, keys: 1, clients: 32, seed: seed))
+        return cases
+    }
+
+    /// What a case checks: the generated history with its final state, or with one read corrupted
+    /// if asked (`nil` if no read of it can be).
+    package static func input(operations: Int, keys: Int, clients: Int, indeterminateFraction: Double = 0.01,
+                              corruption: CorruptedRead.Kind? = nil, seed: UInt64 = 1) -> CheckInput? {
         let configuration = HistoryGenerator.Configuration(
             operations: operations, clients: clients, keys: keys, indeterminateFraction: indeterminateFraction)
-        var generated: GeneratedHistory?
-        let generateTime = clock.measure { generated = HistoryGenerator.generate(configuration, seed: seed) }
-        let input = CheckInput(history: generated!.operations, finalState: generated!.finalState)
+        let generated = HistoryGenerator.generate(configuration, seed: seed)
+        guard let corruption else { return CheckInput(history: generated.operations, finalState: generated.finalState) }
+        return generated.corruptingOneRead(seed: seed, kind: corruption).map { CheckInput(history: $0.operations) }
+    }
+
+    static func measure(operations: Int, keys: Int, clients: Int, indeterminateFraction: Double = 0.01,
+                        corruption: CorruptedRead.Kind? = nil, seed: UInt64 = 1) -> Measurement {
+        let clock = ContinuousClock()
+        var generated: CheckInput?
+        let generateTime = clock.measure {
+            generated = Self.input(operations: operations, keys: keys, clients: clients, indeterminateFraction: indeterminateFraction,
+                                   corruption: corruption, seed: seed)
+        }
+        let input = generated ?? CheckInput(history: [])
         var report: CheckReport?
         let cpuBefore = processorSeconds()
         let checkTime = clock.measure { report = try? Checker.check(input) }
         let cpu = processorSeconds() - cpuBefore
         return Measurement(
-            operations: operations, keys: keys, clients: clients, verdict: report?.linearizable ?? .unknown,
+            operations: operations, keys: keys, clients: clients, corruption: corruption, verdict: report?.linearizable ?? .unknown,
             steps: report?.keys.reduce(0) { $0 + $1.steps } ?? 0,
             generateSeconds: seconds(generateTime), checkSeconds: seconds(checkTime), checkCPUSeconds: cpu,
             peakMemoryBytes: peakMemoryBytes())
@@ -75,5 +104,28 @@ package enum CheckerBenchmark {
         guard getrusage(RUSAGE_SELF, &usage) == 0 else { return nil }
         return Int(usage.ru_maxrss)
         #endif
+    }
+}
+
+// TEMPORARY DIAGNOSTIC
+package enum CheckerDiagnostic {
+    package static func run() {
+        let all: [HistoryGenerator.OperationKind: Double] = [.get: 4, .put: 2, .delete: 1, .append: 1, .cas: 2]
+        var variants: [(String, [HistoryGenerator.OperationKind: Double])] = []
+        for kind in [HistoryGenerator.OperationKind.cas] {
+            var w = all; w[kind] = 0; variants.append(("no-\(kind.rawValue)", w))
+        }
+        variants.append(("get-put", [.get: 4, .put: 2]))
+        for (name, weights) in variants {
+            for ops in [1000] {
+                for indet in [0.0, 0.01] {
+                    let configuration = HistoryGenerator.Configuration(operations: ops, clients: 32, keys: 1, indeterminateFraction: indet, refusedFraction: 0.01, weights: weights)
+                    let generated = HistoryGenerator.generate(configuration, seed: 1)
+                    let start = ContinuousClock.now
+                    let report = try! Checker.check(CheckInput(history: generated.operations), budget: CheckBudget(stepsPerKey: 3_000_000))
+                    print("\(name) ops=\(ops) indet=\(indet): \(report.linearizable.rawValue) steps=\(report.keys.map(\.steps)) configs=\(report.keys.map(\.configurations)) \(ContinuousClock.now - start)")
+                }
+            }
+        }
     }
 }
