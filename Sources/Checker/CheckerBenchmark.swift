@@ -107,25 +107,3 @@ package enum CheckerBenchmark {
     }
 }
 
-// TEMPORARY DIAGNOSTIC
-package enum CheckerDiagnostic {
-    package static func run() {
-        let all: [HistoryGenerator.OperationKind: Double] = [.get: 4, .put: 2, .delete: 1, .append: 1, .cas: 2]
-        var variants: [(String, [HistoryGenerator.OperationKind: Double])] = []
-        for kind in [HistoryGenerator.OperationKind.cas] {
-            var w = all; w[kind] = 0; variants.append(("no-\(kind.rawValue)", w))
-        }
-        variants.append(("get-put", [.get: 4, .put: 2]))
-        for (name, weights) in variants {
-            for ops in [1000] {
-                for indet in [0.0, 0.01] {
-                    let configuration = HistoryGenerator.Configuration(operations: ops, clients: 32, keys: 1, indeterminateFraction: indet, refusedFraction: 0.01, weights: weights)
-                    let generated = HistoryGenerator.generate(configuration, seed: 1)
-                    let start = ContinuousClock.now
-                    let report = try! Checker.check(CheckInput(history: generated.operations), budget: CheckBudget(stepsPerKey: 3_000_000))
-                    print("\(name) ops=\(ops) indet=\(indet): \(report.linearizable.rawValue) steps=\(report.keys.map(\.steps)) configs=\(report.keys.map(\.configurations)) \(ContinuousClock.now - start)")
-                }
-            }
-        }
-    }
-}

@@ -355,7 +355,6 @@ enum Command {
             return 0
         case "checker":
             // `bench checker [hot]`: the standard cases, or one hot key's.
-            if arguments.dropFirst().first == "diag" { CheckerDiagnostic.run(); return 0 }
             let cases = arguments.dropFirst().first == "hot" ? CheckerBenchmark.hotKey() : CheckerBenchmark.standard()
             for measurement in cases { print("checker: " + measurement.line) }
             return 0
