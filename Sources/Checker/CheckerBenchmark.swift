@@ -49,6 +49,27 @@ package enum CheckerBenchmark {
         return cases
     }
 
+    /// Writes the histories of the standard and hot-key cases as `history.jsonl` files into
+    /// `directory` (which must exist), for timing `conlab check` end to end or another checker on
+    /// the same input; returns the paths written.
+    package static func writeHistories(to directory: String, seed: UInt64 = 1) -> [String] {
+        var cases: [(operations: Int, keys: Int, clients: Int, corruption: CorruptedRead.Kind?)] =
+            [(100_000, 10, 16, nil), (1_000_000, 10, 16, nil), (100_000, 1, 32, nil)]
+        for clients in [8, 16, 32, 64] {
+            for corruption in [nil, CorruptedRead.Kind.stale, .lostWrite, .future] { cases.append((4_000, 1, clients, corruption)) }
+        }
+        var written: [String] = []
+        for c in cases {
+            guard let input = input(operations: c.operations, keys: c.keys, clients: c.clients, corruption: c.corruption, seed: seed) else { continue }
+            let name = "\(c.operations)ops-\(c.keys)keys-\(c.clients)clients" + (c.corruption.map { "-\($0.rawValue)" } ?? "") + ".jsonl"
+            let path = (directory as NSString).appendingPathComponent(name)
+            let text = input.history.map { $0.jsonLine + "\n" }.joined()
+            guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) else { continue }
+            written.append(path)
+        }
+        return written
+    }
+
     /// What a case checks: the generated history with its final state, or with one read corrupted
     /// if asked (`nil` if no read of it can be).
     package static func input(operations: Int, keys: Int, clients: Int, indeterminateFraction: Double = 0.01,

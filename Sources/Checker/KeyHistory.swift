@@ -54,6 +54,8 @@ struct KeyHistory {
     /// Per value: a text that a mandatory read or cas observes and that the register can hold
     /// during at most one stretch of any execution (see `uniqueTexts`).
     let uniqueTexts: [Bool]
+    /// The single decomposition of each unique text into written values, in order.
+    let uniqueSpellings: [RegisterSpace.ValueID: [RegisterSpace.ValueID]]
     /// How observed texts decompose into written values.
     let pieces: TextPieces
     /// Per fragment that is a piece of unique texts: where each of them needs it (`AppendTarget`).
@@ -115,8 +117,8 @@ struct KeyHistory {
         Self.boundObservation(&model, observations: observations, values: values)
         observers = observations.observers
         self.pieces = pieces
-        uniqueTexts = Self.uniqueTexts(model, values: values, pieces: pieces)
-        (appendTargets, prefixNeeds) = hasAppends ? Self.spellingNeeds(model, values: values, uniqueTexts: uniqueTexts, pieces: pieces) : ([:], [])
+        (uniqueTexts, uniqueSpellings) = Self.uniqueTexts(model, values: values, pieces: pieces)
+        (appendTargets, prefixNeeds) = hasAppends ? Self.spellingNeeds(model, values: values, spellings: uniqueSpellings) : ([:], [])
         space = RegisterSpace(values: values, observed: observations.until.map { $0 > Int64.min }, unique: uniqueTexts, hasAppends: hasAppends)
         mandatory = model.filter { !$0.isOptional }.sorted { ($0.deadline, $0.invoke, $0.source) < ($1.deadline, $1.invoke, $1.source) }
         optional = model.filter(\.isOptional).sorted { ($0.invoke, $0.source) < ($1.invoke, $1.source) }
@@ -224,7 +226,9 @@ struct KeyHistory {
     /// single writer, only that sequence of operations spells it, and it cannot be spelled again
     /// once one of them is followed by anything else. Empty pieces are left out (appending "" keeps
     /// a value while "changing" nothing), and so is the absent state (every delete restores it).
-    static func uniqueTexts(_ model: [ModelOperation], values: [String], pieces: TextPieces) -> [Bool] {
+    static func uniqueTexts(_ model: [ModelOperation], values: [String], pieces: TextPieces)
+        -> (unique: [Bool], spellings: [RegisterSpace.ValueID: [RegisterSpace.ValueID]]) {
+        var spellings: [RegisterSpace.ValueID: [RegisterSpace.ValueID]] = [:]
         let writers = writerCounts(model, valueCount: values.count)
         var unique = [Bool](repeating: false, count: values.count)
         var decided = [Bool](repeating: false, count: values.count)
@@ -238,9 +242,16 @@ struct KeyHistory {
             decided[text] = true
             guard !values[text].isEmpty, let decomposition = pieces.decomposition(of: text) else { continue }
             unique[text] = decomposition.allSatisfy { !values[Int($0)].isEmpty && writers[Int($0)] <= 1 }
+            if unique[text] { spellings[RegisterSpace.ValueID(text)] = decomposition }
         }
-        return unique
+        return (unique, spellings)
     }
+
+    /// How many of a text's last pieces `spellingNeeds` covers. A text that appends keep
+    /// extending is read again and again, so the pieces far back in it are covered by the shorter
+    /// texts read when they were recent; without a bound, a key read n times as it grows by n
+    /// appends would need n² entries (leaving some out only costs pruning).
+    static let spellingWindow = 64
 
     /// What the unique texts of a key with appends need of its appends: for each appended
     /// fragment, the texts it is a piece of with the prefix it must complete (`AppendTarget`);
@@ -248,7 +259,7 @@ struct KeyHistory {
     /// likeliest still pending first. Such a prefix has a single decomposition too (another would
     /// extend to a second one of the text), so the register spells it during one stretch at most,
     /// and only on the way to the text.
-    static func spellingNeeds(_ model: [ModelOperation], values: [String], uniqueTexts: [Bool], pieces: TextPieces)
+    static func spellingNeeds(_ model: [ModelOperation], values: [String], spellings: [RegisterSpace.ValueID: [RegisterSpace.ValueID]])
         -> (targets: [RegisterSpace.ValueID: [AppendTarget]], needs: [PrefixNeed]) {
         var fragments = Set<RegisterSpace.ValueID>()
         var lastDeadline = [Int64](repeating: Int64.min, count: values.count)
@@ -262,12 +273,11 @@ struct KeyHistory {
         }
         var targets: [RegisterSpace.ValueID: [AppendTarget]] = [:]
         var needs: [PrefixNeed] = []
-        for text in uniqueTexts.indices where uniqueTexts[text] {
-            guard let decomposition = pieces.decomposition(of: text) else { continue }
+        for (id, decomposition) in spellings.sorted(by: { $0.key < $1.key }) {
+            let text = Int(id)
             let ends = pieceEnds(decomposition, values: values)
             let hashes = RegisterSpace.prefixHashes(values[text], lengths: ends)
-            let id = RegisterSpace.ValueID(text)
-            for (index, piece) in decomposition.enumerated() {
+            for (index, piece) in decomposition.enumerated() where index + spellingWindow >= decomposition.count {
                 if fragments.contains(piece) {
                     targets[piece, default: []].append(AppendTarget(text: id, length: ends[index], hash: hashes[index]))
                 }
@@ -276,7 +286,18 @@ struct KeyHistory {
                                         nextLength: ends[index + 1], nextHash: hashes[index + 1], lastDeadline: lastDeadline[text]))
             }
         }
-        return (targets, needs.sorted { $0.lastDeadline > $1.lastDeadline })
+        // Texts that continue a prefix the same way need the same: keep the one with the latest
+        // observers (likeliest still pending) and drop the others, which only cost time.
+        var kept = Set<NeedKey>()
+        let distinct = needs.sorted { ($0.lastDeadline, $0.text) > ($1.lastDeadline, $1.text) }.filter { need in
+            kept.insert(NeedKey(hash: need.hash, nextHash: need.nextHash)).inserted
+        }
+        return (targets, distinct)
+    }
+
+    private struct NeedKey: Hashable {
+        var hash: UInt64
+        var nextHash: UInt64
     }
 
     /// Where each piece of a decomposition ends, in bytes.

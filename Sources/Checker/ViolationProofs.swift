@@ -23,6 +23,11 @@ enum ViolationProofs {
         return unwritten(facts) ?? future(facts) ?? consumed(facts) ?? overlappingZones(facts)
     }
 
+    struct Signature: Hashable {
+        var length: Int
+        var hash: UInt64
+    }
+
     /// What the rules share: the key's operations as the search sees them, by value.
     struct Facts {
         let history: KeyHistory
@@ -94,20 +99,23 @@ enum ViolationProofs {
             }
         }
         // An append whose fragment follows a unique text in another one was applied to it.
-        var id: [String: Int] = [:]
-        for text in history.uniqueTexts.indices where history.uniqueTexts[text] { id[history.space.values[text]] = text }
+        var texts: [Signature: Int] = [:]
         for text in history.uniqueTexts.indices where history.uniqueTexts[text] {
-            guard let decomposition = history.pieces.decomposition(of: text) else { continue }
-            var prefix = ""
-            for (index, piece) in decomposition.enumerated() {
-                if index > 0, let consumed = id[prefix] {
-                    for writer in facts.writers[Int(piece)] where !writer.isOptional {
-                        if case .append = writer.action, !(consumers[consumed] ?? []).contains(where: { $0.source == writer.source }) {
-                            consumers[consumed, default: []].append(writer)
-                        }
+            let value = history.space.values[text]
+            texts[Signature(length: value.utf8.count, hash: RegisterSpace.prefixHashes(value, lengths: [value.utf8.count])[0])] = text
+        }
+        for (id, decomposition) in history.uniqueSpellings.sorted(by: { $0.key < $1.key }) {
+            let text = Int(id)
+            let ends = KeyHistory.pieceEnds(decomposition, values: history.space.values)
+            let hashes = RegisterSpace.prefixHashes(history.space.values[text], lengths: ends)
+            for index in max(1, decomposition.count - KeyHistory.spellingWindow)..<max(1, decomposition.count) {
+                guard let consumed = texts[Signature(length: ends[index - 1], hash: hashes[index - 1])],
+                      history.space.values[text].utf8.starts(with: history.space.values[consumed].utf8) else { continue }
+                for writer in facts.writers[Int(decomposition[index])] where !writer.isOptional {
+                    if case .append = writer.action, !(consumers[consumed] ?? []).contains(where: { $0.source == writer.source }) {
+                        consumers[consumed, default: []].append(writer)
                     }
                 }
-                prefix += history.space.values[Int(piece)]
             }
         }
         var lastObserver: [Int: ModelOperation] = [:]
