@@ -116,8 +116,8 @@ struct KeyHistory {
         }
         Self.boundObservation(&model, observations: observations, values: values)
         observers = observations.observers
+        (uniqueTexts, uniqueSpellings) = Self.uniqueTexts(model, values: values, pieces: &pieces)
         self.pieces = pieces
-        (uniqueTexts, uniqueSpellings) = Self.uniqueTexts(model, values: values, pieces: pieces)
         (appendTargets, prefixNeeds) = hasAppends ? Self.spellingNeeds(model, values: values, spellings: uniqueSpellings) : ([:], [])
         space = RegisterSpace(values: values, observed: observations.until.map { $0 > Int64.min }, unique: uniqueTexts, hasAppends: hasAppends)
         mandatory = model.filter { !$0.isOptional }.sorted { ($0.deadline, $0.invoke, $0.source) < ($1.deadline, $1.invoke, $1.source) }
@@ -226,7 +226,7 @@ struct KeyHistory {
     /// single writer, only that sequence of operations spells it, and it cannot be spelled again
     /// once one of them is followed by anything else. Empty pieces are left out (appending "" keeps
     /// a value while "changing" nothing), and so is the absent state (every delete restores it).
-    static func uniqueTexts(_ model: [ModelOperation], values: [String], pieces: TextPieces)
+    static func uniqueTexts(_ model: [ModelOperation], values: [String], pieces: inout TextPieces)
         -> (unique: [Bool], spellings: [RegisterSpace.ValueID: [RegisterSpace.ValueID]]) {
         var spellings: [RegisterSpace.ValueID: [RegisterSpace.ValueID]] = [:]
         let writers = writerCounts(model, valueCount: values.count)

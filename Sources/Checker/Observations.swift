@@ -158,9 +158,10 @@ struct TextPieces {
     }
 
     /// The written values that spell `text` in its only decomposition, in order; `nil` if it has
-    /// none or several.
-    func decomposition(of text: Int) -> [RegisterSpace.ValueID]? {
-        let found = splitter?.pieces(of: values[text]) ?? [(RegisterSpace.ValueID(text), true)]
+    /// none or several. (`of` adds the text itself, not in every decomposition, when it is no
+    /// piece: that entry is left out here.)
+    mutating func decomposition(of text: Int) -> [RegisterSpace.ValueID]? {
+        let found = of(text).filter { $0.inEvery || Int($0.value) != text }
         guard !found.isEmpty, found.allSatisfy(\.inEvery) else { return nil }
         return found.map(\.value)
     }
