@@ -18,9 +18,12 @@
 /// - A unique observed text (`KeyHistory.uniqueTexts`: with unique written values, most of them)
 ///   is held during one stretch at most, which must span all its observers (Gibbons & Korach's
 ///   zones): while the register holds one, nothing that changes it is tried until its last
-///   mandatory observer has been linearized. With appends, a piece of such a text is appended
-///   only where it continues the text's spelling, and while the register spells a proper prefix
-///   of one, only the text's next piece may change it.
+///   mandatory observer has been linearized; nor is one created while a mandatory operation that
+///   cannot happen during it (a write, a read of another value) is due before its last observer is
+///   invoked. With appends, a piece of such a text is appended only where it continues the text's
+///   spelling, and while the register spells a proper prefix of one, only the text's next piece
+///   may change it. Each rule turns a wrong order into a dead end where it starts, not where the
+///   stranded observer's return is reached, after every interleaving of what lies in between.
 /// - Mandatory candidates are tried earliest deadline first: the likeliest next operation.
 /// - Indeterminate writes have no return entry: they may take effect at any time after their
 ///   call, or never (the search succeeds once no mandatory operation is left). They are tried
