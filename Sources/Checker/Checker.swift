@@ -81,10 +81,10 @@ public enum Checker {
         var staleReads = 0
         var lostWrites = 0
         for (key, operations) in partitionByKey(history) {
-            let (verdict, violation) = checkKey(key, operations, budget: budget)
             let stale = StaleReads.find(key: key, operations: operations)
+            let (verdict, violation) = checkKey(key, operations, staleReads: stale, budget: budget)
             staleReads += stale.count
-            keys.append(strengthened(verdict, by: stale))
+            keys.append(verdict)
             anomalies += stale
             if let violation { anomalies.append(violation) }
             if let finalState = input.finalState {
@@ -103,18 +103,11 @@ public enum Checker {
             divergentKeys: divergence?.count, atomicityViolations: atomicity?.count)
     }
 
-    /// Linearizability of one key's operations (all on `key`, in id order).
-    static func checkKey(_ key: String, _ operations: [HistoryOperation], budget: CheckBudget) -> (KeyVerdict, Anomaly?) {
-        KeyLinearizability.check(KeyHistory(key: key, operations: operations), budget: budget)
-    }
-
-    /// A stale read proves a key non-linearizable, so it settles a key the search left unknown.
-    static func strengthened(_ verdict: KeyVerdict, by staleReads: [Anomaly]) -> KeyVerdict {
-        guard verdict.verdict == .unknown, let first = staleReads.first, let read = first.details["read_op"] else { return verdict }
-        var settled = verdict
-        settled.verdict = .notLinearizable
-        settled.note = "\(verdict.note ?? "search incomplete"); proved by the stale read #\(read.serialized)"
-        return settled
+    /// Linearizability of one key's operations (all on `key`, in id order); a stale read among
+    /// them is a proof of a violation that the search need not find.
+    static func checkKey(_ key: String, _ operations: [HistoryOperation], staleReads: [Anomaly] = [],
+                         budget: CheckBudget) -> (KeyVerdict, Anomaly?) {
+        KeyLinearizability.check(KeyHistory(key: key, operations: operations), staleReads: staleReads, budget: budget)
     }
 
     /// The history sorted by id (histories are written in id order, so usually as given).

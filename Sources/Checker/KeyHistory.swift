@@ -51,6 +51,40 @@ struct KeyHistory {
     let optional: [ModelOperation]
     /// For values written by optional operations: when the operations observing them are invoked.
     let observers: [RegisterSpace.ValueID: ObserverTimes]
+    /// Per value: a text that a mandatory read or cas observes and that the register can hold
+    /// during at most one stretch of any execution (see `uniqueTexts`).
+    let uniqueTexts: [Bool]
+    /// The single decomposition of each unique text into written values, in order.
+    let uniqueSpellings: [RegisterSpace.ValueID: [RegisterSpace.ValueID]]
+    /// How observed texts decompose into written values.
+    let pieces: TextPieces
+    /// Per fragment that is a piece of unique texts: where each of them needs it (`AppendTarget`).
+    let appendTargets: [RegisterSpace.ValueID: [AppendTarget]]
+
+    /// Per proper prefix of a unique text (through one of its pieces), what must follow it.
+    let prefixNeeds: [PrefixNeed]
+
+    /// While the register spells `text` up to `length` bytes, leaving that spelling other than by
+    /// appending the text's next piece means the text is never spelled.
+    struct PrefixNeed {
+        var text: RegisterSpace.ValueID
+        var length: Int
+        var hash: UInt64
+        var nextLength: Int
+        var nextHash: UInt64
+        /// The latest deadline of the text's mandatory observers: the needs likeliest to be still
+        /// pending come first.
+        var lastDeadline: Int64
+    }
+
+    /// A unique text that an append's fragment is a piece of: the append must be applied where the
+    /// register spells the text up to and including the fragment, or the text is never spelled.
+    struct AppendTarget {
+        var text: RegisterSpace.ValueID
+        /// Length in bytes and hash (`RegisterSpace.prefixHash`) of the text through the fragment.
+        var length: Int
+        var hash: UInt64
+    }
 
     init(key: String, operations: [HistoryOperation]) {
         self.key = key
@@ -82,7 +116,10 @@ struct KeyHistory {
         }
         Self.boundObservation(&model, observations: observations, values: values)
         observers = observations.observers
-        space = RegisterSpace(values: values, observed: observations.until.map { $0 > Int64.min }, hasAppends: hasAppends)
+        (uniqueTexts, uniqueSpellings) = Self.uniqueTexts(model, values: values, pieces: &pieces)
+        self.pieces = pieces
+        (appendTargets, prefixNeeds) = hasAppends ? Self.spellingNeeds(model, values: values, spellings: uniqueSpellings) : ([:], [])
+        space = RegisterSpace(values: values, observed: observations.until.map { $0 > Int64.min }, unique: uniqueTexts, hasAppends: hasAppends)
         mandatory = model.filter { !$0.isOptional }.sorted { ($0.deadline, $0.invoke, $0.source) < ($1.deadline, $1.invoke, $1.source) }
         optional = model.filter(\.isOptional).sorted { ($0.invoke, $0.source) < ($1.invoke, $1.source) }
     }
@@ -146,13 +183,7 @@ struct KeyHistory {
     /// the write's own invocation cannot be met, and the search reports exactly that.
     /// Returns whether a promoted cas may require more writes.
     static func promoteObservedWrites(_ model: inout [ModelOperation], observations: Observations, valueCount: Int) -> Bool {
-        var writers = [Int32](repeating: 0, count: valueCount)
-        for operation in model {
-            switch operation.action {
-            case .put(let value), .cas(_, let value), .append(let value): writers[Int(value)] += 1
-            case .delete, .read, .differs: break
-            }
-        }
+        let writers = writerCounts(model, valueCount: valueCount)
         var promotedCas = false
         for index in model.indices where model[index].isOptional {
             let value: RegisterSpace.ValueID
@@ -170,5 +201,111 @@ struct KeyHistory {
             promotedCas = promotedCas || requires
         }
         return promotedCas
+    }
+
+    /// How many operations write each value (puts, cas and appends, whatever their outcome).
+    static func writerCounts(_ model: [ModelOperation], valueCount: Int) -> [Int32] {
+        var writers = [Int32](repeating: 0, count: valueCount)
+        for operation in model {
+            switch operation.action {
+            case .put(let value), .cas(_, let value), .append(let value): writers[Int(value)] += 1
+            case .delete, .read, .differs: break
+            }
+        }
+        return writers
+    }
+
+    /// The observed texts the register can hold during at most one stretch of any execution, so
+    /// that once it holds one and moves on, what still has to observe it never can: the zones of
+    /// Gibbons & Korach (1997), where a value's lifetime must span from its first observer's
+    /// completion to its last observer's invocation.
+    ///
+    /// Each operation takes effect at most once. Without appends a text is held only right after
+    /// its writer, so one writer is enough. With appends a state is a first value followed by
+    /// fragments: if the text has a single decomposition into written values and each piece has a
+    /// single writer, only that sequence of operations spells it, and it cannot be spelled again
+    /// once one of them is followed by anything else. Empty pieces are left out (appending "" keeps
+    /// a value while "changing" nothing), and so is the absent state (every delete restores it).
+    static func uniqueTexts(_ model: [ModelOperation], values: [String], pieces: inout TextPieces)
+        -> (unique: [Bool], spellings: [RegisterSpace.ValueID: [RegisterSpace.ValueID]]) {
+        var spellings: [RegisterSpace.ValueID: [RegisterSpace.ValueID]] = [:]
+        let writers = writerCounts(model, valueCount: values.count)
+        var unique = [Bool](repeating: false, count: values.count)
+        var decided = [Bool](repeating: false, count: values.count)
+        for operation in model where !operation.isOptional {
+            let text: Int
+            switch operation.action {
+            case .read(let value), .cas(let value, _): text = Int(value)
+            case .put, .delete, .append, .differs: continue
+            }
+            guard text != Int(RegisterSpace.noValue), !decided[text] else { continue }
+            decided[text] = true
+            guard !values[text].isEmpty, let decomposition = pieces.decomposition(of: text) else { continue }
+            unique[text] = decomposition.allSatisfy { !values[Int($0)].isEmpty && writers[Int($0)] <= 1 }
+            if unique[text] { spellings[RegisterSpace.ValueID(text)] = decomposition }
+        }
+        return (unique, spellings)
+    }
+
+    /// How many of a text's last pieces `spellingNeeds` covers. A text that appends keep
+    /// extending is read again and again, so the pieces far back in it are covered by the shorter
+    /// texts read when they were recent; without a bound, a key read n times as it grows by n
+    /// appends would need n² entries (leaving some out only costs pruning).
+    static let spellingWindow = 64
+
+    /// What the unique texts of a key with appends need of its appends: for each appended
+    /// fragment, the texts it is a piece of with the prefix it must complete (`AppendTarget`);
+    /// for each proper prefix of a text at a piece boundary, what must follow it (`PrefixNeed`),
+    /// likeliest still pending first. Such a prefix has a single decomposition too (another would
+    /// extend to a second one of the text), so the register spells it during one stretch at most,
+    /// and only on the way to the text.
+    static func spellingNeeds(_ model: [ModelOperation], values: [String], spellings: [RegisterSpace.ValueID: [RegisterSpace.ValueID]])
+        -> (targets: [RegisterSpace.ValueID: [AppendTarget]], needs: [PrefixNeed]) {
+        var fragments = Set<RegisterSpace.ValueID>()
+        var lastDeadline = [Int64](repeating: Int64.min, count: values.count)
+        for operation in model {
+            switch operation.action {
+            case .append(let fragment): fragments.insert(fragment)
+            case .read(let value), .cas(let value, _):
+                if !operation.isOptional { lastDeadline[Int(value)] = max(lastDeadline[Int(value)], operation.deadline) }
+            case .put, .delete, .differs: break
+            }
+        }
+        var targets: [RegisterSpace.ValueID: [AppendTarget]] = [:]
+        var needs: [PrefixNeed] = []
+        for (id, decomposition) in spellings.sorted(by: { $0.key < $1.key }) {
+            let text = Int(id)
+            let ends = pieceEnds(decomposition, values: values)
+            let hashes = RegisterSpace.prefixHashes(values[text], lengths: ends)
+            for (index, piece) in decomposition.enumerated() where index + spellingWindow >= decomposition.count {
+                if fragments.contains(piece) {
+                    targets[piece, default: []].append(AppendTarget(text: id, length: ends[index], hash: hashes[index]))
+                }
+                guard index + 1 < ends.count else { continue }
+                needs.append(PrefixNeed(text: id, length: ends[index], hash: hashes[index],
+                                        nextLength: ends[index + 1], nextHash: hashes[index + 1], lastDeadline: lastDeadline[text]))
+            }
+        }
+        // Texts that continue a prefix the same way need the same: keep the one with the latest
+        // observers (likeliest still pending) and drop the others, which only cost time.
+        var kept = Set<NeedKey>()
+        let distinct = needs.sorted { ($0.lastDeadline, $0.text) > ($1.lastDeadline, $1.text) }.filter { need in
+            kept.insert(NeedKey(hash: need.hash, nextHash: need.nextHash)).inserted
+        }
+        return (targets, distinct)
+    }
+
+    private struct NeedKey: Hashable {
+        var hash: UInt64
+        var nextHash: UInt64
+    }
+
+    /// Where each piece of a decomposition ends, in bytes.
+    static func pieceEnds(_ decomposition: [RegisterSpace.ValueID], values: [String]) -> [Int] {
+        var length = 0
+        return decomposition.map { piece in
+            length += values[Int(piece)].utf8.count
+            return length
+        }
     }
 }

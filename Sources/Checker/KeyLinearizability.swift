@@ -15,29 +15,81 @@ public struct KeyVerdict: Sendable, Equatable {
     public var note: String?
 }
 
-/// Runs the search on one key and turns a dead end into an explanation.
+/// Decides one key, cheapest method first, and turns a violation into an explanation.
+///
+/// 1. The search with a budget proportional to the key's size (`fastSteps`): with the zone
+///    pruning (`LinearizabilitySearch`) a linearizable key with unique values usually needs a few
+///    steps per operation, and whatever the search decides is exact.
+/// 2. Direct proofs of a violation (`ViolationProofs`, stale reads), polynomial, for the keys
+///    where exhausting every order before a bad read is beyond any budget.
+/// 3. The search again with the full budget, which alone can end `unknown`.
 enum KeyLinearizability {
-    static func check(_ history: KeyHistory, budget: CheckBudget) -> (KeyVerdict, Anomaly?) {
+    /// The search's budget in the first stage: polynomial, generous for a key that needs no
+    /// backtracking beyond the zones.
+    static func fastSteps(_ history: KeyHistory) -> Int { 64 * history.operations.count + 10_000 }
+
+    static func check(_ history: KeyHistory, staleReads: [Anomaly] = [], budget: CheckBudget) -> (KeyVerdict, Anomaly?) {
+        let clock = ContinuousClock()
+        let deadline = budget.secondsPerKey.map { clock.now + .microseconds(Int64($0 * 1_000_000)) }
+        let fast = min(budget.stepsPerKey, fastSteps(history))
+        var (verdict, violation, exhaustion) = search(history, maxSteps: fast, deadline: deadline)
+        guard let exhausted = exhaustion else { return (verdict, violation) }
+        if let proof = ViolationProofs.find(history) {
+            verdict.verdict = .notLinearizable
+            verdict.note = "proved directly after \(verdict.steps) search steps"
+            return (verdict, proof)
+        }
+        if let stale = staleReads.first, let read = stale.details["read_op"] {
+            verdict.verdict = .notLinearizable
+            verdict.note = "proved by the stale read #\(read.serialized) after \(verdict.steps) search steps"
+            return (verdict, nil)
+        }
+        guard fast < budget.stepsPerKey, exhausted != .wallClock else { return (unknown(verdict, exhausted, budget), nil) }
+        let first = verdict
+        (verdict, violation, exhaustion) = search(history, maxSteps: budget.stepsPerKey, deadline: deadline)
+        verdict.steps += first.steps
+        verdict.configurations = max(verdict.configurations, first.configurations)
+        return (exhaustion.map { unknown(verdict, $0, budget) } ?? verdict, violation)
+    }
+
+    /// One run of the search: its verdict, its explanation of a violation, or why it stopped.
+    static func search(_ history: KeyHistory, maxSteps: Int, deadline: ContinuousClock.Instant?)
+        -> (KeyVerdict, Anomaly?, LinearizabilitySearch.Exhaustion?) {
         var search = LinearizabilitySearch(history)
-        let deadline = budget.secondsPerKey.map { ContinuousClock.now + .microseconds(Int64($0 * 1_000_000)) }
-        let result = search.run(maxSteps: budget.stepsPerKey, deadline: deadline)
+        let result = search.run(maxSteps: maxSteps, deadline: deadline)
         var verdict = KeyVerdict(key: history.key, verdict: .linearizable, operations: history.operations.count,
                                  steps: search.steps, configurations: search.configurations, note: nil)
         switch result {
         case .linearizable:
-            return (verdict, nil)
-        case .unknown(.steps(let limit)):
+            return (verdict, nil, nil)
+        case .unknown(let exhaustion):
             verdict.verdict = .unknown
-            verdict.note = "search budget of \(limit) steps exhausted"
-            return (verdict, nil)
-        case .unknown(.wallClock):
-            verdict.verdict = .unknown
-            verdict.note = "wall-clock budget of \(budget.secondsPerKey ?? 0)s exhausted"
-            return (verdict, nil)
+            return (verdict, nil, exhaustion)
         case .notLinearizable(let deadEnd):
             verdict.verdict = .notLinearizable
-            return (verdict, explain(deadEnd, search: search, history: history))
+            return (verdict, explanation(history, deadEnd: deadEnd, search: search), nil)
         }
+    }
+
+    /// The zone pruning refutes a wrong order where it starts, so its dead ends say little (often
+    /// just the first write of the key). The search without it goes on as far as the history
+    /// allows: its dead end, if it finds one within the fast budget, explains the violation.
+    static func explanation(_ history: KeyHistory, deadEnd: LinearizabilitySearch.DeadEnd, search: LinearizabilitySearch) -> Anomaly {
+        var plain = LinearizabilitySearch(history, zones: false)
+        if case .notLinearizable(let deeper) = plain.run(maxSteps: fastSteps(history), deadline: nil) {
+            return explain(deeper, search: plain, history: history)
+        }
+        return explain(deadEnd, search: search, history: history)
+    }
+
+    static func unknown(_ verdict: KeyVerdict, _ exhaustion: LinearizabilitySearch.Exhaustion, _ budget: CheckBudget) -> KeyVerdict {
+        var unknown = verdict
+        unknown.verdict = .unknown
+        switch exhaustion {
+        case .steps(let limit): unknown.note = "search budget of \(limit) steps exhausted"
+        case .wallClock: unknown.note = "wall-clock budget of \(budget.secondsPerKey ?? 0)s exhausted"
+        }
+        return unknown
     }
 
     /// The anomaly for a key no order explains: the operation that could not be linearized after

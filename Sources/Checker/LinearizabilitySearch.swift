@@ -15,6 +15,15 @@
 /// - A pending read (or cas mismatch) that the current state satisfies is linearized at once, as
 ///   a forced move with no alternative: it changes nothing, and every operation that must precede
 ///   it already has, so any linearization can be reordered to take it now.
+/// - A unique observed text (`KeyHistory.uniqueTexts`: with unique written values, most of them)
+///   is held during one stretch at most, which must span all its observers (Gibbons & Korach's
+///   zones): while the register holds one, nothing that changes it is tried until its last
+///   mandatory observer has been linearized; nor is one created while a mandatory operation that
+///   cannot happen during it (a write, a read of another value) is due before its last observer is
+///   invoked. With appends, a piece of such a text is appended only where it continues the text's
+///   spelling, and while the register spells a proper prefix of one, only the text's next piece
+///   may change it. Each rule turns a wrong order into a dead end where it starts, not where the
+///   stranded observer's return is reached, after every interleaving of what lies in between.
 /// - Mandatory candidates are tried earliest deadline first: the likeliest next operation.
 /// - Indeterminate writes have no return entry: they may take effect at any time after their
 ///   call, or never (the search succeeds once no mandatory operation is left). They are tried
@@ -124,6 +133,31 @@ struct LinearizabilitySearch {
     /// Per optional put: when the mismatches expecting exactly its value are invoked.
     private let mismatchesOnValue: [ObserverTimes?]
     private var triedClasses: [Int32] = []
+    /// Per mandatory operation: the unique text it observes (`KeyHistory.uniqueTexts`), or -1.
+    private let observedText: [Int32]
+    /// Per unique text: its mandatory observers not yet linearized.
+    private var pendingObservers: [Int32]
+    /// Per unique text: its mandatory observers (ranks).
+    private let observersOf: [Int32: [Int32]]
+    /// Per mandatory operation: linearized.
+    private var linearized: [Bool]
+    /// Whether the zone pruning is on: off only to test that it never changes a verdict.
+    private let zones: Bool
+    /// Per operation (mandatory, then optional): for an append, the unique texts that need its
+    /// fragment on a particular prefix.
+    private let appendTargets: [[KeyHistory.AppendTarget]]
+    private let prefixNeeds: [KeyHistory.PrefixNeed]
+    /// `prefixNeeds` by the signature of the prefix.
+    private let needsBySignature: [PrefixSignature: [Int32]]
+    /// Per state, an index into `stateNeeds` (-1: none, -2: not looked up yet).
+    private var stateNeedList: [Int32] = []
+    /// The prefix needs a state spells exactly, likeliest pending first.
+    private var stateNeeds: [[Int32]] = []
+
+    private struct PrefixSignature: Hashable {
+        var length: Int
+        var hash: UInt64
+    }
 
     private var sets = SortedSetTable()
     private var memo: SearchMemo
@@ -134,7 +168,8 @@ struct LinearizabilitySearch {
         optional: SortedSetTable.empty, servedMismatches: SortedSetTable.empty)
     private var deepest: DeadEnd?
 
-    init(_ history: KeyHistory) {
+    init(_ history: KeyHistory, zones: Bool = true) {
+        self.zones = zones
         operations = history.mandatory + history.optional
         mandatoryCount = history.mandatory.count
         space = history.space
@@ -228,6 +263,30 @@ struct LinearizabilitySearch {
             guard case .put(let value) = operation.action else { return nil }
             return index.expecting(value)
         }
+        observedText = history.mandatory.map { operation in
+            switch operation.action {
+            case .read(let value), .cas(let value, _): history.uniqueTexts[Int(value)] ? value : -1
+            case .put, .delete, .append, .differs: -1
+            }
+        }
+        appendTargets = operations.map { operation in
+            if case .append(let fragment) = operation.action { history.appendTargets[fragment] ?? [] } else { [] }
+        }
+        prefixNeeds = history.prefixNeeds
+        var bySignature: [PrefixSignature: [Int32]] = [:]
+        for (index, need) in history.prefixNeeds.enumerated() {
+            bySignature[PrefixSignature(length: need.length, hash: need.hash), default: []].append(Int32(index))
+        }
+        needsBySignature = bySignature
+        var pending = [Int32](repeating: 0, count: history.space.values.count)
+        var observersOf: [Int32: [Int32]] = [:]
+        for (u, text) in observedText.enumerated() where text >= 0 {
+            pending[Int(text)] += 1
+            observersOf[text, default: []].append(Int32(u))
+        }
+        pendingObservers = pending
+        self.observersOf = observersOf
+        linearized = [Bool](repeating: false, count: mandatoryCount)
     }
 
     /// Operations with the same transition function: interchangeable when indeterminate.
@@ -512,6 +571,7 @@ struct LinearizabilitySearch {
         if use == .forMismatch { after = RegisterSpace.junk }
         let isOptional = u >= mandatoryCount
         if isOptional, after == current.state { return false }
+        if zones, after != current.state, leavesZone(u, after: after, use: use) { return false }
         guard let unobservedAfter = awaitsObservation(after: action, isOptional: isOptional) else { return false }
         var successor = current
         successor.state = after
@@ -535,6 +595,108 @@ struct LinearizabilitySearch {
         current = successor
         lift(u)
         return true
+    }
+
+    /// The zone pruning: whether changing the state with `u` to `after` strands an observer of a
+    /// unique text (see the rules below).
+    private mutating func leavesZone(_ u: Int, after: RegisterSpace.StateID, use: Use) -> Bool {
+        if abandonsObservedText(u) { return true }
+        if after != RegisterSpace.junk, strandsObservedText(u, after: after) { return true }
+        return use == .effect && (abandonsPrefix(after: after) || opensZoneEarly(u, after: after))
+    }
+
+    /// Whether changing the state with `u` would leave a unique text that some mandatory operation
+    /// other than `u` has yet to observe: the register never holds it again, so that operation
+    /// could never be linearized. Pruning here, where the zone is cut short, instead of where the
+    /// stranded observer's return is reached, keeps a wrong order from being carried through
+    /// every interleaving of the operations in between.
+    private mutating func abandonsObservedText(_ u: Int) -> Bool {
+        let text = space.uniqueText(of: current.state)
+        guard text >= 0 else { return false }
+        let own: Int32 = u < mandatoryCount && observedText[u] == text ? 1 : 0
+        return pendingObservers[Int(text)] > own
+    }
+
+    /// Whether moving from the current state to `after` abandons the spelling of a unique text
+    /// with observers to come, of which the current state spells a proper prefix: only the text's
+    /// next piece may be appended there. Only the few needs likeliest to be pending are looked at;
+    /// missing one only costs pruning.
+    private mutating func abandonsPrefix(after: RegisterSpace.StateID) -> Bool {
+        let list = needList(of: current.state)
+        guard list >= 0 else { return false }
+        for n in stateNeeds[Int(list)].prefix(8) {
+            let need = prefixNeeds[Int(n)]
+            if pendingObservers[Int(need.text)] > 0, !space.maySpell(after, length: need.nextLength, hash: need.nextHash) { return true }
+        }
+        return false
+    }
+
+    /// Whether `after` spells a unique text with observers to come, or a proper prefix of one,
+    /// while a mandatory operation that would end that spelling (or cannot happen during it) is
+    /// still to be linearized although its deadline comes before the text's last observer is
+    /// invoked: it can neither come during the text's zone nor after it, and now is too late for
+    /// before it. This is where a write applied too early is caught, instead of at that deadline.
+    private mutating func opensZoneEarly(_ u: Int, after: RegisterSpace.StateID) -> Bool {
+        let text = space.uniqueText(of: after)
+        if text >= 0, pendingObservers[Int(text)] > 0, operationDueInZone(of: text, whole: true, applying: u) { return true }
+        let list = needList(of: after)
+        guard list >= 0 else { return false }
+        for n in stateNeeds[Int(list)].prefix(4) {
+            let need = prefixNeeds[Int(n)]
+            if pendingObservers[Int(need.text)] > 0, operationDueInZone(of: need.text, whole: false, applying: u) { return true }
+        }
+        return false
+    }
+
+    /// Whether a mandatory operation other than `u`, not yet linearized, has its deadline before
+    /// the last invocation of `text`'s pending observers and would change the register while it
+    /// spells `text` or a prefix of it (anything but the text's own observers and next pieces),
+    /// or, once it spells the `whole` text, cannot hold then (a read of another value, a mismatch
+    /// on the text). Only a bounded stretch of ranks is looked at: missing one only costs pruning.
+    private func operationDueInZone(of text: Int32, whole: Bool, applying u: Int) -> Bool {
+        var last = Int64.min
+        for observer in observersOf[text] ?? [] where !linearized[Int(observer)] {
+            last = max(last, operations[Int(observer)].invoke)
+        }
+        var rank = Int(current.prefix)
+        var looked = 0
+        while rank < mandatoryCount, operations[rank].deadline < last, looked < 256 {
+            defer { rank += 1; looked += 1 }
+            guard !linearized[rank], rank != u else { continue }
+            switch operations[rank].action {
+            case .read(let value): if whole, value != text { return true }
+            case .differs(let value): if whole, value == text { return true }
+            case .put, .delete: return true
+            case .cas(let expected, _): if expected != text { return true }
+            case .append(let fragment):
+                if !space.values[Int(fragment)].isEmpty, !appendTargets[rank].contains(where: { $0.text == text }) { return true }
+            }
+        }
+        return false
+    }
+
+    /// The prefix needs `state` spells, confirmed byte by byte once per state.
+    private mutating func needList(of state: RegisterSpace.StateID) -> Int32 {
+        guard !needsBySignature.isEmpty else { return -1 }
+        let s = Int(state)
+        if s >= stateNeedList.count { stateNeedList += [Int32](repeating: -2, count: s + 1 - stateNeedList.count) }
+        if stateNeedList[s] != -2 { return stateNeedList[s] }
+        let (length, hash) = space.signature(of: state)
+        let spelled = (needsBySignature[PrefixSignature(length: length, hash: hash)] ?? []).filter { n in
+            space.spells(state, prefixOf: prefixNeeds[Int(n)].text, length: length)
+        }
+        stateNeedList[s] = spelled.isEmpty ? -1 : Int32(stateNeeds.count)
+        if !spelled.isEmpty { stateNeeds.append(spelled) }
+        return stateNeedList[s]
+    }
+
+    /// Whether applying append `u`, giving `after`, spells no unique text that needs its fragment
+    /// as far as that fragment, while the text still has observers to come: the fragment is
+    /// appended once, so the text could never be spelled.
+    private func strandsObservedText(_ u: Int, after: RegisterSpace.StateID) -> Bool {
+        appendTargets[u].contains { target in
+            pendingObservers[Int(target.text)] > 0 && !space.maySpell(after, length: target.length, hash: target.hash)
+        }
     }
 
     /// Whether an indeterminate write's effect awaits observation after `action`; `nil` when
@@ -575,6 +737,8 @@ struct LinearizabilitySearch {
         if u < mandatoryCount {
             unlink(2 * u + 1)
             unlink(2 * u + 2)
+            if observedText[u] >= 0 { pendingObservers[Int(observedText[u])] -= 1 }
+            linearized[u] = true
         } else {
             let i = u - mandatoryCount
             let entry = i + 1
@@ -589,6 +753,8 @@ struct LinearizabilitySearch {
         if u < mandatoryCount {
             relink(2 * u + 2)
             relink(2 * u + 1)
+            if observedText[u] >= 0 { pendingObservers[Int(observedText[u])] += 1 }
+            linearized[u] = false
         } else {
             let i = u - mandatoryCount
             let entry = Int32(i + 1)

@@ -151,4 +151,18 @@ struct TextPieces {
         known[text] = found
         return found
     }
+
+    /// Whether some sequence of writes spells `text` (`writers`: how many operations write each value).
+    func isSpellable(_ text: Int, writers: [Int32]) -> Bool {
+        splitter.map { !$0.pieces(of: values[text]).isEmpty } ?? (writers[text] > 0)
+    }
+
+    /// The written values that spell `text` in its only decomposition, in order; `nil` if it has
+    /// none or several. (`of` adds the text itself, not in every decomposition, when it is no
+    /// piece: that entry is left out here.)
+    mutating func decomposition(of text: Int) -> [RegisterSpace.ValueID]? {
+        let found = of(text).filter { $0.inEvery || Int($0.value) != text }
+        guard !found.isEmpty, found.allSatisfy(\.inEvery) else { return nil }
+        return found.map(\.value)
+    }
 }

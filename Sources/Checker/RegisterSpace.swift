@@ -45,6 +45,10 @@ struct RegisterSpace {
     private var nodeLength: [Int] = [0, 0]
     /// A value already confirmed, byte by byte, to equal the node's string.
     private var nodeConfirmed: [ValueID] = [-1, -1]
+    /// The unique text each node spells (see `uniqueText(of:)`): -1 none, -2 not yet looked up.
+    private var nodeText: [ValueID] = [-1, -1]
+    /// Unique texts by hash, to look a node's text up.
+    private var uniqueByHash: [UInt64: ValueID] = [:]
     /// (parent, fragment) → node, so that equal constructions give equal nodes.
     private var nodeIndex = IntegerTable()
     private var fragmentBuffer: [ValueID] = []
@@ -53,7 +57,9 @@ struct RegisterSpace {
 
     /// - Parameter observed: per value, whether some operation of the key can ever tell it apart
     ///   (with appends: as a piece of a value it observes); the others collapse into `junk`.
-    init(values: [String], observed: [Bool], hasAppends: Bool) {
+    /// - Parameter unique: per value, whether it is a text that can be the register's value during
+    ///   at most one stretch of any execution (`KeyHistory.uniqueTexts`).
+    init(values: [String], observed: [Bool], unique: [Bool] = [], hasAppends: Bool) {
         self.values = values
         self.hasAppends = hasAppends
         // The empty string is part of every value: never collapse it.
@@ -73,6 +79,9 @@ struct RegisterSpace {
         valueHash = hashes
         valueLength = lengths
         valuePower = powers
+        for value in unique.indices where unique[value] && uniqueByHash[hashes[value]] == nil {
+            uniqueByHash[hashes[value]] = ValueID(value)
+        }
         putState = [Self.absent]
         putState.reserveCapacity(values.count)
         for value in 1..<values.count {
@@ -91,6 +100,7 @@ struct RegisterSpace {
         nodeHash.append(nodeHash[base] &* valuePower[Int(fragment)] &+ valueHash[Int(fragment)])
         nodeLength.append(nodeLength[base] + valueLength[Int(fragment)])
         nodeConfirmed.append(-1)
+        nodeText.append(-2)
         nodeIndex.set(slot, to: id)
         return id
     }
@@ -107,6 +117,12 @@ struct RegisterSpace {
         guard spells(state, values[Int(value)]) else { return false }
         nodeConfirmed[s] = value
         return true
+    }
+
+    /// Whether `state` spells exactly the first `length` bytes of `value`.
+    mutating func spells(_ state: StateID, prefixOf value: ValueID, length: Int) -> Bool {
+        guard state != Self.junk, nodeLength[Int(state)] == length else { return false }
+        return spells(state, String(decoding: values[Int(value)].utf8.prefix(length), as: UTF8.self))
     }
 
     /// Whether the node's string is `text`, compared byte by byte (lengths already agree).
@@ -127,6 +143,45 @@ struct RegisterSpace {
     }
 
     func written(_ value: ValueID) -> StateID { putState[Int(value)] }
+
+    /// Whether `state` may spell the text whose first `length` bytes hash to `hash` (`prefixHash`):
+    /// false is certain, true up to a hash collision.
+    func maySpell(_ state: StateID, length: Int, hash: UInt64) -> Bool {
+        state != Self.junk && nodeLength[Int(state)] == length && nodeHash[Int(state)] == hash
+    }
+
+    /// The length and hash of the string a state spells (`junk`: a length no text has).
+    func signature(of state: StateID) -> (length: Int, hash: UInt64) {
+        state == Self.junk ? (-1, 0) : (nodeLength[Int(state)], nodeHash[Int(state)])
+    }
+
+    /// The hashes `maySpell` compares with: of the first `length` bytes of `text`, for each of
+    /// `lengths` (ascending), in one pass.
+    static func prefixHashes(_ text: String, lengths: [Int]) -> [UInt64] {
+        var hashes: [UInt64] = []
+        hashes.reserveCapacity(lengths.count)
+        var hash: UInt64 = 0, position = 0
+        var bytes = text.utf8.makeIterator()
+        for length in lengths {
+            while position < length, let byte = bytes.next() {
+                hash = hash &* hashBase &+ UInt64(byte) &+ 1
+                position += 1
+            }
+            hashes.append(hash)
+        }
+        return hashes
+    }
+
+    /// The unique text (a value id) the register holds in `state`, or -1 if it holds none: a
+    /// state the register can leave only for good.
+    mutating func uniqueText(of state: StateID) -> ValueID {
+        let s = Int(state)
+        if nodeText[s] != -2 { return nodeText[s] }
+        var found: ValueID = -1
+        if let value = uniqueByHash[nodeHash[s]], holds(state, value) { found = value }
+        nodeText[s] = found
+        return found
+    }
 
     /// The state after appending `fragment` (KVStore: appending to a missing key starts from "").
     mutating func appending(_ fragment: ValueID, to state: StateID) -> StateID {

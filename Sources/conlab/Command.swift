@@ -14,7 +14,7 @@ enum Command {
       conlab merge DIR... --out DIR        join the outputs of `run --shard` into one experiment folder
       conlab report DIR                    rebuild the charts and index.html of an experiment folder
       conlab list [DIR | FILE]             list scenarios (default Experiments/, or one file) and backends
-      conlab bench [sim | raft [N…] [--writes] [--runs R] | checker]  simulator, Raft or checker benchmark (release build)
+      conlab bench [sim | raft [N…] [--writes] [--runs R] | checker [hot | write DIR]]  simulator, Raft or checker benchmark (release build)
       conlab serve --cluster FILE --node ID  run one node of a real cluster (Redis protocol for clients)
       conlab cluster up | status | down    start, inspect or stop a local cluster of `serve` processes
       conlab load --target resp://…|etcd://…  closed-loop load on our nodes or etcd: throughput, latency, CSV
@@ -404,7 +404,14 @@ enum Command {
             print(Benchmarks.raft(nodes: sizes.isEmpty ? [3, 5, 7, 9] : sizes, runs: runs, writesOnly: writesOnly))
             return 0
         case "checker":
-            for measurement in CheckerBenchmark.standard() { print("checker: " + measurement.line) }
+            // `bench checker [hot | write DIR]`: the standard cases, one hot key's, or their histories as files.
+            if arguments.dropFirst().first == "write" {
+                guard let directory = arguments.dropFirst(2).first else { fail("bench checker write: give a folder"); return 2 }
+                for path in CheckerBenchmark.writeHistories(to: directory) { print(path) }
+                return 0
+            }
+            let cases = arguments.dropFirst().first == "hot" ? CheckerBenchmark.hotKey() : CheckerBenchmark.standard()
+            for measurement in cases { print("checker: " + measurement.line) }
             return 0
         default:
             fail("unknown benchmark '\(which)'\n\n\(benchUsage)")

@@ -180,7 +180,8 @@ import Testing
     }
 
     @Test func staleReadSettlesAKeyTheSearchLeftUnknown() throws {
-        let history = [put(0, "v1", 0, 10), put(1, "v2", 20, 30), get(2, "v1", 40, 50)]
+        // The search's one step applies the first put (nothing observes "v0", so nothing prunes it).
+        let history = [put(0, "v0", 0, 1), put(1, "v1", 2, 10), put(3, "v2", 20, 30), get(2, "v1", 40, 50)]
         let report = try Checker.check(CheckInput(history: history), budget: CheckBudget(stepsPerKey: 1))
         #expect(report.keys[0].verdict == .notLinearizable)
         #expect(report.keys[0].note?.contains("stale read #2") == true)
