@@ -16,7 +16,8 @@ import Storage
 /// authenticated admin channel (`AdminProtocol`); the scenario's `network` and the `network`
 /// fault's latency, loss, duplication and reordering are drawn per frame in the same transport
 /// (this kernel has no `tc netem`); `clock` is the rate of the backend's clock in the node,
-/// `slow` processing time added to each input. A scenario with a fault the real driver has
+/// `slow` processing time added to each input, `reject` the protocol-level fault armed in the
+/// node's backend over the same channel, as the simulator arms it. A scenario with a fault the real driver has
 /// no counterpart for yet is refused before anything runs (`validate`).
 public struct RealDriver: RunDriver {
     /// The `conlab` executable whose `serve` the nodes run.
@@ -51,7 +52,6 @@ public struct RealDriver: RunDriver {
     /// What the real driver cannot carry out of `action`, named as the scenario names it.
     static func unsupported(_ action: FaultAction) -> String? {
         switch action {
-        case .inject: "fault kind `reject` (a protocol-level fault, which only the lab's inspection hooks can inject)"
         case .disk(_, .bitFlip): nil
         case .disk(_, let fault): "fault kind `disk` `\(fault.rawValue)` (the node's own file system would have to lose or misplace a sync)"
         default: nil

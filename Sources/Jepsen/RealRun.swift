@@ -161,7 +161,25 @@ final class RealRun {
             if !armed.isEmpty { wake = min(wake, now + Self.triggerCheck) }
             sleep(until: wake)
         }
+        releaseTriggers()
+    }
+
+    /// After the timeline no trigger counts: every node forgets its triggers, and one stopped at
+    /// a trigger goes on (a node may stop between the two, so this repeats until none is stopped).
+    private func releaseTriggers() {
+        let steps = armed.keys.sorted()
         armed.removeAll()
+        guard !steps.isEmpty else { return }
+        var disarmed = Set<Int>()
+        for _ in 0..<3 {
+            for node in 0..<config.nodes where cluster.isRunning(node) && !paused[node] {
+                if cluster.isStopped(node) {
+                    _ = cluster.takeTrigger(node)
+                    cluster.resume(node)
+                }
+                if !disarmed.contains(node), steps.allSatisfy({ cluster.admin(node, "disarm \($0)") != nil }) { disarmed.insert(node) }
+            }
+        }
     }
 
     // MARK: Triggers
@@ -171,8 +189,11 @@ final class RealRun {
         for (step, entry) in armed where entry.trigger.notBefore <= now { armStep(step, in: node) }
     }
 
+    /// Sets `step`'s trigger in `node`, unless the trigger names another node: an event there
+    /// never counts, and every stop costs the node a round trip to the runner.
     private func armStep(_ step: Int, in node: Int) {
         guard let entry = armed[step] else { return }
+        if case .id(let wanted)? = entry.trigger.node, wanted.index != node { return }
         let (kind, value): (String, String)
         switch entry.trigger.event {
         case .sent(let messageKind): (kind, value) = ("sent", messageKind)
@@ -273,8 +294,8 @@ final class RealRun {
             for node in targets where cluster.isRunning(node) {
                 if let detail = cluster.flipBit(node, random: &diskRandom) { record(node: node, .note(kind: "bit-flip", detail: detail)) }
             }
-        case .inject:
-            preconditionFailure("\(action) reached the real driver, whose validation refuses it")
+        case .inject(_, .reject(let phase, let count)):
+            for node in targets where cluster.isRunning(node) { cluster.admin(node, "inject reject \(phase ?? "-") \(count)") }
         }
         events.append(EventRecord(time: time, node: nil, event: .fault(action, targets: targets.map { NodeID($0 + 1) },
                                                                        reachability: cutsLinks ? network.reachability : nil)))
@@ -344,7 +365,8 @@ final class RealRun {
     /// Sets node `node`'s whole fault state (a restarted node has forgotten it; a paused one is
     /// set when it resumes).
     private func push(_ node: Int) {
-        guard cluster.isRunning(node), !paused[node], held != node else { return }
+        // A node stopped at a trigger could not answer; it is set when the runner lets it go on.
+        guard cluster.isRunning(node), !paused[node], held != node, !cluster.isStopped(node) else { return }
         let n = config.nodes
         let cut = (0..<n).filter { $0 != node && !network.canReach(node, $0) }.map { "n\($0 + 1)" }
         set(node, "cut", ["cut"] + cut)

@@ -29,6 +29,8 @@ import Simulator
 ///     arm STEP EVENT VALUE     at an event (`sent KIND`, `received KIND`, `role ROLE`,
 ///                              `committed INDEX`) the node stops itself (`stopIfTriggered`)
 ///     disarm STEP
+///     inject reject PHASE|- N  the backend fails the next N times PHASE (a message kind; -: any
+///                              phase) is asked of it (`InjectedFault.reject`)
 ///     record                   from now on, keep the backend's observations for `events`
 ///     events                   the observations kept since the last `events` (JSON), then forgets them
 ///     state                    the node's applied key-value state (JSON object; null: no replica)

@@ -2,7 +2,9 @@ import ConsensusCore
 import Foundation
 import Glibc
 import Runtime
+import NodeHost
 import Simulator
+import Storage
 
 /// The node's admin channel (`AdminProtocol`): where the runner of `conlab run --real` sets the
 /// faults of `InjectedFaults` and reads observations and the applied state.
@@ -82,6 +84,12 @@ extension NodeServer {
         case "disarm":
             guard arguments.count == 1, let step = Int(arguments[0]) else { return "ERR disarm needs STEP" }
             faults.armed[step] = nil
+        case "inject":
+            guard arguments.count == 3, arguments[0] == "reject", let count = Int(arguments[2]), count > 0 else {
+                return "ERR inject needs reject PHASE|- COUNT"
+            }
+            guard let injecting = self as? any FaultInjecting else { return "ERR \(Backend.protocolName) exhibits no protocol-level fault" }
+            injecting.inject(.reject(phase: arguments[1] == "-" ? nil : arguments[1], count: count))
         case "record":
             faults.recording = true
         case "events":
@@ -137,6 +145,20 @@ extension NodeServer {
     private var appliedState: JSONValue {
         guard let backend = host.backend as? any LabBackend, let data = backend.appliedData else { return .null }
         return .object(data.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) })
+    }
+}
+
+/// A node whose backend can exhibit protocol-level faults (`LabBackend.inject`): the lab's
+/// backends all can, but the runtime's host never requires it, so the admin channel asks.
+protocol FaultInjecting {
+    func inject(_ fault: InjectedFault)
+}
+
+extension NodeServer: FaultInjecting where Backend: LabBackend {
+    /// A step of its own, as the simulator delivers an injected fault; like every fault set over
+    /// this channel it lives in the process (in the backend's volatile state), so a restart clears it.
+    func inject(_ fault: InjectedFault) {
+        step { host, now throws(StorageError) in try host.inject(fault, at: now) }
     }
 }
 

@@ -165,12 +165,16 @@ final class NodeServer<Backend: ReplicationBackend>: @unchecked Sendable {
         draining = false
     }
 
-    /// One step: storage first (the host applies it), then the outputs, each sent now or held
-    /// until the turn's sync.
     private func step(_ input: Input<Backend.Message>) {
+        step { host, now throws(StorageError) in try host.step(input, at: now) }
+    }
+
+    /// One step of any kind: `advance` steps the host at the backend's time (storage first, which
+    /// the host applies), then the outputs, each sent now or held until the turn's sync.
+    func step(_ advance: (inout Host, Instant) throws(StorageError) -> Void) {
         guard isRunning else { return }
         do {
-            try host.step(input, at: faults.clock.local(MonotonicClock.now()))
+            try advance(&host, faults.clock.local(MonotonicClock.now()))
         } catch {
             return fail("writing the log failed: \(error); stopping")
         }

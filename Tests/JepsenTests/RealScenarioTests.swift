@@ -8,8 +8,8 @@ import Testing
 /// Scenario files run against real `conlab serve` processes (`conlab run --real`), checked by the
 /// lab's checker. They need the built executable beside the test bundle (`.build/debug/conlab`);
 /// without it they say they were skipped and why. By default one short leader-isolation scenario
-/// per backend family, Raft through kills and pauses and a flipped bit, and a triggered crash
-/// (about 45 s of wall time in all); `CONLAB_FULL=1` runs three seeds of each.
+/// per backend family, Raft through kills and pauses and a flipped bit, a triggered crash and
+/// 3PC's rejected PreCommit (about 50 s of wall time in all); `CONLAB_FULL=1` runs three seeds of each.
 @Suite(.serialized) struct RealScenarioTests {
     static let full = ProcessInfo.processInfo.environment["CONLAB_FULL"] == "1"
 
@@ -141,6 +141,33 @@ import Testing
         #expect(Double(fired[1])! >= 1000, "not before the trigger's `after`")
     }
 
+    /// The protocol-level fault `reject`, armed in the node's backend over the admin channel: the
+    /// seeds' 3PC story (`Experiments/3pc-partition-precommit.json`, shortened) on real processes.
+    /// n1 fails every PreCommit, the coordinator n2 stops itself as its ABORT is about to leave
+    /// and the partition cuts n4 and n5 off before it does: they time out pre-committed and
+    /// commit, the others abort, and the replicas diverge as in the simulator.
+    @Test func aRejectedPreCommitSplitsThreePhaseCommitAsInTheSimulator() throws {
+        guard let conlab = Self.conlab() else { return }
+        let scenario = """
+        {"version": 1, "name": "real-3pc-precommit", "nodes": 5, "duration": "3s", "backends": ["3pc"],
+         "workload": {"clientsPerNode": 1, "think": {"uniform": ["10ms", "30ms"]}, "keys": 20, "mix": {"get": 50, "put": 20, "append": 30},
+                      "timeout": "1s"},
+         "network": {"latency": "1ms"},
+         "faults": [{"at": "1s", "reject": {"node": 1, "phase": "PRECOMMIT", "count": 1000000}},
+                    {"when": {"sent": "ABORT", "node": 2, "after": "1s"}, "partition": [[1, 2, 3], [4, 5]]}]}
+        """
+        let (_, folder) = try Self.run(scenario, name: "real-3pc-precommit", conlab: conlab)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        for (id, row) in try Self.summary(folder) {
+            let replay = Self.replay(row, "real-3pc-precommit")
+            #expect(Int(row["divergent_keys"]!)! > 0, "\(id): n4 and n5 commit what the others abort; \(replay)")
+            #expect(Int(row["atomicity_violations"]!)! > 0, "\(id): \(replay)")
+        }
+        let events = try String(contentsOfFile: folder + "/out/events.csv", encoding: .utf8)
+        #expect(events.contains(",n1,reject,"), "n1 failed a PreCommit")
+        #expect(events.contains(",n2,trigger,"), "the partition fired at n2's ABORT")
+    }
+
     /// A disk fault between a crash and its restart: a bit of n2's log flips on disk; at its
     /// restart the node meets the damage (it refuses a corrupt record and stays down, or cuts a
     /// torn tail), and the other two keep every acknowledged write.
@@ -168,7 +195,6 @@ import Testing
     @Test func unsupportedFaultsAreRefusedByName() throws {
         let cases = [
             (#"{"at": "1s", "disk": {"node": "n1", "fault": "lost-write"}}"#, "fault kind `disk` `lost-write`", #""storage": {"engine": "file"},"#),
-            (#"{"at": "1s", "reject": {"node": "n1"}}"#, "fault kind `reject`", ""),
             (#"{"at": "1s", "crash": "n1"}"#, "the unsafe disk", #""storage": {"fsync": false},"#),
         ]
         for (fault, named, storage) in cases {
