@@ -71,7 +71,8 @@ final class ProcessCluster {
     func start(_ node: Int) throws -> pid_t {
         precondition(pids[node] == nil, "n\(node + 1) is running")
         let data = (directory as NSString).appendingPathComponent("n\(node + 1)")
-        let pid = try NodeProcesses.spawn(executable, ["serve", "--cluster", configuration.file, "--node", "n\(node + 1)", "--data", data],
+        let pid = try NodeProcesses.spawn(executable, ["serve", "--cluster", configuration.file, "--node", "n\(node + 1)", "--data", data,
+                                                                       "--parent", String(getpid())],
                                           logFile: logFile(node))
         pids[node] = pid
         started[node] = true

@@ -19,7 +19,7 @@ import Zab
 /// every thread (the mask is set before the other two start, and they inherit it), so none
 /// interrupts the loop or a write mid-way.
 ///
-/// **Exit status.** 0 after SIGTERM or SIGINT: the pending sync finished, and what it released was
+/// **Exit status.** 0 after SIGTERM or SIGINT, or once the process named by `--parent` is gone: the pending sync finished, and what it released was
 /// sent. 1 when the node cannot start — a corrupt log record (the message names the file and the
 /// offset), an address in use — or its log fails while it runs.
 public enum NodeProcess {
@@ -30,12 +30,15 @@ public enum NodeProcess {
         /// The log in memory (a simulated file system with no faults and no latency) instead of
         /// on disk: nothing survives the process. For measuring the node loop without the disk.
         public var memoryDisk: Bool
+        /// The process that started this one, when the node must not outlive it (`--parent`).
+        public var parent: pid_t?
 
-        public init(configuration: ClusterConfiguration, node: NodeID, dataDirectory: String, memoryDisk: Bool = false) {
+        public init(configuration: ClusterConfiguration, node: NodeID, dataDirectory: String, memoryDisk: Bool = false, parent: pid_t? = nil) {
             self.configuration = configuration
             self.node = node
             self.dataDirectory = dataDirectory
             self.memoryDisk = memoryDisk
+            self.parent = parent
         }
     }
 
@@ -91,13 +94,15 @@ private struct Serve: BackendVisitor {
                 exit.finish(1)
             }
         }
-        stopSignals.whenSignalled { signal in
+        let stop: @Sendable (String) -> Void = { reason in
             loop.execute {
-                log.write("\(signal == SIGTERM ? "SIGTERM" : "SIGINT"): stopping")
+                log.write("\(reason): stopping")
                 server.value?.stop()
                 exit.finish(0)
             }
         }
+        stopSignals.whenSignalled { signal in stop(signal == SIGTERM ? "SIGTERM" : "SIGINT") }
+        if let parent = request.parent { ParentWatch.whenGone(parent) { stop("the process that started this node (pid \(parent)) is gone") } }
         let status = exit.wait()
         loop.shutdown()
         return status
@@ -108,6 +113,23 @@ private struct Serve: BackendVisitor {
         guard let storage = error as? StorageError, case .corruptRecord = storage else { return "\(error)" }
         return "\(storage). The node must not run on a log whose synced records are damaged: "
             + "it could forget entries it acknowledged. Restore its data directory, or replace the node."
+    }
+}
+
+/// A node started by a runner (`conlab run --real`, a test) must not outlive it: a runner killed
+/// by SIGKILL, or a test process that traps, runs no cleanup, and its nodes would go on serving
+/// ports and filling folders nobody removes. An orphan is adopted by another process, so its
+/// parent pid changes; a thread of its own notices within `interval`. (`PR_SET_PDEATHSIG` would
+/// be immediate, but it fires when the *thread* that spawned the node ends, and a runner may
+/// start nodes from threads that end long before it does.)
+private enum ParentWatch {
+    static let interval: useconds_t = 200_000
+
+    static func whenGone(_ parent: pid_t, _ action: @escaping @Sendable () -> Void) {
+        Thread.detachNewThread {
+            while getppid() == parent { usleep(interval) }
+            action()
+        }
     }
 }
 

@@ -5,7 +5,7 @@ import Server
 
 extension Command {
     static let serveUsage = """
-    conlab serve --cluster CLUSTER.json --node ID [--data DIR] [--disk file|memory]
+    conlab serve --cluster CLUSTER.json --node ID [--data DIR] [--disk file|memory] [--parent PID]
 
     Runs one member of the cluster CLUSTER.json describes, as a process: the backend it names,
     peers over authenticated TCP links, clients over the Redis protocol at the node's client
@@ -19,6 +19,8 @@ extension Command {
       --disk memory    keep the log in memory, not on disk: nothing survives the process, and
                        a crash loses acknowledged writes. Only for measuring the node loop
                        without the disk (BENCHMARKS.md); default: file
+      --parent PID     stop (as on SIGTERM) once process PID, which started this one, is gone:
+                       nodes a runner started never outlive it, even when it is killed
 
     Logs go to standard error. SIGTERM or SIGINT stops the node cleanly (exit status 0). Exit
     status 1: the node cannot start (a corrupt log record: the message names the file and the
@@ -33,6 +35,10 @@ extension Command {
             guard let node = try parser.value("--node") else { throw UsageError("serve needs --node ID (n1, n2, …)") }
             let data = try parser.value("--data")
             let disk = try parser.value("--disk") ?? "file"
+            let parent = try parser.value("--parent").map { text throws(UsageError) -> pid_t in
+                guard let pid = pid_t(text), pid > 1 else { throw UsageError("--parent takes the pid of the process that started this one, not '\(text)'") }
+                return pid
+            }
             guard ["file", "memory"].contains(disk) else { throw UsageError("--disk takes file or memory, not '\(disk)'") }
             try parser.finish()
             let configuration = try ClusterFile.load(path: file)
@@ -43,7 +49,7 @@ extension Command {
                 throw UsageError("--data DIR is needed: \(file) names no data directory for \(node)")
             }
             return NodeProcess.run(NodeProcess.Request(configuration: configuration, node: member.id, dataDirectory: directory,
-                                                       memoryDisk: disk == "memory"))
+                                                       memoryDisk: disk == "memory", parent: parent))
         }
     }
 }

@@ -190,8 +190,8 @@ import Testing
         #expect(events.contains(",n2,restart-failed,") || events.contains(",n2,restart,"), "n2 met its log again at the restart")
     }
 
-    /// Faults the real driver cannot carry out yet are refused before anything runs, naming the
-    /// fault kind: never silently skipped.
+    /// Faults the real driver has no counterpart for are refused before anything runs, naming the
+    /// fault kind and why: never silently skipped.
     @Test func unsupportedFaultsAreRefusedByName() throws {
         let cases = [
             (#"{"at": "1s", "disk": {"node": "n1", "fault": "lost-write"}}"#, "fault kind `disk` `lost-write`", #""storage": {"engine": "file"},"#),
@@ -207,7 +207,7 @@ import Testing
             let request = ExperimentRequest(scenarioPath: file, outputDirectory: folder + "/out", driver: RealDriver(executable: "/nonexistent"))
             let error = #expect(throws: ScenarioError.self) { try Experiment.run(request) }
             #expect(error?.description.contains(named) == true, "\(error?.description ?? "no error")")
-            #expect(error?.description.contains("does not support it yet") == true)
+            #expect(error?.description.contains("has no counterpart for it (a process killed by SIGKILL loses nothing") == true)
         }
     }
 

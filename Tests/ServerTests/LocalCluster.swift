@@ -59,9 +59,11 @@ final class LocalCluster {
     /// Starts node `node` (again) on its data directory.
     func start(_ node: Int, _ extraArguments: [String] = []) throws {
         precondition(pids[node] == nil, "n\(node + 1) is running")
-        pids[node] = try NodeProcesses.spawn(conlab, ["serve", "--cluster", file, "--node", "n\(node + 1)", "--data", dataDirectory(node)]
-                                             + extraArguments, logFile: logFile(node))
+        pids[node] = try NodeProcesses.spawn(conlab, arguments(node) + ["--parent", String(getpid())] + extraArguments, logFile: logFile(node))
     }
+
+    /// `conlab serve`'s arguments for node `node`.
+    func arguments(_ node: Int) -> [String] { ["serve", "--cluster", file, "--node", "n\(node + 1)", "--data", dataDirectory(node)] }
 
     /// Starts every node; returns the leader they agree on, or `nil` when they do not within `timeout`.
     func startAllAndAwaitLeader(timeout: TimeInterval = 15) throws -> Int? {
