@@ -11,7 +11,8 @@ public enum ReportWriter {
                                       "availability_majority_side", "availability_minority_side", "recovery_ms", "heal_recovery_ms"]
 
     package static let timeseriesColumns = ["run", "protocol", "t_ms", "window_ms", "ops_ok", "ops_failed", "ops_indeterminate",
-                                           "availability", "latency_p50_ms", "latency_p99_ms", "leader", "faults_active"]
+                                           "availability", "latency_p50_ms", "latency_p99_ms", "leader", "faults_active",
+                                           "availability_majority_side", "availability_minority_side"]
 
     /// `kind` and `detail` in words; then, added later, the values a reader needs without parsing
     /// `detail`: the protocol's name of a role, the term (or epoch) of a role change, leader change
@@ -71,18 +72,24 @@ public enum ReportWriter {
         return all.text
     }
 
-    /// The experiment's `anomalies.jsonl`: the first anomalies of every run (each line carries its
-    /// `run` and the run's total, `run_anomalies`), small enough to keep with a committed report;
-    /// every anomaly of a run is in `runs/<run>/anomalies.jsonl`.
+    /// The experiment's `anomalies.jsonl`: the first anomalies of each kind in every run (each line
+    /// carries its `run` and the run's total, `run_anomalies`), small enough to keep with a
+    /// committed report; every anomaly of a run is in `runs/<run>/anomalies.jsonl`. Per kind,
+    /// because a checker lists a key's non-linearizable wall first: the first few lines of a
+    /// primary-backup run would hide the hundreds of writes it lost.
     static let anomaliesFile = "anomalies.jsonl"
-    static let anomaliesPerRun = 5
+    static let anomaliesPerKind = 3
 
     static func anomalyExcerpt(_ records: [RunRecord]) -> String {
         var text = ""
         for record in records {
             let lines = record.anomaliesJSONL.split(separator: "\n")
-            for line in lines.prefix(anomaliesPerRun) {
+            var kept: [String: Int] = [:]
+            for line in lines {
                 guard case .object(let members)? = try? JSONValue(parsing: String(line)) else { continue }
+                let kind = members.first { $0.0 == "kind" }.flatMap { if case .string(let kind) = $0.1 { kind } else { nil } } ?? ""
+                guard kept[kind, default: 0] < anomaliesPerKind else { continue }
+                kept[kind, default: 0] += 1
                 let tagged = JSONValue.object([("run", .string(record.spec.id)), ("run_anomalies", .number(Double(lines.count)))] + members)
                 text += tagged.serialized + "\n"
             }
@@ -136,10 +143,24 @@ public enum ReportWriter {
                     Number.milliseconds(RunMetrics.percentile(latencies, 0.5)), Number.milliseconds(RunMetrics.percentile(latencies, 0.99)),
                     leader(at: end, result.leaders).map(\.description) ?? "",
                     String(maxFaults(from: start, to: end, result.faultLevels)),
-                ])
+                ] + sides(bucket, from: start, to: end, result))
             }
         }
         return table
+    }
+
+    /// The window's availability on each side of a partition, as `faults.csv` splits a fault
+    /// window (`FaultWindow.isOnMinoritySide`): empty for a window during which no node was cut
+    /// off from a majority, and for a side on which no operation was invoked.
+    static func sides(_ bucket: [HistoryOperation], from start: Instant, to end: Instant, _ result: SimulationResult) -> [String] {
+        let split = result.faultLevels.enumerated().contains { index, level in
+            let next = index + 1 < result.faultLevels.count ? result.faultLevels[index + 1].start : result.end
+            return !level.minoritySide.isEmpty && level.start < end && next > start
+        }
+        guard split else { return ["", ""] }
+        let minority = bucket.filter { FaultWindow.isOnMinoritySide($0, result) }
+        let majority = bucket.filter { !FaultWindow.isOnMinoritySide($0, result) }
+        return [majority, minority].map { FaultWindow.availability($0).map { Number.fixed($0, 4) } ?? "" }
     }
 
     static func leader(at time: Instant, _ spans: [LeaderSpan]) -> NodeID? {

@@ -1,5 +1,5 @@
 import Foundation
-import Lab
+@testable import Lab
 import Testing
 #if canImport(FoundationXML)
 import FoundationXML
@@ -63,9 +63,11 @@ struct ReportFixture {
                     }
                     summary.append(ReportWriter.summaryColumns.map { row[$0]! }.joined(separator: ","))
                     for (window, value) in availability(index, seed).enumerated() {
-                        timeseries.append([run, backend.protocol, String(window * 1000), "1000", value == nil ? "0" : "100", "0", "0",
+                        timeseries.append(([run, backend.protocol, String(window * 1000), "1000", value == nil ? "0" : "100", "0", "0",
                                            value.map { String(format: "%.4f", $0) } ?? "", value == nil ? "" : "2.000",
-                                           value == nil ? "" : (window == 1 ? "50.000" : "5.000"), "", window == 1 ? "1" : "0"].joined(separator: ","))
+                                           value == nil ? "" : (window == 1 ? "50.000" : "5.000"), "", window == 1 ? "1" : "0"]
+                                          // In "partition" window 1 cut n1 off: its majority side served all, its minority side nothing.
+                                          + (scenario == "partition" && window == 1 ? ["1.0000", "0.0000"] : ["", ""])).joined(separator: ","))
                     }
                     faults.append("\(run),\(backend.protocol),1,1000.000,2000.000,crash leader → n1,100,0.5000,,,,")
                     let won = seed == 1 ? "1300.000" : "1500.000"
@@ -195,7 +197,7 @@ struct ChartReader {
         let files = try FileManager.default.contentsOfDirectory(atPath: directory + "/charts").sorted()
         let kinds = ["availability", "throughput", "latency-p50", "latency-p99", "latency-cdf", "bars", "roles", "elections"]
         let expected = ReportFixture.scenarios.flatMap { scenario in kinds.map { "\(scenario)-\($0).svg" } }
-            + ["availability", "throughput", "messages", "anomalies"].map { "suite-\($0).svg" }
+            + BarChart.Measure.all.map { "suite-\($0.key).svg" }
         #expect(files == expected.sorted())
         let labels = Set(ReportFixture.variants.map(ReportFixture.label))
         for file in files {
@@ -212,7 +214,8 @@ struct ChartReader {
         func at(_ t: Double, _ percent: Double) throws -> (Double, Double) {
             (try reader.pixel("xtick", t, ("0", 0), ("4", 4)), try reader.pixel("ytick", percent, ("0", 0), ("100", 100)))
         }
-        let series = Dictionary(uniqueKeysWithValues: reader.series.map { ($0.label, $0.elements) })
+        // The first panel's lines: all clients (the sides follow in panels of their own).
+        let series = Dictionary(reader.series.map { ($0.label, $0.elements) }, uniquingKeysWith: { first, _ in first })
         // raft: seed 1 has 50 % in window 2, seed 2 has 0 %: the mean is 25 %.
         let raft = try #require(series["raft"]?.filter { $0.name == "polyline" })
         #expect(raft.count == 1)
@@ -235,23 +238,41 @@ struct ChartReader {
     @Test func barHeightIsTheMeanOverSeedsWithAWhiskerAndALinearizabilityMark() throws {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let reader = try chart("suite-availability")
-        let zero = try reader.tick("ytick", "0"), hundred = try reader.tick("ytick", "100")
-        // The first raft bar (scenario "partition"): availability 0.8 and 0.6, mean 70 %.
+        let zero = try reader.tick("xtick", "0"), hundred = try reader.tick("xtick", "100")
+        // The first raft bar (scenario "partition"), named beside it: availability 0.8 and 0.6, mean 70 %.
         let raft = try #require(reader.series.first { $0.label == "raft" })
+        #expect(raft.elements.contains { $0.name == "text" && $0.text == "raft" }, "the bar is named")
         let bar = try #require(raft.elements.first { $0.name == "rect" })
-        #expect(abs(Double(bar.attributes["height"]!)! - 0.7 * (zero - hundred)) < 0.02)
-        #expect(abs(Double(bar.attributes["y"]!)! - (zero - 0.7 * (zero - hundred))) < 0.02)
+        #expect(abs(Double(bar.attributes["x"]!)! - zero) < 0.02)
+        #expect(abs(Double(bar.attributes["width"]!)! - 0.7 * (hundred - zero)) < 0.02)
         let whisker = try #require(raft.elements.first { $0.name == "line" })
-        #expect(abs(Double(whisker.attributes["y1"]!)! - (zero - 0.6 * (zero - hundred))) < 0.02)
-        #expect(abs(Double(whisker.attributes["y2"]!)! - (zero - 0.8 * (zero - hundred))) < 0.02)
-        // One seed of raft[read=lease] in "crash" failed the linearizability check.
-        let anomalies = try chart("suite-anomalies")
-        let marks = anomalies.series.filter { $0.label == "raft[read=lease]" }.flatMap(\.elements).filter { $0.name == "text" }.map(\.text)
-        #expect(marks.contains("✗1/2"))
-        #expect(!anomalies.series.filter { $0.label == "raft" }.flatMap(\.elements).contains { $0.text.hasPrefix("✗") })
+        #expect(abs(Double(whisker.attributes["x1"]!)! - (zero + 0.6 * (hundred - zero))) < 0.02)
+        #expect(abs(Double(whisker.attributes["x2"]!)! - (zero + 0.8 * (hundred - zero))) < 0.02)
+        // Every scenario's panel is named.
+        for scenario in ReportFixture.scenarios {
+            #expect(reader.elements.contains { $0.name == "text" && $0.text == scenario && $0.attributes["font-weight"] == "bold" }, "\(scenario)")
+        }
+        // One seed of raft[read=lease] in "crash" failed the linearizability check: 50 % of its seeds.
+        let failures = try chart("suite-linearizability")
+        let marks = failures.series.filter { $0.label == "raft[read=lease]" }.flatMap(\.elements).filter { $0.name == "text" }.map(\.text)
+        #expect(marks.contains("50 ✗1/2"), "\(marks)")
+        #expect(!failures.series.filter { $0.label == "raft" }.flatMap(\.elements).contains { $0.text.contains("✗") })
+        // Each kind of anomaly has a chart of its own: raft[read=lease]'s 7 stale reads in one of two seeds.
+        let stale = try chart("suite-stale-reads")
+        #expect(stale.series.filter { $0.label == "raft[read=lease]" }.flatMap(\.elements).contains { $0.text == "3.5" })
         // msgs_per_op is empty for 2pc: no bar, "n/a".
         let messages = try chart("suite-messages")
         #expect(messages.series.filter { $0.label == "2pc" }.flatMap(\.elements).contains { $0.text == "n/a" })
+    }
+
+    /// A scenario whose partition split the clients gets a panel per side; one without does not.
+    @Test func availabilityOverTimeHasAPanelPerSideOfAPartition() throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let titles = { (reader: ChartReader) in reader.elements.filter { $0.name == "text" && $0.attributes["font-weight"] == "bold" }.map(\.text) }
+        let partition = try chart("partition-availability")
+        #expect(titles(partition).contains("clients on the majority side") && titles(partition).contains("clients on the minority side"))
+        #expect(partition.series.filter { $0.label == "raft" }.count == 3, "raft drawn in all three panels")
+        #expect(!titles(try chart("crash-availability")).contains("clients on the minority side"))
     }
 
     @Test func latencyCDFPoolsSeedsWeightedByTheirOperations() throws {

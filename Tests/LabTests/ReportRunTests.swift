@@ -1,3 +1,4 @@
+import ConsensusCore
 import Foundation
 import Lab
 import Testing
@@ -36,7 +37,8 @@ import Testing
         defer { for path in [file, directory, copy] { try? FileManager.default.removeItem(atPath: path) } }
         let written = try files(directory)
         #expect(written["index.html"] != nil && written["experiment.json"] != nil && written["latency.csv"] != nil)
-        #expect(written.keys.filter { $0.hasPrefix("charts/") }.count == 8)
+        // Eight kinds of chart, but no elections chart: the unreplicated server has no leader to elect.
+        #expect(written.keys.filter { $0.hasPrefix("charts/") }.count == 7)
 
         // Only the data files, as a merge or a checkout would hold them; no histories either.
         try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: true)
@@ -44,7 +46,7 @@ import Testing
             try data.write(to: URL(fileURLWithPath: copy + "/" + name))
         }
         let rebuilt = try Report.build(directory: copy)
-        #expect(rebuilt.count == 9)
+        #expect(rebuilt.count == 8)
         let report = try files(copy)
         for name in written.keys.sorted() where name.hasPrefix("charts/") || name == "index.html" {
             #expect(report[name] == written[name], "\(name) differs")
@@ -71,6 +73,32 @@ import Testing
             #expect(rows.first { $0[3] == "0.500" }?[4] == row[column("latency_p50_ms")])
             #expect(rows.first { $0[3] == "0.990" }?[4] == row[column("latency_p99_ms")])
         }
+    }
+
+    /// `anomalies.jsonl` keeps the first few of each kind: an isolated primary's stale reads are
+    /// not hidden behind the non-linearizable keys the checker lists first.
+    @Test func theAnomalyExcerptKeepsTheFirstOfEachKind() throws {
+        let isolated = """
+        {"version": 1, "name": "excerpt", "nodes": 3, "duration": "3s", "quiescence": "500ms", "seeds": [1], "backends": ["primary-backup"],
+         "workload": {"clientsPerNode": 2, "think": "5ms", "keys": 4, "mix": {"get": 50, "put": 50}},
+         "faults": [{"at": "500ms", "partition": {"isolate": "leader"}}, {"at": "2500ms", "heal": true}]}
+        """
+        let file = ReportFixture.temporary("excerpt") + ".json", directory = ReportFixture.temporary("excerpt")
+        defer { for path in [file, directory] { try? FileManager.default.removeItem(atPath: path) } }
+        try isolated.write(toFile: file, atomically: true, encoding: .utf8)
+        _ = try Experiment.run(ExperimentRequest(scenarioPath: file, outputDirectory: directory, jobs: 1))
+        let all = try String(contentsOfFile: directory + "/runs/primary-backup_s1/anomalies.jsonl", encoding: .utf8)
+        let excerpt = try String(contentsOfFile: directory + "/anomalies.jsonl", encoding: .utf8)
+        func kinds(_ text: String) -> [String] {
+            text.split(separator: "\n").compactMap { line in
+                guard case .string(let kind)? = try? JSONValue(parsing: String(line))["kind"] else { return nil }
+                return kind
+            }
+        }
+        let counts = Dictionary(grouping: kinds(all)) { $0 }.mapValues(\.count)
+        #expect((counts["non-linearizable"] ?? 0) > 3 && (counts["stale-read"] ?? 0) > 3, "the isolated primary served stale reads: \(counts)")
+        let kept = Dictionary(grouping: kinds(excerpt)) { $0 }.mapValues(\.count)
+        #expect(kept == counts.mapValues { min($0, 3) })
     }
 
     @Test func mergeRefusesShardsOfDifferentExperimentFiles() throws {

@@ -1,6 +1,6 @@
 import ConsensusCore
 import Foundation
-import Lab
+@testable import Lab
 import Testing
 
 @Suite struct ShardMergeTests {
@@ -40,8 +40,9 @@ import Testing
         // Shards in any order.
         try Merge.merge(shards.reversed(), into: merged)
         let expected = try contents(single), actual = try contents(merged)
-        // 5 CSVs, 10 histories, experiment.json, index.html, 8 charts per sweep point and 4 across them.
-        #expect(expected.count == 6 + 10 + 1 + 1 + 2 * 8 + 4)
+        // 5 CSVs, 10 histories, experiment.json, index.html, 7 charts per sweep point (the
+        // unreplicated server has no elections to chart) and one per measure across them.
+        #expect(expected.count == 6 + 10 + 1 + 1 + 2 * 7 + BarChart.Measure.all.count)
         #expect(actual == expected)
 
         #expect(throws: MergeError.self) { try Merge.merge(Array(shards.prefix(2)), into: temporary("incomplete")) }

@@ -113,16 +113,21 @@ enum Aggregate {
         }
     }
 
-    /// The fault windows to shade: those of the lowest seed among `runs` (every backend of it,
-    /// one band per distinct span).
+    /// The fault windows to shade: those of every seed among `runs` (every backend of it), one
+    /// band per distinct span, with the share of the seeds that had it: with random faults the
+    /// seeds' windows differ, and each seed's curve dips in its own.
     static func faultBands(_ runs: [ReportData.Run], _ data: ReportData) -> FaultBands {
-        let seed = runs.map(\.seed).min() ?? 0
-        var bands: [ReportData.Window] = []
-        for run in runs where run.seed == seed {
-            for window in data.windows[run.id] ?? [] where !bands.contains(where: { $0.start == window.start && $0.end == window.end }) {
-                bands.append(window)
+        let seeds = Set(runs.map(\.seed))
+        var seedsOf: [String: Set<UInt64>] = [:], bands: [ReportData.Window] = []
+        for run in runs {
+            for window in data.windows[run.id] ?? [] {
+                let key = "\(window.start) \(window.end)"
+                if seedsOf[key] == nil { bands.append(window) }
+                seedsOf[key, default: []].insert(run.seed)
             }
         }
-        return FaultBands(windows: bands.sorted { ($0.start, $0.end) < ($1.start, $1.end) }, seed: seed)
+        let sorted = bands.sorted { ($0.start, $0.end) < ($1.start, $1.end) }
+        return FaultBands(windows: sorted, shares: sorted.map { Double(seedsOf["\($0.start) \($0.end)"]!.count) / Double(max(seeds.count, 1)) },
+                          seeds: seeds.sorted())
     }
 }

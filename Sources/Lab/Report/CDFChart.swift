@@ -11,10 +11,13 @@ enum CDFChart {
                      empty: "no latency.csv rows")
     }
 
-    static func elections(_ group: ScenarioGroup, _ data: ReportData) -> Chart {
+    /// Nil when no run of the scenario had an election (no leader was ever lost, or the protocol
+    /// has no leader): an empty chart would say nothing the table does not.
+    static func elections(_ group: ScenarioGroup, _ data: ReportData) -> Chart? {
         let series = group.variants.map { variant in
             (variant, Aggregate.empiricalCDF(variant.runs.flatMap { Aggregate.elections(data.events[$0.id] ?? []) }))
         }
+        guard series.contains(where: { !$0.1.isEmpty }) else { return nil }
         return chart(group.key + "-elections", title: "\(group.title): election time", series: series,
                      x: .linear(0, max(series.flatMap { $0.1.map(\.x) }.max() ?? 0, 1), title: "time without a leader (ms)"),
                      caption: "Distribution of election times per backend, seeds pooled (every election counts once): an election is a span "

@@ -26,6 +26,9 @@ struct CSVReader {
             return value
         }
 
+        /// A number of a column that folders written before it existed lack: nil there too.
+        func numberIfPresent(_ column: String) throws -> Double? { columns[column] == nil ? nil : try number(column) }
+
         func int(_ column: String) throws -> Int {
             guard let value = Int(string(column)) else { throw ReportError(file, "line \(line), \(column): \"\(string(column))\" is not an integer") }
             return value

@@ -29,7 +29,7 @@ enum ChartFrame {
     static let plotTop = 36.0
 
     /// A new chart with its title, hatch patterns and description.
-    static func start(_ name: String, title: String, caption: String) -> SVG {
+    static func start(_ name: String, title: String, caption: String, width: Double = width) -> SVG {
         var svg = SVG(width: width, height: 0, id: "chart-\(name)")
         svg.add(SVG.tag("title", [], content: SVG.escape(title)))
         svg.add(SVG.tag("desc", [], content: SVG.escape(caption)))
@@ -123,26 +123,45 @@ enum ChartFrame {
     }
 }
 
-/// The fault windows a time chart shades: those of one seed (with random faults, other seeds differ).
+/// The fault windows a time chart shades: every seed's, each band as dark as the share of the
+/// seeds that had it (with a fixed schedule every seed has the same windows, all fully shaded).
 struct FaultBands {
     var windows: [ReportData.Window]
-    var seed: UInt64
+    /// Per window, the share of the seeds whose runs had it.
+    var shares: [Double]
+    var seeds: [UInt64]
 
     static let listed = 8
+    static let opacity = 0.35
+    /// Labels closer than this (px) to the previous one go on a second line.
+    static let labelSpacing = 18.0
 
     /// The caption's sentence about the shading.
-    var caption: String { windows.isEmpty ? "" : " Shaded: the fault windows of seed \(seed) (faults.csv)." }
-
-    var legend: [LegendEntry] {
-        windows.isEmpty ? [] : [LegendEntry(label: "fault window (seed \(seed))", sample: .fill(Ink.faultBand, hatch: nil))]
+    var caption: String {
+        guard !windows.isEmpty else { return "" }
+        if seeds.count == 1 { return " Shaded: the fault windows of seed \(seeds[0]) (faults.csv)." }
+        return shares.allSatisfy({ $0 == 1 }) ? " Shaded: the fault windows, the same in every seed (faults.csv)."
+            : " Shaded: the fault windows of every seed, darker where more seeds had one (faults.csv)."
     }
 
-    /// Grey bands over the plot, numbered F1, F2, … just above it.
+    var legend: [LegendEntry] {
+        guard !windows.isEmpty else { return [] }
+        let label = seeds.count == 1 ? "fault window (seed \(seeds[0]))" : "fault window (every seed)"
+        return [LegendEntry(label: label, sample: .fill(Ink.faultBand, hatch: nil))]
+    }
+
+    /// Grey bands over the plot, numbered F1, F2, … just above it; a label that would run into the
+    /// one before it goes on a second line.
     func draw(_ svg: inout SVG, _ plot: Plot) {
+        var lastLabel = [-Double.infinity, -Double.infinity]
         for (index, band) in windows.enumerated() {
             let x1 = plot.px(band.start / 1000), x2 = plot.px(band.end / 1000)
-            svg.rect(x1, plot.top, x2 - x1, plot.height, [("fill", Ink.faultBand), ("fill-opacity", "0.35"), ("class", "fault")])
-            svg.text(x1 + 1, plot.top - 3, "F\(index + 1)", size: 10, [("fill", Ink.axis)])
+            svg.rect(x1, plot.top, x2 - x1, plot.height, [("fill", Ink.faultBand), ("fill-opacity", SVG.number(Self.opacity * shares[index], digits: 3)),
+                                                          ("class", "fault")])
+            let line = x1 - lastLabel[0] >= Self.labelSpacing ? 0 : x1 - lastLabel[1] >= Self.labelSpacing ? 1 : nil
+            guard let line else { continue }
+            lastLabel[line] = x1
+            svg.text(x1 + 1, plot.top - 3 - Double(line) * 10, "F\(index + 1)", size: 10, [("fill", Ink.axis)])
         }
     }
 

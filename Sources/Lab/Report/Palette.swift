@@ -1,13 +1,17 @@
-/// How series are told apart: the Okabe–Ito colour-blind-safe palette (Okabe & Ito, "Color
-/// Universal Design", 2008), and, because a printout may be grey, a dash pattern and a marker per
-/// line and a hatch pattern per bar. Series `i` gets colour `i mod 8`, dash `i mod 7`, marker
-/// `i mod 6` and hatch `i mod 7`: lines repeat their dash and marker together only every 42 series,
-/// bars their colour and hatch every 56.
+/// How series are told apart: colour-blind-safe colours — the Okabe–Ito palette (Okabe & Ito,
+/// "Color Universal Design", 2008), then Paul Tol's "muted" scheme (Tol, "Colour Schemes", SRON
+/// 2021) — and, because a printout may be grey, a dash pattern and a marker per line and a hatch
+/// pattern per bar. Series `i` gets colour `i mod 17`, dash `i mod 7`, marker `i mod 6` and hatch
+/// `i mod 7`: the first 17 series have colours of their own, and no two series share colour and
+/// dash (or colour and hatch) before the 119th.
 struct SeriesStyle {
     enum Marker: CaseIterable { case circle, square, triangle, diamond, down, cross }
 
-    /// Okabe–Ito, ordered for lines on white (yellow, the faintest, last).
-    static let colours = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
+    /// Okabe–Ito, ordered for lines on white (yellow, the faintest, last), then Tol's muted.
+    static let colours = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442",
+                          "#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255", "#AA4499"]
+    /// Colours too dark for a black hatch to show on: theirs is drawn in white.
+    static let dark: Set<String> = ["#000000", "#332288", "#117733", "#882255"]
     static let dashes = ["", "6 3", "2 2", "8 3 2 3", "1 3", "10 4", "4 2 1 2 1 2"]
     /// Path of each hatch in an 8 × 8 tile: solid, /, \, horizontal, vertical, cross-hatch, dots.
     static let hatches = ["", "M0,8L8,0", "M0,0L8,8", "M0,4L8,4", "M4,0L4,8", "M0,8L8,0M0,0L8,8", "M2,2h0.1M6,6h0.1"]
@@ -48,23 +52,27 @@ struct SeriesStyle {
         }
     }
 
-    /// `<defs>` with the hatch patterns (thin black strokes, legible in grey), once per chart.
+    /// `<defs>` with the hatch patterns (thin strokes, legible in grey), black and white, once per chart.
     static func hatchDefinitions(_ svg: SVG) -> String {
-        let patterns = hatches.enumerated().map { index, d in
-            SVG.tag("pattern", [("id", "\(svg.id)-hatch\(index)"), ("width", "8"), ("height", "8"), ("patternUnits", "userSpaceOnUse")],
-                    content: d.isEmpty ? "" : SVG.tag("path", [("d", d), ("stroke", "black"), ("stroke-width", index == 6 ? "2.2" : "1"),
-                                                                ("stroke-linecap", "round"), ("stroke-opacity", "0.7")]))
+        let patterns = [(false, "black"), (true, "white")].flatMap { light, stroke in
+            hatches.enumerated().map { index, d in
+                SVG.tag("pattern", [("id", patternID(index, light: light, in: svg)), ("width", "8"), ("height", "8"), ("patternUnits", "userSpaceOnUse")],
+                        content: d.isEmpty ? "" : SVG.tag("path", [("d", d), ("stroke", stroke), ("stroke-width", index == 6 ? "2.2" : "1"),
+                                                                    ("stroke-linecap", "round"), ("stroke-opacity", "0.7")]))
+            }
         }
         return "<defs>" + patterns.joined() + "</defs>"
     }
 
-    /// The fill that draws hatch `hatch` of this chart's definitions.
-    static func hatchFill(_ hatch: Int, in svg: SVG) -> String { "url(#\(svg.id)-hatch\(hatch))" }
+    private static func patternID(_ hatch: Int, light: Bool, in svg: SVG) -> String { "\(svg.id)-hatch\(light ? "-light" : "")\(hatch)" }
+
+    /// The fill that draws hatch `hatch` of this chart's definitions (in white over a dark colour).
+    static func hatchFill(_ hatch: Int, light: Bool = false, in svg: SVG) -> String { "url(#\(patternID(hatch, light: light, in: svg)))" }
 
     /// A filled rectangle: colour, hatch on top, thin dark outline.
     func bar(_ svg: inout SVG, _ x: Double, _ y: Double, _ width: Double, _ height: Double) {
         svg.rect(x, y, width, height, [("fill", colour)])
-        if hatch != 0 { svg.rect(x, y, width, height, [("fill", Self.hatchFill(hatch, in: svg))]) }
+        if hatch != 0 { svg.rect(x, y, width, height, [("fill", Self.hatchFill(hatch, light: Self.dark.contains(colour), in: svg))]) }
         svg.rect(x, y, width, height, [("fill", "none"), ("stroke", Ink.axis), ("stroke-width", "0.6")])
     }
 }

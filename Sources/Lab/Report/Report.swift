@@ -39,7 +39,8 @@ public enum Report {
     /// A scenario's charts in page order.
     static func charts(_ group: ScenarioGroup, _ data: ReportData) throws -> [Chart] {
         try TimeSeriesChart.charts(group, data)
-            + [CDFChart.latency(group, data), try BarChart.scenarioChart(group), try RoleTimelineChart.chart(group, data), CDFChart.elections(group, data)]
+            + [CDFChart.latency(group, data), try BarChart.scenarioChart(group), try RoleTimelineChart.chart(group, data)]
+            + [CDFChart.elections(group, data)].compactMap { $0 }
     }
 
     static func save(_ text: String, _ relative: String, in directory: String) throws {

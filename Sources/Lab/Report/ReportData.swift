@@ -54,9 +54,6 @@ struct ReportData {
     /// The consistency counters that add up to a run's anomalies.
     static let anomalyColumns = ["stale_reads", "lost_writes", "divergent_keys", "atomicity_violations"]
 
-    /// How many anomalies of a run the page shows.
-    static let anomaliesShown = 5
-
     var experiment: ExperimentFile?
     var runs: [Run]
     var timeseries: [String: [CSVReader.Row]]
@@ -96,7 +93,7 @@ struct ReportData {
         return data
     }
 
-    /// The experiment's `anomalies.jsonl` (the first anomalies of each run, tagged with `run` and
+    /// The experiment's `anomalies.jsonl` (the first anomalies of each kind in each run, tagged with `run` and
     /// the run's total `run_anomalies`), when present.
     static func readAnomalies(_ directory: String) throws -> [String: Anomalies] {
         let path = (directory as NSString).appendingPathComponent(ReportWriter.anomaliesFile)

@@ -6,11 +6,12 @@ enum RoleTimelineChart {
 
     static func chart(_ group: ScenarioGroup, _ data: ReportData) throws -> Chart {
         let end = try Aggregate.timeEnd(group.runs, data)
-        let bands = Aggregate.faultBands(group.runs, data)
         let panels = group.variants.map { variant -> (ScenarioGroup.Variant, ReportData.Run, [[Aggregate.RoleSpan]]) in
             let run = variant.runs.min { $0.seed < $1.seed }!
             return (variant, run, Aggregate.roleSpans(data.events[run.id] ?? [], nodes: run.nodes, end: end * 1000))
         }
+        // The runs drawn are each variant's lowest seed: theirs are the windows to shade.
+        let bands = Aggregate.faultBands(panels.map(\.1), data)
         var roles: [String] = []
         for (_, _, nodes) in panels {
             for span in nodes.joined() { if case .role(let name) = span.state, !roles.contains(name) { roles.append(name) } }
