@@ -251,19 +251,30 @@ enum Command {
     static func report(_ arguments: [String]) -> Int32 {
         if arguments.contains("--help") || arguments.contains("-h") {
             print("""
-            conlab report DIR: rebuilds DIR/index.html and DIR/charts/*.svg from the files in DIR (summary.csv, timeseries.csv,
-            events.csv, faults.csv, latency.csv, experiment.json, runs/*/anomalies.jsonl), e.g. after `conlab merge`.
-            `conlab run` writes the same report at its end.
+            conlab report DIR [--png]: rebuilds DIR/index.html and DIR/charts/*.svg from the files in DIR (summary.csv,
+            timeseries.csv, events.csv, faults.csv, latency.csv, experiment.json, runs/*/anomalies.jsonl), e.g. after
+            `conlab merge`. `conlab run` writes the same report at its end.
+              --png   also every chart as charts/<name>.png (twice the SVG's size, white background), for slides;
+                      needs rsvg-convert (apt-get install -y librsvg2-bin)
             """)
             return 0
         }
         var parser = ArgumentParser(arguments)
         return exitStatus {
+            let png = parser.flag("--png")
             guard let directory = try parser.positional() else { throw UsageError("report needs the experiment folder: conlab report DIR") }
             try parser.finish()
             let written = try Report.build(directory: directory)
             print("report: \(written.count - 1) charts → \((directory as NSString).appendingPathComponent("index.html"))")
-            return 0
+            guard png else { return 0 }
+            do {
+                let images = try PNGExport.export(directory: directory, charts: written)
+                print("png: \(images.count) charts → \((directory as NSString).appendingPathComponent("charts"))/*.png")
+                return 0
+            } catch let error as PNGExport.Unavailable {
+                fail(error.description)
+                return 1
+            }
         }
     }
 

@@ -275,6 +275,23 @@ struct ChartReader {
         #expect(!titles(try chart("crash-availability")).contains("clients on the minority side"))
     }
 
+    /// `conlab report --png`: charts as PNGs, where rsvg-convert is installed.
+    @Test func chartsExportAsPNGs() throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        guard PNGExport.executable("rsvg-convert") != nil else {
+            print("chartsExportAsPNGs skipped: no rsvg-convert; install it with `apt-get install -y librsvg2-bin`")
+            return
+        }
+        // A few kinds of chart (drawing each takes rsvg-convert a few hundred milliseconds).
+        let charts = ["charts/suite-availability.svg", "charts/partition-availability.svg", "charts/crash-roles.svg"]
+        let written = try PNGExport.export(directory: directory, charts: charts)
+        #expect(written.count == charts.count)
+        for png in written {
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: directory + "/" + png))
+            #expect(bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]), "\(png) is a PNG")
+        }
+    }
+
     @Test func latencyCDFPoolsSeedsWeightedByTheirOperations() throws {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let reader = try chart("crash-latency-cdf")
