@@ -148,6 +148,15 @@ final class ProcessCluster {
 
     func resume(_ node: Int) { if let pid = pids[node] { Glibc.kill(pid, SIGCONT) } }
 
+    /// Lets a node that stopped itself at a trigger go on, leaving it `commands` (admin lines) to
+    /// carry out as it wakes, before anything else (`AdminProtocol.wakeFile`; written even when
+    /// empty: the node waits for it).
+    func wake(_ node: Int, applying commands: [String] = []) {
+        let path = (directory as NSString).appendingPathComponent("n\(node + 1)/\(AdminProtocol.wakeFile)")
+        _ = FileManager.default.createFile(atPath: path, contents: Data(commands.map { $0 + "\n" }.joined().utf8))
+        resume(node)
+    }
+
     /// One admin command to a running node; nil when it is down or does not answer (a paused
     /// node is never asked: its answer would wait for the resume).
     @discardableResult

@@ -175,7 +175,7 @@ final class RealRun {
             for node in 0..<config.nodes where cluster.isRunning(node) && !paused[node] {
                 if cluster.isStopped(node) {
                     _ = cluster.takeTrigger(node)
-                    cluster.resume(node)
+                    cluster.wake(node)
                 }
                 if !disarmed.contains(node), steps.allSatisfy({ cluster.admin(node, "disarm \($0)") != nil }) { disarmed.insert(node) }
             }
@@ -192,8 +192,13 @@ final class RealRun {
     /// Sets `step`'s trigger in `node`, unless the trigger names another node: an event there
     /// never counts, and every stop costs the node a round trip to the runner.
     private func armStep(_ step: Int, in node: Int) {
-        guard let entry = armed[step] else { return }
-        if case .id(let wanted)? = entry.trigger.node, wanted.index != node { return }
+        if let line = armLine(step, in: node) { cluster.admin(node, line) }
+    }
+
+    /// The admin line that arms `step`'s trigger in `node`; nil when it is not to be armed there.
+    private func armLine(_ step: Int, in node: Int) -> String? {
+        guard let entry = armed[step] else { return nil }
+        if case .id(let wanted)? = entry.trigger.node, wanted.index != node { return nil }
         let (kind, value): (String, String)
         switch entry.trigger.event {
         case .sent(let messageKind): (kind, value) = ("sent", messageKind)
@@ -201,7 +206,7 @@ final class RealRun {
         case .role(let role): (kind, value) = ("role", role.rawValue)
         case .committed(let index): (kind, value) = ("committed", String(index))
         }
-        cluster.admin(node, "arm \(step) \(kind) \(value)")
+        return "arm \(step) \(kind) \(value)"
     }
 
     /// A node that stopped itself at an armed trigger: count the event as the simulator does
@@ -226,11 +231,14 @@ final class RealRun {
                 for other in 0..<config.nodes where other != node { cluster.admin(other, "disarm \(step)") }
             }
             held = nil
-            // Not killed, not paused by the step: the node goes on (its message leaves now).
+            // Not killed, not paused by the step: the node goes on (its message leaves now). What it
+            // must know first — the step's new filter, its trigger again if this event did not fire
+            // it (a node disarms a trigger it stops at) — it reads as it wakes, before the rest of the
+            // step's messages leave: over the admin channel it would read them only after.
             if cluster.isRunning(node), !paused[node] {
-                cluster.resume(node)
-                if armed[step] == nil { cluster.admin(node, "disarm \(step)") }
-                push(node)
+                let settings = changedSettings(node)
+                for (key, line) in settings { sent[node][key] = line }
+                cluster.wake(node, applying: settings.map(\.line) + [armLine(step, in: node)].compactMap { $0 })
             }
         }
     }
@@ -367,24 +375,24 @@ final class RealRun {
     private func push(_ node: Int) {
         // A node stopped at a trigger could not answer; it is set when the runner lets it go on.
         guard cluster.isRunning(node), !paused[node], held != node, !cluster.isStopped(node) else { return }
-        let n = config.nodes
-        let cut = (0..<n).filter { $0 != node && !network.canReach(node, $0) }.map { "n\($0 + 1)" }
-        set(node, "cut", ["cut"] + cut)
-        for peer in 0..<n where peer != node {
-            set(node, "drop n\(peer + 1)", ["drop", "n\(peer + 1)"] + (droppedKinds[node * n + peer] ?? []).sorted())
-            set(node, "link n\(peer + 1)", ["link", "n\(peer + 1)"] + AdminProtocol.words(network.profile(node, peer)))
-        }
-        set(node, "clock", ["clock", String(clockRate[node])])
-        // `slow` multiplies the scenario's processing time per input; the real input's own cost is the rest.
-        let extra = (Double(config.processingTime.mean.microseconds) * (slowFactor[node] - 1)).rounded()
-        set(node, "slow", ["slow", String(Int64(max(extra, 0)))])
+        for (key, line) in changedSettings(node) where cluster.admin(node, line) != nil { sent[node][key] = line }
     }
 
-    /// Sends a setting unless the node already has it.
-    private func set(_ node: Int, _ key: String, _ words: [String]) {
-        let line = words.joined(separator: " ")
-        guard sent[node][key] != line else { return }
-        if cluster.admin(node, line) != nil { sent[node][key] = line }
+    /// The admin lines of node `node`'s whole fault state that differ from what it was last told,
+    /// each with the setting it sets.
+    private func changedSettings(_ node: Int) -> [(key: String, line: String)] {
+        let n = config.nodes
+        let cut = (0..<n).filter { $0 != node && !network.canReach(node, $0) }.map { "n\($0 + 1)" }
+        var settings: [(String, [String])] = [("cut", ["cut"] + cut)]
+        for peer in 0..<n where peer != node {
+            settings.append(("drop n\(peer + 1)", ["drop", "n\(peer + 1)"] + (droppedKinds[node * n + peer] ?? []).sorted()))
+            settings.append(("link n\(peer + 1)", ["link", "n\(peer + 1)"] + AdminProtocol.words(network.profile(node, peer))))
+        }
+        settings.append(("clock", ["clock", String(clockRate[node])]))
+        // `slow` multiplies the scenario's processing time per input; the real input's own cost is the rest.
+        let extra = (Double(config.processingTime.mean.microseconds) * (slowFactor[node] - 1)).rounded()
+        settings.append(("slow", ["slow", String(Int64(max(extra, 0)))]))
+        return settings.map { ($0.0, $0.1.joined(separator: " ")) }.filter { sent[node][$0.key] != $0.line }
     }
 
     /// Reads what each running node observed since the last poll.

@@ -38,6 +38,11 @@ package enum AdminProtocol {
     package static let greeting = "conlab-admin"
     /// The file in its data directory where a node that stopped at a trigger names the step.
     package static let triggerFile = "trigger"
+    /// The file in its data directory with the admin lines a node that stopped at a trigger
+    /// carries out as it wakes, before the rest of the step that stopped it.
+    package static let wakeFile = "trigger-wake"
+    /// How long a node that woke from a trigger waits for that file.
+    package static let wakeFileWait = TimeSpan.seconds(1)
     /// The longest line either side accepts; a longer one closes the connection.
     package static let maximumLineBytes = 64 << 20
 

@@ -118,9 +118,13 @@ extension NodeServer {
     /// message leaves or is processed, after syncing what it wrote (the simulator's "logged,
     /// then crashed before sending"), and leaves the step's number in `trigger` in its data
     /// directory. The runner, seeing the process stopped, reads it and applies the step — a
-    /// crash kills the node right there — or lets the node go on with SIGCONT.
+    /// crash kills the node right there — or lets the node go on with SIGCONT, having left in
+    /// `trigger-wake` what the node must carry out first (the step's filter, the trigger armed
+    /// again). The trigger is disarmed here: stopping again at the next message of the same
+    /// step, while the runner is still talking to the node, would stall both.
     func stopIfTriggered(_ event: Trigger.Event) {
         guard let step = faults.armedStep(matching: event) else { return }
+        faults.armed[step] = nil
         do { try host.storage.sync() } catch { return fail("syncing the log failed: \(error); stopping") }
         let line = "\(step) \(MonotonicClock.now().microseconds)\n"
         let path = (dataDirectory as NSString).appendingPathComponent(AdminProtocol.triggerFile)
@@ -128,6 +132,26 @@ extension NodeServer {
             return log.write("trigger of step \(step + 1) fired, but \(path) cannot be written; going on")
         }
         kill(getpid(), SIGSTOP)
+        carryOutWakeCommands()
+    }
+
+    /// The admin lines the runner left for this node as it let it go on from a trigger. The runner
+    /// writes the file before its SIGCONT, but a stopped process can be seen running again a few
+    /// milliseconds before that, so the node waits for the file (as if still stopped), within a bound.
+    private func carryOutWakeCommands() {
+        let path = (dataDirectory as NSString).appendingPathComponent(AdminProtocol.wakeFile)
+        let deadline = MonotonicClock.now() + AdminProtocol.wakeFileWait
+        var text = try? String(contentsOfFile: path, encoding: .utf8)
+        while text == nil, MonotonicClock.now() < deadline {
+            usleep(500)
+            text = try? String(contentsOfFile: path, encoding: .utf8)
+        }
+        guard let text else { return log.write("woke from a trigger without the runner's \(AdminProtocol.wakeFile); going on") }
+        try? FileManager.default.removeItem(atPath: path)
+        for line in text.split(separator: "\n") {
+            let answer = adminCommand(line.split(separator: " ").map(String.init))
+            if answer.hasPrefix("ERR") { log.write("on waking from a trigger, \(line): \(answer)") }
+        }
     }
 
     private func peerIDs(_ names: [String]) -> [NodeID]? {

@@ -26,6 +26,26 @@ import Testing
         return records.dropFirst().filter { runs.contains($0.fields[index]) }.map(\.raw)
     }
 
+    /// `Reports/sim-vs-real/` is what `conlab compare` makes of the committed simulated suite and
+    /// the committed real runs (the real runs themselves cannot be re-run byte for byte).
+    @Test func simulatorVersusRealComparisonMatchesItsInputs() throws {
+        var comparison = try DriverComparison(simulated: path("Reports/cap-suite"), real: path("Reports/sim-vs-real/real"))
+        comparison.simulatedDirectory = "Reports/cap-suite"
+        comparison.realDirectory = "Reports/sim-vs-real/real"
+        let expected = [
+            "README.md": ComparisonReport.markdown(comparison, command: Self.comparisonCommand),
+            "verdicts.csv": ComparisonReport.verdictsCSV(comparison),
+            "availability.csv": ComparisonReport.availabilityCSV(comparison),
+        ]
+        for (file, text) in expected {
+            let committed = try String(contentsOfFile: path("Reports/sim-vs-real/" + file), encoding: .utf8)
+            #expect(committed == text, "Reports/sim-vs-real/\(file) is stale: run `\(Self.comparisonCommand)`")
+        }
+        #expect(comparison.disagreements.isEmpty, "decided verdicts reality did not reproduce: \(comparison.disagreements.map(\.run))")
+    }
+
+    static let comparisonCommand = "conlab compare Reports/cap-suite Reports/sim-vs-real/real --out Reports/sim-vs-real"
+
     @Test func capSuiteRowsMatchARerunOfOneScenario() throws {
         let experiment = try ExperimentDefinition.load(path: path("Experiments/cap-suite.json"))
         let plan = Runner.plan(experiment: experiment.name, scenarios: experiment.scenarios)
