@@ -18,6 +18,13 @@ import Storage
 /// (this kernel has no `tc netem`); `clock` is the rate of the backend's clock in the node,
 /// `slow` processing time added to each input. A scenario with a fault the real driver has
 /// no counterpart for yet is refused before anything runs (`validate`).
+///
+/// An external backend (`{"external": "etcd"}`, `ExternalSystem`) runs the same way against the
+/// system's own processes, which the lab starts (`ExternalCluster`), with only the faults that act
+/// on a process: `crash`, `restart`, `pause`, `resume` (and `heal`, which has nothing to undo).
+/// Every other fault needs the admin channel inside our nodes and is refused for it
+/// (`validateExternal`), as are event triggers, a staggered start, and a scenario network with
+/// loss, duplication or reordering; the network's latency is the loopback's, not the scenario's.
 public struct RealDriver: RunDriver {
     /// The `conlab` executable whose `serve` the nodes run.
     public var executable: String
@@ -46,6 +53,30 @@ public struct RealDriver: RunDriver {
         }
         if !scenario.storage.fsync { throw refuse("storage.fsync", "the unsafe disk (fsync: false); real nodes always sync") }
         if scenario.storage.faults != DiskFaults() { throw refuse("storage.faults", "disk fault rates") }
+        if let external = scenario.backends.first(where: { $0.external != nil }) { try Self.validateExternal(scenario, backend: external.label) }
+    }
+
+    /// What an external system cannot take until the lab puts a proxy in front of it: any fault
+    /// that our nodes carry out inside their transport or step loop, over their admin channel.
+    static func validateExternal(_ scenario: Scenario, backend: String) throws(ScenarioError) {
+        func refuse(_ path: String, _ what: String) -> ScenarioError {
+            ScenarioError(file: scenario.file, path: path, reason: "\(what) needs the admin channel of our own nodes: "
+                          + "external backend \(backend) takes only crash, restart, pause and resume (leave it out with --backend)")
+        }
+        for (index, step) in scenario.faults.enumerated() {
+            if case .on = step.when { throw refuse("faults[\(index)].when", "an event trigger") }
+            switch step.action {
+            case .crash, .restart, .pause, .resume, .heal: continue
+            default: throw refuse("faults[\(index)]", "fault `\(step.action.description)`")
+            }
+        }
+        for fault in scenario.nemesis?.faults ?? [] where ![.crash, .crashMajority, .pause].contains(fault) {
+            throw refuse("nemesis.faults", "nemesis fault `\(fault.rawValue)`")
+        }
+        if !scenario.startTimes.isEmpty { throw refuse("start", "a staggered start") }
+        let network = scenario.network
+        if network.loss > 0 || network.duplicate > 0 || network.reorder > 0 { throw refuse("network", "a network with loss, duplication or reordering") }
+        if scenario.clientLink != .local { throw refuse("network.clientLatency", "client latency") }
     }
 
     /// What the real driver cannot carry out of `action`, named as the scenario names it.
@@ -61,8 +92,12 @@ public struct RealDriver: RunDriver {
     public func execute(_ spec: RunSpec) throws -> RunOutput {
         let start = DispatchTime.now()
         let directory = (workDirectory as NSString).appendingPathComponent("conlab-real-\(spec.id)-\(UUID().uuidString.prefix(8))")
-        let cluster = try ProcessCluster(executable: executable, directory: directory, backend: spec.backend, nodes: spec.scenario.nodes,
-                                         requestTimeout: spec.scenario.workload.timeout)
+        let cluster: any RealCluster = if let external = spec.backend.external {
+            try ExternalCluster.launch(external, nodes: spec.scenario.nodes, directory: directory)
+        } else {
+            try ProcessCluster(executable: executable, directory: directory, backend: spec.backend, nodes: spec.scenario.nodes,
+                               requestTimeout: spec.scenario.workload.timeout)
+        }
         var succeeded = false
         defer { cluster.stopAll(keepingFiles: keepClusters || !succeeded) }
         let result = try RealRun(spec: spec, cluster: cluster).run()

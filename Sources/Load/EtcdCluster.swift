@@ -26,6 +26,9 @@ public final class EtcdCluster {
 
     public let directory: String
     public private(set) var members: [Member]
+    private var executable = ""
+    /// The token of this cluster's first start; a member restarted on its data ignores it.
+    private var token = ""
 
     /// The members' client addresses as a `conlab load` target.
     public var target: LoadTarget { LoadTarget(system: .etcd, addresses: members.map(\.client)) }
@@ -85,35 +88,58 @@ public final class EtcdCluster {
     }
 
     private func spawnAll(_ executable: String) throws(Failure) {
-        let token = "conlab-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        for index in members.indices {
-            do throws(SystemError) {
-                members[index].pid = try NodeProcesses.spawn(executable, arguments(of: members[index], token: token), logFile: members[index].log)
-            } catch {
-                throw Failure(description: error.description)
-            }
+        self.executable = executable
+        token = "conlab-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        for index in members.indices { try spawn(index) }
+    }
+
+    private func spawn(_ index: Int) throws(Failure) {
+        do throws(SystemError) {
+            members[index].pid = try NodeProcesses.spawn(executable, arguments(of: members[index], token: token), logFile: members[index].log)
+        } catch {
+            throw Failure(description: error.description)
         }
+    }
+
+    /// A crash of member `index`: SIGKILL, and the process reaped.
+    package func kill(_ index: Int) {
+        guard let pid = members[index].pid else { return }
+        Glibc.kill(pid, SIGKILL)
+        _ = waitpid(pid, nil, 0)
+        members[index].pid = nil
+    }
+
+    /// Starts stopped member `index` again on its data directory and waits up to `timeout` until
+    /// it answers a serializable range (from its own state: it needs no leader for that).
+    package func restart(_ index: Int, timeout: TimeInterval) throws(Failure) -> pid_t {
+        precondition(members[index].pid == nil, "\(members[index].name) is running")
+        try spawn(index)
+        try awaitServing(index, EtcdGateway.range(key: "conlab-ready", serializable: true), deadline: Date().addingTimeInterval(timeout))
+        return members[index].pid!
     }
 
     private func awaitReady(timeout: TimeInterval) throws(Failure) {
         let deadline = Date().addingTimeInterval(timeout)
-        let probe = EtcdGateway.range(key: "conlab-ready", serializable: false)
-        for member in members {
-            while true {
-                if let http = try? HTTPConnection(address: member.client, timeout: .milliseconds(500)),
-                   let response = try? http.post(probe.path, json: probe.body), response.status == 200 {
-                    break
-                }
-                if let pid = member.pid, waitpid(pid, nil, WNOHANG) == pid {
-                    members[members.firstIndex(of: member)!].pid = nil
-                    throw Failure(description: "etcd \(member.name) (pid \(pid)) exited while starting; \(member.log) ends:\n\(Self.tail(member.log))")
-                }
-                guard Date() < deadline else {
-                    throw Failure(description: "etcd \(member.name) at \(member.client) did not serve a range within \(Int(timeout)) s; "
-                                  + "\(member.log) ends:\n\(Self.tail(member.log))")
-                }
-                usleep(100_000)
+        for index in members.indices { try awaitServing(index, EtcdGateway.range(key: "conlab-ready", serializable: false), deadline: deadline) }
+    }
+
+    /// Waits until member `index` answers `probe` with 200; throws when it exits or `deadline` passes.
+    private func awaitServing(_ index: Int, _ probe: EtcdGateway.Request, deadline: Date) throws(Failure) {
+        let member = members[index]
+        while true {
+            if let http = try? HTTPConnection(address: member.client, timeout: .milliseconds(500)),
+               let response = try? http.post(probe.path, json: probe.body), response.status == 200 {
+                return
             }
+            if let pid = member.pid, waitpid(pid, nil, WNOHANG) == pid {
+                members[index].pid = nil
+                throw Failure(description: "etcd \(member.name) (pid \(pid)) exited while starting; \(member.log) ends:\n\(Self.tail(member.log))")
+            }
+            guard Date() < deadline else {
+                throw Failure(description: "etcd \(member.name) at \(member.client) did not serve a range in time; "
+                              + "\(member.log) ends:\n\(Self.tail(member.log))")
+            }
+            usleep(100_000)
         }
     }
 
@@ -124,7 +150,8 @@ public final class EtcdCluster {
     /// folder (keep it to read the logs of a failure).
     public func stop(grace: TimeInterval = 10, removingFiles: Bool = false) {
         for index in members.indices {
-            if let pid = members[index].pid { _ = NodeProcesses.stop([pid], grace: grace, reap: true) }
+            // A paused member would take SIGTERM only once continued.
+            if let pid = members[index].pid { Glibc.kill(pid, SIGCONT); _ = NodeProcesses.stop([pid], grace: grace, reap: true) }
             members[index].pid = nil
         }
         if removingFiles { try? FileManager.default.removeItem(atPath: directory) }

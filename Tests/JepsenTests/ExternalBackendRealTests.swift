@@ -1,0 +1,98 @@
+import ConsensusCore
+import Foundation
+@testable import Jepsen
+import Lab
+import Testing
+
+/// External systems run as backends of a scenario (`{"external": "etcd"}`,
+/// `{"external": "redis-sentinel"}`) by the real driver: the lab starts a 3-member etcd and a
+/// Redis trio with a Sentinel per node, runs a short scenario against each and checks it. Without
+/// the Debian packages the tests say loudly that they were skipped and how to install them.
+@Suite(.serialized) struct ExternalBackendRealTests {
+    /// Whether every binary `system` needs is on PATH; says loudly what to install if not.
+    static func installed(_ system: ExternalSystem) -> Bool {
+        let binaries = system == .etcd ? ["etcd"] : ["redis-server", "redis-sentinel"]
+        for (binary, package) in zip(binaries, system.debianPackages) where (try? ExternalCluster.executable(binary, package: package)) == nil {
+            print("*** SKIPPED \(system.rawValue) tests: \(binary) is not installed; install with: apt-get install -y \(system.debianPackages.joined(separator: " ")) ***")
+            return false
+        }
+        return true
+    }
+
+    static func scenario(_ backend: String, faults: String) -> String {
+        """
+        {"version": 1, "name": "external", "nodes": 3, "duration": "3s", "quiescence": "1500ms", "backends": [{"external": "\(backend)"}],
+         "workload": {"clientsPerNode": 2, "mode": "closed", "think": "10ms", "keys": 4, "mix": {"get": 40, "put": 20, "append": 30, "cas": 10},
+                      "timeout": "800ms"},
+         "faults": \(faults)}
+        """
+    }
+
+    /// etcd keeps Raft's promises through a SIGKILL of its leader and the restart: linearizable,
+    /// no acknowledged write lost, the members' own copies equal at the end.
+    @Test func etcdKeepsItsPromisesThroughALeaderCrash() throws {
+        guard Self.installed(.etcd) else { return }
+        let (_, folder) = try RealScenarioTests.run(Self.scenario("etcd", faults: #"[{"at": "800ms", "crash": "leader"}, {"at": "1800ms", "restart": "crashed"}]"#),
+                                                    name: "external-etcd", conlab: "/nonexistent")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let rows = try RealScenarioTests.summary(folder)
+        #expect(rows.count == 1)
+        for (id, row) in rows {
+            let replay = "replay: conlab run external-etcd.json --real --seed \(row["seed"]!)"
+            #expect(row["protocol"] == "etcd" && row["driver"] == "real", "\(id)")
+            #expect(Int(row["ops_ok"]!)! > 0, "\(id): \(replay)")
+            #expect(row["linearizable"] == "true", "\(id): \(replay)")
+            #expect(row["lost_writes"] == "0", "\(id): \(replay)")
+            #expect(row["divergent_keys"] == "0", "\(id): \(replay)")
+        }
+        let events = try String(contentsOfFile: folder + "/out/events.csv", encoding: .utf8)
+        #expect(events.contains(",leader,n"), "the members' own role reports name a leader")
+        #expect(events.contains(",fault,crash leader → n"), "the crash found the leader")
+        #expect(events.contains(",crash,SIGKILL to pid") && events.contains(",restart,pid "))
+    }
+
+    /// Redis with Sentinel through a pause of its primary long enough for a failover: the run
+    /// completes and is judged. What Redis loses depends on timing, so only what is certain is
+    /// asserted: the pause hit the primary (n1 at the start), clients were served, the checker
+    /// gave its verdicts, and every node's data was read at the end.
+    @Test func redisWithSentinelIsRunAndJudgedThroughAPrimaryPause() throws {
+        guard Self.installed(.redisSentinel) else { return }
+        let (result, folder) = try RealScenarioTests.run(Self.scenario("redis-sentinel", faults: #"[{"at": "500ms", "pause": "leader"}, {"at": "2500ms", "resume": "paused"}]"#),
+                                                         name: "external-redis", conlab: "/nonexistent")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let rows = try RealScenarioTests.summary(folder)
+        let row = try #require(rows.values.first)
+        #expect(row["protocol"] == "redis-sentinel" && row["driver"] == "real")
+        #expect(Int(row["ops_ok"]!)! > 0)
+        #expect(["true", "false", ""].contains(row["linearizable"]!), "a verdict or undecided")
+        #expect(Int(row["lost_writes"]!) != nil && Int(row["divergent_keys"]!) != nil)
+        #expect(result.records.count == 1)
+        let events = try String(contentsOfFile: folder + "/out/events.csv", encoding: .utf8)
+        #expect(events.contains(",fault,pause leader → n1"), "the pause found the primary in ROLE and Sentinel's view")
+    }
+
+    /// Faults that need our nodes' admin channel are refused for an external backend, by name,
+    /// before anything starts; the same scenario runs for our backends.
+    @Test func faultsOnlyOurNodesCanTakeAreRefusedByName() throws {
+        let folder = NSTemporaryDirectory() + "conlab-external-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        for (fault, named) in [(#"{"at": "1s", "partition": {"isolate": "leader"}}"#, "fault `partition isolate(leader)`"),
+                               (#"{"at": "1s", "slow": {"node": "n1", "factor": 5}}"#, "fault `slow"),
+                               (#"{"when": {"role": "leader", "after": "1s"}, "crash": "leader"}"#, "an event trigger")] {
+            let file = folder + "/s.json"
+            try Data(#"{"version": 1, "name": "s", "nodes": 3, "duration": "2s", "backends": ["raft", {"external": "etcd"}], "faults": [\#(fault)]}"#.utf8)
+                .write(to: URL(fileURLWithPath: file))
+            let request = ExperimentRequest(scenarioPath: file, outputDirectory: folder + "/out", driver: RealDriver(executable: "/nonexistent"))
+            let error = #expect(throws: ScenarioError.self) { try Experiment.run(request) }
+            #expect(error?.description.contains(named) == true, "\(error?.description ?? "no error")")
+            #expect(error?.description.contains("external backend etcd takes only crash, restart, pause and resume") == true)
+        }
+    }
+
+    /// A missing binary is an error that names the Debian package to install.
+    @Test func aMissingBinaryNamesItsPackage() {
+        let error = #expect(throws: ProcessCluster.Failure.self) { try ExternalCluster.executable("conlab-no-such-binary", package: "some-package") }
+        #expect(error?.description.contains("apt-get install -y some-package") == true, "\(error?.description ?? "no error")")
+    }
+}
