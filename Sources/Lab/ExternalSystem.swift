@@ -20,8 +20,8 @@ public enum ExternalSystem: String, CaseIterable, Sendable {
 
     var summary: String {
         switch self {
-        case .etcd: "etcd 3.4 (external, --real only): the best-known Raft KV, through its v3 HTTP/JSON gateway"
-        case .redisSentinel: "Redis with Sentinel (external, --real only): asynchronous primary–replica with Sentinel failover"
+        case .etcd: "etcd 3.4: the best-known Raft KV, through its v3 HTTP/JSON gateway"
+        case .redisSentinel: "Redis with Sentinel: asynchronous primary–replica with Sentinel failover"
         }
     }
 

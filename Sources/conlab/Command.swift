@@ -351,6 +351,13 @@ enum Command {
                 print("      \(option.name) = \(option.defaultValue)  (\(option.values)): \(option.summary)")
             }
         }
+        print("\nExternal systems ({\"external\": NAME} in a scenario's backends; conlab run --real only):")
+        for backend in Backends.external {
+            print("  \(backend.name): \(backend.summary)")
+            for option in backend.options {
+                print("      \(option.name) = \(option.defaultValue)  (\(option.values)): \(option.summary)")
+            }
+        }
         return status
     }
 

@@ -1,4 +1,5 @@
 import ConsensusCore
+import Foundation
 import Lab
 import Testing
 
@@ -37,5 +38,21 @@ import Testing
         let error = try #require(throws: ScenarioError.self) { try SimulatorDriver().validate(try scenario(#"["raft", {"external": "redis-sentinel"}]"#)) }
         #expect(error.reason.contains("redis-sentinel is an external system, which only the real driver runs"))
         try SimulatorDriver().validate(try scenario(#"["raft", "zab"]"#))
+    }
+
+    /// A suite's `backends` replaces every scenario's, so the same scenario files are put to the
+    /// external systems (`Experiments/alternatives.json`).
+    @Test func aSuiteGivesItsScenariosItsBackends() throws {
+        let folder = NSTemporaryDirectory() + "conlab-suite-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try Data(#"{"version": 1, "name": "one", "nodes": 3, "backends": ["2pc"]}"#.utf8).write(to: URL(fileURLWithPath: folder + "/one.json"))
+        try Data(#"{"version": 1, "suite": "alt", "scenarios": ["one.json"], "backends": ["raft", {"external": "etcd"}]}"#.utf8)
+            .write(to: URL(fileURLWithPath: folder + "/alt.json"))
+        #expect(try ExperimentDefinition.load(path: folder + "/alt.json").scenarios[0].backends.map(\.label) == ["raft", "etcd"])
+        try Data(#"{"version": 1, "suite": "alt", "scenarios": ["one.json"], "backends": [{"external": "mongo"}]}"#.utf8)
+            .write(to: URL(fileURLWithPath: folder + "/bad.json"))
+        let error = try #require(throws: ScenarioError.self) { try ExperimentDefinition.load(path: folder + "/bad.json") }
+        #expect(error.file.hasSuffix("bad.json") && error.path == "backends[0].external", "\(error)")
     }
 }
