@@ -152,15 +152,32 @@ final class RedisSentinelGroup: ExternalMembers {
                            readsFromOwnNode: cheapReads, timeout: timeout)
     }
 
-    /// The node's role as it says itself (`ROLE`); a primary's term is the configuration epoch its
-    /// Sentinel gives the primary it names, 0 for a primary no Sentinel names (one that came back
-    /// and has not been turned into a replica yet).
+    /// The node's role as it says itself (`ROLE`); a primary's term is the configuration epoch of
+    /// the Sentinels' majority view when that view names it, 0 otherwise (an old primary that came
+    /// back and is not a replica yet, or a new one most Sentinels have not learned of): so the
+    /// run's leader is the primary the Sentinels agree on.
     func role(of node: Int) -> (role: Role, term: UInt64, name: String)? {
         guard case .array(let items?)? = call(servers[node], ["ROLE"]), let name = items.first?.text else { return nil }
         guard name == "master" else { return (.follower, 0, name) }
-        guard let fields = sentinelMaster(node), fields["port"] == String(servers[node].port) else { return (.leader, 0, name) }
-        return (.leader, fields["config-epoch"].flatMap(UInt64.init) ?? 0, name)
+        guard let view = sentinelView(), view.port == String(servers[node].port) else { return (.leader, 0, name) }
+        return (.leader, view.epoch, name)
     }
+
+    /// The primary a majority of the Sentinels name, with the highest configuration epoch among
+    /// them; asked at most once per `viewLifetime` (a poll asks it for every node).
+    private func sentinelView() -> (port: String, epoch: UInt64)? {
+        if let cached = view, MonotonicClock.now() < cached.time + Self.viewLifetime { return cached.value }
+        let answers = sentinels.indices.compactMap { sentinelMaster($0) }.compactMap { fields in
+            fields["port"].map { (port: $0, epoch: fields["config-epoch"].flatMap(UInt64.init) ?? 0) }
+        }
+        let counts = Dictionary(grouping: answers, by: \.port)
+        let agreed = counts.first { $0.value.count > sentinels.count / 2 }.map { (port: $0.key, epoch: $0.value.map(\.epoch).max() ?? 0) }
+        view = (MonotonicClock.now(), agreed)
+        return agreed
+    }
+
+    private var view: (time: Instant, value: (port: String, epoch: UInt64)?)?
+    static let viewLifetime = TimeSpan.milliseconds(50)
 
     /// The node's own data: every key (`KEYS *`, a run's few keys) and its value.
     func data(of node: Int) -> [String: String]? {
