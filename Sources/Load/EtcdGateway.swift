@@ -124,9 +124,11 @@ package enum EtcdGateway {
         let fields = try response(body)
         // Member ids are uint64 (often beyond Int64), written as decimal strings like every 64-bit field.
         func unsigned(_ value: Any?) -> UInt64? { (value as? String).flatMap { UInt64($0) } }
-        guard let member = unsigned((fields["header"] as? [String: Any])?["member_id"]) else { throw DecodingError(description: "no \"member_id\" in the header") }
+        let header = fields["header"] as? [String: Any]
+        guard let member = unsigned(header?["member_id"]) else { throw DecodingError(description: "no \"member_id\" in the header") }
         let leader = unsigned(fields["leader"]) ?? 0
-        return Status(isLeader: leader != 0 && leader == member, term: unsigned(fields["raft_term"]) ?? 0)
+        // The status body spells the term `raftTerm`; every header carries it as `raft_term`.
+        return Status(isLeader: leader != 0 && leader == member, term: unsigned(fields["raftTerm"] ?? header?["raft_term"]) ?? 0)
     }
 
     /// Whether a transaction's comparisons held (and so its success branch ran).
