@@ -9,7 +9,9 @@ import Server
 /// its own folder (configuration files, which Sentinel rewrites, and the append-only file).
 ///
 /// Settings: `appendonly yes` with `appendfsync everysec` (Redis's usual durability: a crash
-/// loses up to a second of acknowledged writes even without failover), no RDB snapshots; the
+/// loses up to a second of acknowledged writes even without failover), no RDB snapshots, a full
+/// resynchronisation started at once (`repl-diskless-sync-delay 0`; the default 5 s only waits
+/// for more replicas to share it, and would outlast a lab run's quiescence); the
 /// Sentinels monitor the primary as `conlab` with a quorum of a majority, `down-after-milliseconds
 /// 1000` and `failover-timeout 2000` (Redis defaults: 30 s and 3 min, far beyond a lab run), so
 /// a primary that stops answering is replaced in about 2–4 s. Faults hit the redis-server of a
@@ -68,7 +70,7 @@ final class RedisSentinelGroup: ExternalMembers {
 
     func serverConfiguration(_ node: Int) -> [String] {
         ["port \(servers[node].port)", "bind 127.0.0.1", "dir \(folder(node))", "appendonly yes", "appendfsync everysec", "save \"\"",
-         "daemonize no"] + (node == 0 ? [] : ["replicaof 127.0.0.1 \(servers[0].port)"])
+         "repl-diskless-sync-delay 0", "daemonize no"] + (node == 0 ? [] : ["replicaof 127.0.0.1 \(servers[0].port)"])
     }
 
     func sentinelConfiguration(_ node: Int) -> [String] {
