@@ -5,9 +5,12 @@ import Runtime
 
 /// etcd as an external backend: `nodes` members of Debian's etcd 3.4 on free loopback ports, each
 /// with its own data directory, started by `Load`'s `EtcdCluster` (the launcher `conlab load`'s
-/// tests use) with etcd's default timing: heartbeat 100 ms, election timeout 1 s.
+/// tests use) with etcd's default timing: heartbeat 100 ms, election timeout 1 s. Their peer
+/// traffic goes through a `PeerProxy` (each member advertises the proxy's address), so partitions
+/// and one-way cuts apply to it; clients reach their member directly, as ours do.
 final class EtcdMembers: ExternalMembers {
     private let cluster: EtcdCluster
+    private let proxy: PeerProxy
     /// The members' client addresses, fixed at the start (client threads read them).
     private let addresses: [SocketAddress]
     /// How long a restarted member may take to serve.
@@ -15,9 +18,32 @@ final class EtcdMembers: ExternalMembers {
 
     init(nodes: Int, directory: String) throws {
         let executable = try ExternalCluster.executable("etcd", package: "etcd-server")
-        cluster = try EtcdCluster.start(executable: executable, members: nodes, directory: directory)
+        let ports = try LoopbackPorts.free(3 * nodes)
+        let proxied = Array(ports[(2 * nodes)...])
+        proxy = try PeerProxy(ports: proxied, targets: ports[nodes..<(2 * nodes)].map { .loopback(port: $0) },
+                              identify: { Self.sender(head: $0, proxy: proxied) })
+        do {
+            cluster = try EtcdCluster.start(executable: executable, members: nodes, directory: directory, ports: Array(ports[..<(2 * nodes)]),
+                                            advertisedPeers: proxied.map { .loopback(port: $0) })
+        } catch {
+            proxy.stop()
+            throw error
+        }
         addresses = cluster.members.map(\.client)
     }
+
+    /// The member that sent an HTTP request head: etcd's raft requests name the sender's
+    /// advertised peer URLs (`X-PeerURLs`), which are its proxy address.
+    static func sender(head: [UInt8], proxy ports: [UInt16]) -> Int? {
+        for line in String(decoding: head, as: UTF8.self).split(separator: "\r\n") {
+            guard line.lowercased().hasPrefix("x-peerurls:") else { continue }
+            let urls = line.dropFirst("x-peerurls:".count).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            return ports.firstIndex { port in urls.contains("http://127.0.0.1:\(port)") }
+        }
+        return nil
+    }
+
+    func setReachability(_ matrix: [[Bool]]) { proxy.setReachability(matrix) }
 
     var pids: [pid_t?] { cluster.members.map(\.pid) }
 
@@ -54,7 +80,10 @@ final class EtcdMembers: ExternalMembers {
     }
 
     /// etcd is killed outright: the run is over and nothing needs a clean stop.
-    func stop(keepingFiles: Bool) { cluster.stop(grace: 0, removingFiles: !keepingFiles) }
+    func stop(keepingFiles: Bool) {
+        cluster.stop(grace: 0, removingFiles: !keepingFiles)
+        proxy.stop()
+    }
 }
 
 /// A client of etcd through its v3 HTTP/JSON gateway, pinned to one member: `Load`'s

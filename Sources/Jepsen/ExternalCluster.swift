@@ -17,6 +17,8 @@ protocol ExternalMembers: AnyObject {
     func kill(_ node: Int)
     /// The connection of a client of node `node`: the per-system client adapter.
     func connection(home node: Int, cheapReads: Bool, timeout: TimeSpan) -> any ExternalConnection
+    /// Which member's peer traffic reaches which (`matrix[from][to]`), through the system's proxy.
+    func setReachability(_ matrix: [[Bool]])
     /// The node's role as the system itself reports it, nil when it does not answer.
     func role(of node: Int) -> (role: Role, term: UInt64, name: String)?
     /// The node's own copy of the data, nil when it cannot be read.
@@ -82,6 +84,8 @@ final class ExternalCluster: RealCluster {
     func admin(_ node: Int, _ command: String) -> String? { nil }
 
     func takeTrigger(_ node: Int) -> (step: Int, time: Instant)? { nil }
+
+    func setReachability(_ matrix: [[Bool]]) { members.setReachability(matrix) }
 
     func flipBit(_ node: Int, random: inout DeterministicRandom) -> String? { nil }
 

@@ -20,11 +20,12 @@ import Storage
 /// no counterpart for yet is refused before anything runs (`validate`).
 ///
 /// An external backend (`{"external": "etcd"}`, `ExternalSystem`) runs the same way against the
-/// system's own processes, which the lab starts (`ExternalCluster`), with only the faults that act
-/// on a process: `crash`, `restart`, `pause`, `resume` (and `heal`, which has nothing to undo).
-/// Every other fault needs the admin channel inside our nodes and is refused for it
-/// (`validateExternal`), as are event triggers, a staggered start, and a scenario network with
-/// loss, duplication or reordering; the network's latency is the loopback's, not the scenario's.
+/// system's own processes, which the lab starts (`ExternalCluster`), with the faults that act on
+/// a process (`crash`, `restart`, `pause`, `resume`, `heal`) and, for etcd, the partitions and
+/// one-way cuts its `PeerProxy` carries out. Every other fault needs the admin channel inside our
+/// nodes and is refused for it (`validateExternal`), as are event triggers, a staggered start, and
+/// a scenario network with loss, duplication or reordering; the network's latency is the
+/// loopback's, not the scenario's.
 public struct RealDriver: RunDriver {
     /// The `conlab` executable whose `serve` the nodes run.
     public var executable: String
@@ -53,24 +54,29 @@ public struct RealDriver: RunDriver {
         }
         if !scenario.storage.fsync { throw refuse("storage.fsync", "the unsafe disk (fsync: false); real nodes always sync") }
         if scenario.storage.faults != DiskFaults() { throw refuse("storage.faults", "disk fault rates") }
-        if let external = scenario.backends.first(where: { $0.external != nil }) { try Self.validateExternal(scenario, backend: external.label) }
+        for backend in scenario.backends { if let external = backend.external { try Self.validateExternal(scenario, backend: backend.label, external.system) } }
     }
 
-    /// What an external system cannot take until the lab puts a proxy in front of it: any fault
-    /// that our nodes carry out inside their transport or step loop, over their admin channel.
-    static func validateExternal(_ scenario: Scenario, backend: String) throws(ScenarioError) {
+    /// What an external system cannot take: any fault that our nodes carry out inside their
+    /// transport or step loop over their admin channel, except the link cuts that a proxy in
+    /// front of the system's peer traffic carries out (etcd's; Redis's links have no proxy yet).
+    static func validateExternal(_ scenario: Scenario, backend: String, _ system: ExternalSystem) throws(ScenarioError) {
+        let cuts = system == .etcd
         func refuse(_ path: String, _ what: String) -> ScenarioError {
-            ScenarioError(file: scenario.file, path: path, reason: "\(what) needs the admin channel of our own nodes: "
-                          + "external backend \(backend) takes only crash, restart, pause and resume (leave it out with --backend)")
+            ScenarioError(file: scenario.file, path: path, reason: "\(what) needs the admin channel of our own nodes: external backend \(backend) takes only "
+                          + (cuts ? "crash, restart, pause, resume, partition, one-way and heal" : "crash, restart, pause and resume")
+                          + " (leave it out with --backend)")
         }
         for (index, step) in scenario.faults.enumerated() {
             if case .on = step.when { throw refuse("faults[\(index)].when", "an event trigger") }
             switch step.action {
             case .crash, .restart, .pause, .resume, .heal: continue
+            case .partition, .partitionShape, .oneWay: if !cuts { throw refuse("faults[\(index)]", "fault `\(step.action.description)`") }
             default: throw refuse("faults[\(index)]", "fault `\(step.action.description)`")
             }
         }
-        for fault in scenario.nemesis?.faults ?? [] where ![.crash, .crashMajority, .pause].contains(fault) {
+        let nemesisFaults: [Nemesis.Fault] = [.crash, .crashMajority, .pause] + (cuts ? [.partition, .oneWay] : [])
+        for fault in scenario.nemesis?.faults ?? [] where !nemesisFaults.contains(fault) {
             throw refuse("nemesis.faults", "nemesis fault `\(fault.rawValue)`")
         }
         if !scenario.startTimes.isEmpty { throw refuse("start", "a staggered start") }

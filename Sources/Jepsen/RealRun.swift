@@ -304,6 +304,7 @@ final class RealRun {
         network.heal()
         droppedKinds.removeAll()
         network.restoreProfiles()
+        pushLinks()
         for node in 0..<config.nodes {
             slowFactor[node] = 1
             clockRate[node] = 1
@@ -327,7 +328,15 @@ final class RealRun {
 
     // MARK: Talking to the nodes
 
-    private func pushAll() { for node in 0..<config.nodes { push(node) } }
+    /// Sets every node's fault state, and the links of a cluster cut from outside (a proxy).
+    private func pushAll() {
+        for node in 0..<config.nodes { push(node) }
+        pushLinks()
+    }
+
+    private func pushLinks() {
+        cluster.setReachability((0..<config.nodes).map { from in (0..<config.nodes).map { to in from == to || network.canReach(from, to) } })
+    }
 
     /// Sets node `node`'s whole fault state (a restarted node has forgotten it; a paused one is
     /// set when it resumes).

@@ -13,6 +13,8 @@ public final class EtcdCluster {
         public var name: String
         public var client: SocketAddress
         public var peer: SocketAddress
+        /// The peer address the others are told to use: `peer`, or a proxy in front of it.
+        public var advertisedPeer: SocketAddress
         public var data: String
         public var log: String
         /// The running process; `nil` once stopped.
@@ -43,10 +45,12 @@ public final class EtcdCluster {
     /// `ports` gives 2 × members of them (clients first, then peers), and waits up to `timeout`
     /// for every member to answer a linearizable range, which needs an elected leader. A member
     /// that exits, or a cluster not ready in time, stops every member started and throws with the
-    /// end of the log concerned.
+    /// end of the log concerned. `advertisedPeers` (one per member) are the peer addresses the
+    /// members tell each other, when a proxy in front of their peer ports carries their traffic.
     public static func start(executable: String, members count: Int, directory: String, ports: [UInt16]? = nil,
-                             timeout: TimeInterval = 30) throws(Failure) -> EtcdCluster {
+                             advertisedPeers: [SocketAddress]? = nil, timeout: TimeInterval = 30) throws(Failure) -> EtcdCluster {
         precondition(count >= 1 && (ports == nil || ports!.count == 2 * count), "ports: 2 per member")
+        precondition(advertisedPeers == nil || advertisedPeers!.count == count, "advertisedPeers: 1 per member")
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
@@ -58,7 +62,8 @@ public final class EtcdCluster {
         }
         let cluster = EtcdCluster(directory: directory, members: (0..<count).map { index in
             let name = "e\(index + 1)"
-            return Member(name: name, client: .loopback(port: chosen[index]), peer: .loopback(port: chosen[count + index]),
+            let peer = SocketAddress.loopback(port: chosen[count + index])
+            return Member(name: name, client: .loopback(port: chosen[index]), peer: peer, advertisedPeer: advertisedPeers?[index] ?? peer,
                           data: "\(directory)/\(name)", log: "\(directory)/\(name).log", pid: nil)
         })
         do throws(Failure) {
@@ -80,10 +85,10 @@ public final class EtcdCluster {
     /// advertises (the same loopback URLs), and the whole initial cluster under a token of this
     /// start alone, so members of another cluster on the machine never join it.
     func arguments(of member: Member, token: String) -> [String] {
-        let initial = members.map { "\($0.name)=http://\($0.peer)" }.joined(separator: ",")
+        let initial = members.map { "\($0.name)=http://\($0.advertisedPeer)" }.joined(separator: ",")
         return ["--name", member.name, "--data-dir", member.data,
                 "--listen-client-urls", "http://\(member.client)", "--advertise-client-urls", "http://\(member.client)",
-                "--listen-peer-urls", "http://\(member.peer)", "--initial-advertise-peer-urls", "http://\(member.peer)",
+                "--listen-peer-urls", "http://\(member.peer)", "--initial-advertise-peer-urls", "http://\(member.advertisedPeer)",
                 "--initial-cluster", initial, "--initial-cluster-state", "new", "--initial-cluster-token", token]
     }
 

@@ -19,21 +19,23 @@ import Testing
         return true
     }
 
-    static func scenario(_ backend: String, faults: String) -> String {
+    static func scenario(_ backend: String, faults: String, duration: String = "3s") -> String {
         """
-        {"version": 1, "name": "external", "nodes": 3, "duration": "3s", "quiescence": "1500ms", "backends": [{"external": "\(backend)"}],
+        {"version": 1, "name": "external", "nodes": 3, "duration": "\(duration)", "quiescence": "1500ms", "backends": [{"external": "\(backend)"}],
          "workload": {"clientsPerNode": 2, "mode": "closed", "think": "10ms", "keys": 4, "mix": {"get": 40, "put": 20, "append": 30, "cas": 10},
                       "timeout": "800ms"},
          "faults": \(faults)}
         """
     }
 
-    /// etcd keeps Raft's promises through a SIGKILL of its leader and the restart: linearizable,
-    /// no acknowledged write lost, the members' own copies equal at the end.
-    @Test func etcdKeepsItsPromisesThroughALeaderCrash() throws {
+    /// etcd keeps Raft's promises through a SIGKILL of its leader and the restart, then the new
+    /// leader's isolation by the peer proxy: linearizable, no acknowledged write lost, the
+    /// members' own copies equal at the end, and a leader elected in the majority while the old
+    /// one is cut off.
+    @Test func etcdKeepsItsPromisesThroughALeaderCrashAndIsolation() throws {
         guard Self.installed(.etcd) else { return }
-        let (_, folder) = try RealScenarioTests.run(Self.scenario("etcd", faults: #"[{"at": "800ms", "crash": "leader"}, {"at": "1800ms", "restart": "crashed"}]"#),
-                                                    name: "external-etcd", conlab: "/nonexistent")
+        let faults = #"[{"at": "400ms", "crash": "leader"}, {"at": "1100ms", "restart": "crashed"}, {"at": "1500ms", "partition": {"isolate": "leader"}}, {"at": "3800ms", "heal": true}]"#
+        let (_, folder) = try RealScenarioTests.run(Self.scenario("etcd", faults: faults, duration: "4s"), name: "external-etcd", conlab: "/nonexistent")
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let rows = try RealScenarioTests.summary(folder)
         #expect(rows.count == 1)
@@ -49,6 +51,9 @@ import Testing
         #expect(events.range(of: #",leader,n\d term=[1-9]"#, options: .regularExpression) != nil, "the members' status names a leader with etcd's Raft term")
         #expect(events.contains(",fault,crash leader → n"), "the crash found the leader")
         #expect(events.contains(",crash,SIGKILL to pid") && events.contains(",restart,pid "))
+        let partition = try #require(events.range(of: ",fault,\"partition isolate(leader)"), "the proxy's partition is recorded")
+        let heal = try #require(events.range(of: ",fault,heal"))
+        #expect(events[partition.upperBound..<heal.lowerBound].contains(",,leader,n"), "a new leader is elected while the old one is cut off")
     }
 
     /// Redis with Sentinel through a pause of its primary long enough for a failover: the run
@@ -72,22 +77,35 @@ import Testing
     }
 
     /// Faults that need our nodes' admin channel are refused for an external backend, by name,
-    /// before anything starts; the same scenario runs for our backends.
+    /// before anything starts: for etcd those its peer proxy cannot carry out, for Redis (no proxy
+    /// yet) every network fault.
     @Test func faultsOnlyOurNodesCanTakeAreRefusedByName() throws {
         let folder = NSTemporaryDirectory() + "conlab-external-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        for (fault, named) in [(#"{"at": "1s", "partition": {"isolate": "leader"}}"#, "fault `partition isolate(leader)`"),
-                               (#"{"at": "1s", "slow": {"node": "n1", "factor": 5}}"#, "fault `slow"),
-                               (#"{"when": {"role": "leader", "after": "1s"}, "crash": "leader"}"#, "an event trigger")] {
+        let etcdTakes = "external backend etcd takes only crash, restart, pause, resume, partition, one-way and heal"
+        let redisTakes = "external backend redis-sentinel takes only crash, restart, pause and resume"
+        for (system, fault, named, takes) in [("redis-sentinel", #"{"at": "1s", "partition": {"isolate": "leader"}}"#, "fault `partition isolate(leader)`", redisTakes),
+                                              ("etcd", #"{"at": "1s", "slow": {"node": "n1", "factor": 5}}"#, "fault `slow", etcdTakes),
+                                              ("etcd", #"{"at": "1s", "drop": {"kinds": ["REQUEST_VOTE"], "from": 1, "to": 2}}"#, "fault `drop", etcdTakes),
+                                              ("etcd", #"{"when": {"role": "leader", "after": "1s"}, "crash": "leader"}"#, "an event trigger", etcdTakes)] {
             let file = folder + "/s.json"
-            try Data(#"{"version": 1, "name": "s", "nodes": 3, "duration": "2s", "backends": ["raft", {"external": "etcd"}], "faults": [\#(fault)]}"#.utf8)
+            try Data(#"{"version": 1, "name": "s", "nodes": 3, "duration": "2s", "backends": ["raft", {"external": "\#(system)"}], "faults": [\#(fault)]}"#.utf8)
                 .write(to: URL(fileURLWithPath: file))
             let request = ExperimentRequest(scenarioPath: file, outputDirectory: folder + "/out", driver: RealDriver(executable: "/nonexistent"))
             let error = #expect(throws: ScenarioError.self) { try Experiment.run(request) }
             #expect(error?.description.contains(named) == true, "\(error?.description ?? "no error")")
-            #expect(error?.description.contains("external backend etcd takes only crash, restart, pause and resume") == true)
+            #expect(error?.description.contains(takes) == true, "\(error?.description ?? "no error")")
         }
+    }
+
+    /// The peer proxy learns which etcd member opened a connection from the head of its first
+    /// request (etcd names the sender's advertised peer URLs), and never guesses.
+    @Test func theProxyNamesTheSenderFromItsPeerURLs() {
+        let head = Array("POST /raft HTTP/1.1\r\nHost: 127.0.0.1:7102\r\nX-Peerurls: http://127.0.0.1:7202\r\nX-Server-From: 8e9e05c52164694d".utf8)
+        #expect(EtcdMembers.sender(head: head, proxy: [7201, 7202, 7203]) == 1)
+        #expect(EtcdMembers.sender(head: Array("GET /version HTTP/1.1\r\nHost: 127.0.0.1:7102".utf8), proxy: [7201, 7202]) == nil)
+        #expect(EtcdMembers.sender(head: Array("POST /raft HTTP/1.1\r\nX-PeerURLs: http://127.0.0.1:9999".utf8), proxy: [7201]) == nil)
     }
 
     /// A missing binary is an error that names the Debian package to install.
