@@ -34,8 +34,10 @@ import Testing
     /// one is cut off.
     @Test func etcdKeepsItsPromisesThroughALeaderCrashAndIsolation() throws {
         guard Self.installed(.etcd) else { return }
-        let faults = #"[{"at": "400ms", "crash": "leader"}, {"at": "1100ms", "restart": "crashed"}, {"at": "1500ms", "partition": {"isolate": "leader"}}, {"at": "3800ms", "heal": true}]"#
-        let (_, folder) = try RealScenarioTests.run(Self.scenario("etcd", faults: faults, duration: "4s"), name: "external-etcd", conlab: "/nonexistent")
+        // An election takes 1–2 s (etcd's election timeout, randomised): the isolation waits for
+        // the crash's, and lasts long enough for the next.
+        let faults = #"[{"at": "300ms", "crash": "leader"}, {"at": "800ms", "restart": "crashed"}, {"at": "2s", "partition": {"isolate": "leader"}}, {"at": "4500ms", "heal": true}]"#
+        let (_, folder) = try RealScenarioTests.run(Self.scenario("etcd", faults: faults, duration: "5s"), name: "external-etcd", conlab: "/nonexistent")
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let rows = try RealScenarioTests.summary(folder)
         #expect(rows.count == 1)
