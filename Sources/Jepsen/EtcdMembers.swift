@@ -2,12 +2,13 @@ import ConsensusCore
 import Glibc
 import Load
 import Runtime
+import Simulator
 
 /// etcd as an external backend: `nodes` members of Debian's etcd 3.4 on free loopback ports, each
 /// with its own data directory, started by `Load`'s `EtcdCluster` (the launcher `conlab load`'s
 /// tests use) with etcd's default timing: heartbeat 100 ms, election timeout 1 s. Their peer
-/// traffic goes through a `PeerProxy` (each member advertises the proxy's address), so partitions
-/// and one-way cuts apply to it; clients reach their member directly, as ours do.
+/// traffic goes through a `PeerProxy` (each member advertises the proxy's address), so partitions,
+/// one-way cuts and link latency apply to it; clients reach their member directly, as ours do.
 final class EtcdMembers: ExternalMembers {
     private let cluster: EtcdCluster
     private let proxy: PeerProxy
@@ -43,7 +44,7 @@ final class EtcdMembers: ExternalMembers {
         return nil
     }
 
-    func setReachability(_ matrix: [[Bool]]) { proxy.setReachability(matrix) }
+    func setLinks(reachable: [[Bool]], latency: [[LatencyDistribution]]) { proxy.setLinks(reachable: reachable, latency: latency) }
 
     var pids: [pid_t?] { cluster.members.map(\.pid) }
 

@@ -17,8 +17,9 @@ protocol ExternalMembers: AnyObject {
     func kill(_ node: Int)
     /// The connection of a client of node `node`: the per-system client adapter.
     func connection(home node: Int, cheapReads: Bool, timeout: TimeSpan) -> any ExternalConnection
-    /// Which member's peer traffic reaches which (`matrix[from][to]`), through the system's proxy.
-    func setReachability(_ matrix: [[Bool]])
+    /// Which member's peer traffic reaches which, and with what added latency, through the
+    /// system's proxy.
+    func setLinks(reachable: [[Bool]], latency: [[LatencyDistribution]])
     /// The node's role as the system itself reports it, nil when it does not answer.
     func role(of node: Int) -> (role: Role, term: UInt64, name: String)?
     /// The node's own copy of the data, nil when it cannot be read.
@@ -85,7 +86,7 @@ final class ExternalCluster: RealCluster {
 
     func takeTrigger(_ node: Int) -> (step: Int, time: Instant)? { nil }
 
-    func setReachability(_ matrix: [[Bool]]) { members.setReachability(matrix) }
+    func setLinks(reachable: [[Bool]], latency: [[LatencyDistribution]]) { members.setLinks(reachable: reachable, latency: latency) }
 
     func flipBit(_ node: Int, random: inout DeterministicRandom) -> String? { nil }
 

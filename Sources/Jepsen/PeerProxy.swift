@@ -2,6 +2,7 @@ import ConsensusCore
 import Foundation
 import Glibc
 import Runtime
+import Simulator
 
 /// A TCP proxy on loopback that an external system's peer traffic goes through, so the lab can
 /// cut links it does not control: member `j` advertises `addresses[j]` as its peer address, the
@@ -15,8 +16,10 @@ import Runtime
 /// nothing is lost, everything is late). A connection whose sender is not named (etcd's version
 /// and health probes) is never cut: it carries no raft message.
 ///
-/// A thread accepts on each listener and two threads pump each connection, with blocking calls:
-/// a few peers' connections, never a hot path.
+/// Each link's added latency (the scenario's `network`, and `network` faults' latency) delays
+/// every chunk by a draw from its distribution, never before the chunk ahead of it. A thread
+/// accepts on each listener, and each direction of a connection has a reader and a deliverer,
+/// with blocking calls: a few peers' connections, never a hot path.
 final class PeerProxy: @unchecked Sendable {
     let addresses: [SocketAddress]
     private let targets: [SocketAddress]
@@ -24,6 +27,9 @@ final class PeerProxy: @unchecked Sendable {
     private let condition = NSCondition()
     /// `reachable[i][j]`: bytes from member i flow to member j.
     private var reachable: [[Bool]]
+    /// `latency[i][j]`: how long bytes from member i take to member j, on top of loopback's.
+    private var latency: [[LatencyDistribution]]
+    private var connections = 0
     private var listeners: [Int32] = []
     private var open: Set<Int32> = []
     private var stopped = false
@@ -34,6 +40,7 @@ final class PeerProxy: @unchecked Sendable {
         self.targets = targets
         self.identify = identify
         reachable = Array(repeating: Array(repeating: true, count: targets.count), count: targets.count)
+        latency = Array(repeating: Array(repeating: .fixed(.zero), count: targets.count), count: targets.count)
         for (member, address) in addresses.enumerated() {
             let fd = try Self.listen(on: address)
             listeners.append(fd)
@@ -41,10 +48,12 @@ final class PeerProxy: @unchecked Sendable {
         }
     }
 
-    /// Which members reach which from now on; stalled bytes move on where a link came back.
-    func setReachability(_ matrix: [[Bool]]) {
+    /// Which members reach which, and each link's added latency, from now on; stalled bytes move
+    /// on where a link came back.
+    func setLinks(reachable: [[Bool]], latency: [[LatencyDistribution]]) {
         condition.lock()
-        reachable = matrix
+        self.reachable = reachable
+        self.latency = latency
         condition.broadcast()
         condition.unlock()
     }
@@ -84,10 +93,19 @@ final class PeerProxy: @unchecked Sendable {
                 if upstream >= 0 { close(upstream) }
                 continue
             }
-            let connection = Connection(target: member, downstream: downstream, upstream: upstream)
-            Thread.detachNewThread { [self] in pump(connection, towardTarget: true) }
-            Thread.detachNewThread { [self] in pump(connection, towardTarget: false) }
+            let connection = Connection(target: member, downstream: downstream, upstream: upstream, number: nextConnection())
+            for direction in [connection.request, connection.response] {
+                Thread.detachNewThread { [self] in receive(direction, of: connection) }
+                Thread.detachNewThread { [self] in deliver(direction, of: connection) }
+            }
         }
+    }
+
+    private func nextConnection() -> Int {
+        condition.lock()
+        defer { condition.unlock() }
+        connections += 1
+        return connections
     }
 
     /// Registers open sockets, so `stop` can close them; false once stopped.
@@ -99,66 +117,118 @@ final class PeerProxy: @unchecked Sendable {
         return true
     }
 
+    /// One direction of a connection: what was read and when each chunk is due at the other end.
+    private final class Direction: @unchecked Sendable {
+        let towardTarget: Bool
+        let from: Int32
+        let to: Int32
+        var queue: [(due: Instant, bytes: [UInt8])] = []
+        /// The last chunk's due time: a later chunk is never due before it (TCP keeps order).
+        var lastDue = Instant.zero
+        var ended = false
+        var random: DeterministicRandom
+
+        init(towardTarget: Bool, from: Int32, to: Int32, number: Int) {
+            self.towardTarget = towardTarget
+            self.from = from
+            self.to = to
+            random = DeterministicRandom(seed: UInt64(number), label: towardTarget ? "proxy-request" : "proxy-response")
+        }
+    }
+
     /// One proxied connection; the sender is learnt from its first bytes.
     private final class Connection: @unchecked Sendable {
         let target: Int
         let downstream: Int32
         let upstream: Int32
+        let request: Direction
+        let response: Direction
         var source: Int?
         var head: [UInt8] = []
         /// Whether the head was read (the sender named or not).
         var identified = false
-        var pumps = 2
+        /// Threads still working on it (a reader and a deliverer per direction).
+        var threads = 4
 
-        init(target: Int, downstream: Int32, upstream: Int32) {
+        init(target: Int, downstream: Int32, upstream: Int32, number: Int) {
             self.target = target
             self.downstream = downstream
             self.upstream = upstream
+            request = Direction(towardTarget: true, from: downstream, to: upstream, number: number)
+            response = Direction(towardTarget: false, from: upstream, to: downstream, number: number)
+        }
+
+        /// Sender and receiver of a direction, once the sender is known.
+        func link(_ direction: Direction) -> (from: Int, to: Int)? {
+            guard let source else { return nil }
+            return direction.towardTarget ? (source, target) : (target, source)
         }
     }
 
-    /// Copies one direction until either side ends, waiting while the link is cut.
-    private func pump(_ connection: Connection, towardTarget: Bool) {
-        let from = towardTarget ? connection.downstream : connection.upstream
-        let to = towardTarget ? connection.upstream : connection.downstream
+    /// Reads one direction and queues each chunk with its due time, until the side ends.
+    private func receive(_ direction: Direction, of connection: Connection) {
         var buffer = [UInt8](repeating: 0, count: 64 << 10)
         while true {
-            let count = read(from, &buffer, buffer.count)
+            let count = read(direction.from, &buffer, buffer.count)
             if count < 0, errno == EINTR { continue }
+            condition.lock()
             guard count > 0 else { break }
             let chunk = Array(buffer[..<count])
-            if towardTarget { learnSender(connection, from: chunk) }
-            guard waitUntilFlowing(connection, towardTarget: towardTarget), Self.send(chunk, to: to) else { break }
+            if direction.towardTarget { learnSender(connection, from: chunk) }
+            let delay = connection.link(direction).map { latency[$0.from][$0.to].sample(&direction.random) } ?? .zero
+            direction.lastDue = max(direction.lastDue, MonotonicClock.now() + delay)
+            direction.queue.append((direction.lastDue, chunk))
+            condition.broadcast()
+            condition.unlock()
         }
-        finish(connection)
+        direction.ended = true
+        condition.broadcast()
+        done(connection)
+        condition.unlock()
     }
 
+    /// Must hold the lock.
     private func learnSender(_ connection: Connection, from chunk: [UInt8]) {
-        condition.lock()
-        defer { condition.unlock() }
         guard !connection.identified else { return }
         connection.head += chunk
         guard let end = connection.head.firstRange(of: Array("\r\n\r\n".utf8)) ?? (connection.head.count > 16 << 10 ? 0..<0 : nil) else { return }
         connection.source = identify(Array(connection.head[..<end.lowerBound]))
         connection.identified = true
         connection.head = []
-        condition.broadcast()
     }
 
-    /// Waits until bytes of this direction may flow; false when the proxy stopped.
-    private func waitUntilFlowing(_ connection: Connection, towardTarget: Bool) -> Bool {
+    /// Writes one direction's chunks when due and while the link is up; when the side it reads
+    /// has ended and everything is written, or a write fails, ends the whole connection.
+    private func deliver(_ direction: Direction, of connection: Connection) {
         condition.lock()
-        defer { condition.unlock() }
         while !stopped {
-            // Responses wait for the request that names their receiver.
-            if connection.identified {
-                guard let source = connection.source else { return true }
-                let (sender, receiver) = towardTarget ? (source, connection.target) : (connection.target, source)
-                if reachable[sender][receiver] { return true }
+            if let next = direction.queue.first, let wait = delay(next.due, direction, connection) {
+                if wait <= .zero {
+                    direction.queue.removeFirst()
+                    condition.unlock()
+                    let sent = Self.send(next.bytes, to: direction.to)
+                    condition.lock()
+                    if sent { continue }
+                    break
+                }
+                condition.wait(until: Date().addingTimeInterval(Double(wait.microseconds) / 1e6))
+                continue
             }
+            if direction.ended && direction.queue.isEmpty { break }
             condition.wait(until: Date().addingTimeInterval(0.1))
         }
-        return false
+        shutdown(connection.downstream, Int32(SHUT_RDWR))
+        shutdown(connection.upstream, Int32(SHUT_RDWR))
+        done(connection)
+        condition.unlock()
+    }
+
+    /// How long until the queue's first chunk may be written; nil while its link is cut (or its
+    /// receiver is not yet known: responses wait for the request that names it). Holds the lock.
+    private func delay(_ due: Instant, _ direction: Direction, _ connection: Connection) -> TimeSpan? {
+        guard connection.identified else { return nil }
+        if let link = connection.link(direction), !reachable[link.from][link.to] { return nil }
+        return due - MonotonicClock.now()
     }
 
     private static func send(_ bytes: [UInt8], to fd: Int32) -> Bool {
@@ -172,14 +242,10 @@ final class PeerProxy: @unchecked Sendable {
         return true
     }
 
-    /// One direction ended: the other is ended too; the last one closes both sockets.
-    private func finish(_ connection: Connection) {
-        condition.lock()
-        defer { condition.unlock() }
-        shutdown(connection.downstream, Int32(SHUT_RDWR))
-        shutdown(connection.upstream, Int32(SHUT_RDWR))
-        connection.pumps -= 1
-        guard connection.pumps == 0 else { return }
+    /// One of the connection's threads is done (holding the lock); the last closes both sockets.
+    private func done(_ connection: Connection) {
+        connection.threads -= 1
+        guard connection.threads == 0 else { return }
         open.remove(connection.downstream)
         open.remove(connection.upstream)
         close(connection.downstream)

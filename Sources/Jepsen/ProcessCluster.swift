@@ -160,8 +160,8 @@ final class ProcessCluster: RealCluster {
         try AdminClient(connectingTo: configuration.members[node].admin!, secret: configuration.secret, timeout: .milliseconds(500))
     }
 
-    /// Each node filters its own links (`cut`, set by the run over the admin channel).
-    func setReachability(_ matrix: [[Bool]]) {}
+    /// Each node shapes its own links (`cut`, `link`, set by the run over the admin channel).
+    func setLinks(reachable: [[Bool]], latency: [[LatencyDistribution]]) {}
 
     func events(_ node: Int) -> [JSONValue] {
         guard let text = admin(node, "events"), case .array(let items)? = try? JSONValue(parsing: text) else { return [] }

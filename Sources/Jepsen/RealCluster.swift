@@ -28,9 +28,10 @@ protocol RealCluster: AnyObject {
     func takeTrigger(_ node: Int) -> (step: Int, time: Instant)?
     /// The `disk` fault `bit-flip`; what was flipped, nil when nothing was.
     func flipBit(_ node: Int, random: inout DeterministicRandom) -> String?
-    /// Which node reaches which (`matrix[from][to]`), for a cluster whose links the run cuts
-    /// outside the nodes (a proxy); our nodes take their filter over the admin channel instead.
-    func setReachability(_ matrix: [[Bool]])
+    /// Which node reaches which (`reachable[from][to]`) and each link's latency, for a cluster
+    /// whose links the run shapes outside the nodes (a proxy); our nodes take their filter and
+    /// link profiles over the admin channel instead.
+    func setLinks(reachable: [[Bool]], latency: [[LatencyDistribution]])
     /// What node `node` observed since it was last asked, as the admin channel's `events` items
     /// (`["role", t, role, term, name]`…, `t` in microseconds of `MonotonicClock`).
     func events(_ node: Int) -> [JSONValue]

@@ -21,11 +21,11 @@ import Storage
 ///
 /// An external backend (`{"external": "etcd"}`, `ExternalSystem`) runs the same way against the
 /// system's own processes, which the lab starts (`ExternalCluster`), with the faults that act on
-/// a process (`crash`, `restart`, `pause`, `resume`, `heal`) and, for etcd, the partitions and
-/// one-way cuts its `PeerProxy` carries out. Every other fault needs the admin channel inside our
-/// nodes and is refused for it (`validateExternal`), as are event triggers, a staggered start, and
-/// a scenario network with loss, duplication or reordering; the network's latency is the
-/// loopback's, not the scenario's.
+/// a process (`crash`, `restart`, `pause`, `resume`, `heal`) and, for etcd, the partitions,
+/// one-way cuts and link latency its `PeerProxy` carries out. Every other fault needs the admin
+/// channel inside our nodes and is refused for it (`validateExternal`), as are event triggers, a
+/// staggered start, and a scenario network with loss, duplication or reordering; Redis's links
+/// keep loopback's latency, not the scenario's.
 public struct RealDriver: RunDriver {
     /// The `conlab` executable whose `serve` the nodes run.
     public var executable: String
@@ -64,14 +64,16 @@ public struct RealDriver: RunDriver {
         let cuts = system == .etcd
         func refuse(_ path: String, _ what: String) -> ScenarioError {
             ScenarioError(file: scenario.file, path: path, reason: "\(what) needs the admin channel of our own nodes: external backend \(backend) takes only "
-                          + (cuts ? "crash, restart, pause, resume, partition, one-way and heal" : "crash, restart, pause and resume")
+                          + (cuts ? "crash, restart, pause, resume, partition, one-way, heal and network latency" : "crash, restart, pause and resume")
                           + " (leave it out with --backend)")
         }
         for (index, step) in scenario.faults.enumerated() {
             if case .on = step.when { throw refuse("faults[\(index)].when", "an event trigger") }
             switch step.action {
             case .crash, .restart, .pause, .resume, .heal: continue
-            case .partition, .partitionShape, .oneWay: if !cuts { throw refuse("faults[\(index)]", "fault `\(step.action.description)`") }
+            case .partition, .partitionShape, .oneWay, .restoreNetwork: if !cuts { throw refuse("faults[\(index)]", "fault `\(step.action.description)`") }
+            // The proxy delays bytes; it cannot lose, duplicate or reorder what TCP carries.
+            case .network(let change) where cuts && [change.loss, change.duplicate, change.reorder].allSatisfy({ ($0 ?? 0) == 0 }): continue
             default: throw refuse("faults[\(index)]", "fault `\(step.action.description)`")
             }
         }

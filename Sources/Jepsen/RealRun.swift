@@ -85,6 +85,7 @@ final class RealRun {
             cluster.admin(node, "record")
             arm(node)
         }
+        pushLinks()
         origin = MonotonicClock.now()
         for node in 0..<config.nodes where !late.contains(node) { record(node: node, .processStarted(pid: cluster.pids[node]!, restart: false)) }
         let clients = try cluster.startClients(config, origin: origin)
@@ -335,7 +336,9 @@ final class RealRun {
     }
 
     private func pushLinks() {
-        cluster.setReachability((0..<config.nodes).map { from in (0..<config.nodes).map { to in from == to || network.canReach(from, to) } })
+        let nodes = 0..<config.nodes
+        cluster.setLinks(reachable: nodes.map { from in nodes.map { to in network.canReach(from, to) } },
+                         latency: nodes.map { from in nodes.map { to in network.profile(from, to).latency } })
     }
 
     /// Sets node `node`'s whole fault state (a restarted node has forgotten it; a paused one is

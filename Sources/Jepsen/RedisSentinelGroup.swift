@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import Runtime
 import Server
+import Simulator
 
 /// Redis with Sentinel as an external backend: on each of `nodes` nodes a redis-server (n1 the
 /// primary, the others its replicas) and a redis-sentinel, on free loopback ports, each node with
@@ -142,8 +143,8 @@ final class RedisSentinelGroup: ExternalMembers {
     }
 
     /// No proxy carries Redis's links yet: the real driver refuses every network fault for it, so
-    /// nothing is ever cut.
-    func setReachability(_ matrix: [[Bool]]) {}
+    /// nothing is ever cut (and the scenario's latency is loopback's).
+    func setLinks(reachable: [[Bool]], latency: [[LatencyDistribution]]) {}
 
     func kill(_ node: Int) {
         guard let pid = pids[node] else { return }

@@ -85,11 +85,12 @@ import Testing
         let folder = NSTemporaryDirectory() + "conlab-external-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let etcdTakes = "external backend etcd takes only crash, restart, pause, resume, partition, one-way and heal"
+        let etcdTakes = "external backend etcd takes only crash, restart, pause, resume, partition, one-way, heal and network latency"
         let redisTakes = "external backend redis-sentinel takes only crash, restart, pause and resume"
         for (system, fault, named, takes) in [("redis-sentinel", #"{"at": "1s", "partition": {"isolate": "leader"}}"#, "fault `partition isolate(leader)`", redisTakes),
                                               ("etcd", #"{"at": "1s", "slow": {"node": "n1", "factor": 5}}"#, "fault `slow", etcdTakes),
                                               ("etcd", #"{"at": "1s", "drop": {"kinds": ["REQUEST_VOTE"], "from": 1, "to": 2}}"#, "fault `drop", etcdTakes),
+                                              ("etcd", #"{"at": "1s", "network": {"loss": 0.1}}"#, "fault `network", etcdTakes),
                                               ("etcd", #"{"when": {"role": "leader", "after": "1s"}, "crash": "leader"}"#, "an event trigger", etcdTakes)] {
             let file = folder + "/s.json"
             try Data(#"{"version": 1, "name": "s", "nodes": 3, "duration": "2s", "backends": ["raft", {"external": "\#(system)"}], "faults": [\#(fault)]}"#.utf8)
