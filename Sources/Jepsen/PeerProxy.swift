@@ -41,10 +41,16 @@ final class PeerProxy: @unchecked Sendable {
         self.identify = identify
         reachable = Array(repeating: Array(repeating: true, count: targets.count), count: targets.count)
         latency = Array(repeating: Array(repeating: .fixed(.zero), count: targets.count), count: targets.count)
-        for (member, address) in addresses.enumerated() {
-            let fd = try Self.listen(on: address)
-            listeners.append(fd)
-            Thread.detachNewThread { [self] in accept(on: fd, member: member) }
+        do {
+            for (member, address) in addresses.enumerated() {
+                let fd = try Self.listen(on: address)
+                listeners.append(fd)
+                Thread.detachNewThread { [self] in accept(on: fd, member: member) }
+            }
+        } catch {
+            // The listeners already open end their accept threads, which close them.
+            stop()
+            throw error
         }
     }
 
@@ -211,11 +217,11 @@ final class PeerProxy: @unchecked Sendable {
                     if sent { continue }
                     break
                 }
-                condition.wait(until: Date().addingTimeInterval(Double(wait.microseconds) / 1e6))
+                _ = condition.wait(until: Date().addingTimeInterval(Double(wait.microseconds) / 1e6))
                 continue
             }
             if direction.ended && direction.queue.isEmpty { break }
-            condition.wait(until: Date().addingTimeInterval(0.1))
+            _ = condition.wait(until: Date().addingTimeInterval(0.1))
         }
         shutdown(connection.downstream, Int32(SHUT_RDWR))
         shutdown(connection.upstream, Int32(SHUT_RDWR))
