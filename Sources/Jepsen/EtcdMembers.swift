@@ -33,15 +33,16 @@ final class EtcdMembers: ExternalMembers {
         addresses = cluster.members.map(\.client)
     }
 
-    /// The member that sent an HTTP request head: etcd's raft requests name the sender's
-    /// advertised peer URLs (`X-PeerURLs`), which are its proxy address.
-    static func sender(head: [UInt8], proxy ports: [UInt16]) -> Int? {
-        for line in String(decoding: head, as: UTF8.self).split(separator: "\r\n") {
+    /// The member that sent an HTTP request, once its head is whole: etcd's raft requests name
+    /// the sender's advertised peer URLs (`X-PeerURLs`), which are its proxy address.
+    static func sender(head: [UInt8], proxy ports: [UInt16]) -> PeerProxy.Sender {
+        guard let end = head.firstRange(of: Array("\r\n\r\n".utf8)) else { return .undecided }
+        for line in String(decoding: head[..<end.lowerBound], as: UTF8.self).split(separator: "\r\n") {
             guard line.lowercased().hasPrefix("x-peerurls:") else { continue }
             let urls = line.dropFirst("x-peerurls:".count).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            return ports.firstIndex { port in urls.contains("http://127.0.0.1:\(port)") }
+            return ports.firstIndex { port in urls.contains("http://127.0.0.1:\(port)") }.map { .node($0) } ?? .anonymous
         }
-        return nil
+        return .anonymous
     }
 
     func setLinks(reachable: [[Bool]], latency: [[LatencyDistribution]]) { proxy.setLinks(reachable: reachable, latency: latency) }

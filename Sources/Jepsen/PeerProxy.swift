@@ -5,42 +5,59 @@ import Runtime
 import Simulator
 
 /// A TCP proxy on loopback that an external system's peer traffic goes through, so the lab can
-/// cut links it does not control: member `j` advertises `addresses[j]` as its peer address, the
-/// proxy listens there and forwards each connection to `targets[j]`, the member's real peer port.
+/// cut links it does not control: endpoint `e` (a server of node `nodes[e]`) advertises
+/// `addresses[e]`, the proxy listens there and forwards each connection to `targets[e]`, the
+/// endpoint's real port.
 ///
-/// Which member opened a connection is read from the first bytes it sends (`identify`; etcd
-/// names the sender's advertised peer URL in every raft request). Bytes from `i` to `j` — the
-/// requests on `i`'s connections to `j`, the responses on `j`'s connections to `i` — flow only
+/// Which node opened a connection is read from the first bytes it sends (`identify`: etcd names
+/// the sender's advertised peer URL in every raft request; a Redis replica its port in the
+/// replication handshake, a Sentinel its id in its client name). Bytes from node `i` to node `j` —
+/// the requests on `i`'s connections to `j`, the responses on `j`'s connections to `i` — flow only
 /// while `i` reaches `j`; while it does not they stall in the proxy, as data stalls on a cut link,
 /// and flow again at the heal unless a side gave up on the connection meanwhile (TCP over a cut:
-/// nothing is lost, everything is late). A connection whose sender is not named (etcd's version
-/// and health probes) is never cut: it carries no raft message.
+/// nothing is lost, everything is late). Until its sender is named, and on a connection whose
+/// sender never is (etcd's version and health probes, a Redis `PING` before the handshake names
+/// the replica), bytes flow uncut.
 ///
 /// Each link's added latency (the scenario's `network`, and `network` faults' latency) delays
 /// every chunk by a draw from its distribution, never before the chunk ahead of it. A thread
 /// accepts on each listener, and each direction of a connection has a reader and a deliverer,
 /// with blocking calls: a few peers' connections, never a hot path.
 final class PeerProxy: @unchecked Sendable {
+    /// Who sent a connection's first bytes, as far as they tell.
+    enum Sender: Hashable, Sendable {
+        case node(Int)
+        /// The bytes name nobody, and no later bytes will.
+        case anonymous
+        /// Not yet known: the next bytes may tell.
+        case undecided
+    }
+
     let addresses: [SocketAddress]
     private let targets: [SocketAddress]
-    private let identify: @Sendable ([UInt8]) -> Int?
+    /// The node each endpoint belongs to.
+    private let nodes: [Int]
+    private let identify: @Sendable ([UInt8]) -> Sender
     private let condition = NSCondition()
-    /// `reachable[i][j]`: bytes from member i flow to member j.
+    /// `reachable[i][j]`: bytes from node i flow to node j.
     private var reachable: [[Bool]]
-    /// `latency[i][j]`: how long bytes from member i take to member j, on top of loopback's.
+    /// `latency[i][j]`: how long bytes from node i take to node j, on top of loopback's.
     private var latency: [[LatencyDistribution]]
     private var connections = 0
     private var listeners: [Int32] = []
     private var open: Set<Int32> = []
     private var stopped = false
 
-    /// Listens on `ports` (one per member) in front of `targets`.
-    init(ports: [UInt16], targets: [SocketAddress], identify: @escaping @Sendable ([UInt8]) -> Int?) throws {
+    /// Listens on `ports` (one per endpoint) in front of `targets`; endpoint `e` belongs to node
+    /// `nodes[e]` (by default endpoint `e` is node `e`).
+    init(ports: [UInt16], targets: [SocketAddress], nodes: [Int]? = nil, identify: @escaping @Sendable ([UInt8]) -> Sender) throws {
         addresses = ports.map { SocketAddress.loopback(port: $0) }
         self.targets = targets
+        self.nodes = nodes ?? Array(targets.indices)
         self.identify = identify
-        reachable = Array(repeating: Array(repeating: true, count: targets.count), count: targets.count)
-        latency = Array(repeating: Array(repeating: .fixed(.zero), count: targets.count), count: targets.count)
+        let count = (self.nodes.max() ?? 0) + 1
+        reachable = Array(repeating: Array(repeating: true, count: count), count: count)
+        latency = Array(repeating: Array(repeating: .fixed(.zero), count: count), count: count)
         do {
             for (member, address) in addresses.enumerated() {
                 let fd = try Self.listen(on: address)
@@ -99,7 +116,7 @@ final class PeerProxy: @unchecked Sendable {
                 if upstream >= 0 { close(upstream) }
                 continue
             }
-            let connection = Connection(target: member, downstream: downstream, upstream: upstream, number: nextConnection())
+            let connection = Connection(target: nodes[member], downstream: downstream, upstream: upstream, number: nextConnection())
             for direction in [connection.request, connection.response] {
                 Thread.detachNewThread { [self] in receive(direction, of: connection) }
                 Thread.detachNewThread { [self] in deliver(direction, of: connection) }
@@ -144,6 +161,7 @@ final class PeerProxy: @unchecked Sendable {
 
     /// One proxied connection; the sender is learnt from its first bytes.
     private final class Connection: @unchecked Sendable {
+        /// The node of the endpoint it reaches.
         let target: Int
         let downstream: Int32
         let upstream: Int32
@@ -151,7 +169,7 @@ final class PeerProxy: @unchecked Sendable {
         let response: Direction
         var source: Int?
         var head: [UInt8] = []
-        /// Whether the head was read (the sender named or not).
+        /// Whether the first bytes told (the sender named, or nobody).
         var identified = false
         /// Threads still working on it (a reader and a deliverer per direction).
         var threads = 4
@@ -193,12 +211,15 @@ final class PeerProxy: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Must hold the lock.
+    /// Reads the sender from the bytes so far, up to 16 KiB of them. Must hold the lock.
     private func learnSender(_ connection: Connection, from chunk: [UInt8]) {
         guard !connection.identified else { return }
         connection.head += chunk
-        guard let end = connection.head.firstRange(of: Array("\r\n\r\n".utf8)) ?? (connection.head.count > 16 << 10 ? 0..<0 : nil) else { return }
-        connection.source = identify(Array(connection.head[..<end.lowerBound]))
+        switch identify(connection.head) {
+        case .node(let node): connection.source = node
+        case .undecided where connection.head.count < 16 << 10: return
+        case .anonymous, .undecided: break
+        }
         connection.identified = true
         connection.head = []
     }
@@ -229,10 +250,9 @@ final class PeerProxy: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// How long until the queue's first chunk may be written; nil while its link is cut (or its
-    /// receiver is not yet known: responses wait for the request that names it). Holds the lock.
+    /// How long until the queue's first chunk may be written; nil while its link is cut. Holds
+    /// the lock.
     private func delay(_ due: Instant, _ direction: Direction, _ connection: Connection) -> TimeSpan? {
-        guard connection.identified else { return nil }
         if let link = connection.link(direction), !reachable[link.from][link.to] { return nil }
         return due - MonotonicClock.now()
     }

@@ -105,10 +105,11 @@ import Testing
     /// The peer proxy learns which etcd member opened a connection from the head of its first
     /// request (etcd names the sender's advertised peer URLs), and never guesses.
     @Test func theProxyNamesTheSenderFromItsPeerURLs() {
-        let head = Array("POST /raft HTTP/1.1\r\nHost: 127.0.0.1:7102\r\nX-Peerurls: http://127.0.0.1:7202\r\nX-Server-From: 8e9e05c52164694d".utf8)
-        #expect(EtcdMembers.sender(head: head, proxy: [7201, 7202, 7203]) == 1)
-        #expect(EtcdMembers.sender(head: Array("GET /version HTTP/1.1\r\nHost: 127.0.0.1:7102".utf8), proxy: [7201, 7202]) == nil)
-        #expect(EtcdMembers.sender(head: Array("POST /raft HTTP/1.1\r\nX-PeerURLs: http://127.0.0.1:9999".utf8), proxy: [7201]) == nil)
+        let head = "POST /raft HTTP/1.1\r\nHost: 127.0.0.1:7102\r\nX-Peerurls: http://127.0.0.1:7202\r\nX-Server-From: 8e9e05c52164694d\r\n"
+        #expect(EtcdMembers.sender(head: Array(head.utf8), proxy: [7201, 7202, 7203]) == .undecided, "the head is not whole yet")
+        #expect(EtcdMembers.sender(head: Array((head + "\r\n{").utf8), proxy: [7201, 7202, 7203]) == .node(1))
+        #expect(EtcdMembers.sender(head: Array("GET /version HTTP/1.1\r\nHost: 127.0.0.1:7102\r\n\r\n".utf8), proxy: [7201, 7202]) == .anonymous)
+        #expect(EtcdMembers.sender(head: Array("POST /raft HTTP/1.1\r\nX-PeerURLs: http://127.0.0.1:9999\r\n\r\n".utf8), proxy: [7201]) == .anonymous)
     }
 
     /// A missing binary is an error that names the Debian package to install.
