@@ -21,11 +21,10 @@ import Storage
 ///
 /// An external backend (`{"external": "etcd"}`, `ExternalSystem`) runs the same way against the
 /// system's own processes, which the lab starts (`ExternalCluster`), with the faults that act on
-/// a process (`crash`, `restart`, `pause`, `resume`, `heal`) and, for etcd, the partitions,
-/// one-way cuts and link latency its `PeerProxy` carries out. Every other fault needs the admin
-/// channel inside our nodes and is refused for it (`validateExternal`), as are event triggers, a
-/// staggered start, and a scenario network with loss, duplication or reordering; Redis's links
-/// keep loopback's latency, not the scenario's.
+/// a process (`crash`, `restart`, `pause`, `resume`, `heal`) and the partitions, one-way cuts and
+/// link latency a `PeerProxy` in front of its links carries out. Every other fault needs the
+/// admin channel inside our nodes and is refused for it (`validateExternal`), as are event
+/// triggers, a staggered start, and a scenario network with loss, duplication or reordering.
 public struct RealDriver: RunDriver {
     /// The `conlab` executable whose `serve` the nodes run.
     public var executable: String
@@ -54,31 +53,28 @@ public struct RealDriver: RunDriver {
         }
         if !scenario.storage.fsync { throw refuse("storage.fsync", "the unsafe disk (fsync: false); real nodes always sync") }
         if scenario.storage.faults != DiskFaults() { throw refuse("storage.faults", "disk fault rates") }
-        for backend in scenario.backends { if let external = backend.external { try Self.validateExternal(scenario, backend: backend.label, external.system) } }
+        if let external = scenario.backends.first(where: { $0.external != nil }) { try Self.validateExternal(scenario, backend: external.label) }
     }
 
     /// What an external system cannot take: any fault that our nodes carry out inside their
-    /// transport or step loop over their admin channel, except the link cuts that a proxy in
-    /// front of the system's peer traffic carries out (etcd's; Redis's links have no proxy yet).
-    static func validateExternal(_ scenario: Scenario, backend: String, _ system: ExternalSystem) throws(ScenarioError) {
-        let cuts = system == .etcd
+    /// transport or step loop over their admin channel, except the link cuts and latency that the
+    /// proxy in front of the system's links carries out (`PeerProxy`).
+    static func validateExternal(_ scenario: Scenario, backend: String) throws(ScenarioError) {
         func refuse(_ path: String, _ what: String) -> ScenarioError {
             ScenarioError(file: scenario.file, path: path, reason: "\(what) needs the admin channel of our own nodes: external backend \(backend) takes only "
-                          + (cuts ? "crash, restart, pause, resume, partition, one-way, heal and network latency" : "crash, restart, pause and resume")
-                          + " (leave it out with --backend)")
+                          + "crash, restart, pause, resume, partition, one-way, heal and network latency (leave it out with --backend)")
         }
         for (index, step) in scenario.faults.enumerated() {
             if case .on = step.when { throw refuse("faults[\(index)].when", "an event trigger") }
             switch step.action {
             case .crash, .restart, .pause, .resume, .heal: continue
-            case .partition, .partitionShape, .oneWay, .restoreNetwork: if !cuts { throw refuse("faults[\(index)]", "fault `\(step.action.description)`") }
+            case .partition, .partitionShape, .oneWay, .restoreNetwork: continue
             // The proxy delays bytes; it cannot lose, duplicate or reorder what TCP carries.
-            case .network(let change) where cuts && [change.loss, change.duplicate, change.reorder].allSatisfy({ ($0 ?? 0) == 0 }): continue
+            case .network(let change) where [change.loss, change.duplicate, change.reorder].allSatisfy({ ($0 ?? 0) == 0 }): continue
             default: throw refuse("faults[\(index)]", "fault `\(step.action.description)`")
             }
         }
-        let nemesisFaults: [Nemesis.Fault] = [.crash, .crashMajority, .pause] + (cuts ? [.partition, .oneWay] : [])
-        for fault in scenario.nemesis?.faults ?? [] where !nemesisFaults.contains(fault) {
+        for fault in scenario.nemesis?.faults ?? [] where ![.crash, .crashMajority, .pause, .partition, .oneWay].contains(fault) {
             throw refuse("nemesis.faults", "nemesis fault `\(fault.rawValue)`")
         }
         if !scenario.startTimes.isEmpty { throw refuse("start", "a staggered start") }

@@ -17,6 +17,12 @@ import Simulator
 /// 1000` and `failover-timeout 2000` (Redis defaults: 30 s and 3 min, far beyond a lab run), so
 /// a primary that stops answering is replaced in about 2–4 s. Faults hit the redis-server of a
 /// node; its Sentinel stays up (the failure detector is not what a scenario faults).
+///
+/// Every redis-server and Sentinel announces a port of a `PeerProxy` in front of it
+/// (`replica-announce-port`, `sentinel announce-port`, the monitored primary's address), so
+/// replication links, Sentinels' links and clients all go through the proxy and partitions,
+/// one-way cuts and latency apply between nodes. The proxy learns a connection's node from
+/// Redis's own handshakes (`sender`). The lab's own reads (roles, final data) go to the real ports.
 final class RedisSentinelGroup: ExternalMembers {
     static let master = "conlab"
     static let downAfter = 1_000
@@ -30,6 +36,10 @@ final class RedisSentinelGroup: ExternalMembers {
     /// Each node's redis-server and Sentinel addresses (fixed; client threads read them).
     private let servers: [SocketAddress]
     private let sentinels: [SocketAddress]
+    private let proxy: PeerProxy
+    /// The proxy's address in front of each node's redis-server, then of each Sentinel.
+    private var proxiedServers: [SocketAddress] { Array(proxy.addresses[..<servers.count]) }
+    private var proxiedSentinels: [SocketAddress] { Array(proxy.addresses[servers.count...]) }
     private(set) var pids: [pid_t?]
     private var sentinelPids: [pid_t?]
 
@@ -38,9 +48,12 @@ final class RedisSentinelGroup: ExternalMembers {
         let sentinel = try ExternalCluster.executable("redis-sentinel", package: "redis-sentinel")
         self.directory = directory
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let ports = try LoopbackPorts.free(2 * nodes)
+        let ports = try LoopbackPorts.free(4 * nodes)
         servers = (0..<nodes).map { SocketAddress.loopback(port: ports[$0]) }
         sentinels = (0..<nodes).map { SocketAddress.loopback(port: ports[nodes + $0]) }
+        let proxied = Array(ports[(2 * nodes)...])
+        proxy = try PeerProxy(ports: proxied, targets: servers + sentinels, nodes: Array(0..<nodes) + Array(0..<nodes),
+                              identify: { Self.sender(head: $0, serverPorts: Array(proxied[..<nodes])) })
         pids = Array(repeating: nil, count: nodes)
         sentinelPids = Array(repeating: nil, count: nodes)
         do {
@@ -71,12 +84,38 @@ final class RedisSentinelGroup: ExternalMembers {
 
     func serverConfiguration(_ node: Int) -> [String] {
         ["port \(servers[node].port)", "bind 127.0.0.1", "dir \(folder(node))", "appendonly yes", "appendfsync everysec", "save \"\"",
-         "repl-diskless-sync-delay 0", "daemonize no"] + (node == 0 ? [] : ["replicaof 127.0.0.1 \(servers[0].port)"])
+         "repl-diskless-sync-delay 0", "replica-announce-ip 127.0.0.1", "replica-announce-port \(proxiedServers[node].port)",
+         "daemonize no"] + (node == 0 ? [] : ["replicaof 127.0.0.1 \(proxiedServers[0].port)"])
+    }
+
+    /// A Sentinel's id (`myid`, 40 hex digits) starts with its node's number, which its client
+    /// name (`sentinel-<first 8>-cmd`) shows the proxy.
+    static func sentinelID(_ node: Int) -> String { String(node + 1, radix: 16).leftPadded(to: 8) + String(repeating: "0", count: 32) }
+
+    /// The node that opened a connection, from what it sent first: a replica's handshake names its
+    /// announced port (`REPLCONF listening-port`, after a `PING`), a Sentinel its id in `CLIENT
+    /// SETNAME sentinel-<id>-cmd`, our clients their node in `CLIENT SETNAME conlab-nI`.
+    static func sender(head: [UInt8], serverPorts: [UInt16]) -> PeerProxy.Sender {
+        let words = String(decoding: head, as: UTF8.self).split(separator: "\r\n").filter { !$0.hasPrefix("*") && !$0.hasPrefix("$") }
+        for (index, word) in words.enumerated() {
+            let next = index + 1 < words.count ? String(words[index + 1]) : nil
+            if word.lowercased() == "listening-port", let port = next.flatMap(UInt16.init) {
+                return serverPorts.firstIndex(of: port).map { .node($0) } ?? .anonymous
+            }
+            guard word.lowercased() == "setname", let name = next else { continue }
+            if name.hasPrefix("sentinel-"), let number = Int(name.dropFirst("sentinel-".count).prefix(8), radix: 16), number >= 1 {
+                return .node(number - 1)
+            }
+            if name.hasPrefix("conlab-n"), let number = Int(name.dropFirst("conlab-n".count)), number >= 1 { return .node(number - 1) }
+            return .anonymous
+        }
+        return .undecided
     }
 
     func sentinelConfiguration(_ node: Int) -> [String] {
         ["port \(sentinels[node].port)", "bind 127.0.0.1", "dir \(folder(node))", "daemonize no",
-         "sentinel monitor \(Self.master) 127.0.0.1 \(servers[0].port) \(servers.count / 2 + 1)",
+         "sentinel myid \(Self.sentinelID(node))", "sentinel announce-ip 127.0.0.1", "sentinel announce-port \(proxiedSentinels[node].port)",
+         "sentinel monitor \(Self.master) 127.0.0.1 \(proxiedServers[0].port) \(servers.count / 2 + 1)",
          "sentinel down-after-milliseconds \(Self.master) \(Self.downAfter)",
          "sentinel failover-timeout \(Self.master) \(Self.failoverTimeout)", "sentinel parallel-syncs \(Self.master) 1"]
     }
@@ -142,9 +181,7 @@ final class RedisSentinelGroup: ExternalMembers {
         return pid
     }
 
-    /// No proxy carries Redis's links yet: the real driver refuses every network fault for it, so
-    /// nothing is ever cut (and the scenario's latency is loopback's).
-    func setLinks(reachable: [[Bool]], latency: [[LatencyDistribution]]) {}
+    func setLinks(reachable: [[Bool]], latency: [[LatencyDistribution]]) { proxy.setLinks(reachable: reachable, latency: latency) }
 
     func kill(_ node: Int) {
         guard let pid = pids[node] else { return }
@@ -154,9 +191,11 @@ final class RedisSentinelGroup: ExternalMembers {
     }
 
     func connection(home node: Int, cheapReads: Bool, timeout: TimeSpan) -> any ExternalConnection {
-        // Its own node's Sentinel first, as a client on that node would ask.
-        SentinelConnection(sentinels: Array(sentinels[node...] + sentinels[..<node]), own: servers[node], master: Self.master,
-                           readsFromOwnNode: cheapReads, timeout: timeout)
+        // Its own node's Sentinel first, as a client on that node would ask; through the proxy,
+        // named as a client of its node.
+        let sentinels = proxiedSentinels
+        return SentinelConnection(sentinels: Array(sentinels[node...] + sentinels[..<node]), own: proxiedServers[node], master: Self.master,
+                                  name: "conlab-n\(node + 1)", readsFromOwnNode: cheapReads, timeout: timeout)
     }
 
     /// The node's role as it says itself (`ROLE`); a primary's term is the configuration epoch of
@@ -166,7 +205,7 @@ final class RedisSentinelGroup: ExternalMembers {
     func role(of node: Int) -> (role: Role, term: UInt64, name: String)? {
         guard case .array(let items?)? = call(servers[node], ["ROLE"]), let name = items.first?.text else { return nil }
         guard name == "master" else { return (.follower, 0, name) }
-        guard let view = sentinelView(), view.port == String(servers[node].port) else { return (.leader, 0, name) }
+        guard let view = sentinelView(), view.port == String(proxiedServers[node].port) else { return (.leader, 0, name) }
         return (.leader, view.epoch, name)
     }
 
@@ -209,6 +248,11 @@ final class RedisSentinelGroup: ExternalMembers {
         }
         pids = pids.map { _ in nil }
         sentinelPids = sentinelPids.map { _ in nil }
+        proxy.stop()
         if !keepingFiles { try? FileManager.default.removeItem(atPath: directory) }
     }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }

@@ -12,6 +12,9 @@ final class SentinelConnection: ExternalConnection {
     private let sentinels: [SocketAddress]
     private let own: SocketAddress
     private let master: String
+    /// The client name it gives every connection (`CLIENT SETNAME`): how the lab's proxy tells
+    /// which node's client it is.
+    private let name: String
     private let readsFromOwnNode: Bool
     private let timeout: TimeSpan
     private var primary: RESPClient?
@@ -22,10 +25,11 @@ final class SentinelConnection: ExternalConnection {
     /// Error replies that say the command was not executed, and the node is no primary to send to.
     static let refusals = ["READONLY", "LOADING", "MASTERDOWN", "NOREPLICAS", "TRYAGAIN", "BUSY"]
 
-    init(sentinels: [SocketAddress], own: SocketAddress, master: String, readsFromOwnNode: Bool, timeout: TimeSpan) {
+    init(sentinels: [SocketAddress], own: SocketAddress, master: String, name: String, readsFromOwnNode: Bool, timeout: TimeSpan) {
         self.sentinels = sentinels
         self.own = own
         self.master = master
+        self.name = name
         self.readsFromOwnNode = readsFromOwnNode
         self.timeout = timeout
     }
@@ -33,13 +37,15 @@ final class SentinelConnection: ExternalConnection {
     func perform(_ command: Command) -> ExternalAnswer {
         if readsFromOwnNode, command.isRead {
             if local == nil {
-                do { local = try RESPClient(connectingTo: own, timeout: timeout) } catch { return .notApplied(error.description) }
+                guard let client = connect(to: own) else { return .notApplied("no connection to \(own)") }
+                local = client
             }
             return exchange(command, on: local!) { self.local = nil }
         }
         if primary == nil {
             guard let address = locatePrimary() else { return .notApplied("no Sentinel names a primary for \(master)") }
-            do { primary = try RESPClient(connectingTo: address, timeout: timeout) } catch { return .notApplied(error.description) }
+            guard let client = connect(to: address) else { return .notApplied("no connection to the primary at \(address)") }
+            primary = client
         }
         return exchange(command, on: primary!) { self.primary = nil }
     }
@@ -87,10 +93,18 @@ final class SentinelConnection: ExternalConnection {
         }
     }
 
+    /// A connection that has given its name; nil when it could not be made or named.
+    private func connect(to address: SocketAddress) -> RESPClient? {
+        guard let client = try? RESPClient(connectingTo: address, timeout: timeout), (try? client.call("CLIENT", "SETNAME", name)) == .simple("OK") else {
+            return nil
+        }
+        return client
+    }
+
     /// The primary the first Sentinel that answers names.
     private func locatePrimary() -> SocketAddress? {
         for sentinel in sentinels {
-            guard let client = try? RESPClient(connectingTo: sentinel, timeout: timeout),
+            guard let client = connect(to: sentinel),
                   case .array(let items?)? = try? client.call("SENTINEL", "get-master-addr-by-name", master), items.count == 2,
                   let host = items[0].text, let port = items[1].text, let address = SocketAddress(parsing: "\(host):\(port)") else { continue }
             return address

@@ -58,14 +58,15 @@ import Testing
         #expect(events[partition.upperBound..<heal.lowerBound].contains(",,leader,n"), "a new leader is elected while the old one is cut off")
     }
 
-    /// Redis with Sentinel through a pause of its primary long enough for a failover: the run
-    /// completes and is judged. What Redis loses depends on timing, so only what is certain is
-    /// asserted: the pause hit the primary (n1 at the start), clients were served, the checker
-    /// gave its verdicts, and every node's data was read at the end.
-    @Test func redisWithSentinelIsRunAndJudgedThroughAPrimaryPause() throws {
+    /// Redis with Sentinel through a short pause of its primary and then the primary's isolation
+    /// by the proxy: the run completes and is judged. What Redis loses depends on timing, so only
+    /// what is certain is asserted: both faults hit the primary (n1: the pause is shorter than
+    /// Sentinel's `down-after`), the Sentinels of the majority promote another node while n1 is
+    /// cut off, clients were served, and the checker gave its verdicts.
+    @Test func redisWithSentinelIsRunAndJudgedThroughAPauseAndAnIsolation() throws {
         guard Self.installed(.redisSentinel) else { return }
-        let (result, folder) = try RealScenarioTests.run(Self.scenario("redis-sentinel", faults: #"[{"at": "500ms", "pause": "leader"}, {"at": "2500ms", "resume": "paused"}]"#),
-                                                         name: "external-redis", conlab: "/nonexistent")
+        let faults = #"[{"at": "300ms", "pause": "leader"}, {"at": "800ms", "resume": "paused"}, {"at": "1200ms", "partition": {"isolate": "leader"}}, {"at": "5s", "heal": true}]"#
+        let (result, folder) = try RealScenarioTests.run(Self.scenario("redis-sentinel", faults: faults, duration: "5500ms"), name: "external-redis", conlab: "/nonexistent")
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let rows = try RealScenarioTests.summary(folder)
         let row = try #require(rows.values.first)
@@ -76,18 +77,21 @@ import Testing
         #expect(result.records.count == 1)
         let events = try String(contentsOfFile: folder + "/out/events.csv", encoding: .utf8)
         #expect(events.contains(",fault,pause leader → n1"), "the pause found the primary in ROLE and Sentinel's view")
+        let partition = try #require(events.range(of: ",fault,\"partition isolate(leader) (n1 | n2,n3)\""), "the proxy's partition cut n1 off")
+        let heal = try #require(events.range(of: ",fault,heal"))
+        let during = events[partition.upperBound..<heal.lowerBound]
+        #expect(during.contains(",n2,role,master") || during.contains(",n3,role,master"), "the majority's Sentinels promote a replica")
     }
 
     /// Faults that need our nodes' admin channel are refused for an external backend, by name,
-    /// before anything starts: for etcd those its peer proxy cannot carry out, for Redis (no proxy
-    /// yet) every network fault.
+    /// before anything starts: those the proxy in front of its links cannot carry out.
     @Test func faultsOnlyOurNodesCanTakeAreRefusedByName() throws {
         let folder = NSTemporaryDirectory() + "conlab-external-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let etcdTakes = "external backend etcd takes only crash, restart, pause, resume, partition, one-way, heal and network latency"
-        let redisTakes = "external backend redis-sentinel takes only crash, restart, pause and resume"
-        for (system, fault, named, takes) in [("redis-sentinel", #"{"at": "1s", "partition": {"isolate": "leader"}}"#, "fault `partition isolate(leader)`", redisTakes),
+        let redisTakes = "external backend redis-sentinel takes only crash, restart, pause, resume, partition, one-way, heal and network latency"
+        for (system, fault, named, takes) in [("redis-sentinel", #"{"at": "1s", "clock": {"node": "leader", "rate": 0.5}}"#, "fault `clock", redisTakes),
                                               ("etcd", #"{"at": "1s", "slow": {"node": "n1", "factor": 5}}"#, "fault `slow", etcdTakes),
                                               ("etcd", #"{"at": "1s", "drop": {"kinds": ["REQUEST_VOTE"], "from": 1, "to": 2}}"#, "fault `drop", etcdTakes),
                                               ("etcd", #"{"at": "1s", "network": {"loss": 0.1}}"#, "fault `network", etcdTakes),
@@ -102,14 +106,24 @@ import Testing
         }
     }
 
-    /// The peer proxy learns which etcd member opened a connection from the head of its first
-    /// request (etcd names the sender's advertised peer URLs), and never guesses.
+    /// The peer proxy learns which node opened a connection from its first bytes, and never
+    /// guesses: etcd names the sender's advertised peer URLs in a request's head; a Redis replica
+    /// its announced port after its `PING`, a Sentinel its id, our clients their node.
     @Test func theProxyNamesTheSenderFromItsPeerURLs() {
         let head = "POST /raft HTTP/1.1\r\nHost: 127.0.0.1:7102\r\nX-Peerurls: http://127.0.0.1:7202\r\nX-Server-From: 8e9e05c52164694d\r\n"
         #expect(EtcdMembers.sender(head: Array(head.utf8), proxy: [7201, 7202, 7203]) == .undecided, "the head is not whole yet")
         #expect(EtcdMembers.sender(head: Array((head + "\r\n{").utf8), proxy: [7201, 7202, 7203]) == .node(1))
         #expect(EtcdMembers.sender(head: Array("GET /version HTTP/1.1\r\nHost: 127.0.0.1:7102\r\n\r\n".utf8), proxy: [7201, 7202]) == .anonymous)
         #expect(EtcdMembers.sender(head: Array("POST /raft HTTP/1.1\r\nX-PeerURLs: http://127.0.0.1:9999\r\n\r\n".utf8), proxy: [7201]) == .anonymous)
+        func resp(_ words: [String]) -> String { "*\(words.count)\r\n" + words.map { "$\($0.utf8.count)\r\n\($0)\r\n" }.joined() }
+        let ports: [UInt16] = [7301, 7302, 7303]
+        #expect(RedisSentinelGroup.sender(head: Array(resp(["PING"]).utf8), serverPorts: ports) == .undecided, "a replica's PING names nobody yet")
+        #expect(RedisSentinelGroup.sender(head: Array((resp(["PING"]) + resp(["REPLCONF", "listening-port", "7303"])).utf8), serverPorts: ports) == .node(2))
+        let sentinel = "sentinel-" + RedisSentinelGroup.sentinelID(1).prefix(8) + "-cmd"
+        #expect(RedisSentinelGroup.sentinelID(1).count == 40)
+        #expect(RedisSentinelGroup.sender(head: Array(resp(["CLIENT", "SETNAME", sentinel]).utf8), serverPorts: ports) == .node(1))
+        #expect(RedisSentinelGroup.sender(head: Array(resp(["CLIENT", "SETNAME", "conlab-n3"]).utf8), serverPorts: ports) == .node(2))
+        #expect(RedisSentinelGroup.sender(head: Array(resp(["CLIENT", "SETNAME", "someone"]).utf8), serverPorts: ports) == .anonymous)
     }
 
     /// A missing binary is an error that names the Debian package to install.
