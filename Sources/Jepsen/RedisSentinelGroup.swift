@@ -15,8 +15,9 @@ import Simulator
 /// for more replicas to share it, and would outlast a lab run's quiescence); the
 /// Sentinels monitor the primary as `conlab` with a quorum of a majority, `down-after-milliseconds
 /// 1000` and `failover-timeout 2000` (Redis defaults: 30 s and 3 min, far beyond a lab run), so
-/// a primary that stops answering is replaced in about 2–4 s. Faults hit the redis-server of a
-/// node; its Sentinel stays up (the failure detector is not what a scenario faults).
+/// a primary that stops answering is replaced in about 2–4 s. A crash or a pause hits the
+/// redis-server of a node; its Sentinel stays up (the failure detector is not what a scenario
+/// faults), though a partition cuts it off with its node.
 ///
 /// Every redis-server and Sentinel announces a port of a `PeerProxy` in front of it
 /// (`replica-announce-port`, `sentinel announce-port`, the monitored primary's address), so

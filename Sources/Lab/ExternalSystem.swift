@@ -4,7 +4,7 @@ import Simulator
 
 /// A system the lab does not implement but runs beside its own backends under the same scenario
 /// files (`{"external": "etcd"}`): the real driver starts it from its Debian package, drives it
-/// with the scenario's clients and applies the process faults to it. The simulator cannot run it
+/// with the scenario's clients and applies the faults it can to its processes and links. The simulator cannot run it
 /// (there is no state machine of it to simulate), so its validation refuses such a backend.
 public enum ExternalSystem: String, CaseIterable, Sendable {
     case etcd
