@@ -38,7 +38,9 @@ final class PeerProxy: @unchecked Sendable {
     /// The node each endpoint belongs to.
     private let nodes: [Int]
     private let identify: @Sendable ([UInt8]) -> Sender
-    private let condition = NSCondition()
+    /// Guards everything below and every connection's state; a thread that waits does so on its
+    /// direction's `wakeup`, so a chunk wakes only its deliverer.
+    private let lock = NSLock()
     /// `reachable[i][j]`: bytes from node i flow to node j.
     private var reachable: [[Bool]]
     /// `latency[i][j]`: how long bytes from node i take to node j, on top of loopback's.
@@ -46,6 +48,8 @@ final class PeerProxy: @unchecked Sendable {
     private var connections = 0
     private var listeners: [Int32] = []
     private var open: Set<Int32> = []
+    /// The connections not yet closed, to wake when the links change or the proxy stops.
+    private var live: [ObjectIdentifier: Connection] = [:]
     private var stopped = false
 
     /// Listens on `ports` (one per endpoint) in front of `targets`; endpoint `e` belongs to node
@@ -74,20 +78,22 @@ final class PeerProxy: @unchecked Sendable {
     /// Which members reach which, and each link's added latency, from now on; stalled bytes move
     /// on where a link came back.
     func setLinks(reachable: [[Bool]], latency: [[LatencyDistribution]]) {
-        condition.lock()
+        lock.lock()
         self.reachable = reachable
         self.latency = latency
-        condition.broadcast()
-        condition.unlock()
+        let connections = Array(live.values)
+        lock.unlock()
+        for connection in connections { connection.wake() }
     }
 
     /// Closes every listener and connection; the threads end on their own.
     func stop() {
-        condition.lock()
+        lock.lock()
         stopped = true
         for fd in listeners + open { shutdown(fd, Int32(SHUT_RDWR)) }
-        condition.broadcast()
-        condition.unlock()
+        let connections = Array(live.values)
+        lock.unlock()
+        for connection in connections { connection.wake() }
     }
 
     private static func listen(on address: SocketAddress) throws -> Int32 {
@@ -116,7 +122,7 @@ final class PeerProxy: @unchecked Sendable {
                 if upstream >= 0 { close(upstream) }
                 continue
             }
-            let connection = Connection(target: nodes[member], downstream: downstream, upstream: upstream, number: nextConnection())
+            let connection = register(Connection(target: nodes[member], downstream: downstream, upstream: upstream, number: nextConnection()))
             for direction in [connection.request, connection.response] {
                 Thread.detachNewThread { [self] in receive(direction, of: connection) }
                 Thread.detachNewThread { [self] in deliver(direction, of: connection) }
@@ -125,16 +131,23 @@ final class PeerProxy: @unchecked Sendable {
     }
 
     private func nextConnection() -> Int {
-        condition.lock()
-        defer { condition.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         connections += 1
         return connections
     }
 
+    private func register(_ connection: Connection) -> Connection {
+        lock.lock()
+        defer { lock.unlock() }
+        live[ObjectIdentifier(connection)] = connection
+        return connection
+    }
+
     /// Registers open sockets, so `stop` can close them; false once stopped.
     private func track(_ fds: [Int32]) -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         guard !stopped else { return false }
         open.formUnion(fds)
         return true
@@ -150,6 +163,8 @@ final class PeerProxy: @unchecked Sendable {
         var lastDue = Instant.zero
         var ended = false
         var random: DeterministicRandom
+        /// Signalled when there may be something for its deliverer to do.
+        let wakeup = DispatchSemaphore(value: 0)
 
         init(towardTarget: Bool, from: Int32, to: Int32, number: Int) {
             self.towardTarget = towardTarget
@@ -182,6 +197,11 @@ final class PeerProxy: @unchecked Sendable {
             response = Direction(towardTarget: false, from: upstream, to: downstream, number: number)
         }
 
+        func wake() {
+            request.wakeup.signal()
+            response.wakeup.signal()
+        }
+
         /// Sender and receiver of a direction, once the sender is known.
         func link(_ direction: Direction) -> (from: Int, to: Int)? {
             guard let source else { return nil }
@@ -195,23 +215,23 @@ final class PeerProxy: @unchecked Sendable {
         while true {
             let count = read(direction.from, &buffer, buffer.count)
             if count < 0, errno == EINTR { continue }
-            condition.lock()
+            lock.lock()
             guard count > 0 else { break }
             let chunk = Array(buffer[..<count])
             if direction.towardTarget { learnSender(connection, from: chunk) }
             let delay = connection.link(direction).map { latency[$0.from][$0.to].sample(&direction.random) } ?? .zero
             direction.lastDue = max(direction.lastDue, MonotonicClock.now() + delay)
             direction.queue.append((direction.lastDue, chunk))
-            condition.broadcast()
-            condition.unlock()
+            lock.unlock()
+            direction.wakeup.signal()
         }
         direction.ended = true
-        condition.broadcast()
         done(connection)
-        condition.unlock()
+        lock.unlock()
+        direction.wakeup.signal()
     }
 
-    /// Reads the sender from the bytes so far, up to 16 KiB of them. Must hold the lock.
+    /// Reads the sender from the bytes so far, up to 16 KiB of them. Holds the lock.
     private func learnSender(_ connection: Connection, from chunk: [UInt8]) {
         guard !connection.identified else { return }
         connection.head += chunk
@@ -227,27 +247,31 @@ final class PeerProxy: @unchecked Sendable {
     /// Writes one direction's chunks when due and while the link is up; when the side it reads
     /// has ended and everything is written, or a write fails, ends the whole connection.
     private func deliver(_ direction: Direction, of connection: Connection) {
-        condition.lock()
+        lock.lock()
         while !stopped {
-            if let next = direction.queue.first, let wait = delay(next.due, direction, connection) {
-                if wait <= .zero {
+            // Nothing due: wait for a chunk, a change of the links, or the first chunk's time.
+            var wait = TimeSpan.milliseconds(100)
+            if let next = direction.queue.first, let delay = delay(next.due, direction, connection) {
+                if delay <= .zero {
                     direction.queue.removeFirst()
-                    condition.unlock()
+                    lock.unlock()
                     let sent = Self.send(next.bytes, to: direction.to)
-                    condition.lock()
+                    lock.lock()
                     if sent { continue }
                     break
                 }
-                _ = condition.wait(until: Date().addingTimeInterval(Double(wait.microseconds) / 1e6))
-                continue
+                wait = min(wait, delay)
+            } else if direction.ended && direction.queue.isEmpty {
+                break
             }
-            if direction.ended && direction.queue.isEmpty { break }
-            _ = condition.wait(until: Date().addingTimeInterval(0.1))
+            lock.unlock()
+            _ = direction.wakeup.wait(timeout: .now() + .microseconds(Int(wait.microseconds)))
+            lock.lock()
         }
         shutdown(connection.downstream, Int32(SHUT_RDWR))
         shutdown(connection.upstream, Int32(SHUT_RDWR))
         done(connection)
-        condition.unlock()
+        lock.unlock()
     }
 
     /// How long until the queue's first chunk may be written; nil while its link is cut. Holds
@@ -274,6 +298,7 @@ final class PeerProxy: @unchecked Sendable {
         guard connection.threads == 0 else { return }
         open.remove(connection.downstream)
         open.remove(connection.upstream)
+        live[ObjectIdentifier(connection)] = nil
         close(connection.downstream)
         close(connection.upstream)
     }

@@ -335,10 +335,11 @@ final class RealRun {
         pushLinks()
     }
 
+    /// A node's traffic with itself (a Redis client and its own node's server) crosses no link.
     private func pushLinks() {
         let nodes = 0..<config.nodes
         cluster.setLinks(reachable: nodes.map { from in nodes.map { to in network.canReach(from, to) } },
-                         latency: nodes.map { from in nodes.map { to in network.profile(from, to).latency } })
+                         latency: nodes.map { from in nodes.map { to in from == to ? .fixed(.zero) : network.profile(from, to).latency } })
     }
 
     /// Sets node `node`'s whole fault state (a restarted node has forgotten it; a paused one is

@@ -101,9 +101,11 @@ final class SentinelConnection: ExternalConnection {
         return client
     }
 
-    /// The primary the first Sentinel that answers names.
+    /// The primary the first Sentinel that answers names; asking stops after `timeout` (Sentinels
+    /// cut off each take that long), so an operation is not kept far past its own timeout.
     private func locatePrimary() -> SocketAddress? {
-        for sentinel in sentinels {
+        let giveUp = MonotonicClock.now() + timeout
+        for sentinel in sentinels where MonotonicClock.now() < giveUp {
             guard let client = connect(to: sentinel),
                   case .array(let items?)? = try? client.call("SENTINEL", "get-master-addr-by-name", master), items.count == 2,
                   let host = items[0].text, let port = items[1].text, let address = SocketAddress(parsing: "\(host):\(port)") else { continue }
