@@ -57,7 +57,7 @@ let package = Package(
         .target(name: "Load", dependencies: ["ConsensusCore", "Runtime", "Server"]),
         // `conlab run --real`: a scenario against a local cluster of `conlab serve` processes, with
         // real clients, the fault timeline in wall-clock time and the lab's checker (Jepsen mode).
-        .target(name: "Jepsen", dependencies: ["ConsensusCore", "Storage", "Runtime", "RESP", "Simulator", "Lab", "Server"]),
+        .target(name: "Jepsen", dependencies: ["ConsensusCore", "Storage", "Runtime", "RESP", "Simulator", "Lab", "Server", "Load"]),
         .executableTarget(name: "conlab", dependencies: ["Lab", "Checker", "ConsensusCore", "Server", "Load", "Jepsen"]),
         // Tests, and the conformance suite every backend's tests run.
         .target(name: "ConformanceSuite", dependencies: ["ConsensusCore", "KVStore", "Simulator", "Checker", "Lab"], path: "Tests/ConformanceSuite"),

@@ -4,13 +4,14 @@ import Glibc
 import Lab
 import Runtime
 import Server
+import Simulator
 
 /// A local cluster of `conlab serve` processes for one real run: free loopback ports, a folder of
 /// its own (cluster file, secret, data directories, logs), and an authenticated admin connection
 /// to each running node. Crashes are SIGKILL, restarts start the same node on its data directory,
 /// pauses are SIGSTOP and SIGCONT. `stopAll()` kills exactly the processes it started, by pid;
 /// the run calls it on every path, errors included.
-final class ProcessCluster {
+final class ProcessCluster: RealCluster {
     struct Failure: Error, CustomStringConvertible {
         var description: String
     }
@@ -60,9 +61,7 @@ final class ProcessCluster {
         started = Array(repeating: false, count: nodes)
     }
 
-    var nodes: Int { pids.count }
     func clientAddress(_ node: Int) -> SocketAddress { configuration.members[node].client }
-    func isRunning(_ node: Int) -> Bool { pids[node] != nil }
     func logFile(_ node: Int) -> String { (directory as NSString).appendingPathComponent("n\(node + 1).log") }
 
     /// Starts node `node` on its data directory and waits until its admin channel answers.
@@ -101,13 +100,6 @@ final class ProcessCluster {
         _ = waitpid(pid, nil, 0)
         pids[node] = nil
         admins[node] = nil
-    }
-
-    /// Whether the node's process is stopped (by SIGSTOP: a pause, or itself at a trigger).
-    func isStopped(_ node: Int) -> Bool {
-        guard let pid = pids[node], let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return false }
-        return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first == "T"
     }
 
     /// The step and monotonic time a node that stopped itself at a trigger left (and forgets it).
@@ -151,7 +143,7 @@ final class ProcessCluster {
     /// Lets a node that stopped itself at a trigger go on, leaving it `commands` (admin lines) to
     /// carry out as it wakes, before anything else (`AdminProtocol.wakeFile`; written even when
     /// empty: the node waits for it).
-    func wake(_ node: Int, applying commands: [String] = []) {
+    func wake(_ node: Int, applying commands: [String]) {
         let path = (directory as NSString).appendingPathComponent("n\(node + 1)/\(AdminProtocol.wakeFile)")
         _ = FileManager.default.createFile(atPath: path, contents: Data(commands.map { $0 + "\n" }.joined().utf8))
         resume(node)
@@ -176,6 +168,32 @@ final class ProcessCluster {
     /// stopped itself at a trigger in the middle of a call (it answers after SIGCONT).
     private func connectAdmin(_ node: Int) throws -> AdminClient {
         try AdminClient(connectingTo: configuration.members[node].admin!, secret: configuration.secret, timeout: .milliseconds(500))
+    }
+
+    /// Each node shapes its own links (`cut`, `link`, set by the run over the admin channel).
+    func setLinks(reachable: [[Bool]], latency: [[LatencyDistribution]]) {}
+
+    func events(_ node: Int) -> [JSONValue] {
+        guard let text = admin(node, "events"), case .array(let items)? = try? JSONValue(parsing: text) else { return [] }
+        return items
+    }
+
+    /// Our clients: one RESP connection each on one event loop, with exactly-once sessions.
+    func startClients(_ config: SimulationConfig, origin: Instant) throws -> any RunClients {
+        try LoopClients(addresses: (0..<nodes).map(clientAddress), config: config, origin: origin)
+    }
+
+    /// Each running node's applied data, as its admin channel's `state` gives it.
+    func finalStates() -> [NodeID: [String: String]] {
+        var states: [NodeID: [String: String]] = [:]
+        for node in 0..<nodes {
+            guard let text = admin(node, "state"), let value = try? JSONValue(parsing: text), case .object(let fields) = value else { continue }
+            states[NodeID(node + 1)] = Dictionary(fields.compactMap { field in
+                guard case .string(let text) = field.value else { return nil }
+                return (field.key, text)
+            }, uniquingKeysWith: { $1 })
+        }
+        return states
     }
 
     /// Kills every process still running (the run is over, nothing needs a clean stop) and

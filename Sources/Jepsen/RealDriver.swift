@@ -17,8 +17,15 @@ import Storage
 /// fault's latency, loss, duplication and reordering are drawn per frame in the same transport
 /// (this kernel has no `tc netem`); `clock` is the rate of the backend's clock in the node,
 /// `slow` processing time added to each input, `reject` the protocol-level fault armed in the
-/// node's backend over the same channel, as the simulator arms it. A scenario with a fault the real driver has
-/// no counterpart for is refused before anything runs (`validate`).
+/// node's backend over the same channel, as the simulator arms it. A scenario with a fault the
+/// real driver has no counterpart for is refused before anything runs (`validate`).
+///
+/// An external backend (`{"external": "etcd"}`, `ExternalSystem`) runs the same way against the
+/// system's own processes, which the lab starts (`ExternalCluster`), with the faults that act on
+/// a process (`crash`, `restart`, `pause`, `resume`, `heal`) and the partitions, one-way cuts and
+/// link latency a `PeerProxy` in front of its links carries out. Every other fault needs the
+/// admin channel inside our nodes and is refused for it (`validateExternal`), as are event
+/// triggers, a staggered start, and a scenario network with loss, duplication or reordering.
 public struct RealDriver: RunDriver {
     /// The `conlab` executable whose `serve` the nodes run.
     public var executable: String
@@ -47,6 +54,34 @@ public struct RealDriver: RunDriver {
         }
         if !scenario.storage.fsync { throw refuse("storage.fsync", "the unsafe disk (fsync: false)") }
         if scenario.storage.faults != DiskFaults() { throw refuse("storage.faults", "disk fault rates") }
+        if let external = scenario.backends.first(where: { $0.external != nil }) { try Self.validateExternal(scenario, backend: external.label) }
+    }
+
+    /// What an external system cannot take: any fault that our nodes carry out inside their
+    /// transport or step loop over their admin channel, except the link cuts and latency that the
+    /// proxy in front of the system's links carries out (`PeerProxy`).
+    static func validateExternal(_ scenario: Scenario, backend: String) throws(ScenarioError) {
+        func refuse(_ path: String, _ what: String) -> ScenarioError {
+            ScenarioError(file: scenario.file, path: path, reason: "\(what) needs the admin channel of our own nodes: external backend \(backend) takes only "
+                          + "crash, restart, pause, resume, partition, one-way, heal and network latency (leave it out with --backend)")
+        }
+        for (index, step) in scenario.faults.enumerated() {
+            if case .on = step.when { throw refuse("faults[\(index)].when", "an event trigger") }
+            switch step.action {
+            case .crash, .restart, .pause, .resume, .heal: continue
+            case .partition, .partitionShape, .oneWay, .restoreNetwork: continue
+            // The proxy delays bytes; it cannot lose, duplicate or reorder what TCP carries.
+            case .network(let change) where [change.loss, change.duplicate, change.reorder].allSatisfy({ ($0 ?? 0) == 0 }): continue
+            default: throw refuse("faults[\(index)]", "fault `\(step.action.description)`")
+            }
+        }
+        for fault in scenario.nemesis?.faults ?? [] where ![.crash, .crashMajority, .pause, .partition, .oneWay].contains(fault) {
+            throw refuse("nemesis.faults", "nemesis fault `\(fault.rawValue)`")
+        }
+        if !scenario.startTimes.isEmpty { throw refuse("start", "a staggered start") }
+        let network = scenario.network
+        if network.loss > 0 || network.duplicate > 0 || network.reorder > 0 { throw refuse("network", "a network with loss, duplication or reordering") }
+        if scenario.clientLink != .local { throw refuse("network.clientLatency", "client latency") }
     }
 
     /// Why the storage faults but a flipped bit have no real counterpart: what a node wrote is in
@@ -68,8 +103,12 @@ public struct RealDriver: RunDriver {
     public func execute(_ spec: RunSpec) throws -> RunOutput {
         let start = DispatchTime.now()
         let directory = (workDirectory as NSString).appendingPathComponent("conlab-real-\(spec.id)-\(UUID().uuidString.prefix(8))")
-        let cluster = try ProcessCluster(executable: executable, directory: directory, backend: spec.backend, nodes: spec.scenario.nodes,
-                                         requestTimeout: spec.scenario.workload.timeout)
+        let cluster: any RealCluster = if let external = spec.backend.external {
+            try ExternalCluster.launch(external, nodes: spec.scenario.nodes, directory: directory)
+        } else {
+            try ProcessCluster(executable: executable, directory: directory, backend: spec.backend, nodes: spec.scenario.nodes,
+                               requestTimeout: spec.scenario.workload.timeout)
+        }
         var succeeded = false
         defer { cluster.stopAll(keepingFiles: keepClusters || !succeeded) }
         let result = try RealRun(spec: spec, cluster: cluster).run()

@@ -22,7 +22,7 @@ final class RealRun {
 
     let spec: RunSpec
     let config: SimulationConfig
-    let cluster: ProcessCluster
+    let cluster: any RealCluster
     private var resolver: FaultResolver
     private var network: NetworkModel
     private var droppedKinds: [Int: Set<String>] = [:]
@@ -53,7 +53,7 @@ final class RealRun {
     /// How often the runner looks for a node stopped at a trigger while any is armed.
     static let triggerCheck = TimeSpan.milliseconds(2)
 
-    init(spec: RunSpec, cluster: ProcessCluster) {
+    init(spec: RunSpec, cluster: any RealCluster) {
         self.spec = spec
         self.cluster = cluster
         config = spec.scenario.simulationConfig(seed: spec.seed)
@@ -85,38 +85,27 @@ final class RealRun {
             cluster.admin(node, "record")
             arm(node)
         }
+        pushLinks()
         origin = MonotonicClock.now()
         for node in 0..<config.nodes where !late.contains(node) { record(node: node, .processStarted(pid: cluster.pids[node]!, restart: false)) }
-        let loop = try EventLoop()
-        defer { loop.shutdown() }
-        let engine = ClientEngine(loop: loop, addresses: (0..<config.nodes).map(cluster.clientAddress), workload: config.workload,
-                                  seed: config.seed, origin: origin, duration: config.duration)
-        _ = loop.execute { engine.begin() }
-        try followTimeline()
-        try healEverything()
-        wait(until: drainEnd + config.quiescence)
-        let history = Self.onLoop(loop) { engine.close(); return engine.history }
-        poll()
-        var states: [NodeID: [String: String]] = [:]
-        for node in 0..<config.nodes {
-            guard let text = cluster.admin(node, "state"), let value = try? JSONValue(parsing: text), case .object(let fields) = value else { continue }
-            states[NodeID(node + 1)] = Dictionary(fields.compactMap { field in field.value.stringValue.map { (field.key, $0) } }, uniquingKeysWith: { $1 })
+        let clients = try cluster.startClients(config, origin: origin)
+        do {
+            try followTimeline()
+            try healEverything()
+        } catch {
+            _ = clients.finish()
+            throw error
         }
+        wait(until: drainEnd + config.quiescence)
+        let history = clients.finish()
+        poll()
+        let states = cluster.finalStates()
         var counters = SimulationCounters()
         counters.messagesMeasured = false
         let (events, leaders) = withLeaders(events, counters: &counters)
         return SimulationResult(history: history, events: events, counters: counters, finalStates: states, finalLeadership: [:],
                                 transactions: transactions, leaders: leaders, faultLevels: faultLevels,
                                 workloadEnd: .zero + config.duration, end: drainEnd + config.quiescence)
-    }
-
-    /// Runs `body` on the loop's thread and waits for its value.
-    private static func onLoop<T>(_ loop: EventLoop, _ body: @escaping @Sendable () -> T) -> T {
-        let box = Box<T>()
-        let done = DispatchSemaphore(value: 0)
-        _ = loop.execute { box.value = body(); done.signal() }
-        done.wait()
-        return box.value!
     }
 
     // MARK: The timeline
@@ -175,7 +164,7 @@ final class RealRun {
             for node in 0..<config.nodes where cluster.isRunning(node) && !paused[node] {
                 if cluster.isStopped(node) {
                     _ = cluster.takeTrigger(node)
-                    cluster.wake(node)
+                    cluster.wake(node, applying: [])
                 }
                 if !disarmed.contains(node), steps.allSatisfy({ cluster.admin(node, "disarm \($0)") != nil }) { disarmed.insert(node) }
             }
@@ -345,6 +334,7 @@ final class RealRun {
         network.heal()
         droppedKinds.removeAll()
         network.restoreProfiles()
+        pushLinks()
         for node in 0..<config.nodes {
             slowFactor[node] = 1
             clockRate[node] = 1
@@ -368,7 +358,18 @@ final class RealRun {
 
     // MARK: Talking to the nodes
 
-    private func pushAll() { for node in 0..<config.nodes { push(node) } }
+    /// Sets every node's fault state, and the links of a cluster cut from outside (a proxy).
+    private func pushAll() {
+        for node in 0..<config.nodes { push(node) }
+        pushLinks()
+    }
+
+    /// A node's traffic with itself (a Redis client and its own node's server) crosses no link.
+    private func pushLinks() {
+        let nodes = 0..<config.nodes
+        cluster.setLinks(reachable: nodes.map { from in nodes.map { to in network.canReach(from, to) } },
+                         latency: nodes.map { from in nodes.map { to in from == to ? .fixed(.zero) : network.profile(from, to).latency } })
+    }
 
     /// Sets node `node`'s whole fault state (a restarted node has forgotten it; a paused one is
     /// set when it resumes).
@@ -398,8 +399,7 @@ final class RealRun {
     /// Reads what each running node observed since the last poll.
     private func poll() {
         for node in 0..<config.nodes where cluster.isRunning(node) && !paused[node] && held != node && !cluster.isStopped(node) {
-            guard let text = cluster.admin(node, "events"), case .array(let items)? = try? JSONValue(parsing: text) else { continue }
-            for item in items { observe(item, at: node) }
+            for item in cluster.events(node) { observe(item, at: node) }
         }
     }
 
@@ -467,8 +467,4 @@ extension JSONValue {
         guard case .string(let text) = self else { return nil }
         return text
     }
-}
-
-private final class Box<T>: @unchecked Sendable {
-    var value: T?
 }

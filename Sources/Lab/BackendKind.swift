@@ -20,7 +20,7 @@ public struct BackendKind: Sendable {
     let configure: @Sendable ([(name: String, value: JSONValue)]) -> Result<Configured, OptionError>
 
     typealias Configured = (variant: String, sessions: SessionOptions, simulate: @Sendable (SimulationConfig) -> SimulationResult,
-                            bound: any BoundBackend)
+                            bound: any BoundBackend, external: ExternalBackend?)
 
     static func make<B: LabBackend>(_: B.Type, summary: String) -> BackendKind where B.Options: SessionBackendOptions {
         BackendKind(
@@ -30,7 +30,7 @@ public struct BackendKind: Sendable {
                 Result { () throws(OptionError) -> Configured in
                     let typed = try configured(B.Options.self, options)
                     return (try variantLabel(B.Options.self, options), typed.sessions, { config in Simulation<B>(config: config, options: typed).run() },
-                            Bound<B>(options: typed))
+                            Bound<B>(options: typed), nil)
                 }
             })
     }
@@ -68,4 +68,7 @@ public enum Backends {
     ]
 
     static func named(_ name: String) -> BackendKind? { all.first { $0.name == name } }
+
+    /// The external systems a scenario may list (`{"external": "etcd"}`), in the order reports list them.
+    public static let external: [BackendKind] = ExternalSystem.allCases.map(\.kind)
 }

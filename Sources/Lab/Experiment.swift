@@ -72,7 +72,11 @@ public enum Experiment {
                                     reason: "--backend \(backend) is not in this scenario; it has \(Set(scenarios.flatMap { $0.backends.map(\.label) }).sorted().joined(separator: ", "))")
             }
         }
-        for scenario in scenarios { try request.driver.validate(scenario) }
+        // Only the backends that will run are the driver's to refuse (`--backend` leaves the others out).
+        for var scenario in scenarios {
+            if let wanted = request.backends { scenario.backends.removeAll { Set(wanted).isDisjoint(with: $0.selectors) } }
+            try request.driver.validate(scenario)
+        }
         let plan = Runner.plan(experiment: name, scenarios: scenarios, backendFilter: request.backends, seeds: request.seeds)
         let positions = plan.indices.filter { request.shard?.includes($0) ?? true }
         let specs = positions.map { plan[$0] }

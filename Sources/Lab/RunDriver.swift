@@ -16,13 +16,20 @@ public protocol RunDriver: Sendable {
     func execute(_ spec: RunSpec) throws -> RunOutput
 }
 
-/// The deterministic simulator: every scenario, every fault.
+/// The deterministic simulator: every scenario, every fault, every backend of ours. An external
+/// system (`{"external": "etcd"}`) has no state machine here to simulate: a scenario that would
+/// run one is refused (exit status 2), never run without it; `--backend` leaves it out.
 public struct SimulatorDriver: RunDriver {
     public init() {}
 
     public var name: String { "sim" }
 
-    public func validate(_ scenario: Scenario) throws(ScenarioError) {}
+    public func validate(_ scenario: Scenario) throws(ScenarioError) {
+        guard let index = scenario.backends.firstIndex(where: { $0.external != nil }) else { return }
+        let name = scenario.backends[index].label
+        throw ScenarioError(file: scenario.file, path: "backends", reason: "\(name) is an external system, which only the real driver runs: "
+                            + "add --real, or choose the simulated backends with --backend")
+    }
 
     public func execute(_ spec: RunSpec) -> RunOutput { Runner.execute(spec) }
 }

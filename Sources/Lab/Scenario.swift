@@ -47,6 +47,9 @@ public struct BackendSpec: Sendable {
     package let sessions: SessionOptions
     /// The backend type with these options, for code generic over the backend (`visit`).
     let bound: any BoundBackend
+    /// The external system this backend is (`{"external": "etcd"}`), nil for one of ours: only
+    /// the real driver runs it, and it keeps no client sessions.
+    public let external: ExternalBackend?
 
     /// `configured` is `kind.configure(options)`: the options validated and bound once, so that a
     /// run can never fall back to the defaults under the variant's label.
@@ -57,6 +60,7 @@ public struct BackendSpec: Sendable {
         simulate = configured.simulate
         sessions = configured.sessions
         bound = configured.bound
+        external = configured.external
     }
 
     /// Runs `visitor` with the backend's type and these options: how a `conlab serve` process

@@ -93,7 +93,7 @@ public enum ScenarioFile {
     /// flight needs as many answers kept (`sessionResults`), or its retries meet `superseded`.
     static func checkSessions(_ specs: [BackendSpec], in field: JSONField, against workload: WorkloadConfig,
                               at workloadField: JSONField?) throws(ScenarioError) {
-        for (spec, item) in zip(specs, try field.array()) {
+        for (spec, item) in zip(specs, try field.array()) where spec.external == nil {
             let options = member("options", of: item)
             if spec.sessions.timeout <= workload.timeout {
                 // Point at the option if the scenario set it, else at the workload's setting.
@@ -176,23 +176,30 @@ public enum ScenarioFile {
     }
 
     /// `"raft"` or `{"protocol": "raft", "options": {"read": "lease"}}`: a backend with validated
-    /// options. A cluster file names its backend the same way.
+    /// options. A cluster file names its backend the same way. `{"external": "etcd", "options":
+    /// {"read": "serializable"}}`: a system the real driver starts (`ExternalSystem`).
     package static func backend(_ item: JSONField) throws(ScenarioError) -> BackendSpec {
-        let name: String
+        let kind: BackendKind
         var options: [(name: String, value: JSONValue)] = []
         var optionsField: JSONField?
-        if case .string(let text) = item.value {
-            name = text
+        if case .string(let name) = item.value {
+            kind = try ours(name, at: item)
         } else {
-            let object = try item.object(allowing: ["protocol", "options"])
-            name = try object.required("protocol").string()
+            let object = try item.object(allowing: ["protocol", "external", "options"])
+            if let external = object["external"] {
+                if object["protocol"] != nil { throw item.error("give \"protocol\" (one of our backends) or \"external\" (a system the lab starts), not both") }
+                let name = try external.string()
+                guard let system = ExternalSystem.named(name) else {
+                    throw external.error("unknown external system \"\(name)\"; known: \(ExternalSystem.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                kind = system.kind
+            } else {
+                kind = try ours(try object.required("protocol").string(), at: item)
+            }
             optionsField = object["options"]
             if let optionsField {
                 options = try optionsField.object(allowing: optionsField.value.memberNames).members.map { ($0.key, $0.value) }
             }
-        }
-        guard let kind = Backends.named(name) else {
-            throw item.error("unknown backend \"\(name)\"; known backends: \(Backends.all.map(\.name).joined(separator: ", "))")
         }
         switch kind.configure(options) {
         case .success(let configured):
@@ -201,6 +208,23 @@ public enum ScenarioFile {
             let at = optionsField.map { $0.child(error.option.split(separator: "[").first.map(String.init) ?? error.option, .null) } ?? item
             throw at.error(error.reason)
         }
+    }
+
+    /// A backend a `conlab serve` node runs (a cluster file's, `conlab cluster up`'s): one of ours.
+    package static func servedBackend(_ item: JSONField) throws(ScenarioError) -> BackendSpec {
+        let spec = try backend(item)
+        if let external = spec.external {
+            throw item.error("\(external.system.rawValue) is an external system: a `conlab serve` node runs one of our backends; `conlab run --real` starts \(external.system.rawValue) itself")
+        }
+        return spec
+    }
+
+    private static func ours(_ name: String, at item: JSONField) throws(ScenarioError) -> BackendKind {
+        guard let kind = Backends.named(name) else {
+            let hint = ExternalSystem.named(name).map { " (an external system is named {\"external\": \"\($0.rawValue)\"})" } ?? ""
+            throw item.error("unknown backend \"\(name)\"; known backends: \(Backends.all.map(\.name).joined(separator: ", "))\(hint)")
+        }
+        return kind
     }
 
     static func workload(_ field: JSONField, nodes: Int, runLength: TimeSpan) throws(ScenarioError) -> WorkloadConfig {

@@ -13,6 +13,8 @@ public final class EtcdCluster {
         public var name: String
         public var client: SocketAddress
         public var peer: SocketAddress
+        /// The peer address the others are told to use: `peer`, or a proxy in front of it.
+        public var advertisedPeer: SocketAddress
         public var data: String
         public var log: String
         /// The running process; `nil` once stopped.
@@ -26,6 +28,9 @@ public final class EtcdCluster {
 
     public let directory: String
     public private(set) var members: [Member]
+    private var executable = ""
+    /// The token of this cluster's first start; a member restarted on its data ignores it.
+    private var token = ""
 
     /// The members' client addresses as a `conlab load` target.
     public var target: LoadTarget { LoadTarget(system: .etcd, addresses: members.map(\.client)) }
@@ -40,10 +45,12 @@ public final class EtcdCluster {
     /// `ports` gives 2 × members of them (clients first, then peers), and waits up to `timeout`
     /// for every member to answer a linearizable range, which needs an elected leader. A member
     /// that exits, or a cluster not ready in time, stops every member started and throws with the
-    /// end of the log concerned.
+    /// end of the log concerned. `advertisedPeers` (one per member) are the peer addresses the
+    /// members tell each other, when a proxy in front of their peer ports carries their traffic.
     public static func start(executable: String, members count: Int, directory: String, ports: [UInt16]? = nil,
-                             timeout: TimeInterval = 30) throws(Failure) -> EtcdCluster {
+                             advertisedPeers: [SocketAddress]? = nil, timeout: TimeInterval = 30) throws(Failure) -> EtcdCluster {
         precondition(count >= 1 && (ports == nil || ports!.count == 2 * count), "ports: 2 per member")
+        precondition(advertisedPeers == nil || advertisedPeers!.count == count, "advertisedPeers: 1 per member")
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
@@ -55,7 +62,8 @@ public final class EtcdCluster {
         }
         let cluster = EtcdCluster(directory: directory, members: (0..<count).map { index in
             let name = "e\(index + 1)"
-            return Member(name: name, client: .loopback(port: chosen[index]), peer: .loopback(port: chosen[count + index]),
+            let peer = SocketAddress.loopback(port: chosen[count + index])
+            return Member(name: name, client: .loopback(port: chosen[index]), peer: peer, advertisedPeer: advertisedPeers?[index] ?? peer,
                           data: "\(directory)/\(name)", log: "\(directory)/\(name).log", pid: nil)
         })
         do throws(Failure) {
@@ -77,43 +85,66 @@ public final class EtcdCluster {
     /// advertises (the same loopback URLs), and the whole initial cluster under a token of this
     /// start alone, so members of another cluster on the machine never join it.
     func arguments(of member: Member, token: String) -> [String] {
-        let initial = members.map { "\($0.name)=http://\($0.peer)" }.joined(separator: ",")
+        let initial = members.map { "\($0.name)=http://\($0.advertisedPeer)" }.joined(separator: ",")
         return ["--name", member.name, "--data-dir", member.data,
                 "--listen-client-urls", "http://\(member.client)", "--advertise-client-urls", "http://\(member.client)",
-                "--listen-peer-urls", "http://\(member.peer)", "--initial-advertise-peer-urls", "http://\(member.peer)",
+                "--listen-peer-urls", "http://\(member.peer)", "--initial-advertise-peer-urls", "http://\(member.advertisedPeer)",
                 "--initial-cluster", initial, "--initial-cluster-state", "new", "--initial-cluster-token", token]
     }
 
     private func spawnAll(_ executable: String) throws(Failure) {
-        let token = "conlab-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        for index in members.indices {
-            do throws(SystemError) {
-                members[index].pid = try NodeProcesses.spawn(executable, arguments(of: members[index], token: token), logFile: members[index].log)
-            } catch {
-                throw Failure(description: error.description)
-            }
+        self.executable = executable
+        token = "conlab-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        for index in members.indices { try spawn(index) }
+    }
+
+    private func spawn(_ index: Int) throws(Failure) {
+        do throws(SystemError) {
+            members[index].pid = try NodeProcesses.spawn(executable, arguments(of: members[index], token: token), logFile: members[index].log)
+        } catch {
+            throw Failure(description: error.description)
         }
+    }
+
+    /// A crash of member `index`: SIGKILL, and the process reaped.
+    package func kill(_ index: Int) {
+        guard let pid = members[index].pid else { return }
+        Glibc.kill(pid, SIGKILL)
+        _ = waitpid(pid, nil, 0)
+        members[index].pid = nil
+    }
+
+    /// Starts stopped member `index` again on its data directory and waits up to `timeout` until
+    /// it answers a serializable range (from its own state: it needs no leader for that).
+    package func restart(_ index: Int, timeout: TimeInterval) throws(Failure) -> pid_t {
+        precondition(members[index].pid == nil, "\(members[index].name) is running")
+        try spawn(index)
+        try awaitServing(index, EtcdGateway.range(key: "conlab-ready", serializable: true), deadline: Date().addingTimeInterval(timeout))
+        return members[index].pid!
     }
 
     private func awaitReady(timeout: TimeInterval) throws(Failure) {
         let deadline = Date().addingTimeInterval(timeout)
-        let probe = EtcdGateway.range(key: "conlab-ready", serializable: false)
-        for member in members {
-            while true {
-                if let http = try? HTTPConnection(address: member.client, timeout: .milliseconds(500)),
-                   let response = try? http.post(probe.path, json: probe.body), response.status == 200 {
-                    break
-                }
-                if let pid = member.pid, waitpid(pid, nil, WNOHANG) == pid {
-                    members[members.firstIndex(of: member)!].pid = nil
-                    throw Failure(description: "etcd \(member.name) (pid \(pid)) exited while starting; \(member.log) ends:\n\(Self.tail(member.log))")
-                }
-                guard Date() < deadline else {
-                    throw Failure(description: "etcd \(member.name) at \(member.client) did not serve a range within \(Int(timeout)) s; "
-                                  + "\(member.log) ends:\n\(Self.tail(member.log))")
-                }
-                usleep(100_000)
+        for index in members.indices { try awaitServing(index, EtcdGateway.range(key: "conlab-ready", serializable: false), deadline: deadline) }
+    }
+
+    /// Waits until member `index` answers `probe` with 200; throws when it exits or `deadline` passes.
+    private func awaitServing(_ index: Int, _ probe: EtcdGateway.Request, deadline: Date) throws(Failure) {
+        let member = members[index]
+        while true {
+            if let http = try? HTTPConnection(address: member.client, timeout: .milliseconds(500)),
+               let response = try? http.post(probe.path, json: probe.body), response.status == 200 {
+                return
             }
+            if let pid = member.pid, waitpid(pid, nil, WNOHANG) == pid {
+                members[index].pid = nil
+                throw Failure(description: "etcd \(member.name) (pid \(pid)) exited while starting; \(member.log) ends:\n\(Self.tail(member.log))")
+            }
+            guard Date() < deadline else {
+                throw Failure(description: "etcd \(member.name) at \(member.client) did not serve a range in time; "
+                              + "\(member.log) ends:\n\(Self.tail(member.log))")
+            }
+            usleep(100_000)
         }
     }
 
@@ -124,7 +155,8 @@ public final class EtcdCluster {
     /// folder (keep it to read the logs of a failure).
     public func stop(grace: TimeInterval = 10, removingFiles: Bool = false) {
         for index in members.indices {
-            if let pid = members[index].pid { _ = NodeProcesses.stop([pid], grace: grace, reap: true) }
+            // A paused member would take SIGTERM only once continued.
+            if let pid = members[index].pid { Glibc.kill(pid, SIGCONT); _ = NodeProcesses.stop([pid], grace: grace, reap: true) }
             members[index].pid = nil
         }
         if removingFiles { try? FileManager.default.removeItem(atPath: directory) }

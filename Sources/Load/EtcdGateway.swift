@@ -6,10 +6,10 @@ import Foundation
 /// The gateway speaks protobuf's JSON mapping: `bytes` fields (keys, values) are base64, 64-bit
 /// integers (revisions) are strings, and fields at their default are left out: a missing key has
 /// no `kvs`, an empty value no `value`, a failed transaction no `succeeded`.
-enum EtcdGateway {
-    struct Request: Hashable, Sendable {
-        var path: String
-        var body: [UInt8]
+package enum EtcdGateway {
+    package struct Request: Hashable, Sendable {
+        package var path: String
+        package var body: [UInt8]
     }
 
     /// What a range of one key found: its value (`nil`: no such key) and the revision that last
@@ -20,8 +20,8 @@ enum EtcdGateway {
     }
 
     /// A body that is not the response the request asks for.
-    struct DecodingError: Error, Hashable, Sendable, CustomStringConvertible {
-        var description: String
+    package struct DecodingError: Error, Hashable, Sendable, CustomStringConvertible {
+        package var description: String
     }
 
     // MARK: Requests
@@ -35,6 +35,15 @@ enum EtcdGateway {
     static func range(key: String, serializable: Bool) -> Request {
         Request(path: "/v3/kv/range", body: object(["\"key\":\(base64(key))"] + (serializable ? ["\"serializable\":true"] : [])))
     }
+
+    /// Every key, answered by the member from its own state: its copy of the data, for the
+    /// replicas' comparison at the end of a run (`"\0"` to `"\0"` is the whole key space).
+    package static func rangeAll() -> Request {
+        Request(path: "/v3/kv/range", body: object(["\"key\":\"AA==\"", "\"range_end\":\"AA==\"", "\"serializable\":true"]))
+    }
+
+    /// The member's own view of the cluster: its id, the leader it follows, the term.
+    package static func status() -> Request { Request(path: "/v3/maintenance/status", body: object([])) }
 
     static func delete(key: String) -> Request {
         Request(path: "/v3/kv/deleterange", body: object(["\"key\":\(base64(key))"]))
@@ -91,6 +100,37 @@ enum EtcdGateway {
         return Entry(value: value, modRevision: try integer(kv["mod_revision"], field: "mod_revision") ?? 0)
     }
 
+    /// Every key and value a range found (keys and values as UTF-8 text).
+    package static func entries(_ body: [UInt8]) throws(DecodingError) -> [String: String] {
+        let fields = try response(body)
+        guard let kvs = fields["kvs"] else { return [:] }
+        guard let list = kvs as? [[String: Any]] else { throw DecodingError(description: "\"kvs\" is not a list of objects") }
+        var entries: [String: String] = [:]
+        for kv in list {
+            guard let key = (kv["key"] as? String).flatMap({ Data(base64Encoded: $0) }) else { throw DecodingError(description: "\"key\" is not base64") }
+            let value = (kv["value"] as? String).flatMap { Data(base64Encoded: $0) } ?? Data()
+            entries[String(decoding: key, as: UTF8.self)] = String(decoding: value, as: UTF8.self)
+        }
+        return entries
+    }
+
+    /// A member's status: whether it is the leader it reports, and the Raft term.
+    package struct Status: Hashable, Sendable {
+        package var isLeader: Bool
+        package var term: UInt64
+    }
+
+    package static func status(_ body: [UInt8]) throws(DecodingError) -> Status {
+        let fields = try response(body)
+        // Member ids are uint64 (often beyond Int64), written as decimal strings like every 64-bit field.
+        func unsigned(_ value: Any?) -> UInt64? { (value as? String).flatMap { UInt64($0) } }
+        let header = fields["header"] as? [String: Any]
+        guard let member = unsigned(header?["member_id"]) else { throw DecodingError(description: "no \"member_id\" in the header") }
+        let leader = unsigned(fields["leader"]) ?? 0
+        // The status body spells the term `raftTerm`; every header carries it as `raft_term`.
+        return Status(isLeader: leader != 0 && leader == member, term: unsigned(fields["raftTerm"] ?? header?["raft_term"]) ?? 0)
+    }
+
     /// Whether a transaction's comparisons held (and so its success branch ran).
     static func succeeded(_ body: [UInt8]) throws(DecodingError) -> Bool {
         switch try response(body)["succeeded"] {
@@ -103,7 +143,7 @@ enum EtcdGateway {
     /// What an error response says: the gateway's `{"error", "message", "code"}` (gRPC's status
     /// mapped onto HTTP: `Unavailable`, e.g. "etcdserver: no leader", is 503), or the start of
     /// a body in some other form.
-    static func errorMessage(_ body: [UInt8]) -> String {
+    package static func errorMessage(_ body: [UInt8]) -> String {
         if let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
            let message = (object["message"] ?? object["error"]) as? String {
             return message

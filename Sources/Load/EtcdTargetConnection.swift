@@ -5,19 +5,22 @@ import Runtime
 /// The operations as etcd v3 requests through its HTTP/JSON gateway: `put`, `range`,
 /// `deleterange`, and `txn` for the two that etcd has no single request for: compare-and-set (a
 /// compare on the value guarding a put) and append (below).
-final class EtcdTargetConnection: KeyValueConnection {
+package final class EtcdTargetConnection: KeyValueConnection {
     private let http: HTTPConnection
     private let serializable: Bool
-    private(set) var retries = 0
+    package private(set) var retries = 0
 
     /// Connects now, so that a target that cannot be reached fails the start of the run.
     /// `serializable` reads from the member's own state rather than through the leader.
-    init(address: SocketAddress, timeout: TimeSpan, serializable: Bool) throws(TCPStream.Failure) {
+    package init(address: SocketAddress, timeout: TimeSpan, serializable: Bool) throws(TCPStream.Failure) {
         http = try HTTPConnection(address: address, timeout: timeout)
         self.serializable = serializable
     }
 
-    func perform(_ operation: Operation) -> OperationOutcome {
+    /// Whether the connection is up: a request that fails while it is down was never sent.
+    package var isConnected: Bool { http.isConnected }
+
+    package func perform(_ operation: Operation) -> OperationOutcome {
         let key = operation.key
         switch operation.kind {
         case .put:
@@ -35,7 +38,9 @@ final class EtcdTargetConnection: KeyValueConnection {
                 return .done
             }
         case .cas:
-            let request = EtcdGateway.compareValueAndPut(key: key, expected: operation.expected, value: operation.value)
+            // A cas on an absent key compares its revision with 0, which only a missing key has.
+            let request = operation.expected.map { EtcdGateway.compareValueAndPut(key: key, expected: $0, value: operation.value) }
+                ?? EtcdGateway.compareRevisionAndPut(key: key, modRevision: 0, value: Array(operation.value.utf8))
             return exchange(request) { body throws(EtcdGateway.DecodingError) in try EtcdGateway.succeeded(body) ? .done : .casMismatch }
         case .append:
             return append(operation.value, to: key)

@@ -5,7 +5,7 @@ import Runtime
 /// its response (a closed loop needs no pipelining). Written over a plain socket rather than
 /// URLSession, which FoundationNetworking would bring in with libcurl and a thread pool of its own
 /// between the clock and the wire.
-final class HTTPConnection {
+package final class HTTPConnection {
     let address: SocketAddress
     let timeout: TimeSpan
     private var stream: TCPStream?
@@ -14,13 +14,13 @@ final class HTTPConnection {
 
     /// How a request failed: no connection or a broken one (the request may or may not have been
     /// served), or bytes that are no HTTP response. Either way the connection is dropped.
-    enum Failure: Error, Hashable, Sendable {
+    package enum Failure: Error, Hashable, Sendable {
         case connection(String)
         case malformed(String)
     }
 
     /// Connects now, so that an address that cannot be reached fails the caller's start.
-    init(address: SocketAddress, timeout: TimeSpan) throws(TCPStream.Failure) {
+    package init(address: SocketAddress, timeout: TimeSpan) throws(TCPStream.Failure) {
         self.address = address
         self.timeout = timeout
         stream = try TCPStream(connectingTo: address, timeout: timeout)
@@ -30,7 +30,7 @@ final class HTTPConnection {
     var isConnected: Bool { stream != nil }
 
     /// Sends `POST path` with a JSON body and returns the response, whatever its status.
-    func post(_ path: String, json body: [UInt8]) throws(Failure) -> HTTPResponse {
+    package func post(_ path: String, json body: [UInt8]) throws(Failure) -> HTTPResponse {
         let stream: TCPStream
         if let connected = self.stream {
             stream = connected

@@ -1,15 +1,15 @@
 /// One HTTP/1.1 response as `HTTPResponseParser` cuts it out of a stream.
-struct HTTPResponse: Hashable, Sendable {
+package struct HTTPResponse: Hashable, Sendable {
     struct Header: Hashable, Sendable {
         var name: String
         var value: String
     }
 
-    var status: Int
+    package var status: Int
     var reason: String
     var headers: [Header]
     /// The body with any chunked framing removed.
-    var body: [UInt8]
+    package var body: [UInt8]
     /// Whether the server ends the connection after this response (`Connection: close`, an
     /// HTTP/1.0 answer without keep-alive, or a body that ends where the connection does): the
     /// next request needs a new connection.

@@ -5,7 +5,7 @@ import Glibc
 /// `perform` never throws and never traps: whatever the target sends, or fails to send, becomes
 /// an outcome. After a failure that leaves the stream in an unknown state the connection drops its
 /// socket and connects again before the next operation, as a real client would.
-protocol KeyValueConnection: AnyObject {
+package protocol KeyValueConnection: AnyObject {
     /// Sends `operation`, waits for the answer (at most the run's timeout per exchange) and says how it ended.
     func perform(_ operation: Operation) -> OperationOutcome
     /// Round trips repeated because a guarded write lost a race (etcd's append); 0 where the target

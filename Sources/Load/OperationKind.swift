@@ -5,12 +5,19 @@ public enum OperationKind: String, CaseIterable, Hashable, Sendable {
 }
 
 /// One request a client is about to send.
-struct Operation: Hashable, Sendable {
-    var kind: OperationKind
-    var key: String
+package struct Operation: Hashable, Sendable {
+    package var kind: OperationKind
+    package var key: String
     /// What `put` writes, what `cas` writes when the key holds `expected`, what `append` adds.
     /// Empty for `get` and `del`.
-    var value: String = ""
-    /// The value `cas` expects the key to hold.
-    var expected: String = ""
+    package var value: String = ""
+    /// The value `cas` expects the key to hold; nil: the key must be absent.
+    package var expected: String?
+
+    package init(kind: OperationKind, key: String, value: String = "", expected: String? = nil) {
+        self.kind = kind
+        self.key = key
+        self.value = value
+        self.expected = expected
+    }
 }

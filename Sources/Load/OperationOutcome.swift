@@ -1,5 +1,5 @@
 /// How one operation ended, as the client saw it.
-enum OperationOutcome: Hashable, Sendable {
+package enum OperationOutcome: Hashable, Sendable {
     /// The target answered and the operation did what it asks (a `get` of a missing key, a `cas`
     /// whose expected value did not match: the target did its job; `Result` says which).
     case ok(Result)
@@ -8,7 +8,7 @@ enum OperationOutcome: Hashable, Sendable {
     /// the first one of its kind, shown as an example.
     case failed(kind: String, message: String)
 
-    enum Result: Hashable, Sendable {
+    package enum Result: Hashable, Sendable {
         case done
         /// What a `get` read; `nil` when the key holds nothing.
         case value(String?)
@@ -21,7 +21,7 @@ enum OperationOutcome: Hashable, Sendable {
     /// Bytes that are no answer: the stream's state is unknown, so the connection is dropped too.
     static func protocolError(_ message: String) -> OperationOutcome { .failed(kind: "protocol", message: message) }
 
-    var isOK: Bool {
+    package var isOK: Bool {
         if case .ok = self { return true }
         return false
     }

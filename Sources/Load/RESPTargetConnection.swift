@@ -46,7 +46,7 @@ final class RESPTargetConnection: KeyValueConnection {
         switch operation.kind {
         case .put: ["SET", operation.key, operation.value]
         case .get: ["GET", operation.key]
-        case .cas: ["SET", operation.key, operation.value, "IFEQ", operation.expected]
+        case .cas: ["SET", operation.key, operation.value] + (operation.expected.map { ["IFEQ", $0] } ?? ["NX"])
         case .append: ["APPEND", operation.key, operation.value]
         case .del: ["DEL", operation.key]
         }

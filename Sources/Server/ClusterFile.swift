@@ -53,7 +53,7 @@ public enum ClusterFile {
             throw object.field.error("missing field \"secretFile\" (or \"secret\"): the members' links are authenticated with it")
         }
         let requirepass = try secretText(object, inline: "requirepass", file: "requirepassFile", folder: folder(of: file))
-        let backend = try ScenarioFile.backend(try object.required("backend"))
+        let backend = try ScenarioFile.servedBackend(try object.required("backend"))
         let timeout = try object["requestTimeout"]?.duration() ?? defaultRequestTimeout
         guard timeout > .zero, timeout < backend.sessions.timeout else {
             throw (object["requestTimeout"] ?? root).error(

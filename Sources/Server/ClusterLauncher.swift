@@ -62,7 +62,7 @@ public enum ClusterLauncher {
                           + "choose another folder, or remove this one to start afresh")
         }
         // Everything the user chose is checked before anything is written.
-        _ = try ScenarioFile.backend(JSONField(value: plan.backend, path: "backend", file: "conlab cluster up"))
+        _ = try ScenarioFile.servedBackend(JSONField(value: plan.backend, path: "backend", file: "conlab cluster up"))
         let text = try clusterText(plan, directory: directory)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try writeRandomKey(named: "secret", in: directory)

@@ -56,6 +56,8 @@ enum Command {
                        wall-clock time, the same checker and files (`driver` column: real). A run takes the
                        scenario's duration + timeout + quiescence, plus a second or so to start and stop.
                        --jobs defaults to 1. A scenario with a fault the real driver lacks is refused.
+                       External systems a scenario lists ({"external": "etcd"}, {"external": "redis-sentinel"})
+                       run only with --real: the lab starts them from their Debian packages (README)
       --keep-clusters  with --real: keep each run's cluster folder (logs, data) in the temporary folder
     """
 
@@ -360,6 +362,13 @@ enum Command {
         for backend in Backends.all {
             print("  \(backend.name): \(backend.summary)")
             print("      messages: \(backend.messageKinds.joined(separator: ", "))")
+            for option in backend.options {
+                print("      \(option.name) = \(option.defaultValue)  (\(option.values)): \(option.summary)")
+            }
+        }
+        print("\nExternal systems ({\"external\": NAME} in a scenario's backends; conlab run --real only):")
+        for backend in Backends.external {
+            print("  \(backend.name): \(backend.summary)")
             for option in backend.options {
                 print("      \(option.name) = \(option.defaultValue)  (\(option.values)): \(option.summary)")
             }

@@ -16,6 +16,15 @@ import Testing
         }
     }
 
+    @Test(arguments: Backends.external.map(\.name))
+    func everyExternalSystemsDocumentedDefaultIsTheDefault(system name: String) throws {
+        let backend = try #require(Backends.external.first { $0.name == name })
+        for option in backend.options {
+            let configured = try backend.configure([(option.name, try JSONValue(parsing: option.defaultValue))]).get()
+            #expect(configured.variant == "", "\(name).\(option.name) = \(option.defaultValue) is not the default")
+        }
+    }
+
     /// A value other than the default changes the variant: the check above could not pass by
     /// ignoring what it sets.
     @Test func aNonDefaultValueNamesAVariant() throws {

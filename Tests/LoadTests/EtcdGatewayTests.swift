@@ -21,6 +21,20 @@ import Testing
         #expect(Self.text(guarded) == #"{"compare":[{"key":"a2V5OjE=","result":"EQUAL","target":"MOD","mod_revision":"7"}],"success":[{"request_put":{"key":"a2V5OjE=","value":"dmFsdWVtb3Jl"}}]}"#)
     }
 
+    /// What the external backend asks of each member: its status, and its whole copy of the data.
+    /// Bodies recorded from etcd 3.4.23.
+    @Test func statusAndWholeRange() throws {
+        #expect(EtcdGateway.status().path == "/v3/maintenance/status" && Self.text(EtcdGateway.status()) == "{}")
+        #expect(Self.text(EtcdGateway.rangeAll()) == #"{"key":"AA==","range_end":"AA==","serializable":true}"#)
+        let leader = #"{"header":{"cluster_id":"15118495548433857066","member_id":"13668033151171901709","revision":"1","raft_term":"2"},"version":"3.4.23","dbSize":"20480","leader":"13668033151171901709","raftIndex":"4","raftTerm":"2","raftAppliedIndex":"4","dbSizeInUse":"20480"}"#
+        #expect(try EtcdGateway.status(Array(leader.utf8)) == .init(isLeader: true, term: 2))
+        let follower = leader.replacingOccurrences(of: #""leader":"13668033151171901709""#, with: #""leader":"42""#)
+        #expect(try EtcdGateway.status(Array(follower.utf8)) == .init(isLeader: false, term: 2))
+        let range = #"{"header":{"cluster_id":"1","member_id":"2","revision":"3","raft_term":"2"},"kvs":[{"key":"azE=","create_revision":"2","mod_revision":"2","version":"1","value":"dmE="},{"key":"azI=","create_revision":"3","mod_revision":"3","version":"1"}],"count":"2"}"#
+        #expect(try EtcdGateway.entries(Array(range.utf8)) == ["k1": "va", "k2": ""])
+        #expect(try EtcdGateway.entries(Array(EtcdFixtures.rangeMissBody.utf8)) == [:])
+    }
+
     @Test func requestsAreJSON() throws {
         for request in [EtcdGateway.put(key: "k", value: "v"), EtcdGateway.range(key: "k", serializable: true),
                         EtcdGateway.compareValueAndPut(key: "k", expected: "a", value: "b")] {

@@ -40,6 +40,7 @@ import Testing
         #expect(Self.error(Self.file(secret: "\"secret\": \"short\""))?.path == "secret")
         #expect(Self.error(Self.file(secret: "\"secretFile\": \"/no/such/secret\""))?.reason.contains("no such file") == true)
         #expect(Self.error(Self.file(backend: "\"paxos\""))?.reason.contains("unknown backend \"paxos\"") == true)
+        #expect(Self.error(Self.file(backend: "{\"external\": \"etcd\"}"))?.reason.contains("etcd is an external system: a `conlab serve` node runs one of our backends") == true)
         #expect(Self.error(Self.file(backend: "{\"protocol\": \"raft\", \"options\": {\"read\": \"dirty\"}}"))?.path == "backend.options.read")
         #expect(Self.error(Self.file(extra: "\"requestTimeout\": \"2h\","))?.path == "requestTimeout",
                 "a request timeout past the session timeout could let a retry apply twice")
