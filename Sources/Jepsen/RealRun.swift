@@ -85,6 +85,9 @@ final class RealRun {
             cluster.admin(node, "record")
             arm(node)
         }
+        // The scenario's own network (latency, loss, duplication, reordering) holds from the
+        // start, not only once a fault has changed it.
+        pushAll()
         pushLinks()
         origin = MonotonicClock.now()
         for node in 0..<config.nodes where !late.contains(node) { record(node: node, .processStarted(pid: cluster.pids[node]!, restart: false)) }

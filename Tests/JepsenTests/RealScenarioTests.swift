@@ -92,6 +92,23 @@ import Testing
         #expect(events.contains(",fault,heal"))
     }
 
+    /// The scenario's own network holds from the start: with 40 ms on every link, a Raft write
+    /// (the leader's entry out and the follower's acknowledgement back) cannot take less than 80 ms.
+    @Test func theScenarioNetworkHoldsFromTheStart() throws {
+        guard let conlab = Self.conlab() else { return }
+        let scenario = """
+        {"version": 1, "name": "real-network", "nodes": 3, "duration": "2s", "quiescence": "500ms", "backends": ["raft"],
+         "network": {"latency": "40ms"},
+         "workload": {"clientsPerNode": 1, "mode": "closed", "think": "10ms", "keys": 4, "mix": {"put": 100}, "timeout": "1s"}}
+        """
+        let (_, folder) = try Self.run(scenario, name: "real-network", conlab: conlab)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        for (id, row) in try Self.summary(folder) {
+            #expect(Int(row["ops_ok"]!)! > 0, "\(id)")
+            #expect(Double(row["latency_p50_ms"]!)! >= 80, "\(id): writes wait for two 40 ms hops; \(Self.replay(row, "real-network"))")
+        }
+    }
+
     /// Crash with SIGKILL and restart on the data directory, pause with SIGSTOP and resume: Raft
     /// keeps its promises through both.
     @Test func raftKeepsItsPromisesThroughKillsAndPauses() throws {
