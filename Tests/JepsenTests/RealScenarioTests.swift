@@ -8,8 +8,9 @@ import Testing
 /// Scenario files run against real `conlab serve` processes (`conlab run --real`), checked by the
 /// lab's checker. They need the built executable beside the test bundle (`.build/debug/conlab`);
 /// without it they say they were skipped and why. By default one short leader-isolation scenario
-/// per backend family, Raft through kills and pauses and a flipped bit, a triggered crash and
-/// 3PC's rejected PreCommit (about 50 s of wall time in all); `CONLAB_FULL=1` runs three seeds of each.
+/// per backend family, Raft through kills and pauses and a flipped bit, a triggered crash, 3PC's
+/// rejected PreCommit and a 40 ms scenario network (52 s of wall time in all); `CONLAB_FULL=1`
+/// runs three seeds of each (2 min 35 s).
 @Suite(.serialized) struct RealScenarioTests {
     static let full = ProcessInfo.processInfo.environment["CONLAB_FULL"] == "1"
 

@@ -33,9 +33,7 @@ public enum ComparisonReport {
     }
 
     /// The verdict columns of the page's table, in the order a reader asks about them.
-    static let shownVerdicts: [(DriverComparison.Verdict, String)] = [(.linearizable, "linearizable"), (.lostWrites, "lost"),
-                                                                      (.divergentKeys, "divergent"), (.atomicityViolations, "atomicity"),
-                                                                      (.staleReads, "stale")]
+    static let shownVerdicts: [DriverComparison.Verdict] = [.linearizable, .lostWrites, .divergentKeys, .atomicityViolations, .staleReads]
 
     static func markdown(_ comparison: DriverComparison, command: String) -> String {
         let decided = comparison.verdicts.filter(\.decided)
@@ -67,7 +65,7 @@ public enum ComparisonReport {
         for row in comparison.verdicts where runs.last != row.run { runs.append(row.run) }
         for run in runs {
             let rows = byRun[run]!, first = rows[0]
-            let cells = shownVerdicts.map { verdict, _ in cell(rows.first { $0.verdict == verdict }!) }
+            let cells = shownVerdicts.map { verdict in cell(rows.first { $0.verdict == verdict }!) }
             let shares = availabilityByRun[run] ?? []
             let whole = shares.first { $0.window == 0 }.map { "\(Number.fixed($0.simulated, 2)) → \(Number.fixed($0.real, 2))" } ?? ""
             let worst = shares.filter { $0.window > 0 }.max { abs($0.real - $0.simulated) < abs($1.real - $1.simulated) }

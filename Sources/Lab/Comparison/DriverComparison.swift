@@ -35,9 +35,6 @@ public struct DriverComparison {
             if self == .linearizable { return row.string(rawValue) }
             return try row.int(rawValue) == 0 ? "none" : "some"
         }
-
-        /// The count behind `some`, for the reader.
-        func detail(_ row: CSVReader.Row) -> String { row.string(rawValue) }
     }
 
     /// One verdict of one real run beside its simulated twin.
@@ -47,6 +44,7 @@ public struct DriverComparison {
         public var backend: String
         public var seed: String
         public var verdict: Verdict
+        /// The column's value on each driver (a count is shown, though only none/some is compared).
         public var simulated: String
         public var real: String
         /// What every simulated seed gave, e.g. `5/5 some`, `3/5 none`.
@@ -127,14 +125,9 @@ public struct DriverComparison {
                 .map { "\($0.value.count)/\(outcomes.count) \($0.key)" }.joined(separator: ", ")
             let decided = outcomes.count >= 2 && common != nil && common != "unknown"
             verdicts.append(VerdictRow(run: real.string("run"), scenario: real.string("scenario"), backend: Self.label(real), seed: real.string("seed"),
-                                       verdict: verdict, simulated: Self.shown(verdict, twin), real: Self.shown(verdict, real),
+                                       verdict: verdict, simulated: twin.string(verdict.rawValue), real: real.string(verdict.rawValue),
                                        simulatedSeeds: tally, decided: decided, agrees: simulated == observed))
         }
-    }
-
-    /// A verdict as the tables show it: the count behind `some`.
-    static func shown(_ verdict: Verdict, _ row: CSVReader.Row) -> String {
-        verdict == .linearizable ? row.string(verdict.rawValue) : verdict.detail(row)
     }
 
     private static let sides = [("all", "availability"), ("majority", "availability_majority_side"), ("minority", "availability_minority_side")]
