@@ -20,15 +20,29 @@ public final class PosixFileSystem: FileSystem {
         }
     }
 
+    /// A lock held elsewhere is retried for half a second before it is refused: a process that
+    /// another thread is spawning holds a copy of every descriptor of ours, among them a lock we
+    /// have just released, until its `exec` closes them (`O_CLOEXEC`), and `flock` belongs to the
+    /// open file, so a storage reopened in that instant would find its own old lock still held.
     public func lock(_ directory: String) throws(StorageError) -> OpenFile {
         let file = try open(directory, flags: O_RDONLY | O_DIRECTORY, operation: "open directory")
-        guard flock(file.handle, LOCK_EX | LOCK_NB) == 0 else {
+        var attempts = 1
+        while flock(file.handle, LOCK_EX | LOCK_NB) != 0 {
             let error = errno
-            close(file)
-            throw .io(path: directory, operation: "lock (is another FileStorage using this directory?)", errno: error)
+            guard error == EWOULDBLOCK || error == EINTR, attempts < Self.lockAttempts else {
+                close(file)
+                throw .io(path: directory, operation: "lock (is another FileStorage using this directory?)", errno: error)
+            }
+            usleep(Self.lockRetryMicroseconds)
+            attempts += 1
         }
         return file
     }
+
+    /// 100 attempts 5 ms apart: far longer than a spawn's window between `fork` and `exec`, short
+    /// enough that a directory truly in use is refused at once to a person.
+    static let lockAttempts = 100
+    static let lockRetryMicroseconds: UInt32 = 5_000
 
     public func create(_ path: String) throws(StorageError) -> OpenFile {
         try open(path, flags: O_WRONLY | O_CREAT | O_EXCL | O_APPEND, operation: "create")

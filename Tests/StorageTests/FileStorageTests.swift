@@ -1,3 +1,5 @@
+import Foundation
+import Glibc
 import ConsensusCore
 import Storage
 import Testing
@@ -374,5 +376,18 @@ typealias Files = FileStorage<TestEntry, TestHardState>
         #expect(throws: StorageError.self) { try storage.apply(.truncate(from: 1)) }
         #expect(throws: StorageError.self) { try storage.sync() }
         #expect(try open(directory).recover().entries == [TestEntry(1, "a")])
+    }
+
+    /// A copy of our descriptors in a process being spawned keeps a released lock held for an
+    /// instant (until that process's `exec`); the storage waits that instant out instead of failing.
+    @Test func aLockReleasedWithinMomentsIsWaitedFor() throws {
+        let directory = TemporaryDirectory()
+        let fileSystem = PosixFileSystem()
+        try fileSystem.createDirectory(directory.path)
+        let briefHolder = try fileSystem.lock(directory.path).handle
+        let release = Thread { usleep(50_000); Glibc.close(briefHolder) }
+        release.start()
+        let storage = try open(directory)
+        try storage.close()
     }
 }
