@@ -1,12 +1,14 @@
 import ConsensusCore
 import Glibc
+import Lab
 import Load
 import Runtime
 import Simulator
 
 /// etcd as an external backend: `nodes` members of Debian's etcd 3.4 on free loopback ports, each
 /// with its own data directory, started by `Load`'s `EtcdCluster` (the launcher `conlab load`'s
-/// tests use) with etcd's default timing: heartbeat 100 ms, election timeout 1 s. Their peer
+/// tests use) with the timing its options give (etcd's own by default: heartbeat 100 ms,
+/// election timeout 1 s). Their peer
 /// traffic goes through a `PeerProxy` (each member advertises the proxy's address), so partitions,
 /// one-way cuts and link latency apply to it; clients reach their member directly, as ours do.
 final class EtcdMembers: ExternalMembers {
@@ -17,7 +19,7 @@ final class EtcdMembers: ExternalMembers {
     /// How long a restarted member may take to serve.
     static let restartTimeout: Double = 20
 
-    init(nodes: Int, directory: String) throws {
+    init(nodes: Int, directory: String, options: EtcdOptions) throws {
         let executable = try ExternalCluster.executable("etcd", package: "etcd-server")
         let ports = try LoopbackPorts.free(3 * nodes)
         let proxied = Array(ports[(2 * nodes)...])
@@ -25,7 +27,7 @@ final class EtcdMembers: ExternalMembers {
                               identify: { Self.sender(head: $0, proxy: proxied) })
         do {
             cluster = try EtcdCluster.start(executable: executable, members: nodes, directory: directory, ports: Array(ports[..<(2 * nodes)]),
-                                            advertisedPeers: proxied.map { .loopback(port: $0) })
+                                            advertisedPeers: proxied.map { .loopback(port: $0) }, tuning: options.flags)
         } catch {
             proxy.stop()
             throw error
@@ -133,5 +135,13 @@ final class EtcdConnection: ExternalConnection {
         case .append(let key, let value): Operation(kind: .append, key: key, value: value)
         case .cas(let key, let expected, let value): Operation(kind: .cas, key: key, value: value, expected: expected)
         }
+    }
+}
+
+extension EtcdOptions {
+    /// The member flags that set these options.
+    var flags: [String] {
+        ["--heartbeat-interval", "\(heartbeat.microseconds / 1_000)", "--election-timeout", "\(electionTimeout.microseconds / 1_000)",
+         "--pre-vote=\(preVote)"]
     }
 }

@@ -48,8 +48,8 @@ final class ExternalCluster: RealCluster {
 
     /// Starts the system `backend` names on `nodes` nodes in `directory` and waits until it serves.
     static func launch(_ backend: ExternalBackend, nodes: Int, directory: String) throws -> ExternalCluster {
-        let members: any ExternalMembers = switch backend.system {
-        case .etcd: try EtcdMembers(nodes: nodes, directory: directory)
+        let members: any ExternalMembers = switch backend {
+        case .etcd(let options): try EtcdMembers(nodes: nodes, directory: directory, options: options)
         case .redisSentinel: try RedisSentinelGroup(nodes: nodes, directory: directory)
         }
         return ExternalCluster(members: members, backend: backend)

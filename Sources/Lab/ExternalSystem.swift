@@ -25,36 +25,26 @@ public enum ExternalSystem: String, CaseIterable, Sendable {
         }
     }
 
-    /// The read paths, default first: the system's own linearizable path (etcd's read index
-    /// through the leader; Redis's primary, the closest it has), then the cheaper one.
-    var readModes: [String] {
+    /// The backend kind a scenario names it by, with its options (`EtcdOptions`,
+    /// `RedisSentinelOptions`). It keeps no client sessions (its clients have none: a request that
+    /// timed out stays indeterminate), so the lab's session checks pass it by.
+    var kind: BackendKind {
         switch self {
-        case .etcd: ["linearizable", "serializable"]
-        case .redisSentinel: ["primary", "replica"]
+        case .etcd: kind(EtcdOptions.self) { options throws(OptionError) in
+            try options.validate()
+            return .etcd(options)
+        }
+        case .redisSentinel: kind(RedisSentinelOptions.self) { .redisSentinel($0) }
         }
     }
 
-    /// The backend kind a scenario names it by. Its only option is `read`; it keeps no client
-    /// sessions (its clients have none: a request that timed out stays indeterminate), so the
-    /// lab's session checks pass it by.
-    var kind: BackendKind {
-        let modes = readModes
-        let doc = OptionDoc("read", values: modes.joined(separator: " | "), default: "\"\(modes[0])\"",
-                            self == .etcd ? "linearizable: a range through the leader's read index; serializable: the member answers from its own state"
-                                          : "primary: every request to Sentinel's primary; replica: a GET to the client's own node, primary or replica")
-        return BackendKind(name: rawValue, summary: summary, options: [doc], messageKinds: [], configure: { options in
+    private func kind<O: BackendOptions>(_: O.Type, _ backend: @escaping @Sendable (O) throws(OptionError) -> ExternalBackend) -> BackendKind {
+        BackendKind(name: rawValue, summary: summary, options: O.documentation, messageKinds: [], configure: { options in
             Result { () throws(OptionError) -> BackendKind.Configured in
-                var cheapReads = false
-                for option in options {
-                    guard option.name == "read" else { throw OptionError(option.name, "unknown option; \(self.rawValue) takes only \"read\"") }
-                    guard case .string(let mode) = option.value, let index = modes.firstIndex(of: mode) else {
-                        throw OptionError("read", "expected \(modes.map { "\"\($0)\"" }.joined(separator: " or "))")
-                    }
-                    cheapReads = index == 1
-                }
-                return (cheapReads ? "read=\(modes[1])" : "", SessionOptions(), { _ in
+                let external = try backend(try BackendKind.configured(O.self, options))
+                return (try BackendKind.variantLabel(O.self, options), SessionOptions(), { _ in
                     preconditionFailure("the simulator ran external system \(self.rawValue); SimulatorDriver.validate refuses it")
-                }, NotSimulated(system: self), ExternalBackend(system: self, cheapReads: cheapReads))
+                }, NotSimulated(system: self), external)
             }
         })
     }
@@ -63,11 +53,25 @@ public enum ExternalSystem: String, CaseIterable, Sendable {
 }
 
 /// An external backend as a scenario configured it.
-public struct ExternalBackend: Hashable, Sendable {
-    public var system: ExternalSystem
+public enum ExternalBackend: Hashable, Sendable {
+    case etcd(EtcdOptions)
+    case redisSentinel(RedisSentinelOptions)
+
+    public var system: ExternalSystem {
+        switch self {
+        case .etcd: .etcd
+        case .redisSentinel: .redisSentinel
+        }
+    }
+
     /// Reads through the cheaper path (`read` option): etcd's serializable range, Redis's GET at
     /// the client's own node.
-    public var cheapReads: Bool
+    public var cheapReads: Bool {
+        switch self {
+        case .etcd(let options): options.read == .serializable
+        case .redisSentinel(let options): options.read == .replica
+        }
+    }
 }
 
 /// An external system has no backend type for a `conlab serve` node: a cluster file refuses it

@@ -31,6 +31,8 @@ public final class EtcdCluster {
     private var executable = ""
     /// The token of this cluster's first start; a member restarted on its data ignores it.
     private var token = ""
+    /// Flags every member gets after its addresses (timing: `--election-timeout`, …).
+    private let tuning: [String]
 
     /// The members' client addresses as a `conlab load` target.
     public var target: LoadTarget { LoadTarget(system: .etcd, addresses: members.map(\.client)) }
@@ -47,8 +49,10 @@ public final class EtcdCluster {
     /// that exits, or a cluster not ready in time, stops every member started and throws with the
     /// end of the log concerned. `advertisedPeers` (one per member) are the peer addresses the
     /// members tell each other, when a proxy in front of their peer ports carries their traffic.
+    /// `tuning` are further flags for every member (timing: `--election-timeout`, …).
     public static func start(executable: String, members count: Int, directory: String, ports: [UInt16]? = nil,
-                             advertisedPeers: [SocketAddress]? = nil, timeout: TimeInterval = 30) throws(Failure) -> EtcdCluster {
+                             advertisedPeers: [SocketAddress]? = nil, tuning: [String] = [],
+                             timeout: TimeInterval = 30) throws(Failure) -> EtcdCluster {
         precondition(count >= 1 && (ports == nil || ports!.count == 2 * count), "ports: 2 per member")
         precondition(advertisedPeers == nil || advertisedPeers!.count == count, "advertisedPeers: 1 per member")
         do {
@@ -60,7 +64,7 @@ public final class EtcdCluster {
         if ports == nil {
             do throws(SystemError) { chosen = try LoopbackPorts.free(2 * count) } catch { throw Failure(description: error.description) }
         }
-        let cluster = EtcdCluster(directory: directory, members: (0..<count).map { index in
+        let cluster = EtcdCluster(directory: directory, tuning: tuning, members: (0..<count).map { index in
             let name = "e\(index + 1)"
             let peer = SocketAddress.loopback(port: chosen[count + index])
             return Member(name: name, client: .loopback(port: chosen[index]), peer: peer, advertisedPeer: advertisedPeers?[index] ?? peer,
@@ -76,8 +80,9 @@ public final class EtcdCluster {
         return cluster
     }
 
-    private init(directory: String, members: [Member]) {
+    private init(directory: String, tuning: [String], members: [Member]) {
         self.directory = directory
+        self.tuning = tuning
         self.members = members
     }
 
@@ -89,7 +94,7 @@ public final class EtcdCluster {
         return ["--name", member.name, "--data-dir", member.data,
                 "--listen-client-urls", "http://\(member.client)", "--advertise-client-urls", "http://\(member.client)",
                 "--listen-peer-urls", "http://\(member.peer)", "--initial-advertise-peer-urls", "http://\(member.advertisedPeer)",
-                "--initial-cluster", initial, "--initial-cluster-state", "new", "--initial-cluster-token", token]
+                "--initial-cluster", initial, "--initial-cluster-state", "new", "--initial-cluster-token", token] + tuning
     }
 
     private func spawnAll(_ executable: String) throws(Failure) {

@@ -19,13 +19,31 @@ import Testing
         return true
     }
 
-    static func scenario(_ backend: String, faults: String, duration: String = "3s") -> String {
+    static func scenario(_ backend: String, options: String = "{}", faults: String, duration: String = "3s") -> String {
         """
-        {"version": 1, "name": "external", "nodes": 3, "duration": "\(duration)", "quiescence": "1500ms", "backends": [{"external": "\(backend)"}],
+        {"version": 1, "name": "external", "nodes": 3, "duration": "\(duration)", "quiescence": "1500ms",
+         "backends": [{"external": "\(backend)", "options": \(options)}],
          "workload": {"clientsPerNode": 2, "mode": "closed", "think": "10ms", "keys": 4, "mix": {"get": 40, "put": 20, "append": 30, "cas": 10},
                       "timeout": "800ms"},
          "faults": \(faults)}
         """
+    }
+
+    /// etcd on our Raft's timing (the options become its flags): it starts, elects a new leader
+    /// after its leader's crash, and serves.
+    @Test func etcdRunsOnOurRaftsTiming() throws {
+        guard Self.installed(.etcd) else { return }
+        let options = #"{"heartbeat": "30ms", "electionTimeout": "150ms", "prevote": true}"#
+        let faults = #"[{"at": "500ms", "crash": "leader"}]"#
+        let (_, folder) = try RealScenarioTests.run(Self.scenario("etcd", options: options, faults: faults, duration: "2s"),
+                                                    name: "external-etcd-timing", conlab: "/nonexistent")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let row = try #require(try RealScenarioTests.summary(folder).values.first)
+        #expect(row["variant"] == "heartbeat=30ms;electionTimeout=150ms;prevote=true")
+        #expect(row["linearizable"] == "true" && row["lost_writes"] == "0")
+        #expect(Int(row["elections"] ?? "") == 1, "one election after the crash")
+        let elected = try #require(Double(row["election_ms_max"] ?? ""), "an election time is measured")
+        #expect(elected < 1_000, "an election on a 150–300 ms timeout, not etcd's default 1–2 s: \(elected) ms")
     }
 
     /// etcd keeps Raft's promises through a SIGKILL of its leader and the restart, then the new

@@ -21,10 +21,22 @@ import Testing
         #expect(scenario.backends.map { $0.external?.cheapReads } == [nil, false, true, true])
     }
 
+    /// etcd on our Raft's timing: the options become its flags, and the variant names them.
+    @Test func etcdTakesOurRaftsTiming() throws {
+        let scenario = try scenario(#"[{"external": "etcd", "options": {"heartbeat": "30ms", "electionTimeout": "150ms", "prevote": true}}]"#)
+        #expect(scenario.backends[0].label == "etcd[heartbeat=30ms;electionTimeout=150ms;prevote=true]")
+        guard case .etcd(let options) = try #require(scenario.backends[0].external) else { Issue.record("not etcd"); return }
+        #expect(options.heartbeat == .milliseconds(30) && options.electionTimeout == .milliseconds(150) && options.preVote)
+        #expect(options.read == .linearizable)
+    }
+
     @Test(arguments: [
         (#"[{"external": "zookeeper"}]"#, "backends[0].external", "unknown external system \"zookeeper\""),
-        (#"[{"external": "etcd", "options": {"read": "lease"}}]"#, "backends[0].options.read", "expected \"linearizable\" or \"serializable\""),
-        (#"[{"external": "redis-sentinel", "options": {"quorum": 2}}]"#, "backends[0].options.quorum", "takes only \"read\""),
+        (#"[{"external": "etcd", "options": {"read": "lease"}}]"#, "backends[0].options.read", "expected one of \"linearizable\", \"serializable\""),
+        (#"[{"external": "redis-sentinel", "options": {"quorum": 2}}]"#, "backends[0].options.quorum", "unknown option; known options: read"),
+        (#"[{"external": "etcd", "options": {"heartbeat": "30.5ms"}}]"#, "backends[0].options.heartbeat", "whole number of milliseconds"),
+        (#"[{"external": "etcd", "options": {"heartbeat": "30ms", "electionTimeout": "100ms"}}]"#, "backends[0].options.electionTimeout",
+         "at least 5 × heartbeat (150ms)"),
         (#"[{"external": "etcd", "protocol": "raft"}]"#, "backends[0]", "not both"),
         (#"["etcd"]"#, "backends[0]", "{\"external\": \"etcd\"}"),
     ])
