@@ -15,15 +15,52 @@ enum ReplicaDivergence {
             guard Set(values).count > 1 else { continue }
             let majority = mostCommon(values)
             let differing = zip(nodes, values).filter { $0.1 != majority }.map(\.0)
-            let listing = zip(nodes, values).map { "\($0.0) \(quoted($0.1))" }.joined(separator: ", ")
             var perNode: [(key: String, value: JSONValue)] = []
             for (node, value) in zip(nodes, values) { perNode.append((node.description, value.map(JSONValue.string) ?? .null)) }
             anomalies.append(Anomaly(
                 kind: .replicaDivergence, key: key, nodes: differing,
-                explanation: "replicas disagree on key \(quoted(key)) after quiescence: \(listing).",
+                explanation: "replicas disagree on key \(quoted(key)) after quiescence: " + describe(nodes: nodes, values: values, majority: majority) + ".",
                 details: ["values": .object(perNode)]))
         }
         return anomalies
+    }
+
+    /// The most common value and its holders first, then each other value by how it differs from
+    /// it — long appended values mostly share a prefix, so showing both ends of each would hide
+    /// exactly the part where they part ways.
+    static func describe(nodes: [NodeID], values: [String?], majority: String?) -> String {
+        var groups: [(value: String?, holders: [NodeID])] = []
+        for (node, value) in zip(nodes, values) {
+            if let index = groups.firstIndex(where: { $0.value == value }) { groups[index].holders.append(node) } else { groups.append((value, [node])) }
+        }
+        groups.sort { ($0.value == majority ? 0 : 1, $0.holders[0]) < ($1.value == majority ? 0 : 1, $1.holders[0]) }
+        let names = { (holders: [NodeID]) in holders.map(\.description).joined(separator: ", ") }
+        var parts = ["\(names(groups[0].holders)) \(groups[0].holders.count == 1 ? "holds" : "hold") " + (majority.map { quoted($0) } ?? "no value")]
+        for group in groups.dropFirst() {
+            parts.append("\(names(group.holders)) \(group.holders.count == 1 ? "holds" : "hold") " + difference(group.value, from: majority))
+        }
+        return parts.joined(separator: "; ")
+    }
+
+    /// How `value` differs from `reference`, in words: absent, a prefix (what it lacks), an
+    /// extension (what it adds), or where the two part ways, with a little context.
+    static func difference(_ value: String?, from reference: String?) -> String {
+        guard let value else { return "no value" }
+        guard let reference else { return quoted(value) }
+        let a = Array(value), b = Array(reference)
+        let common = zip(a, b).prefix { $0 == $1 }.count
+        let context = 24
+        let excerpt = { (characters: [Character], from: Int) in
+            (from > context ? "…" : "") + String(characters[max(0, from - context)..<min(characters.count, from + 2 * context)])
+                + (characters.count > from + 2 * context ? "…" : "")
+        }
+        if common == a.count {
+            return "a prefix of it, \(b.count - a.count) characters shorter, ending \(quoted(excerpt(a, a.count)))"
+        }
+        if common == b.count {
+            return "it followed by \(a.count - b.count) more characters: \(quoted(excerpt(a, common)))"
+        }
+        return "a value that parts from it after \(common) characters: \(quoted(excerpt(a, common))) against \(quoted(excerpt(b, common)))"
     }
 
     /// The value most replicas hold; on a tie, the one held by the lowest-numbered node.

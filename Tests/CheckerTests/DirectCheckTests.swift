@@ -82,7 +82,24 @@ import Testing
         let divergence = ReplicaDivergence.find(replicas: replicas, down: [])
         #expect(divergence.map(\.key) == ["b", "c"])
         #expect(divergence.map(\.nodes) == [[NodeID(2)], [NodeID(3)]])
-        #expect(divergence[0].explanation.contains("n1 \"2\", n2 \"3\", n3 \"2\""))
+        #expect(divergence[0].explanation.contains("n1, n3 hold \"2\"; n2 holds a value that parts from it after 0 characters: \"3\" against \"2\""),
+                "\(divergence[0].explanation)")
+        #expect(divergence[1].explanation.contains("n1, n2 hold no value; n3 holds \"9\""), "\(divergence[1].explanation)")
+    }
+
+    /// Appended values share long prefixes: the explanation shows where they part, not both ends.
+    @Test func divergentAppendsAreExplainedWhereTheyPart() {
+        let base = (1...200).map { "n1.\($0);" }.joined()
+        let replicas: [NodeID: [String: String]] = [
+            NodeID(1): ["k": base], NodeID(2): ["k": base + "n2.7;n3.9;"], NodeID(3): ["k": base + "n2.7;n3.9;"],
+            NodeID(4): ["k": base + "n4.1;"], NodeID(5): [:],
+        ]
+        let explanation = ReplicaDivergence.find(replicas: replicas, down: []).first?.explanation ?? ""
+        #expect(explanation.contains("n2, n3 hold \""), "\(explanation)")
+        #expect(explanation.contains("n1 holds a prefix of it, 10 characters shorter, ending \"…"), "\(explanation)")
+        #expect(explanation.contains("n4 holds a value that parts from it after \(base.count + 1) characters: ") && explanation.contains("n4.1;\" against"),
+                "\(explanation)")
+        #expect(explanation.contains("n5 holds no value"), "\(explanation)")
     }
 
     @Test func agreeingReplicasAndDownNodesAreNotDivergent() {
