@@ -23,6 +23,10 @@ extension LabBackend {
 /// Faults that only the protocol can express, because they change what it decides.
 public enum InjectedFault: Hashable, Sendable {
     /// Fail the named phase (a message kind, e.g. `"PREPARE"`, `"PRECOMMIT"`) the next `count`
-    /// times it is asked of this node; `nil` means the next vote or phase whatever it is.
+    /// times it is asked of this node (`everyTime`: from now on); `nil` means the next vote or
+    /// phase whatever it is.
     case reject(phase: String?, count: Int)
+
+    /// A `reject` count that never runs out.
+    public static let everyTime = Int.max
 }

@@ -115,8 +115,17 @@ struct FaultDecoder {
         default: // reject
             let object = try field.object(allowing: ["node", "phase", "count"])
             let phase = try object["phase"].map { phase throws(ScenarioError) in try messageKind(phase) }
-            return .inject(try refs.ref(try object.required("node")), .reject(phase: phase, count: try object["count"]?.int(in: 1...1_000_000) ?? 1))
+            return .inject(try refs.ref(try object.required("node")), .reject(phase: phase, count: try object["count"].map(Self.rejectCount) ?? 1))
         }
+    }
+
+    /// `"count"` of a `reject`: how many times, or `"all"`: every time from then on.
+    static func rejectCount(_ field: JSONField) throws(ScenarioError) -> Int {
+        if case .string = field.value {
+            guard try field.string() == "all" else { throw field.error("expected a count or \"all\"") }
+            return InjectedFault.everyTime
+        }
+        return try field.int(in: 1...1_000_000)
     }
 
     /// Explicit groups of node ids, or a named shape.

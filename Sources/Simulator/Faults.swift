@@ -137,7 +137,12 @@ public enum FaultAction: Hashable, Sendable, CustomStringConvertible {
         case .clockRate(let node, let rate): "clock of \(node) at rate \(JSONValue.format(rate))"
         case .inject(let node, let fault):
             switch fault {
-            case .reject(let phase, let count): "\(node) rejects \(phase ?? "next phase")" + (count > 1 ? " ×\(count)" : "")
+            case .reject(let phase, let count):
+                switch count {
+                case InjectedFault.everyTime: "\(node) rejects every \(phase ?? "phase") from now on"
+                case 1: "\(node) rejects the next \(phase ?? "phase")"
+                default: "\(node) rejects the next \(count) \(phase ?? "phase")s"
+                }
             }
         case .disk(let node, let fault): "disk \(fault.rawValue) \(node)"
         }

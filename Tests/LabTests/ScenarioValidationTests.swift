@@ -1,5 +1,6 @@
 import ConsensusCore
 import Lab
+import Simulator
 import Storage
 import Testing
 
@@ -47,6 +48,20 @@ import Testing
         #expect(error.file == "test.json")
         #expect(error.path == path)
         #expect(error.reason.contains(reason), "\(error.reason)")
+    }
+
+    /// A `reject` runs out after `count` requests, or never (`"all"`), and its line says which.
+    @Test func rejectCountsAreANumberOrAll() throws {
+        func parse(_ count: String) throws -> FaultAction {
+            try ScenarioFile.parse(#"{"version": 1, "nodes": 3, "duration": "5s", "backends": ["2pc"], "faults": [{"at": "1s", "reject": {"node": 1, "phase": "PREPARE", "count": \#(count)}}]}"#,
+                                   file: "r.json")[0].faults[0].action
+        }
+        #expect(try parse(#""all""#) == .inject(.id(NodeID(1)), .reject(phase: "PREPARE", count: InjectedFault.everyTime)))
+        #expect(try parse(#""all""#).description == "n1 rejects every PREPARE from now on")
+        #expect(try parse("3").description == "n1 rejects the next 3 PREPAREs")
+        #expect(try parse("1").description == "n1 rejects the next PREPARE")
+        let error = try #require(throws: ScenarioError.self) { try parse(#""many""#) }
+        #expect(error.path == "faults[0].reject.count" && error.reason.contains("a count or \"all\""), "\(error)")
     }
 
     @Test func theFileEngineAndDiskFaultsDecode() throws {
