@@ -35,16 +35,18 @@ final class EtcdMembers: ExternalMembers {
         addresses = cluster.members.map(\.client)
     }
 
-    /// The member that sent an HTTP request, once its head is whole: etcd's raft requests name
-    /// the sender's advertised peer URLs (`X-PeerURLs`), which are its proxy address.
+    /// The member that sent an HTTP request, from the `X-PeerURLs` header etcd puts in every
+    /// raft request (its advertised peer URLs, which are its proxy address). A request without it
+    /// (a version or health probe) names nobody yet: Go keeps the connection alive and may send a
+    /// member's raft requests over it later. A header naming no proxy port is someone else's.
     static func sender(head: [UInt8], proxy ports: [UInt16]) -> PeerProxy.Sender {
-        guard let end = head.firstRange(of: Array("\r\n\r\n".utf8)) else { return .undecided }
-        for line in String(decoding: head[..<end.lowerBound], as: UTF8.self).split(separator: "\r\n") {
+        let text = String(decoding: head, as: UTF8.self)
+        for line in text.split(separator: "\r\n", omittingEmptySubsequences: true).dropLast(text.hasSuffix("\r\n") ? 0 : 1) {
             guard line.lowercased().hasPrefix("x-peerurls:") else { continue }
             let urls = line.dropFirst("x-peerurls:".count).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             return ports.firstIndex { port in urls.contains("http://127.0.0.1:\(port)") }.map { .node($0) } ?? .anonymous
         }
-        return .anonymous
+        return .undecided
     }
 
     func setLinks(reachable: [[Bool]], latency: [[LatencyDistribution]]) { proxy.setLinks(reachable: reachable, latency: latency) }

@@ -17,7 +17,8 @@ import Simulator
 /// and flow again at the heal unless a side gave up on the connection meanwhile (TCP over a cut:
 /// nothing is lost, everything is late). Until its sender is named, and on a connection whose
 /// sender never is (etcd's version and health probes, a Redis `PING` before the handshake names
-/// the replica), bytes flow uncut.
+/// the replica), bytes flow uncut; the proxy keeps reading a connection's bytes until they name
+/// its sender or say it is nobody's.
 ///
 /// Each link's added latency (the scenario's `network`, and `network` faults' latency) delays
 /// every chunk by a draw from its distribution, never before the chunk ahead of it. A thread
@@ -29,7 +30,8 @@ final class PeerProxy: @unchecked Sendable {
         case node(Int)
         /// The bytes name nobody, and no later bytes will.
         case anonymous
-        /// Not yet known: the next bytes may tell.
+        /// Not yet known: later bytes may tell (the rest of a head, or a later request on the
+        /// same connection).
         case undecided
     }
 
@@ -231,18 +233,26 @@ final class PeerProxy: @unchecked Sendable {
         direction.wakeup.signal()
     }
 
-    /// Reads the sender from the bytes so far, up to 16 KiB of them. Holds the lock.
+    /// Reads the sender from the bytes so far. Until they name one, later bytes are read too, the
+    /// last few KiB kept: a kept-alive HTTP connection that carried an anonymous probe may carry a
+    /// peer's raft requests next (Go's transport reuses idle connections), and a cut must catch
+    /// them. Holds the lock.
     private func learnSender(_ connection: Connection, from chunk: [UInt8]) {
         guard !connection.identified else { return }
         connection.head += chunk
         switch identify(connection.head) {
         case .node(let node): connection.source = node
-        case .undecided where connection.head.count < 16 << 10: return
-        case .anonymous, .undecided: break
+        case .anonymous: break
+        case .undecided:
+            if connection.head.count > Self.headWindow { connection.head.removeFirst(connection.head.count - Self.headWindow / 4) }
+            return
         }
         connection.identified = true
         connection.head = []
     }
+
+    /// How many bytes of a connection not yet named are kept for `identify`.
+    static let headWindow = 16 << 10
 
     /// Writes one direction's chunks when due and while the link is up; when the side it reads
     /// has ended and everything is written, or a write fails, ends the whole connection.

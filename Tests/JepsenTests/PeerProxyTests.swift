@@ -73,4 +73,22 @@ import Testing
         while received.count < 4, Date() < deadline { if let count = try? stream.read(into: &buffer), count > 0 { received += buffer[..<count] } }
         #expect(String(decoding: received, as: UTF8.self) == "held", "the heal delivers what was held, in order")
     }
+
+    /// A connection that opened with an anonymous request (etcd's version probe) and then, kept
+    /// alive, carries a member's raft request is cut like any of that member's: the proxy keeps
+    /// reading until the sender is named.
+    @Test func aKeptAliveConnectionIsNamedByALaterRequest() throws {
+        let echo = try Echo()
+        let ports = try LoopbackPorts.free(2)
+        let proxy = try PeerProxy(ports: ports, targets: [.loopback(port: 1), .loopback(port: echo.port)],
+                                  identify: { EtcdMembers.sender(head: $0, proxy: ports) })
+        defer { proxy.stop() }
+        let stream = try TCPStream(connectingTo: proxy.addresses[1], timeout: .milliseconds(300))
+        let probe = "GET /version HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" + String(repeating: "x", count: 20_000)
+        #expect(try Self.roundTrip(stream, probe, limit: 2) != nil, "the probe flows: nobody is named yet")
+        let head = "POST /raft HTTP/1.1\r\nX-PeerURLs: http://127.0.0.1:\(ports[0])\r\n\r\n"
+        #expect(try Self.roundTrip(stream, head, limit: 2) != nil)
+        proxy.setLinks(reachable: [[true, false], [true, true]], latency: [[LatencyDistribution]](repeating: [.fixed(.zero), .fixed(.zero)], count: 2))
+        #expect(try Self.roundTrip(stream, "held", limit: 0.4) == nil, "n1 -/-> n2: the kept-alive connection is n1's now")
+    }
 }
