@@ -122,9 +122,9 @@ public final class Simulation<Backend: LabBackend> {
         networkRandom = DeterministicRandom(seed: config.seed, label: "network")
         faultResolver = FaultResolver(seed: config.seed)
         tracer = config.messageTrace.map(MessageTracer.init)
-        workloadEnd = .zero + config.duration
-        drainEnd = workloadEnd + config.workload.timeout + .milliseconds(1)
-        end = drainEnd + config.quiescence
+        workloadEnd = config.workloadEnd
+        drainEnd = config.drainEnd
+        end = config.end
         nodes = cluster.prefix(config.nodes).map { [cluster, options] id in
             Node(host: Host(id: id, cluster: cluster, options: options,
                             storage: SimulatedStorage(model: config.storage, seed: DeterministicRandom.derive(config.seed, "disk-n\(id.index + 1)")),

@@ -49,6 +49,13 @@ public struct SimulationConfig: Sendable {
         self.faults = faults
         self.startTimes = startTimes
     }
+
+    /// When clients stop issuing operations.
+    public var workloadEnd: Instant { .zero + duration }
+    /// When operations still in flight are given up (just after the last one's timeout).
+    public var drainEnd: Instant { workloadEnd + workload.timeout + .milliseconds(1) }
+    /// When the run ends, after the heal and the quiescence.
+    public var end: Instant { drainEnd + quiescence }
 }
 
 /// How the simulated disk behaves.

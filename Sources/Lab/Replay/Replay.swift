@@ -68,18 +68,20 @@ public enum Replay {
     /// Finds the run, runs it (twice without a window: first to find the default window), and
     /// writes the page.
     public static func write(_ request: ReplayRequest) throws -> ReplayOutcome {
+        let given = try ReplayWindow.given(from: request.from, to: request.to)
         let target = request.targetIsScenarioFile ? try ReplayTarget.scenario(file: request.target, backend: request.backend, seed: request.seed)
                                                   : try ReplayTarget.run(directory: request.target, scenarioFile: request.scenarioFile)
+        try given?.check(runEnd: target.spec.scenario.simulationConfig(seed: target.spec.seed).end)
         let page = request.out ?? target.defaultPage
         try OutputDirectory.prepare((page as NSString).deletingLastPathComponent.isEmpty ? "." : (page as NSString).deletingLastPathComponent)
-        let model = try replay(target, window: try ReplayWindow.given(from: request.from, to: request.to), limit: request.limit)
+        let model = replay(target, window: given, limit: request.limit)
         try Data(ReplayPage.html(model).utf8).write(to: URL(fileURLWithPath: page), options: .atomic)
         return ReplayOutcome(page: page, window: "\(ReplayMoment.seconds(model.window.start))–\(ReplayMoment.seconds(model.window.end)) s",
                              messages: model.trace.messages.count, omitted: model.trace.omitted, reproduced: model.reproduced)
     }
 
     /// The run with its messages traced in `window` (by default: around its first fault or anomaly).
-    static func replay(_ target: ReplayTarget, window given: ReplayWindow?, limit: Int) throws -> ReplayModel {
+    static func replay(_ target: ReplayTarget, window given: ReplayWindow?, limit: Int) -> ReplayModel {
         let spec = target.spec
         let chosen = given.map { (window: $0, anchor: nil as Instant?) } ?? ReplayWindow.byDefault(moments(Runner.execute(spec)))
         var window = chosen.window
@@ -89,7 +91,6 @@ public enum Replay {
         let result = spec.backend.simulate(config)
         let output = RunOutput(spec: spec, result: result, driver: SimulatorDriver().name,
                                wallSeconds: Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9)
-        try window.check(runEnd: result.end)
         var trace = result.messageTrace!
         if let anchor = chosen.anchor { window = window.trimmed(&trace, anchor: anchor) }
         let anomalies = ReplayAnomaly.parse(output.consistency.anomaliesJSONL, history: result.history)

@@ -20,17 +20,18 @@ package struct ReplayTarget {
     /// `EXPERIMENT/runs/RUN_ID`: the run's row in `EXPERIMENT/summary.csv` gives its seed and
     /// driver; the scenario file is `scenarioFile`, or `Experiments/<experiment name>.json`.
     package static func run(directory: String, scenarioFile: String?) throws -> ReplayTarget {
-        let trimmed = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
-        let id = (trimmed as NSString).lastPathComponent
-        let runs = (trimmed as NSString).deletingLastPathComponent
-        guard (runs as NSString).lastPathComponent == "runs" else {
+        // Split by hand: Foundation's path functions trap on some short paths (".").
+        var parts = directory.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        while parts.count > 1, parts.last == "" { parts.removeLast() }
+        let trimmed = parts.joined(separator: "/")
+        guard parts.count >= 2, parts[parts.count - 2] == "runs", let id = parts.last, !id.isEmpty, id != ".", id != ".." else {
             throw ReportError(directory, "not a run folder: replay takes EXPERIMENT/runs/RUN_ID (a folder `conlab run` wrote), "
                               + "or a scenario file with --backend and --seed")
         }
-        let experiment = (runs as NSString).deletingLastPathComponent
-        let summary = try CSVReader(experiment.isEmpty ? "." : experiment, "summary.csv", required: ["experiment", "run", "seed"])
+        let experiment = parts.count == 2 ? "." : parts.dropLast(2).joined(separator: "/")
+        let summary = try CSVReader(experiment.isEmpty ? "/" : experiment, "summary.csv", required: ["experiment", "run", "seed"])
         guard let row = summary.rows.first(where: { $0.string("run") == id }) else {
-            throw ReportError((experiment as NSString).appendingPathComponent("summary.csv"), "no run \"\(id)\"; its runs: "
+            throw ReportError(experiment + "/summary.csv", "no run \"\(id)\"; its runs: "
                               + summary.rows.map { $0.string("run") }.prefix(12).joined(separator: ", "))
         }
         if row.columns["driver"] != nil, row.string("driver") != SimulatorDriver().name {
@@ -46,9 +47,9 @@ package struct ReplayTarget {
         guard let spec = Runner.plan(experiment: definition.name, scenarios: definition.scenarios, seeds: [seed]).first(where: { $0.id == id }) else {
             throw ReportError(file, "has no run \"\(id)\" (seed \(seed)): give the file the run came from with --scenario FILE")
         }
-        let history = try? String(contentsOfFile: (trimmed as NSString).appendingPathComponent("history.jsonl"), encoding: .utf8)
+        let history = try? String(contentsOfFile: trimmed + "/history.jsonl", encoding: .utf8)
         let option = scenarioFile.map { " --scenario \($0)" } ?? ""
-        return ReplayTarget(spec: spec, recordedHistory: history, defaultPage: (trimmed as NSString).appendingPathComponent(pageName),
+        return ReplayTarget(spec: spec, recordedHistory: history, defaultPage: trimmed + "/" + pageName,
                             command: "conlab replay \(trimmed)\(option)")
     }
 

@@ -93,6 +93,6 @@ extension EventRecord {
         }
     }
 
-    /// `n2 crash: lost 3 unsynced storage operations`, `fault: crash leader → n1`.
-    var label: String { (node.map { "\($0) " } ?? "") + event.kind + ": " + event.detail }
+    /// `n2 crash: lost 3 unsynced storage operations`, `crash leader → n1` (a fault step).
+    var label: String { (node.map { "\($0) \(event.kind): " } ?? "") + event.detail }
 }

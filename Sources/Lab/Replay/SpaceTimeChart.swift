@@ -407,9 +407,15 @@ enum SpaceTimeChart {
     static func drawNotes(_ svg: inout SVG, _ layout: Layout, _ model: ReplayModel) {
         let x = layout.notesLeft
         svg.text(x + 4, laneTop, "faults and anomalies", size: 11, [("font-weight", "bold")])
-        var notes: [(time: Instant, end: Instant?, text: String, colour: String)] = []
-        for record in model.result.events where record.event.isFault && layout.window.contains(record.time) {
-            notes.append((record.time, nil, record.event.detail, dropInk))
+        /// A fault (a dashed line across the nodes), a leader change, or an anomaly (a bar down to its end).
+        enum Mark { case fault, leader, anomaly(end: Instant) }
+        var notes: [(time: Instant, mark: Mark, text: String, colour: String)] = []
+        for record in model.result.events where layout.window.contains(record.time) {
+            switch record.event {
+            case .fault, .healedForQuiescence: notes.append((record.time, .fault, record.event.detail, dropInk))
+            case .leader(let leader, let term): notes.append((record.time, .leader, leader.map { "leader: \($0), term \(term)" } ?? "no leader", Ink.axis))
+            default: continue
+            }
         }
         // Anomalies that begin in the window first: one whose operations span the whole run (a
         // key's non-linearizable wall) says little about this window.
@@ -418,7 +424,7 @@ enum SpaceTimeChart {
             return layout.window.overlaps(start, end)
         }.sorted { (layout.window.contains($0.start!) ? 0 : 1, $0.start!) < (layout.window.contains($1.start!) ? 0 : 1, $1.start!) }
         for anomaly in overlapping.prefix(notedAnomalies) {
-            notes.append((max(anomaly.start!, layout.window.start), anomaly.end!,
+            notes.append((max(anomaly.start!, layout.window.start), .anomaly(end: anomaly.end!),
                           "\(anomaly.title): ops \(anomaly.operations.map(String.init).joined(separator: ", "))", anomalyInk))
         }
         if overlapping.count > notedAnomalies {
@@ -429,11 +435,14 @@ enum SpaceTimeChart {
         var nextFree = plotTop
         for (index, note) in notes.enumerated() {
             let y = layout.y(note.time)
-            if note.end == nil {
+            switch note.mark {
+            case .fault:
                 svg.line(layout.nodesLeft, y, x, y, [("stroke", note.colour), ("stroke-width", "1"), ("stroke-dasharray", "6 3"), ("class", "fault")])
-            } else {
+            case .leader:
+                break
+            case .anomaly(let end):
                 let bracketX = x + 4 + Double(index % 4) * 4
-                svg.line(bracketX, y, bracketX, layout.y(note.end!), [("stroke", note.colour), ("stroke-width", "2.5"), ("class", "anomaly")])
+                svg.line(bracketX, y, bracketX, layout.y(end), [("stroke", note.colour), ("stroke-width", "2.5"), ("class", "anomaly")])
             }
             let lines = ChartFrame.wrap(note.text, 38).prefix(3)
             let textY = max(y + 4, nextFree + 10)
