@@ -13,7 +13,8 @@ enum ReplayPage {
         if !spec.scenario.description.isEmpty { out.append("<p class=\"lead\">\(escape(spec.scenario.description))</p>") }
         out += facts(model)
         out += windowSection(model)
-        out.append(ReportPage.figure(ReplayOverviewChart.chart(model)).replacingOccurrences(of: "<figcaption>", with: "<figcaption hidden=\"hidden\">"))
+        // Inline only: a replay page writes no chart files to link to.
+        out.append("<figure>\n\(ReplayOverviewChart.chart(model).svg)</figure>")
         out.append("<h2>Messages and operations</h2>")
         out.append(kindToggles(model))
         out.append("<figure class=\"diagram\">\n\(SpaceTimeChart.chart(model).svg)</figure>")
