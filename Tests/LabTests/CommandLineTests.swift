@@ -89,6 +89,9 @@ import Testing
                        + "(one of unreplicated) and --seed (one of 1, 2)")
         expectBadInput(try conlab("replay", "."), ".: not a run folder: replay takes EXPERIMENT/runs/RUN_ID (a folder `conlab run` wrote), "
                        + "or a scenario file with --backend and --seed")
+        let real = Self.root.appendingPathComponent("Reports/sim-vs-real/real/runs/baseline_raft_s1").path
+        expectBadInput(try conlab("replay", real), "\(real): a real run (driver column of summary.csv): only a simulated run can be replayed message by "
+                       + "message; run the scenario again with `conlab run FILE --real --seed N`, or replay the simulator's run")
         let missing = try conlab("replay")
         #expect(missing.status == 2 && missing.stderr.hasPrefix("conlab: replay needs a run folder or a scenario file"))
     }
