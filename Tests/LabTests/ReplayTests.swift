@@ -28,7 +28,7 @@ import Testing
     /// The default window starts just before the crash: the leader's appends and heartbeats, the
     /// crash on its lane, the votes of the election that follows, and each client's lane.
     @Test func theDefaultWindowShowsTheCrashAndTheElectionAfterIt() throws {
-        let model = try Replay.replay(try raft(), window: nil, limit: ReplayRequest.defaultLimit)
+        let model = Replay.replay(try raft(), window: nil, limit: ReplayRequest.defaultLimit)
         let crash = try #require(model.result.events.first { if case .crash = $0.event { true } else { false } })
         #expect(model.window.start == crash.time - ReplayWindow.lead)
         let kinds = Set(model.trace.messages.map(\.kind))
@@ -51,7 +51,7 @@ import Testing
     /// `--from`/`--to` choose the window: nothing outside it is drawn, and a crash outside it is not marked.
     @Test func theWindowOptionsSelectWhatIsDrawn() throws {
         let window = try #require(try ReplayWindow.given(from: .milliseconds(300), to: .milliseconds(450)))
-        let model = try Replay.replay(try raft(), window: window, limit: ReplayRequest.defaultLimit)
+        let model = Replay.replay(try raft(), window: window, limit: ReplayRequest.defaultLimit)
         #expect(model.window == window)
         #expect(!model.trace.messages.isEmpty)
         #expect(model.trace.messages.allSatisfy { $0.sent <= window.end && ($0.arrival ?? $0.sent) >= window.start })
@@ -68,7 +68,7 @@ import Testing
     @Test func tracingLeavesTheRunUnchanged() throws {
         let spec = try raft().spec
         let plain = Runner.execute(spec)
-        let traced = try Replay.replay(try raft(), window: nil, limit: 50)
+        let traced = Replay.replay(try raft(), window: nil, limit: 50)
         #expect(ReportWriter.renderedRun(plain) == ReportWriter.renderedRun(traced.output))
         #expect(plain.result.messageTrace == nil)
     }
@@ -76,7 +76,7 @@ import Testing
     /// A window with more messages than `--limit` draws that many and says how many it left out.
     @Test func aCappedWindowSaysSo() throws {
         let window = ReplayWindow(start: .zero, end: .zero + .seconds(1), reason: "test")
-        let model = try Replay.replay(try raft(), window: window, limit: 25)
+        let model = Replay.replay(try raft(), window: window, limit: 25)
         #expect(model.trace.messages.count == 25)
         #expect(model.trace.omitted > 0)
         let page = ReplayPage.html(model)

@@ -16,8 +16,6 @@ package struct ReplayWindow: Equatable {
     static let lead = TimeSpan.milliseconds(50)
     static let messages = 400
 
-    package var duration: TimeSpan { end - start }
-
     /// The window the options give (`--from`, `--to`; one alone gets the default span), or nil
     /// when neither is given.
     package static func given(from: TimeSpan?, to: TimeSpan?) throws -> ReplayWindow? {
