@@ -26,6 +26,8 @@ public struct TracedMessage: Hashable, Sendable {
         case delivered(Instant)
         /// Lost on the way (the link's loss rate, or a `drop` fault for its kind): it never arrives.
         case lost
+        /// Dropped as it left: a partition had cut the link.
+        case blocked
         /// It arrived at this time on a link a partition had cut since it left, and was dropped.
         case cut(Instant)
         /// It arrived at this time at a node that was down.
@@ -51,7 +53,7 @@ public struct TracedMessage: Hashable, Sendable {
     public var arrival: Instant? {
         switch fate {
         case .delivered(let time), .cut(let time), .receiverDown(let time): time
-        case .lost, .undelivered: nil
+        case .lost, .blocked, .undelivered: nil
         }
     }
 }
@@ -83,9 +85,10 @@ struct MessageTracer {
     }
 
     /// A message handed to the network at `sent`: `arrivals` are the times the network will
-    /// deliver its copies (none: lost); `link` keys the copies for `arrived`. `detail` is only
-    /// worked out for a message the window records.
-    mutating func sent(from: NodeID, to: NodeID, kind: String, detail: () -> String, at sent: Instant, arrivals: [Instant], link: Int) {
+    /// deliver its copies (none: it meets `fate`, lost or blocked); `link` keys the copies for
+    /// `arrived`. `detail` is only worked out for a message the window records.
+    mutating func sent(from: NodeID, to: NodeID, kind: String, detail: () -> String, at sent: Instant, arrivals: [Instant], fate: TracedMessage.Fate,
+                       link: Int) {
         let copies = arrivals.isEmpty ? [nil] : arrivals.map(Optional.some)
         var words: String?
         for (copy, arrival) in copies.enumerated() where covers(sent: sent, arrival: arrival) {
@@ -93,7 +96,7 @@ struct MessageTracer {
             words = words ?? detail()
             if let arrival { pending[link, default: []].append((trace.messages.count, arrival)) }
             trace.messages.append(TracedMessage(from: from, to: to, kind: kind, detail: words!, sent: sent,
-                                                fate: arrival == nil ? .lost : .undelivered, duplicate: copy > 0))
+                                                fate: arrival == nil ? fate : .undelivered, duplicate: copy > 0))
         }
     }
 

@@ -27,6 +27,9 @@ extension SpaceTimeChart {
         }
     }
 
+    /// How far a message that never arrived is drawn towards its receiver.
+    static let stub = 26.0
+
     /// An arrow from the sender's lane to the receiver's; dropped ones dashed and crossed where they ended.
     static func drawMessage(_ svg: inout SVG, _ layout: Layout, _ message: TracedMessage, style: SeriesStyle, labels: inout LabelSpace) {
         let x1 = layout.nodeX(message.from), y1 = layout.y(message.sent), x2Full = layout.nodeX(message.to)
@@ -34,7 +37,10 @@ extension SpaceTimeChart {
         switch message.fate {
         case .delivered(let time): (dropped, x2, y2) = (false, x2Full, layout.y(time))
         case .cut(let time), .receiverDown(let time): (dropped, x2, y2) = (true, x2Full, layout.y(time))
-        case .lost, .undelivered: (dropped, x2, y2) = (true, (x1 + x2Full) / 2, y1 + 6)
+        case .lost, .blocked, .undelivered:
+            // A stub towards the receiver: it never got there, nor anywhere in between.
+            let length = min(stub, abs(x2Full - x1) / 2)
+            (dropped, x2, y2) = (true, x1 + (x2Full > x1 ? length : -length), y1 + 4)
         }
         var attributes = [("stroke", style.colour), ("stroke-width", message.duplicate ? "0.8" : "1.2")]
         if dropped { attributes.append(("stroke-dasharray", "4 2")) }
@@ -67,7 +73,8 @@ extension SpaceTimeChart {
         case .delivered(let time): "delivered \(ReplayMoment.seconds(time)) s"
         case .cut(let time): "dropped at \(ReplayMoment.seconds(time)) s: the link was cut"
         case .receiverDown(let time): "dropped at \(ReplayMoment.seconds(time)) s: \(message.to) was down"
-        case .lost: "lost on the way"
+        case .lost: "lost on the way (the link's loss rate, or a drop fault)"
+        case .blocked: "dropped as it left: a partition had cut the link"
         case .undelivered: "never delivered (the sender crashed before it left, or the run ended)"
         }
         return "\(message.kind) \(message.from)→\(message.to)\(copy), sent \(ReplayMoment.seconds(message.sent)) s, \(fate)\n\(message.detail)"

@@ -68,8 +68,8 @@ enum SpaceTimeChart {
     static func caption(_ model: ReplayModel, _ operations: (shown: [HistoryOperation], omitted: Int)) -> String {
         var text = "Time runs down, not to scale: the room between two moments grows with the logarithm of the time between them, "
             + "so bursts of messages spread out and idle stretches shrink (read times from the ticks). An arrow is a protocol message between nodes, from when it left its sender to when it reached its receiver "
-            + "(dashed, ending in ×: dropped there, by a partition or because the receiver was down; a short dashed stub ending in ×: lost on the "
-            + "way). A bar in a client's lane is an operation from invocation to completion (an indeterminate one until the client's timeout). "
+            + "(dashed, ending in ×: dropped there, by a partition or because the receiver was down; a short dashed stub towards the receiver "
+            + "ending in ×: dropped as it left, cut off by a partition, lost by the network, or lost with its sender's crash). A bar in a client's lane is an operation from invocation to completion (an indeterminate one until the client's timeout). "
             + "Hover over an arrow or a bar for its details. Client requests and replies are not drawn."
         if model.trace.omitted > 0 {
             text += " Capped: \(model.trace.messages.count) of \(model.trace.messages.count + model.trace.omitted) messages drawn "
