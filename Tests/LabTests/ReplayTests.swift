@@ -32,12 +32,12 @@ import Testing
         let crash = try #require(model.result.events.first { if case .crash = $0.event { true } else { false } })
         #expect(model.window.start == crash.time - ReplayWindow.lead)
         let kinds = Set(model.trace.messages.map(\.kind))
-        #expect(kinds.isSuperset(of: ["HEARTBEAT", "REQUEST_VOTE", "REQUEST_VOTE_REPLY"]), "kinds: \(kinds.sorted())")
+        #expect(kinds.isSuperset(of: ["APPEND_ENTRIES", "HEARTBEAT", "REQUEST_VOTE", "REQUEST_VOTE_REPLY"]), "kinds: \(kinds.sorted())")
         #expect(model.trace.messages.allSatisfy { $0.sent <= model.window.end && ($0.arrival ?? $0.sent) >= model.window.start })
         // Messages to the crashed leader reach a node that is down.
         #expect(model.trace.messages.contains { if case .receiverDown = $0.fate { $0.to == crash.node } else { false } })
         let page = ReplayPage.html(model)
-        for kind in ["HEARTBEAT", "REQUEST_VOTE"] { #expect(page.contains("<g class=\"msg\" data-kind=\"\(kind)\">")) }
+        for kind in ["APPEND_ENTRIES", "HEARTBEAT", "REQUEST_VOTE"] { #expect(page.contains("<g class=\"msg\" data-kind=\"\(kind)\">")) }
         #expect(page.contains("✕ crash"))
         #expect(page.contains("clients (→ the node each is pinned to)"))
         for client in Set(model.result.history.filter { model.window.overlaps($0.invoke, $0.complete ?? model.result.end) }.map(\.client)) {
