@@ -46,6 +46,8 @@ public final class Simulation<Backend: LabBackend> {
     /// Fault steps already reported as waiting for their target.
     var deferredSteps: Set<Int> = []
     /// Records messages one by one when the configuration asks for a trace (`conlab replay`).
+    /// The paths every message takes test `config.messageTrace` (plain fields) instead, to cost
+    /// next to nothing when tracing is off.
     var tracer: MessageTracer?
     let workloadEnd: Instant
     let drainEnd: Instant
@@ -180,7 +182,7 @@ public final class Simulation<Backend: LabBackend> {
     func handle(_ event: consuming Event) {
         switch consume event {
         case .message(let from, let to, let message):
-            if tracer != nil, from != to { traceArrival(message, from: from, to: to) }
+            if config.messageTrace != nil, from != to { traceArrival(message, from: from, to: to) }
             guard network.canReach(from, to) else { counters.messagesDropped += 1; return }
             deliver(.input(.receive(from: cluster[from], message: message)), to: to)
         case .request(let client, let to, let request):
@@ -379,11 +381,11 @@ public final class Simulation<Backend: LabBackend> {
         afterSend?(cluster[from], cluster[to], message, departure)
         if !droppedKinds.isEmpty, droppedKinds[from * config.nodes + to]?.contains(message.kind.rawValue) == true {
             counters.messagesDropped += 1
-            if tracer != nil { traceSending(message, from: from, to: to, at: departure, arrivals: []) }
+            if config.messageTrace != nil { traceSending(message, from: from, to: to, at: departure, arrivals: []) }
             return
         }
         let deliveries = network.transmitBetweenNodes(from: from, to: to, at: departure, random: &networkRandom)
-        if tracer != nil { traceSending(message, from: from, to: to, at: departure, arrivals: [deliveries.first, deliveries.second].compactMap { $0 }) }
+        if config.messageTrace != nil { traceSending(message, from: from, to: to, at: departure, arrivals: [deliveries.first, deliveries.second].compactMap { $0 }) }
         guard let first = deliveries.first else { counters.messagesDropped += 1; return }
         output(.message(from: from, to: to, message), at: first, countsAsDrop: true, afterWrites: afterWrites)
         if let second = deliveries.second { output(.message(from: from, to: to, message), at: second, afterWrites: afterWrites) }
