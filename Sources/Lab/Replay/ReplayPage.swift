@@ -58,7 +58,9 @@ enum ReplayPage {
         var out = ["<h2>Window: \(from)–\(to) s</h2>",
                    "<p>The diagram shows \(from) s to \(to) s of the run (\(escape(window.reason))): \(trace.messages.count) messages"
                    + (trace.omitted > 0 ? ", <strong>capped</strong>: \(trace.omitted) more in the window not drawn (shorten the window, or raise --limit)" : "")
-                   + ". Another window: <code>\(escape(model.target.command)) --from 4s --to 5s</code> (any two times of the run, e.g. 4.25s or 4250ms).</p>"]
+                   + ". Another window, e.g. the next half second: <code>\(escape(model.target.command)) --from \(to)s --to "
+                   + "\(ReplayMoment.seconds(min(window.end + ReplayWindow.span, model.result.end)))s</code> (any two times of the run before "
+                   + "\(ReplayMoment.seconds(model.result.end)) s, as 4.25s or 4250ms).</p>"]
         guard !model.moments.isEmpty else { return out }
         out.append("<p>Moments worth a look:</p>")
         out.append("<ul class=\"moments\">")
