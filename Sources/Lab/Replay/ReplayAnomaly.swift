@@ -20,7 +20,8 @@ package struct ReplayAnomaly {
         let byID = Dictionary(history.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         return anomaliesJSONL.split(separator: "\n").compactMap { line in
             guard let anomaly = try? JSONValue(parsing: String(line)), case .string(let kind)? = anomaly["kind"] else { return nil }
-            let ids: [Int] = if case .array(let items)? = anomaly["ops"] { items.compactMap { if case .number(let id) = $0 { Int(id) } else { nil } } } else { [] }
+            let items: [JSONValue] = if case .array(let items)? = anomaly["ops"] { items } else { [] }
+            let ids = items.compactMap { if case .number(let id) = $0 { Int(id) } else { nil } }
             let operations = ids.compactMap { byID[$0] }
             let key: String? = if case .string(let key)? = anomaly["key"] { key } else { nil }
             let explanation: String = if case .string(let text)? = anomaly["explanation"] { text } else { "" }

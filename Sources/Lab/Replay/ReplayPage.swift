@@ -95,7 +95,8 @@ enum ReplayPage {
             let shown = anomaly.start.map { model.window.overlaps($0, anomaly.end ?? $0) } ?? false
             out.append("<li\(shown ? " class=\"shown\"" : "")><b>\(ReportPage.escape(anomaly.title))</b> (\(when)\(shown ? ", in the window" : "")): "
                        + ReportPage.escape(anomaly.explanation)
-                       + (anomaly.operations.isEmpty ? "" : "<br/><span class=\"ops\">operations: \(anomaly.operations.map(String.init).joined(separator: ", "))</span>")
+                       + (anomaly.operations.isEmpty ? ""
+                          : "<br/><span class=\"ops\">operations: \(anomaly.operations.map(String.init).joined(separator: ", "))</span>")
                        + "</li>")
         }
         if model.anomalies.count > 50 { out.append("<li>… and \(model.anomalies.count - 50) more</li>") }

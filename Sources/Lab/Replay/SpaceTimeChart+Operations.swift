@@ -84,6 +84,7 @@ extension SpaceTimeChart {
         case .fail(let kind): "failed (\(kind.rawValue))"
         case .indeterminate: "indeterminate"
         }
-        return "op \(operation.id) by \(operation.client) via \(operation.node): \(opLabel(operation))\ninvoked \(ReplayMoment.seconds(operation.invoke)) s, \(end): \(outcome)"
+        return "op \(operation.id) by \(operation.client) via \(operation.node): \(opLabel(operation))\n"
+            + "invoked \(ReplayMoment.seconds(operation.invoke)) s, \(end): \(outcome)"
     }
 }

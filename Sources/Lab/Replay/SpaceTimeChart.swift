@@ -39,7 +39,8 @@ enum SpaceTimeChart {
         let layout = Layout(window: window, nodes: model.spec.scenario.nodes, lanes: lanes, clientLane: clientLane, moments: times)
         let name = "replay-\(model.spec.id)".fileSafe
         let title = "\(model.spec.id): messages and operations, \(ReplayMoment.seconds(window.start))–\(ReplayMoment.seconds(window.end)) s"
-        var svg = ChartFrame.start(name, title: title, caption: caption(model, operations), width: layout.width)
+        let caption = caption(model, operations)
+        var svg = ChartFrame.start(name, title: title, caption: caption, width: layout.width)
         let kinds = model.spec.backend.kind.messageKinds
         let spans = roleSpans(model)
         let roles = RoleTimelineChart.roleNames(spans)
@@ -61,16 +62,18 @@ enum SpaceTimeChart {
                     LegendEntry(label: "op in an anomaly", sample: .fill(anomalyInk, hatch: nil))]
         entries += RoleTimelineChart.legend(roles)
         var bottom = ChartFrame.legend(&svg, entries, top: layout.bottom + 14, left: axisWidth)
-        bottom = ChartFrame.note(&svg, caption(model, operations), top: bottom + 4)
+        bottom = ChartFrame.note(&svg, caption, top: bottom + 4)
         return ChartFrame.finish(svg, name: name, bottom: bottom)
     }
 
     static func caption(_ model: ReplayModel, _ operations: (shown: [HistoryOperation], omitted: Int)) -> String {
         var text = "Time runs down, not to scale: the room between two moments grows with the logarithm of the time between them, "
-            + "so bursts of messages spread out and idle stretches shrink (read times from the ticks). An arrow is a protocol message between nodes, from when it left its sender to when it reached its receiver "
-            + "(dashed, ending in ×: dropped there, by a partition or because the receiver was down; a short dashed stub towards the receiver "
-            + "ending in ×: dropped as it left, cut off by a partition, lost by the network, or lost with its sender's crash). A bar in a client's lane is an operation from invocation to completion (an indeterminate one until the client's timeout). "
-            + "Hover over an arrow or a bar for its details. Client requests and replies are not drawn."
+            + "so bursts of messages spread out and idle stretches shrink (read times from the ticks). An arrow is a protocol message "
+            + "between nodes, from when it left its sender to when it reached its receiver (dashed, ending in ×: dropped there, by a "
+            + "partition or because the receiver was down; a short dashed stub towards the receiver ending in ×: dropped as it left, cut "
+            + "off by a partition, lost by the network, or lost with its sender's crash). A bar in a client's lane is an operation from "
+            + "invocation to completion (an indeterminate one until the client's timeout). Hover over an arrow or a bar for its details. "
+            + "Client requests and replies are not drawn."
         if model.trace.omitted > 0 {
             text += " Capped: \(model.trace.messages.count) of \(model.trace.messages.count + model.trace.omitted) messages drawn "
                 + "(those sent first); choose a shorter window with --from/--to, or raise --limit."
