@@ -70,10 +70,12 @@ public struct SimulationResult: Sendable {
     public var workloadEnd: Instant
     /// When the run ended.
     public var end: Instant
+    /// The messages of the trace window, when the configuration asked for one.
+    public var messageTrace: MessageTrace?
 
     package init(history: [HistoryOperation], events: [EventRecord], counters: SimulationCounters, finalStates: [NodeID: [String: String]],
                  finalLeadership: [NodeID: Leadership], transactions: [UInt64: [NodeID: Bool]], leaders: [LeaderSpan],
-                 faultLevels: [FaultLevel], workloadEnd: Instant, end: Instant) {
+                 faultLevels: [FaultLevel], workloadEnd: Instant, end: Instant, messageTrace: MessageTrace? = nil) {
         self.history = history
         self.events = events
         self.counters = counters
@@ -84,6 +86,7 @@ public struct SimulationResult: Sendable {
         self.faultLevels = faultLevels
         self.workloadEnd = workloadEnd
         self.end = end
+        self.messageTrace = messageTrace
     }
 }
 

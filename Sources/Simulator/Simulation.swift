@@ -45,6 +45,10 @@ public final class Simulation<Backend: LabBackend> {
     var droppedKinds: [Int: Set<String>] = [:]
     /// Fault steps already reported as waiting for their target.
     var deferredSteps: Set<Int> = []
+    /// Records messages one by one when the configuration asks for a trace (`conlab replay`).
+    /// The paths every message takes test `config.messageTrace` (plain fields) instead, to cost
+    /// next to nothing when tracing is off.
+    var tracer: MessageTracer?
     let workloadEnd: Instant
     let drainEnd: Instant
     let end: Instant
@@ -119,9 +123,10 @@ public final class Simulation<Backend: LabBackend> {
         network = NetworkModel(nodeCount: config.nodes, profile: config.network, clientProfile: config.clientLink)
         networkRandom = DeterministicRandom(seed: config.seed, label: "network")
         faultResolver = FaultResolver(seed: config.seed)
-        workloadEnd = .zero + config.duration
-        drainEnd = workloadEnd + config.workload.timeout + .milliseconds(1)
-        end = drainEnd + config.quiescence
+        tracer = config.messageTrace.map(MessageTracer.init)
+        workloadEnd = config.workloadEnd
+        drainEnd = config.drainEnd
+        end = config.end
         nodes = cluster.prefix(config.nodes).map { [cluster, options] id in
             Node(host: Host(id: id, cluster: cluster, options: options,
                             storage: SimulatedStorage(model: config.storage, seed: DeterministicRandom.derive(config.seed, "disk-n\(id.index + 1)")),
@@ -170,13 +175,14 @@ public final class Simulation<Backend: LabBackend> {
         }
         return SimulationResult(history: history, events: events, counters: counters, finalStates: states, finalLeadership: leadership,
                                 transactions: transactions, leaders: leaders, faultLevels: faultLevels,
-                                workloadEnd: workloadEnd, end: end)
+                                workloadEnd: workloadEnd, end: end, messageTrace: tracer?.trace)
     }
 
     /// Takes the event over: its message moves into the node's input instead of being copied.
     func handle(_ event: consuming Event) {
         switch consume event {
         case .message(let from, let to, let message):
+            if config.messageTrace != nil, from != to { traceArrival(message, from: from, to: to) }
             guard network.canReach(from, to) else { counters.messagesDropped += 1; return }
             deliver(.input(.receive(from: cluster[from], message: message)), to: to)
         case .request(let client, let to, let request):
@@ -375,9 +381,11 @@ public final class Simulation<Backend: LabBackend> {
         afterSend?(cluster[from], cluster[to], message, departure)
         if !droppedKinds.isEmpty, droppedKinds[from * config.nodes + to]?.contains(message.kind.rawValue) == true {
             counters.messagesDropped += 1
+            if config.messageTrace != nil { traceSending(message, from: from, to: to, at: departure, arrivals: []) }
             return
         }
         let deliveries = network.transmitBetweenNodes(from: from, to: to, at: departure, random: &networkRandom)
+        if config.messageTrace != nil { traceSending(message, from: from, to: to, at: departure, arrivals: [deliveries.first, deliveries.second].compactMap { $0 }) }
         guard let first = deliveries.first else { counters.messagesDropped += 1; return }
         output(.message(from: from, to: to, message), at: first, countsAsDrop: true, afterWrites: afterWrites)
         if let second = deliveries.second { output(.message(from: from, to: to, message), at: second, afterWrites: afterWrites) }

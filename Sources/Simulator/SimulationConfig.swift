@@ -27,6 +27,9 @@ public struct SimulationConfig: Sendable {
     public var faults: [FaultStep]
     /// Nodes that start later than time zero (staggered start); they start with empty storage.
     public var startTimes: [NodeID: Instant]
+    /// Record the messages of this window one by one (`SimulationResult.messageTrace`); nil, the
+    /// default, records none. Recording changes nothing else about the run.
+    public var messageTrace: MessageTraceWindow?
 
     public init(nodes: Int = 5, seed: UInt64 = 1, duration: TimeSpan = .seconds(10), quiescence: TimeSpan = .seconds(2),
                 healAtEnd: Bool = true, network: LinkProfile = LinkProfile(), clientLink: LinkProfile = .local,
@@ -46,6 +49,13 @@ public struct SimulationConfig: Sendable {
         self.faults = faults
         self.startTimes = startTimes
     }
+
+    /// When clients stop issuing operations.
+    public var workloadEnd: Instant { .zero + duration }
+    /// When operations still in flight are given up (just after the last one's timeout).
+    public var drainEnd: Instant { workloadEnd + workload.timeout + .milliseconds(1) }
+    /// When the run ends, after the heal and the quiescence.
+    public var end: Instant { drainEnd + quiescence }
 }
 
 /// How the simulated disk behaves.

@@ -14,6 +14,7 @@ enum Command {
       conlab merge DIR... --out DIR        join the outputs of `run --shard` into one experiment folder
       conlab report DIR                    rebuild the charts and index.html of an experiment folder
       conlab compare SIM_DIR REAL_DIR      does a real run (`run --real`) agree with the simulator?
+      conlab replay RUN_DIR [options]      one simulated run again as a page: its messages, operations, roles, anomalies
       conlab list [DIR | FILE]             list scenarios (default Experiments/, or one file) and backends
       conlab bench [sim | raft [N…] [--writes] [--runs R] | checker [hot | write DIR]]  simulator, Raft or checker benchmark (release build)
       conlab serve --cluster FILE --node ID  run one node of a real cluster (Redis protocol for clients)
@@ -70,6 +71,7 @@ enum Command {
         case "list": return list(rest)
         case "merge": return merge(rest)
         case "compare": return compare(rest)
+        case "replay": return replay(rest)
         case "check": return check(rest)
         case "report": return report(rest)
         case "bench": return bench(rest)

@@ -73,6 +73,29 @@ import Testing
 
     /// `bench --help` explains the benchmarks; arguments it does not know are bad input, never
     /// silently ignored (a typo in a cluster size would otherwise run the default sizes).
+    @Test func replayRefusesBadArgumentsWithExitStatus2() throws {
+        #expect(try conlab("replay", "--help").status == 0)
+        expectBadInput(try conlab("replay", "ok.json", "--backend", "unreplicated", "--from", "2s", "--to", "1s"),
+                       "--from/--to: the window is empty: --from 2s is not before --to 1s")
+        expectBadInput(try conlab("replay", "ok.json", "--backend", "unreplicated", "--seed", "1", "--from", "9s"),
+                       "--from: 9s is at or after the end of the run (2.201 s)")
+        expectBadInput(try conlab("replay", "ok.json", "--backend", "unreplicated", "--from", "4"),
+                       #"--from: "4" is not a duration; write a number with a unit: "250us", "150ms", "10s", "2m""#)
+        expectBadInput(try conlab("replay", "ok.json", "--backend", "raft"), "ok.json: no run matches --backend raft")
+        expectBadInput(try conlab("replay", "ok.json", "--limit", "0"), "--limit takes a positive integer")
+        expectBadInput(try conlab("replay", "runs/x", "--seed", "1"),
+                       "--backend and --seed pick a run of a scenario file; runs/x is a run folder (one run) or no file at all")
+        expectBadInput(try conlab("replay", "ok.json"), "ok.json: 2 runs match (unreplicated_s1, unreplicated_s2); pick one with --backend "
+                       + "(one of unreplicated) and --seed (one of 1, 2)")
+        expectBadInput(try conlab("replay", "."), ".: not a run folder: replay takes EXPERIMENT/runs/RUN_ID (a folder `conlab run` wrote), "
+                       + "or a scenario file with --backend and --seed")
+        let real = Self.root.appendingPathComponent("Reports/sim-vs-real/real/runs/baseline_raft_s1").path
+        expectBadInput(try conlab("replay", real), "\(real): a real run (driver column of summary.csv): only a simulated run can be replayed message by "
+                       + "message; run the scenario again with `conlab run FILE --real --seed N`, or replay the simulator's run")
+        let missing = try conlab("replay")
+        #expect(missing.status == 2 && missing.stderr.hasPrefix("conlab: replay needs a run folder or a scenario file"))
+    }
+
     @Test func benchExplainsItselfAndRefusesWhatItDoesNotKnow() throws {
         let help = try conlab("bench", "--help")
         #expect(help.status == 0 && !help.crashed)

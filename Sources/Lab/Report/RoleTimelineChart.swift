@@ -12,11 +12,7 @@ enum RoleTimelineChart {
         }
         // The runs drawn are each variant's lowest seed: theirs are the windows to shade.
         let bands = Aggregate.faultBands(panels.map(\.1), data)
-        var roles: [String] = []
-        for (_, _, nodes) in panels {
-            for span in nodes.joined() { if case .role(let name) = span.state, !roles.contains(name) { roles.append(name) } }
-        }
-        roles.sort()
+        let roles = roleNames(panels.flatMap(\.2))
         let name = group.key + "-roles", title = "\(group.title): roles over time"
         let caption = "Role of each node over time, per backend, in its lowest seed (role events in events.csv; the label in a bar is the term). "
             + "Down: from a crash to the restart; blank: not started yet." + bands.caption
@@ -31,26 +27,42 @@ enum RoleTimelineChart {
                 let reportsRoles = nodes.joined().contains { if case .role = $0.state { true } else { false } }
                 svg.text(plot.left + 4, y + 13, "\(variant.label) (seed \(run.seed))" + (reportsRoles ? "" : ": no roles reported"), size: 11,
                          [("font-weight", "bold")])
-                y += headerHeight
-                for (index, spans) in nodes.enumerated() {
-                    svg.text(plot.left - 6, y + rowHeight / 2 + 4, "n\(index + 1)", anchor: "end", size: 10)
-                    for span in spans { draw(&svg, plot, span, y: y + 2, roles: roles) }
-                    y += rowHeight
-                }
-                y += 6
+                y = rows(&svg, plot, nodes, roles: roles, top: y + headerHeight) + 6
             }
         }
         bands.draw(&svg, plot)
-        var entries = roles.enumerated().map { LegendEntry(label: $1, sample: .swatch(SeriesStyle(index: $0))) }
-        entries.append(LegendEntry(label: "running, no role reported", sample: .fill(upColour, hatch: nil)))
-        entries.append(LegendEntry(label: "down", sample: .fill("white", hatch: SeriesStyle.crossHatch)))
-        var bottom = ChartFrame.legend(&svg, entries + bands.legend, top: plot.bottom + 38)
+        var bottom = ChartFrame.legend(&svg, legend(roles) + bands.legend, top: plot.bottom + 38)
         bottom = bands.key(&svg, top: bottom)
         bottom = ChartFrame.note(&svg, caption, top: bottom + 4)
         return ChartFrame.finish(svg, name: name, bottom: bottom)
     }
 
     static let upColour = "#E4E4E4"
+
+    /// The roles the spans name, sorted: a role's rank is its colour.
+    static func roleNames(_ nodes: [[Aggregate.RoleSpan]]) -> [String] {
+        var roles: [String] = []
+        for span in nodes.joined() { if case .role(let name) = span.state, !roles.contains(name) { roles.append(name) } }
+        return roles.sorted()
+    }
+
+    /// A row per node (`n1`, `n2`, …) from `top`; returns the bottom of the last row.
+    static func rows(_ svg: inout SVG, _ plot: Plot, _ nodes: [[Aggregate.RoleSpan]], roles: [String], top: Double) -> Double {
+        var y = top
+        for (index, spans) in nodes.enumerated() {
+            svg.text(plot.left - 6, y + rowHeight / 2 + 4, "n\(index + 1)", anchor: "end", size: 10)
+            for span in spans { draw(&svg, plot, span, y: y + 2, roles: roles) }
+            y += rowHeight
+        }
+        return y
+    }
+
+    /// The key to the rows: each role's colour, running without a role, down.
+    static func legend(_ roles: [String]) -> [LegendEntry] {
+        roles.enumerated().map { LegendEntry(label: $1, sample: .swatch(SeriesStyle(index: $0))) }
+            + [LegendEntry(label: "running, no role reported", sample: .fill(upColour, hatch: nil)),
+               LegendEntry(label: "down", sample: .fill("white", hatch: SeriesStyle.crossHatch))]
+    }
 
     static func draw(_ svg: inout SVG, _ plot: Plot, _ span: Aggregate.RoleSpan, y: Double, roles: [String]) {
         let x1 = plot.px(span.start / 1000), x2 = plot.px(span.end / 1000), height = rowHeight - 4
