@@ -42,7 +42,7 @@ public enum ExternalSystem: String, CaseIterable, Sendable {
         let doc = OptionDoc("read", values: modes.joined(separator: " | "), default: "\"\(modes[0])\"",
                             self == .etcd ? "linearizable: a range through the leader's read index; serializable: the member answers from its own state"
                                           : "primary: every request to Sentinel's primary; replica: a GET to the client's own node, primary or replica")
-        return BackendKind(name: rawValue, summary: summary, options: [doc], messageKinds: [], configure: { options in
+        return BackendKind(name: rawValue, summary: summary, options: [doc], messageKinds: [], atomicCommit: false, configure: { options in
             Result { () throws(OptionError) -> BackendKind.Configured in
                 var cheapReads = false
                 for option in options {

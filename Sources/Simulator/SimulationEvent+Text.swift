@@ -17,6 +17,8 @@ extension SimulationEvent {
         case .tornTailRepaired: "torn-tail"
         case .diskDamageUnnoticed: "disk-damage-unnoticed"
         case .firstCommit: "commit"
+        case .inDoubt: "in-doubt"
+        case .coordinatedInDoubt: "coordinator"
         case .note(let kind, _): kind
         case .violation: "violation"
         }
@@ -39,6 +41,12 @@ extension SimulationEvent {
         case .tornTailRepaired(let file, let bytes): "cut \(bytes) bytes of a write a crash interrupted from \(file)"
         case .diskDamageUnnoticed(let damage): "started although the disk damaged synced data (\(damage)); acknowledged records may be gone"
         case .firstCommit(let index, let term): "index=\(index) term=\(term): first commit as leader"
+        case .inDoubt(let transaction, let key, let duration, let resolved):
+            "\(ObservableEvent.transactionName(transaction)) on key \(key): voted YES, then waited "
+                + (resolved ? "\(duration.microseconds / 1000) ms for the decision" : "\(duration.microseconds / 1000) ms and still had no decision at the end of the run") + ", the key locked"
+        case .coordinatedInDoubt(let transaction, let key, let duration, let resolved):
+            "\(ObservableEvent.transactionName(transaction)) on key \(key): participants in doubt for \(duration.microseconds / 1000) ms"
+                + (resolved ? "" : ", some still at the end of the run")
         case .note(_, let detail): detail
         case .violation(let violation): violation.description
         }

@@ -46,7 +46,8 @@ struct ReportFixture {
         var summary = [ReportWriter.summaryColumns.joined(separator: ",")]
         var timeseries = [ReportWriter.timeseriesColumns.joined(separator: ",")]
         var faults = [ReportWriter.faultColumns.joined(separator: ",")]
-        var events = [ReportWriter.eventColumns.joined(separator: ",")]
+        // The columns a folder had before the in-doubt ones: a report reads it all the same.
+        var events = [ReportWriter.eventColumns.prefix(8).joined(separator: ",")]
         var latency = [ReportWriter.latencyColumns.joined(separator: ",")]
         for scenario in scenarios {
             for (index, backend) in variants.enumerated() {
