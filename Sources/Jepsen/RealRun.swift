@@ -107,10 +107,11 @@ final class RealRun {
         var counters = SimulationCounters()
         counters.messagesMeasured = false
         let end = drainEnd + config.quiescence
-        let (events, leaders) = withLeaders(InDoubtSpan.merge(inDoubt.spans, into: events, end: end), counters: &counters)
+        let waits = InDoubtSpan.excludingDownTime(inDoubt.spans, events)
+        let (events, leaders) = withLeaders(InDoubtSpan.merge(waits, into: events, end: end), counters: &counters)
         return SimulationResult(history: history, events: events, counters: counters, finalStates: states, finalLeadership: [:],
                                 transactions: transactions, leaders: leaders, faultLevels: faultLevels,
-                                workloadEnd: .zero + config.duration, end: end, inDoubt: inDoubt.spans)
+                                workloadEnd: .zero + config.duration, end: end, inDoubt: waits)
     }
 
     // MARK: The timeline

@@ -7,9 +7,11 @@ struct InDoubtMetrics {
     /// Transactions some participant was in doubt about for `InDoubtSpan.blocking` or longer
     /// (the round trip every write waits does not count), or still at the end of the run.
     var blocked = 0
-    /// The longest wait of any participant; one still waiting counts until the end of the run.
+    /// The longest wait of any participant (a crash ends one, the restart begins another); one
+    /// still waiting counts until the end of the run.
     var longest = TimeSpan.zero
-    /// Transactions some participant was still in doubt about when the run ended.
+    /// Transactions some participant was still in doubt about when the run ended (a node down at
+    /// the end waits for nothing).
     var unresolved = 0
 
     init(_ result: SimulationResult) {
@@ -17,8 +19,8 @@ struct InDoubtMetrics {
         for span in result.inDoubt {
             let duration = span.duration(until: result.end)
             longest = max(longest, duration)
-            if duration >= InDoubtSpan.blocking || span.end == nil { blocked.insert(span.transaction) }
-            if span.end == nil { unresolved.insert(span.transaction) }
+            if duration >= InDoubtSpan.blocking || span.ending == .runEnded { blocked.insert(span.transaction) }
+            if span.ending == .runEnded { unresolved.insert(span.transaction) }
         }
         self.blocked = blocked.count
         self.unresolved = unresolved.count

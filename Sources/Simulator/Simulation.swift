@@ -169,9 +169,10 @@ public final class Simulation<Backend: LabBackend> {
             if let data = backend.appliedData { states[node] = data }
             if let view = backend.leadership { leadership[node] = view }
         }
-        return SimulationResult(history: history, events: InDoubtSpan.merge(inDoubt.spans, into: events, end: end), counters: counters,
+        let waits = InDoubtSpan.excludingDownTime(inDoubt.spans, events)
+        return SimulationResult(history: history, events: InDoubtSpan.merge(waits, into: events, end: end), counters: counters,
                                 finalStates: states, finalLeadership: leadership, transactions: transactions, leaders: leaders,
-                                faultLevels: faultLevels, workloadEnd: workloadEnd, end: end, inDoubt: inDoubt.spans)
+                                faultLevels: faultLevels, workloadEnd: workloadEnd, end: end, inDoubt: waits)
     }
 
     /// Takes the event over: its message moves into the node's input instead of being copied.

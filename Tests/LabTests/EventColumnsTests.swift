@@ -13,7 +13,7 @@ import Testing
         #expect(ReportWriter.typedFields(.leader(nil, term: 0)) == ["", "", "", "", "", ""])
         #expect(ReportWriter.typedFields(.firstCommit(index: 7, term: 2)) == ["", "2", "", "", "", ""])
         #expect(ReportWriter.typedFields(.crash(lostOperations: 1)) == ["", "", "", "", "", ""])
-        #expect(ReportWriter.typedFields(.inDoubt(transaction: 2 << 48 | 17, key: "k3", duration: .milliseconds(1500), resolved: true))
+        #expect(ReportWriter.typedFields(.inDoubt(transaction: 2 << 48 | 17, key: "k3", duration: .milliseconds(1500), ending: .decided))
                 == ["", "", "", "T2.17", "k3", "1500.000"])
     }
 

@@ -38,7 +38,7 @@ import Testing
         #expect(try #require(Double(threeRow.value(.inDoubtMax))) < InDoubtSpan.blocking.milliseconds)
 
         let waits = twoPC.result.events.compactMap { record -> (NodeID, String)? in
-            guard case .inDoubt(let transaction, let key, let duration, true) = record.event, duration >= restart - crash else { return nil }
+            guard case .inDoubt(let transaction, let key, let duration, .decided) = record.event, duration >= restart - crash else { return nil }
             #expect(ObservableEvent.coordinator(ofTransaction: transaction) != record.node, "a coordinator is not in doubt")
             return (record.node!, key)
         }
@@ -63,7 +63,7 @@ import Testing
             $0.faults.removeLast()
             $0.quiescence = .zero
         }["2pc"])
-        let open = run.result.inDoubt.filter { $0.end == nil }
+        let open = run.result.inDoubt.filter { $0.ending == .runEnded }
         try #require(!open.isEmpty)
         let row = SummaryRow(run)
         #expect(row.value(.inDoubtUnresolved) == String(Set(open.map(\.transaction)).count))
