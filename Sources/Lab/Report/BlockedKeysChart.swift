@@ -1,7 +1,7 @@
 import Simulator
 
 /// Which keys atomic commit left unavailable, and when: a lane per key, a panel per 2PC/3PC
-/// variant (its lowest seed), the key drawn blocked while a participant that voted YES on a write
+/// variant (the roles chart's seed), the key drawn blocked while a participant that voted YES on a write
 /// of it waited in doubt (`in-doubt` lines of `InDoubtSpan.blocking` or more). A participant holds
 /// the key's lock until it learns the decision, so there a write of the key is refused and a read
 /// waits; other keys go on. Omitted when no key of the group was blocked.
@@ -13,15 +13,15 @@ enum BlockedKeysChart {
 
     static func chart(_ group: ScenarioGroup, _ data: ReportData) throws -> Chart? {
         let end = try Aggregate.timeEnd(group.runs, data) * 1000
-        let panels = group.variants.compactMap { variant -> (ScenarioGroup.Variant, ReportData.Run, [(key: String, spans: [ClosedRange<Double>], nodes: [String])])? in
-            let run = variant.runs.min { $0.seed < $1.seed }!
+        let panels = try group.variants.compactMap { variant -> (ScenarioGroup.Variant, ReportData.Run, [(key: String, spans: [ClosedRange<Double>], nodes: [String])])? in
+            let run = try RoleTimelineChart.shownRun(variant)
             guard Backends.named(run.protocolName)?.atomicCommit == true else { return nil }
             return (variant, run, Aggregate.blockedKeys(data.events[run.id] ?? [], end: end))
         }
         guard panels.contains(where: { !$0.2.isEmpty }) else { return nil }
         let bands = Aggregate.faultBands(panels.map(\.1), data)
         let name = group.key + "-blocked-keys", title = "\(group.title): keys blocked by in-doubt transactions"
-        let caption = "Per 2PC/3PC backend, in its lowest seed: a lane per key that a participant held locked while in doubt for "
+        let caption = "Per 2PC/3PC backend, in the seed of the roles chart (its longest wait in doubt): a lane per key that a participant held locked while in doubt for "
             + "\(RoleTimelineChart.blockingText) or more (it had voted YES on a write of the key and waited for the decision); there the key "
             + "refuses writes and holds reads until the decision arrives. The label names the participants (in-doubt lines in events.csv)."
             + bands.caption

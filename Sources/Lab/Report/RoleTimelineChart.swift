@@ -1,6 +1,6 @@
 import Simulator
 
-/// Who held which role when: a row per node, a panel per backend variant (its lowest seed), from
+/// Who held which role when: a row per node, a panel per backend variant (one seed: `shownRun`), from
 /// the `role` events (their `role` and `term` columns), with `crash` to `restart` drawn as down time.
 /// Atomic-commit backends have no roles; each node gets two lanes under its row instead, so that a
 /// participant blocked until its coordinator returns shows: `coordinator` (participants waited in
@@ -26,8 +26,8 @@ enum RoleTimelineChart {
 
     static func chart(_ group: ScenarioGroup, _ data: ReportData) throws -> Chart {
         let end = try Aggregate.timeEnd(group.runs, data)
-        let panels = group.variants.map { variant -> Panel in
-            let run = variant.runs.min { $0.seed < $1.seed }!
+        let panels = try group.variants.map { variant -> Panel in
+            let run = try shownRun(variant)
             let events = data.events[run.id] ?? []
             let atomic = Backends.named(run.protocolName)?.atomicCommit == true
             let inDoubt = Aggregate.doubtSpans(events, kind: "in-doubt", nodes: run.nodes, end: end * 1000)
@@ -36,7 +36,7 @@ enum RoleTimelineChart {
                          lanes: atomic && !inDoubt.joined().isEmpty
                              ? (Aggregate.doubtSpans(events, kind: "coordinator", nodes: run.nodes, end: end * 1000), inDoubt) : nil)
         }
-        // The runs drawn are each variant's lowest seed: theirs are the windows to shade.
+        // Theirs are the windows to shade: one seed per variant.
         let bands = Aggregate.faultBands(panels.map(\.run), data)
         var roles: [String] = []
         for panel in panels {
@@ -45,7 +45,8 @@ enum RoleTimelineChart {
         roles.sort()
         let atomic = panels.contains(where: \.atomicCommit)
         let name = group.key + "-roles", title = "\(group.title): roles over time"
-        let caption = "Role of each node over time, per backend, in its lowest seed (role events in events.csv; the label in a bar is the term). "
+        let caption = "Role of each node over time, per backend, in its lowest seed (2PC and 3PC: the seed with the longest wait in doubt, "
+            + "if one waited \(blockingText) or more); role events in events.csv; the label in a bar is the term. "
             + "Down: from a crash to the restart; blank: not started yet."
             + (atomic ? " 2PC and 3PC have no roles; where a participant waited in doubt for \(blockingText) or more, each node gets two lanes: "
                 + "coordinator (participants waited in doubt on a transaction it coordinates) and in doubt (it voted YES and waited for the "
@@ -93,6 +94,17 @@ enum RoleTimelineChart {
         return ChartFrame.finish(svg, name: name, bottom: bottom)
     }
 
+    /// The run a panel draws: the variant's lowest seed; for 2PC and 3PC, the seed whose
+    /// participants waited in doubt longest, if one waited `blockingText` or more (the lowest seed
+    /// among equals), so that blocking shows wherever a seed had it.
+    static func shownRun(_ variant: ScenarioGroup.Variant) throws -> ReportData.Run {
+        let bySeed = variant.runs.sorted { $0.seed < $1.seed }
+        guard Backends.named(bySeed[0].protocolName)?.atomicCommit == true else { return bySeed[0] }
+        let waits = try bySeed.map { try $0.row.numberIfPresent("in_doubt_max_ms") ?? 0 }
+        guard let longest = waits.max(), longest >= InDoubtSpan.blocking.milliseconds else { return bySeed[0] }
+        return bySeed[waits.firstIndex(of: longest)!]
+    }
+
     /// After a panel's name: what its rows cannot show by themselves.
     static func headerNote(_ panel: Panel) -> String {
         if panel.atomicCommit { return panel.lanes == nil ? ": no roles; no participant in doubt for \(blockingText) or more" : ": no roles" }
@@ -101,8 +113,9 @@ enum RoleTimelineChart {
 
     /// `1,000 ms`: the shortest wait in doubt the charts draw.
     static var blockingText: String { "\(Number.grouped(Int(InDoubtSpan.blocking.milliseconds))) ms" }
-    static let coordinatorColour = "#0072B2"
-    static let inDoubtColour = "#D55E00"
+    /// Outside the series palette: a role of another backend in the same chart never shares them.
+    static let coordinatorColour = "#5E3C99"
+    static let inDoubtColour = "#B2182B"
 
     static let upColour = "#E4E4E4"
 
