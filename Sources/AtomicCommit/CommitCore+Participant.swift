@@ -27,6 +27,7 @@ extension CommitCore {
         persist(.prepared(transaction, request, at: now), into: &out)
         locks.acquire(request.command.key, for: transaction)
         active[transaction] = Transaction(id: transaction, request: request, state: .voted, timer: timer)
+        out.emit(.prepared(transaction: transaction.rawValue, key: request.command.key))
         send(.vote(transaction, yes: true), to: coordinator, into: &out)
     }
 

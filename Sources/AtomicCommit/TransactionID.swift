@@ -21,7 +21,7 @@ public struct TransactionID: Hashable, Comparable, Sendable, CustomStringConvert
         (lhs.coordinator, lhs.counter) < (rhs.coordinator, rhs.counter)
     }
 
-    public var description: String { "T\(coordinator.rawValue).\(counter)" }
+    public var description: String { ObservableEvent.transactionName(rawValue) }
 }
 
 extension TransactionID: BinaryCodable {

@@ -92,10 +92,23 @@ public enum ObservableEvent: Hashable, Sendable {
     case coordinating(transaction: UInt64)
     /// This node applied the decision for transaction `id` (atomic commit backends).
     case decided(transaction: UInt64, commit: Bool)
+    /// This node voted YES on another node's transaction `id`, which writes `key`: from here until
+    /// its `decided`, it is in doubt — it may neither commit nor abort alone, and holds the key's
+    /// lock (2PC blocks here while the coordinator is gone; 3PC's timers bound the wait).
+    case prepared(transaction: UInt64, key: String)
     /// Anything else worth a line in `events.csv` (sync mode chosen, election round, …).
     case note(kind: String, detail: String)
     /// A state the protocol's invariants exclude: reported, and the run goes on.
     case violation(SafetyViolation)
+}
+
+extension ObservableEvent {
+    /// The coordinator of a transaction as events carry its id (`AtomicCommit.TransactionID`:
+    /// the coordinator in the top 16 bits, its counter below), for drivers that name it.
+    public static func coordinator(ofTransaction id: UInt64) -> NodeID { NodeID(Int(id >> 48)) }
+
+    /// `T2.17`: the transaction's coordinator and that node's counter, as `TransactionID` prints it.
+    public static func transactionName(_ id: UInt64) -> String { "T\(id >> 48).\(id & ((1 << 48) - 1))" }
 }
 
 /// Roles as the lab compares them across protocols.

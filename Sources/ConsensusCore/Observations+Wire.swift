@@ -11,6 +11,7 @@
 ///                      5 violation: rule u8 (0 election-safety, 1 committed-entry-overwritten,
 ///                                   2 history-beyond-leader, 3 inconsistent-sync,
 ///                                   4 conflicting-decision), detail string
+///                      6 prepared: transaction u64, key string
 extension Snapshot: WireCodable {
     public func encode(to writer: inout ByteWriter) {
         writer.write(lastIndex)
@@ -49,6 +50,8 @@ extension ObservableEvent: WireCodable {
             writer.write(4 as UInt8); writer.write(kind); writer.write(detail)
         case .violation(let violation):
             writer.write(5 as UInt8); writer.write(tag: violation.rule); writer.write(violation.detail)
+        case .prepared(let transaction, let key):
+            writer.write(6 as UInt8); writer.write(transaction); writer.write(key)
         }
     }
 
@@ -61,6 +64,7 @@ extension ObservableEvent: WireCodable {
         case 3: self = .decided(transaction: try reader.readUInt64(), commit: try reader.readBool())
         case 4: self = .note(kind: try reader.readString(), detail: try reader.readString())
         case 5: self = .violation(SafetyViolation(try reader.readTag(SafetyRule.self, "safety rule"), try reader.readString()))
+        case 6: self = .prepared(transaction: try reader.readUInt64(), key: try reader.readString())
         default: throw .invalid("event tag", offset: start)
         }
     }
@@ -72,6 +76,7 @@ extension ObservableEvent: WireCodable {
         case .decided: 10
         case .note(let kind, let detail): 1 + WireSize.string(kind) + WireSize.string(detail)
         case .violation(let violation): 2 + WireSize.string(violation.detail)
+        case .prepared(_, let key): 9 + WireSize.string(key)
         }
     }
 }

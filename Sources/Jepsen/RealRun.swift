@@ -36,6 +36,7 @@ final class RealRun {
     private var events: [EventRecord] = []
     private var faultLevels: [FaultLevel] = [.none]
     private var transactions: [UInt64: [NodeID: Bool]] = [:]
+    private var inDoubt = InDoubtTracker()
     private var origin = MonotonicClock.now()
     /// Where a `disk` bit flip lands.
     private var diskRandom: DeterministicRandom
@@ -105,10 +106,12 @@ final class RealRun {
         let states = cluster.finalStates()
         var counters = SimulationCounters()
         counters.messagesMeasured = false
-        let (events, leaders) = withLeaders(events, counters: &counters)
+        let end = drainEnd + config.quiescence
+        let waits = InDoubtSpan.excludingDownTime(inDoubt.spans, events)
+        let (events, leaders) = withLeaders(InDoubtSpan.merge(waits, into: events, end: end), counters: &counters)
         return SimulationResult(history: history, events: events, counters: counters, finalStates: states, finalLeadership: [:],
                                 transactions: transactions, leaders: leaders, faultLevels: faultLevels,
-                                workloadEnd: .zero + config.duration, end: drainEnd + config.quiescence)
+                                workloadEnd: .zero + config.duration, end: end, inDoubt: waits)
     }
 
     // MARK: The timeline
@@ -423,6 +426,10 @@ final class RealRun {
         case "decided":
             guard rest.count == 2, let id = rest[0].stringValue.flatMap(UInt64.init), case .bool(let commit) = rest[1] else { return }
             transactions[id, default: [:]][NodeID(node + 1)] = commit
+            inDoubt.decided(id, at: NodeID(node + 1), time: time)
+        case "prepared":
+            guard rest.count == 2, let id = rest[0].stringValue.flatMap(UInt64.init), let key = rest[1].stringValue else { return }
+            inDoubt.prepared(id, key: key, at: NodeID(node + 1), time: time)
         case "violation":
             guard rest.count == 2, let rule = rest[0].stringValue.flatMap(SafetyRule.init(rawValue:)), let detail = rest[1].stringValue else { return }
             events.append(EventRecord(time: time, node: NodeID(node + 1), event: .violation(SafetyViolation(rule, detail))))

@@ -16,16 +16,19 @@ public struct BackendKind: Sendable {
     public let options: [OptionDoc]
     /// Message kinds the protocol sends, for validating fault triggers.
     public let messageKinds: [String]
+    /// Whether it replicates by atomic commit (2PC, 3PC): its participants wait in doubt, and
+    /// the `in_doubt_*` columns and the in-doubt lanes of the charts apply to it.
+    public let atomicCommit: Bool
     /// Applies options in file order: the variant label, and a simulation bound to the typed options.
     let configure: @Sendable ([(name: String, value: JSONValue)]) -> Result<Configured, OptionError>
 
     typealias Configured = (variant: String, sessions: SessionOptions, simulate: @Sendable (SimulationConfig) -> SimulationResult,
                             bound: any BoundBackend, external: ExternalBackend?)
 
-    static func make<B: LabBackend>(_: B.Type, summary: String) -> BackendKind where B.Options: SessionBackendOptions {
+    static func make<B: LabBackend>(_: B.Type, summary: String, atomicCommit: Bool = false) -> BackendKind where B.Options: SessionBackendOptions {
         BackendKind(
             name: B.protocolName, summary: summary, options: B.Options.documentation,
-            messageKinds: B.Message.Kind.allCases.map(\.rawValue),
+            messageKinds: B.Message.Kind.allCases.map(\.rawValue), atomicCommit: atomicCommit,
             configure: { options in
                 Result { () throws(OptionError) -> Configured in
                     let typed = try configured(B.Options.self, options)
@@ -62,8 +65,8 @@ public enum Backends {
         .make(Unreplicated.self, summary: "one server holds the data, other nodes forward to it (the baseline)"),
         .make(Raft.self, summary: "Raft with PreVote, CheckQuorum, batching, pipelining, snapshots and four read modes"),
         .make(Zab.self, summary: "ZooKeeper's atomic broadcast: Fast Leader Election, discovery, DIFF/TRUNC/SNAP sync, quorum broadcast"),
-        .make(TwoPhaseCommit.self, summary: "write-all by two-phase commit: safe, blocks while a coordinator is gone"),
-        .make(ThreePhaseCommit.self, summary: "write-all by three-phase commit: decides by timeout, diverges under partitions"),
+        .make(TwoPhaseCommit.self, summary: "write-all by two-phase commit: safe, blocks while a coordinator is gone", atomicCommit: true),
+        .make(ThreePhaseCommit.self, summary: "write-all by three-phase commit: decides by timeout, diverges under partitions", atomicCommit: true),
         .make(PrimaryBackup.self, summary: "asynchronous primary–backup with Sentinel-style failover, as Redis (AP: acknowledged writes can be lost)"),
     ]
 

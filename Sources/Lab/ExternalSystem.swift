@@ -39,7 +39,7 @@ public enum ExternalSystem: String, CaseIterable, Sendable {
     }
 
     private func kind<O: BackendOptions>(_: O.Type, _ backend: @escaping @Sendable (O) throws(OptionError) -> ExternalBackend) -> BackendKind {
-        BackendKind(name: rawValue, summary: summary, options: O.documentation, messageKinds: [], configure: { options in
+        BackendKind(name: rawValue, summary: summary, options: O.documentation, messageKinds: [], atomicCommit: false, configure: { options in
             Result { () throws(OptionError) -> BackendKind.Configured in
                 let external = try backend(try BackendKind.configured(O.self, options))
                 return (try BackendKind.variantLabel(O.self, options), SessionOptions(), { _ in

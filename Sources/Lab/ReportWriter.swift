@@ -16,8 +16,10 @@ public enum ReportWriter {
 
     /// `kind` and `detail` in words; then, added later, the values a reader needs without parsing
     /// `detail`: the protocol's name of a role, the term (or epoch) of a role change, leader change
-    /// or first commit, and the leader a leader change names (empty: none).
-    package static let eventColumns = ["run", "t_ms", "node", "kind", "detail", "role", "term", "leader"]
+    /// or first commit, and the leader a leader change names (empty: none); then, for atomic commit's
+    /// blocking waits (`in-doubt` at a participant, `coordinator` at the transaction's coordinator),
+    /// the transaction, its key, and how long from the line on participants waited in doubt.
+    package static let eventColumns = ["run", "t_ms", "node", "kind", "detail", "role", "term", "leader", "transaction", "key", "duration_ms"]
 
     /// Width of the time-series windows.
     static let window = TimeSpan.seconds(1)
@@ -199,13 +201,15 @@ public enum ReportWriter {
         return table
     }
 
-    /// The `role`, `term` and `leader` fields of an event's line.
+    /// The `role`, `term`, `leader`, `transaction`, `key` and `duration_ms` fields of an event's line.
     static func typedFields(_ event: SimulationEvent) -> [String] {
         switch event {
-        case .role(_, let term, let name): [name, String(term), ""]
-        case .leader(let leader?, let term): ["", String(term), leader.description]
-        case .firstCommit(_, let term): ["", String(term), ""]
-        default: ["", "", ""]
+        case .role(_, let term, let name): [name, String(term), "", "", "", ""]
+        case .leader(let leader?, let term): ["", String(term), leader.description, "", "", ""]
+        case .firstCommit(_, let term): ["", String(term), "", "", "", ""]
+        case .inDoubt(let transaction, let key, let duration, _), .coordinatedInDoubt(let transaction, let key, let duration, _):
+            ["", "", "", ObservableEvent.transactionName(transaction), key, Number.milliseconds(duration)]
+        default: ["", "", "", "", "", ""]
         }
     }
 }

@@ -18,6 +18,9 @@ enum SummaryColumn: String, CaseIterable {
     case messagesPerWrite = "msgs_per_write", safetyViolations = "safety_violations"
     /// `sim` or `real`: which driver ran it (`RunDriver`).
     case driver
+    /// Atomic-commit backends only (`InDoubtMetrics`): transactions a participant was blocked in
+    /// doubt about, the longest wait in doubt, and transactions still in doubt at the end.
+    case inDoubtTransactions = "in_doubt_txns", inDoubtMax = "in_doubt_max_ms", inDoubtUnresolved = "in_doubt_unresolved"
 }
 
 /// One run's line of `summary.csv`. Each column's value is computed by name in one exhaustive
@@ -31,6 +34,8 @@ struct SummaryRow {
     let minority: [HistoryOperation]
     let elections: [TimeSpan]
     let writesOK: Int
+    /// Nil for backends that do not replicate by atomic commit: their `in_doubt_*` columns are empty.
+    let inDoubt: InDoubtMetrics?
 
     init(_ output: RunOutput) {
         let result = output.result
@@ -45,6 +50,7 @@ struct SummaryRow {
             guard !operation.command.isRead, case .ok = operation.outcome else { return false }
             return true
         }
+        inDoubt = output.spec.backend.kind.atomicCommit ? InDoubtMetrics(result) : nil
     }
 
     var fields: [String] { SummaryColumn.allCases.map(value) }
@@ -92,6 +98,9 @@ struct SummaryRow {
         case .messagesPerWrite: return writesOK == 0 ? "" : Number.fixed(Double(counters.messagesSent) / Double(writesOK), 2)
         case .safetyViolations: return String(result.violations.count)
         case .driver: return output.driver
+        case .inDoubtTransactions: return inDoubt.map { String($0.blocked) } ?? ""
+        case .inDoubtMax: return inDoubt.map { Number.milliseconds($0.longest) } ?? ""
+        case .inDoubtUnresolved: return inDoubt.map { String($0.unresolved) } ?? ""
         }
     }
 

@@ -64,6 +64,8 @@ struct InjectedFaults {
             observations.append(.array([.string("coordinating"), t]))
         case .decided(let transaction, let commit):
             observations.append(.array([.string("decided"), t, .string(String(transaction)), .bool(commit)]))
+        case .prepared(let transaction, let key):
+            observations.append(.array([.string("prepared"), t, .string(String(transaction)), .string(key)]))
         case .violation(let violation):
             observations.append(.array([.string("violation"), t, .string(violation.rule.rawValue), .string(violation.detail)]))
         case .note(let kind, let detail):

@@ -239,7 +239,7 @@ final class NodeServer<Backend: ReplicationBackend>: @unchecked Sendable {
                 if !faults.armed.isEmpty { stopIfTriggered(.committed(index)) }
             case .note(let kind, let detail): log.write("\(kind): \(detail)")
             case .violation(let violation): log.write("SAFETY VIOLATION: \(violation)")
-            case .coordinating, .decided: break
+            case .coordinating, .decided, .prepared: break
             }
         }
     }

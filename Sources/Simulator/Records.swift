@@ -64,6 +64,8 @@ public struct SimulationResult: Sendable {
     public var finalLeadership: [NodeID: Leadership]
     /// Transaction decisions per transaction and node (atomic-commit backends).
     public var transactions: [UInt64: [NodeID: Bool]]
+    /// Every participant's wait for a decision (atomic-commit backends), in the order they began.
+    public var inDoubt: [InDoubtSpan]
     public var leaders: [LeaderSpan]
     public var faultLevels: [FaultLevel]
     /// When clients stopped issuing operations.
@@ -75,13 +77,14 @@ public struct SimulationResult: Sendable {
 
     package init(history: [HistoryOperation], events: [EventRecord], counters: SimulationCounters, finalStates: [NodeID: [String: String]],
                  finalLeadership: [NodeID: Leadership], transactions: [UInt64: [NodeID: Bool]], leaders: [LeaderSpan],
-                 faultLevels: [FaultLevel], workloadEnd: Instant, end: Instant, messageTrace: MessageTrace? = nil) {
+                 faultLevels: [FaultLevel], workloadEnd: Instant, end: Instant, inDoubt: [InDoubtSpan] = [], messageTrace: MessageTrace? = nil) {
         self.history = history
         self.events = events
         self.counters = counters
         self.finalStates = finalStates
         self.finalLeadership = finalLeadership
         self.transactions = transactions
+        self.inDoubt = inDoubt
         self.leaders = leaders
         self.faultLevels = faultLevels
         self.workloadEnd = workloadEnd

@@ -22,6 +22,7 @@ public final class Simulation<Backend: LabBackend> {
     public internal(set) var leaders: [LeaderSpan] = []
     public internal(set) var faultLevels: [FaultLevel] = []
     public internal(set) var transactions: [UInt64: [NodeID: Bool]] = [:]
+    var inDoubt = InDoubtTracker()
 
     /// Called after every backend step with the node that stepped: tests check invariants here.
     public var afterStep: ((Simulation<Backend>, NodeID) -> Void)?
@@ -173,9 +174,10 @@ public final class Simulation<Backend: LabBackend> {
             if let data = backend.appliedData { states[node] = data }
             if let view = backend.leadership { leadership[node] = view }
         }
-        return SimulationResult(history: history, events: events, counters: counters, finalStates: states, finalLeadership: leadership,
-                                transactions: transactions, leaders: leaders, faultLevels: faultLevels,
-                                workloadEnd: workloadEnd, end: end, messageTrace: tracer?.trace)
+        let waits = InDoubtSpan.excludingDownTime(inDoubt.spans, events)
+        return SimulationResult(history: history, events: InDoubtSpan.merge(waits, into: events, end: end), counters: counters,
+                                finalStates: states, finalLeadership: leadership, transactions: transactions, leaders: leaders,
+                                faultLevels: faultLevels, workloadEnd: workloadEnd, end: end, inDoubt: waits, messageTrace: tracer?.trace)
     }
 
     /// Takes the event over: its message moves into the node's input instead of being copied.
@@ -410,6 +412,9 @@ public final class Simulation<Backend: LabBackend> {
                 lastCoordinator = node
             case .decided(let transaction, let commit):
                 transactions[transaction, default: [:]][cluster[node]] = commit
+                inDoubt.decided(transaction, at: cluster[node], time: now)
+            case .prepared(let transaction, let key):
+                inDoubt.prepared(transaction, key: key, at: cluster[node], time: now)
             case .note(let kind, let detail):
                 record(node: node, .note(kind: kind, detail: detail))
             case .violation(let violation):

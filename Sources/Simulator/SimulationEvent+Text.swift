@@ -17,6 +17,8 @@ extension SimulationEvent {
         case .tornTailRepaired: "torn-tail"
         case .diskDamageUnnoticed: "disk-damage-unnoticed"
         case .firstCommit: "commit"
+        case .inDoubt: "in-doubt"
+        case .coordinatedInDoubt: "coordinator"
         case .note(let kind, _): kind
         case .violation: "violation"
         }
@@ -39,6 +41,12 @@ extension SimulationEvent {
         case .tornTailRepaired(let file, let bytes): "cut \(bytes) bytes of a write a crash interrupted from \(file)"
         case .diskDamageUnnoticed(let damage): "started although the disk damaged synced data (\(damage)); acknowledged records may be gone"
         case .firstCommit(let index, let term): "index=\(index) term=\(term): first commit as leader"
+        case .inDoubt(let transaction, let key, let duration, let ending):
+            "\(ObservableEvent.transactionName(transaction)) on key \(key): voted YES, then waited \(duration.microseconds / 1000) ms, "
+                + "the key locked, \(ending.words)"
+        case .coordinatedInDoubt(let transaction, let key, let duration, let resolved):
+            "\(ObservableEvent.transactionName(transaction)) on key \(key): participants in doubt for \(duration.microseconds / 1000) ms"
+                + (resolved ? "" : ", some still at the end of the run")
         case .note(_, let detail): detail
         case .violation(let violation): violation.description
         }
@@ -52,5 +60,16 @@ extension SimulationEvent {
         if !targets.isEmpty, !detail.hasSuffix(" " + named) { detail += " → " + named }
         if let reachability { detail += " (\(reachability))" }
         return detail
+    }
+}
+
+extension InDoubtSpan.Ending {
+    /// How an `in-doubt` line's detail ends.
+    var words: String {
+        switch self {
+        case .decided: "until it learned the decision"
+        case .crashed: "until it crashed (from its restart it waits again)"
+        case .runEnded: "and had no decision when the run ended"
+        }
     }
 }

@@ -42,6 +42,14 @@ public enum SimulationEvent: Hashable, Sendable {
     case diskDamageUnnoticed(DiskFaultCounts)
     /// A leader's first commit in its term: the moment it can serve (Raft §8).
     case firstCommit(index: LogIndex, term: UInt64)
+    /// A participant blocked in doubt (atomic commit): it voted YES on `transaction`, a write of
+    /// `key`, and waited `duration` from this line, holding the key's lock, until `ending`. Only
+    /// waits of at least `InDoubtSpan.blocking` are recorded, not the round trip every write costs.
+    case inDoubt(transaction: UInt64, key: String, duration: TimeSpan, ending: InDoubtSpan.Ending)
+    /// This node coordinates `transaction`, a write of `key`, and participants are blocked in doubt
+    /// about it for `duration` from this line on (from the first participant's `inDoubt` to the
+    /// last one's decision).
+    case coordinatedInDoubt(transaction: UInt64, key: String, duration: TimeSpan, resolved: Bool)
     /// A backend's note (sync mode chosen, election round, …).
     case note(kind: String, detail: String)
     /// A state the backend's own invariants exclude, which it reported.

@@ -151,8 +151,8 @@ import TwoPhaseCommit
 extension TwoPhaseCommitTests {
     /// `3pc-partition-precommit` under 2PC: n1 votes NO, the coordinator n2 aborts, and the
     /// partition drops the ABORT on its way to n4 and n5, which voted YES. They block in doubt,
-    /// holding the key, until the partition heals; then they ask, learn the abort, and nothing
-    /// diverges.
+    /// holding the key, until the partition heals at 6 s; then they ask, learn the abort, and
+    /// nothing diverges. The run's in-doubt spans (from the `prepared` and `decided` events) say so.
     @Test func partitionThatSplits3PCBlocks2PC() throws {
         let scenario = try Support.scenario("3pc-partition-precommit")
         for seed: UInt64 in [1, 2, 3] {
@@ -170,6 +170,11 @@ extension TwoPhaseCommitTests {
             let result = simulation.run()
             for transaction in stranded {
                 #expect(result.transactions[transaction.id.rawValue]?[NodeID(4)] == false, "seed \(seed): \(transaction.id) aborts after the heal")
+                for node in [NodeID(4), NodeID(5)] {
+                    let span = result.inDoubt.first { $0.transaction == transaction.id.rawValue && $0.node == node }
+                    #expect(span.map { $0.start < .seconds(5) && $0.end.map { $0 >= .seconds(6) } == true } == true,
+                            "seed \(seed): \(node) in doubt about \(transaction.id) until the heal: \(String(describing: span))")
+                }
             }
             Support.expectSafe(simulation, result, "seed \(seed)")
         }

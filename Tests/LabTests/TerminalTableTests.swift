@@ -1,3 +1,4 @@
+import ConsensusCore
 import Foundation
 @testable import Lab
 import Testing
@@ -7,13 +8,29 @@ import Testing
 @Suite struct TerminalTableTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    /// 3PC with a partition after PRE-COMMIT: linearizable on every key, yet its replicas diverge
-    /// and a transaction commits on one side and aborts on the other. A table that showed only
-    /// `linearizable` would call this run clean.
+    /// `3pc-partition-precommit` without its heal at 6 s, written into `directory`: the partition
+    /// lasts until the clients stop, and no read crosses the two sides' different values.
+    static func unhealedPartition(in directory: String) throws -> String {
+        let text = try String(contentsOfFile: root.path + "/Experiments/3pc-partition-precommit.json", encoding: .utf8)
+        guard case .object(var members) = try JSONValue(parsing: text), let index = members.firstIndex(where: { $0.0 == "faults" }),
+              case .array(let faults) = members[index].1 else { throw ScenarioError(file: "3pc-partition-precommit.json", path: "faults", reason: "expected an array") }
+        members[index].1 = .array(faults.filter { $0["heal"] == nil })
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let path = directory + "/3pc-partition-precommit.json"
+        try JSONValue.object(members).serialized.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// 3PC with a partition after PRE-COMMIT (not healed while clients run): linearizable on every
+    /// key, yet its replicas diverge and a transaction commits on one side and aborts on the
+    /// other. A table that showed only `linearizable` would call this run clean.
     @Test func aLinearizableRunThatDivergesShowsItsDivergence() throws {
         let directory = ReportFixture.temporary("terminal")
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let result = try Experiment.run(ExperimentRequest(scenarioPath: Self.root.path + "/Experiments/3pc-partition-precommit.json",
+        defer {
+            try? FileManager.default.removeItem(atPath: directory)
+            try? FileManager.default.removeItem(atPath: directory + "-scenario")
+        }
+        let result = try Experiment.run(ExperimentRequest(scenarioPath: try Self.unhealedPartition(in: directory + "-scenario"),
                                                           outputDirectory: directory, backends: ["3pc"], seeds: [1], jobs: 1))
         let line = try #require(result.records.first?.line)
         let summary = try String(contentsOfFile: directory + "/summary.csv", encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }

@@ -101,12 +101,13 @@ struct WireGenerator {
     }
 
     mutating func event() -> ObservableEvent {
-        switch pick(6) {
+        switch pick(7) {
         case 0: .role([Role.leader, .follower, .candidate][pick(3)], term: u64(), name: string())
         case 1: .committed(index())
         case 2: .coordinating(transaction: u64())
         case 3: .decided(transaction: u64(), commit: bool())
         case 4: .violation(SafetyViolation(SafetyRule.allCases[pick(SafetyRule.allCases.count)], string()))
+        case 5: .prepared(transaction: u64(), key: string())
         default: .note(kind: string(), detail: string())
         }
     }

@@ -107,7 +107,7 @@ func checkMessages<Backend: ReplicationBackend>(_: Backend.Type, seed: UInt64, c
         #expect(statuses == ["ok", "notLeader", "rejected"])
         #expect(reasons == Set(RejectReason.wireCases), "every reject reason, sessionExpired included")
         #expect(watermarks > 0 && established > 0 && established < Self.count, "requests carry watermarks and both flag values")
-        #expect(events == ["role", "committed", "coordinating", "decided", "note", "violation"])
+        #expect(events == ["role", "committed", "coordinating", "decided", "prepared", "note", "violation"])
     }
 
     /// A client request and its stamped form, byte for byte: client, sequence, watermark and the

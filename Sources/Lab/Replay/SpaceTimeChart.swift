@@ -225,6 +225,7 @@ extension ReportData.Event {
     /// An event as its line of `events.csv` would read back, for the charts that read those lines.
     init(_ record: EventRecord) {
         let typed = ReportWriter.typedFields(record.event)
-        self.init(t: record.time.milliseconds, node: record.node?.description ?? "", kind: record.event.kind, role: typed[0], term: typed[1], leader: typed[2])
+        self.init(t: record.time.milliseconds, node: record.node?.description ?? "", kind: record.event.kind, role: typed[0], term: typed[1], leader: typed[2],
+                  transaction: typed[3], key: typed[4], duration: Double(typed[5]))
     }
 }

@@ -113,6 +113,48 @@ enum Aggregate {
         }
     }
 
+    /// Atomic commit's blocking waits in one run, per node (`n1`…`nN`), joined where they
+    /// overlap, in ms up to `end`: the `in-doubt` lines (`kind`: the node waited for a decision)
+    /// or the `coordinator` lines (the node's transactions kept participants waiting), each
+    /// from its time for its `duration_ms`.
+    static func doubtSpans(_ events: [ReportData.Event], kind: String, nodes: Int, end: Double) -> [[ClosedRange<Double>]] {
+        (1...max(nodes, 1)).map { number in
+            joined(events.filter { $0.kind == kind && $0.node == "n\(number)" }.compactMap { span(of: $0, end: end) })
+        }
+    }
+
+    /// The keys an in-doubt transaction held at some participant, each with the spans it was
+    /// blocked (joined over participants) and the participants, in order of their first block.
+    static func blockedKeys(_ events: [ReportData.Event], end: Double) -> [(key: String, spans: [ClosedRange<Double>], nodes: [String])] {
+        var keys: [String] = [], spans: [String: [ClosedRange<Double>]] = [:], nodes: [String: Set<String>] = [:]
+        for event in events where event.kind == "in-doubt" && !event.key.isEmpty {
+            guard let span = span(of: event, end: end) else { continue }
+            if spans[event.key] == nil { keys.append(event.key) }
+            spans[event.key, default: []].append(span)
+            nodes[event.key, default: []].insert(event.node)
+        }
+        return keys.map { ($0, joined(spans[$0]!), nodes[$0]!.sorted { $0.count == $1.count ? $0 < $1 : $0.count < $1.count }) }
+    }
+
+    /// The span an event's `duration_ms` covers, cut at `end`; nil if it begins after `end`.
+    private static func span(of event: ReportData.Event, end: Double) -> ClosedRange<Double>? {
+        guard let duration = event.duration, event.t < end else { return nil }
+        return event.t...min(event.t + duration, end)
+    }
+
+    /// Spans that overlap or touch joined, in time order.
+    static func joined(_ spans: [ClosedRange<Double>]) -> [ClosedRange<Double>] {
+        var result: [ClosedRange<Double>] = []
+        for span in spans.sorted(by: { $0.lowerBound < $1.lowerBound }) {
+            if let last = result.last, span.lowerBound <= last.upperBound {
+                result[result.count - 1] = last.lowerBound...max(last.upperBound, span.upperBound)
+            } else {
+                result.append(span)
+            }
+        }
+        return result
+    }
+
     /// The fault windows to shade: those of every seed among `runs` (every backend of it), one
     /// band per distinct span, with the share of the seeds that had it: with random faults the
     /// seeds' windows differ, and each seed's curve dips in its own.

@@ -26,6 +26,9 @@ struct CSVReader {
             return value
         }
 
+        /// A column that folders written before it existed lack: empty there.
+        func stringIfPresent(_ column: String) -> String { columns[column] == nil ? "" : string(column) }
+
         /// A number of a column that folders written before it existed lack: nil there too.
         func numberIfPresent(_ column: String) throws -> Double? { columns[column] == nil ? nil : try number(column) }
 

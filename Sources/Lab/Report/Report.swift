@@ -40,7 +40,7 @@ public enum Report {
     static func charts(_ group: ScenarioGroup, _ data: ReportData) throws -> [Chart] {
         try TimeSeriesChart.charts(group, data)
             + [CDFChart.latency(group, data), try BarChart.scenarioChart(group), try RoleTimelineChart.chart(group, data)]
-            + [CDFChart.elections(group, data)].compactMap { $0 }
+            + [try BlockedKeysChart.chart(group, data), CDFChart.elections(group, data)].compactMap { $0 }
     }
 
     static func save(_ text: String, _ relative: String, in directory: String) throws {

@@ -34,6 +34,11 @@ struct ReportData {
         var term: String
         /// The leader a `leader` event names; empty when no node leads.
         var leader: String
+        /// An `in-doubt` or `coordinator` line's transaction and key (empty on other lines).
+        var transaction: String
+        var key: String
+        /// How long from the line on participants waited in doubt (ms; nil on other lines).
+        var duration: Double?
     }
 
     struct Quantile {
@@ -83,7 +88,9 @@ struct ReportData {
         }
         for row in events.rows {
             data.events[row.string("run"), default: []].append(Event(t: try row.number("t_ms") ?? 0, node: row.string("node"), kind: row.string("kind"),
-                                                                     role: row.string("role"), term: row.string("term"), leader: row.string("leader")))
+                                                                     role: row.string("role"), term: row.string("term"), leader: row.string("leader"),
+                                                                     transaction: row.stringIfPresent("transaction"), key: row.stringIfPresent("key"),
+                                                                     duration: try row.numberIfPresent("duration_ms")))
         }
         for row in latency.rows {
             guard let quantile = try row.number("quantile"), let value = try row.number("latency_ms") else { continue }

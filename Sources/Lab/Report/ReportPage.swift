@@ -54,19 +54,20 @@ enum ReportPage {
 
     /// Per variant: the mean over its seeds of each measure (empty values left out), and the seed count.
     static func summaryTable(_ group: ScenarioGroup) throws -> String {
+        let inDoubt = try group.runs.contains { try $0.row.numberIfPresent("in_doubt_max_ms") != nil }
         let columns: [(title: String, column: String, scale: Double, digits: Int)] = [
             ("availability %", "availability", 100, 2), ("throughput ops/s", "throughput_ops_s", 1, 1), ("p50 ms", "latency_p50_ms", 1, 2),
             ("p99 ms", "latency_p99_ms", 1, 2), ("msgs/op", "msgs_per_op", 1, 2), ("leader changes", "leader_changes", 1, 1),
             ("max unavailable ms", "max_unavailable_ms", 1, 0), ("recovery ms", "recovery_ms", 1, 0),
             ("stale reads", "stale_reads", 1, 1), ("lost writes", "lost_writes", 1, 1), ("divergent keys", "divergent_keys", 1, 1),
             ("atomicity violations", "atomicity_violations", 1, 1),
-        ]
+        ] + (inDoubt ? inDoubtColumns : [])
         var rows = ["<table>", "<thead><tr><th>backend</th><th>seeds</th>" + columns.map { "<th>\($0.title)</th>" }.joined()
                         + "<th>linearizable</th></tr></thead>", "<tbody>"]
         for variant in group.variants {
             var cells = ["<td>\(escape(variant.label))</td>", "<td>\(variant.runs.count)</td>"]
             for column in columns {
-                let values = try variant.runs.compactMap { try $0.row.number(column.column) }
+                let values = try variant.runs.compactMap { try $0.row.numberIfPresent(column.column) }
                 cells.append("<td>" + (values.isEmpty ? "–" : Number.fixed(values.reduce(0, +) / Double(values.count) * column.scale, column.digits)) + "</td>")
             }
             let verdicts = variant.runs.map { $0.row.string("linearizable") }
@@ -78,9 +79,17 @@ enum ReportPage {
         }
         rows += ["</tbody>", "</table>",
                  "<p class=\"note\">Mean over each backend's seeds (empty values left out); stale reads, lost writes, divergent keys "
-                     + "and atomicity violations per run.</p>"]
+                     + "and atomicity violations per run."
+                     + (inDoubt ? " In doubt (2PC, 3PC): transactions some participant waited for the decision "
+                        + "\(RoleTimelineChart.blockingText) or more, the longest wait, and transactions still in doubt at the end, per run." : "")
+                     + "</p>"]
         return rows.joined(separator: "\n")
     }
+
+    /// Atomic commit's blocking, shown for scenarios that ran a 2PC or 3PC backend.
+    static let inDoubtColumns: [(title: String, column: String, scale: Double, digits: Int)] = [
+        ("in-doubt txns", "in_doubt_txns", 1, 1), ("max in doubt ms", "in_doubt_max_ms", 1, 0), ("still in doubt", "in_doubt_unresolved", 1, 1),
+    ]
 
     static func anomalies(_ group: ScenarioGroup, _ data: ReportData) -> [String] {
         let found = group.runs.compactMap { run in data.anomalies[run.id].map { (run, $0) } }
