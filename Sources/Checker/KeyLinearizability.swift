@@ -67,7 +67,7 @@ enum KeyLinearizability {
             seeds.append(history.operations.indices.filter { history.operations[$0].invoke <= end })
         }
         var minimisation = MinimalViolation(history)
-        guard let found = minimisation.find(seeds: seeds) else { return anomaly }
+        let found = minimisation.find(seeds: seeds)
         let members = found.members.map { history.operations[$0] }
         let highlighted = culprit.flatMap { found.members.contains($0) ? history.operations[$0].id : nil }
             ?? Self.culprit(of: members, key: history.key)

@@ -36,14 +36,16 @@ import ConsensusCore
 /// stays allowed for the final set: that set is non-linearizable only if the full history is,
 /// and its violation is one of the full history's.
 struct MinimalViolation {
-    /// How much work one key's minimisation may do: subset checks, and search steps per check.
-    /// Deterministic (no wall clock), like the checker's own budget.
+    /// How much work one key's minimisation may do: subset checks, search steps per check and in
+    /// all, and operations prepared for the checks in all (preparing a key with long appended values
+    /// costs more than searching it). Deterministic (no wall clock), like the checker's own budget.
     struct Budget {
         var checks: Int
         var stepsPerCheck: Int
         var totalSteps: Int
+        var operations: Int
 
-        static let standard = Budget(checks: 160, stepsPerCheck: 40_000, totalSteps: 1_000_000)
+        static let standard = Budget(checks: 160, stepsPerCheck: 40_000, totalSteps: 1_000_000, operations: 3_000)
     }
 
     /// The set found, as indices into `KeyHistory.operations` (ascending), and whether it is
@@ -78,18 +80,20 @@ struct MinimalViolation {
 
     private let history: KeyHistory
     private let roles: [Role?]
-    private let observers: [Int]
     private let mismatches: [Int]
-    private var pieces: TextPieces
-    private var piecesOf: [RegisterSpace.ValueID: Set<RegisterSpace.ValueID>] = [:]
+    /// Per written value, the operations whose observed value has it as a piece.
+    private let observersOf: [RegisterSpace.ValueID: [Int]]
+    /// The operations that observe absence, and those that observe a value.
+    private let absentObservers: [Int]
+    private let presentObservers: [Int]
     private let budget: Budget
     private(set) var checks = 0
     private(set) var steps = 0
+    private(set) var operationsChecked = 0
 
     init(_ history: KeyHistory, budget: Budget = .standard) {
         self.history = history
         self.budget = budget
-        pieces = history.pieces
         var ids: [String: RegisterSpace.ValueID] = [:]
         for (id, value) in history.space.values.enumerated().dropFirst() { ids[value] = RegisterSpace.ValueID(id) }
         let roles = history.operations.map { operation -> Role? in
@@ -106,34 +110,46 @@ struct MinimalViolation {
             return role
         }
         self.roles = roles
-        observers = roles.indices.filter { roles[$0]?.observes != nil }
         mismatches = roles.indices.filter { roles[$0]?.mismatch != nil }
+        let observers = roles.indices.filter { roles[$0]?.observes != nil }
+        absentObservers = observers.filter { roles[$0]!.observes == RegisterSpace.noValue }
+        presentObservers = observers.filter { roles[$0]!.observes != RegisterSpace.noValue }
+        var pieces = history.pieces
+        var piecesOf: [RegisterSpace.ValueID: [RegisterSpace.ValueID]] = [:]
+        var observersOf: [RegisterSpace.ValueID: [Int]] = [:]
+        for o in presentObservers {
+            let text = roles[o]!.observes!
+            if piecesOf[text] == nil { piecesOf[text] = Array(Set(pieces.of(Int(text)).map(\.value))) }
+            for piece in piecesOf[text]! { observersOf[piece, default: []].append(o) }
+        }
+        self.observersOf = observersOf
     }
 
     /// The operations that say something about the register (refused ones and timed-out gets do not).
     var informative: [Int] { roles.indices.filter { roles[$0] != nil } }
 
     /// The smallest non-linearizable subset found, starting from the seeds (index sets tried in
-    /// order, each with what the rules keep); `nil` if even the whole key cannot be shown to be
-    /// non-linearizable within the budget.
-    mutating func find(seeds: [[Int]]) -> Found? {
-        var current: [Int]?
+    /// order, each with what the rules keep), else from the whole key, which the caller has found
+    /// not linearizable.
+    mutating func find(seeds: [[Int]]) -> Found {
+        let all = informative
+        var members = all
         for seed in seeds {
             let kept = Set(seed)
-            let start = removing(informative.filter { !kept.contains($0) }, from: informative)
-            if start.count < informative.count, isViolation(start) {
-                current = start
+            let start = removing(all.filter { !kept.contains($0) }, from: all)
+            if start.count < all.count, isViolation(start) {
+                members = start
                 break
             }
         }
-        if current == nil, isViolation(informative) { current = informative }
-        guard var members = current else { return nil }
         var size = max(1, members.count / 2)
         while true {
             var progress = false
             var position = 0
             while position < members.count {
-                guard checks < budget.checks, steps < budget.totalSteps else { return Found(members: members, isMinimal: false) }
+                guard checks < budget.checks, steps < budget.totalSteps, operationsChecked < budget.operations else {
+                    return Found(members: members, isMinimal: false)
+                }
                 let chunk = Array(members[position..<min(position + size, members.count)])
                 let reduced = removing(chunk, from: members)
                 if reduced.count < members.count, isViolation(reduced) {
@@ -168,18 +184,18 @@ struct MinimalViolation {
     }
 
     /// Whether the kept operations forbid removing operation `w` (see the type's comment).
-    private mutating func pins(_ w: Int, kept: [Bool], written: Written) -> Bool {
+    private func pins(_ w: Int, kept: [Bool], written: Written) -> Bool {
         guard let role = roles[w], let value = role.writes else { return false }
-        for o in observers where kept[o] && o != w {
-            let observed = roles[o]!.observes!
-            if value == RegisterSpace.noValue {
-                if observed == RegisterSpace.noValue { return true }
-                if roles[o]!.deadline >= role.invoke, written.latestAppend >= role.invoke { return true }
-            } else if observed != RegisterSpace.noValue,
-                      history.space.values[Int(value)].isEmpty || piecesOf(observed).contains(value) {
-                return true
-            }
+        let seen: Bool
+        if value == RegisterSpace.noValue {
+            seen = absentObservers.contains { kept[$0] && $0 != w }
+                || (written.latestAppend >= role.invoke && presentObservers.contains { kept[$0] && $0 != w && roles[$0]!.deadline >= role.invoke })
+        } else if history.space.values[Int(value)].isEmpty {
+            seen = presentObservers.contains { kept[$0] && $0 != w }
+        } else {
+            seen = observersOf[value]?.contains { kept[$0] && $0 != w } ?? false
         }
+        if seen { return true }
         for m in mismatches where kept[m] && roles[m]!.deadline >= role.invoke {
             let expected = roles[m]!.mismatch!
             if expected == RegisterSpace.noValue || written.hasAppend || written.values.contains(expected) { return true }
@@ -200,17 +216,11 @@ struct MinimalViolation {
         return written
     }
 
-    private mutating func piecesOf(_ text: RegisterSpace.ValueID) -> Set<RegisterSpace.ValueID> {
-        if let known = piecesOf[text] { return known }
-        let found = Set(pieces.of(Int(text)).map(\.value))
-        piecesOf[text] = found
-        return found
-    }
-
     /// Whether the subset is provably not linearizable: by the search within the per-check budget,
     /// or by a direct proof when the search runs out.
     private mutating func isViolation(_ members: [Int]) -> Bool {
         checks += 1
+        operationsChecked += members.count
         let subset = KeyHistory(key: history.key, operations: members.map { history.operations[$0] })
         var search = LinearizabilitySearch(subset)
         let limit = min(budget.stepsPerCheck, KeyLinearizability.fastSteps(subset))

@@ -17,6 +17,9 @@ enum UnorderableChart {
     }
 
     static let laneHeight = 34.0
+    /// Beyond this many operations (a long appended value read back brings every append that
+    /// spells it), labels would overlap: only the culprit keeps one.
+    static let labelled = 12
 
     /// The drawing of one anomaly, or `nil` when it has no `unorderable` detail; `name` makes its
     /// ids unique in the page.
@@ -32,6 +35,7 @@ enum UnorderableChart {
         let caption = "One lane per client (and the node it used), a bar per operation from its invocation to its completion, "
             + "in ms since the first invocation; no order of these operations agrees with every result and with real time. "
             + "Highlighted: the operation the checker could not linearize. A timed-out operation runs to the right edge."
+            + (operations.count > labelled ? " With more than \(labelled) operations only that one is labelled (the explanation lists them all)." : "")
         var svg = ChartFrame.start(name, title: title, caption: caption)
         let plot = ChartFrame.plot(x: .linear(0, span * 1.05, title: "time since the first invocation (ms)", tickCount: 6),
                                    y: .fixed(0, 1, step: 1, title: ""), height: Double(clients.count) * laneHeight)
@@ -42,7 +46,8 @@ enum UnorderableChart {
             let node = mine.compactMap(\.node).first.map { " (n\($0))" } ?? ""
             svg.text(plot.left - 6, top + laneHeight / 2 + 4, "c\(client)\(node)", anchor: "end", size: 10)
             for operation in mine {
-                draw(&svg, plot, operation, start: start, top: top, isCulprit: operation.id == culprit)
+                draw(&svg, plot, operation, start: start, top: top, isCulprit: operation.id == culprit,
+                     isLabelled: operation.id == culprit || operations.count <= labelled)
             }
         }
         let entries = [LegendEntry(label: "operation", sample: .swatch(ordinary)),
@@ -53,12 +58,12 @@ enum UnorderableChart {
         return ChartFrame.finish(svg, name: name, bottom: bottom)
     }
 
-    static let ordinary = SeriesStyle(index: 5)
+    static let ordinary = SeriesStyle(index: 0)
     static let highlighted = SeriesStyle(index: 1)
     static let failedHatch = 1
 
     /// A bar with its label above it: "#7 put n1.5".
-    static func draw(_ svg: inout SVG, _ plot: Plot, _ operation: Operation, start: Double, top: Double, isCulprit: Bool) {
+    static func draw(_ svg: inout SVG, _ plot: Plot, _ operation: Operation, start: Double, top: Double, isCulprit: Bool, isLabelled: Bool) {
         let x1 = plot.px((operation.invoke - start) / 1000)
         let x2 = max(operation.complete.map { plot.px(($0 - start) / 1000) } ?? plot.right, x1 + 3)
         let y = top + 16, height = 12.0
@@ -72,6 +77,7 @@ enum UnorderableChart {
             if operation.complete == nil {
                 svg.rect(x1, y, x2 - x1, height, [("fill", "none"), ("stroke", "white"), ("stroke-width", "1.2"), ("stroke-dasharray", "4 3")])
             }
+            guard isLabelled else { return }
             let text = "#\(operation.id) \(operation.label)" + (operation.complete == nil ? " (timed out)" : "")
             svg.text(max(plot.left + 2, min(x1, plot.right - 5.5 * Double(text.count))), y - 3, text, size: 10, isCulprit ? [("font-weight", "bold")] : [])
         }
