@@ -73,14 +73,31 @@ enum KeyLinearizability {
             ?? Self.culprit(of: members, key: history.key)
         var minimal = anomaly
         minimal.operations = members.map(\.id)
+        let named = nearest(members, to: highlighted, count: namedOperations)
         minimal.explanation += " These \(members.count) operations alone cannot be ordered"
-            + (found.isMinimal ? "" : " (a smaller such set may exist: the search for one ran out of budget)") + ": \(listed(members))."
+            + (found.isMinimal ? "" : " (a smaller such set may exist: the search for one ran out of budget)")
+            + (named.count < members.count ? " (all in ops); the \(named.count) nearest the culprit: " : ": ") + "\(listed(named))."
         minimal.details["unorderable"] = .object([
+            ("count", .number(Double(members.count))),
             ("culprit", highlighted.map { .number(Double($0)) } ?? .null),
             ("minimal", .bool(found.isMinimal)),
-            ("operations", .array(members.map(\.drawingFacts))),
+            ("operations", .array(nearest(members, to: highlighted, count: drawnOperations).map(\.drawingFacts))),
         ])
         return minimal
+    }
+
+    /// How many operations of a minimal set the explanation names and the drawing describes: a
+    /// long appended value read back brings every append that spells it, hundreds of them, which
+    /// would make `anomalies.jsonl` megabytes long; the operations nearest the culprit tell most.
+    static let namedOperations = 12
+    static let drawnOperations = 40
+
+    /// The `count` operations invoked nearest the culprit's invocation (all if there are no more), in id order.
+    static func nearest(_ operations: [HistoryOperation], to culprit: Int?, count: Int) -> [HistoryOperation] {
+        guard operations.count > count else { return operations }
+        let center = operations.first { $0.id == culprit }?.invoke.microseconds ?? operations.last!.invoke.microseconds
+        return operations.sorted { (abs($0.invoke.microseconds - center), $0.id) < (abs($1.invoke.microseconds - center), $1.id) }
+            .prefix(count).sorted { $0.id < $1.id }
     }
 
     /// The id of the operation the search without zones finds it cannot linearize in `operations`.

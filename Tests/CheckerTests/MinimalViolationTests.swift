@@ -28,6 +28,19 @@ import Testing
         #expect(anomaly.jsonLine.contains(#"{"id":102,"client":102,"node":1,"invoke_us":5040,"complete_us":5050,"op":"get → a","outcome":"ok"}"#))
     }
 
+    @Test func aLongSetIsNamedAndDescribedByTheOperationsNearestTheCulprit() throws {
+        // Sixty appends spell the value read after a put replaced it: all of them stay.
+        let appends = (0..<60).map { append($0, "a\($0);", Int64(100 * $0), Int64(100 * $0 + 10)) }
+        let value = (0..<60).map { "a\($0);" }.joined()
+        let anomaly = try Self.violation(appends + [put(60, "z", 7_000, 7_010), get(61, value, 7_020, 7_030)])
+        #expect(anomaly.operations == Array(0...61))
+        #expect(anomaly.explanation.contains("These 62 operations alone cannot be ordered (all in ops); the 12 nearest the culprit: #50 append"))
+        guard case .object(let unorderable)? = anomaly.details["unorderable"],
+              case .array(let drawn)? = unorderable.first(where: { $0.key == "operations" })?.value else { Issue.record("no unorderable detail"); return }
+        #expect(unorderable.first { $0.key == "count" }?.value == .number(62))
+        #expect(drawn.count == KeyLinearizability.drawnOperations)
+    }
+
     @Test func aMismatchKeepsTheWritesThatMadeItHold() {
         // The mismatch expected "a" while "c" was being written; without the put of "c" it would
         // have had to see "a": a violation the history does not have.

@@ -25,13 +25,14 @@ enum UnorderableChart {
     /// ids unique in the page.
     static func chart(_ anomaly: JSONValue, name: String, run: String) throws -> Chart? {
         guard let detail = anomaly["unorderable"] else { return nil }
-        let (operations, culprit) = try parse(detail, run: run)
+        let (operations, culprit, count) = try parse(detail, run: run)
         guard let start = operations.map(\.invoke).min() else { return nil }
         let key = anomaly["key"].flatMap { if case .string(let key) = $0 { key } else { nil } } ?? "?"
         let latest = operations.map { $0.complete ?? $0.invoke }.max()!
         let span = max((latest - start) / 1000, 0.001)
         let clients = Array(Set(operations.map(\.client))).sorted()
-        let title = "\(run), key \(key): \(operations.count) operations that cannot be ordered"
+        let title = "\(run), key \(key): \(count) operations that cannot be ordered"
+            + (count > operations.count ? " (the \(operations.count) nearest the culprit)" : "")
         let caption = "One lane per client (and the node it used), a bar per operation from its invocation to its completion, "
             + "in ms since the first invocation; no order of these operations agrees with every result and with real time. "
             + "Highlighted: the operation the checker could not linearize. A timed-out operation runs to the right edge."
@@ -84,7 +85,7 @@ enum UnorderableChart {
     }
 
     /// The operations and the culprit's id from the detail, with errors that name the field.
-    static func parse(_ detail: JSONValue, run: String) throws -> ([Operation], Int?) {
+    static func parse(_ detail: JSONValue, run: String) throws -> ([Operation], Int?, Int) {
         func fail(_ field: String, _ reason: String) -> ReportError {
             ReportError(ReportWriter.anomaliesFile, "run \(run): unorderable.\(field): \(reason)")
         }
@@ -107,6 +108,7 @@ enum UnorderableChart {
                 label: try string(item["op"], field + ".op"), outcome: try string(item["outcome"], field + ".outcome"))
         }
         let culprit = detail["culprit"].flatMap { if case .number(let id) = $0 { Int(id) } else { nil } }
-        return (operations, culprit)
+        let count = detail["count"] == nil ? operations.count : Int(try number(detail["count"], "count"))
+        return (operations, culprit, count)
     }
 }
