@@ -32,10 +32,10 @@ enum UnorderableChart {
         let span = max((latest - start) / 1000, 0.001)
         let clients = Array(Set(operations.map(\.client))).sorted()
         let title = "\(run), key \(key): \(count) operations that cannot be ordered"
-            + (count > operations.count ? " (the \(operations.count) nearest the culprit)" : "")
         let caption = "One lane per client (and the node it used), a bar per operation from its invocation to its completion, "
             + "in ms since the first invocation; no order of these operations agrees with every result and with real time. "
             + "Highlighted: the operation the checker could not linearize. A timed-out operation runs to the right edge."
+            + (count > operations.count ? " Drawn: the \(operations.count) of the \(count) invoked nearest the culprit (ops lists them all)." : "")
             + (operations.count > labelled ? " With more than \(labelled) operations only that one is labelled (the explanation lists them all)." : "")
         var svg = ChartFrame.start(name, title: title, caption: caption)
         let plot = ChartFrame.plot(x: .linear(0, span * 1.05, title: "time since the first invocation (ms)", tickCount: 6),
