@@ -110,6 +110,45 @@ extension HistoryOperation {
     }
 }
 
+extension HistoryOperation {
+    /// The operation in a few words, for a drawing: `put n1.5`, `get → n3.2`, `cas n1→n2 ✗` (a
+    /// mismatch); long values keep their end, where appends grow.
+    var label: String {
+        func short(_ value: String?) -> String {
+            guard let value else { return "absent" }
+            if value.isEmpty { return "\"\"" }
+            return value.count > 24 ? "…" + value.suffix(23) : value
+        }
+        switch command {
+        case .get:
+            if case .ok(.value(let read)) = outcome { return "get → \(short(read))" }
+            return "get"
+        case .delete: return "delete"
+        case .put(_, let value), .append(_, let value): return "\(command.name) \(short(value))"
+        case .cas(_, let expected, let value):
+            return "cas \(short(expected))→\(short(value))" + (isCasMismatch ? " ✗" : "")
+        }
+    }
+
+    /// What a drawing of the operation needs (`anomalies.jsonl` is all a report has): who, when
+    /// in microseconds (`complete_us` null for a timed-out operation), what, and how it ended.
+    var drawingFacts: JSONValue {
+        .object([
+            ("id", .number(Double(id))), ("client", .number(Double(client.rawValue))), ("node", .number(Double(node.rawValue))),
+            ("invoke_us", .number(Double(invoke.microseconds))), ("complete_us", complete.map { .number(Double($0.microseconds)) } ?? .null),
+            ("op", .string(label)), ("outcome", .string(isCasMismatch ? "fail" : outcome.name)),
+        ])
+    }
+
+    /// A cas answered "mismatch", however recorded (ok or fail): it changed nothing.
+    var isCasMismatch: Bool {
+        switch outcome {
+        case .ok(.casMismatch), .fail(.casMismatch): true
+        default: false
+        }
+    }
+}
+
 /// Readable list of operations: "#1 put … and #4 get …".
 func listed(_ operations: [HistoryOperation]) -> String {
     switch operations.count {

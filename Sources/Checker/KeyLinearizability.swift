@@ -33,11 +33,11 @@ enum KeyLinearizability {
         let deadline = budget.secondsPerKey.map { clock.now + .microseconds(Int64($0 * 1_000_000)) }
         let fast = min(budget.stepsPerKey, fastSteps(history))
         var (verdict, violation, exhaustion) = search(history, maxSteps: fast, deadline: deadline)
-        guard let exhausted = exhaustion else { return (verdict, violation) }
+        guard let exhausted = exhaustion else { return (verdict, violation.map { minimised($0, history) }) }
         if let proof = ViolationProofs.find(history) {
             verdict.verdict = .notLinearizable
             verdict.note = "proved directly after \(verdict.steps) search steps"
-            return (verdict, proof)
+            return (verdict, minimised(proof, history))
         }
         if let stale = staleReads.first, let read = stale.details["read_op"] {
             verdict.verdict = .notLinearizable
@@ -49,7 +49,64 @@ enum KeyLinearizability {
         (verdict, violation, exhaustion) = search(history, maxSteps: budget.stepsPerKey, deadline: deadline)
         verdict.steps += first.steps
         verdict.configurations = max(verdict.configurations, first.configurations)
-        return (exhaustion.map { unknown(verdict, $0, budget) } ?? verdict, violation)
+        return (exhaustion.map { unknown(verdict, $0, budget) } ?? verdict, violation.map { minimised($0, history) })
+    }
+
+    /// The violation with the smallest set of operations found that cannot be ordered
+    /// (`MinimalViolation`) as its operations, named in the explanation and described for a
+    /// drawing in `unorderable`. The search for it starts from the operations the explanation
+    /// names, then from those invoked before the culprit completed.
+    static func minimised(_ anomaly: Anomaly, _ history: KeyHistory) -> Anomaly {
+        var index: [Int: Int] = [:]
+        for (position, operation) in history.operations.enumerated() { index[operation.id] = position }
+        var seeds = [anomaly.operations.compactMap { index[$0] }]
+        let culprit = anomaly.details["blocking_op"].flatMap { value -> Int? in
+            if case .number(let id) = value { index[Int(id)] } else { nil }
+        }
+        if let culprit, let end = history.operations[culprit].complete {
+            seeds.append(history.operations.indices.filter { history.operations[$0].invoke <= end })
+        }
+        var minimisation = MinimalViolation(history)
+        let found = minimisation.find(seeds: seeds)
+        let members = found.members.map { history.operations[$0] }
+        let highlighted = culprit.flatMap { found.members.contains($0) ? history.operations[$0].id : nil }
+            ?? Self.culprit(of: members, key: history.key)
+        var minimal = anomaly
+        minimal.operations = members.map(\.id)
+        let named = nearest(members, to: highlighted, count: namedOperations)
+        minimal.explanation += " These \(members.count) operations alone cannot be ordered"
+            + (found.isMinimal ? "" : " (a smaller such set may exist: the search for one ran out of budget)")
+            + (named.count < members.count ? " (all in ops); the \(named.count) nearest the culprit: " : ": ") + "\(listed(named))."
+        minimal.details["unorderable"] = .object([
+            ("count", .number(Double(members.count))),
+            ("culprit", highlighted.map { .number(Double($0)) } ?? .null),
+            ("minimal", .bool(found.isMinimal)),
+            ("operations", .array(nearest(members, to: highlighted, count: drawnOperations).map(\.drawingFacts))),
+        ])
+        return minimal
+    }
+
+    /// How many operations of a minimal set the explanation names and the drawing describes: a
+    /// long appended value read back brings every append that spells it, hundreds of them, which
+    /// would make `anomalies.jsonl` megabytes long; the operations nearest the culprit tell most.
+    static let namedOperations = 12
+    static let drawnOperations = 40
+
+    /// The `count` operations invoked nearest the culprit's invocation (all if there are no more), in id order.
+    static func nearest(_ operations: [HistoryOperation], to culprit: Int?, count: Int) -> [HistoryOperation] {
+        guard operations.count > count else { return operations }
+        let center = operations.first { $0.id == culprit }?.invoke.microseconds ?? operations.last!.invoke.microseconds
+        return operations.sorted { (abs($0.invoke.microseconds - center), $0.id) < (abs($1.invoke.microseconds - center), $1.id) }
+            .prefix(count).sorted { $0.id < $1.id }
+    }
+
+    /// The id of the operation the search without zones finds it cannot linearize in `operations`.
+    static func culprit(of operations: [HistoryOperation], key: String) -> Int? {
+        let history = KeyHistory(key: key, operations: operations)
+        var plain = LinearizabilitySearch(history, zones: false)
+        guard case .notLinearizable(let deadEnd) = plain.run(maxSteps: fastSteps(history), deadline: nil),
+              deadEnd.blocking >= 0 else { return nil }
+        return operations[Int(plain.operations[Int(deadEnd.blocking)].source)].id
     }
 
     /// One run of the search: its verdict, its explanation of a violation, or why it stopped.

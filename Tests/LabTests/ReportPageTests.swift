@@ -65,6 +65,36 @@ import FoundationXML
         #expect(text.contains("None recorded"), "the partition scenario has none")
     }
 
+    @Test func aNonLinearizableAnomalyIsDrawnAsLanesOfOperations() throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let anomalies = directory + "/anomalies.jsonl"
+        let good = try String(contentsOfFile: anomalies, encoding: .utf8)
+        let operations = [(100, 1, 5_000, "5010", "put a", "ok"), (101, 2, 5_020, "5030", "put b", "ok"), (102, 3, 5_040, "5050", "get → a", "ok"),
+                          (103, 2, 5_035, "null", "cas b→c ✗", "fail")].map { id, client, invoke, complete, op, outcome in
+            #"{"id":\#(id),"client":\#(client),"node":\#(client),"invoke_us":\#(invoke),"complete_us":\#(complete),"op":"\#(op)","outcome":"\#(outcome)"}"#
+        }
+        let line = #"{"run":"crash_raft_read_lease_s1","run_anomalies":7,"kind":"non-linearizable","key":"k0","ops":[100,101,102,103],"#
+            + #""explanation":"These 4 operations alone cannot be ordered.","unorderable":{"culprit":102,"minimal":true,"operations":["#
+            + operations.joined(separator: ",") + "]}}\n"
+        try (line + good).write(toFile: anomalies, atomically: true, encoding: .utf8)
+        try Report.build(directory: directory)
+        let data = try Data(contentsOf: URL(fileURLWithPath: directory + "/index.html"))
+        let page = try #require(XMLElements.parse(data), "index.html is well-formed")
+        let svg = try #require(page.first { $0.name == "svg" && $0.attributes["id"] == "chart-anomaly-crash_raft_read_lease_s1-1" })
+        #expect(svg.attributes["height"] != nil)
+        // A lane per client, a labelled bar per operation, the culprit in bold.
+        let texts = page.filter { $0.name == "text" }.map(\.text)
+        #expect(["c1 (n1)", "c2 (n2)", "c3 (n3)", "#100 put a", "#101 put b", "#103 cas b→c ✗ (timed out)"].allSatisfy(texts.contains), "\(texts)")
+        #expect(page.contains { $0.name == "text" && $0.text == "#102 get → a" && $0.attributes["font-weight"] == "bold" })
+        #expect(page.filter { $0.name == "g" && $0.attributes["class"] == "operation" }.count == 4)
+        // The stale reads have no drawing.
+        #expect(page.filter { $0.name == "figure" && $0.attributes["class"] == "unorderable" }.count == 1)
+
+        try (line.replacingOccurrences(of: #""client":2"#, with: #""client":"two""#) + good).write(toFile: anomalies, atomically: true, encoding: .utf8)
+        let error = try #require(throws: ReportError.self) { try Report.build(directory: directory) }
+        #expect(error.description.contains("anomalies.jsonl: run crash_raft_read_lease_s1: unorderable.operations[1].client: expected a number"), "\(error)")
+    }
+
     @Test func badInputNamesTheFileTheLineAndTheReason() throws {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let anomalies = directory + "/anomalies.jsonl"

@@ -43,7 +43,7 @@ enum ReportPage {
         out.append("<h3>Charts</h3>")
         out += charts.map(figure)
         out.append("<h3>Anomalies</h3>")
-        out += anomalies(group, data)
+        out += try anomalies(group, data)
         out.append("</section>")
         return out
     }
@@ -91,7 +91,9 @@ enum ReportPage {
         ("in-doubt txns", "in_doubt_txns", 1, 1), ("max in doubt ms", "in_doubt_max_ms", 1, 0), ("still in doubt", "in_doubt_unresolved", 1, 1),
     ]
 
-    static func anomalies(_ group: ScenarioGroup, _ data: ReportData) -> [String] {
+    /// Each run's first anomalies in words, a non-linearizable one with a drawing of the operations
+    /// that cannot be ordered (`UnorderableChart`).
+    static func anomalies(_ group: ScenarioGroup, _ data: ReportData) throws -> [String] {
         let found = group.runs.compactMap { run in data.anomalies[run.id].map { (run, $0) } }
         guard found.contains(where: { $0.1.count > 0 }) else {
             return ["<p>None recorded.</p>"]
@@ -102,16 +104,22 @@ enum ReportPage {
                        + "(first ones in <a href=\"\(ReportWriter.anomaliesFile)\">\(ReportWriter.anomaliesFile)</a>; all in "
                        + "<code>runs/\(escape(run.id))/anomalies.jsonl</code> where the run was made)</h4>")
             out.append("<ul class=\"anomalies\">")
-            for anomaly in anomalies.first {
+            for (index, anomaly) in anomalies.first.enumerated() {
                 let ops = anomaly["ops"].map(text) ?? "", key = anomaly["key"].map { " on key <code>\(escape(text($0)))</code>" } ?? ""
+                let drawing = try UnorderableChart.chart(anomaly, name: "anomaly-\(chartName(run.id))-\(index + 1)", run: run.id)
                 out.append("<li><b>\(escape(anomaly["kind"].map(text) ?? "?"))</b>\(key): \(escape(anomaly["explanation"].map(text) ?? ""))"
                            + (ops.isEmpty ? "" : "<br/><span class=\"ops\">operations: \(escape(ops.count > 400 ? String(ops.prefix(399)) + "…" : ops))</span>")
-                           + "</li>")
+                           + (drawing.map { "\n<figure class=\"unorderable\">\n\($0.svg)</figure>" } ?? "") + "</li>")
             }
             if anomalies.count > anomalies.first.count { out.append("<li>… and \(anomalies.count - anomalies.first.count) more</li>") }
             out.append("</ul>")
         }
         return out
+    }
+
+    /// A run id as part of an XML id: letters, digits, '-', '_' and '.', anything else as '-'.
+    static func chartName(_ run: String) -> String {
+        String(run.map { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) ? $0 : "-" })
     }
 
     /// A string as itself, anything else as compact JSON.
