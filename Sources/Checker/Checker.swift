@@ -11,15 +11,19 @@ public struct CheckInput: Sendable {
     public var downNodes: Set<NodeID>
     /// Per transaction, each participant's decision (2PC/3PC), for atomicity.
     public var transactions: [String: [NodeID: TransactionDecision]]?
+    /// Per transaction, where known, the id of the history operation whose write it carried, so
+    /// that an atomicity violation names the client's operation and its key.
+    public var transactionWrites: [String: Int]
 
     public init(history: [HistoryOperation], finalState: [String: String]? = nil,
                 replicas: [NodeID: [String: String]]? = nil, downNodes: Set<NodeID> = [],
-                transactions: [String: [NodeID: TransactionDecision]]? = nil) {
+                transactions: [String: [NodeID: TransactionDecision]]? = nil, transactionWrites: [String: Int] = [:]) {
         self.history = history
         self.finalState = finalState
         self.replicas = replicas
         self.downNodes = downNodes
         self.transactions = transactions
+        self.transactionWrites = transactionWrites
     }
 }
 
@@ -94,7 +98,9 @@ public enum Checker {
             }
         }
         let divergence = input.replicas.map { ReplicaDivergence.find(replicas: $0, down: input.downNodes) }
-        let atomicity = input.transactions.map(TransactionAtomicity.find)
+        let atomicity = input.transactions.map { decisions in
+            TransactionAtomicity.find(decisions, writes: input.transactionWrites.compactMapValues { id in input.history.first { $0.id == id } })
+        }
         anomalies += (divergence ?? []) + (atomicity ?? [])
         anomalies.sort(by: Anomaly.reportOrder)
         return CheckReport(

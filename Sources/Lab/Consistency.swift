@@ -25,7 +25,8 @@ public struct ConsistencySummary: Sendable {
 
     package static func check(_ result: SimulationResult) -> ConsistencySummary {
         let input = CheckInput(history: result.history, finalState: clusterState(result.finalStates), replicas: result.finalStates,
-                               transactions: result.transactions.isEmpty ? nil : decisions(result.transactions))
+                               transactions: result.transactions.isEmpty ? nil : decisions(result.transactions),
+                               transactionWrites: splitTransactionWrites(result))
         do {
             let report = try Checker.check(input, budget: budget)
             return ConsistencySummary(linearizable: report.linearizable, staleReads: report.staleReads,
@@ -54,11 +55,34 @@ public struct ConsistencySummary: Sendable {
         return state
     }
 
+    /// Transactions by name (`T4.243`: coordinator n4's 243rd), as `TransactionID` prints them.
     static func decisions(_ transactions: [UInt64: [NodeID: Bool]]) -> [String: [NodeID: TransactionDecision]] {
         var result: [String: [NodeID: TransactionDecision]] = [:]
         for (id, byNode) in transactions {
-            result[String(id)] = byNode.mapValues { $0 ? .committed : .aborted }
+            result[ObservableEvent.transactionName(id)] = byNode.mapValues { $0 ? .committed : .aborted }
         }
         return result
+    }
+
+    /// For each transaction decided both ways, the client operation it carried: the write to its
+    /// key (from its participants' waits in doubt) by a client of its coordinator, invoked last
+    /// before the first participant voted YES. A coordinator starts a transaction as the request
+    /// arrives and refuses a second one on a locked key, so no other write of that node to the key
+    /// is open then.
+    static func splitTransactionWrites(_ result: SimulationResult) -> [String: Int] {
+        let split = result.transactions.filter { Set($0.value.values).count > 1 }
+        guard !split.isEmpty else { return [:] }
+        var firstVote: [UInt64: InDoubtSpan] = [:]
+        for span in result.inDoubt where split[span.transaction] != nil && (firstVote[span.transaction].map { span.start < $0.start } ?? true) {
+            firstVote[span.transaction] = span
+        }
+        var writes: [String: Int] = [:]
+        for (transaction, vote) in firstVote {
+            let carried = result.history.last { operation in
+                operation.node == vote.coordinator && operation.command.key == vote.key && !operation.command.isRead && operation.invoke <= vote.start
+            }
+            if let carried { writes[ObservableEvent.transactionName(transaction)] = carried.id }
+        }
+        return writes
     }
 }

@@ -118,8 +118,13 @@ import Testing
         ]
         let violations = TransactionAtomicity.find(decisions)
         #expect(violations.map(\.transaction) == ["t2"])
-        #expect(violations.first?.explanation == "transaction \"t2\" was committed at n1, n3 but aborted at n2.")
+        #expect(violations.first?.explanation == "transaction t2 was committed at n1, n3 but aborted at n2.")
         #expect(violations.first?.jsonLine.contains(#""aborted":[2]"#) == true)
+        let write = put(7, "v7", 100, 200)
+        let named = TransactionAtomicity.find(decisions, writes: ["t2": write])
+        #expect(named.first?.key == write.command.key && named.first?.operations == [7])
+        #expect(named.first?.explanation.hasPrefix("transaction t2, which carried #7 put \"v7\" (") == true, "\(named.first?.explanation ?? "")")
+        #expect(named.first?.explanation.hasSuffix("no longer agree on whether the write happened.") == true)
     }
 
     // MARK: the report

@@ -20,6 +20,24 @@ import Testing
         try #require(result.events.first { wanted($0.event) }).time
     }
 
+    /// 3PC split by a rejected PreCommit and a partition: the atomicity violation names the
+    /// transaction as its coordinator numbers it, the client's write it carried and that key.
+    @Test func anAtomicityViolationNamesTheWriteItCarried() throws {
+        let run = try #require(try Self.outputs("3pc-partition-precommit", ["3pc"])["3pc"])
+        let summary = ConsistencySummary.check(run.result)
+        #expect(summary.atomicityViolations >= 1)
+        let line = try #require(summary.anomaliesJSONL.split(separator: "\n").first { $0.contains("atomicity-violation") })
+        let anomaly = try JSONValue(parsing: String(line))
+        guard case .string(let key)? = anomaly["key"], case .array(let ops)? = anomaly["ops"], case .number(let id)? = ops.first,
+              case .string(let transaction)? = anomaly["transaction"], case .string(let explanation)? = anomaly["explanation"] else {
+            Issue.record("no key, operation or transaction: \(line)")
+            return
+        }
+        let write = try #require(run.result.history.first { $0.id == Int(id) })
+        #expect(write.command.key == key && !write.command.isRead)
+        #expect(transaction.hasPrefix("T\(write.node.rawValue).") && explanation.contains("which carried #\(Int(id)) "), "\(explanation)")
+    }
+
     /// `coordinator-crash-after-prepare`: 2PC's coordinator crashes with COMMIT logged and unsent
     /// and restarts at 15 s. Its participants wait in doubt, the key locked, from before the crash
     /// until after the restart, and then all learn the decision; 3PC's time out in under a second.

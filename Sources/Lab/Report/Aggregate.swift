@@ -161,15 +161,17 @@ enum Aggregate {
     static func faultBands(_ runs: [ReportData.Run], _ data: ReportData) -> FaultBands {
         let seeds = Set(runs.map(\.seed))
         var seedsOf: [String: Set<UInt64>] = [:], bands: [ReportData.Window] = []
+        // Windows that start and end within a tenth of a second of each other (a triggered step
+        // lands a few ms apart per seed) are one band, as the first seed had it.
+        let key = { (window: ReportData.Window) in "\((window.start / 100).rounded()) \((window.end / 100).rounded())" }
         for run in runs {
             for window in data.windows[run.id] ?? [] {
-                let key = "\(window.start) \(window.end)"
-                if seedsOf[key] == nil { bands.append(window) }
-                seedsOf[key, default: []].insert(run.seed)
+                if seedsOf[key(window)] == nil { bands.append(window) }
+                seedsOf[key(window), default: []].insert(run.seed)
             }
         }
         let sorted = bands.sorted { ($0.start, $0.end) < ($1.start, $1.end) }
-        return FaultBands(windows: sorted, shares: sorted.map { Double(seedsOf["\($0.start) \($0.end)"]!.count) / Double(max(seeds.count, 1)) },
+        return FaultBands(windows: sorted, shares: sorted.map { Double(seedsOf[key($0)]!.count) / Double(max(seeds.count, 1)) },
                           seeds: seeds.sorted())
     }
 }

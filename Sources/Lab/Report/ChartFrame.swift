@@ -151,7 +151,7 @@ struct FaultBands {
     }
 
     /// Grey bands over the plot, numbered F1, F2, … just above it; a label that would run into the
-    /// one before it goes on a second line.
+    /// one before it goes on a second line, inside the plot's top edge.
     func draw(_ svg: inout SVG, _ plot: Plot) {
         var lastLabel = [-Double.infinity, -Double.infinity]
         for (index, band) in windows.enumerated() {
@@ -161,7 +161,8 @@ struct FaultBands {
             let line = x1 - lastLabel[0] >= Self.labelSpacing ? 0 : x1 - lastLabel[1] >= Self.labelSpacing ? 1 : nil
             guard let line else { continue }
             lastLabel[line] = x1
-            svg.text(x1 + 1, plot.top - 3 - Double(line) * 10, "F\(index + 1)", size: 10, [("fill", Ink.axis)])
+            // A second line goes just inside the plot: above it there is only room for one below the title.
+            svg.text(x1 + 1, line == 0 ? plot.top - 3 : plot.top + 10, "F\(index + 1)", size: 10, [("fill", Ink.axis)])
         }
     }
 
