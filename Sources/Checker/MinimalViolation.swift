@@ -45,7 +45,7 @@ struct MinimalViolation {
         var totalSteps: Int
         var operations: Int
 
-        static let standard = Budget(checks: 160, stepsPerCheck: 40_000, totalSteps: 1_000_000, operations: 3_000)
+        static let standard = Budget(checks: 160, stepsPerCheck: 40_000, totalSteps: 1_000_000, operations: 1_500)
     }
 
     /// The set found, as indices into `KeyHistory.operations` (ascending), and whether it is
