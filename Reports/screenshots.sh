@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Screenshots of the committed reports as a reader sees them, for checking a change to the charts
 # or the page by eye: the CAP suite's page (top, where the suite charts start), the Figure 16
-# page, single charts, the real runs' page, and a replay page (`conlab replay` of leader-crash,
-# Raft, seed 1, written into DIR first: replay pages are made on demand, not committed). Needs
+# page, single charts, the real runs' page, a replay page (`conlab replay` of leader-crash, Raft,
+# seed 1, written into DIR first: replay pages are made on demand, not committed) and a single
+# scenario's page (coordinator-crash-after-prepare, seed 1, also written into DIR). Needs
 # Debian's `chromium` (apt-get install -y chromium), and for the replay a built conlab (`swift build`,
 # or CONLAB=path);
 # writes PNGs into DIR (default /tmp/conlab-screenshots).
@@ -29,3 +30,7 @@ conlab="${CONLAB:-.build/debug/conlab}"
 [ -x "$conlab" ] || { echo "skipped replay-page: build conlab first (swift build), or set CONLAB=path/to/conlab" >&2; exit 0; }
 "$conlab" replay Experiments/leader-crash.json --backend raft --seed 1 --out "$out/replay-leader-crash-raft.html" >/dev/null
 shot replay-page 1560 3600 "$out/replay-leader-crash-raft.html"
+# A single scenario's page: 2PC blocking after its coordinator crashes (roles with in-doubt lanes,
+# blocked keys), 3PC deciding by timeout; seed 1 only, a few seconds to simulate.
+"$conlab" run Experiments/coordinator-crash-after-prepare.json --seed 1 --out "$out/coordinator-crash-after-prepare" --quiet >/dev/null
+shot scenario-page 1100 5200 "$out/coordinator-crash-after-prepare/index.html"
