@@ -160,6 +160,20 @@ import Testing
         #expect(Double(fired[1])! >= 1000, "not before the trigger's `after`")
     }
 
+    /// The seeds' 3PC story, shortened, for `backend`: from 1 s n1 fails every `phase` it is
+    /// asked, and the first ABORT the coordinator n2 sends after 1 s finds n4 and n5 cut off;
+    /// `then` appends further fault steps.
+    static func splitAtTheAbort(_ name: String, backend: String, rejecting phase: String, then: String = "") -> String {
+        """
+        {"version": 1, "name": "\(name)", "nodes": 5, "duration": "3s", "backends": ["\(backend)"],
+         "workload": {"clientsPerNode": 1, "think": {"uniform": ["10ms", "30ms"]}, "keys": 20, "mix": {"get": 50, "put": 20, "append": 30},
+                      "timeout": "1s"},
+         "network": {"latency": "1ms"},
+         "faults": [{"at": "1s", "reject": {"node": 1, "phase": "\(phase)", "count": "all"}},
+                    {"when": {"sent": "ABORT", "node": 2, "after": "1s"}, "partition": [[1, 2, 3], [4, 5]]}\(then)]}
+        """
+    }
+
     /// The protocol-level fault `reject`, armed in the node's backend over the admin channel: the
     /// seeds' 3PC story (`Experiments/3pc-partition-precommit.json`, shortened) on real processes.
     /// n1 fails every PreCommit, the coordinator n2 stops itself as its ABORT is about to leave
@@ -167,14 +181,7 @@ import Testing
     /// commit, the others abort, and the replicas diverge as in the simulator.
     @Test func aRejectedPreCommitSplitsThreePhaseCommitAsInTheSimulator() throws {
         guard let conlab = Self.conlab() else { return }
-        let scenario = """
-        {"version": 1, "name": "real-3pc-precommit", "nodes": 5, "duration": "3s", "backends": ["3pc"],
-         "workload": {"clientsPerNode": 1, "think": {"uniform": ["10ms", "30ms"]}, "keys": 20, "mix": {"get": 50, "put": 20, "append": 30},
-                      "timeout": "1s"},
-         "network": {"latency": "1ms"},
-         "faults": [{"at": "1s", "reject": {"node": 1, "phase": "PRECOMMIT", "count": 1000000}},
-                    {"when": {"sent": "ABORT", "node": 2, "after": "1s"}, "partition": [[1, 2, 3], [4, 5]]}]}
-        """
+        let scenario = Self.splitAtTheAbort("real-3pc-precommit", backend: "3pc", rejecting: "PRECOMMIT")
         let (_, folder) = try Self.run(scenario, name: "real-3pc-precommit", conlab: conlab)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         for (id, row) in try Self.summary(folder) {
@@ -192,15 +199,7 @@ import Testing
     /// admin channel as the simulator sees it, and the run records the wait.
     @Test func aTwoPhaseCommitParticipantCutOffAfterItsVoteWaitsInDoubt() throws {
         guard let conlab = Self.conlab() else { return }
-        let scenario = """
-        {"version": 1, "name": "real-2pc-in-doubt", "nodes": 5, "duration": "3s", "backends": ["2pc"],
-         "workload": {"clientsPerNode": 1, "think": {"uniform": ["10ms", "30ms"]}, "keys": 20, "mix": {"get": 50, "put": 20, "append": 30},
-                      "timeout": "1s"},
-         "network": {"latency": "1ms"},
-         "faults": [{"at": "1s", "reject": {"node": 1, "phase": "PREPARE", "count": 1000000}},
-                    {"when": {"sent": "ABORT", "node": 2, "after": "1s"}, "partition": [[1, 2, 3], [4, 5]]},
-                    {"at": "2500ms", "heal": true}]}
-        """
+        let scenario = Self.splitAtTheAbort("real-2pc-in-doubt", backend: "2pc", rejecting: "PREPARE", then: #", {"at": "2500ms", "heal": true}"#)
         let (_, folder) = try Self.run(scenario, name: "real-2pc-in-doubt", conlab: conlab)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         for (id, row) in try Self.summary(folder) {
