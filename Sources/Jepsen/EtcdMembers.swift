@@ -3,6 +3,7 @@ import Glibc
 import Lab
 import Load
 import Runtime
+import Server
 import Simulator
 
 /// etcd as an external backend: `nodes` members of Debian's etcd 3.4 on free loopback ports, each
@@ -11,25 +12,33 @@ import Simulator
 /// election timeout 1 s). Their peer
 /// traffic goes through a `PeerProxy` (each member advertises the proxy's address), so partitions,
 /// one-way cuts and link latency apply to it; clients reach their member directly, as ours do.
+/// Under `--network netns` each member lives in a namespace of its own (`homes`), talks to the
+/// others directly, and the kernel cuts their links (`NamespaceNetwork`).
 final class EtcdMembers: ExternalMembers {
     private let cluster: EtcdCluster
-    private let proxy: PeerProxy
+    /// In front of the peer ports on loopback; nil when the members live in network namespaces.
+    private let proxy: PeerProxy?
     /// The members' client addresses, fixed at the start (client threads read them).
     private let addresses: [SocketAddress]
     /// How long a restarted member may take to serve.
     static let restartTimeout: Double = 20
 
-    init(nodes: Int, directory: String, options: EtcdOptions) throws {
+    init(nodes: Int, directory: String, options: EtcdOptions, homes: [NodeHome]?) throws {
         let executable = try ExternalCluster.executable("etcd", package: "etcd-server")
         let ports = try LoopbackPorts.free(3 * nodes)
-        let proxied = Array(ports[(2 * nodes)...])
-        proxy = try PeerProxy(ports: proxied, targets: ports[nodes..<(2 * nodes)].map { .loopback(port: $0) },
-                              identify: { Self.sender(head: $0, proxy: proxied) })
+        // In network namespaces the kernel cuts the members' links: they talk directly.
+        if homes == nil {
+            let proxied = Array(ports[(2 * nodes)...])
+            proxy = try PeerProxy(ports: proxied, targets: ports[nodes..<(2 * nodes)].map { .loopback(port: $0) },
+                                  identify: { Self.sender(head: $0, proxy: proxied) })
+        } else {
+            proxy = nil
+        }
         do {
             cluster = try EtcdCluster.start(executable: executable, members: nodes, directory: directory, ports: Array(ports[..<(2 * nodes)]),
-                                            advertisedPeers: proxied.map { .loopback(port: $0) }, tuning: options.flags)
+                                            advertisedPeers: proxy?.addresses, tuning: options.flags, homes: homes)
         } catch {
-            proxy.stop()
+            proxy?.stop()
             throw error
         }
         addresses = cluster.members.map(\.client)
@@ -49,7 +58,7 @@ final class EtcdMembers: ExternalMembers {
         return .undecided
     }
 
-    func setLinks(reachable: [[Bool]], latency: [[LatencyDistribution]]) { proxy.setLinks(reachable: reachable, latency: latency) }
+    func setLinks(reachable: [[Bool]], latency: [[LatencyDistribution]]) { proxy?.setLinks(reachable: reachable, latency: latency) }
 
     var pids: [pid_t?] { cluster.members.map(\.pid) }
 
@@ -88,7 +97,7 @@ final class EtcdMembers: ExternalMembers {
     /// etcd is killed outright: the run is over and nothing needs a clean stop.
     func stop(keepingFiles: Bool) {
         cluster.stop(grace: 0, removingFiles: !keepingFiles)
-        proxy.stop()
+        proxy?.stop()
     }
 }
 

@@ -35,24 +35,28 @@ protocol ExternalMembers: AnyObject {
 final class ExternalCluster: RealCluster {
     let members: any ExternalMembers
     let backend: ExternalBackend
+    /// The namespaces the members live in under `--network netns`, whose links the kernel cuts.
+    let namespaces: NamespaceNetwork?
     private(set) var started: [Bool]
     /// The role last reported per node, so that `events` says only what changed.
     private var reported: [(role: Role, term: UInt64)?]
 
-    init(members: any ExternalMembers, backend: ExternalBackend) {
+    init(members: any ExternalMembers, backend: ExternalBackend, namespaces: NamespaceNetwork?) {
         self.members = members
         self.backend = backend
+        self.namespaces = namespaces
         started = Array(repeating: true, count: members.pids.count)
         reported = Array(repeating: nil, count: members.pids.count)
     }
 
-    /// Starts the system `backend` names on `nodes` nodes in `directory` and waits until it serves.
-    static func launch(_ backend: ExternalBackend, nodes: Int, directory: String) throws -> ExternalCluster {
+    /// Starts the system `backend` names on `nodes` nodes in `directory` (each in a namespace of
+    /// `namespaces` when given) and waits until it serves.
+    static func launch(_ backend: ExternalBackend, nodes: Int, directory: String, namespaces: NamespaceNetwork?) throws -> ExternalCluster {
         let members: any ExternalMembers = switch backend {
-        case .etcd(let options): try EtcdMembers(nodes: nodes, directory: directory, options: options)
-        case .redisSentinel: try RedisSentinelGroup(nodes: nodes, directory: directory)
+        case .etcd(let options): try EtcdMembers(nodes: nodes, directory: directory, options: options, homes: namespaces?.homes)
+        case .redisSentinel: try RedisSentinelGroup(nodes: nodes, directory: directory, homes: namespaces?.homes)
         }
-        return ExternalCluster(members: members, backend: backend)
+        return ExternalCluster(members: members, backend: backend, namespaces: namespaces)
     }
 
     /// The binary `name` on PATH; a missing one is an error naming the Debian package.
@@ -88,7 +92,12 @@ final class ExternalCluster: RealCluster {
     /// Never reached: an external system has no triggers (`RealDriver.validateExternal`).
     func wake(_ node: Int, applying commands: [String]) { resume(node) }
 
-    func setLinks(reachable: [[Bool]], latency: [[LatencyDistribution]]) { members.setLinks(reachable: reachable, latency: latency) }
+    var cutsLinksOutside: Bool { true }
+
+    func setLinks(reachable: [[Bool]], latency: [[LatencyDistribution]]) throws {
+        guard let namespaces else { return members.setLinks(reachable: reachable, latency: latency) }
+        try namespaces.cut(reachable: reachable)
+    }
 
     func flipBit(_ node: Int, random: inout DeterministicRandom) -> String? { nil }
 

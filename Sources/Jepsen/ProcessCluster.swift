@@ -27,6 +27,8 @@ final class ProcessCluster: RealCluster {
     let executable: String
     let directory: String
     let configuration: ClusterConfiguration
+    /// The namespaces the nodes live in under `--network netns`, whose links the kernel cuts.
+    let namespaces: NamespaceNetwork?
     /// The running process of each node (n1 is 0); nil while crashed.
     private(set) var pids: [pid_t?]
     private var admins: [AdminClient?]
@@ -36,17 +38,21 @@ final class ProcessCluster: RealCluster {
     /// How long a node may take to answer on its admin channel after it was started.
     static let startTimeout: TimeInterval = 20
 
-    /// Writes the cluster's folder and file for `backend` on `nodes` nodes; starts nothing.
-    init(executable: String, directory: String, backend: BackendSpec, nodes: Int, requestTimeout: TimeSpan) throws {
+    /// Writes the cluster's folder and file for `backend` on `nodes` nodes (each in a namespace of
+    /// `namespaces` when given); starts nothing.
+    init(executable: String, directory: String, backend: BackendSpec, nodes: Int, requestTimeout: TimeSpan, namespaces: NamespaceNetwork?) throws {
         self.executable = executable
         self.directory = directory
+        self.namespaces = namespaces
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let ports = try LoopbackPorts.free(3 * nodes)
+        let homes = namespaces?.homes ?? Array(repeating: .loopback, count: nodes)
+        func address(_ node: Int, _ port: UInt16) -> JSONValue { .string(homes[node].address(port: port).description) }
         var secret = SystemRandomNumberGenerator()
         let key = (0..<4).map { _ in String(secret.next(), radix: 16) }.joined()
         let members = (0..<nodes).map { index in
-            JSONValue.object([("id", .string("n\(index + 1)")), ("peer", .number(Double(ports[nodes + index]))),
-                              ("client", .number(Double(ports[index]))), ("admin", .number(Double(ports[2 * nodes + index])))])
+            JSONValue.object([("id", .string("n\(index + 1)")), ("peer", address(index, ports[nodes + index])),
+                              ("client", address(index, ports[index])), ("admin", address(index, ports[2 * nodes + index]))])
         }
         let backendValue = JSONValue.object([("protocol", .string(backend.kind.name)),
                                              ("options", .object(backend.options.map { ($0.name, $0.value) }))])
@@ -70,9 +76,10 @@ final class ProcessCluster: RealCluster {
     func start(_ node: Int) throws -> pid_t {
         precondition(pids[node] == nil, "n\(node + 1) is running")
         let data = (directory as NSString).appendingPathComponent("n\(node + 1)")
-        let pid = try NodeProcesses.spawn(executable, ["serve", "--cluster", configuration.file, "--node", "n\(node + 1)", "--data", data,
-                                                                       "--parent", String(getpid())],
-                                          logFile: logFile(node))
+        let home = namespaces?.homes[node] ?? .loopback
+        let pid = try home.spawn(executable, ["serve", "--cluster", configuration.file, "--node", "n\(node + 1)", "--data", data,
+                                              "--parent", String(getpid())],
+                                 logFile: logFile(node))
         pids[node] = pid
         started[node] = true
         let deadline = Date().addingTimeInterval(Self.startTimeout)
@@ -170,8 +177,11 @@ final class ProcessCluster: RealCluster {
         try AdminClient(connectingTo: configuration.members[node].admin!, secret: configuration.secret, timeout: .milliseconds(500))
     }
 
-    /// Each node shapes its own links (`cut`, `link`, set by the run over the admin channel).
-    func setLinks(reachable: [[Bool]], latency: [[LatencyDistribution]]) {}
+    var cutsLinksOutside: Bool { namespaces != nil }
+
+    /// Each node shapes its own links (`link`, set by the run over the admin channel), and cuts
+    /// them itself (`cut`) unless the kernel does.
+    func setLinks(reachable: [[Bool]], latency: [[LatencyDistribution]]) throws { try namespaces?.cut(reachable: reachable) }
 
     func events(_ node: Int) -> [JSONValue] {
         guard let text = admin(node, "events"), case .array(let items)? = try? JSONValue(parsing: text) else { return [] }

@@ -30,10 +30,13 @@ protocol RealCluster: AnyObject {
     func wake(_ node: Int, applying commands: [String])
     /// The `disk` fault `bit-flip`; what was flipped, nil when nothing was.
     func flipBit(_ node: Int, random: inout DeterministicRandom) -> String?
+    /// Whether the cluster cuts links between nodes outside them (a proxy, or the kernel in
+    /// network namespaces) rather than our nodes in their transport (the admin channel's `cut`).
+    var cutsLinksOutside: Bool { get }
     /// Which node reaches which (`reachable[from][to]`) and each link's latency, for a cluster
-    /// whose links the run shapes outside the nodes (a proxy); our nodes take their filter and
-    /// link profiles over the admin channel instead.
-    func setLinks(reachable: [[Bool]], latency: [[LatencyDistribution]])
+    /// whose links the run shapes outside the nodes (a proxy, the kernel); our nodes take their
+    /// link profiles, and on loopback their filter, over the admin channel instead.
+    func setLinks(reachable: [[Bool]], latency: [[LatencyDistribution]]) throws
     /// What node `node` observed since it was last asked, as the admin channel's `events` items
     /// (`["role", t, role, term, name]`…, `t` in microseconds of `MonotonicClock`).
     func events(_ node: Int) -> [JSONValue]

@@ -26,6 +26,11 @@ import Storage
 /// link latency a `PeerProxy` in front of its links carries out. Every other fault needs the
 /// admin channel inside our nodes and is refused for it (`validateExternal`), as are event
 /// triggers, a staggered start, and a scenario network with loss, duplication or reordering.
+///
+/// Under `--network netns` (`RealNetwork.namespaces`, root only) every node lives in a network
+/// namespace of its own and partitions and one-way cuts are the kernel's (`NamespaceNetwork`),
+/// for our nodes and external systems alike; everything else is as on loopback, but an external
+/// system's links take no latency but their own (no proxy, and no `netem` in this kernel).
 public struct RealDriver: RunDriver {
     /// The `conlab` executable whose `serve` the nodes run.
     public var executable: String
@@ -33,11 +38,15 @@ public struct RealDriver: RunDriver {
     public var workDirectory: String
     /// Keep each run's cluster folder (logs, data directories) for inspection.
     public var keepClusters: Bool
+    /// Where the nodes live and who cuts their links.
+    public var network: RealNetwork
 
-    public init(executable: String = NodeProcesses.currentExecutable(), workDirectory: String = NSTemporaryDirectory(), keepClusters: Bool = false) {
+    public init(executable: String = NodeProcesses.currentExecutable(), workDirectory: String = NSTemporaryDirectory(), keepClusters: Bool = false,
+                network: RealNetwork = .loopback) {
         self.executable = executable
         self.workDirectory = workDirectory
         self.keepClusters = keepClusters
+        self.network = network
     }
 
     public var name: String { "real" }
@@ -54,7 +63,25 @@ public struct RealDriver: RunDriver {
         }
         if !scenario.storage.fsync { throw refuse("storage.fsync", "the unsafe disk (fsync: false)") }
         if scenario.storage.faults != DiskFaults() { throw refuse("storage.faults", "disk fault rates") }
-        if let external = scenario.backends.first(where: { $0.external != nil }) { try Self.validateExternal(scenario, backend: external.label) }
+        if let external = scenario.backends.first(where: { $0.external != nil }) {
+            try Self.validateExternal(scenario, backend: external.label)
+            if network == .namespaces { try Self.validateExternalInNamespaces(scenario, backend: external.label) }
+        }
+    }
+
+    /// What an external system in network namespaces cannot take besides: latency. Without the
+    /// proxy nothing stands in its links to delay them, and this kernel has no `netem`. The
+    /// scenario's default network (a LAN's 0.5–1.5 ms) is taken to be what the veth pairs on one
+    /// machine are; any other latency is refused rather than silently left out.
+    static func validateExternalInNamespaces(_ scenario: Scenario, backend: String) throws(ScenarioError) {
+        func refuse(_ path: String, _ what: String) -> ScenarioError {
+            ScenarioError(file: scenario.file, path: path, reason: "\(what): external backend \(backend) in network namespaces (--network netns) "
+                          + "has no proxy to delay its links and this kernel no netem; run it without --network netns, or leave it out with --backend")
+        }
+        for (index, step) in scenario.faults.enumerated() {
+            if case .network(let change) = step.action, change.latency != nil { throw refuse("faults[\(index)]", "link latency") }
+        }
+        if scenario.network.latency != LinkProfile().latency { throw refuse("network.latency", "a latency other than the default") }
     }
 
     /// What an external system cannot take: any fault that our nodes carry out inside their
@@ -103,11 +130,14 @@ public struct RealDriver: RunDriver {
     public func execute(_ spec: RunSpec) throws -> RunOutput {
         let start = DispatchTime.now()
         let directory = (workDirectory as NSString).appendingPathComponent("conlab-real-\(spec.id)-\(UUID().uuidString.prefix(8))")
+        let namespaces = network == .namespaces ? try NamespaceNetwork(nodes: spec.scenario.nodes) : nil
+        // Runs after the cluster's stop (defers run last first): a namespace must be empty to go.
+        defer { namespaces?.tearDown() }
         let cluster: any RealCluster = if let external = spec.backend.external {
-            try ExternalCluster.launch(external, nodes: spec.scenario.nodes, directory: directory)
+            try ExternalCluster.launch(external, nodes: spec.scenario.nodes, directory: directory, namespaces: namespaces)
         } else {
             try ProcessCluster(executable: executable, directory: directory, backend: spec.backend, nodes: spec.scenario.nodes,
-                               requestTimeout: spec.scenario.workload.timeout)
+                               requestTimeout: spec.scenario.workload.timeout, namespaces: namespaces)
         }
         var succeeded = false
         defer { cluster.stopAll(keepingFiles: keepClusters || !succeeded) }
@@ -116,4 +146,26 @@ public struct RealDriver: RunDriver {
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
         return RunOutput(spec: spec, result: result, driver: name, wallSeconds: seconds)
     }
+}
+
+/// Where a real run's nodes live, and so who cuts their links.
+public enum RealNetwork: Sendable, Hashable {
+    /// Every node on the machine's loopback: our nodes cut their links in their transport (the
+    /// admin channel's filter), an external system's links run through a `PeerProxy`.
+    case loopback
+    /// Every node in a network namespace of its own; the kernel cuts links (`iptables`), as in
+    /// Jepsen. Root only.
+    case namespaces
+
+    /// The option's value, `--network loopback|netns`.
+    public init?(option: String) {
+        switch option {
+        case "loopback": self = .loopback
+        case "netns": self = .namespaces
+        default: return nil
+        }
+    }
+
+    /// Why this process cannot use this network, nil when it can.
+    public var unavailable: String? { self == .namespaces ? NamespaceNetwork.unavailable() : nil }
 }

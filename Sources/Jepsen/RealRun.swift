@@ -88,8 +88,7 @@ final class RealRun {
         }
         // The scenario's own network (latency, loss, duplication, reordering) holds from the
         // start, not only once a fault has changed it.
-        pushAll()
-        pushLinks()
+        try pushAll()
         origin = MonotonicClock.now()
         for node in 0..<config.nodes where !late.contains(node) { record(node: node, .processStarted(pid: cluster.pids[node]!, restart: false)) }
         let clients = try cluster.startClients(config, origin: origin)
@@ -280,9 +279,9 @@ final class RealRun {
         switch action {
         case .partition, .partitionShape, .oneWay:
             cutsLinks = true
-            pushAll()
+            try pushAll()
         case .drop, .heal, .network, .restoreNetwork:
-            pushAll()
+            try pushAll()
         case .pause:
             for node in targets where !paused[node] { cluster.pause(node); paused[node] = true }
         case .resume:
@@ -340,7 +339,7 @@ final class RealRun {
         network.heal()
         droppedKinds.removeAll()
         network.restoreProfiles()
-        pushLinks()
+        try pushLinks()
         for node in 0..<config.nodes {
             slowFactor[node] = 1
             clockRate[node] = 1
@@ -365,15 +364,15 @@ final class RealRun {
     // MARK: Talking to the nodes
 
     /// Sets every node's fault state, and the links of a cluster cut from outside (a proxy).
-    private func pushAll() {
+    private func pushAll() throws {
         for node in 0..<config.nodes { push(node) }
-        pushLinks()
+        try pushLinks()
     }
 
     /// A node's traffic with itself (a Redis client and its own node's server) crosses no link.
-    private func pushLinks() {
+    private func pushLinks() throws {
         let nodes = 0..<config.nodes
-        cluster.setLinks(reachable: nodes.map { from in nodes.map { to in network.canReach(from, to) } },
+        try cluster.setLinks(reachable: nodes.map { from in nodes.map { to in network.canReach(from, to) } },
                          latency: nodes.map { from in nodes.map { to in from == to ? .fixed(.zero) : network.profile(from, to).latency } })
     }
 
@@ -389,7 +388,7 @@ final class RealRun {
     /// each with the setting it sets.
     private func changedSettings(_ node: Int) -> [(key: String, line: String)] {
         let n = config.nodes
-        let cut = (0..<n).filter { $0 != node && !network.canReach(node, $0) }.map { "n\($0 + 1)" }
+        let cut = cluster.cutsLinksOutside ? [] : (0..<n).filter { $0 != node && !network.canReach(node, $0) }.map { "n\($0 + 1)" }
         var settings: [(String, [String])] = [("cut", ["cut"] + cut)]
         for peer in 0..<n where peer != node {
             settings.append(("drop n\(peer + 1)", ["drop", "n\(peer + 1)"] + (droppedKinds[node * n + peer] ?? []).sorted()))

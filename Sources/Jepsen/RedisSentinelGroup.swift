@@ -24,6 +24,8 @@ import Simulator
 /// replication links, Sentinels' links and clients all go through the proxy and partitions,
 /// one-way cuts and latency apply between nodes. The proxy learns a connection's node from
 /// Redis's own handshakes (`sender`). The lab's own reads (roles, final data) go to the real ports.
+/// Under `--network netns` each node's pair lives in a namespace of its own (`homes`), announces
+/// its own address, and the kernel cuts the links between nodes (`NamespaceNetwork`).
 final class RedisSentinelGroup: ExternalMembers {
     static let master = "conlab"
     static let downAfter = 1_000
@@ -37,24 +39,35 @@ final class RedisSentinelGroup: ExternalMembers {
     /// Each node's redis-server and Sentinel addresses (fixed; client threads read them).
     private let servers: [SocketAddress]
     private let sentinels: [SocketAddress]
-    private let proxy: PeerProxy
-    /// The proxy's address in front of each node's redis-server, then of each Sentinel.
-    private var proxiedServers: [SocketAddress] { Array(proxy.addresses[..<servers.count]) }
-    private var proxiedSentinels: [SocketAddress] { Array(proxy.addresses[servers.count...]) }
+    /// In front of every redis-server and Sentinel on loopback; nil when the nodes live in network
+    /// namespaces (the kernel cuts their links, `NamespaceNetwork`).
+    private let proxy: PeerProxy?
+    /// Where each node runs.
+    private let homes: [NodeHome]
+    /// The address each node's redis-server, then each Sentinel, announces: the proxy's in front
+    /// of it, or its own.
+    private var announcedServers: [SocketAddress] { proxy.map { Array($0.addresses[..<servers.count]) } ?? servers }
+    private var announcedSentinels: [SocketAddress] { proxy.map { Array($0.addresses[servers.count...]) } ?? sentinels }
     private(set) var pids: [pid_t?]
     private var sentinelPids: [pid_t?]
 
-    init(nodes: Int, directory: String) throws {
+    init(nodes: Int, directory: String, homes: [NodeHome]?) throws {
         server = try ExternalCluster.executable("redis-server", package: "redis-server")
         let sentinel = try ExternalCluster.executable("redis-sentinel", package: "redis-sentinel")
         self.directory = directory
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let ports = try LoopbackPorts.free(4 * nodes)
-        servers = (0..<nodes).map { SocketAddress.loopback(port: ports[$0]) }
-        sentinels = (0..<nodes).map { SocketAddress.loopback(port: ports[nodes + $0]) }
-        let proxied = Array(ports[(2 * nodes)...])
-        proxy = try PeerProxy(ports: proxied, targets: servers + sentinels, nodes: Array(0..<nodes) + Array(0..<nodes),
-                              identify: { Self.sender(head: $0, serverPorts: Array(proxied[..<nodes])) })
+        let homes = homes ?? Array(repeating: .loopback, count: nodes)
+        self.homes = homes
+        servers = (0..<nodes).map { homes[$0].address(port: ports[$0]) }
+        sentinels = (0..<nodes).map { homes[$0].address(port: ports[nodes + $0]) }
+        if homes.allSatisfy({ $0.namespace == nil }) {
+            let proxied = Array(ports[(2 * nodes)...])
+            proxy = try PeerProxy(ports: proxied, targets: servers + sentinels, nodes: Array(0..<nodes) + Array(0..<nodes),
+                                  identify: { Self.sender(head: $0, serverPorts: Array(proxied[..<nodes])) })
+        } else {
+            proxy = nil
+        }
         pids = Array(repeating: nil, count: nodes)
         sentinelPids = Array(repeating: nil, count: nodes)
         do {
@@ -67,7 +80,7 @@ final class RedisSentinelGroup: ExternalMembers {
             for node in 0..<nodes { pids[node] = try spawnServer(node) }
             for node in 0..<nodes { try waitFor("n\(node + 1) serving, replication linked", deadline: deadline) { self.linked(node) } }
             for node in 0..<nodes {
-                sentinelPids[node] = try NodeProcesses.spawn(sentinel, [configuration("sentinel.conf", of: node)], logFile: folder(node) + ".sentinel.log")
+                sentinelPids[node] = try homes[node].spawn(sentinel, [configuration("sentinel.conf", of: node)], logFile: folder(node) + ".sentinel.log")
             }
             for node in 0..<nodes { try waitFor("sentinel of n\(node + 1) aware of every replica and Sentinel", deadline: deadline) { self.aware(node) } }
         } catch {
@@ -84,9 +97,9 @@ final class RedisSentinelGroup: ExternalMembers {
     }
 
     func serverConfiguration(_ node: Int) -> [String] {
-        ["port \(servers[node].port)", "bind 127.0.0.1", "dir \(folder(node))", "appendonly yes", "appendfsync everysec", "save \"\"",
-         "repl-diskless-sync-delay 0", "replica-announce-ip 127.0.0.1", "replica-announce-port \(proxiedServers[node].port)",
-         "daemonize no"] + (node == 0 ? [] : ["replicaof 127.0.0.1 \(proxiedServers[0].port)"])
+        ["port \(servers[node].port)", "bind \(servers[node].host)", "dir \(folder(node))", "appendonly yes", "appendfsync everysec", "save \"\"",
+         "repl-diskless-sync-delay 0", "replica-announce-ip \(announcedServers[node].host)", "replica-announce-port \(announcedServers[node].port)",
+         "daemonize no"] + (node == 0 ? [] : ["replicaof \(announcedServers[0].host) \(announcedServers[0].port)"]) + unprotected(node)
     }
 
     /// A Sentinel's id (`myid`, 40 hex digits) starts with its node's number, which its client
@@ -114,15 +127,20 @@ final class RedisSentinelGroup: ExternalMembers {
     }
 
     func sentinelConfiguration(_ node: Int) -> [String] {
-        ["port \(sentinels[node].port)", "bind 127.0.0.1", "dir \(folder(node))", "daemonize no",
-         "sentinel myid \(Self.sentinelID(node))", "sentinel announce-ip 127.0.0.1", "sentinel announce-port \(proxiedSentinels[node].port)",
-         "sentinel monitor \(Self.master) 127.0.0.1 \(proxiedServers[0].port) \(servers.count / 2 + 1)",
+        ["port \(sentinels[node].port)", "bind \(sentinels[node].host)", "dir \(folder(node))", "daemonize no",
+         "sentinel myid \(Self.sentinelID(node))", "sentinel announce-ip \(announcedSentinels[node].host)",
+         "sentinel announce-port \(announcedSentinels[node].port)",
+         "sentinel monitor \(Self.master) \(announcedServers[0].host) \(announcedServers[0].port) \(servers.count / 2 + 1)",
          "sentinel down-after-milliseconds \(Self.master) \(Self.downAfter)",
-         "sentinel failover-timeout \(Self.master) \(Self.failoverTimeout)", "sentinel parallel-syncs \(Self.master) 1"]
+         "sentinel failover-timeout \(Self.master) \(Self.failoverTimeout)", "sentinel parallel-syncs \(Self.master) 1"] + unprotected(node)
     }
 
+    /// Redis without a password answers only loopback connections (protected mode); a node in a
+    /// namespace is reached over the run's bridge, which nothing outside the machine reaches.
+    private func unprotected(_ node: Int) -> [String] { homes[node].namespace == nil ? [] : ["protected-mode no"] }
+
     private func spawnServer(_ node: Int) throws -> pid_t {
-        try NodeProcesses.spawn(server, [configuration("redis.conf", of: node)], logFile: folder(node) + ".log")
+        try homes[node].spawn(server, [configuration("redis.conf", of: node)], logFile: folder(node) + ".log")
     }
 
     /// Waits until `ready`, or throws naming `what` with the end of the logs.
@@ -182,7 +200,7 @@ final class RedisSentinelGroup: ExternalMembers {
         return pid
     }
 
-    func setLinks(reachable: [[Bool]], latency: [[LatencyDistribution]]) { proxy.setLinks(reachable: reachable, latency: latency) }
+    func setLinks(reachable: [[Bool]], latency: [[LatencyDistribution]]) { proxy?.setLinks(reachable: reachable, latency: latency) }
 
     func kill(_ node: Int) {
         guard let pid = pids[node] else { return }
@@ -194,8 +212,8 @@ final class RedisSentinelGroup: ExternalMembers {
     func connection(home node: Int, cheapReads: Bool, timeout: TimeSpan) -> any ExternalConnection {
         // Its own node's Sentinel first, as a client on that node would ask; through the proxy,
         // named as a client of its node.
-        let sentinels = proxiedSentinels
-        return SentinelConnection(sentinels: Array(sentinels[node...] + sentinels[..<node]), own: proxiedServers[node], master: Self.master,
+        let sentinels = announcedSentinels
+        return SentinelConnection(sentinels: Array(sentinels[node...] + sentinels[..<node]), own: announcedServers[node], master: Self.master,
                                   name: "conlab-n\(node + 1)", readsFromOwnNode: cheapReads, timeout: timeout)
     }
 
@@ -206,7 +224,7 @@ final class RedisSentinelGroup: ExternalMembers {
     func role(of node: Int) -> (role: Role, term: UInt64, name: String)? {
         guard case .array(let items?)? = call(servers[node], ["ROLE"]), let name = items.first?.text else { return nil }
         guard name == "master" else { return (.follower, 0, name) }
-        guard let view = sentinelView(), view.port == String(proxiedServers[node].port) else { return (.leader, 0, name) }
+        guard let view = sentinelView(), view.port == String(announcedServers[node].port) else { return (.leader, 0, name) }
         return (.leader, view.epoch, name)
     }
 
@@ -249,7 +267,7 @@ final class RedisSentinelGroup: ExternalMembers {
         }
         pids = pids.map { _ in nil }
         sentinelPids = sentinelPids.map { _ in nil }
-        proxy.stop()
+        proxy?.stop()
         if !keepingFiles { try? FileManager.default.removeItem(atPath: directory) }
     }
 }

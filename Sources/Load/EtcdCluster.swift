@@ -4,7 +4,8 @@ import Glibc
 import Runtime
 import Server
 
-/// A local etcd cluster: `members` etcd processes on loopback ports, each with a data directory and
+/// A local etcd cluster: `members` etcd processes on loopback ports (or each in a network
+/// namespace of its own, `NodeHome`), each with a data directory and
 /// a log in one folder, started by pid and stopped by pid. For tests and for measuring etcd
 /// beside our clusters with the same client; nothing of ours runs inside it.
 public final class EtcdCluster {
@@ -17,6 +18,8 @@ public final class EtcdCluster {
         public var advertisedPeer: SocketAddress
         public var data: String
         public var log: String
+        /// Where the member runs: loopback, or a network namespace of its own.
+        public var home: NodeHome
         /// The running process; `nil` once stopped.
         public var pid: pid_t?
     }
@@ -49,12 +52,14 @@ public final class EtcdCluster {
     /// that exits, or a cluster not ready in time, stops every member started and throws with the
     /// end of the log concerned. `advertisedPeers` (one per member) are the peer addresses the
     /// members tell each other, when a proxy in front of their peer ports carries their traffic.
-    /// `tuning` are further flags for every member (timing: `--election-timeout`, …).
+    /// `tuning` are further flags for every member (timing: `--election-timeout`, …). `homes` puts
+    /// each member somewhere else than loopback (a network namespace of its own).
     public static func start(executable: String, members count: Int, directory: String, ports: [UInt16]? = nil,
-                             advertisedPeers: [SocketAddress]? = nil, tuning: [String] = [],
+                             advertisedPeers: [SocketAddress]? = nil, tuning: [String] = [], homes: [NodeHome]? = nil,
                              timeout: TimeInterval = 30) throws(Failure) -> EtcdCluster {
         precondition(count >= 1 && (ports == nil || ports!.count == 2 * count), "ports: 2 per member")
         precondition(advertisedPeers == nil || advertisedPeers!.count == count, "advertisedPeers: 1 per member")
+        precondition(homes == nil || homes!.count == count, "homes: 1 per member")
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
@@ -65,10 +70,10 @@ public final class EtcdCluster {
             do throws(SystemError) { chosen = try LoopbackPorts.free(2 * count) } catch { throw Failure(description: error.description) }
         }
         let cluster = EtcdCluster(directory: directory, tuning: tuning, members: (0..<count).map { index in
-            let name = "e\(index + 1)"
-            let peer = SocketAddress.loopback(port: chosen[count + index])
-            return Member(name: name, client: .loopback(port: chosen[index]), peer: peer, advertisedPeer: advertisedPeers?[index] ?? peer,
-                          data: "\(directory)/\(name)", log: "\(directory)/\(name).log", pid: nil)
+            let name = "e\(index + 1)", home = homes?[index] ?? .loopback
+            let peer = home.address(port: chosen[count + index])
+            return Member(name: name, client: home.address(port: chosen[index]), peer: peer, advertisedPeer: advertisedPeers?[index] ?? peer,
+                          data: "\(directory)/\(name)", log: "\(directory)/\(name).log", home: home, pid: nil)
         })
         do throws(Failure) {
             try cluster.spawnAll(executable)
@@ -105,7 +110,7 @@ public final class EtcdCluster {
 
     private func spawn(_ index: Int) throws(Failure) {
         do throws(SystemError) {
-            members[index].pid = try NodeProcesses.spawn(executable, arguments(of: members[index], token: token), logFile: members[index].log)
+            members[index].pid = try members[index].home.spawn(executable, arguments(of: members[index], token: token), logFile: members[index].log)
         } catch {
             throw Failure(description: error.description)
         }

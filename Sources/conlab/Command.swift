@@ -27,7 +27,7 @@ enum Command {
 
     static let runUsage = """
     conlab run SCENARIO.json [--backend NAME]... [--seed N | --seeds LIST] [--out DIR] [--jobs N] [--shard I/N]
-               [--histories all|failing|none] [--quiet] [--real [--keep-clusters]]
+               [--histories all|failing|none] [--quiet] [--real [--keep-clusters] [--network loopback|netns]]
 
     Runs the scenario on each backend and seed it lists (a suite file: every scenario it names) and
     writes, into Reports/<scenario or suite name>/ or DIR:
@@ -60,6 +60,10 @@ enum Command {
                        External systems a scenario lists ({"external": "etcd"}, {"external": "redis-sentinel"})
                        run only with --real: the lab starts them from their Debian packages (README)
       --keep-clusters  with --real: keep each run's cluster folder (logs, data) in the temporary folder
+      --network W      with --real: where the nodes live. loopback (default): every node on 127.0.0.1, links cut
+                       in our nodes' transport or, for external systems, a proxy. netns (root, Linux, packages
+                       iproute2 and iptables): each node in a network namespace of its own on a bridge, partitions
+                       and one-way cuts made by iptables in the kernel, as Jepsen does (README § Jepsen mode)
     """
 
     static func main(_ arguments: [String]) -> Int32 {
@@ -103,6 +107,7 @@ enum Command {
             let histories = try parser.value("--histories")
             let real = parser.flag("--real")
             let keepClusters = parser.flag("--keep-clusters")
+            let networkOption = try parser.value("--network")
             guard let path = try parser.positional() else { throw UsageError("missing scenario file\n\n\(runUsage)") }
             try parser.finish()
             var request = ExperimentRequest(scenarioPath: path, outputDirectory: out, backends: backends.isEmpty ? nil : backends)
@@ -114,8 +119,14 @@ enum Command {
                 request.histories = retention
             }
             if keepClusters && !real { throw UsageError("--keep-clusters goes with --real") }
+            if networkOption != nil && !real { throw UsageError("--network goes with --real") }
+            let network = try networkOption.map { option throws(UsageError) in
+                guard let network = RealNetwork(option: option) else { throw UsageError("--network takes loopback or netns, found '\(option)'") }
+                if let why = network.unavailable { throw UsageError(why) }
+                return network
+            } ?? .loopback
             if real {
-                request.driver = RealDriver(keepClusters: keepClusters)
+                request.driver = RealDriver(keepClusters: keepClusters, network: network)
                 request.jobs = 1
             }
             if let jobs { guard let n = Int(jobs), n > 0 else { throw UsageError("--jobs takes a positive integer") }; request.jobs = n }

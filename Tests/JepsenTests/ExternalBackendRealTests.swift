@@ -124,6 +124,29 @@ import Testing
         }
     }
 
+    /// In network namespaces an external system has no proxy to delay its links (and this kernel
+    /// no netem): link latency is refused for it by name, before anything starts; the default
+    /// network, and the same latency for our own backend alone, are not.
+    @Test func linkLatencyIsRefusedForAnExternalSystemInNamespaces() throws {
+        let folder = NSTemporaryDirectory() + "conlab-external-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let driver = RealDriver(executable: "/nonexistent", network: .namespaces)
+        func scenario(_ backends: String, _ extra: String) throws -> Scenario {
+            let file = folder + "/s.json"
+            try Data(#"{"version": 1, "name": "s", "nodes": 3, "duration": "2s", "backends": \#(backends)\#(extra)}"#.utf8).write(to: URL(fileURLWithPath: file))
+            return try #require(try ExperimentDefinition.load(path: file).scenarios.first)
+        }
+        let both = #"["raft", {"external": "etcd"}]"#
+        for (extra, named) in [(#", "network": {"latency": "40ms"}"#, "network.latency"),
+                               (#", "faults": [{"at": "1s", "network": {"latency": "5ms"}}]"#, "faults[0]")] {
+            let error = #expect(throws: ScenarioError.self) { try driver.validate(try scenario(both, extra)) }
+            #expect(error?.description.contains(named) == true && error?.description.contains("--network netns") == true, "\(error?.description ?? "no error")")
+            #expect(throws: Never.self, "our own nodes draw latency in their transport") { try driver.validate(try scenario(#"["raft"]"#, extra)) }
+        }
+        #expect(throws: Never.self, "the default network is the veth pairs' own") { try driver.validate(try scenario(both, "")) }
+    }
+
     /// The peer proxy learns which node opened a connection from its first bytes, and never
     /// guesses: etcd names the sender's advertised peer URLs in a request's head; a Redis replica
     /// its announced port after its `PING`, a Sentinel its id, our clients their node.

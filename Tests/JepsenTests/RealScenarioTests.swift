@@ -26,13 +26,13 @@ import Testing
     }
 
     /// Writes `text` as a scenario file and runs it with the real driver into a temporary folder.
-    static func run(_ text: String, name: String, conlab: String) throws -> (ExperimentResult, String) {
+    static func run(_ text: String, name: String, conlab: String, network: RealNetwork = .loopback) throws -> (ExperimentResult, String) {
         let folder = NSTemporaryDirectory() + "conlab-jepsen-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let file = folder + "/\(name).json"
         try Data(text.utf8).write(to: URL(fileURLWithPath: file))
         let request = ExperimentRequest(scenarioPath: file, outputDirectory: folder + "/out", seeds: full ? [1, 2, 3] : [1], jobs: 1,
-                                        driver: RealDriver(executable: conlab))
+                                        driver: RealDriver(executable: conlab, network: network))
         return (try Experiment.run(request), folder)
     }
 
@@ -261,7 +261,7 @@ import Testing
         try Data(#"{"version": 1, "name": "admin", "nodes": 1, "backends": ["unreplicated"]}"#.utf8).write(to: URL(fileURLWithPath: folder + "/admin.json"))
         let scenarios = try ExperimentDefinition.load(path: folder + "/admin.json").scenarios
         let spec = try #require(Runner.plan(experiment: "admin", scenarios: scenarios).first)
-        let cluster = try ProcessCluster(executable: conlab, directory: folder + "/cluster", backend: spec.backend, nodes: 1, requestTimeout: .seconds(1))
+        let cluster = try ProcessCluster(executable: conlab, directory: folder + "/cluster", backend: spec.backend, nodes: 1, requestTimeout: .seconds(1), namespaces: nil)
         defer {
             cluster.stopAll(keepingFiles: false)
             try? FileManager.default.removeItem(atPath: folder)
