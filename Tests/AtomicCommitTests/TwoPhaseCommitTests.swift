@@ -31,6 +31,39 @@ import TwoPhaseCommit
         FaultRows.cost(TwoPhaseCommit.self, nodes: nodes, messages: 4 * (nodes - 1), roundTrips: 1)
     }
 
+    /// Gray & Lamport's count ("Consensus on Transaction Commit", 2006, §4): in the failure-free
+    /// case 2PC takes 3N−1 messages and 4 message delays, 3N−3 messages when the coordinator runs
+    /// on one of the participants (no hop from the initiating participant to it), as here: N−1
+    /// PREPAREs, N−1 YES votes and N−1 COMMITs per transaction, and every participant has the
+    /// outcome 3 delays after the coordinator took the write. Our N−1 ACKs come on top: they only
+    /// let the coordinator forget the transaction, and Gray & Lamport leave them out.
+    @Test(arguments: [3, 5])
+    func grayAndLamportsMessageCountAndDelays(nodes: Int) {
+        let latency = TimeSpan.milliseconds(5)
+        var config = SimulationConfig(nodes: nodes, seed: 1, duration: .seconds(3), quiescence: .seconds(1))
+        config.workload.clientsPerNode = 0
+        config.network = LinkProfile(latency: .fixed(latency))
+        let simulation = Simulation<TwoPhaseCommit>(config: config)
+        var sent: [String: Int] = [:], lastCommitArrival = Instant.zero
+        simulation.afterSend = { _, _, message, departure in
+            sent[message.kind.rawValue, default: 0] += 1
+            if message.kind.rawValue == "COMMIT" { lastCommitArrival = max(lastCommitArrival, departure + latency) }
+        }
+        let writes = 10
+        for index in 0..<writes {
+            lastCommitArrival = .zero
+            let start = simulation.now
+            simulation.submit(.put(key: "k\(index % 3)", value: "v\(index)"), via: NodeID(index % nodes + 1))
+            simulation.run(for: .milliseconds(50))
+            let delays = Double((lastCommitArrival - start).microseconds) / Double(latency.microseconds)
+            #expect(delays >= 3 && delays < 3.2, "every participant has the outcome after 3 message delays, not \(delays)")
+        }
+        let perTransaction = (sent["PREPARE", default: 0] + sent["YES", default: 0] + sent["COMMIT", default: 0]) / writes
+        #expect(perTransaction == 3 * nodes - 3, "Gray & Lamport's 3N−3 with the coordinator on a participant: \(sent)")
+        #expect(sent["ACK", default: 0] == (nodes - 1) * writes, "and N−1 acknowledgements to forget it")
+        #expect(sent.keys.sorted() == ["ACK", "COMMIT", "PREPARE", "YES"], "nothing else in the failure-free case: \(sent)")
+    }
+
     // MARK: Safety under random faults
 
     /// Loss, duplicates, reordering, partitions, pauses and crashes (a minority or a majority at

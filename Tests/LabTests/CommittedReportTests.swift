@@ -128,6 +128,34 @@ import Testing
         #expect(Array(committed) == regenerated, "Reports/election-timeouts is stale: run `bash Reports/regenerate.sh`")
     }
 
+    /// Issue 20's goal, recomputed from the committed files alone: per timeout range, the
+    /// Kolmogorov–Smirnov distance between the committed trials and Ongaro's published LogCabin
+    /// trials (a trial without a leader counts as infinite) is the one the summary states, and it
+    /// is smaller than Howard's simulator reached (the best of its network models) on every range.
+    @Test func figure16IsCloserToLogCabinThanHowardsSimulatorOnEveryRange() throws {
+        let study = try #require(try ElectionTimeoutStudy.load(path: path("Experiments/election-timeouts.json")))
+        let reference = try #require(study.reference, "the study names its reference data")
+        func rows(_ file: String) throws -> [[String: String]] {
+            let lines = try String(contentsOfFile: path(file), encoding: .utf8).split(separator: "\n")
+                .map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+            return lines.dropFirst().map { Dictionary(uniqueKeysWithValues: zip(lines[0], $0)) }
+        }
+        var committed: [String: [Double?]] = [:]
+        for row in try rows("Reports/election-timeouts/election-trials.csv") { committed[row["range"]!, default: []].append(Double(row["election_ms"]!)) }
+        let summary = try rows("Reports/election-timeouts/election-summary.csv")
+        var compared = 0
+        for range in study.ranges {
+            let label = ElectionTimeoutStudy.label(range)
+            let row = try #require(summary.first { $0["range"] == label })
+            guard let published = reference.trials[range], let howard = reference.otherSimulator[range] else { continue }
+            let ours = KolmogorovSmirnov.distance(try #require(committed[label]), published)
+            #expect(Number.fixed(ours, 3) == row["ks_to_published"], "\(label): the summary states the distance of the committed trials")
+            #expect(ours < howard, "\(label): KS \(Number.fixed(ours, 3)) is not below Howard's \(howard)")
+            compared += 1
+        }
+        #expect(compared == 9, "the nine ranges Howard published a distance for")
+    }
+
     /// `CONLAB_FULL=1`: the whole CAP suite (every scenario, backend and seed) re-run, and every
     /// file of the committed folder (data files, `experiment.json`, charts, page) compared with
     /// what the re-run writes, byte for byte.

@@ -75,6 +75,17 @@ import Testing
         #expect(Number.grouped(1_234_567) == "1,234,567" && Number.grouped(999) == "999" && Number.grouped(-30_000) == "-30,000")
     }
 
+    /// The two-sample Kolmogorov–Smirnov distance: the largest gap between the two empirical
+    /// distributions; a trial that never ended (nil) lies beyond every finite time.
+    @Test func kolmogorovSmirnovDistance() {
+        #expect(KolmogorovSmirnov.distance([1, 2, 3], [3, 1, 2]) == 0)
+        #expect(KolmogorovSmirnov.distance([1, 2], [3, 4]) == 1)
+        #expect(KolmogorovSmirnov.distance([1, 2, 3, 4], [1, 2, 5, 6]) == 0.5, "after 2, one has half left, the other none")
+        #expect(KolmogorovSmirnov.distance([1, 2, nil, nil], [1, 2, 3, 4]) == 0.5, "never-ended trials never catch up")
+        #expect(KolmogorovSmirnov.distance([nil, nil], [1]) == 1)
+        #expect(abs(KolmogorovSmirnov.distance([1, 1, 2], [1, 2, 2]) - 1.0 / 3) < 1e-12, "ties step together")
+    }
+
     @Test func outputsAreDeterministic() throws {
         let small = try study(trials: 10, ranges: #"[["100ms", "200ms"], ["25ms", "50ms"]]"#)
         let directories = (0..<2).map { _ in FileManager.default.temporaryDirectory.appendingPathComponent("conlab-study-\(UUID().uuidString)").path }

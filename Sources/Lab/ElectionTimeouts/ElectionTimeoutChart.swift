@@ -38,7 +38,11 @@ enum ElectionTimeoutChart {
         "trials": "trials", "completed": "elected a leader", "min_ms": "fastest (ms)", "median_ms": "median (ms)",
         "mean_ms": "mean (ms)", "p90_ms": "90th percentile (ms)", "p99_ms": "99th percentile (ms)", "max_ms": "slowest (ms)",
         "split_vote_share": "trials with a split vote", "broadcast_ms": "broadcast time (ms)",
+        "ks_to_published": "KS distance to LogCabin", "other_simulator_ks": "Howard's KS distance",
     ]
+
+    /// The summary's columns that hold times, empty when a trial beyond the limit decides them.
+    static let times: Set = ["min_ms", "median_ms", "p90_ms", "p99_ms", "max_ms"]
 
     static func page(_ study: ElectionTimeoutStudy, _ summary: CSVTable, _ charts: [Chart]) -> String {
         var html = ["<!DOCTYPE html>", "<html lang=\"en\">", "<head>", "<meta charset=\"utf-8\">",
@@ -50,13 +54,14 @@ enum ElectionTimeoutChart {
         for row in summary.rows {
             let cells = zip(summary.columns, row).map { column, value in
                 guard value.isEmpty else { return value }
-                return column == "mean_ms" ? "—" : limit
+                // Times beyond the limit are empty; so are the scores of a range nobody published.
+                return Self.times.contains(column) ? limit : "—"
             }
             html.append("<tr>" + cells.map { "<td>\(SVG.escape($0))</td>" }.joined() + "</tr>")
         }
         html += ["</table>",
                  "<p>\(SVG.escape(limit)) ms: beyond the study's limit (a trial still without a leader after it ranks last); "
-                 + "mean —: undefined while any trial is beyond the limit.</p>"]
+                 + "mean —: undefined while any trial is beyond the limit; KS —: no published trials for that range.</p>"]
         for chart in charts { html.append(ReportPage.figure(chart)) }
         html += ["</body>", "</html>"]
         return html.joined(separator: "\n") + "\n"

@@ -6,7 +6,8 @@ import Foundation
 extension ElectionTimeoutStudy {
     static let trialColumns = ["range", "trial", "crash_ms", "election_ms", "terms", "split_vote", "broadcast_ms"]
     package static let summaryColumns = ["range", "timeout_min_ms", "timeout_max_ms", "trials", "completed", "min_ms", "median_ms",
-                                        "mean_ms", "p90_ms", "p99_ms", "max_ms", "split_vote_share", "broadcast_ms"]
+                                        "mean_ms", "p90_ms", "p99_ms", "max_ms", "split_vote_share", "broadcast_ms",
+                                        "ks_to_published", "other_simulator_ks"]
 
     /// Loads a study file; nil when the file is not one.
     public static func load(path: String) throws(ScenarioError) -> ElectionTimeoutStudy? {
@@ -27,7 +28,7 @@ extension ElectionTimeoutStudy {
         var trialsTable = CSVTable(columns: Self.trialColumns), summary = CSVTable(columns: Self.summaryColumns)
         for (range, trials) in results {
             trialsTable.append(contentsOf: Self.trialTable(range, trials))
-            summary.append(Self.summaryRow(range, trials))
+            summary.append(Self.summaryRow(range, trials, reference: reference))
         }
         try save(trialsTable.text, "election-trials.csv", in: directory)
         try save(summary.text, "election-summary.csv", in: directory)
@@ -55,7 +56,9 @@ extension ElectionTimeoutStudy {
     /// Quantiles are of all trials, not only those that ended: a trial still without a leader at
     /// the study's limit ranks last, and a quantile (or the mean, or the maximum) that depends on
     /// such a trial is left empty: it is beyond the limit, and any number would understate it.
-    static func summaryRow(_ range: ClosedRange<TimeSpan>, _ trials: [ElectionTrial]) -> [String] {
+    /// The last two columns score the range against the published trials, when the study names
+    /// them: the Kolmogorov–Smirnov distance of ours, and the other simulator's.
+    static func summaryRow(_ range: ClosedRange<TimeSpan>, _ trials: [ElectionTrial], reference: PublishedElections? = nil) -> [String] {
         let times = trials.compactMap(\.electionTime).map(\.milliseconds).sorted()
         let allEnded = times.count == trials.count
         let rank = { (p: Double) -> String in
@@ -68,7 +71,9 @@ extension ElectionTimeoutStudy {
                 String(trials.count), String(times.count), times.first.map { Number.fixed($0, 1) } ?? "", rank(0.5), mean, rank(0.9),
                 rank(0.99), allEnded ? times.last.map { Number.fixed($0, 1) } ?? "" : "",
                 trials.isEmpty ? "" : Number.fixed(Double(splits) / Double(trials.count), 4),
-                trials.isEmpty ? "" : Number.fixed(trials.map(\.broadcast.milliseconds).reduce(0, +) / Double(trials.count), 1)]
+                trials.isEmpty ? "" : Number.fixed(trials.map(\.broadcast.milliseconds).reduce(0, +) / Double(trials.count), 1),
+                reference?.distance(range, trials).map { Number.fixed($0, 3) } ?? "",
+                reference?.otherSimulator[range].map { Number.fixed($0, 3) } ?? ""]
     }
 
     func save(_ text: String, _ name: String, in directory: String) throws {

@@ -36,6 +36,8 @@ public struct ElectionTimeoutStudy: Sendable {
     /// A trial still without a leader after this long is recorded as unfinished.
     public var giveUpAfter: TimeSpan
     public var graphs: [Graph]
+    /// The published trials each range is scored against, and another simulator's score.
+    var reference: PublishedElections?
 
     /// Every distinct range, in graph order.
     public var ranges: [ClosedRange<TimeSpan>] {
@@ -44,7 +46,8 @@ public struct ElectionTimeoutStudy: Sendable {
         return result
     }
 
-    static let keys = ["name", "description", "nodes", "latency", "fsyncLatency", "processing", "timerSlack", "trials", "seed", "laggingFollowers", "giveUpAfter", "graphs"]
+    static let keys = ["name", "description", "nodes", "latency", "fsyncLatency", "processing", "timerSlack", "trials", "seed", "laggingFollowers",
+                       "giveUpAfter", "graphs", "reference"]
 
     static func decode(_ root: JSONField) throws(ScenarioError) -> ElectionTimeoutStudy {
         let top = try root.object(allowing: ["version", "electionTimeouts"])
@@ -81,6 +84,7 @@ public struct ElectionTimeoutStudy: Sendable {
                                       ranges: ranges, logarithmic: try g["logarithmic"]?.bool() ?? false))
         }
         guard !study.graphs.isEmpty else { throw try object.required("graphs").error("needs at least one graph") }
+        study.reference = try object["reference"].map { field throws(ScenarioError) in try PublishedElections.decode(field, relativeTo: root.file) }
         return study
     }
 
