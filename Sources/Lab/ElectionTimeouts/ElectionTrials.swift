@@ -16,6 +16,9 @@ public struct ElectionTrial: Sendable, Hashable {
     public var splitVote: Bool
     /// How long the trial's write took to commit: the broadcast time (the paper's ~15 ms).
     public var broadcast: TimeSpan
+    /// From the leader's last heartbeat round leaving until the first survivor campaigned: the
+    /// earliest of the survivors' timeouts, plus the heartbeat's latency (thesis §9.3's 1/(s+1)).
+    public var firstTimeout: TimeSpan? = nil
 }
 
 /// Runs the trials of one timeout range, reproducing the paper's setup (§9.3):
@@ -74,20 +77,22 @@ struct ElectionTrials {
             // The next heartbeat round, then a crash somewhere within the heartbeat interval.
             let committed = sim.now
             guard wait(sim, limit: heartbeat * 3, until: { probe.lastHeartbeat.map { $0.0 == leader && $0.1 >= committed } ?? false }) else { break }
-            let crash = probe.lastHeartbeat!.1 + random.duration(in: .zero...heartbeat)
+            let lastRound = probe.lastHeartbeat!.1
+            let crash = lastRound + random.duration(in: .zero...heartbeat)
             sim.run(until: crash)
             probe.measuring = (leader, term)
             probe.heard = nil
             let eventsBefore = sim.events.count
             sim.apply(.crash(.id(leader)))
             _ = wait(sim, limit: study.giveUpAfter) { probe.heard != nil }
-            let candidacyTerms = sim.events[eventsBefore...].compactMap { record -> UInt64? in
+            let candidacies = sim.events[eventsBefore...].compactMap { record -> (time: Instant, term: UInt64)? in
                 guard case .role(.candidate, let term, RaftRole.candidate.rawValue) = record.event else { return nil }
-                return term
+                return (record.time, term)
             }
+            let candidacyTerms = candidacies.map(\.term)
             trials.append(ElectionTrial(trial: trial, crash: crash, electionTime: probe.heard.map { $0.time - crash },
                                         terms: probe.heard.map { $0.term - term } ?? 0, splitVote: Set(candidacyTerms).count < candidacyTerms.count,
-                                        broadcast: broadcast))
+                                        broadcast: broadcast, firstTimeout: candidacies.first.map { $0.time - lastRound }))
             probe.measuring = nil
             sim.apply(.heal)
             sim.apply(.restart(.id(leader)))
