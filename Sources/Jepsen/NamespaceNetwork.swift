@@ -68,6 +68,9 @@ final class NamespaceNetwork {
         }
         subnet = free
         homes = (0..<nodes).map { NodeHome(host: "10.213.\(free).\($0 + 1)", namespace: "conlab-\(free)-n\($0 + 1)") }
+        Self.live.lock()
+        Self.built[free] = homes.compactMap(\.namespace)
+        Self.live.unlock()
         do {
             try build(nodes: nodes)
         } catch {
@@ -113,9 +116,36 @@ final class NamespaceNetwork {
     func tearDown() {
         guard !tornDown else { return }
         tornDown = true
-        let names = homes.compactMap(\.namespace)
-        for line in names.map({ "netns del \($0)" }) + ["link del \(bridge)"] { try? ip([], batch: [line]) }
+        Self.live.lock()
+        Self.built[subnet] = nil
+        Self.live.unlock()
+        Self.remove(subnet: subnet, namespaces: homes.compactMap(\.namespace))
         try? FileManager.default.removeItem(atPath: folder)
+    }
+
+    /// The networks built and not yet torn down, by subnet: what an interrupted run removes.
+    private static let live = NSLock()
+    nonisolated(unsafe) private static var built: [Int: [String]] = [:]
+
+    /// Removes every network this process built and has not torn down (`conlab run --real`
+    /// interrupted); their processes must have been stopped. Returns how many namespaces went.
+    @discardableResult
+    static func removeAll() -> Int {
+        live.lock()
+        let networks = built
+        built.removeAll()
+        live.unlock()
+        for (subnet, namespaces) in networks { remove(subnet: subnet, namespaces: namespaces) }
+        return networks.values.map(\.count).reduce(0, +)
+    }
+
+    /// Deletes the namespaces (with the veth pairs in them) and the bridge, one command each so
+    /// that one already gone does not keep the others.
+    private static func remove(subnet: Int, namespaces: [String]) {
+        for arguments in namespaces.map({ ["netns", "del", $0] }) + [["link", "del", "conlab-br\(subnet)"]] {
+            guard let pid = try? NodeProcesses.spawn(NodeHome.ip, arguments, logFile: "/dev/null") else { continue }
+            while waitpid(pid, nil, 0) == -1 && errno == EINTR {}
+        }
     }
 
     deinit { tearDown() }

@@ -36,6 +36,7 @@ public enum NodeProcesses {
         var pid: pid_t = 0
         let result = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
         guard result == 0 else { throw SystemError("start \(executable)", errno: result) }
+        SpawnedProcesses.add(pid)
         return pid
     }
 

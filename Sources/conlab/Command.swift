@@ -126,6 +126,7 @@ enum Command {
                 return network
             } ?? .loopback
             if real {
+                Interruption.stopEverythingOnSignals()
                 request.driver = RealDriver(keepClusters: keepClusters, network: network)
                 request.jobs = 1
             }
