@@ -46,6 +46,7 @@ import Testing
     static let cases: [Case] = [
         Case(bug: "stale-leader-reads", correct: "raft[checkQuorum=false]", violation: .staleReads),
         Case(bug: "unbounded-lease", correct: "raft[read=lease;clockDrift=0.8]", violation: .staleReads),
+        Case(bug: "figure8", correct: "raft[prevote=false;checkQuorum=false;maxBatch=1;maxInflight=1]", violation: .divergence),
         Case(bug: "volatile-vote", correct: #"raft[prevote=false;checkQuorum=false;electionTimeout=["150ms","150ms"]]"#, violation: .divergence),
         Case(bug: "no-election-restriction", correct: "raft[prevote=false;checkQuorum=false]", violation: .divergence),
         Case(bug: "commit-before-log", correct: "2pc", violation: .atomicity),
