@@ -49,6 +49,7 @@ import Testing
         Case(bug: "figure8", correct: "raft[prevote=false;checkQuorum=false;maxBatch=1;maxInflight=1]", violation: .divergence),
         Case(bug: "volatile-vote", correct: #"raft[prevote=false;checkQuorum=false;electionTimeout=["150ms","150ms"]]"#, violation: .divergence),
         Case(bug: "no-election-restriction", correct: "raft[prevote=false;checkQuorum=false]", violation: .divergence),
+        Case(bug: "broadcast-before-sync", correct: "zab[read=sync]", violation: .lostWrites),
         Case(bug: "commit-before-log", correct: "2pc", violation: .atomicity),
         Case(bug: "forget-yes-vote", correct: "2pc", violation: .divergence),
         Case(bug: "promote-stale-backup", correct: "primary-backup", violation: .lostWrites, correctIsClean: false),
