@@ -27,6 +27,16 @@ public struct OptionDoc: Sendable, Hashable {
     }
 }
 
+extension OptionDoc {
+    /// The `bug` option of a backend with planted bugs: classic mistakes it reintroduces on purpose,
+    /// so that a run can show what the checker finds when a protocol rule is broken (README §
+    /// Planted bugs). `none`, the default, is the correct protocol.
+    public static func plantedBugs<Bug: RawRepresentable & CaseIterable>(_: Bug.Type) -> OptionDoc where Bug.RawValue == String {
+        OptionDoc("bug", values: Bug.allCases.map(\.rawValue).joined(separator: " | "), default: "\"none\"",
+                  "a planted classic mistake (README § Planted bugs); none is the correct protocol")
+    }
+}
+
 /// Why an option was refused. `path` is relative to the option (e.g. `[1]` inside a range).
 public struct OptionError: Error, Hashable, Sendable, CustomStringConvertible {
     public var option: String

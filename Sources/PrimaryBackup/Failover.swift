@@ -91,7 +91,11 @@ extension PrimaryBackup {
         guard let current = election, current.granted.count >= majority else { return }
         let waitingFor = cluster.count - current.answered.count - (current.answered.contains(hard.config.primary) ? 0 : 1)
         guard waitingFor <= 0 || !current.windowOpen else { return }
-        let best = current.granted.max { a, b in a.offset != b.offset ? a.offset < b.offset : a.node > b.node }!
+        // Planted bug `promote-stale-backup` ranks voters by id alone: the promoted backup may lack
+        // writes another one holds, and every backup then resynchronises from it, dropping them.
+        let best = current.granted.max { a, b in
+            options.bug != .promoteStaleBackup && a.offset != b.offset ? a.offset < b.offset : a.node > b.node
+        }!
         out.emit(.note(kind: "failover", detail: "epoch \(current.epoch): \(current.granted.count) votes; promoting \(best.node) at offset \(best.offset)"))
         election = nil
         if best.node == id {

@@ -7,6 +7,14 @@ import KVStore
 /// `min-replicas-max-lag`) to the lab's millisecond networks, keeping their ratios roughly: several
 /// heartbeats per down-after period, several ACKs per allowed lag.
 public struct PrimaryBackupOptions: SessionBackendOptions {
+    /// Classic mistakes the lab plants on purpose (README § Planted bugs).
+    public enum Bug: String, CaseIterable, Sendable {
+        /// The correct protocol.
+        case none
+        /// A failover promotes the voter with the lowest id, not the one with the highest offset.
+        case promoteStaleBackup = "promote-stale-backup"
+    }
+
     /// How often the primary pings every node with an (empty) REPLICATE and every backup sends
     /// `REPLCONF ACK` to its primary (Redis: `repl-ping-replica-period`, ACK once a second).
     public var heartbeat: TimeSpan = .milliseconds(50)
@@ -30,6 +38,7 @@ public struct PrimaryBackupOptions: SessionBackendOptions {
     public var minReplicasMaxLag: TimeSpan = .milliseconds(200)
     /// The state machine's client sessions (`sessionTimeout`, `sessionResults`).
     public var sessions = SessionOptions()
+    public var bug = Bug.none
 
     public init() {}
 
@@ -41,6 +50,7 @@ public struct PrimaryBackupOptions: SessionBackendOptions {
         OptionDoc("backlog", values: "integer ≥ 1", default: "1000", "writes kept for partial resync; a backup further behind gets a full resync (repl-backlog-size)"),
         OptionDoc("minReplicasToWrite", values: "integer ≥ 0", default: "0", "refuse writes unless this many backups acknowledged within minReplicasMaxLag (min-replicas-to-write); trades availability for fewer lost writes"),
         OptionDoc("minReplicasMaxLag", values: "duration", default: "\"200ms\"", "how recent a backup's acknowledgement must be to count for minReplicasToWrite (min-replicas-max-lag)"),
+        .plantedBugs(Bug.self),
     ] + SessionOptions.documentation
 
     public mutating func set(_ name: String, to value: JSONValue) throws(OptionError) {
@@ -53,6 +63,7 @@ public struct PrimaryBackupOptions: SessionBackendOptions {
         case "backlog": backlog = try value.intOption(name, minimum: 1)
         case "minReplicasToWrite": minReplicasToWrite = try value.intOption(name, minimum: 0)
         case "minReplicasMaxLag": minReplicasMaxLag = try Self.positive(value.durationOption(name), name)
+        case "bug": bug = try value.choiceOption(name, as: Bug.self)
         default: throw OptionError.unknown(name, known: Self.documentation)
         }
     }

@@ -31,7 +31,10 @@ extension RaftState {
     /// Grants a vote (or pre-vote) only to a candidate whose log is at least as up to date as
     /// ours (§5.4.1), and a real vote at most once per term, made durable before the reply leaves.
     mutating func handleVoteRequest(_ request: VoteRequest, from candidate: NodeID, _ now: Instant, _ out: inout Effects<Raft>) {
-        let upToDate = log.isBehindOrEqual(lastTerm: request.lastLogTerm, lastIndex: request.lastLogIndex)
+        // Planted bug `no-election-restriction` drops §5.4.1's check: a candidate missing committed
+        // entries can win, and its log then overwrites them on the followers.
+        let upToDate = options.bug == .noElectionRestriction
+            || log.isBehindOrEqual(lastTerm: request.lastLogTerm, lastIndex: request.lastLogIndex)
         // Like etcd: no vote in a term whose leader we already know.
         let free = votedFor == candidate || (votedFor == nil && leader == nil)
         if request.preVote {
@@ -46,7 +49,11 @@ extension RaftState {
             hardStateDirty = true
             resetElectionTimer(now)
         }
-        out.send(.voteReply(VoteReply(term: currentTerm, granted: granted, preVote: false)), to: candidate)
+        // Figure 2 makes votedFor persistent "before responding to RPCs". Planted bug `volatile-vote`
+        // lets the reply leave while the vote is still being written: a crash in between forgets the
+        // vote, and the restarted node can vote again in the same term — two leaders in one term.
+        let departure: Departure = options.bug == .volatileVote ? .atOnce : .afterWrites
+        out.send(.voteReply(VoteReply(term: currentTerm, granted: granted, preVote: false)), to: candidate, departing: departure)
     }
 
     mutating func handleVoteReply(_ reply: VoteReply, slot: Int, _ now: Instant, _ out: inout Effects<Raft>) {

@@ -9,7 +9,10 @@ import ConsensusCore
 extension RaftState {
     mutating func read(_ request: ClientRequest, _ now: Instant, _ out: inout Effects<Raft>) {
         let committedInTerm = commitIndex >= termStart
-        if options.read == .lease, committedInTerm, now < leaseExpiry {
+        // Planted bug `stale-leader-reads` skips both checks of thesis §6.4 — a quorum round (or a
+        // lease) proving this node still leads: a leader cut off from its majority keeps answering
+        // from a state machine that a new leader's writes have left behind.
+        if options.bug == .staleLeaderReads || (options.read == .lease && committedInTerm && now < leaseExpiry) {
             out.reply(ClientReply(to: request, .ok(.value(store.read(request.command.key)))))
             return
         }

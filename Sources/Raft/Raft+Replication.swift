@@ -146,7 +146,9 @@ extension RaftState {
     mutating func maybeCommit(_ now: Instant, _ out: inout Effects<Raft>) {
         for slot in scratch.indices { scratch[slot] = UInt64(slot == selfSlot ? ownDurableIndex : progress[slot].match) }
         let majority = LogIndex(majorityOfScratch())
-        guard majority > commitIndex, log.term(at: majority) == currentTerm else { return }
+        // Planted bug `figure8` counts replicas of any term's entry, which Figure 8 shows can commit
+        // an entry that a later leader, elected without it, then overwrites.
+        guard majority > commitIndex, options.bug == .figure8 || log.term(at: majority) == currentTerm else { return }
         advanceCommit(to: majority, now, &out)
     }
 

@@ -18,6 +18,23 @@ public struct RaftOptions: SessionBackendOptions {
         case unsafeLocal
     }
 
+    /// Classic mistakes the lab plants on purpose (README § Planted bugs); each breaks one rule of
+    /// the paper or the thesis, at the line that enforces it.
+    public enum Bug: String, CaseIterable, Sendable {
+        /// The correct protocol.
+        case none
+        /// §5.4.2: a leader commits an earlier term's entry by counting replicas (Figure 8).
+        case figure8
+        /// §5.2, Figure 2: the vote reply leaves before the vote is durable, so a crash forgets it.
+        case volatileVote = "volatile-vote"
+        /// §5.4.1: votes are granted without checking that the candidate's log is up to date.
+        case noElectionRestriction = "no-election-restriction"
+        /// Thesis §6.4.1: the lease is not shortened by the clock-drift bound.
+        case unboundedLease = "unbounded-lease"
+        /// Thesis §6.4: the leader answers reads from its state machine without confirming leadership.
+        case staleLeaderReads = "stale-leader-reads"
+    }
+
     /// A follower that hears from no leader for a duration drawn from this range starts an
     /// election (§5.2); the lower bound is also the minimum election timeout of §4.2.3 and §6.2.
     public var electionTimeout: ClosedRange<TimeSpan> = .milliseconds(150)...(.milliseconds(300))
@@ -45,11 +62,15 @@ public struct RaftOptions: SessionBackendOptions {
     public var clockDrift = 0.1
     /// The state machine's client sessions (`sessionTimeout`, `sessionResults`).
     public var sessions = SessionOptions()
+    public var bug = Bug.none
 
     public init() {}
 
     /// How long a lease lasts from the start of a round a majority acknowledged.
-    public var leaseDuration: TimeSpan { electionTimeout.lowerBound.scaled(by: 1 - clockDrift) }
+    ///
+    /// Planted bug `unbounded-lease`: the full minimum election timeout, as if clocks never drifted —
+    /// a leader whose clock runs slow then serves reads after a new leader may have been elected.
+    public var leaseDuration: TimeSpan { electionTimeout.lowerBound.scaled(by: bug == .unboundedLease ? 1 : 1 - clockDrift) }
 
     /// Whether a follower that heard from a leader within the minimum election timeout ignores
     /// vote requests (§4.2.3). CheckQuorum needs it to keep leaders stable; leases need it for
@@ -73,6 +94,7 @@ public struct RaftOptions: SessionBackendOptions {
                   "most snapshot bytes per InstallSnapshot: larger snapshots travel in chunks, one at a time (Figure 13)"),
         OptionDoc("clockDrift", values: "number in 0…0.9", default: "0.1",
                   "clock-drift bound for leases: lease = minimum election timeout × (1 − clockDrift)"),
+        .plantedBugs(Bug.self),
     ] + SessionOptions.documentation
 
     public mutating func set(_ name: String, to value: JSONValue) throws(OptionError) {
@@ -90,6 +112,7 @@ public struct RaftOptions: SessionBackendOptions {
         case "snapshotThreshold": snapshotThreshold = try value.intOption(name, minimum: 1)
         case "snapshotChunk": snapshotChunk = try value.intOption(name, minimum: 1)
         case "clockDrift": clockDrift = try value.numberOption(name, in: 0...0.9)
+        case "bug": bug = try value.choiceOption(name, as: Bug.self)
         default: throw OptionError.unknown(name, known: Self.documentation)
         }
     }

@@ -27,6 +27,7 @@ public struct TwoPhaseCommit: ReplicationBackend {
 
     public init(id: NodeID, cluster: [NodeID], options: Options, recovered: RecoveredState<TransactionRecord, CommitHardState>, seed: UInt64) {
         self.options = options
+        let recovered = options.bug == .forgetYesVote ? Self.forgettingVotes(recovered, of: id) : recovered
         core = CommitCore(id: id, cluster: cluster, timing: options.timing, sessions: options.sessions, abortsAcknowledged: false, recovered: recovered)
     }
 
@@ -38,7 +39,7 @@ public struct TwoPhaseCommit: ReplicationBackend {
         switch input {
         case .client(let request):
             if let transaction = core.submit(request, at: now, into: &out), core.roundComplete(transaction) {
-                core.decide(transaction, commit: true, at: now, into: &out)
+                commit(transaction, at: now, into: &out)
             }
         case .receive(let from, let message):
             receive(message.body, from: from, at: now, into: &out)
@@ -53,7 +54,7 @@ public struct TwoPhaseCommit: ReplicationBackend {
             core.vote(on: transaction, request, phase: Message.Kind.prepare.rawValue, at: now, timer: now + options.decisionTimeout, into: &out)
         case .vote(let transaction, let yes):
             switch core.recordAnswer(transaction, from: node, yes: yes, in: .voted, into: &out) {
-            case .complete: core.decide(transaction, commit: true, at: now, into: &out)
+            case .complete: commit(transaction, at: now, into: &out)
             case .refused: core.decide(transaction, commit: false, at: now, into: &out)
             case .waiting, .stale: break
             }
@@ -67,6 +68,33 @@ public struct TwoPhaseCommit: ReplicationBackend {
             // Only a decision helps; a peer that is in doubt too changes nothing (2PC blocks).
             if let commit = state.decision { core.learn(transaction, commit: commit, ackTo: nil, into: &out) }
         }
+    }
+
+    /// Every vote was YES: the decision is logged, then sent (Gray & Lamport 2006: the coordinator
+    /// records COMMIT in its stable storage before it tells anyone). Planted bug
+    /// `commit-before-log` lets COMMIT leave while the record is written: a coordinator that crashes
+    /// in between restarts without a decision and presumes abort, though participants committed.
+    private mutating func commit(_ transaction: TransactionID, at now: Instant, into out: inout Effects<TwoPhaseCommit>) {
+        let first = out.messages.count
+        core.decide(transaction, commit: true, at: now, into: &out)
+        guard options.bug == .commitBeforeLog else { return }
+        for index in first..<out.messages.count { out.messages[index].departure = .atOnce }
+    }
+
+    /// Planted bug `forget-yes-vote`: the log after a restart, with every YES this node gave another
+    /// coordinator and has no decision for turned into a record that says nothing (`ended`; the
+    /// indices stay where they are). The restarted participant holds no lock and is not in doubt,
+    /// though the coordinator counted its vote — a YES is a promise that must survive crashes.
+    static func forgettingVotes(_ recovered: RecoveredState<TransactionRecord, CommitHardState>,
+                                of id: NodeID) -> RecoveredState<TransactionRecord, CommitHardState> {
+        var decided: Set<TransactionID> = []
+        for case .decided(let transaction, _) in recovered.entries { decided.insert(transaction) }
+        var forgetful = recovered
+        forgetful.entries = recovered.entries.map { record in
+            guard case .prepared(let transaction, _, _) = record, transaction.coordinator != id, !decided.contains(transaction) else { return record }
+            return .ended(transaction)
+        }
+        return forgetful
     }
 
     /// The timer of an undecided transaction fired: after a restart, or `decisionTimeout` after a

@@ -369,7 +369,7 @@ extension Zab {
 
     /// A write from a client: give it the next zxid, log it, propose it to every synced follower.
     mutating func propose(_ request: ClientRequest, in session: inout LeaderSession, at now: Instant, into out: inout Effects<Zab>) {
-        guard session.phase == .broadcasting, store.cachedReply(for: request) == nil, session.proposed.insert(request) else { return }
+        guard proposes(in: session), store.cachedReply(for: request) == nil, session.proposed.insert(request) else { return }
         let epoch = session.epoch
         let previous = log.lastZxid
         let zxid = previous.epoch == epoch ? previous.next : Zxid(epoch: epoch, counter: 1)

@@ -101,10 +101,19 @@ public struct Zab: ReplicationBackend {
         if case .leading(let session) = role { session.phase == .broadcasting } else { false }
     }
 
+    /// Whether a leader takes writes and proposes them: only once established (Zab §III: phase 3,
+    /// broadcast, begins after a quorum accepted the new leader's history in phase 2). Planted bug
+    /// `broadcast-before-sync` begins as soon as its epoch is acknowledged, while followers are
+    /// still synchronising: the quorum that then accepts NEWLEADER accepted a history without those
+    /// proposals, yet establishing the epoch commits the leader's whole log, them included.
+    func proposes(in session: LeaderSession) -> Bool {
+        session.phase == .broadcasting || (options.bug == .broadcastBeforeSync && session.phase == .newLeaderAck)
+    }
+
     /// Whether the node answers clients: an established leader, or a follower past UPTODATE.
     package var isServing: Bool {
         switch role {
-        case .leading(let session): session.phase == .broadcasting
+        case .leading(let session): proposes(in: session)
         case .following(let session): session.phase == .broadcasting
         case .starting, .looking, .modifying: false
         }

@@ -16,6 +16,14 @@ public struct ZabOptions: SessionBackendOptions {
         case sync
     }
 
+    /// Classic mistakes the lab plants on purpose (README § Planted bugs).
+    public enum Bug: String, CaseIterable, Sendable {
+        /// The correct protocol.
+        case none
+        /// A new leader takes writes and proposes them while its followers are still synchronising.
+        case broadcastBeforeSync = "broadcast-before-sync"
+    }
+
     public var read: ReadMode = .local
     /// The heartbeat unit: the leader pings followers every half tick.
     public var tickTime: TimeSpan = .milliseconds(100)
@@ -39,6 +47,7 @@ public struct ZabOptions: SessionBackendOptions {
     public var snapshotChunk = 65_536
     /// The state machine's client sessions (`sessionTimeout`, `sessionResults`).
     public var sessions = SessionOptions()
+    public var bug = Bug.none
 
     public init() {}
 
@@ -53,6 +62,7 @@ public struct ZabOptions: SessionBackendOptions {
         OptionDoc("snapCount", values: "integer ≥ 2", default: "10000", "snapshot after snapCount/2 … snapCount logged transactions (jittered per node)"),
         OptionDoc("commitLogCount", values: "integer ≥ 1", default: "500", "committed transactions kept in memory for DIFF sync; older followers get SNAP"),
         OptionDoc("snapshotChunk", values: "integer ≥ 1", default: "65536", "most snapshot bytes per SNAP message: larger snapshots travel in chunks, one at a time"),
+        .plantedBugs(Bug.self),
     ] + SessionOptions.documentation
 
     public mutating func set(_ name: String, to value: JSONValue) throws(OptionError) {
@@ -67,6 +77,7 @@ public struct ZabOptions: SessionBackendOptions {
         case "snapCount": snapCount = try value.intOption(name, minimum: 2)
         case "commitLogCount": commitLogCount = try value.intOption(name, minimum: 1)
         case "snapshotChunk": snapshotChunk = try value.intOption(name, minimum: 1)
+        case "bug": bug = try value.choiceOption(name, as: Bug.self)
         default: throw OptionError.unknown(name, known: Self.documentation)
         }
     }

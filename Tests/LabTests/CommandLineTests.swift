@@ -71,6 +71,13 @@ import Testing
         expectBadInput(try conlab("run", "retry.json", "--quiet"), "retry.json: workload.retry: must be at least 1ms, found 1us")
     }
 
+    /// A planted bug the backend does not have is bad input that lists those it has.
+    @Test func anUnknownPlantedBugIsBadInput() throws {
+        try write("bug.json", #"{"version": 1, "duration": "1s", "backends": [{"protocol": "raft", "options": {"bug": "figure9"}}]}"#)
+        expectBadInput(try conlab("run", "bug.json", "--quiet"),
+                       #"bug.json: backends[0].options.bug: expected one of "none", "figure8", "volatile-vote", "no-election-restriction", "unbounded-lease", "stale-leader-reads", found "figure9""#)
+    }
+
     /// `bench --help` explains the benchmarks; arguments it does not know are bad input, never
     /// silently ignored (a typo in a cluster size would otherwise run the default sizes).
     @Test func replayRefusesBadArgumentsWithExitStatus2() throws {

@@ -155,7 +155,7 @@ import Testing
         do { try options.set("minReplicasToWrite", to: .number(2)) } catch { Issue.record("\(error)") }
         #expect(options.minReplicasToWrite == 2)
         #expect(Set(PrimaryBackupOptions.documentation.map(\.name)) == ["heartbeat", "downAfter", "failoverTimeout", "replicationLag", "backlog", "minReplicasToWrite", "minReplicasMaxLag",
-                                                                       "sessionTimeout", "sessionResults"])
+                                                                       "bug", "sessionTimeout", "sessionResults"])
     }
 
     @Test func hardStateRoundTrips() throws {

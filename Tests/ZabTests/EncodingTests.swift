@@ -41,6 +41,6 @@ import Zab
         #expect(throws: OptionError.self) { try options.set("finalizeWait", to: .string("0ms")) }
         #expect(throws: OptionError.self) { try options.set("electionAlg", to: .number(3)) }
         #expect(ZabOptions.documentation.map(\.name) == ["read", "tickTime", "initLimit", "syncLimit", "finalizeWait", "maxNotificationInterval", "snapCount", "commitLogCount",
-                                                         "snapshotChunk", "sessionTimeout", "sessionResults"])
+                                                         "snapshotChunk", "bug", "sessionTimeout", "sessionResults"])
     }
 }
