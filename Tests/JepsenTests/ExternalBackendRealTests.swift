@@ -2,6 +2,7 @@ import ConsensusCore
 import Foundation
 @testable import Jepsen
 import Lab
+import Server
 import Testing
 
 /// External systems run as backends of a scenario (`{"external": "etcd"}`,
@@ -121,6 +122,44 @@ import Testing
             let error = #expect(throws: ScenarioError.self) { try Experiment.run(request) }
             #expect(error?.description.contains(named) == true, "\(error?.description ?? "no error")")
             #expect(error?.description.contains(takes) == true, "\(error?.description ?? "no error")")
+        }
+    }
+
+    /// Ctrl-C of `conlab run --real`: etcd does not watch its parent as our nodes do, so conlab
+    /// itself must stop it. Interrupted while the members run, conlab kills every one and exits
+    /// with 130 (128 + SIGINT).
+    @Test func anInterruptedRunStopsTheSystemItStarted() throws {
+        guard Self.installed(.etcd), let conlab = RealScenarioTests.conlab() else { return }
+        let folder = NSTemporaryDirectory() + "conlab-interrupt-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try Data(Self.scenario("etcd", faults: "[]", duration: "30s").utf8).write(to: URL(fileURLWithPath: folder + "/s.json"))
+        let run = try NodeProcesses.spawn(conlab, ["run", folder + "/s.json", "--real", "--seed", "1", "--out", folder + "/out", "--quiet"],
+                                          logFile: folder + "/conlab.log")
+        var members: [pid_t] = []
+        defer { for pid in members + [run] { kill(pid, SIGKILL) }; waitpid(run, nil, WNOHANG) }
+        let deadline = Date().addingTimeInterval(30)
+        while members.count < 3 && Date() < deadline {
+            usleep(100_000)
+            members = Self.children(of: run).filter { NodeProcesses.arguments(of: $0).first?.hasSuffix("etcd") == true }
+        }
+        #expect(members.count == 3, "three etcd members running under conlab")
+        kill(run, SIGINT)
+        var status: Int32 = 0
+        waitpid(run, &status, 0)
+        #expect(status >> 8 == 130, "exit status 128 + SIGINT, not \(status >> 8)")
+        #expect(members.allSatisfy { !NodeProcesses.isAlive($0) }, "every member stopped")
+        let log = (try? String(contentsOfFile: folder + "/conlab.log", encoding: .utf8)) ?? ""
+        #expect(log.contains("interrupted; stopped"), "it says what it stopped: \(log)")
+    }
+
+    /// The processes whose parent is `pid`.
+    static func children(of pid: pid_t) -> [pid_t] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { pid_t($0) }.filter { child in
+            guard let stat = try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return false }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 1 && pid_t(fields[1]) == pid
         }
     }
 
