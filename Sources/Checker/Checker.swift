@@ -118,7 +118,7 @@ public enum Checker {
 
     /// The history sorted by id (histories are written in id order, so usually as given).
     static func inIDOrder(_ history: [HistoryOperation]) -> [HistoryOperation] {
-        zip(history, history.dropFirst()).allSatisfy { $0.id < $1.id } ? history : history.sorted { $0.id < $1.id }
+        history.indices.dropFirst().allSatisfy { history[$0 - 1].id < history[$0].id } ? history : history.sorted { $0.id < $1.id }
     }
 
     /// The same rules the reader applies to a file, applied to a history built in memory (sorted

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Reads one line of `history.jsonl` straight from its bytes into the members the checker uses,
 /// without building a generic JSON value: on a large history the generic parser (`JSONValue`),
 /// with its arrays of members, boxed values and a `String` per name, took most of `conlab check`'s
@@ -137,7 +139,8 @@ extension HistoryField {
         case (11, _): .completeUs
         default: nil
         }
-        guard let candidate, Self.names[candidate.slot].elementsEqual(bytes[range]) else { return nil }
+        guard let candidate, Self.names[candidate.slot].withUnsafeBytes({ memcmp($0.baseAddress!, bytes.baseAddress! + range.lowerBound, range.count) == 0 })
+        else { return nil }
         self = candidate
     }
 }
