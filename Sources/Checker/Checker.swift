@@ -76,27 +76,24 @@ public struct CheckReport: Sendable {
 
 public enum Checker {
     /// Judges a history: linearizability per key and overall, and every direct check whose input
-    /// is given. Deterministic: the same input and budget give the same report.
-    public static func check(_ input: CheckInput, budget: CheckBudget = .standard) throws(HistoryError) -> CheckReport {
+    /// is given. Deterministic: the same input and budget give the same report, whatever `jobs`.
+    ///
+    /// Keys are independent (P-compositionality), so up to `jobs` of them are checked at once:
+    /// `conlab check` uses every processor, as Porcupine does; the runner, which already runs
+    /// several runs at once, one.
+    public static func check(_ input: CheckInput, budget: CheckBudget = .standard, jobs: Int = 1) throws(HistoryError) -> CheckReport {
         let history = inIDOrder(input.history)
         try validate(history)
-        var keys: [KeyVerdict] = []
-        var anomalies: [Anomaly] = []
-        var staleReads = 0
-        var lostWrites = 0
-        for (key, operations) in partitionByKey(history) {
-            let stale = StaleReads.find(key: key, operations: operations)
-            let (verdict, violation) = checkKey(key, operations, staleReads: stale, budget: budget)
-            staleReads += stale.count
-            keys.append(verdict)
-            anomalies += stale
-            if let violation { anomalies.append(violation) }
-            if let finalState = input.finalState {
-                let lost = LostWrites.find(key: key, operations: operations, final: finalState[key])
-                lostWrites += lost.count
-                anomalies += lost
-            }
+        let finalState = input.finalState
+        let groups = partitionByKey(history)
+        let check: @Sendable ((key: String, operations: [HistoryOperation])) -> KeyFindings = { group in
+            checkKey(group.key, group.operations, budget: budget, finalState: finalState)
         }
+        let findings = jobs > 1 && groups.count > 1 ? Parallel.map(groups, jobs: jobs, check) : groups.map(check)
+        let keys = findings.map(\.verdict)
+        var anomalies = findings.flatMap(\.anomalies)
+        let staleReads = findings.reduce(0) { $0 + $1.staleReads }
+        let lostWrites = findings.reduce(0) { $0 + $1.lostWrites }
         let divergence = input.replicas.map { ReplicaDivergence.find(replicas: $0, down: input.downNodes) }
         let atomicity = input.transactions.map { decisions in
             TransactionAtomicity.find(decisions, writes: input.transactionWrites.compactMapValues { id in input.history.first { $0.id == id } })
@@ -107,6 +104,24 @@ public enum Checker {
             linearizable: Verdict.combining(keys.map(\.verdict)), keys: keys, anomalies: anomalies,
             staleReads: staleReads, lostWrites: input.finalState == nil ? nil : lostWrites,
             divergentKeys: divergence?.count, atomicityViolations: atomicity?.count)
+    }
+
+    /// What the checker finds on one key.
+    struct KeyFindings: Sendable {
+        var verdict: KeyVerdict
+        /// Stale reads, the violation, lost writes, in that order.
+        var anomalies: [Anomaly]
+        var staleReads: Int
+        var lostWrites: Int
+    }
+
+    /// Every check of one key: stale reads, linearizability, and lost writes if the final state is given.
+    static func checkKey(_ key: String, _ operations: [HistoryOperation], budget: CheckBudget, finalState: [String: String]?) -> KeyFindings {
+        let stale = StaleReads.find(key: key, operations: operations)
+        let (verdict, violation) = checkKey(key, operations, staleReads: stale, budget: budget)
+        let lost = finalState.map { LostWrites.find(key: key, operations: operations, final: $0[key]) } ?? []
+        return KeyFindings(verdict: verdict, anomalies: stale + (violation.map { [$0] } ?? []) + lost,
+                           staleReads: stale.count, lostWrites: lost.count)
     }
 
     /// Linearizability of one key's operations (all on `key`, in id order); a stale read among
