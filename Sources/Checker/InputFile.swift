@@ -79,6 +79,7 @@ package enum InputFile {
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
         while true {
             let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0, errno == EINTR { continue }
             guard count >= 0 else { throw InputFileError("cannot be read") }
             if count == 0 { break }
             try chunk.withUnsafeBufferPointer { buffer throws(InputFileError) in try lines.feed(UnsafeBufferPointer(rebasing: buffer[..<count]), body) }
