@@ -31,7 +31,7 @@ package enum CheckCommand {
         let report: CheckReport
         do {
             history = try HistoryReader.read(path: path)
-            report = try Checker.check(CheckInput(history: history), budget: options.budget)
+            report = try Checker.check(CheckInput(history: history), budget: options.budget, jobs: ProcessInfo.processInfo.activeProcessorCount)
         } catch {
             return Result(text: "error: \(error)\n", exitStatus: badInputStatus)
         }

@@ -76,27 +76,24 @@ public struct CheckReport: Sendable {
 
 public enum Checker {
     /// Judges a history: linearizability per key and overall, and every direct check whose input
-    /// is given. Deterministic: the same input and budget give the same report.
-    public static func check(_ input: CheckInput, budget: CheckBudget = .standard) throws(HistoryError) -> CheckReport {
+    /// is given. Deterministic: the same input and budget give the same report, whatever `jobs`.
+    ///
+    /// Keys are independent (P-compositionality), so up to `jobs` of them are checked at once:
+    /// `conlab check` uses every processor, as Porcupine does; the runner, which already runs
+    /// several runs at once, one.
+    public static func check(_ input: CheckInput, budget: CheckBudget = .standard, jobs: Int = 1) throws(HistoryError) -> CheckReport {
         let history = inIDOrder(input.history)
         try validate(history)
-        var keys: [KeyVerdict] = []
-        var anomalies: [Anomaly] = []
-        var staleReads = 0
-        var lostWrites = 0
-        for (key, operations) in partitionByKey(history) {
-            let stale = StaleReads.find(key: key, operations: operations)
-            let (verdict, violation) = checkKey(key, operations, staleReads: stale, budget: budget)
-            staleReads += stale.count
-            keys.append(verdict)
-            anomalies += stale
-            if let violation { anomalies.append(violation) }
-            if let finalState = input.finalState {
-                let lost = LostWrites.find(key: key, operations: operations, final: finalState[key])
-                lostWrites += lost.count
-                anomalies += lost
-            }
+        let finalState = input.finalState
+        let groups = partitionByKey(history)
+        let check: @Sendable ((key: String, operations: [HistoryOperation])) -> KeyFindings = { group in
+            checkKey(group.key, group.operations, budget: budget, finalState: finalState)
         }
+        let findings = jobs > 1 && groups.count > 1 ? Parallel.map(groups, jobs: jobs, check) : groups.map(check)
+        let keys = findings.map(\.verdict)
+        var anomalies = findings.flatMap(\.anomalies)
+        let staleReads = findings.reduce(0) { $0 + $1.staleReads }
+        let lostWrites = findings.reduce(0) { $0 + $1.lostWrites }
         let divergence = input.replicas.map { ReplicaDivergence.find(replicas: $0, down: input.downNodes) }
         let atomicity = input.transactions.map { decisions in
             TransactionAtomicity.find(decisions, writes: input.transactionWrites.compactMapValues { id in input.history.first { $0.id == id } })
@@ -109,6 +106,24 @@ public enum Checker {
             divergentKeys: divergence?.count, atomicityViolations: atomicity?.count)
     }
 
+    /// What the checker finds on one key.
+    struct KeyFindings: Sendable {
+        var verdict: KeyVerdict
+        /// Stale reads, the violation, lost writes, in that order.
+        var anomalies: [Anomaly]
+        var staleReads: Int
+        var lostWrites: Int
+    }
+
+    /// Every check of one key: stale reads, linearizability, and lost writes if the final state is given.
+    static func checkKey(_ key: String, _ operations: [HistoryOperation], budget: CheckBudget, finalState: [String: String]?) -> KeyFindings {
+        let stale = StaleReads.find(key: key, operations: operations)
+        let (verdict, violation) = checkKey(key, operations, staleReads: stale, budget: budget)
+        let lost = finalState.map { LostWrites.find(key: key, operations: operations, final: $0[key]) } ?? []
+        return KeyFindings(verdict: verdict, anomalies: stale + (violation.map { [$0] } ?? []) + lost,
+                           staleReads: stale.count, lostWrites: lost.count)
+    }
+
     /// Linearizability of one key's operations (all on `key`, in id order); a stale read among
     /// them is a proof of a violation that the search need not find.
     static func checkKey(_ key: String, _ operations: [HistoryOperation], staleReads: [Anomaly] = [],
@@ -118,7 +133,7 @@ public enum Checker {
 
     /// The history sorted by id (histories are written in id order, so usually as given).
     static func inIDOrder(_ history: [HistoryOperation]) -> [HistoryOperation] {
-        zip(history, history.dropFirst()).allSatisfy { $0.id < $1.id } ? history : history.sorted { $0.id < $1.id }
+        history.indices.dropFirst().allSatisfy { history[$0 - 1].id < history[$0].id } ? history : history.sorted { $0.id < $1.id }
     }
 
     /// The same rules the reader applies to a file, applied to a history built in memory (sorted

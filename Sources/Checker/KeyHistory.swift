@@ -91,6 +91,10 @@ struct KeyHistory {
         self.operations = operations
         var interned: [String: RegisterSpace.ValueID] = [:]
         var values = [""]
+        // Most operations bring a value of their own: growing the table step by step was a few
+        // percent of the preparation.
+        interned.reserveCapacity(operations.count)
+        values.reserveCapacity(operations.count + 1)
         func intern(_ value: String?) -> RegisterSpace.ValueID {
             guard let value else { return RegisterSpace.noValue }
             if let id = interned[value] { return id }

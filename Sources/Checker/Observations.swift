@@ -33,12 +33,16 @@ struct Observations {
         var textRequiredBy = [Int32](repeating: -1, count: count)
         var textObservers: [Int: [(deadline: Int64, invoke: Int64)]] = [:]
         var pendingCas: [(expected: Int, written: Int, invoke: Int64)] = []
-        var wanted = Set<Int>()
+        // Per value: written by an indeterminate operation (an array, not a set: it is asked for
+        // every piece of every observed text).
+        var wanted = [Bool](repeating: false, count: count)
+        var anyWanted = false
         for operation in model where operation.isOptional {
             switch operation.action {
-            case .put(let value), .append(let value): wanted.insert(Int(value))
+            case .put(let value), .append(let value): wanted[Int(value)] = true; anyWanted = true
             case .cas(let expected, let value):
-                wanted.insert(Int(value))
+                wanted[Int(value)] = true
+                anyWanted = true
                 if expected != RegisterSpace.noValue { pendingCas.append((Int(expected), Int(value), operation.invoke)) }
             case .delete, .read, .differs: break
             }
@@ -52,7 +56,7 @@ struct Observations {
             }
             textUntil[t] = max(textUntil[t], operation.deadline)
             if case .differs = operation.action { continue }
-            if !wanted.isEmpty { textObservers[t, default: []].append((operation.deadline, operation.invoke)) }
+            if anyWanted { textObservers[t, default: []].append((operation.deadline, operation.invoke)) }
             if operation.deadline < textRequired[t] {
                 textRequired[t] = operation.deadline
                 textRequiredBy[t] = operation.source
@@ -66,7 +70,7 @@ struct Observations {
             for (value, inEvery) in pieces.of(text) {
                 let v = Int(value)
                 until[v] = max(until[v], textUntil[text])
-                if wanted.contains(v) { observed[v, default: []] += textObservers[text] ?? [] }
+                if wanted[v] { observed[v, default: []] += textObservers[text] ?? [] }
                 if inEvery, textRequired[text] < requiredUntil[v] {
                     requiredUntil[v] = textRequired[text]
                     requiredBy[v] = textRequiredBy[text]
@@ -88,12 +92,12 @@ struct Observations {
         for cas in pendingCas {
             let horizon = values[cas.written].isEmpty ? Int64.max : until[cas.written]
             guard horizon > Int64.min else { continue }
-            for (value, _) in pieces.of(cas.expected) where wanted.contains(Int(value)) {
+            for (value, _) in pieces.of(cas.expected) where wanted[Int(value)] {
                 observed[Int(value), default: []].append((horizon, cas.invoke))
             }
         }
         observers = Dictionary(uniqueKeysWithValues: observed.map { (RegisterSpace.ValueID($0.key), ObserverTimes($0.value)) })
-        for value in wanted where observers[RegisterSpace.ValueID(value)] == nil {
+        for value in wanted.indices where wanted[value] && observers[RegisterSpace.ValueID(value)] == nil {
             observers[RegisterSpace.ValueID(value)] = ObserverTimes([])
         }
     }
@@ -136,12 +140,14 @@ struct ObserverTimes {
 struct TextPieces {
     private let splitter: ValuePieces?
     private let values: [String]
-    private var known: [Int: [(value: RegisterSpace.ValueID, inEvery: Bool)]] = [:]
+    /// Per text, its pieces once computed.
+    private var known: [[(value: RegisterSpace.ValueID, inEvery: Bool)]?]
 
     /// Without appends a text is exactly one value, its only piece.
     init(_ model: [ModelOperation], values: [String], hasAppends: Bool) {
         splitter = hasAppends ? ValuePieces(model, values: values) : nil
         self.values = values
+        known = Array(repeating: nil, count: values.count)
     }
 
     mutating func of(_ text: Int) -> [(value: RegisterSpace.ValueID, inEvery: Bool)] {

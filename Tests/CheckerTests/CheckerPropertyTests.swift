@@ -57,6 +57,13 @@ import Testing
         #expect(first.keys == second.keys)
         #expect(first.anomaliesJSONL == second.anomaliesJSONL)
         #expect(first.rendered() == second.rendered())
+        // Keys checked in parallel, as `conlab check` does: the same report.
+        let parallel = try Checker.check(CheckInput(history: corrupted.operations, finalState: generated.finalState), jobs: 3)
+        let serial = try Checker.check(CheckInput(history: corrupted.operations, finalState: generated.finalState))
+        #expect(parallel.keys == serial.keys)
+        #expect(parallel.anomaliesJSONL == serial.anomaliesJSONL)
+        #expect(parallel.rendered() == serial.rendered())
+        #expect(!serial.anomalies.isEmpty && serial.keys.count == 3)
     }
 
     @Test func largerHistoriesStayLinearizable() throws {

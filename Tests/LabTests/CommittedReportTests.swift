@@ -1,3 +1,4 @@
+import Checker
 import ConsensusCore
 import Foundation
 @testable import Lab
