@@ -55,7 +55,11 @@ extension Command {
                 guard let span = TimeSpan(parsing: time), span > .zero else { throw UsageError("--time: '\(time)' is not a duration such as 90s or 10m") }
                 request.budget = .seconds(span.seconds)
             }
-            if let from { request.from = try parseSeed(from, option: "--from") }
+            if let from {
+                request.from = try parseSeed(from, option: "--from")
+                // A scenario file holds its seed as a JSON number: exact up to 2^53.
+                guard request.from <= HuntRequest.highestFirstSeed else { throw UsageError("--from: at most \(HuntRequest.highestFirstSeed), found \(from)") }
+            }
             if let jobs { request.jobs = try positive(jobs, "--jobs") }
             if let shard {
                 guard let parsed = Shard(parsing: shard) else { throw UsageError("--shard takes I/N with 1 ≤ I ≤ N, e.g. 3/8") }
@@ -76,8 +80,9 @@ extension Command {
             request.keepGoing = keepGoing
             if !quiet { request.progress = progressLine() }
             let log = try Hunt.run(request)
-            if !quiet { FileHandle.standardError.write(Data("\n".utf8)) }
-            print("hunt \(target.label): \(log.runs) runs, \(log.violations.count) violation\(log.violations.count == 1 ? "" : "s") → \(request.directory)/")
+            if !quiet, isatty(STDERR_FILENO) == 1 { FileHandle.standardError.write(Data("\n".utf8)) }
+            print("hunt \(target.label): \(log.runs) runs, \(log.violations.count) violation\(log.violations.count == 1 ? "" : "s")"
+                  + (log.undecided.isEmpty ? "" : ", \(log.undecided.count) undecided (the checker's budget ran out; seeds in hunt.json)") + " → \(request.directory)/")
             for violation in log.violations {
                 print("  seed \(violation.seed): \(violation.kinds.joined(separator: ", ")): \(violation.message)")
                 print("    scenario: \(request.directory)/\(violation.file)" + (violation.shrunk.map { ", shrunk: \(request.directory)/\($0)" } ?? ""))

@@ -169,6 +169,7 @@ import Testing
         expectBadInput(try conlab("hunt", "--backend", "raft", "--promise", "fast"),
                        "--promise: unknown promise 'fast'; promises: linearizable, durable, convergent, atomic, liveAfterHeal, invariantsHold")
         expectBadInput(try conlab("hunt", "--backend", "raft", "--from", "-1"), "--from: '-1' is not a seed (a non-negative integer)")
+        expectBadInput(try conlab("hunt", "--backend", "raft", "--from", "9007199254740993"), "--from: at most 4503599627370496, found 9007199254740993")
         try write("file", "")
         expectBadInput(try conlab("hunt", "--backend", "raft", "--out", "file"), "--out 'file': is a file, not a folder")
         #expect(try conlab("hunt", "--backend", "primary-backup", "--runs", "2", "--promise", "linearizable", "--shrink-runs", "0", "--out", "found").status == 1)

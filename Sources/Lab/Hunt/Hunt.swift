@@ -28,6 +28,10 @@ public struct HuntRequest: Sendable {
     /// Called after every batch of runs (from the calling thread).
     public var progress: (@Sendable (HuntProgress) -> Void)?
 
+    /// The highest `from`: seeds are written into scenario files as JSON numbers, exact below 2^53,
+    /// and this leaves 2^52 seeds above it.
+    public static let highestFirstSeed: UInt64 = 1 << 52
+
     public init(target: HuntTarget, budget: Budget, directory: String) {
         self.target = target
         self.budget = budget
@@ -40,9 +44,12 @@ public struct HuntProgress: Sendable {
     public var runs: Int
     public var seconds: Double
     public var violations: Int
+    /// Runs whose history the checker could not decide.
+    public var undecided: Int
 
     public var line: String {
         "hunt: \(runs) runs, \(String(format: "%.1f", Double(runs) / max(seconds, 0.001))) runs/s, \(violations) violation\(violations == 1 ? "" : "s")"
+            + (undecided > 0 ? ", \(undecided) undecided" : "")
     }
 }
 
@@ -82,11 +89,12 @@ public enum Hunt {
                 Result { () throws(ScenarioError) in try HuntTrial.run(HuntDraw.draw(target, seed: seed), judging: judging) }
             }.map { try $0.get() }
             log.runs += trials.count
+            log.undecided += trials.filter(\.undecided).map(\.hunt.seed)
             for trial in trials where !trial.broken.isEmpty && (found.isEmpty || request.keepGoing) {
                 try writeFound(trial, request.directory)
                 found.append(trial)
             }
-            request.progress?(HuntProgress(runs: log.runs, seconds: elapsed(), violations: found.count))
+            request.progress?(HuntProgress(runs: log.runs, seconds: elapsed(), violations: found.count, undecided: log.undecided.count))
             if case .seconds(let limit) = request.budget, elapsed() >= limit { break }
         }
         for trial in found { log.violations.append(try shrink(trial, request)) }

@@ -12,6 +12,8 @@ public struct HuntLog: Sendable, Equatable {
     public var judging: [String]?
     public var keepGoing: Bool
     public var runs = 0
+    /// Seeds whose history the checker could not decide within its budget (not violations).
+    public var undecided: [UInt64] = []
     public var violations: [HuntViolation] = []
 
     static let fileName = "hunt.json"
@@ -30,7 +32,8 @@ public struct HuntLog: Sendable, Equatable {
         if let planned { members.append(("planned", .number(Double(planned)))) }
         if let shard { members.append(("shard", .string("\(shard.index)/\(shard.count)"))) }
         if let judging { members.append(("judging", .array(judging.map { .string($0) }))) }
-        members += [("keepGoing", .bool(keepGoing)), ("runs", .number(Double(runs))), ("violations", .array(violations.map { violation in
+        members += [("keepGoing", .bool(keepGoing)), ("runs", .number(Double(runs))), ("undecided", .array(undecided.map { .number(Double($0)) })),
+                    ("violations", .array(violations.map { violation in
             var fields: [(key: String, value: JSONValue)] = [
                 ("seed", .number(Double(violation.seed))), ("broken", .array(violation.kinds.map { .string($0) })),
                 ("message", .string(violation.message)), ("scenario", .string(violation.file)),
@@ -77,6 +80,8 @@ public struct HuntLog: Sendable, Equatable {
             }
         }
         log.runs = try integer(document["runs"], "runs")
+        guard case .array(let undecided)? = document["undecided"] else { throw fail("undecided") }
+        log.undecided = try undecided.enumerated().map { index, seed throws(MergeError) in UInt64(try integer(seed, "undecided[\(index)]")) }
         for (index, item) in items.enumerated() {
             guard case .string(let file)? = item["scenario"], case .array(let kinds)? = item["broken"], case .string(let message)? = item["message"] else {
                 throw fail("violations[\(index)]")

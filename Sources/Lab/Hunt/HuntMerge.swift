@@ -30,6 +30,7 @@ enum HuntMerge {
         guard missing.isEmpty else { throw MergeError("missing shard \(missing.map { "\($0)/\(count)" }.joined(separator: ", ")): give every shard") }
         merged.shard = nil
         merged.runs = logs.map(\.runs).reduce(0, +)
+        merged.undecided = logs.flatMap(\.undecided).sorted()
         merged.violations = logs.flatMap(\.violations).sorted { $0.seed < $1.seed }
         try OutputDirectory.prepare(output)
         for (log, directory) in zip(logs, directories) {

@@ -9,6 +9,9 @@ public struct HuntTrial: Sendable {
     public var judged: Promises
     /// What it broke, in judging order; empty for a run that kept every promise.
     public var broken: [BrokenPromise]
+    /// Whether the checker could not decide the history's linearizability within its budget
+    /// (a hot key under many clients): not a violation, but not a pass either, so counted apart.
+    public var undecided: Bool
 
     /// Decodes `hunt` as `conlab run` would read its file, runs it and judges it. A scenario the
     /// decoder refuses is a bug of the drawing or the shrinking, said as such.
@@ -20,7 +23,8 @@ public struct HuntTrial: Sendable {
             if case .clockRate(_, let rate) = $0.action { rate != 1 } else { false }
         }
         let promises = override ?? Promises.made(by: spec.backend, clocksSkewed: skewed)
-        return HuntTrial(hunt: hunt, judged: promises, broken: promises.broken(by: output))
+        let broken = promises.broken(by: output)
+        return HuntTrial(hunt: hunt, judged: promises, broken: broken.filter { !$0.undecided }, undecided: broken.contains(where: \.undecided))
     }
 
     /// Whether this run broke `promise` (a single promise): the same kind of violation.

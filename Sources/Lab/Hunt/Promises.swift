@@ -49,6 +49,10 @@ public struct BrokenPromise: Sendable, Hashable, CustomStringConvertible {
     /// A single promise (one member of `Promises.named`): the kind of the violation.
     public var promise: Promises
     public var message: String
+    /// The checker could not decide within its budget (`linearizable` judged `unknown`): not a
+    /// pass, and not a violation found either. The conformance suite fails on it (its scenarios
+    /// are meant to be decidable); a hunt counts it apart.
+    public var undecided = false
 
     public var kind: String { promise.names.first ?? "?" }
     public var description: String { "\(kind): \(message)" }
@@ -78,10 +82,11 @@ extension Promises {
         let judged = kept(under: DiskDamage(output.result), liveReplicas: output.result.finalStates.count)
         let c = output.consistency
         var problems: [BrokenPromise] = []
-        func add(_ promise: Promises, _ message: String?) {
-            if judged.contains(promise), let message { problems.append(BrokenPromise(promise: promise, message: message)) }
+        func add(_ promise: Promises, _ message: String?, undecided: Bool = false) {
+            if judged.contains(promise), let message { problems.append(BrokenPromise(promise: promise, message: message, undecided: undecided)) }
         }
-        add(.linearizable, c.linearizable == .linearizable ? nil : "history \(c.linearizable == .unknown ? "not decided (unknown)" : "not linearizable")")
+        add(.linearizable, c.linearizable == .linearizable ? nil : "history \(c.linearizable == .unknown ? "not decided (unknown)" : "not linearizable")",
+            undecided: c.linearizable == .unknown)
         add(.durable, c.lostWrites > 0 ? "\(c.lostWrites) acknowledged writes lost" : nil)
         add(.convergent, c.divergentKeys > 0 ? "\(c.divergentKeys) keys diverge across replicas" : nil)
         add(.atomic, c.atomicityViolations > 0 ? "\(c.atomicityViolations) transactions not atomic" : nil)
