@@ -60,17 +60,19 @@ export SLURM_CONF=$work/slurm.conf
 sleep 1
 slurmctld -D -f "$SLURM_CONF" &
 pids+=($!)
-slurmd -D -f "$SLURM_CONF" -N localhost &
+# Under nice, so that its tasks (which inherit it) yield to whatever else the machine runs.
+nice -n 19 slurmd -D -f "$SLURM_CONF" -N localhost &
 pids+=($!)
 for _ in $(seq 30); do sinfo -h -o %T 2>/dev/null | grep -q idle && break; sleep 1; done
 sinfo
 export HUNT_BACKEND=$backend HUNT_RUNS=$runs HUNT_OUT=$work/out HUNT_OPTIONS="--keep-going --promise durable --promise linearizable --shrink-runs 20"
-array=$(sbatch --parsable --chdir="$PWD" --array=1-"$shards" Experiments/hunt-slurm/hunt.sbatch)
-merge=$(sbatch --parsable --chdir="$PWD" --dependency=afterany:"$array" Experiments/hunt-slurm/merge.sbatch)
+array=$(sbatch --parsable --chdir="$PWD" --output="$work/slurm-%x-%A_%a.out" --array=1-"$shards" Experiments/hunt-slurm/hunt.sbatch)
+merge=$(sbatch --parsable --chdir="$PWD" --output="$work/slurm-%x-%j.out" --dependency=afterany:"$array" Experiments/hunt-slurm/merge.sbatch)
 echo "array job $array ($shards tasks), merge job $merge"
 while squeue -h -j "$array,$merge" 2>/dev/null | grep -q .; do sleep 2; done
+cat "$work"/slurm-conlab-hunt-merge-*.out
 # shellcheck disable=SC2086
-.build/release/conlab hunt --backend "$backend" --runs "$runs" --out "$work/one" --quiet $HUNT_OPTIONS || true
+nice -n 19 .build/release/conlab hunt --backend "$backend" --runs "$runs" --out "$work/one" --quiet $HUNT_OPTIONS || true
 if diff -r "$work/one" "$work/out/merged"; then
     echo "OK: the merged shards of the Slurm array equal one machine's hunt ($work/out/merged, $work/one)"
 else
