@@ -20,11 +20,12 @@ stop() {
     for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
 }
 trap stop EXIT
-mkdir -p "$work"/{munge,state,spool,out}
+mkdir -p "$work"/{munge,munge-run,state,spool,out}
 chmod 700 "$work/munge"
+chmod 755 "$work/munge-run" "$work"   # munge's socket must be reachable by every user
 dd if=/dev/urandom of="$work/munge/munge.key" bs=1024 count=1 status=none
 chmod 400 "$work/munge/munge.key"
-munged --foreground --force --key-file="$work/munge/munge.key" --socket="$work/munge/munge.sock" \
+munged --foreground --force --key-file="$work/munge/munge.key" --socket="$work/munge-run/munge.sock" \
     --pid-file="$work/munge/munged.pid" --log-file="$work/munge/munged.log" --seed-file="$work/munge/munged.seed" &
 pids+=($!)
 cpus=$(nproc)
@@ -35,7 +36,7 @@ SlurmUser=$(id -un)
 SlurmdUser=$(id -un)
 AuthType=auth/munge
 CredType=cred/munge
-AuthInfo=socket=$work/munge/munge.sock
+AuthInfo=socket=$work/munge-run/munge.sock
 SlurmctldPort=16817
 SlurmdPort=16818
 StateSaveLocation=$work/state
