@@ -53,9 +53,28 @@ import Testing
         let hunt = HuntDraw.draw(try target("raft"), seed: 5)
         let explicit = try #require(try hunt.explicit())
         #expect(explicit.nemesis == nil && explicit.faults.count > hunt.faults.count)
-        let outputs = Runner.run([hunt, explicit].map { Runner.plan(experiment: "x", scenarios: [try! $0.scenario()])[0] })
+        let outputs = Runner.run(Runner.plan(experiment: "x", scenarios: [try hunt.scenario()]) + Runner.plan(experiment: "x", scenarios: [try explicit.scenario()]))
         #expect(outputs[0].result.history == outputs[1].result.history)
         #expect(outputs[0].result.events.count == outputs[1].result.events.count)
+    }
+
+    /// What the hunt judges each variant against: the sets its conformance tests assert.
+    @Test func eachVariantIsJudgedOnWhatItPromises() throws {
+        func promises(_ label: String, skewed: Bool = false) throws -> Promises {
+            let spec = try HuntDraw.draw(try target(label), seed: 1).scenario().backends[0]
+            return Promises.made(by: spec, clocksSkewed: skewed)
+        }
+        let raft = Promises.all.union(.liveAfterHeal)
+        #expect(try promises("raft[read=readIndex;prevote=true;checkQuorum=true]") == raft)
+        #expect(try promises("raft[read=lease;prevote=true;checkQuorum=true]") == raft)
+        #expect(try promises("raft[read=lease;prevote=true;checkQuorum=true]", skewed: true) == raft.subtracting(.linearizable))
+        #expect(try promises("raft[read=unsafeLocal;prevote=true;checkQuorum=true]") == raft.subtracting(.linearizable))
+        #expect(try promises("raft[read=log;prevote=false;checkQuorum=true]") == raft.subtracting(.liveAfterHeal))
+        #expect(try promises("zab[read=local]") == [.durable, .convergent, .liveAfterHeal, .invariantsHold])
+        #expect(try promises("zab[read=sync]") == [.linearizable, .durable, .convergent, .liveAfterHeal, .invariantsHold])
+        #expect(try promises("2pc") == .all && promises("unreplicated") == .all)
+        #expect(try promises("3pc") == .durable)
+        #expect(try promises("primary-backup") == [.convergent, .liveAfterHeal])
     }
 
     @Test func badBackendsAreRefusedWithTheOptionNamed() {

@@ -64,6 +64,14 @@ public struct HuntViolation: Sendable, Hashable {
     public var file: String
     /// The shrunk scenario file, nil when not shrunk.
     public var shrunk: String?
+
+    /// The file names of seed `seed`'s violation: its scenario, the shrunk one, the shrink's log.
+    static func names(_ seed: UInt64) -> (scenario: String, shrunk: String, log: String) {
+        ("s\(seed).json", "s\(seed).shrunk.json", "s\(seed).shrink.log")
+    }
+
+    /// The files this violation has in its hunt's folder.
+    var files: [String] { [file] + (shrunk.map { [$0, Self.names(seed).log] } ?? []) }
 }
 
 public enum Hunt {
@@ -104,29 +112,29 @@ public enum Hunt {
 
     /// Writes a violation's scenario as soon as it is found (a hunt stopped later keeps it).
     static func writeFound(_ trial: HuntTrial, _ directory: String) throws {
-        let name = "s\(trial.hunt.seed)"
+        let file = HuntViolation.names(trial.hunt.seed).scenario
         var hunt = trial.hunt
-        hunt.note += " Broke: \(trial.broken.map(\.kind).joined(separator: ", ")). Replay from the hunt's folder: conlab run \(name).json"
-        try Data(hunt.text.utf8).write(to: URL(fileURLWithPath: directory).appendingPathComponent(name + ".json"))
+        hunt.note += " Broke: \(trial.broken.map(\.kind).joined(separator: ", ")). Replay from the hunt's folder: conlab run \(file)"
+        try Data(hunt.text.utf8).write(to: URL(fileURLWithPath: directory).appendingPathComponent(file))
     }
 
     /// Shrinks a violation and writes the result and the shrink's log beside its scenario.
     static func shrink(_ trial: HuntTrial, _ request: HuntRequest) throws -> HuntViolation {
-        let name = "s\(trial.hunt.seed)"
+        let names = HuntViolation.names(trial.hunt.seed)
         var violation = HuntViolation(seed: trial.hunt.seed, kinds: trial.broken.map(\.kind), message: trial.broken.map(\.message).joined(separator: "; "),
-                                      file: name + ".json", shrunk: nil)
+                                      file: names.scenario, shrunk: nil)
         guard request.shrinkBudget > 0, let first = trial.broken.first else { return violation }
         let shrinker = Shrinker(promise: first.promise, judging: request.judging, budget: request.shrinkBudget, jobs: request.jobs)
         let result = shrinker.shrink(trial.hunt)
         var shrunk = result.hunt
         shrunk.name += "-shrunk"
-        shrunk.note = "Shrunk by conlab hunt from \(name).json; still breaks \(first.kind) (the steps: \(name).shrink.log). "
-            + "Replay from the hunt's folder: conlab run \(name).shrunk.json"
+        shrunk.note = "Shrunk by conlab hunt from \(names.scenario); still breaks \(first.kind) (the steps: \(names.log)). "
+            + "Replay from the hunt's folder: conlab run \(names.shrunk)"
         let directory = URL(fileURLWithPath: request.directory)
-        try Data(shrunk.text.utf8).write(to: directory.appendingPathComponent(name + ".shrunk.json"))
-        let lines = ["shrinking \(name).json while it breaks \(first.kind) (\(first.message))"] + result.log
-        try Data(lines.map { $0 + "\n" }.joined().utf8).write(to: directory.appendingPathComponent(name + ".shrink.log"))
-        violation.shrunk = name + ".shrunk.json"
+        try Data(shrunk.text.utf8).write(to: directory.appendingPathComponent(names.shrunk))
+        let lines = ["shrinking \(names.scenario) while it breaks \(first.kind) (\(first.message))"] + result.log
+        try Data(lines.map { $0 + "\n" }.joined().utf8).write(to: directory.appendingPathComponent(names.log))
+        violation.shrunk = names.shrunk
         return violation
     }
 }

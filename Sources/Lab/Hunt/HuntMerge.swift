@@ -35,7 +35,7 @@ enum HuntMerge {
         try OutputDirectory.prepare(output)
         for (log, directory) in zip(logs, directories) {
             for violation in log.violations {
-                for file in [violation.file, violation.shrunk, violation.shrunk.map { _ in "s\(violation.seed).shrink.log" }].compactMap({ $0 }) {
+                for file in violation.files {
                     let source = URL(fileURLWithPath: directory).appendingPathComponent(file)
                     let target = URL(fileURLWithPath: output).appendingPathComponent(file)
                     try? FileManager.default.removeItem(at: target)
