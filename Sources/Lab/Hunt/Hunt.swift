@@ -84,9 +84,13 @@ public enum Hunt {
         var log = HuntLog(request)
         var found: [HuntTrial] = []
         var position = 0
+        // Batches of several runs per thread, so that one slow run (a history the checker
+        // struggles with) leaves a thread idle only at the batch's end; the lowest failing seed
+        // of the first batch with a failure is the one a hunt stops at, for any `jobs`.
+        let batch = max(request.jobs, 1) * 4
         while found.isEmpty || request.keepGoing {
             var seeds: [UInt64] = []
-            while seeds.count < max(request.jobs, 1) {
+            while seeds.count < batch {
                 if case .runs(let runs) = request.budget, position >= runs { break }
                 if request.shard?.includes(position) ?? true { seeds.append(request.from + UInt64(position)) }
                 position += 1
