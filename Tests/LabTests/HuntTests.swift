@@ -77,6 +77,26 @@ import Testing
         #expect(try promises("primary-backup") == [.convergent, .liveAfterHeal])
     }
 
+    /// What a hunt of 2PC found at seed 770, shrunk: the coordinator's disk loses a write, the
+    /// coordinator crashes, and its restart refuses the corrupt log, so it stays down for good.
+    /// Participants in doubt then never learn the decision — 2PC's blocking, not a bug — so a
+    /// write-all backend with a node down for good is not judged on durability or convergence.
+    @Test func aWriteAllBackendWithANodeDownForGoodIsNotJudgedOnDurability() throws {
+        let text = #"""
+        {"version": 1, "nodes": 8, "duration": "3117ms", "quiescence": "3s", "seeds": [770], "backends": ["2pc"],
+         "workload": {"clientsPerNode": 1, "mode": "closed", "think": {"uniform": ["2ms", "58ms"]}, "keys": 1,
+                      "mix": {"get": 4, "put": 3, "append": 5, "cas": 1, "delete": 1}, "timeout": "1s"},
+         "network": {"latency": {"uniform": ["488us", "5149us"]}, "reorder": 0.012},
+         "storage": {"engine": "file", "fsyncLatency": "1379us", "faults": {"tornWrite": 0.4, "partialWrite": 0.4}},
+         "faults": [{"at": "2450ms", "drop": {"kinds": ["COMMIT", "ACK"], "from": ["n4", "n6"], "to": ["n1", "n2", "n3", "n5", "n7", "n8"]}},
+                    {"at": "1972962us", "disk": {"node": "n4", "fault": "lost-write"}}, {"at": "2616234us", "crash": "n4"}]}
+        """#
+        let output = Runner.run(Runner.plan(experiment: "x", scenarios: try ScenarioFile.parse(text, file: "s770.json")))[0]
+        #expect(DiskDamage(output.result).refused == [NodeID(4)])
+        #expect(output.consistency.lostWrites > 0, "the coordinator's decision is gone with its log")
+        #expect(Promises.all.broken(by: output).isEmpty)
+    }
+
     @Test func badBackendsAreRefusedWithTheOptionNamed() {
         #expect(throws: HuntError.self) { try HuntTarget(parsing: "paxos") }
         #expect(throws: HuntError.self) { try HuntTarget(parsing: "zab[read=eventually]") }

@@ -69,9 +69,14 @@ extension Promises {
     /// entry it acknowledged and help elect a leader without it (Alagappan et al.,
     /// "Protocol-Aware Recovery for Consensus-Based Storage", FAST 2018), so its run is judged on
     /// the promises that do not rest on durability alone.
-    public func kept(under damage: DiskDamage, liveReplicas: Int) -> Promises {
+    ///
+    /// Atomic commit (`writeAll`: 2PC, 3PC) tolerates no permanent failure at all: a write is
+    /// answered once every replica voted and its coordinator logged the decision, and a
+    /// participant in doubt learns the outcome only when that coordinator is back. One refused
+    /// node can hold the only record of a decision, so its writes may be lost and replicas differ.
+    public func kept(under damage: DiskDamage, liveReplicas: Int, writeAll: Bool = false) -> Promises {
         var kept = self
-        if !damage.refused.isEmpty, liveReplicas <= damage.refused.count { kept.subtract([.durable, .convergent, .liveAfterHeal]) }
+        if !damage.refused.isEmpty, writeAll || liveReplicas <= damage.refused.count { kept.subtract([.durable, .convergent, .liveAfterHeal]) }
         if !damage.unnoticed.isEmpty { kept.subtract([.durable, .linearizable, .convergent, .invariantsHold]) }
         return kept
     }
@@ -79,7 +84,7 @@ extension Promises {
     /// The promises of this set that `output` breaks, judged by the lab's checker after the
     /// disk damage the run took has been allowed for (`kept(under:liveReplicas:)`).
     public func broken(by output: RunOutput) -> [BrokenPromise] {
-        let judged = kept(under: DiskDamage(output.result), liveReplicas: output.result.finalStates.count)
+        let judged = kept(under: DiskDamage(output.result), liveReplicas: output.result.finalStates.count, writeAll: output.spec.backend.kind.atomicCommit)
         let c = output.consistency
         var problems: [BrokenPromise] = []
         func add(_ promise: Promises, _ message: String?, undecided: Bool = false) {

@@ -131,26 +131,41 @@ public struct Shrinker: Sendable {
         }
     }
 
+    /// A smaller cluster: the removed nodes leave every group and list they were in; a step that
+    /// named one of them alone goes.
     func fewerNodes(_ state: inout Result) -> Bool {
         let lowest = 3
         guard state.hunt.nodes > lowest else { return false }
         let candidates = (lowest..<state.hunt.nodes).map { nodes in
             var hunt = state.hunt
             hunt.nodes = nodes
-            hunt.faults.removeAll { Self.names(nodeAbove: nodes, $0.value) }
+            hunt.faults = hunt.faults.compactMap { step in
+                Self.pruned(step.value, nodes: nodes).map { HuntCase.Step(at: step.at, action: step.action, value: $0) }
+            }
             return hunt
         }
         let before = state.hunt.nodes
-        return keep(candidates, &state) { "\($0.nodes) nodes instead of \(before) (steps on the others dropped)" }
+        return keep(candidates, &state) { "\($0.nodes) nodes instead of \(before)" }
     }
 
-    /// Whether a step's value names a node beyond the first `nodes` (`"n7"` with 5 nodes).
-    static func names(nodeAbove nodes: Int, _ value: JSONValue) -> Bool {
+    /// `value` without the nodes beyond the first `nodes` (`"n7"` with 5 nodes), or nil when that
+    /// leaves a node reference or a list of nodes empty.
+    static func pruned(_ value: JSONValue, nodes: Int) -> JSONValue? {
         switch value {
-        case .string(let text): text.hasPrefix("n") && (Int(text.dropFirst()).map { $0 > nodes } ?? false)
-        case .array(let items): items.contains { names(nodeAbove: nodes, $0) }
-        case .object(let members): members.contains { names(nodeAbove: nodes, $0.value) }
-        default: false
+        case .string(let text):
+            return text.hasPrefix("n") && (Int(text.dropFirst()).map { $0 > nodes } ?? false) ? nil : value
+        case .array(let items):
+            let kept = items.compactMap { pruned($0, nodes: nodes) }
+            return kept.isEmpty && !items.isEmpty ? nil : .array(kept)
+        case .object(let members):
+            var kept: [(key: String, value: JSONValue)] = []
+            for member in members {
+                guard let value = pruned(member.value, nodes: nodes) else { return nil }
+                kept.append((member.key, value))
+            }
+            return .object(kept)
+        default:
+            return value
         }
     }
 
