@@ -62,7 +62,7 @@ import Foundation
 
 extension String {
     /// A name safe for a file or folder: letters, digits, `.`, `-` and `_`.
-    var fileSafe: String {
+    package var fileSafe: String {
         String(map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == "_") ? $0 : "_" })
     }
 }

@@ -65,6 +65,7 @@ public struct MergeError: Error, CustomStringConvertible {
 /// built from the merged files).
 public enum Merge {
     public static func merge(_ directories: [String], into output: String) throws {
+        if directories.contains(where: HuntLog.isHunt) { return try HuntMerge.merge(directories, into: output) }
         // Writing into a shard would replace its tables while they are read and delete its runs.
         if let input = directories.first(where: { FilePaths.same($0, output) }) {
             throw MergeError("--out \(output) is the shard folder \(input); merge into a new folder")

@@ -11,7 +11,8 @@ enum Command {
     USAGE
       conlab run SCENARIO.json [options]   run a scenario (or a suite of scenarios) on every backend it lists
       conlab check HISTORY.jsonl [options] check a history: linearizability and direct anomaly checks
-      conlab merge DIR... --out DIR        join the outputs of `run --shard` into one experiment folder
+      conlab hunt --backend NAME [options] swarm search: a scenario drawn per seed, judged against the backend's promises
+      conlab merge DIR... --out DIR        join the outputs of `run --shard` (or `hunt --shard`) into one folder
       conlab report DIR                    rebuild the charts and index.html of an experiment folder
       conlab compare SIM_DIR REAL_DIR      does a real run (`run --real`) agree with the simulator?
       conlab replay RUN_DIR [options]      one simulated run again as a page: its messages, operations, roles, anomalies
@@ -73,6 +74,7 @@ enum Command {
         case "-h", "--help", "help": print(usage); return 0
         case "run": return run(rest)
         case "list": return list(rest)
+        case "hunt": return hunt(rest)
         case "merge": return merge(rest)
         case "compare": return compare(rest)
         case "replay": return replay(rest)
@@ -234,7 +236,7 @@ enum Command {
 
     static func merge(_ arguments: [String]) -> Int32 {
         if arguments.contains("--help") {
-            print("conlab merge DIR... --out DIR: joins the folders written by `conlab run --shard I/N` (every shard) into the folder one machine would have written")
+            print("conlab merge DIR... --out DIR: joins the folders written by `conlab run --shard I/N` or `conlab hunt --shard I/N` (every shard) into the folder one machine would have written")
             return 0
         }
         var parser = ArgumentParser(arguments)

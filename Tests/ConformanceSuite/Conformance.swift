@@ -11,30 +11,10 @@ import Simulator
 /// Raft, and say so. 3PC does not promise `invariantsHold`: under partitions its participants
 /// decide differently, and it reports that as a conflicting decision.
 public enum Conformance {
-    /// What a protocol guarantees under crash-stop faults, partitions and an unreliable network.
-    public struct Promises: OptionSet, Sendable {
-        public let rawValue: Int
-        public init(rawValue: Int) { self.rawValue = rawValue }
-
-        /// Every history is linearizable.
-        public static let linearizable = Promises(rawValue: 1 << 0)
-        /// No acknowledged write is lost, even when a majority crashes and loses unsynced data.
-        public static let durable = Promises(rawValue: 1 << 1)
-        /// Replicas agree after faults heal and the cluster quiesces.
-        public static let convergent = Promises(rawValue: 1 << 2)
-        /// A transaction never commits at some replicas and aborts at others.
-        public static let atomic = Promises(rawValue: 1 << 3)
-        /// Once every fault is undone, within the quiescence every live node follows one leader of
-        /// the latest term or epoch (and the replicas agree: `convergent`). A node stuck in an
-        /// election beside a working cluster breaks it.
-        public static let liveAfterHeal = Promises(rawValue: 1 << 4)
-        /// The backend never reports a violation of its own safety invariants (a `SafetyViolation`
-        /// event: two leaders of one term, a committed entry overwritten, a transaction decided
-        /// both ways, a ZAB synchronisation that does not fit).
-        public static let invariantsHold = Promises(rawValue: 1 << 5)
-
-        public static let all: Promises = [.linearizable, .durable, .convergent, .atomic, .invariantsHold]
-    }
+    /// What a protocol guarantees (`Lab.Promises`: the hunt judges its runs by the same definition).
+    public typealias Promises = Lab.Promises
+    /// What a node's disk did to it during a run (`Lab.DiskDamage`).
+    public typealias DiskDamage = Lab.DiskDamage
 
     public struct Failure: CustomStringConvertible, Sendable {
         public var check: String
@@ -131,7 +111,7 @@ public enum Conformance {
     /// The random faults again on the real write-ahead log (`FileStorage` over each node's simulated
     /// disk), whose crashes tear the unsynced tail and whose nemesis damages synced data. Each run
     /// is judged by what the backend still promises given the damage its disks took
-    /// (`promises(_:under:liveReplicas:)`). That the sweep's faults reach the log's recovery at all
+    /// (`Promises.kept(under:liveReplicas:)`). That the sweep's faults reach the log's recovery at all
     /// is checked once, by `LabTests.DiskFaultSweepTests`.
     public static func diskFaults(backend: String, promises: Promises, seeds: Int) -> [Failure] {
         judgeRandomRuns("disk-faults", backend: backend, promises: promises, seeds: seeds)
@@ -148,84 +128,10 @@ public enum Conformance {
         guard let plan = plan(file, backend: backend, seeds: wanted) else { return [missing(file, backend)] }
         var failures: [Failure] = []
         for output in Runner.run(plan.specs) {
-            let damage = DiskDamage(output.result)
-            let problems = brokenPromises(output, Self.promises(promises, under: damage, liveReplicas: output.result.finalStates.count))
+            let problems = promises.broken(by: output).map(\.message)
             if !problems.isEmpty { failures.append(failure(name, file, output.spec, problems.joined(separator: "; "))) }
         }
         return failures
-    }
-
-    /// What a node's disk did to it during a run, as the restarts found it.
-    public struct DiskDamage {
-        /// Nodes whose recovery refused a corrupt record: they stay down, a crash-stop failure.
-        public var refused: Set<NodeID> = []
-        /// Nodes that started although their disk had damaged synced data since the start before.
-        public var unnoticed: Set<NodeID> = []
-        /// Restarts that repaired a torn tail.
-        public var repairs = 0
-
-        public init(_ result: SimulationResult) {
-            for record in result.events {
-                switch record.event {
-                case .restartFailed: if let node = record.node { refused.insert(node) }
-                case .diskDamageUnnoticed: if let node = record.node { unnoticed.insert(node) }
-                case .tornTailRepaired: repairs += 1
-                default: break
-                }
-            }
-        }
-    }
-
-    /// What a backend still promises after its disks did `damage`. A node whose recovery refuses
-    /// its log is a crash-stop failure, which the protocols tolerate while the replicas still
-    /// running at the end (`liveReplicas`: every other node restarts for the quiescence) outnumber
-    /// the refused ones; otherwise acknowledged writes may sit on disks nobody reads, and no leader
-    /// can be elected (for the unreplicated server, its one disk is all there is). A node that
-    /// started on silently damaged data (a lost or flipped last record) breaks the assumption every protocol here makes of its disk, and with it safety:
-    /// one such follower can forget an entry it acknowledged and help elect a leader without it
-    /// (Alagappan et al., "Protocol-Aware Recovery for Consensus-Based Storage", FAST 2018), so its
-    /// run is judged on the promises that do not rest on durability alone.
-    static func promises(_ promises: Promises, under damage: DiskDamage, liveReplicas: Int) -> Promises {
-        var kept = promises
-        if !damage.refused.isEmpty, liveReplicas <= damage.refused.count { kept.subtract([.durable, .convergent, .liveAfterHeal]) }
-        if !damage.unnoticed.isEmpty { kept.subtract([.durable, .linearizable, .convergent, .invariantsHold]) }
-        return kept
-    }
-
-    /// What one run shows that `promises` exclude, judged by the lab's checker.
-    static func brokenPromises(_ output: RunOutput, _ promises: Promises) -> [String] {
-        let c = output.consistency
-        var problems: [String] = []
-        if promises.contains(.linearizable), c.linearizable != .linearizable {
-            problems.append("history \(c.linearizable == .unknown ? "not decided (unknown)" : "not linearizable")")
-        }
-        if promises.contains(.durable), c.lostWrites > 0 { problems.append("\(c.lostWrites) acknowledged writes lost") }
-        if promises.contains(.convergent), c.divergentKeys > 0 { problems.append("\(c.divergentKeys) keys diverge across replicas") }
-        if promises.contains(.atomic), c.atomicityViolations > 0 { problems.append("\(c.atomicityViolations) transactions not atomic") }
-        if promises.contains(.liveAfterHeal), let stuck = unsettledLeadership(output.result.finalLeadership) { problems.append(stuck) }
-        if promises.contains(.invariantsHold), let reported = reportedViolations(output.result) { problems.append(reported) }
-        return problems
-    }
-
-    /// The safety violations the backends reported during the run, or nil if none.
-    static func reportedViolations(_ result: SimulationResult) -> String? {
-        let violations = result.violations
-        guard let first = violations.first else { return nil }
-        return "\(violations.count) safety violations reported, the first: \(first)"
-    }
-
-    /// Why the live nodes do not all follow one leader of the latest term, or nil if they do.
-    public static func unsettledLeadership(_ views: [NodeID: Leadership]) -> String? {
-        guard let term = views.values.map(\.term).max() else { return "no live node reports whom it follows" }
-        let leaders = views.filter { $0.value.role == .leader && $0.value.leader == $0.key && $0.value.term == term }.keys.sorted()
-        guard let leader = leaders.first else { return "after the heal no node leads the latest term \(term): " + describe(views) }
-        guard leaders.count == 1 else { return "\(leaders.count) leaders of term \(term) after the heal: " + describe(views) }
-        let strays = views.filter { $0.value.leader != leader || $0.value.term != term }
-        return strays.isEmpty ? nil : "after the heal not following \(leader) of term \(term): " + describe(strays)
-    }
-
-    static func describe(_ views: [NodeID: Leadership]) -> String {
-        views.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
     }
 
     // MARK: Append bookkeeping
@@ -233,7 +139,7 @@ public enum Conformance {
     static func appendChecks(_ name: String, _ file: String, _ outputs: [RunOutput], promises: Promises) -> [Failure] {
         var failures: [Failure] = []
         for output in outputs {
-            if promises.contains(.invariantsHold), let reported = reportedViolations(output.result) {
+            if promises.contains(.invariantsHold), let reported = Promises.reportedViolations(output.result) {
                 failures.append(failure(name, file, output.spec, reported))
             }
             for (node, state) in output.result.finalStates.sorted(by: { $0.key < $1.key }) {

@@ -160,4 +160,38 @@ import Testing
         try write("s2/shard.json", #"{"experiment": "ok", "shard": 0, "of": 0, "total": -3, "runs": []}"#)
         expectBadInput(try conlab("merge", "s1", "s2", "--out", "merged"), "\(path("s2/shard.json")): of: expected an integer from 1 to 1000000, found 0")
     }
+
+    /// `hunt` names the option at fault, exit status 2, before any run; a finished hunt says
+    /// with its exit status whether it found a violation.
+    @Test func huntRefusesBadInputAndSaysWhatItFound() throws {
+        expectBadInput(try conlab("hunt", "--runs", "5"), "hunt needs --backend NAME\n\n" + (try huntUsage()))
+        expectBadInput(try conlab("hunt", "--backend", "paxos"),
+                       "--backend: unknown backend \"paxos\"; known backends: unreplicated, raft, zab, 2pc, 3pc, primary-backup")
+        expectBadInput(try conlab("hunt", "--backend", "zab[read=eventually]"),
+                       #"--backend zab[read=eventually]: read: expected one of "local", "sync", found "eventually""#)
+        expectBadInput(try conlab("hunt", "--backend", "raft", "--runs", "0"), "--runs takes a positive integer, found '0'")
+        expectBadInput(try conlab("hunt", "--backend", "raft", "--runs", "5", "--time", "1m"), "give --runs or --time, not both")
+        expectBadInput(try conlab("hunt", "--backend", "raft", "--time", "soon"), "--time: 'soon' is not a duration such as 90s or 10m")
+        expectBadInput(try conlab("hunt", "--backend", "raft", "--shard", "3/2"), "--shard takes I/N with 1 ≤ I ≤ N, e.g. 3/8")
+        expectBadInput(try conlab("hunt", "--backend", "raft", "--promise", "fast"),
+                       "--promise: unknown promise 'fast'; promises: linearizable, durable, convergent, atomic, liveAfterHeal, invariantsHold")
+        expectBadInput(try conlab("hunt", "--backend", "raft", "--from", "-1"), "--from: '-1' is not a seed (a non-negative integer)")
+        expectBadInput(try conlab("hunt", "--backend", "raft", "--from", "9007199254740993"), "--from: at most 4503599627370496, found 9007199254740993")
+        try write("file", "")
+        expectBadInput(try conlab("hunt", "--backend", "raft", "--out", "file"), "--out 'file': is a file, not a folder")
+        #expect(try conlab("hunt", "--backend", "primary-backup", "--runs", "2", "--promise", "linearizable", "--shrink-runs", "0", "--out", "found").status == 1)
+        #expect(try conlab("hunt", "--backend", "unreplicated", "--runs", "1", "--out", "none").status == 0)
+    }
+
+    /// The usage text `hunt --help` prints, which a missing --backend repeats.
+    func huntUsage() throws -> String {
+        let process = Process()
+        process.executableURL = Self.executable
+        process.arguments = ["hunt", "--help"]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        process.waitUntilExit()
+        return String(String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).dropLast())
+    }
 }

@@ -1,0 +1,165 @@
+import ConsensusCore
+import Simulator
+import Storage
+
+/// The backend a hunt searches: a protocol, with the options the user fixed
+/// (`zab[read=sync]`); every other option the backend has is drawn per seed.
+public struct HuntTarget: Sendable {
+    public var kind: BackendKind
+    public var fixed: [(name: String, value: JSONValue)]
+
+    /// `raft`, `zab[read=sync]`, `raft[read=lease;prevote=false]`; the reason when it names no
+    /// backend or an option the backend refuses.
+    public init(parsing text: String) throws(HuntError) {
+        let name = String(text.prefix { $0 != "[" })
+        guard let kind = Backends.named(name) else {
+            throw HuntError("--backend: unknown backend \"\(name)\"; known backends: \(Backends.all.map(\.name).joined(separator: ", "))")
+        }
+        self.kind = kind
+        fixed = []
+        let rest = text.dropFirst(name.count)
+        if !rest.isEmpty {
+            guard rest.hasPrefix("["), rest.hasSuffix("]"), rest.count > 2 else {
+                throw HuntError("--backend: expected NAME or NAME[option=value;…], found \"\(text)\"")
+            }
+            for pair in rest.dropFirst().dropLast().split(separator: ";") {
+                let parts = pair.split(separator: "=", maxSplits: 1)
+                guard parts.count == 2 else { throw HuntError("--backend: expected option=value, found \"\(pair)\"") }
+                // `true`, `5`: JSON values; `sync`, `100ms`: strings, as `conlab run` labels spell them.
+                let value = (try? JSONValue(parsing: String(parts[1]))) ?? .string(String(parts[1]))
+                fixed.append((String(parts[0]), value))
+            }
+        }
+        if case .failure(let error) = kind.configure(fixed) { throw HuntError("--backend \(text): \(error)") }
+    }
+
+    public var label: String {
+        fixed.isEmpty ? kind.name : "\(kind.name)[" + fixed.map { "\($0.name)=\(Self.text($0.value))" }.joined(separator: ";") + "]"
+    }
+
+    static func text(_ value: JSONValue) -> String { if case .string(let s) = value { s } else { value.serialized } }
+}
+
+/// A hunt refused before it ran: bad input (exit status 2), said as the user gave it.
+public struct HuntError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Swarm testing (Groce et al., ISSTA 2012; TigerBeetle's VOPR): each seed draws a whole
+/// scenario — cluster size, which fault kinds are on and how often, the network, the workload and
+/// the backend's options — so that a search over seeds also searches over configurations, and a
+/// fault kind that masks another is off in some runs. Every draw comes from one generator
+/// derived from the seed (`DeterministicRandom(seed:label:)`, SplitMix64 underneath): the same
+/// seed draws the same scenario on every machine.
+public enum HuntDraw {
+    public static func draw(_ target: HuntTarget, seed: UInt64) -> HuntCase {
+        var random = DeterministicRandom(seed: seed, label: "hunt")
+        let nodes = random.uniform(3...9)
+        let duration = TimeSpan.seconds(Int64(random.uniform(3...8)))
+        let file = random.chance(0.3)
+        var hunt = HuntCase(
+            name: "hunt-\(target.kind.name)-s\(seed)", note: "Drawn by conlab hunt --backend '\(target.label)' from seed \(seed).", seed: seed, nodes: nodes, duration: duration, quiescence: .seconds(3),
+            backend: backend(target, &random), clientsPerNode: random.uniform(1...3), keys: random.uniform(1...8),
+            zipf: random.chance(0.3) ? 1 : nil, mix: mix(&random), load: load(&random), network: network(&random),
+            storage: file ? storage(&random) : nil, nemesis: nemesis(file: file, &random), faults: [])
+        if random.chance(0.3) { hunt.faults = drops(target.kind, nodes: nodes, duration: duration, &random) }
+        return hunt
+    }
+
+    /// The backend's options, each drawn or left at its default, then the user's fixed ones.
+    /// Only values whose promises `Promises.made(by:clocksSkewed:)` defines.
+    static func backend(_ target: HuntTarget, _ random: inout DeterministicRandom) -> JSONValue {
+        var options: [(key: String, value: JSONValue)] = []
+        func maybe(_ name: String, _ p: Double, _ value: @autoclosure () -> JSONValue) {
+            if random.chance(p) { options.append((name, value())) }
+        }
+        func integer(_ range: ClosedRange<Int>) -> JSONValue { .number(Double(random.uniform(range))) }
+        func choice(_ values: [String]) -> JSONValue { .string(values[random.index(below: values.count)]) }
+        switch target.kind.name {
+        case "raft":
+            maybe("prevote", 0.2, .bool(false))
+            maybe("checkQuorum", 0.2, .bool(false))
+            maybe("read", 0.7, choice(["readIndex", "log", "lease", "unsafeLocal"]))
+            maybe("maxInflight", 0.3, integer(1...8))
+            maybe("maxBatch", 0.3, integer(1...16))
+            if random.chance(0.4) { options += [("snapshotThreshold", integer(20...200)), ("snapshotChunk", integer(32...1024))] }
+        case "zab":
+            maybe("read", 0.5, .string("sync"))
+            if random.chance(0.4) {
+                options += [("snapCount", integer(20...200)), ("commitLogCount", integer(5...50)), ("snapshotChunk", integer(32...1024))]
+            }
+        case "2pc": maybe("cooperative", 0.5, .bool(true))
+        case "3pc": maybe("termination", 0.5, .bool(true))
+        case "primary-backup": maybe("backlog", 0.3, integer(5...100))
+        default: break
+        }
+        for option in target.fixed {
+            options.removeAll { $0.key == option.name }
+            options.append((option.name, option.value))
+        }
+        return options.isEmpty ? .string(target.kind.name) : .object([("protocol", .string(target.kind.name)), ("options", .object(options))])
+    }
+
+    static func mix(_ random: inout DeterministicRandom) -> [(name: String, weight: Double)] {
+        var mix = ["get", "put", "append", "cas", "delete"].map { ($0, random.chance(0.7) ? Double(random.uniform(1...5)) : 0) }
+        if mix.allSatisfy({ $0.1 == 0 }) { mix[1].1 = 1 }
+        return mix.filter { $0.1 > 0 }
+    }
+
+    static func load(_ random: inout DeterministicRandom) -> HuntCase.Load {
+        if random.chance(0.25) { return .open(rate: Double(random.uniform(20...150)), outstanding: random.uniform(1...4)) }
+        return .closed(think: .milliseconds(1)...(.milliseconds(Int64(random.uniform(1...30)))))
+    }
+
+    static func network(_ random: inout DeterministicRandom) -> JSONValue {
+        let low = TimeSpan.microseconds(Int64(random.uniform(200...2_000)))
+        let high = low + .microseconds(Int64(random.uniform(0...5_000)))
+        var members: [(key: String, value: JSONValue)] = [("latency", .object([("uniform", .array([.string(low.description), .string(high.description)]))]))]
+        func rate(_ name: String, _ p: Double, _ most: Int) {
+            if random.chance(p) { members.append((name, .number(Double(random.uniform(1...most)) / 1000))) }
+        }
+        rate("loss", 0.5, 50)
+        rate("duplicate", 0.3, 50)
+        rate("reorder", 0.3, 200)
+        return .object(members)
+    }
+
+    /// The file engine: crashes tear the unsynced tail, and the nemesis may damage synced data.
+    static func storage(_ random: inout DeterministicRandom) -> JSONValue {
+        .object([("engine", .string("file")), ("fsyncLatency", .string(TimeSpan.microseconds(Int64(random.uniform(100...2_000))).description)),
+                 ("faults", .object([("tornWrite", .number(0.4)), ("partialWrite", .number(0.4))]))])
+    }
+
+    /// Which fault kinds are on (each with even odds, at least one) and how often they come.
+    static func nemesis(file: Bool, _ random: inout DeterministicRandom) -> JSONValue {
+        let kinds = Nemesis.Fault.allCases.filter { $0 != .disk || file }
+        var on = kinds.filter { _ in random.chance(0.5) }
+        if on.isEmpty { on = [kinds[random.index(below: kinds.count)]] }
+        func range(_ lowest: ClosedRange<Int>, _ spread: ClosedRange<Int>) -> JSONValue {
+            let low = random.uniform(lowest)
+            return .array([.string(TimeSpan.milliseconds(Int64(low)).description), .string(TimeSpan.milliseconds(Int64(low + random.uniform(spread))).description)])
+        }
+        return .object([("faults", .array(on.map { .string($0.rawValue) })), ("interval", range(50...500, 0...1_500)), ("length", range(100...1_000, 0...2_000))])
+    }
+
+    /// One or two windows in which messages of one or two of the protocol's types are lost
+    /// between random groups of nodes (the nemesis has no such fault); each ends with a heal.
+    static func drops(_ kind: BackendKind, nodes: Int, duration: TimeSpan, _ random: inout DeterministicRandom) -> [HuntCase.Step] {
+        var steps: [HuntCase.Step] = []
+        for _ in 0..<random.uniform(1...2) {
+            var order = Array(1...nodes)
+            random.shuffle(&order)
+            let split = random.uniform(1...(nodes - 1))
+            var kinds = kind.messageKinds
+            random.shuffle(&kinds)
+            let start = TimeSpan.milliseconds(Int64(random.uniform(0...Int(duration.microseconds / 1_000) - 1)))
+            let end = min(start + .milliseconds(Int64(random.uniform(100...2_000))), duration - .milliseconds(1))
+            let refs = { (ids: ArraySlice<Int>) in JSONValue.array(ids.sorted().map { .string("n\($0)") }) }
+            let drop = JSONValue.object([("kinds", .array(kinds.prefix(random.uniform(1...min(2, kinds.count))).map { .string($0) })),
+                                         ("from", refs(order[..<split])), ("to", refs(order[split...]))])
+            steps += [HuntCase.Step(at: start, action: "drop", value: drop), HuntCase.Step(at: end, action: "heal", value: .bool(true))]
+        }
+        return steps.sorted { $0.at < $1.at }
+    }
+}
