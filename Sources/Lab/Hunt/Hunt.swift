@@ -1,3 +1,4 @@
+import Checker
 import ConsensusCore
 import Dispatch
 import Foundation

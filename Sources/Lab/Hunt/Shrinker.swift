@@ -1,3 +1,4 @@
+import Checker
 import ConsensusCore
 
 /// Shrinks a violating scenario while the same kind of violation (the first promise it broke)
