@@ -89,15 +89,8 @@ extension Command {
                 print("    replay:   conlab run \(request.directory)/\(violation.shrunk ?? violation.file)")
             }
             return log.violations.isEmpty ? 0 : 1
-        } catch let error as UsageError {
-            fail(error.message)
-            return 2
-        } catch let error as OutputDirectoryError {
-            fail(outputProblem(error, given: out))
-            return 2
         } catch {
-            fail("\(error)")
-            return 1
+            return failure(error, out: out)
         }
     }
 

@@ -161,18 +161,19 @@ enum Command {
                 }
             }
             return 0
-        } catch let error as UsageError {
-            fail(error.message)
-            return 2
-        } catch let error as ScenarioError {
-            fail(error.description)
-            return 2
-        } catch let error as OutputDirectoryError {
-            fail(outputProblem(error, given: out))
-            return 2
         } catch {
-            fail("\(error)")
-            return 1
+            return failure(error, out: out)
+        }
+    }
+
+    /// Prints what went wrong and returns the exit status: 2 for bad input (a usage error, a
+    /// scenario file's, an unusable output folder), 1 for anything else.
+    static func failure(_ error: any Error, out: String?) -> Int32 {
+        switch error {
+        case let error as UsageError: fail(error.message); return 2
+        case let error as ScenarioError: fail(error.description); return 2
+        case let error as OutputDirectoryError: fail(outputProblem(error, given: out)); return 2
+        default: fail("\(error)"); return 1
         }
     }
 
