@@ -171,9 +171,10 @@ final class NamespaceNetwork {
         }
     }
 
-    /// The first X in 1…250 that no interface (a bridge of another run) or route of the machine
-    /// uses. /proc/net/route prints each address as the hexadecimal of its network-order word read
-    /// in the machine's order, which is how `UInt32(bigEndian:)` holds ours.
+    /// The first X in 1…250 that no interface (a bridge or veth pair of another run, or of one
+    /// being freed), namespace or route of the machine uses. /proc/net/route prints each address
+    /// as the hexadecimal of its network-order word read in the machine's order, which is how
+    /// `UInt32(bigEndian:)` holds ours.
     private static func freeSubnet() -> Int? {
         let routes = (try? String(contentsOfFile: "/proc/net/route", encoding: .utf8)) ?? ""
         let used: [(destination: UInt32, mask: UInt32)] = routes.split(separator: "\n").dropFirst().compactMap { line in
@@ -181,11 +182,16 @@ final class NamespaceNetwork {
             guard fields.count > 7, let destination = UInt32(fields[1], radix: 16), let mask = UInt32(fields[7], radix: 16) else { return nil }
             return (destination, mask)
         }
+        // A veth pair outlives its namespace's name until the kernel frees the namespace, which
+        // waits for its last socket (a minute or two after processes were killed): its name would
+        // clash with the next network's on the same subnet.
+        let interfaces = (try? FileManager.default.contentsOfDirectory(atPath: "/sys/class/net")) ?? []
+        let namespaces = (try? FileManager.default.contentsOfDirectory(atPath: "/run/netns")) ?? []
         return (1...250).first { x in
             let ours = UInt32(bigEndian: (UInt32(10) << 24 | UInt32(213) << 16 | UInt32(x) << 8)), ourMask = UInt32(bigEndian: 0xffff_ff00)
             let overlaps = used.contains { route in route.mask != 0 && (route.destination & route.mask & ourMask) == (ours & route.mask & ourMask) }
-            return !overlaps && !FileManager.default.fileExists(atPath: "/sys/class/net/conlab-br\(x)")
-                && !FileManager.default.fileExists(atPath: "/run/netns/conlab-\(x)-n1")
+            return !overlaps && !interfaces.contains { $0 == "conlab-br\(x)" || $0.hasPrefix("conlab-v\(x)n") }
+                && !namespaces.contains { $0.hasPrefix("conlab-\(x)-") }
         }
     }
 }

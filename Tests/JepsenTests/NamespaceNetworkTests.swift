@@ -70,6 +70,26 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: "/sys/class/net/\(bridge)"), "\(bridge) removed")
     }
 
+    /// A veth pair outlives its namespace's name until the kernel frees the namespace (a minute
+    /// or two after its processes were killed): the next network takes another subnet instead of
+    /// failing on the name ("File exists", seen in CI when an etcd run followed a Raft run).
+    @Test func aLingeringVethPairIsLeftAlone() throws {
+        guard let probe = Self.network(1) else { return }
+        let subnet = probe.subnet
+        probe.tearDown()
+        let lingering = "conlab-v\(subnet)n1"
+        let pid = try NodeProcesses.spawn(NodeHome.ip, ["link", "add", lingering, "type", "veth", "peer", "name", "conlab-t\(subnet)"], logFile: "/dev/null")
+        waitpid(pid, nil, 0)
+        defer {
+            let pid = try? NodeProcesses.spawn(NodeHome.ip, ["link", "del", lingering], logFile: "/dev/null")
+            if let pid { waitpid(pid, nil, 0) }
+        }
+        #expect(FileManager.default.fileExists(atPath: "/sys/class/net/\(lingering)"))
+        let next = try NamespaceNetwork(nodes: 1)
+        defer { next.tearDown() }
+        #expect(next.subnet != subnet, "subnet \(subnet) still has \(lingering)")
+    }
+
     /// The leader cut off by the kernel (our nodes are told no cut of their own): Raft, and etcd
     /// when installed, elect a leader in the majority, serve nothing on the minority's side, and
     /// keep their promises.
