@@ -100,7 +100,7 @@ final class NamespaceNetwork {
             guard text != rules[node] else { continue }
             let file = (folder as NSString).appendingPathComponent("\(namespace(node)).rules")
             try Data(text.utf8).write(to: URL(fileURLWithPath: file))
-            try run(NodeHome.ip, ["netns", "exec", namespace(node), Self.iptablesRestore, file])
+            try Self.run(NodeHome.ip, ["netns", "exec", namespace(node), Self.iptablesRestore, file], log: commandLog)
             rules[node] = text
         }
     }
@@ -143,8 +143,7 @@ final class NamespaceNetwork {
     /// that one already gone does not keep the others.
     private static func remove(subnet: Int, namespaces: [String]) {
         for arguments in namespaces.map({ ["netns", "del", $0] }) + [["link", "del", "conlab-br\(subnet)"]] {
-            guard let pid = try? NodeProcesses.spawn(NodeHome.ip, arguments, logFile: "/dev/null") else { continue }
-            while waitpid(pid, nil, 0) == -1 && errno == EINTR {}
+            try? run(NodeHome.ip, arguments, log: "/dev/null")
         }
     }
 
@@ -154,13 +153,15 @@ final class NamespaceNetwork {
         let file = (folder as NSString).appendingPathComponent("batch-\(UUID().uuidString.prefix(8))")
         try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: file))
         defer { try? FileManager.default.removeItem(atPath: file) }
-        try run(NodeHome.ip, options + ["-batch", file])
+        try Self.run(NodeHome.ip, options + ["-batch", file], log: commandLog)
     }
 
-    /// Runs a command to its end; a failure names it with what it printed.
-    private func run(_ executable: String, _ arguments: [String]) throws {
-        let log = (folder as NSString).appendingPathComponent("command.log")
-        try? FileManager.default.removeItem(atPath: log)
+    /// Where a command's output goes, to quote when it fails.
+    private var commandLog: String { (folder as NSString).appendingPathComponent("command.log") }
+
+    /// Runs a command to its end; a failure names it with what it printed into `log`.
+    private static func run(_ executable: String, _ arguments: [String], log: String) throws {
+        if log != "/dev/null" { try? FileManager.default.removeItem(atPath: log) }
         let pid = try NodeProcesses.spawn(executable, arguments, logFile: log)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1 && errno == EINTR {}

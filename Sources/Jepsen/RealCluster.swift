@@ -1,5 +1,6 @@
 import ConsensusCore
 import Glibc
+import Server
 import Simulator
 
 /// What a real run (`RealRun`) needs of the cluster under test: its processes to crash, restart,
@@ -54,19 +55,11 @@ extension RealCluster {
     func isRunning(_ node: Int) -> Bool { pids[node] != nil }
 
     /// Whether the node's process is stopped (by SIGSTOP: a pause, or itself at a trigger).
-    func isStopped(_ node: Int) -> Bool { pids[node].map(ProcessState.isStopped) ?? false }
+    func isStopped(_ node: Int) -> Bool { pids[node].flatMap(NodeProcesses.status(of:))?.state == "T" }
 }
 
 /// The scenario's clients of one run, at work from their start until the workload ends.
 protocol RunClients {
     /// Ends the clients (what is still in flight stays indeterminate) and returns their history.
     func finish() -> [HistoryOperation]
-}
-
-enum ProcessState {
-    /// Whether `pid` is stopped (state `T` in /proc/PID/stat).
-    static func isStopped(_ pid: pid_t) -> Bool {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return false }
-        return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first == "T"
-    }
 }

@@ -42,9 +42,17 @@ public enum NodeProcesses {
 
     /// Whether `pid` is a running process (a zombie waiting to be reaped is not).
     public static func isAlive(_ pid: pid_t) -> Bool {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return false }
-        return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first != "Z"
+        status(of: pid).map { $0.state != "Z" } ?? false
+    }
+
+    /// `pid`'s state letter (`R`, `S`, `T` stopped, `Z` zombie, …) and parent, from
+    /// /proc/PID/stat (the fields after the command name, which may itself hold spaces and
+    /// parentheses); nil when there is no such process.
+    public static func status(of pid: pid_t) -> (state: Character, parent: pid_t)? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 1, let state = fields[0].first, let parent = pid_t(fields[1]) else { return nil }
+        return (state, parent)
     }
 
     /// The arguments `pid` was started with; empty when there is no such process.

@@ -23,20 +23,12 @@ public enum SpawnedProcesses {
         let listed = pids
         pids.removeAll()
         lock.unlock()
-        let ours = listed.filter { parent(of: $0) == getpid() }
+        let ours = listed.filter { NodeProcesses.status(of: $0).map { $0.state != "Z" && $0.parent == getpid() } ?? false }
         for pid in ours {
             kill(pid, SIGCONT)
             kill(pid, SIGKILL)
         }
         for pid in ours { waitpid(pid, nil, 0) }
         return ours.count
-    }
-
-    /// The parent of `pid` (field 4 of /proc/PID/stat), nil when there is no such process.
-    static func parent(of pid: pid_t) -> pid_t? {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return nil }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        guard fields.count > 1, fields[0] != "Z" else { return nil }
-        return pid_t(fields[1])
     }
 }

@@ -156,11 +156,7 @@ import Testing
     /// The processes whose parent is `pid`.
     static func children(of pid: pid_t) -> [pid_t] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return entries.compactMap { pid_t($0) }.filter { child in
-            guard let stat = try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return false }
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            return fields.count > 1 && pid_t(fields[1]) == pid
-        }
+        return entries.compactMap { pid_t($0) }.filter { NodeProcesses.status(of: $0)?.parent == pid }
     }
 
     /// In network namespaces an external system has no proxy to delay its links (and this kernel

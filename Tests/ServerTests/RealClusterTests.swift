@@ -179,21 +179,15 @@ import Testing
         let script = "\"$0\" \"$@\" --parent $$ & echo $! > \(pidFile); wait"
         let starter = try NodeProcesses.spawn("/bin/sh", ["-c", script, conlab] + cluster.arguments(0), logFile: cluster.logFile(0))
         var node: pid_t?
-        defer { if let node, Self.isAlive(node) { kill(node, SIGKILL) } }
+        defer { if let node, NodeProcesses.isAlive(node) { kill(node, SIGKILL) } }
         #expect(eventually { node = (try? String(contentsOfFile: pidFile, encoding: .utf8)).flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
             return node != nil && cluster.answersPing(0) })
         let orphan = try #require(node)
         kill(starter, SIGKILL)
         _ = LocalCluster.reap(starter)
-        #expect(eventually(timeout: 5) { !Self.isAlive(orphan) }, "the orphaned node stopped")
+        #expect(eventually(timeout: 5) { !NodeProcesses.isAlive(orphan) }, "the orphaned node stopped")
         #expect(cluster.log(0).contains("the process that started this node (pid \(starter)) is gone: stopping"))
         passed = true
-    }
-
-    /// Whether `pid` runs (an exited process another parent has not reaped yet is a zombie: not running).
-    static func isAlive(_ pid: pid_t) -> Bool {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return false }
-        return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first != "Z"
     }
 
     static func onlySegment(_ dataDirectory: String) throws -> String {

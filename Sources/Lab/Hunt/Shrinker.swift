@@ -171,23 +171,22 @@ public struct Shrinker: Sendable {
     }
 
     func fewerClients(_ state: inout Result) -> Bool {
-        let candidates = (1..<state.hunt.clientsPerNode).map { count in
-            var hunt = state.hunt
-            hunt.clientsPerNode = count
-            return hunt
-        }
-        let before = state.hunt.clientsPerNode
-        return keep(candidates, &state) { "\($0.clientsPerNode) clients per node instead of \(before)" }
+        fewer(\.clientsPerNode, trying: Array(1..<state.hunt.clientsPerNode), "clients per node", &state)
     }
 
     func fewerKeys(_ state: inout Result) -> Bool {
-        let candidates = [1, state.hunt.keys / 2].filter { $0 >= 1 && $0 < state.hunt.keys }.map { keys in
+        fewer(\.keys, trying: [1, state.hunt.keys / 2].filter { $0 >= 1 && $0 < state.hunt.keys }, "keys", &state)
+    }
+
+    /// Tries the scenario with each of `values` in place of the count at `count`, in order.
+    func fewer(_ count: WritableKeyPath<HuntCase, Int>, trying values: [Int], _ noun: String, _ state: inout Result) -> Bool {
+        let candidates = values.map { value in
             var hunt = state.hunt
-            hunt.keys = keys
+            hunt[keyPath: count] = value
             return hunt
         }
-        let before = state.hunt.keys
-        return keep(candidates, &state) { "\($0.keys) keys instead of \(before)" }
+        let before = state.hunt[keyPath: count]
+        return keep(candidates, &state) { "\($0[keyPath: count]) \(noun) instead of \(before)" }
     }
 
     /// Half the load: an open loop at half the rate, a closed loop thinking twice as long.
