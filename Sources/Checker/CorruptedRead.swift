@@ -55,10 +55,13 @@ extension GeneratedHistory {
         let reads = okReads
         guard !reads.isEmpty else { return nil }
         let start = random.index(below: reads.count)
-        let seen = kind == .lostWrite ? Set(reads.compactMap(\.readValue)) : []
+        var timesSeen: [String: Int] = [:]
+        if kind == .lostWrite { for value in reads.compactMap(\.readValue) { timesSeen[value, default: 0] += 1 } }
         for offset in reads.indices {
             let read = reads[(start + offset) % reads.count]
             guard read.complete != nil else { continue }
+            // The read being changed is no evidence of what it no longer returns.
+            let seen = Set(timesSeen.keys.filter { $0 != read.readValue || timesSeen[$0]! > 1 })
             let values = kind == .invented ? ["x\(read.id)"] : impossibleValues(kind, for: read, observed: seen)
             if !values.isEmpty { return corrupting(read, with: values[random.index(below: values.count)], kind: kind) }
         }

@@ -20,9 +20,13 @@ public struct KeyVerdict: Sendable, Equatable {
 /// 1. The search with a budget proportional to the key's size (`fastSteps`): with the zone
 ///    pruning (`LinearizabilitySearch`) a linearizable key with unique values usually needs a few
 ///    steps per operation, and whatever the search decides is exact.
-/// 2. Direct proofs of a violation (`ViolationProofs`, stale reads), polynomial, for the keys
+/// 2. A linearization built from the key's epochs (`EpochWitness`), in O(n log n), and replayed:
+///    it decides most linearizable keys however many clients raced on them, which is where the
+///    search runs out. Where it finds none it has proved nothing.
+/// 3. Direct proofs of a violation (`ViolationProofs`, stale reads), polynomial, for the keys
 ///    where exhausting every order before a bad read is beyond any budget.
-/// 3. The search again with the full budget, which alone can end `unknown`.
+/// 4. The search again with the full budget, guided by the order the construction came closest
+///    with, which alone can end `unknown`.
 enum KeyLinearizability {
     /// The search's budget in the first stage: polynomial, generous for a key that needs no
     /// backtracking beyond the zones.
@@ -34,6 +38,12 @@ enum KeyLinearizability {
         let fast = min(budget.stepsPerKey, fastSteps(history))
         var (verdict, violation, exhaustion) = search(history, maxSteps: fast, deadline: deadline)
         guard let exhausted = exhaustion else { return (verdict, violation.map { minimised($0, history) }) }
+        let witness = EpochWitness.attempt(history)
+        if witness.linearization != nil {
+            verdict.verdict = .linearizable
+            verdict.note = "a linearization built from its epochs replays, after \(verdict.steps) search steps"
+            return (verdict, nil)
+        }
         if let proof = ViolationProofs.find(history) {
             verdict.verdict = .notLinearizable
             verdict.note = "proved directly after \(verdict.steps) search steps"
@@ -46,7 +56,7 @@ enum KeyLinearizability {
         }
         guard fast < budget.stepsPerKey, exhausted != .wallClock else { return (unknown(verdict, exhausted, budget), nil) }
         let first = verdict
-        (verdict, violation, exhaustion) = search(history, maxSteps: budget.stepsPerKey, deadline: deadline)
+        (verdict, violation, exhaustion) = search(history, maxSteps: budget.stepsPerKey, deadline: deadline, guide: witness.guide)
         verdict.steps += first.steps
         verdict.configurations = max(verdict.configurations, first.configurations)
         return (exhaustion.map { unknown(verdict, $0, budget) } ?? verdict, violation.map { minimised($0, history) })
@@ -110,9 +120,9 @@ enum KeyLinearizability {
     }
 
     /// One run of the search: its verdict, its explanation of a violation, or why it stopped.
-    static func search(_ history: KeyHistory, maxSteps: Int, deadline: ContinuousClock.Instant?)
+    static func search(_ history: KeyHistory, maxSteps: Int, deadline: ContinuousClock.Instant?, guide: [Int32]? = nil)
         -> (KeyVerdict, Anomaly?, LinearizabilitySearch.Exhaustion?) {
-        var search = LinearizabilitySearch(history)
+        var search = LinearizabilitySearch(history, guide: guide)
         let result = search.run(maxSteps: maxSteps, deadline: deadline)
         var verdict = KeyVerdict(key: history.key, verdict: .linearizable, operations: history.operations.count,
                                  steps: search.steps, configurations: search.configurations, note: nil)

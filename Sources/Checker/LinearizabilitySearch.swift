@@ -24,7 +24,8 @@
 ///   spelling, and while the register spells a proper prefix of one, only the text's next piece
 ///   may change it. Each rule turns a wrong order into a dead end where it starts, not where the
 ///   stranded observer's return is reached, after every interleaving of what lies in between.
-/// - Mandatory candidates are tried earliest deadline first: the likeliest next operation.
+/// - Mandatory candidates are tried earliest deadline first: the likeliest next operation; or in
+///   the order of a guide, a near-linearization built from the key's epochs.
 /// - Indeterminate writes have no return entry: they may take effect at any time after their
 ///   call, or never (the search succeeds once no mandatory operation is left). They are tried
 ///   after the mandatory candidates.
@@ -163,15 +164,22 @@ struct LinearizabilitySearch {
     private var memo: SearchMemo
     private var frames: [Frame] = []
     private var candidates: [Int32] = []
+    /// Per mandatory operation, its rank in the guide; `nil`: earliest deadline first.
+    private let priority: [Int32]?
     private var current = SearchMemo.Configuration(
         state: RegisterSpace.absent, unobserved: false, prefix: 0, mandatory: SortedSetTable.empty,
         optional: SortedSetTable.empty, servedMismatches: SortedSetTable.empty)
     private var deepest: DeadEnd?
 
-    init(_ history: KeyHistory, zones: Bool = true) {
+    /// - Parameter guide: per operation of the history (by source index), its position in a
+    ///   near-linearization (`EpochWitness.Attempt`): candidates are then tried in that order
+    ///   rather than earliest deadline first, so that the search follows the guide and backtracks
+    ///   only where it is wrong. The order changes the work, never the verdict.
+    init(_ history: KeyHistory, zones: Bool = true, guide: [Int32]? = nil) {
         self.zones = zones
         operations = history.mandatory + history.optional
         mandatoryCount = history.mandatory.count
+        priority = guide.map { guide in history.mandatory.map { guide[Int($0.source)] } }
         space = history.space
         memo = SearchMemo(expected: operations.count)
 
@@ -422,7 +430,11 @@ struct LinearizabilitySearch {
             }
             entry = next[Int(entry)]
         }
-        candidates.sort()
+        if let priority {
+            candidates.sort { (priority[Int($0)], $0) < (priority[Int($1)], $1) }
+        } else {
+            candidates.sort()
+        }
         return entry
     }
 

@@ -37,8 +37,7 @@ import Testing
     }
 
     @Test func exhaustedBudgetExitsThree() throws {
-        let generated = HistoryGenerator.generate(.init(operations: 100, clients: 4, keys: 1), seed: 1)
-        let path = try historyFile(generated.operations.map(\.jsonLine))
+        let path = try historyFile(withFoldedValues(operations: 100, clients: 4, seed: 1).map(\.jsonLine))
         let result = CheckCommand.run(path: path, options: .init(budget: CheckBudget(stepsPerKey: 5)))
         #expect(result.exitStatus == 3)
         #expect(result.text.contains("linearizable: unknown"))

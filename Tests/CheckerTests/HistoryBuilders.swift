@@ -43,3 +43,18 @@ func refused(_ operation: HistoryOperation) -> HistoryOperation {
 func verdict(_ history: [HistoryOperation]) throws -> Verdict {
     try Checker.check(CheckInput(history: history)).linearizable
 }
+
+/// A generated put/get/delete history of one key whose put values fold onto a few ("v17" →
+/// "v2" with 5): a linearization of the original is still one, but the values no longer say which
+/// put a read saw, so no construction from epochs applies and only the search can decide it.
+func withFoldedValues(operations: Int, clients: Int, seed: UInt64, into count: Int = 5) -> [HistoryOperation] {
+    let generated = HistoryGenerator.generate(
+        .init(operations: operations, clients: clients, keys: 1, weights: [.get: 4, .put: 3, .delete: 1]), seed: seed)
+    func folded(_ value: String?) -> String? { value.map { "v\((Int($0.dropFirst()) ?? 0) % count)" } }
+    return generated.operations.map { operation in
+        var operation = operation
+        if case .put(let key, let value) = operation.command { operation.command = .put(key: key, value: folded(value)!) }
+        if case .ok(.value(let read)) = operation.outcome { operation.outcome = .ok(.value(folded(read))) }
+        return operation
+    }
+}
