@@ -122,6 +122,7 @@ extension PrimaryBackup {
         hard.previousEnd = offset
         hard.replicationID = hard.config
         saveHardState(into: &out)
+        acknowledgeOwnConfiguration(into: &out)
         election = nil
         peers = Array(repeating: Peer(), count: cluster.count)
         held.clear()

@@ -60,6 +60,9 @@ public struct PrimaryBackup: ReplicationBackend {
     var held = HeldWrites()
     /// Writes up to this offset may be sent to backups.
     var releasedOffset: Int
+    /// The configuration this node's disk is known to hold: its own acknowledgement came back
+    /// (`streamDeparture`).
+    var durableConfig: Configuration?
 
     // Backup
     var lastHeard: Instant = .zero
@@ -150,6 +153,7 @@ public struct PrimaryBackup: ReplicationBackend {
         failoverJitter = drawJitter()
         // Persisted at once, so that a restart is never mistaken for a first start.
         if firstStart { out.persist(.hardState(hard)) }
+        if role == .primary { acknowledgeOwnConfiguration(into: &out) }
         announce(into: &out)
     }
 
