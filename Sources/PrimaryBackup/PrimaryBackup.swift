@@ -70,6 +70,8 @@ public struct PrimaryBackup: ReplicationBackend {
     /// A granted vote holds off this node's own failover attempt until then.
     var failoverNotBefore: Instant = .zero
     var psyncSentAt: Instant?
+    /// REPLICATEs that arrived ahead of our offset (a network that reorders).
+    var early: EarlySlices
 
     // Candidate
     var election: Election?
@@ -110,6 +112,7 @@ public struct PrimaryBackup: ReplicationBackend {
         }
         offset = snapshotOffset
         backlog = Backlog(capacity: options.backlog, after: offset)
+        early = EarlySlices(capacity: options.backlog)
         for write in recovered.entries {
             _ = store.apply(write.request, at: write.stamp)
             backlog.append(write)

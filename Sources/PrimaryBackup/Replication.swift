@@ -133,10 +133,19 @@ extension PrimaryBackup {
             hard.previousEnd = replicate.previousEnd
             saveHardState(into: &out)
         }
-        guard replicate.prevOffset <= offset else { return requestSync(at: now, into: &out) }
-        let known = offset - replicate.prevOffset
-        guard known < replicate.writes.count else { return }
-        appendReplicated(replicate.writes[known...], into: &out)
+        guard replicate.prevOffset <= offset else {
+            early.hold(replicate)
+            return requestSync(at: now, into: &out)
+        }
+        appendNew(replicate, into: &out)
+        while let next = early.takeFirst(reachedBy: offset, of: hard.replicationID) { appendNew(next, into: &out) }
+    }
+
+    /// The writes of a slice this node does not hold yet; a duplicate or an overtaken slice has none.
+    mutating func appendNew(_ slice: Replicate, into out: inout Effects<PrimaryBackup>) {
+        let known = offset - slice.prevOffset
+        guard known < slice.writes.count else { return }
+        appendReplicated(slice.writes[known...], into: &out)
     }
 
     /// Applies the primary's writes at the primary's stamps, so that sessions expire here where
@@ -177,6 +186,7 @@ extension PrimaryBackup {
         hard.previousEnd = resync.previousEnd
         saveHardState(into: &out)
         psyncSentAt = nil
+        early.clear()
         out.emit(.note(kind: "full-resync", detail: "from \(sender) at offset \(offset)"))
         out.send(.ack(position), to: sender)
     }

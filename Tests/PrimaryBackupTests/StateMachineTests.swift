@@ -77,6 +77,25 @@ import Testing
         #expect(step(&backup, .receive(from: n1, message: .replicate(ahead)), at: 2).messages.isEmpty, "at most one PSYNC per heartbeat")
     }
 
+    /// A network that reorders and duplicates is not a lost stream: early slices wait for the gap
+    /// to fill and are applied when it does, duplicates are dropped, and one PSYNC is all it asks.
+    @Test func aBackupHoldsEarlySlicesUntilTheGapFills() {
+        var backup = node(n2)
+        _ = step(&backup, .tick, at: 0)
+        let writes = (1...3).map { stamped(put("k", "v\($0)", sequence: UInt64($0))) }
+        func slice(_ index: Int) -> PrimaryBackup.Message {
+            .replicate(.init(config: backup.hard.config, previousID: nil, previousEnd: 0, prevOffset: index, writes: [writes[index]]))
+        }
+        var sent: [PrimaryBackup.Message] = []
+        for (ms, message) in [slice(2), slice(1), slice(2), slice(0)].enumerated() {
+            sent += step(&backup, .receive(from: n1, message: message), at: Int64(ms) + 1).messages.map(\.message)
+        }
+        #expect(backup.offset == 3 && backup.store.read("k") == "v3", "the late first slice closed the gap: the held ones followed")
+        #expect(sent.map(\.kind) == [.psync], "one PSYNC, in case the gap was a loss")
+        let duplicate = step(&backup, .receive(from: n1, message: slice(1)), at: 5)
+        #expect(duplicate.storage.isEmpty && backup.offset == 3)
+    }
+
     @Test func thePrimaryServesPartialResyncsFromItsBacklogAndFullOnesBeyondIt() throws {
         var options = PrimaryBackupOptions()
         options.backlog = 3
