@@ -21,7 +21,7 @@ extension PrimaryBackup {
     /// When the stream (REPLICATE, heartbeats included, and FULLRESYNC) may leave: at once, as Raft's
     /// AppendEntries and ZAB's PROPOSAL do, once the configuration that names this history is durable.
     ///
-    /// Held for the primary's own sync (as it was), the stream could carry no more writes a second
+    /// Held for the primary's own sync, the stream could carry no more writes a second
     /// than the disk completes syncs, one per write in the simulator: a primary accepting writes
     /// faster (hunt seed 162: 780 a second, 2 ms syncs) streamed them ever later — four seconds
     /// behind after eight — so backups could not converge in the quiescence, and, its backlog being
@@ -78,7 +78,7 @@ extension PrimaryBackup {
     }
 
     /// A backup's REPLCONF ACK (`resend: false`) or PSYNC (`resend: true`). Either may also tell this
-    /// node that it is a stale primary.
+    /// node that it is a stale primary. Our own ACK says that our configuration is durable.
     mutating func receiveSync(_ position: SyncPosition, from peer: NodeID, resend: Bool, at now: Instant, into out: inout Effects<PrimaryBackup>) {
         if peer == id {
             durableConfig = position.config
