@@ -122,9 +122,11 @@ extension PrimaryBackup {
         hard.previousEnd = offset
         hard.replicationID = hard.config
         saveHardState(into: &out)
+        acknowledgeOwnConfiguration(into: &out)
         election = nil
         peers = Array(repeating: Peer(), count: cluster.count)
         held.clear()
+        early.clear()
         releasedOffset = offset
         become(.primary, into: &out)
         heartbeat(at: now, into: &out)
@@ -142,6 +144,7 @@ extension PrimaryBackup {
         // A grace period to hear from the new primary before suspecting it.
         lastHeard = now
         psyncSentAt = nil
+        early.clear()
         election = nil
         held.clear()
         become(.backup, into: &out)

@@ -60,6 +60,9 @@ public struct PrimaryBackup: ReplicationBackend {
     var held = HeldWrites()
     /// Writes up to this offset may be sent to backups.
     var releasedOffset: Int
+    /// The configuration this node's disk is known to hold: its own acknowledgement came back
+    /// (`streamDeparture`).
+    var durableConfig: Configuration?
 
     // Backup
     var lastHeard: Instant = .zero
@@ -67,6 +70,8 @@ public struct PrimaryBackup: ReplicationBackend {
     /// A granted vote holds off this node's own failover attempt until then.
     var failoverNotBefore: Instant = .zero
     var psyncSentAt: Instant?
+    /// REPLICATEs that arrived ahead of our offset (a network that reorders).
+    var early: EarlySlices
 
     // Candidate
     var election: Election?
@@ -107,6 +112,7 @@ public struct PrimaryBackup: ReplicationBackend {
         }
         offset = snapshotOffset
         backlog = Backlog(capacity: options.backlog, after: offset)
+        early = EarlySlices(capacity: options.backlog)
         for write in recovered.entries {
             _ = store.apply(write.request, at: write.stamp)
             backlog.append(write)
@@ -150,6 +156,7 @@ public struct PrimaryBackup: ReplicationBackend {
         failoverJitter = drawJitter()
         // Persisted at once, so that a restart is never mistaken for a first start.
         if firstStart { out.persist(.hardState(hard)) }
+        if role == .primary { acknowledgeOwnConfiguration(into: &out) }
         announce(into: &out)
     }
 

@@ -14,8 +14,31 @@ extension PrimaryBackup {
         heartbeatAt = now + options.heartbeat
         for peer in cluster where peer != id {
             let prevOffset = peers[peer.index].streaming ? peers[peer.index].next : releasedOffset
-            out.send(.replicate(slice(after: prevOffset, writes: [])), to: peer)
+            out.send(.replicate(slice(after: prevOffset, writes: [])), to: peer, departing: streamDeparture)
         }
+    }
+
+    /// When the stream (REPLICATE, heartbeats included, and FULLRESYNC) may leave: at once, as Raft's
+    /// AppendEntries and ZAB's PROPOSAL do, once the configuration that names this history is durable.
+    ///
+    /// Held for the primary's own sync, the stream could carry no more writes a second
+    /// than the disk completes syncs, one per write in the simulator: a primary accepting writes
+    /// faster (hunt seed 162: 780 a second, 2 ms syncs) streamed them ever later — four seconds
+    /// behind after eight — so backups could not converge in the quiescence, and, its backlog being
+    /// counted from its own offset, not from what had left, every PSYNC became a full resync. Redis
+    /// never ties its stream to one sync per write: it feeds replicas from the in-memory replication
+    /// buffer as commands execute, and even under `appendfsync always` one fsync per event-loop
+    /// iteration covers all its writes. The stream promises nothing about the primary's disk (the
+    /// client's reply still waits for it): a backup may hold a write the primary loses in a crash, and
+    /// the primary then restarts as a backup, never primary of this history again; the failover
+    /// promotes the highest offset. That holds only once the configuration is durable: a promotion
+    /// lost in a crash could be made again (a duplicated PROMOTE, a first start) and restart the same
+    /// history with other writes. Until the node's own acknowledgement says so, the stream waits.
+    var streamDeparture: Departure { durableConfig == hard.config ? .atOnce : .afterWrites }
+
+    /// The primary's own REPLCONF ACK, delivered back once its configuration is on disk.
+    func acknowledgeOwnConfiguration(into out: inout Effects<PrimaryBackup>) {
+        out.send(.ack(position), to: id)
     }
 
     /// Sends a streaming backup every released write it has not been sent yet.
@@ -24,7 +47,7 @@ extension PrimaryBackup {
         guard peers[peer.index].streaming, next < releasedOffset else { return }
         guard backlog.canServe(after: next) else { return fullResync(peer, into: &out) }
         let writes = backlog.writes(after: next).prefix(releasedOffset - next)
-        out.send(.replicate(slice(after: next, writes: Array(writes))), to: peer)
+        out.send(.replicate(slice(after: next, writes: Array(writes))), to: peer, departing: streamDeparture)
         peers[peer.index].next = releasedOffset
     }
 
@@ -49,14 +72,18 @@ extension PrimaryBackup {
     /// The whole state, held writes included (a snapshot cannot leave part of it out).
     mutating func fullResync(_ peer: NodeID, into out: inout Effects<PrimaryBackup>) {
         let resync = FullResync(config: hard.config, previousID: hard.previousID, previousEnd: hard.previousEnd, offset: offset, data: store.snapshot())
-        out.send(.fullResync(resync), to: peer)
+        out.send(.fullResync(resync), to: peer, departing: streamDeparture)
         peers[peer.index].streaming = true
         peers[peer.index].next = offset
     }
 
     /// A backup's REPLCONF ACK (`resend: false`) or PSYNC (`resend: true`). Either may also tell this
-    /// node that it is a stale primary.
+    /// node that it is a stale primary. Our own ACK says that our configuration is durable.
     mutating func receiveSync(_ position: SyncPosition, from peer: NodeID, resend: Bool, at now: Instant, into out: inout Effects<PrimaryBackup>) {
+        if peer == id {
+            durableConfig = position.config
+            return
+        }
         if learn(position.config, at: now, into: &out) {
             requestSync(at: now, into: &out)
             return
@@ -106,10 +133,19 @@ extension PrimaryBackup {
             hard.previousEnd = replicate.previousEnd
             saveHardState(into: &out)
         }
-        guard replicate.prevOffset <= offset else { return requestSync(at: now, into: &out) }
-        let known = offset - replicate.prevOffset
-        guard known < replicate.writes.count else { return }
-        appendReplicated(replicate.writes[known...], into: &out)
+        guard replicate.prevOffset <= offset else {
+            early.hold(replicate)
+            return requestSync(at: now, into: &out)
+        }
+        appendNew(replicate, into: &out)
+        while let next = early.takeFirst(reachedBy: offset, of: hard.replicationID) { appendNew(next, into: &out) }
+    }
+
+    /// The writes of a slice this node does not hold yet; a duplicate or an overtaken slice has none.
+    mutating func appendNew(_ slice: Replicate, into out: inout Effects<PrimaryBackup>) {
+        let known = offset - slice.prevOffset
+        guard known < slice.writes.count else { return }
+        appendReplicated(slice.writes[known...], into: &out)
     }
 
     /// Applies the primary's writes at the primary's stamps, so that sessions expire here where
@@ -150,6 +186,7 @@ extension PrimaryBackup {
         hard.previousEnd = resync.previousEnd
         saveHardState(into: &out)
         psyncSentAt = nil
+        early.clear()
         out.emit(.note(kind: "full-resync", detail: "from \(sender) at offset \(offset)"))
         out.send(.ack(position), to: sender)
     }

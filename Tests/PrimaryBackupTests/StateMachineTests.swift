@@ -26,11 +26,13 @@ import Testing
     /// A write as a primary stamped it, `ms` into the run.
     func stamped(_ request: ClientRequest, at ms: Int64 = 0) -> StampedRequest { StampedRequest(request, at: .zero + .milliseconds(ms)) }
 
-    @Test func thePrimaryAcknowledgesAfterLoggingAndStreamsAfterwards() {
+    @Test func thePrimaryAcknowledgesAfterLoggingAndStreamsAfterwards() throws {
         var primary = node(n1)
         let start = step(&primary, .tick, at: 0)
         #expect(start.events.contains(.role(.leader, term: 0, name: "primary")))
-        #expect(start.messages.count == 2, "a heartbeat to each backup")
+        #expect(start.messages.filter { $0.to != n1 }.map(\.departure) == [.afterWrites, .afterWrites],
+                "a heartbeat to each backup, held for the disk while the configuration is not known durable")
+        let ownAck = try #require(start.messages.first { $0.to == n1 }, "its own acknowledgement, delivered back once the configuration is on disk")
         // A backup acknowledges offset 0 of our history: it is now streamed to.
         _ = step(&primary, .receive(from: n2, message: .ack(.init(config: primary.hard.config, history: primary.hard.replicationID, offset: 0))), at: 1)
         let write = step(&primary, .client(put("k", "v")), at: 2)
@@ -38,12 +40,17 @@ import Testing
         guard case .append(1, let entries) = write.storage.first else { Issue.record("not logged: \(write.storage)"); return }
         #expect(entries == [stamped(put("k", "v"), at: 2)], "with the primary's time, at which backups apply it")
         #expect(write.messages.map(\.to) == [n2], "streamed to the backup that acknowledged; n3 only gets heartbeats until it does")
+        #expect(write.messages.first?.departure == .afterWrites, "a crash could still lose the configuration: the stream waits")
         guard case .replicate(let slice) = write.messages.first?.message else { Issue.record("expected REPLICATE"); return }
         #expect(slice.prevOffset == 0 && slice.writes == [stamped(put("k", "v"), at: 2)])
+        // The configuration is durable: the stream no longer waits for the primary's disk (the reply still does).
+        _ = step(&primary, .receive(from: n1, message: ownAck.message), at: 3)
+        let next = step(&primary, .client(put("k", "w", client: 2)), at: 4)
+        #expect(next.messages.map(\.to) == [n2] && next.messages.first?.departure == .atOnce)
         // A retry of the same request is answered from the session, not applied again.
-        let retry = step(&primary, .client(put("k", "v")), at: 3)
+        let retry = step(&primary, .client(put("k", "v")), at: 5)
         #expect(retry.storage.isEmpty && retry.replies.first?.status == .ok(.done))
-        #expect(primary.offset == 1)
+        #expect(primary.offset == 2)
     }
 
     @Test func backupsServeReadsLocallyAndRedirectWrites() {
@@ -68,6 +75,25 @@ import Testing
         guard case .psync(let position) = out.messages.first?.message else { Issue.record("expected PSYNC, got \(out.messages)"); return }
         #expect(out.messages.first?.to == n1 && position.offset == 0)
         #expect(step(&backup, .receive(from: n1, message: .replicate(ahead)), at: 2).messages.isEmpty, "at most one PSYNC per heartbeat")
+    }
+
+    /// A network that reorders and duplicates is not a lost stream: early slices wait for the gap
+    /// to fill and are applied when it does, duplicates are dropped, and one PSYNC is all it asks.
+    @Test func aBackupHoldsEarlySlicesUntilTheGapFills() {
+        var backup = node(n2)
+        _ = step(&backup, .tick, at: 0)
+        let writes = (1...3).map { stamped(put("k", "v\($0)", sequence: UInt64($0))) }
+        func slice(_ index: Int) -> PrimaryBackup.Message {
+            .replicate(.init(config: backup.hard.config, previousID: nil, previousEnd: 0, prevOffset: index, writes: [writes[index]]))
+        }
+        var sent: [PrimaryBackup.Message] = []
+        for (ms, message) in [slice(2), slice(1), slice(2), slice(0)].enumerated() {
+            sent += step(&backup, .receive(from: n1, message: message), at: Int64(ms) + 1).messages.map(\.message)
+        }
+        #expect(backup.offset == 3 && backup.store.read("k") == "v3", "the late first slice closed the gap: the held ones followed")
+        #expect(sent.map(\.kind) == [.psync], "one PSYNC, in case the gap was a loss")
+        let duplicate = step(&backup, .receive(from: n1, message: slice(1)), at: 5)
+        #expect(duplicate.storage.isEmpty && backup.offset == 3)
     }
 
     @Test func thePrimaryServesPartialResyncsFromItsBacklogAndFullOnesBeyondIt() throws {
