@@ -30,3 +30,43 @@ public struct ShardConfiguration: Equatable, Sendable {
         return served
     }
 }
+
+/// A change to the config table (6.824's Join, Leave, Move).
+public enum ConfigurationChange: Equatable, Sendable {
+    /// New groups with their servers (a group already present gets the new list).
+    case join([GroupID: [String]])
+    /// Groups leaving; their buckets go to those that stay.
+    case leave([GroupID])
+    /// One bucket to one group, with no rebalancing (an operator's manual placement).
+    case move(Bucket, to: GroupID)
+}
+
+public enum ConfigurationRefusal: Error, Equatable, Sendable {
+    case noSuchBucket(Bucket)
+    case noSuchGroup(GroupID)
+    case noServers(GroupID)
+}
+
+extension ShardConfiguration {
+    /// The next version: this one with `change` applied, rebalanced after a join or a leave
+    /// (`Rebalancing`). A pure function, so every replica and every clerk computes the same table.
+    public func applying(_ change: ConfigurationChange) -> Result<ShardConfiguration, ConfigurationRefusal> {
+        switch change {
+        case .join(let joining):
+            if let empty = joining.keys.sorted().first(where: { joining[$0]!.isEmpty }) { return .failure(.noServers(empty)) }
+            return .success(next(groups: groups.merging(joining) { _, new in new }, owners: owners, rebalance: true))
+        case .leave(let leaving):
+            return .success(next(groups: groups.filter { !leaving.contains($0.key) }, owners: owners, rebalance: true))
+        case .move(let bucket, let group):
+            guard owners.indices.contains(bucket.index) else { return .failure(.noSuchBucket(bucket)) }
+            guard groups[group] != nil else { return .failure(.noSuchGroup(group)) }
+            var moved = owners
+            moved[bucket.index] = group
+            return .success(next(groups: groups, owners: moved, rebalance: false))
+        }
+    }
+
+    private func next(groups: [GroupID: [String]], owners: [GroupID?], rebalance: Bool) -> ShardConfiguration {
+        ShardConfiguration(number: number + 1, owners: rebalance ? Rebalancing.balanced(owners, among: Array(groups.keys)) : owners, groups: groups)
+    }
+}
