@@ -21,15 +21,18 @@ extension RaftState {
         snapshotTrigger = drawSnapshotTrigger()
     }
 
-    /// Sends the follower in `slot` the chunk of the leader's latest snapshot that starts where the
-    /// follower stands (§7, Figure 13). A follower not yet receiving that snapshot starts at offset 0:
-    /// when a newer snapshot replaces the one under way, the older one is worth nothing to the
-    /// follower, because the leader no longer holds the entries that would follow it. The chunk
-    /// promises nothing about the leader's disk, so it leaves at once.
+    /// Sends the follower in `slot` the next chunk of the snapshot under way to it, or, if none is,
+    /// the first chunk of the leader's latest snapshot (§7, Figure 13). A transfer under way is
+    /// finished even when the leader has taken a newer snapshot since: restarting it with every
+    /// new snapshot never ends while snapshots come faster than a transfer takes (small chunks, a
+    /// lossy link, a busy leader), and the follower would stay behind for good. Once it holds the
+    /// older snapshot it needs the newer one only if the entries after it are compacted too, and
+    /// then gets that one whole (as etcd's leader sends one snapshot at a time and waits for its
+    /// outcome). The chunk promises nothing about the leader's disk, so it leaves at once.
     mutating func sendSnapshot(to slot: Int, _ out: inout Effects<Raft>) {
         guard let snapshot else { preconditionFailure("raft node \(id): log compacted to \(log.snapshotIndex) without a snapshot") }
         let transfer: SnapshotTransfer
-        if case .snapshot(let current) = progress[slot].state, current.snapshot.lastIndex == snapshot.lastIndex {
+        if case .snapshot(let current) = progress[slot].state {
             transfer = current
         } else {
             transfer = SnapshotTransfer(snapshot, chunkSize: options.snapshotChunk)

@@ -6,7 +6,7 @@ import Testing
 /// InstallSnapshot in chunks (§7, Figure 13), between a scripted leader and a scripted follower:
 /// the leader's snapshot travels in ⌈size / snapshotChunk⌉ chunks, one at a time; the follower
 /// puts them together in memory and installs the snapshot with the last one; a lost, duplicated or
-/// reordered chunk, a follower crash and a newer snapshot on the leader cost a resend or a restart,
+/// reordered chunk or a follower crash costs a resend or a restart, a newer snapshot on the leader waits,
 /// never a snapshot the leader did not send.
 @Suite struct SnapshotChunkTests {
     static let chunk = 64
@@ -200,9 +200,11 @@ import Testing
         #expect(link.followerIsUncorrupted())
     }
 
-    /// A leader that takes a newer snapshot mid-transfer starts sending that one from offset 0:
-    /// the older one is worthless, its following entries are compacted away.
-    @Test func aNewerSnapshotRestartsTheTransfer() throws {
+    /// A leader that takes a newer snapshot mid-transfer finishes the one under way first (a
+    /// leader that restarted it would never get a follower across while it snapshots faster than
+    /// a transfer takes), then sends the newer one from offset 0: the follower needs it, the
+    /// entries after the older one being compacted away.
+    @Test func aNewerSnapshotWaitsForTheTransferUnderWay() throws {
         let link = Link()
         while link.delivered.count < 3 {
             if !link.toFollower.isEmpty { link.deliverToFollower() }
@@ -222,10 +224,12 @@ import Testing
         let before = link.delivered.count
         link.settle()
         let after = Array(link.delivered[before...])
-        let restart = try #require(after.firstIndex { $0.lastIndex == newer.lastIndex })
-        #expect(after[restart].offset == 0)
-        #expect(after[..<restart].allSatisfy { $0.lastIndex == 10 }, "chunks of the older snapshot already on their way")
-        #expect(after.count - restart == (newer.data.count + Self.chunk - 1) / Self.chunk)
+        let switched = try #require(after.firstIndex { $0.lastIndex == newer.lastIndex })
+        let older = after[..<switched]
+        #expect(older.allSatisfy { $0.lastIndex == 10 && $0.offset > 0 }, "the older transfer goes on where it was: \(older.map(\.offset))")
+        #expect(older.last?.done == true, "…to its last chunk")
+        #expect(after[switched].offset == 0)
+        #expect(after.count - switched == (newer.data.count + Self.chunk - 1) / Self.chunk)
         #expect(link.follower.raft.snapshot == newer)
         #expect(link.follower.raft.store.data["new2"] == "x")
         #expect(link.follower.raft.store.data == link.leader.raft.store.data)
