@@ -345,14 +345,7 @@ extension EpochWitness {
         }
 
         /// The first gap that reaches `instant` or beyond.
-        func firstGap(reaching instant: Int64) -> Int {
-            var low = 0, high = units.count
-            while low < high {
-                let middle = (low + high) / 2
-                if units[middle].start < instant { low = middle + 1 } else { high = middle }
-            }
-            return low
-        }
+        func firstGap(reaching instant: Int64) -> Int { units.partitionPoint { $0.start >= instant } }
 
         /// The gaps an interval overlaps.
         func gaps(overlapping invoke: Int64, _ deadline: Int64) -> Range<Int> {
@@ -495,12 +488,8 @@ extension EpochWitness {
 
     /// The forward span (sorted, disjoint) strictly containing `instant`, if any.
     static func span(containing instant: Int64, _ forward: [Block]) -> Block? {
-        var low = 0, high = forward.count
-        while low < high {
-            let middle = (low + high) / 2
-            if forward[middle].latestStart < instant { low = middle + 1 } else { high = middle }
-        }
-        return low > 0 && forward[low - 1].earliestEnd > instant ? forward[low - 1] : nil
+        let after = forward.partitionPoint { $0.latestStart >= instant }
+        return after > 0 && forward[after - 1].earliestEnd > instant ? forward[after - 1] : nil
     }
 
     /// Places the deletes left: for each read of the absent key that no absent stretch reaches
@@ -629,14 +618,7 @@ extension EpochWitness {
         return order
     }
 
-    private func firstGap(endingAtOrAfter instant: Int64, _ instants: [Int64]) -> Int {
-        var low = 0, high = instants.count
-        while low < high {
-            let middle = (low + high) / 2
-            if instants[middle] < instant { low = middle + 1 } else { high = middle }
-        }
-        return low
-    }
+    private func firstGap(endingAtOrAfter instant: Int64, _ instants: [Int64]) -> Int { instants.partitionPoint { $0 >= instant } }
 
     /// After each placed operation, the epoch the register is in: the operation that opened it,
     /// -1 for the absent key.
@@ -683,13 +665,8 @@ struct DeletePool {
     /// The unused delete invoked by `latest` and completing at `earliest` or later that completes
     /// first (mandatory ones before indeterminate ones), now used; `nil` if there is none.
     mutating func take(invokedBy latest: Int64, completingFrom earliest: Int64) -> Int32? {
-        var low = 0, high = byInvocation.count
-        while low < high {
-            let middle = (low + high) / 2
-            if operations[Int(byInvocation[middle])].invoke <= latest { low = middle + 1 } else { high = middle }
-        }
         var best: Int32?
-        var index = low - 1
+        var index = byInvocation.partitionPoint { operations[Int($0)].invoke > latest } - 1
         let horizon = earliest == Int64.min ? Int64.min : earliest - longest
         while index >= 0, operations[Int(byInvocation[index])].invoke >= horizon {
             let delete = byInvocation[index]

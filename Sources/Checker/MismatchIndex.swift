@@ -26,11 +26,7 @@ struct MismatchIndex {
     /// The mismatches expecting a value that begins with `prefix`.
     func expecting(prefix: String) -> ObserverTimes {
         let wanted = Array(prefix.utf8)
-        var low = 0, high = byBytes.count
-        while low < high {
-            let middle = (low + high) / 2
-            if byBytes[middle].bytes.lexicographicallyPrecedes(wanted) { low = middle + 1 } else { high = middle }
-        }
+        var low = byBytes.partitionPoint { !$0.bytes.lexicographicallyPrecedes(wanted) }
         var found: [(deadline: Int64, invoke: Int64)] = []
         while low < byBytes.count, byBytes[low].bytes.starts(with: wanted) {
             found.append((byBytes[low].deadline, byBytes[low].invoke))

@@ -125,12 +125,8 @@ struct ObserverTimes {
     /// The earliest invocation among observers whose deadline is not before `horizon`;
     /// `Int64.max` if none.
     func earliestInvoke(notBefore horizon: Int64) -> Int64 {
-        var low = 0, high = deadlines.count
-        while low < high {
-            let middle = (low + high) / 2
-            if deadlines[middle] < horizon { low = middle + 1 } else { high = middle }
-        }
-        return low < deadlines.count ? earliestInvokeFrom[low] : Int64.max
+        let first = deadlines.partitionPoint { $0 >= horizon }
+        return first < deadlines.count ? earliestInvokeFrom[first] : Int64.max
     }
 }
 

@@ -107,11 +107,7 @@ struct OverwriteIndex {
 
     /// Among writes that completed strictly before `time`, the one invoked last.
     func latestInvoked(completingBefore time: Int64) -> HistoryOperation? {
-        var low = 0, high = completions.count
-        while low < high {
-            let middle = (low + high) / 2
-            if completions[middle] < time { low = middle + 1 } else { high = middle }
-        }
-        return low == 0 ? nil : latest[low - 1]
+        let after = completions.partitionPoint { $0 >= time }
+        return after == 0 ? nil : latest[after - 1]
     }
 }
