@@ -66,6 +66,10 @@ extension RaftState {
         for slot in peerSlots { sendAppend(to: slot, allowEmpty: false, &out) }
     }
 
+    /// A follower never reports more of the leader's log than the leader has, except one that
+    /// compacted committed entries a leader elected without the election restriction lacks (the
+    /// planted `no-election-restriction`): the report is capped at the leader's log, so that the
+    /// bug shows as lost entries, as §5.4.1 says, not as a leader with nothing to send.
     mutating func handleAppendReply(_ reply: AppendReply, slot: Int, _ now: Instant, _ out: inout Effects<Raft>) {
         guard role == .leader else { return }
         acknowledgeRound(reply.round, slot: slot, now, &out)
@@ -73,7 +77,7 @@ extension RaftState {
             handleRejection(reply, slot: slot, &out)
             return
         }
-        let advanced = progress[slot].acknowledge(reply.index)
+        let advanced = progress[slot].acknowledge(min(reply.index, log.lastIndex))
         if progress[slot].state == .probe { progress[slot].becomeReplicate() }
         if advanced { maybeCommit(now, &out) }
         guard role == .leader else { return }

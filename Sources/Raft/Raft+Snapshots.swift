@@ -56,7 +56,8 @@ extension RaftState {
             sendSnapshot(to: slot, &out)
             return
         }
-        let advanced = progress[slot].acknowledge(matchIndex)
+        // Capped at the leader's log, as in `handleAppendReply`.
+        let advanced = progress[slot].acknowledge(min(matchIndex, log.lastIndex))
         // Even an answer that tells nothing new ends a transfer: AppendEntries replies may have
         // moved `match` past the snapshot already, and the follower would otherwise wait for
         // entries that only replication sends.
