@@ -1,10 +1,15 @@
 import ConsensusCore
+import PrimaryBackup
+import Raft
+import ThreePhaseCommit
+import TwoPhaseCommit
+import Zab
 
 /// Faults at protocol moments. A timing bug lives in a window of microseconds — between sending
 /// COMMIT and syncing the decision, between granting a vote and syncing it, between a new leader's
 /// UPTODATE and its first proposal — which a fault drawn at a random time almost never hits. So
 /// the swarm also draws event-triggered steps (the `when` of a scenario file): a message type the
-/// backend sends or receives, or a node taking the leader's role; at a node (the leader, the
+/// backend sends or receives (`vocabulary`), or a node taking the leader's role; at a node (the leader, the
 /// coordinator, a named node, or any); the first few such events after a drawn time; and a delay
 /// of nothing, microseconds or milliseconds before the fault strikes the same node.
 extension HuntDraw {
@@ -44,12 +49,20 @@ extension HuntDraw {
     /// Drawn from the generator `random` alone, so that the rest of a seed's scenario is drawn as
     /// before moments existed.
     static func moments(_ kind: BackendKind, nodes: Int, duration: TimeSpan, _ random: inout DeterministicRandom) -> [HuntCase.Step] {
-        guard !kind.messageKinds.isEmpty else { return [] }
+        guard !vocabulary(kind).isEmpty else { return [] }
         var steps: [HuntCase.Step] = []
+        var previous: (moment: HuntCase.Moment, target: String, armed: TimeSpan)?
         for _ in 0..<random.uniform(1...2) {
             var (moment, target) = self.moment(kind, nodes: nodes, &random)
             // From the start (the first election) or from a time within the run.
-            let armed = random.chance(0.25) ? .zero : TimeSpan.milliseconds(Int64(random.uniform(0...Int(duration.microseconds / 1_000) - 500)))
+            var armed = random.chance(0.25) ? .zero : TimeSpan.milliseconds(Int64(random.uniform(0...Int(duration.microseconds / 1_000) - 500)))
+            // Or a second blow to the node of the first, at its moment, a little later: a leader
+            // whose clock slowed is then cut off, a node cut off then crashes.
+            if let first = previous, random.chance(0.5) {
+                (moment, target, armed) = (first.moment, first.target, first.armed)
+                moment.delay = moment.delay + delay(&random)
+            }
+            previous = (moment, target, armed)
             let blow = Blow.draw(&random)
             let fault = blow.fault(target, &random)
             steps.append(HuntCase.Step(at: armed, action: fault.action, value: fault.value, when: moment))
@@ -74,9 +87,24 @@ extension HuntDraw {
             let node: String? = random.chance(0.5) ? named : nil
             return (HuntCase.Moment(event: "role", subject: "leader", node: node, occurrence: occurrence, delay: delay), node ?? "leader")
         }
-        let message = kind.messageKinds[random.index(below: kind.messageKinds.count)]
+        let messages = vocabulary(kind)
+        let message = messages[random.index(below: messages.count)]
         let node = random.chance(0.5) ? named : role
         return (HuntCase.Moment(event: random.chance(0.75) ? "sent" : "received", subject: message, node: node, occurrence: occurrence, delay: delay), node)
+    }
+
+    /// The message types whose moments matter: those that change a protocol's phase or carry a
+    /// promise (a vote, a decision, an accepted history), not heartbeats, pings or client
+    /// forwarding, so that a drawn moment hits one more often; every type for another backend.
+    static func vocabulary(_ kind: BackendKind) -> [String] {
+        switch kind.name {
+        case "raft": [RaftMessage.Kind.requestVote, .requestVoteReply, .appendEntries, .appendEntriesReply].map(\.rawValue)
+        case "zab": [ZabMessage.Kind.leaderInfo, .ackEpoch, .newLeader, .upToDate, .proposal, .commit].map(\.rawValue)
+        case "2pc": [TwoPhaseCommit.Message.Kind.prepare, .yes, .commit, .abort].map(\.rawValue)
+        case "3pc": [ThreePhaseCommit.Message.Kind.canCommit, .yes, .preCommit, .preCommitAck, .doCommit, .abort].map(\.rawValue)
+        case "primary-backup": [PrimaryBackup.Message.Kind.replicate, .psync, .fullResync, .vote, .promote].map(\.rawValue)
+        default: kind.messageKinds
+        }
     }
 
     /// Microseconds (inside a disk sync or a message's flight) or milliseconds (a few rounds).
