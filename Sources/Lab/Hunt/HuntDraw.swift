@@ -71,7 +71,7 @@ public enum HuntDraw {
     }
 
     /// The backend's options, each drawn or left at its default, then the user's fixed ones.
-    /// Only values whose promises `Promises.made(by:clocksSkewed:)` defines.
+    /// Only values whose promises `Promises.made(by:clockSpread:)` defines.
     static func backend(_ target: HuntTarget, _ random: inout DeterministicRandom) -> JSONValue {
         var options: [(key: String, value: JSONValue)] = []
         func maybe(_ name: String, _ p: Double, _ value: @autoclosure () -> JSONValue) {
