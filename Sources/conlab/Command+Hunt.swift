@@ -8,11 +8,12 @@ extension Command {
                 [--shard I/N] [--promise NAME]... [--shrink-runs N] [--quiet]
 
     Swarm search: each seed draws a whole scenario (3–9 nodes, which nemesis faults are on and how
-    often, drops by message type, network latency and loss, memory or file storage with disk faults,
-    the workload, the backend's options), runs it in the simulator and judges it against the
-    promises that backend variant makes. At the first violation (every one with --keep-going) it
-    writes DIR/s<seed>.json, a scenario file `conlab run` replays, shrinks it while the same promise
-    stays broken (DIR/s<seed>.shrunk.json, steps in DIR/s<seed>.shrink.log), and lists everything in
+    often, drops by message type, faults at protocol moments (a crash 50 µs after a COMMIT is sent),
+    network latency and loss, memory or file storage with disk faults, the workload, the backend's
+    options), runs it in the simulator and judges it against the promises that backend variant
+    makes. At the first violation (every one with --keep-going) it writes DIR/s<seed>.json, a
+    scenario file `conlab run` replays, shrinks it while the same promise stays broken
+    (DIR/s<seed>.shrunk.json, steps in DIR/s<seed>.shrink.log), and lists everything in
     DIR/hunt.json.
 
     OPTIONS

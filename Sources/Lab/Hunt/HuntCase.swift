@@ -12,13 +12,49 @@ public struct HuntCase: Sendable, Hashable {
         case open(rate: Double, outstanding: Int)
     }
 
-    /// One timed fault step: `{"at": "1500ms", "<action>": <value>}`.
+    /// One fault step: timed, `{"at": "1500ms", "<action>": <value>}`, or fired by a protocol
+    /// event, `{"when": {"sent": "COMMIT", "node": "n2", "after": "1500ms", "delay": "50us"}, ...}`.
     public struct Step: Sendable, Hashable {
+        /// When a timed step acts; when a triggered step starts counting events (its `after`), so
+        /// that a shorter run drops both kinds of step past its end alike.
         public var at: TimeSpan
         public var action: String
         public var value: JSONValue
+        /// The event that fires the step, nil for a timed step.
+        public var when: Moment?
 
-        var document: JSONValue { .object([("at", .string(at.description)), (action, value)]) }
+        public init(at: TimeSpan, action: String, value: JSONValue, when: Moment? = nil) {
+            self.at = at
+            self.action = action
+            self.value = value
+            self.when = when
+        }
+
+        var document: JSONValue {
+            guard let when else { return .object([("at", .string(at.description)), (action, value)]) }
+            return .object([("when", when.document(after: at)), (action, value)])
+        }
+    }
+
+    /// A protocol moment as a scenario's `when` names it: the `occurrence`-th event of a kind
+    /// (`sent`/`received` a message type, or took a `role`) at `node` (any node when nil), and
+    /// how long after it the step acts.
+    public struct Moment: Sendable, Hashable {
+        /// `sent`, `received` or `role`.
+        public var event: String
+        /// The message type (`COMMIT`) or role (`leader`).
+        public var subject: String
+        /// `"leader"`, `"coordinator"`, `"n3"`; nil for any node.
+        public var node: String?
+        public var occurrence: Int
+        public var delay: TimeSpan
+
+        func document(after: TimeSpan) -> JSONValue {
+            var members: [(key: String, value: JSONValue)] = [(event, .string(subject))]
+            if let node { members.append(("node", .string(node))) }
+            members += [("occurrence", .number(Double(occurrence))), ("after", .string(after.description)), ("delay", .string(delay.description))]
+            return .object(members)
+        }
     }
 
     public var name: String

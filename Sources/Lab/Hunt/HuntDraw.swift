@@ -51,7 +51,8 @@ public struct HuntError: Error, CustomStringConvertible, Sendable {
 /// the backend's options — so that a search over seeds also searches over configurations, and a
 /// fault kind that masks another is off in some runs. Every draw comes from one generator
 /// derived from the seed (`DeterministicRandom(seed:label:)`, SplitMix64 underneath): the same
-/// seed draws the same scenario on every machine.
+/// seed draws the same scenario on every machine. Faults at protocol moments (`moments`) come
+/// from a second generator of the seed.
 public enum HuntDraw {
     public static func draw(_ target: HuntTarget, seed: UInt64) -> HuntCase {
         var random = DeterministicRandom(seed: seed, label: "hunt")
@@ -64,11 +65,13 @@ public enum HuntDraw {
             zipf: random.chance(0.3) ? 1 : nil, mix: mix(&random), load: load(&random), network: network(&random),
             storage: file ? storage(&random) : nil, nemesis: nemesis(file: file, &random), faults: [])
         if random.chance(0.3) { hunt.faults = drops(target.kind, nodes: nodes, duration: duration, &random) }
+        var moments = DeterministicRandom(seed: seed, label: "hunt-moments")
+        if moments.chance(0.6) { hunt.faults += self.moments(target.kind, nodes: nodes, duration: duration, &moments) }
         return hunt
     }
 
     /// The backend's options, each drawn or left at its default, then the user's fixed ones.
-    /// Only values whose promises `Promises.made(by:clocksSkewed:)` defines.
+    /// Only values whose promises `Promises.made(by:clockSpread:)` defines.
     static func backend(_ target: HuntTarget, _ random: inout DeterministicRandom) -> JSONValue {
         var options: [(key: String, value: JSONValue)] = []
         func maybe(_ name: String, _ p: Double, _ value: @autoclosure () -> JSONValue) {

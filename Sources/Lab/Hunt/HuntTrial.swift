@@ -19,12 +19,16 @@ public struct HuntTrial: Sendable {
         let scenario = try hunt.scenario()
         let spec = Runner.plan(experiment: hunt.name, scenarios: [scenario])[0]
         let output = Runner.execute(spec)
-        let skewed = scenario.simulationConfig(seed: hunt.seed).faults.contains {
-            if case .clockRate(_, let rate) = $0.action { rate != 1 } else { false }
-        }
-        let promises = override ?? Promises.made(by: spec.backend, clocksSkewed: skewed)
+        let promises = override ?? Promises.made(by: spec.backend, clockSpread: clockSpread(scenario.simulationConfig(seed: hunt.seed).faults))
         let broken = promises.broken(by: output)
         return HuntTrial(hunt: hunt, judged: promises, broken: broken.filter { !$0.undecided }, undecided: broken.contains(where: \.undecided))
+    }
+
+    /// The slowest clock rate any step of `faults` sets (or true time) over the fastest: how far
+    /// two clocks of the run may drift apart, whichever nodes and moments the steps hit.
+    static func clockSpread(_ faults: [FaultStep]) -> Double {
+        let rates: [Double] = faults.compactMap { step -> Double? in if case .clockRate(_, let rate) = step.action { rate } else { nil } } + [1]
+        return rates.min()! / rates.max()!
     }
 
     /// Whether this run broke `promise` (a single promise): the same kind of violation.

@@ -112,6 +112,8 @@ public struct Shrinker: Sendable {
     func shortenFaults(_ state: inout Result) -> Bool {
         var changed = false
         for index in state.hunt.faults.indices.dropFirst() where Self.isRepair(state.hunt.faults[index]) && state.runs < budget {
+            // A triggered step's `at` is when it starts counting events, not when it acts.
+            guard state.hunt.faults[index - 1].when == nil, state.hunt.faults[index].when == nil else { continue }
             var hunt = state.hunt
             let previous = hunt.faults[index - 1].at, at = hunt.faults[index].at
             let sooner = previous + .milliseconds((at - previous).microseconds / 2_000)
@@ -133,20 +135,27 @@ public struct Shrinker: Sendable {
     }
 
     /// A smaller cluster: the removed nodes leave every group and list they were in; a step that
-    /// named one of them alone goes.
+    /// named one of them alone, or waits for an event at one of them, goes.
     func fewerNodes(_ state: inout Result) -> Bool {
         let lowest = 3
         guard state.hunt.nodes > lowest else { return false }
         let candidates = (lowest..<state.hunt.nodes).map { nodes in
             var hunt = state.hunt
             hunt.nodes = nodes
-            hunt.faults = hunt.faults.compactMap { step in
-                Self.pruned(step.value, nodes: nodes).map { HuntCase.Step(at: step.at, action: step.action, value: $0) }
-            }
+            hunt.faults = hunt.faults.compactMap { Self.pruned($0, nodes: nodes) }
             return hunt
         }
         let before = state.hunt.nodes
         return keep(candidates, &state) { "\($0.nodes) nodes instead of \(before)" }
+    }
+
+    /// `step` in a cluster of `nodes`, or nil when it names a removed node alone or waits for an
+    /// event at one.
+    static func pruned(_ step: HuntCase.Step, nodes: Int) -> HuntCase.Step? {
+        guard pruned(.string(step.when?.node ?? ""), nodes: nodes) != nil, let value = pruned(step.value, nodes: nodes) else { return nil }
+        var kept = step
+        kept.value = value
+        return kept
     }
 
     /// `value` without the nodes beyond the first `nodes` (`"n7"` with 5 nodes), or nil when that

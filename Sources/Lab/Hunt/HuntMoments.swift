@@ -1,0 +1,120 @@
+import ConsensusCore
+import PrimaryBackup
+import Raft
+import ThreePhaseCommit
+import TwoPhaseCommit
+import Zab
+
+/// Faults at protocol moments. A timing bug lives in a window of microseconds — between sending
+/// COMMIT and syncing the decision, between granting a vote and syncing it, between a new leader's
+/// UPTODATE and its first proposal — which a fault drawn at a random time almost never hits. So
+/// the swarm also draws event-triggered steps (the `when` of a scenario file): a message type the
+/// backend sends or receives (`vocabulary`), or a node taking the leader's role; at a node (the leader, the
+/// coordinator, a named node, or any); the first few such events after a drawn time; and a delay
+/// of nothing, microseconds or milliseconds before the fault strikes the same node.
+extension HuntDraw {
+    /// What a drawn moment does to its node: the fault, and the step that undoes it.
+    enum Blow {
+        /// Crash; pause; cut off from every other node; its clock runs at 0.5–2 times true time
+        /// (as the nemesis's clock fault), e.g. a new leader's, whose lease then lasts longer.
+        case crash, pause, isolate, clock
+
+        /// Crashes most often: a crash between a step's write and its sync is what loses state.
+        static func draw(_ random: inout DeterministicRandom) -> Blow {
+            let u = random.nextUnit()
+            return u < 0.4 ? .crash : u < 0.7 ? .isolate : u < 0.85 ? .pause : .clock
+        }
+
+        func fault(_ node: String, _ random: inout DeterministicRandom) -> (action: String, value: JSONValue) {
+            switch self {
+            case .crash: ("crash", .string(node))
+            case .pause: ("pause", .string(node))
+            case .isolate: ("partition", .object([("isolate", .string(node))]))
+            case .clock: ("clock", .object([("node", .string(node)), ("rate", .number(((0.5 + random.nextUnit() * 1.5) * 100).rounded() / 100))]))
+            }
+        }
+
+        func repair(_ node: String) -> (action: String, value: JSONValue) {
+            switch self {
+            case .crash: ("restart", .string("crashed"))
+            case .pause: ("resume", .string("paused"))
+            case .isolate: ("heal", .bool(true))
+            case .clock: ("clock", .object([("node", .string(node)), ("rate", .number(1))]))
+            }
+        }
+    }
+
+    /// One or two triggered faults, each usually followed by its repair, fired by the same event
+    /// some time later (a crash without one is a crash-stop; the quiescence restarts the node).
+    /// Drawn from the generator `random` alone, so that the rest of a seed's scenario is drawn as
+    /// before moments existed.
+    static func moments(_ kind: BackendKind, nodes: Int, duration: TimeSpan, _ random: inout DeterministicRandom) -> [HuntCase.Step] {
+        guard !vocabulary(kind).isEmpty else { return [] }
+        var steps: [HuntCase.Step] = []
+        var previous: (moment: HuntCase.Moment, target: String, armed: TimeSpan)?
+        for _ in 0..<random.uniform(1...2) {
+            var (moment, target) = self.moment(kind, nodes: nodes, &random)
+            // From the start (the first election) or from a time within the run.
+            var armed = random.chance(0.25) ? .zero : TimeSpan.milliseconds(Int64(random.uniform(0...Int(duration.microseconds / 1_000) - 500)))
+            // Or a second blow to the node of the first, at its moment, a little later: a leader
+            // whose clock slowed is then cut off, a node cut off then crashes.
+            if let first = previous, random.chance(0.5) {
+                (moment, target, armed) = (first.moment, first.target, first.armed)
+                moment.delay = moment.delay + delay(&random)
+            }
+            previous = (moment, target, armed)
+            let blow = Blow.draw(&random)
+            let fault = blow.fault(target, &random)
+            steps.append(HuntCase.Step(at: armed, action: fault.action, value: fault.value, when: moment))
+            guard random.chance(0.8) else { continue }
+            // After the fault in file order: on one event the simulator counts later steps first,
+            // so the repair is counted before the fault can take its node out of the selector.
+            moment.delay = moment.delay + lasting(&random) + .microseconds(1)
+            let repair = blow.repair(target)
+            steps.append(HuntCase.Step(at: armed, action: repair.action, value: repair.value, when: moment))
+        }
+        return steps
+    }
+
+    /// The event, at which node, which occurrence and how soon after it; and the node the fault
+    /// strikes (the same node, or the leader that took the role).
+    static func moment(_ kind: BackendKind, nodes: Int, _ random: inout DeterministicRandom) -> (HuntCase.Moment, target: String) {
+        let named = "n\(random.uniform(1...nodes))"
+        let role = kind.atomicCommit ? "coordinator" : "leader"
+        let occurrence = random.chance(0.6) ? 1 : random.uniform(2...5)
+        let delay = random.chance(0.2) ? .zero : self.delay(&random)
+        if !kind.atomicCommit, random.chance(0.2) {
+            let node: String? = random.chance(0.5) ? named : nil
+            return (HuntCase.Moment(event: "role", subject: "leader", node: node, occurrence: occurrence, delay: delay), node ?? "leader")
+        }
+        let messages = vocabulary(kind)
+        let message = messages[random.index(below: messages.count)]
+        let node = random.chance(0.5) ? named : role
+        return (HuntCase.Moment(event: random.chance(0.75) ? "sent" : "received", subject: message, node: node, occurrence: occurrence, delay: delay), node)
+    }
+
+    /// The message types whose moments matter: those that change a protocol's phase or carry a
+    /// promise (a vote, a decision, an accepted history), not heartbeats, pings or client
+    /// forwarding, so that a drawn moment hits one more often; every type for another backend.
+    static func vocabulary(_ kind: BackendKind) -> [String] {
+        switch kind.name {
+        case "raft": [RaftMessage.Kind.requestVote, .requestVoteReply, .appendEntries, .appendEntriesReply].map(\.rawValue)
+        case "zab": [ZabMessage.Kind.leaderInfo, .ackEpoch, .newLeader, .upToDate, .proposal, .commit].map(\.rawValue)
+        case "2pc": [TwoPhaseCommit.Message.Kind.prepare, .yes, .commit, .abort].map(\.rawValue)
+        case "3pc": [ThreePhaseCommit.Message.Kind.canCommit, .yes, .preCommit, .preCommitAck, .doCommit, .abort].map(\.rawValue)
+        case "primary-backup": [PrimaryBackup.Message.Kind.replicate, .psync, .fullResync, .vote, .promote].map(\.rawValue)
+        default: kind.messageKinds
+        }
+    }
+
+    /// Microseconds (inside a disk sync or a message's flight) or milliseconds (a few rounds).
+    static func delay(_ random: inout DeterministicRandom) -> TimeSpan {
+        random.chance(0.55) ? .microseconds(Int64(random.uniform(1...200))) : .milliseconds(Int64(random.uniform(1...200)))
+    }
+
+    /// How long a fault lasts: as short as a delay (a crash and a restart inside one election), or
+    /// seconds (long enough for the others to elect a leader and take writes).
+    static func lasting(_ random: inout DeterministicRandom) -> TimeSpan {
+        random.chance(0.6) ? delay(&random) : .milliseconds(Int64(random.uniform(200...3_000)))
+    }
+}
