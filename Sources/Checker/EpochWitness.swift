@@ -687,7 +687,7 @@ struct DeletePool {
 
 extension Sequence {
     /// The first non-nil result of `transform`, evaluating no further.
-    func firstNonNil<T>(_ transform: (Element) throws -> T?) rethrows -> T? {
+    fileprivate func firstNonNil<T>(_ transform: (Element) throws -> T?) rethrows -> T? {
         for element in self { if let result = try transform(element) { return result } }
         return nil
     }

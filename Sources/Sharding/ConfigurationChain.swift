@@ -12,29 +12,28 @@ public struct ConfigurationChain: Equatable, Sendable {
 
     public var latest: ShardConfiguration { versions[versions.count - 1] }
 
-    /// A command of the metaserver's clients (6.824's Join, Leave, Move, Query).
+    /// A request to the metaserver (6.824's Join, Leave, Move, Query): a change, or a query.
     public enum Command: Equatable, Sendable {
-        case join([GroupID: [String]])
-        case leave([GroupID])
-        case move(Bucket, to: GroupID)
+        case change(ConfigurationChange)
         /// The version of this number, or the latest for `nil` or a number not reached yet.
         case query(Int?)
+
+        public static func join(_ groups: [GroupID: [String]]) -> Command { .change(.join(groups)) }
+        public static func leave(_ groups: [GroupID]) -> Command { .change(.leave(groups)) }
+        public static func move(_ bucket: Bucket, to group: GroupID) -> Command { .change(.move(bucket, to: group)) }
     }
 
     /// Applies a command; returns the version it made or, for a query, the one asked for.
     @discardableResult
     public mutating func apply(_ command: Command) -> Result<ShardConfiguration, ConfigurationRefusal> {
-        let change: ConfigurationChange
         switch command {
-        case .join(let groups): change = .join(groups)
-        case .leave(let groups): change = .leave(groups)
-        case .move(let bucket, let group): change = .move(bucket, to: group)
+        case .change(let change):
+            let next = latest.applying(change)
+            if case .success(let version) = next { versions.append(version) }
+            return next
         case .query(let number):
             guard let number, versions.indices.contains(number) else { return .success(latest) }
             return .success(versions[number])
         }
-        let next = latest.applying(change)
-        if case .success(let version) = next { versions.append(version) }
-        return next
     }
 }

@@ -16,11 +16,8 @@ import ConsensusCore
 /// get says nothing; a create that may have happened is checked by reading the key back: the
 /// version carries the change's tag).
 public struct MetaClerk: Sendable {
-    public enum Request: Equatable, Sendable {
-        case change(ConfigurationChange)
-        /// The version of this number, or the latest for `nil` or a number not reached yet.
-        case query(Int?)
-    }
+    /// What a clerk is asked: the metaserver's own commands.
+    public typealias Request = ConfigurationChain.Command
 
     private enum Phase: Equatable {
         /// Reading `config/n` for n = latest.number + 1, to find the latest version.
