@@ -162,14 +162,18 @@ import Testing
 
     /// The seeds' 3PC story, shortened, for `backend`: from 1 s n1 fails every `phase` it is
     /// asked, and the first ABORT the coordinator n2 sends after 1 s finds n4 and n5 cut off;
-    /// `then` appends further fault steps.
+    /// `then` appends further fault steps. From 1 s, n1's links take 20 ms each way (within every
+    /// vote and acknowledgement timeout), so n1's refusal reaches n2 some 40 ms after n4 and n5 got
+    /// the phase's message (1 ms away) and answered: the ABORT is cut off from two participants that
+    /// have moved on, not from a message still on its way to them (a race on real TCP under load).
     static func splitAtTheAbort(_ name: String, backend: String, rejecting phase: String, then: String = "") -> String {
         """
         {"version": 1, "name": "\(name)", "nodes": 5, "duration": "3s", "backends": ["\(backend)"],
          "workload": {"clientsPerNode": 1, "think": {"uniform": ["10ms", "30ms"]}, "keys": 20, "mix": {"get": 50, "put": 20, "append": 30},
                       "timeout": "1s"},
          "network": {"latency": "1ms"},
-         "faults": [{"at": "1s", "reject": {"node": 1, "phase": "\(phase)", "count": "all"}},
+         "faults": [{"at": "1s", "network": {"latency": "20ms", "nodes": ["n1"]}},
+                    {"at": "1s", "reject": {"node": 1, "phase": "\(phase)", "count": "all"}},
                     {"when": {"sent": "ABORT", "node": 2, "after": "1s"}, "partition": [[1, 2, 3], [4, 5]]}\(then)]}
         """
     }
