@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "ThreePhaseCommit", dependencies: ["ConsensusCore", "KVStore", "AtomicCommit"], swiftSettings: hotPath),
         .target(name: "PrimaryBackup", dependencies: ["ConsensusCore", "KVStore"], swiftSettings: hotPath),
         // The sharded KV of the eraft document (buckets, a versioned config table, server groups).
-        .target(name: "Sharding", dependencies: ["ConsensusCore"]),
+        .target(name: "Sharding", dependencies: ["ConsensusCore", "KVStore"]),
         // Drivers, checks and the lab.
         // The real driver's networking: epoll event loop, TCP, authenticated peer links (Linux).
         .systemLibrary(name: "CEpoll"),
@@ -71,7 +71,7 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
         .testTarget(name: "NodeHostTests", dependencies: ["NodeHost", "Storage", "ConsensusCore", "Unreplicated"]),
         .testTarget(name: "CheckerTests", dependencies: ["Checker"]),
-        .testTarget(name: "ShardingTests", dependencies: ["Sharding", "ConsensusCore", "Simulator", "Raft"]),
+        .testTarget(name: "ShardingTests", dependencies: ["Sharding", "ConsensusCore", "KVStore", "Simulator", "Raft", "Checker"]),
         .testTarget(name: "RESPTests", dependencies: ["RESP", "ConsensusCore"]),
         .testTarget(name: "RaftTests", dependencies: ["Raft", "KVStore", "ConformanceSuite", "Simulator", "Lab", "Checker"]),
         .testTarget(name: "ZabTests", dependencies: ["Zab", "ConformanceSuite", "Simulator", "Storage", "Lab"]),

@@ -116,7 +116,7 @@ extension StampedRequest: WireCodable {
 }
 
 extension RejectReason: WireTagged {
-    public static let wireCases: [RejectReason] = [.aborted, .unavailable, .superseded, .sessionExpired]
+    public static let wireCases: [RejectReason] = [.aborted, .unavailable, .superseded, .sessionExpired, .wrongGroup]
 }
 
 extension ReplyStatus: WireCodable {

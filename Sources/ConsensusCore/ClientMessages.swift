@@ -89,4 +89,7 @@ public enum RejectReason: String, Hashable, Sendable {
     /// have been. The client treats it, and every other request it has in flight, as
     /// indeterminate, and starts a new session under a new client id.
     case sessionExpired
+    /// A sharded store's server group does not serve the key's bucket under its configuration
+    /// (6.824's ErrWrongGroup): the request took no effect; the client looks the table up again.
+    case wrongGroup
 }

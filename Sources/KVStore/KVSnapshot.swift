@@ -39,7 +39,7 @@ extension SessionTable where Record: BinaryCodable {
     ///
     ///     clock i64, session count u32, then per session: client i64, watermark u64,
     ///     lastActive i64, record count u32, (sequence u64, record)*
-    func encode(to writer: inout ByteWriter) {
+    public func encode(to writer: inout ByteWriter) {
         writer.write(clock)
         writer.write(UInt32(sessions.count))
         for client in sessions.keys.sorted() {
@@ -57,7 +57,7 @@ extension SessionTable where Record: BinaryCodable {
 
     /// Refuses what `encode` never writes: clients out of order, records out of order or at or
     /// below their session's watermark.
-    init(from reader: inout ByteReader, options: SessionOptions) throws(BinaryDecodingError) {
+    public init(from reader: inout ByteReader, options: SessionOptions) throws(BinaryDecodingError) {
         self.init(options: options)
         clock = try reader.readInstant()
         var previous: ClientID?

@@ -71,6 +71,18 @@ public struct KVStore: Sendable, Equatable {
         }
     }
 
+    /// Takes in keys and client sessions another store hands over (a bucket's new owner in a
+    /// sharded store): the keys are set, the sessions merged (`SessionTable.merge`).
+    public mutating func takeOver(_ handed: [String: String], sessions handedSessions: SessionTable<CommandResult>) {
+        data.merge(handed) { _, new in new }
+        sessions.merge(handedSessions)
+    }
+
+    /// Drops the keys `leaving` says go (a bucket handed over to another store).
+    public mutating func removeKeys(where leaving: (String) -> Bool) {
+        data = data.filter { !leaving($0.key) }
+    }
+
     /// What `command` would return if applied now, without applying it (used to answer a
     /// compare-and-set that a lock protocol validates before voting).
     func evaluate(_ command: Command) -> CommandResult {

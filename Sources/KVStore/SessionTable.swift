@@ -167,3 +167,26 @@ public struct SessionTable<Record: Equatable & Sendable>: Equatable, Sendable {
         if sweep { sessions = sessions.filter { clock - $0.value.lastActive <= options.timeout } }
     }
 }
+
+extension SessionTable {
+    /// Takes in another table's sessions: a bucket's new owner takes the old owner's sessions with
+    /// the data (6.824's shardkv moves the duplicate table with the shard), so that a retry of a
+    /// request the old owner applied is answered from its record there, not applied a second time.
+    /// Per client the later watermark and activity win, records are united (this table's where both
+    /// hold one), and the table keeps its bound on records per client.
+    public mutating func merge(_ other: SessionTable) {
+        clock = max(clock, other.clock)
+        for (client, incoming) in other.sessions {
+            guard var session = sessions[client] else {
+                sessions[client] = incoming
+                continue
+            }
+            session.lastActive = max(session.lastActive, incoming.lastActive)
+            for entry in incoming.records where session.record(for: entry.sequence) == nil && entry.sequence > session.watermark {
+                session.store(entry.record, for: entry.sequence, limit: options.maxResults)
+            }
+            session.acknowledge(through: incoming.watermark)
+            sessions[client] = session
+        }
+    }
+}

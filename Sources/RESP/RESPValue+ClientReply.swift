@@ -49,6 +49,8 @@ extension RESPValue {
             .error("ERR superseded: the request is at or below the session's acknowledged-through number; it was not applied now, and whether an earlier copy was is unknown")
         case .sessionExpired:
             .error("ERR session expired: the store holds no session for client \(client.rawValue); the command was not applied now, an earlier copy may have been; start a new session under a new client id")
+        case .wrongGroup:
+            .error("WRONGGROUP the key's bucket is not served by this group under its configuration; the command took no effect: look the table up again")
         }
     }
 }

@@ -6,7 +6,7 @@ extension RaftState {
     mutating func handle(_ request: ClientRequest, _ now: Instant, _ out: inout Effects<Raft>) {
         if request.command.isRead, options.read != .log {
             guard options.read != .unsafeLocal else {
-                out.reply(ClientReply(to: request, .ok(.value(store.read(request.command.key)))))
+                out.reply(ClientReply(to: request, store.answer(read: request)))
                 return
             }
             guard role == .leader else { return redirect(request, &out) }

@@ -106,7 +106,7 @@ extension RaftState {
     /// Figure 13, steps 5–8: save the snapshot; keep the entries after it when our log agrees at
     /// its last index, otherwise discard the whole log; reset the state machine to it.
     private mutating func install(_ incoming: Snapshot, from peer: NodeID, _ out: inout Effects<Raft>) {
-        do { store = try KVStore(snapshot: incoming.data, sessions: options.sessions) } catch {
+        do { store = try options.stateMachine.make(snapshot: incoming.data, sessions: options.sessions) } catch {
             preconditionFailure("raft node \(id): snapshot from \(peer) at \(incoming.lastIndex) does not decode: \(error)")
         }
         out.persist(.snapshot(incoming))

@@ -13,7 +13,7 @@ extension RaftState {
         // lease) proving this node still leads: a leader cut off from its majority keeps answering
         // from a state machine that a new leader's writes have left behind.
         if options.bug == .staleLeaderReads || (options.read == .lease && committedInTerm && now < leaseExpiry) {
-            out.reply(ClientReply(to: request, .ok(.value(store.read(request.command.key)))))
+            out.reply(ClientReply(to: request, store.answer(read: request)))
             return
         }
         // A new leader does not know the commit index until its own no-op commits: the read
@@ -52,7 +52,7 @@ extension RaftState {
     /// Answers, in arrival order, the reads whose round is confirmed and whose read index is applied.
     mutating func serveReads(_ now: Instant, _ out: inout Effects<Raft>) {
         while let next = reads.first, let index = next.readIndex, next.round <= quorumRound, index <= lastApplied {
-            out.reply(ClientReply(to: next.request, .ok(.value(store.read(next.request.command.key)))))
+            out.reply(ClientReply(to: next.request, store.answer(read: next.request)))
             reads.removeFirst()
         }
     }

@@ -54,7 +54,7 @@ public struct Raft: ReplicationBackend {
     package var commitIndex: LogIndex { box.state.commitIndex }
     package var lastApplied: LogIndex { box.state.lastApplied }
     /// The state machine, as applied through `lastApplied`.
-    package var store: KVStore { box.state.store }
+    package var store: any ReplicatedStore { box.state.store }
     /// The latest snapshot taken, installed or recovered.
     package var snapshot: Snapshot? { box.state.snapshot }
     /// Lowest log index the latest step wrote, replaced or discarded (`nil`: the log was not

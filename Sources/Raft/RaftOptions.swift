@@ -63,6 +63,9 @@ public struct RaftOptions: SessionBackendOptions {
     /// The state machine's client sessions (`sessionTimeout`, `sessionResults`).
     public var sessions = SessionOptions()
     public var bug = Bug.none
+    /// The state machine the log applies to: the key-value store, or a sharded store's server
+    /// group. Set by code that builds a deployment, not by a scenario's options.
+    public var stateMachine = StateMachineRecipe.keyValue
 
     public init() {}
 

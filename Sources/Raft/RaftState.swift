@@ -31,7 +31,7 @@ struct RaftState: Sendable {
     var commitIndex: LogIndex
     var lastApplied: LogIndex
     /// The state machine, as applied through `lastApplied`.
-    var store: KVStore
+    var store: any ReplicatedStore
     /// The latest snapshot taken, installed or recovered (what InstallSnapshot sends).
     var snapshot: Snapshot?
     /// A leader's snapshot arriving in chunks, kept in memory until the last one (Figure 13): a
@@ -115,13 +115,13 @@ struct RaftState: Sendable {
         currentTerm = recovered.hardState?.term ?? 0
         votedFor = recovered.hardState?.votedFor
         if let snapshot = recovered.snapshot {
-            do { store = try KVStore(snapshot: snapshot.data, sessions: options.sessions) } catch {
+            do { store = try options.stateMachine.make(snapshot: snapshot.data, sessions: options.sessions) } catch {
                 preconditionFailure("raft node \(id): recovered snapshot at \(snapshot.lastIndex) does not decode: \(error)")
             }
             log = RaftLog(snapshotIndex: snapshot.lastIndex, snapshotTerm: snapshot.lastTerm, entries: recovered.entries)
             self.snapshot = snapshot
         } else {
-            store = KVStore(sessions: options.sessions)
+            store = options.stateMachine.make(sessions: options.sessions)
             log = RaftLog(entries: recovered.entries)
         }
         precondition(recovered.firstIndex == log.snapshotIndex + 1,

@@ -72,7 +72,7 @@ extension Simulation {
 
     @discardableResult
     func addClient(home: Int, kind: Client.Kind) -> Int {
-        clients.append(Client(id: ClientID(clients.count + 1), home: home, kind: kind, writeTarget: home))
+        clients.append(Client(id: ClientID(config.firstClientID + clients.count), home: home, kind: kind, writeTarget: home))
         return clients.count - 1
     }
 
@@ -116,7 +116,7 @@ extension Simulation {
 
     /// A node answers a client; the reply leaves when the node's step is done.
     func send(_ reply: ClientReply, from node: Int, at departure: Instant) {
-        let client = reply.client.rawValue - 1
+        let client = reply.client.rawValue - config.firstClientID
         guard clients.indices.contains(client) else { return }
         counters.clientMessages += 1
         let deliveries = network.transmitClient(client, home: clients[client].home, node: node, toNode: false, at: departure, random: &networkRandom)

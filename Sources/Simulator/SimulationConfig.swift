@@ -30,6 +30,10 @@ public struct SimulationConfig: Sendable {
     /// Record the messages of this window one by one (`SimulationResult.messageTrace`); nil, the
     /// default, records none. Recording changes nothing else about the run.
     public var messageTrace: MessageTraceWindow?
+    /// The id of the run's first client; the others follow. Simulations that share clients (the
+    /// server groups of a sharded store, whose stores hand client sessions to each other) start
+    /// far apart, as real clients' ids, drawn at random, do not collide.
+    public var firstClientID = 1
 
     public init(nodes: Int = 5, seed: UInt64 = 1, duration: TimeSpan = .seconds(10), quiescence: TimeSpan = .seconds(2),
                 healAtEnd: Bool = true, network: LinkProfile = LinkProfile(), clientLink: LinkProfile = .local,

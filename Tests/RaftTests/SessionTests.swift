@@ -1,5 +1,6 @@
 import ConformanceSuite
 import ConsensusCore
+import KVStore
 import Raft
 import Simulator
 import Testing
@@ -17,7 +18,7 @@ import Testing
         options.read = read
         options.snapshotThreshold = 40
         let faults = [FaultStep(at: .zero + .seconds(3), .crash(.leader)), FaultStep(at: .zero + .seconds(4), .restart(.affected))]
-        let failures = SessionExpiry.check(Raft.self, options: options, config: SessionExpiry.config(seed: 3, faults: faults)) { $0.store }
+        let failures = SessionExpiry.check(Raft.self, options: options, config: SessionExpiry.config(seed: 3, faults: faults)) { $0.store as? KVStore }
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
     }
 }

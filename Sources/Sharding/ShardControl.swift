@@ -1,0 +1,148 @@
+import ConsensusCore
+import KVStore
+
+/// The commands that move buckets between server groups. Each travels to a group as an ordinary
+/// client write of one reserved key, so that the group's log orders it among the clients' commands
+/// and every replica applies it at the same point — the rule 6.824's shardkv states as "configuration
+/// changes and shard moves go through the log". A migration controller (`ShardController`) sends
+/// them, as `redis-cli --cluster reshard` drives Redis Cluster's slot moves with commands.
+public enum ShardControl: Equatable, Sendable {
+    /// Move to this configuration: the next after the group's, once no bucket is still moving.
+    case adopt(ShardConfiguration)
+    /// The data and sessions of `bucket`, which left the group at configuration `number`.
+    case export(Bucket, number: Int)
+    /// Take `bucket`, owned here since configuration `number`, from the owner before.
+    case install(Bucket, number: Int, BucketHandoff)
+    /// Drop `bucket`, which left at configuration `number`: its new owner has installed it.
+    case release(Bucket, number: Int)
+
+    /// The reserved key. It starts with a control character, which no workload key holds.
+    public static let key = "\u{1}shard-control"
+
+    /// The write that carries this command.
+    public var command: Command { .put(key: Self.key, value: Hex.encode(bytes)) }
+
+    /// The control command a write carries; nil when the write is not one, or does not decode.
+    public init?(_ command: Command, sessions: SessionOptions) {
+        guard case .put(Self.key, let text) = command, let bytes = Hex.decode(text) else { return nil }
+        var reader = ByteReader(bytes)
+        guard let decoded = try? Self.decode(&reader, sessions: sessions), reader.isAtEnd else { return nil }
+        self = decoded
+    }
+
+    var bytes: [UInt8] {
+        var writer = ByteWriter(capacity: 64)
+        switch self {
+        case .adopt(let configuration):
+            writer.write(0 as UInt8)
+            writer.write(ConfigurationText.encode(configuration, tag: ""))
+        case .export(let bucket, let number):
+            writer.write(1 as UInt8)
+            writer.write(bucket.index)
+            writer.write(number)
+        case .install(let bucket, let number, let handoff):
+            writer.write(2 as UInt8)
+            writer.write(bucket.index)
+            writer.write(number)
+            handoff.encode(to: &writer)
+        case .release(let bucket, let number):
+            writer.write(3 as UInt8)
+            writer.write(bucket.index)
+            writer.write(number)
+        }
+        return writer.bytes
+    }
+
+    private static func decode(_ reader: inout ByteReader, sessions: SessionOptions) throws(BinaryDecodingError) -> ShardControl {
+        let tag = try reader.readByte()
+        if tag == 0 {
+            guard let decoded = ConfigurationText.decode(try reader.readString()) else { throw .invalid("configuration", offset: reader.offset) }
+            return .adopt(decoded.version)
+        }
+        let bucket = Bucket(try reader.readNonNegativeInt("bucket")), number = try reader.readNonNegativeInt("configuration number")
+        switch tag {
+        case 1: return .export(bucket, number: number)
+        case 2: return .install(bucket, number: number, try BucketHandoff(from: &reader, sessions: sessions))
+        case 3: return .release(bucket, number: number)
+        default: throw .invalid("shard control tag \(tag)", offset: 0)
+        }
+    }
+}
+
+/// A bucket's data and its old owner's client sessions, as they move to the new owner.
+public struct BucketHandoff: Equatable, Sendable {
+    public var data: [String: String]
+    public var sessions: SessionTable<CommandResult>
+
+    public init(data: [String: String], sessions: SessionTable<CommandResult>) {
+        self.data = data
+        self.sessions = sessions
+    }
+
+    /// Keys in order, then the sessions: equal handoffs give equal bytes.
+    func encode(to writer: inout ByteWriter) {
+        writer.write(UInt32(data.count))
+        for key in data.keys.sorted() {
+            writer.write(key)
+            writer.write(data[key]!)
+        }
+        sessions.encode(to: &writer)
+    }
+
+    init(from reader: inout ByteReader, sessions options: SessionOptions) throws(BinaryDecodingError) {
+        data = [:]
+        for _ in 0..<(try reader.readCount(minimumElementSize: 8)) {
+            let key = try reader.readString()
+            data[key] = try reader.readString()
+        }
+        sessions = try SessionTable(from: &reader, options: options)
+    }
+
+    /// The text an export answers with (a value of the store's reply).
+    public var text: String {
+        var writer = ByteWriter(capacity: 64)
+        encode(to: &writer)
+        return Hex.encode(writer.bytes)
+    }
+
+    public init?(text: String, sessions: SessionOptions) {
+        guard let bytes = Hex.decode(text) else { return nil }
+        var reader = ByteReader(bytes)
+        guard let decoded = try? BucketHandoff(from: &reader, sessions: sessions), reader.isAtEnd else { return nil }
+        self = decoded
+    }
+}
+
+/// Bytes as a value the key-value interface carries (a string): two hex digits each.
+enum Hex {
+    private static let digits = Array("0123456789abcdef".utf8)
+
+    static func encode(_ bytes: [UInt8]) -> String {
+        var text = [UInt8]()
+        text.reserveCapacity(bytes.count * 2)
+        for byte in bytes { text += [digits[Int(byte >> 4)], digits[Int(byte & 15)]] }
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    static func decode(_ text: String) -> [UInt8]? {
+        let utf8 = Array(text.utf8)
+        guard utf8.count % 2 == 0 else { return nil }
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(utf8.count / 2)
+        var index = 0
+        while index < utf8.count {
+            guard let high = value(utf8[index]), let low = value(utf8[index + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+            index += 2
+        }
+        return bytes
+    }
+
+    private static func value(_ digit: UInt8) -> UInt8? {
+        switch digit {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+        default: nil
+        }
+    }
+}

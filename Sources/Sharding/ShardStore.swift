@@ -1,0 +1,161 @@
+import ConsensusCore
+import KVStore
+
+/// A server group's state machine in the sharded store (eraft's shardkvserver, 6.824's shardkv):
+/// the key-value store, answering only for the buckets the group's configuration gives it, and
+/// moving buckets in and out by the `ShardControl` commands its log orders among the clients'.
+///
+/// Safety rests on two rules. A group adopts configuration n + 1 only when every bucket of n has
+/// finished moving, so configurations are adopted one at a time, in order, by every group. And a
+/// bucket leaving a group stops being served in the same log entry that adopts the configuration
+/// (its data frozen from then on), while its new owner serves it only once it has installed that
+/// frozen data: at no time do two groups accept writes for one bucket, and no acknowledged write is
+/// left behind. The replica's clock and client sessions are the key-value store's.
+public struct ShardStore: ReplicatedStore, Equatable {
+    public let group: GroupID
+    /// The configuration this group has adopted (version 0: no group owns anything).
+    public private(set) var configuration: ShardConfiguration
+    /// Per bucket, what this group holds of it.
+    public private(set) var buckets: [BucketState]
+    /// Every key of every bucket held here (serving or leaving), and the client sessions.
+    private var store: KVStore
+
+    public init(group: GroupID, buckets count: Int, sessions: SessionOptions) {
+        self.group = group
+        configuration = .initial(buckets: count)
+        buckets = Array(repeating: .absent, count: count)
+        store = KVStore(sessions: sessions)
+    }
+
+    /// Makes the stores of `group`'s replicas, for a protocol's options.
+    public static func recipe(group: GroupID, buckets count: Int) -> StateMachineRecipe {
+        StateMachineRecipe("shard-group \(group) of \(count) buckets", fresh: { ShardStore(group: group, buckets: count, sessions: $0) },
+                           restore: { bytes, sessions throws(BinaryDecodingError) in try ShardStore(snapshot: bytes, group: group, buckets: count, sessions: sessions) })
+    }
+
+    public var data: [String: String] { store.data }
+
+    public func bucket(of key: String) -> Bucket { Bucket.of(key: key, count: buckets.count) }
+
+    // MARK: Clients
+
+    public mutating func apply(_ request: ClientRequest, at stamp: Instant) -> ReplyStatus {
+        if request.command.key == ShardControl.key {
+            store.advanceClock(to: stamp)
+            // The reserved key holds no data: anything but a control command is served by no group.
+            guard let control = ShardControl(request.command, sessions: store.sessions.options) else { return .rejected(.wrongGroup) }
+            return .ok(carryOut(control))
+        }
+        // A request applied here before its bucket left keeps its answer: "wrong group" says a
+        // request took no effect, which a retry of an applied one must never be told.
+        if let cached = store.cachedReply(for: request) {
+            store.advanceClock(to: stamp)
+            return cached
+        }
+        guard buckets[bucket(of: request.command.key).index] == .serving else {
+            store.advanceClock(to: stamp)
+            return .rejected(.wrongGroup)
+        }
+        return store.apply(request, at: stamp)
+    }
+
+    public func answer(read request: ClientRequest) -> ReplyStatus {
+        let key = request.command.key
+        return key != ShardControl.key && buckets[bucket(of: key).index] == .serving ? store.answer(read: request) : .rejected(.wrongGroup)
+    }
+
+    public func cachedReply(for request: ClientRequest) -> ReplyStatus? { store.cachedReply(for: request) }
+
+    public mutating func advanceClock(to stamp: Instant) { store.advanceClock(to: stamp) }
+
+    // MARK: Moving buckets
+
+    /// A control command's result: `done`, an export's handoff as a value (`nil`: released, so the
+    /// new owner has it), or `casMismatch` carrying this group's configuration number when the
+    /// command cannot apply yet (an adopt out of turn, or about a configuration not reached).
+    private mutating func carryOut(_ control: ShardControl) -> CommandResult {
+        let notYet = CommandResult.casMismatch(current: String(configuration.number))
+        switch control {
+        case .adopt(let next):
+            if next.number <= configuration.number { return .done }
+            guard next.number == configuration.number + 1, !buckets.contains(where: \.isMoving), next.owners.count == buckets.count else { return notYet }
+            adopt(next)
+            return .done
+        case .export(let bucket, let number):
+            guard buckets.indices.contains(bucket.index) else { return .value(nil) }
+            if configuration.number < number { return notYet }
+            guard buckets[bucket.index] == .leaving(since: number) else { return .value(nil) }
+            return .value(BucketHandoff(data: store.data.filter { self.bucket(of: $0.key) == bucket }, sessions: store.sessions).text)
+        case .install(let bucket, let number, let handoff):
+            guard buckets.indices.contains(bucket.index) else { return .done }
+            if configuration.number < number { return notYet }
+            guard case .pulling(number, _) = buckets[bucket.index] else { return .done }
+            store.takeOver(handoff.data.filter { self.bucket(of: $0.key) == bucket }, sessions: handoff.sessions)
+            buckets[bucket.index] = .serving
+            return .done
+        case .release(let bucket, let number):
+            guard buckets.indices.contains(bucket.index), buckets[bucket.index] == .leaving(since: number) else { return .done }
+            let count = buckets.count
+            store.removeKeys { Bucket.of(key: $0, count: count) == bucket }
+            buckets[bucket.index] = .absent
+            return .done
+        }
+    }
+
+    /// Moves to `next`: buckets gained from no owner are served at once (empty), buckets gained
+    /// from another group wait for its data, buckets lost stop being served now.
+    private mutating func adopt(_ next: ShardConfiguration) {
+        for index in buckets.indices {
+            let before = configuration.owners[index], after = next.owners[index]
+            switch (before == group, after == group) {
+            case (true, true): buckets[index] = .serving
+            case (false, true): buckets[index] = before.map { .pulling(since: next.number, from: $0) } ?? .serving
+            case (true, false): buckets[index] = .leaving(since: next.number)
+            case (false, false): buckets[index] = .absent
+            }
+        }
+        configuration = next
+    }
+
+    // MARK: Snapshots
+
+    /// version u8 (1), configuration (text), per bucket its state, then the key-value store's snapshot.
+    public func snapshot() -> [UInt8] {
+        var writer = ByteWriter(capacity: 256)
+        writer.write(Self.snapshotVersion)
+        writer.write(ConfigurationText.encode(configuration, tag: ""))
+        for state in buckets {
+            switch state {
+            case .serving: writer.write(0 as UInt8)
+            case .pulling(let since, let from): writer.write(1 as UInt8); writer.write(since); writer.write(from.rawValue)
+            case .leaving(let since): writer.write(2 as UInt8); writer.write(since)
+            case .absent: writer.write(3 as UInt8)
+            }
+        }
+        writer.write(store.snapshot())
+        return writer.bytes
+    }
+
+    public init(snapshot bytes: [UInt8], group: GroupID, buckets count: Int, sessions: SessionOptions) throws(BinaryDecodingError) {
+        self.init(group: group, buckets: count, sessions: sessions)
+        var reader = ByteReader(bytes)
+        guard try reader.readByte() == Self.snapshotVersion else { throw .invalid("shard snapshot version", offset: 0) }
+        guard let decoded = ConfigurationText.decode(try reader.readString()), decoded.version.owners.count == count else {
+            throw .invalid("shard snapshot configuration", offset: reader.offset)
+        }
+        configuration = decoded.version
+        for index in 0..<count {
+            switch try reader.readByte() {
+            case 0: buckets[index] = .serving
+            case 1: buckets[index] = .pulling(since: try reader.readNonNegativeInt("since"), from: GroupID(try reader.readInt()))
+            case 2: buckets[index] = .leaving(since: try reader.readNonNegativeInt("since"))
+            case 3: buckets[index] = .absent
+            default: throw .invalid("bucket state", offset: reader.offset - 1)
+            }
+        }
+        store = try KVStore(snapshot: try reader.readBytes(), sessions: sessions)
+        guard reader.isAtEnd else { throw .invalid("trailing bytes in shard snapshot", offset: reader.offset) }
+    }
+
+    static let snapshotVersion: UInt8 = 1
+}

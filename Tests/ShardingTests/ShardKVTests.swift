@@ -1,0 +1,118 @@
+import Checker
+import ConsensusCore
+import KVStore
+import Testing
+@testable import Sharding
+
+/// 6.824 lab 4B's shardkv tests on simulated Raft groups running `ShardStore`: every bucket served
+/// by exactly the group the configuration names, buckets moving with their data as groups join and
+/// leave under load, the rest serving meanwhile, moved data deleted, and every group's history
+/// together linearizable per key with no acknowledged write lost.
+@Suite struct ShardKVTests {
+    static let keys = (0..<12).map { "k\($0)" }
+
+    /// Judges the deployment's whole history: linearizable, nothing acknowledged lost.
+    func judge(_ deployment: ShardedDeployment, _ label: String) throws {
+        let report = try Checker.check(CheckInput(history: deployment.history, finalState: deployment.finalState))
+        #expect(report.linearizable == .linearizable, "\(label): \(report.anomalies.map(\.explanation))")
+        #expect(report.lostWrites == 0, "\(label): \(report.anomalies.map(\.explanation))")
+    }
+
+    /// TestStaticShards: two groups, each serving its half; a group answers "wrong group" for a
+    /// key of the other's bucket, and the history is linearizable.
+    @Test func eachGroupServesItsOwnBucketsAndRefusesTheOthers() throws {
+        let deployment = ShardedDeployment(groups: [1, 2], buckets: 10, seed: 1)
+        try deployment.change(.join([GroupID(1): ["a"], GroupID(2): ["b"]]))
+        deployment.settle()
+        #expect(!deployment.migrating)
+        for id in [1, 2] {
+            let store = deployment.store(GroupID(id))
+            #expect(store.configuration.number == 1)
+            #expect(store.buckets.filter { $0 == .serving }.count == 5, "g\(id): \(store.buckets)")
+        }
+        var clients = ShardClients(count: 4, keys: Self.keys, seed: 1, known: deployment.latest)
+        deployment.run(for: .seconds(2)) { clients.step(deployment) }
+        #expect(clients.completed > 100)
+        #expect(clients.wrongGroupRetries == 0)
+        let key = Self.keys.first { deployment.latest.owner(of: Bucket.of(key: $0, count: 10)) == GroupID(1) }!
+        let refused = deployment.submit(.put(key: key, value: "x"), to: GroupID(2), turn: 0)
+        deployment.run(for: .milliseconds(100))
+        #expect(deployment.answered(GroupID(2), refused) == .fail(.refused))
+        try judge(deployment, "static")
+    }
+
+    /// TestJoinLeave with load throughout: g1 alone, g2 joins (half the buckets move), g1 leaves
+    /// (the rest move): every write survives both moves, g1 ends holding nothing, and clients
+    /// were sent to the new owner along the way.
+    @Test func bucketsMoveWithTheirDataAsGroupsJoinAndLeave() throws {
+        let deployment = ShardedDeployment(groups: [1, 2], buckets: 10, seed: 2)
+        try deployment.change(.join([GroupID(1): ["a"]]))
+        deployment.settle()
+        var clients = ShardClients(count: 4, keys: Self.keys, seed: 2, known: deployment.latest)
+        deployment.run(for: .seconds(1)) { clients.step(deployment) }
+        try deployment.change(.join([GroupID(2): ["b"]]))
+        deployment.settle { clients.step(deployment) }
+        deployment.run(for: .seconds(1)) { clients.step(deployment) }
+        try deployment.change(.leave([GroupID(1)]))
+        deployment.settle { clients.step(deployment) }
+        deployment.run(for: .seconds(1)) { clients.step(deployment) }
+        #expect(!deployment.migrating)
+        #expect(clients.wrongGroupRetries > 0, "clients met a moved bucket")
+        let g1 = deployment.store(GroupID(1)), g2 = deployment.store(GroupID(2))
+        #expect(g1.data.isEmpty && g1.buckets.allSatisfy { $0 == .absent }, "moved data is deleted: \(g1.buckets)")
+        #expect(g2.buckets.allSatisfy { $0 == .serving })
+        #expect(g2.configuration.number == 3 && g1.configuration.number == 3)
+        try judge(deployment, "join-leave")
+    }
+
+    /// "Unaffected shards keep serving during migration": with a move held between its export and
+    /// its install, clients of the buckets that stay are served as before, and the bucket on its
+    /// way is served by neither group.
+    @Test func bucketsThatStayKeepServingWhileOthersMove() throws {
+        let deployment = ShardedDeployment(groups: [1, 2], buckets: 4, seed: 3)
+        try deployment.change(.join([GroupID(1): ["a"]]))
+        deployment.settle()
+        deployment.holdMoves = true
+        try deployment.change(.join([GroupID(2): ["b"]]))
+        deployment.run(for: .seconds(1))
+        let g1 = deployment.store(GroupID(1)), g2 = deployment.store(GroupID(2))
+        #expect(g1.configuration.number == 2 && g2.configuration.number == 2)
+        let leaving = g1.buckets.indices.filter { if case .leaving = g1.buckets[$0] { true } else { false } }
+        #expect(leaving.count == 2 && leaving.allSatisfy { if case .pulling = g2.buckets[$0] { true } else { false } })
+        let staying = Self.keys.first { g1.buckets[Bucket.of(key: $0, count: 4).index] == .serving }!
+        let moving = Self.keys.first { leaving.contains(Bucket.of(key: $0, count: 4).index) }!
+        let served = deployment.submit(.put(key: staying, value: "s"), to: GroupID(1), turn: 0)
+        let atOld = deployment.submit(.put(key: moving, value: "m1"), to: GroupID(1), turn: 0)
+        let atNew = deployment.submit(.put(key: moving, value: "m2"), to: GroupID(2), turn: 0)
+        deployment.run(for: .milliseconds(200))
+        #expect(deployment.answered(GroupID(1), served) == .ok(.done))
+        #expect(deployment.answered(GroupID(1), atOld) == .fail(.refused))
+        #expect(deployment.answered(GroupID(2), atNew) == .fail(.refused))
+        deployment.holdMoves = false
+        deployment.settle()
+        #expect(!deployment.migrating)
+        try judge(deployment, "partial migration")
+    }
+
+    /// TestSnapshot's point for shard groups: with snapshots every few entries, a node that was
+    /// down through a move catches up from a snapshot holding the group's buckets and their
+    /// states, and serves what the others serve.
+    @Test func aNodeCatchesUpAcrossAMoveFromASnapshot() throws {
+        let deployment = ShardedDeployment(groups: [1, 2], buckets: 6, seed: 4, snapshotThreshold: 20)
+        try deployment.change(.join([GroupID(1): ["a"]]))
+        deployment.settle()
+        var clients = ShardClients(count: 3, keys: Self.keys, seed: 4, known: deployment.latest)
+        let sim = deployment.groups[GroupID(2)]!
+        let down = sim.cluster.first { $0 != sim.currentLeader }!
+        sim.apply(.crash(.id(down)))
+        try deployment.change(.join([GroupID(2): ["b"]]))
+        deployment.settle { clients.step(deployment) }
+        deployment.run(for: .seconds(2)) { clients.step(deployment) }
+        sim.apply(.restart(.id(down)))
+        deployment.run(for: .seconds(2)) { clients.step(deployment) }
+        let restarted = try #require(sim.backend(down)?.store as? ShardStore)
+        #expect(sim.backend(down)?.snapshot != nil, "the node was brought up to date by a snapshot")
+        #expect(restarted.buckets == deployment.store(GroupID(2)).buckets && restarted.configuration == deployment.store(GroupID(2)).configuration)
+        try judge(deployment, "snapshot")
+    }
+}
