@@ -1,6 +1,7 @@
 import Checker
 import ConsensusCore
 import KVStore
+import Simulator
 import Testing
 @testable import Sharding
 
@@ -114,5 +115,42 @@ import Testing
         #expect(sim.backend(down)?.snapshot != nil, "the node was brought up to date by a snapshot")
         #expect(restarted.buckets == deployment.store(GroupID(2)).buckets && restarted.configuration == deployment.store(GroupID(2)).configuration)
         try judge(deployment, "snapshot")
+    }
+
+    /// TestConcurrent2/3's unreliable variant: three groups on a network that loses, duplicates
+    /// and reorders messages, groups joining and leaving one after another under load, and in
+    /// every group the leader crashing (and coming back) in the middle of the moves. Every change
+    /// completes, every bucket ends served by the group the last version names, and the history is
+    /// linearizable with no acknowledged write lost.
+    @Test(arguments: [5, 6] as [UInt64]) func changesUnderLossAndLeaderCrashesKeepEveryWrite(seed: UInt64) throws {
+        let network = LinkProfile(loss: 0.05, duplicate: 0.02, reorder: 0.05)
+        let deployment = ShardedDeployment(groups: [1, 2, 3], buckets: 12, seed: seed, network: network)
+        try deployment.change(.join([GroupID(1): ["a"]]))
+        deployment.settle()
+        var clients = ShardClients(count: 6, keys: Self.keys, seed: seed, known: deployment.latest)
+        let changes: [ConfigurationChange] = [.join([GroupID(2): ["b"]]), .join([GroupID(3): ["c"]]), .leave([GroupID(1)]),
+                                              .join([GroupID(1): ["a"]]), .leave([GroupID(2)])]
+        for (round, change) in changes.enumerated() {
+            try deployment.change(change)
+            deployment.run(for: .milliseconds(30)) { clients.step(deployment) }
+            // The leader of one group crashes in the middle of the moves and comes back later.
+            let sim = deployment.groups[GroupID(round % 3 + 1)]!
+            if let leader = sim.currentLeader {
+                sim.apply(.crash(.id(leader)))
+                deployment.run(for: .milliseconds(400)) { clients.step(deployment) }
+                sim.apply(.restart(.id(leader)))
+            }
+            deployment.settle { clients.step(deployment) }
+            #expect(!deployment.migrating, "change \(round + 1) completed")
+            deployment.run(for: .milliseconds(300)) { clients.step(deployment) }
+        }
+        let last = deployment.latest
+        for (id, _) in deployment.groups {
+            let store = deployment.store(id)
+            #expect(store.configuration == last)
+            for index in 0..<12 { #expect((store.buckets[index] == .serving) == (last.owners[index] == id), "g\(id) b\(index): \(store.buckets[index])") }
+        }
+        #expect(clients.completed > 500)
+        try judge(deployment, "unreliable seed \(seed)")
     }
 }

@@ -24,10 +24,11 @@ final class ShardedDeployment {
     var holdMoves = false
     private(set) var ticks = 0
 
-    init(groups ids: [Int], buckets: Int, seed: UInt64, snapshotThreshold: Int? = nil) {
+    init(groups ids: [Int], buckets: Int, seed: UInt64, snapshotThreshold: Int? = nil, network: LinkProfile = LinkProfile()) {
         self.buckets = buckets
         for id in ids {
-            var config = SimulationConfig(nodes: 3, seed: seed &+ UInt64(id), duration: .seconds(100_000), quiescence: .zero, healAtEnd: false)
+            var config = SimulationConfig(nodes: 3, seed: seed &+ UInt64(id), duration: .seconds(100_000), quiescence: .zero, healAtEnd: false,
+                                          network: network)
             config.workload.clientsPerNode = 0
             config.workload.timeout = timeout
             config.firstClientID = id * 1_000_000
