@@ -45,6 +45,8 @@ final class RealRun {
     private var sent: [[String: String]]
     /// Timed steps still to fire (and deferred ones), with their times.
     private var agenda: [(time: Instant, step: Int)] = []
+    /// Per fired step, the node at which its trigger fired.
+    private var eventNodes: [Int: Int] = [:]
     /// Armed event triggers by step, with the matching events seen so far.
     private var armed: [Int: (trigger: Trigger, seen: Int)] = [:]
     /// A node stopped at a trigger while the runner handles it: not to be asked anything.
@@ -141,7 +143,7 @@ final class RealRun {
                 poll()
                 lastPoll = now
                 let action = config.faults[next.step].action
-                guard try !perform(action) else { continue }
+                guard try !perform(action, eventNode: eventNodes[next.step]) else { continue }
                 if deferred.insert(next.step).inserted { record(node: nil, .faultDeferred(action)) }
                 agenda.append((now + Self.deferredRetry, next.step))
                 continue
@@ -213,11 +215,12 @@ final class RealRun {
             defer { held = nil }
             if let entry = armed[step], try count(step, entry, node: node) {
                 armed[step] = nil
+                eventNodes[step] = node
                 events.append(EventRecord(time: max(.zero, .zero + (eventTime - origin)), node: NodeID(node + 1), event: .triggerFired(step: step)))
                 let trigger = entry.trigger
                 if trigger.delay > .zero {
                     agenda.append((now + trigger.delay, step))
-                } else if try !perform(config.faults[step].action) {
+                } else if try !perform(config.faults[step].action, eventNode: node) {
                     if deferred.insert(step).inserted { record(node: nil, .faultDeferred(config.faults[step].action)) }
                     agenda.append((now + Self.deferredRetry, step))
                 }
@@ -267,13 +270,14 @@ final class RealRun {
         if left > .zero { usleep(UInt32(clamping: left.microseconds)) }
     }
 
-    /// Carries out `action` on the processes; false when a role target has no holder yet.
-    private func perform(_ action: FaultAction) throws -> Bool {
+    /// Carries out `action` (of a step fired by a trigger at `eventNode`) on the processes; false
+    /// when a role target has no holder yet.
+    private func perform(_ action: FaultAction, eventNode: Int? = nil) throws -> Bool {
         // The step's time is when it began: telling the nodes takes a few round trips.
         let time = now
         let up = (0..<config.nodes).map(cluster.isRunning)
         let view = ClusterView(up: up, paused: paused, leader: ClusterView.leaderIndex(up: up, roles: roles, terms: terms),
-                               reportsRoles: reportsRoles, coordinator: coordinator)
+                               reportsRoles: reportsRoles, coordinator: coordinator, eventNode: eventNode)
         guard let targets = resolver.apply(action, in: view, network: &network, droppedKinds: &droppedKinds) else { return false }
         var cutsLinks = false
         switch action {

@@ -3,9 +3,12 @@ import Simulator
 import Storage
 
 /// Node references in scenario files: `3`, `"n3"`, `"leader"`, `"follower"`, `"coordinator"`,
-/// `"random"`, and for restart/resume `"crashed"`/`"paused"` (every node currently so).
+/// `"random"`, for restart/resume `"crashed"`/`"paused"` (every node currently so), and in a step
+/// with a `when`, `"event-node"` (the node at which its trigger fired).
 struct NodeRefDecoder {
     let nodes: Int
+    /// The step has a trigger, so `"event-node"` names a node.
+    var triggered = false
 
     func ref(_ field: JSONField, allowAffected: Bool = false) throws(ScenarioError) -> NodeRef {
         if case .number = field.value { return .id(NodeID(try field.int(in: 1...nodes))) }
@@ -16,12 +19,14 @@ struct NodeRefDecoder {
         case "coordinator": return .coordinator
         case "random": return .random
         case "crashed" where allowAffected, "paused" where allowAffected: return .affected
+        case "event-node" where triggered: return .eventNode
+        case "event-node": throw field.error("\"event-node\" is the node at which a step's trigger fired: only in a step with \"when\"")
         default:
             if text.hasPrefix("n"), let number = Int(text.dropFirst()) {
                 guard (1...nodes).contains(number) else { throw field.error("node \(text) is not in the cluster (n1…n\(nodes))") }
                 return .id(NodeID(number))
             }
-            let extra = allowAffected ? ", \"crashed\", \"paused\"" : ""
+            let extra = (allowAffected ? ", \"crashed\", \"paused\"" : "") + (triggered ? ", \"event-node\"" : "")
             throw field.error("expected a node: an id 1…\(nodes), \"n1\"…\"n\(nodes)\", \"leader\", \"follower\", \"coordinator\", \"random\"\(extra); found \"\(text)\"")
         }
     }
@@ -39,7 +44,7 @@ struct NodeRefDecoder {
 
 /// Decodes one fault step: `{"at": "10s", "crash": "leader"}` or `{"when": {...}, "partition": ...}`.
 struct FaultDecoder {
-    let refs: NodeRefDecoder
+    var refs: NodeRefDecoder
     let duration: TimeSpan
     /// Duration plus quiescence: latencies set by a `network` step stay below it.
     let runLength: TimeSpan
@@ -56,7 +61,9 @@ struct FaultDecoder {
             throw field.error(present.isEmpty ? "a fault step needs one action: \(Self.actions.joined(separator: ", "))"
                                               : "a fault step has one action, found \(present.joined(separator: " and "))")
         }
-        let action = try self.action(present[0], object[present[0]]!)
+        var decoder = self
+        decoder.refs.triggered = object["when"] != nil
+        let action = try decoder.action(present[0], object[present[0]]!)
         switch (object["at"], object["when"]) {
         case (let at?, nil):
             let time = try at.duration()

@@ -11,13 +11,16 @@ package struct ClusterView: Sendable {
     package var reportsRoles: Bool
     /// The node that most recently began a transaction (2PC/3PC).
     package var coordinator: Int?
+    /// For a step fired by a trigger, the node at which it fired (`NodeRef.eventNode`).
+    package var eventNode: Int?
 
-    package init(up: [Bool], paused: [Bool], leader: Int?, reportsRoles: Bool, coordinator: Int?) {
+    package init(up: [Bool], paused: [Bool], leader: Int?, reportsRoles: Bool, coordinator: Int?, eventNode: Int? = nil) {
         self.up = up
         self.paused = paused
         self.leader = leader
         self.reportsRoles = reportsRoles
         self.coordinator = coordinator
+        self.eventNode = eventNode
     }
 
     /// Among live nodes that say they lead, the one with the highest term (the first on a tie).
@@ -123,6 +126,8 @@ package struct FaultResolver: Sendable {
             return live.isEmpty ? nil : [live[random.index(below: live.count)]]
         case .affected:
             return view.up.indices.filter { !view.up[$0] || view.paused[$0] }
+        case .eventNode:
+            return view.eventNode.map { [$0] }
         }
     }
 

@@ -15,6 +15,9 @@ public enum NodeRef: Hashable, Sendable, CustomStringConvertible {
     case random
     /// Every node currently crashed (for `restart`) or paused (for `resume`).
     case affected
+    /// The node at which the step's trigger fired (steps with a `when` only): "crash whichever
+    /// node grants a vote, 50 µs after it sends the grant".
+    case eventNode
 
     public var description: String {
         switch self {
@@ -24,6 +27,7 @@ public enum NodeRef: Hashable, Sendable, CustomStringConvertible {
         case .coordinator: "coordinator"
         case .random: "random"
         case .affected: "affected"
+        case .eventNode: "event-node"
         }
     }
 }

@@ -25,7 +25,7 @@ extension Simulation {
 
     func fire(step: Int) {
         let action = config.faults[step].action
-        guard !perform(action) else { return }
+        guard !perform(action, eventNode: eventNodes[step]) else { return }
         // A role target that does not exist yet (no leader during an election): try again shortly,
         // so "crash the leader at 10 s" means the first leader at or after 10 s.
         if deferredSteps.insert(step).inserted { record(node: nil, .faultDeferred(action)) }
@@ -71,6 +71,7 @@ extension Simulation {
         triggers[index].seen += 1
         guard triggers[index].seen >= trigger.occurrence else { return }
         let step = triggers.remove(at: index).step
+        eventNodes[step] = node
         record(node: node, .triggerFired(step: step))
         if trigger.delay > .zero {
             queue.schedule(.fault(step: step), at: now + trigger.delay)
@@ -82,9 +83,12 @@ extension Simulation {
 
     // MARK: Actions
 
-    /// Carries out `action`; false when a role target could not be resolved.
-    func perform(_ action: FaultAction) -> Bool {
-        guard let targets = faultResolver.apply(action, in: clusterView, network: &network, droppedKinds: &droppedKinds) else { return false }
+    /// Carries out `action` (of a step fired by a trigger at `eventNode`); false when a role target
+    /// could not be resolved.
+    func perform(_ action: FaultAction, eventNode: Int? = nil) -> Bool {
+        var view = clusterView
+        view.eventNode = eventNode
+        guard let targets = faultResolver.apply(action, in: view, network: &network, droppedKinds: &droppedKinds) else { return false }
         switch action {
         case .pause:
             for node in targets { nodes[node].paused = true; nodes[node].scheduledTick = nil }

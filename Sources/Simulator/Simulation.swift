@@ -38,6 +38,8 @@ public final class Simulation<Backend: LabBackend> {
     /// Resolves fault targets and shapes, drawing from the run seed's `faults` stream.
     var faultResolver: FaultResolver
     var triggers: [ArmedTrigger] = []
+    /// Per fired step, the node at which its trigger fired.
+    var eventNodes: [Int: Int] = [:]
     var workloadOpen = true
     var lastCoordinator: Int?
     /// Whether any node has reported a role: protocols without leaders never do.

@@ -72,6 +72,17 @@ import Testing
         }
     }
 
+    /// `event-node` names the node at which a step's trigger fired: a timed step has none.
+    @Test func theEventNodeIsRefusedInATimedStep() throws {
+        let step = { (when: String) in
+            #"{"version": 1, "nodes": 3, "duration": "5s", "backends": ["raft"], "faults": [{"# + when + #", "crash": "event-node"}]}"#
+        }
+        _ = try ScenarioFile.parse(step(#""when": {"sent": "REQUEST_VOTE_REPLY", "delay": "50us"}"#), file: "ok.json")
+        let error = try #require(throws: ScenarioError.self) { try ScenarioFile.parse(step(#""at": "1s""#), file: "timed.json") }
+        #expect(error.path == "faults[0].crash")
+        #expect(error.reason == #""event-node" is the node at which a step's trigger fired: only in a step with "when""#)
+    }
+
     /// A bug the backend does not plant is refused with the list of those it does.
     @Test func anUnknownBugIsRefusedWithTheKnownOnes() throws {
         let file = #"{"version": 1, "nodes": 3, "duration": "5s", "backends": [{"protocol": "2pc", "options": {"bug": "figure8"}}]}"#

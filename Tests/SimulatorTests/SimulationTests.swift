@@ -133,6 +133,21 @@ import Unreplicated
         #expect(fromNode2.dropFirst(2).first?.outcome == .indeterminate)
     }
 
+    /// `event-node`: a trigger at any node strikes the node where it fired — here whichever
+    /// node forwards first — and nothing else.
+    @Test func aTriggerAtAnyNodeStrikesTheNodeWhereItFired() {
+        for seed: UInt64 in 1...4 {
+            var triggered = SimulationConfig(nodes: 5, seed: seed, duration: .seconds(1), quiescence: .zero)
+            triggered.workload.clientsPerNode = 1
+            triggered.faults = [FaultStep(on: Trigger(.sent(kind: "FORWARD"), notBefore: .zero + .milliseconds(100)), .crash(.eventNode))]
+            let result = Simulation<Unreplicated>(config: triggered).run()
+            let fired = result.events.first { $0.event.kind == "trigger" }
+            let crashes = result.events.filter { $0.event.kind == "crash" }
+            #expect(fired?.node != nil && fired?.node != NodeID(1), "seed \(seed): a forwarding node met the event")
+            #expect(crashes.map(\.node) == [fired?.node], "seed \(seed): \(crashes)")
+        }
+    }
+
     @Test func droppedMessageKindsAreLostOnlyOnTheirLinksUntilHeal() {
         var quiet = SimulationConfig(nodes: 3, seed: 1, duration: .seconds(3), quiescence: .zero)
         quiet.workload.clientsPerNode = 0

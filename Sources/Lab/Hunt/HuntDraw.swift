@@ -52,7 +52,8 @@ public struct HuntError: Error, CustomStringConvertible, Sendable {
 /// fault kind that masks another is off in some runs. Every draw comes from one generator
 /// derived from the seed (`DeterministicRandom(seed:label:)`, SplitMix64 underneath): the same
 /// seed draws the same scenario on every machine. Faults at protocol moments (`moments`) come
-/// from a second generator of the seed.
+/// from a second generator of the seed, and whether a moment is any node's from a third (so that
+/// adding that choice left the rest of each seed's moments as they were drawn before).
 public enum HuntDraw {
     public static func draw(_ target: HuntTarget, seed: UInt64) -> HuntCase {
         var random = DeterministicRandom(seed: seed, label: "hunt")
@@ -66,7 +67,8 @@ public enum HuntDraw {
             storage: file ? storage(&random) : nil, nemesis: nemesis(file: file, &random), faults: [])
         if random.chance(0.3) { hunt.faults = drops(target.kind, nodes: nodes, duration: duration, &random) }
         var moments = DeterministicRandom(seed: seed, label: "hunt-moments")
-        if moments.chance(0.6) { hunt.faults += self.moments(target.kind, nodes: nodes, duration: duration, &moments) }
+        var anywhere = DeterministicRandom(seed: seed, label: "hunt-moments-anywhere")
+        if moments.chance(0.6) { hunt.faults += self.moments(target.kind, nodes: nodes, duration: duration, &moments, anywhere: &anywhere) }
         return hunt
     }
 

@@ -47,13 +47,17 @@ extension HuntDraw {
     /// One or two triggered faults, each usually followed by its repair, fired by the same event
     /// some time later (a crash without one is a crash-stop; the quiescence restarts the node).
     /// Drawn from the generator `random` alone, so that the rest of a seed's scenario is drawn as
-    /// before moments existed.
-    static func moments(_ kind: BackendKind, nodes: Int, duration: TimeSpan, _ random: inout DeterministicRandom) -> [HuntCase.Step] {
+    /// before moments existed. `anywhere` decides whether a message moment is any node's: the
+    /// fault then strikes whichever node met the event (`event-node`) — the voter that just sent
+    /// its grant, the participant that just sent YES — which a named node or a role rarely is.
+    static func moments(_ kind: BackendKind, nodes: Int, duration: TimeSpan, _ random: inout DeterministicRandom,
+                        anywhere: inout DeterministicRandom) -> [HuntCase.Step] {
         guard !vocabulary(kind).isEmpty else { return [] }
         var steps: [HuntCase.Step] = []
         var previous: (moment: HuntCase.Moment, target: String, armed: TimeSpan)?
         for _ in 0..<random.uniform(1...2) {
             var (moment, target) = self.moment(kind, nodes: nodes, &random)
+            if moment.event != "role", anywhere.chance(0.4) { (moment.node, target) = (nil, "event-node") }
             // From the start (the first election) or from a time within the run.
             var armed = random.chance(0.25) ? .zero : TimeSpan.milliseconds(Int64(random.uniform(0...Int(duration.microseconds / 1_000) - 500)))
             // Or a second blow to the node of the first, at its moment, a little later: a leader
