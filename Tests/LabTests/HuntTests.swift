@@ -2,6 +2,8 @@ import ConsensusCore
 import ConformanceSuite
 import Foundation
 @testable import Lab
+import Simulator
+import Storage
 import Testing
 
 /// `conlab hunt`: the swarm draw, the judging, the shrinking, the shards. Budgets are small by
@@ -88,9 +90,9 @@ import Testing
 
     /// What the hunt judges each variant against: the sets its conformance tests assert.
     @Test func eachVariantIsJudgedOnWhatItPromises() throws {
-        func promises(_ label: String, clockSpread: Double = 1) throws -> Promises {
+        func promises(_ label: String, clockSpread: Double = 1, linksFail: Bool = false) throws -> Promises {
             let spec = try HuntDraw.draw(try target(label), seed: 1).scenario().backends[0]
-            return Promises.made(by: spec, clockSpread: clockSpread)
+            return Promises.made(by: spec, clockSpread: clockSpread, linksFail: linksFail)
         }
         let raft = Promises.all.union(.liveAfterHeal)
         #expect(try promises("raft[read=readIndex;prevote=true;checkQuorum=true]") == raft)
@@ -103,7 +105,9 @@ import Testing
         #expect(try promises("zab[read=local]") == [.durable, .convergent, .liveAfterHeal, .invariantsHold])
         #expect(try promises("zab[read=sync]") == [.linearizable, .durable, .convergent, .liveAfterHeal, .invariantsHold])
         #expect(try promises("2pc") == .all && promises("unreplicated") == .all)
-        #expect(try promises("3pc") == .durable)
+        #expect(try promises("3pc") == .durable && promises("3pc[termination=true]") == .durable)
+        #expect(try promises("3pc", linksFail: true) == [] && promises("3pc[termination=true]", linksFail: true) == [])
+        #expect(try promises("2pc", linksFail: true) == .all, "2PC blocks rather than diverge")
         #expect(try promises("primary-backup") == [.convergent, .liveAfterHeal])
     }
 
@@ -125,6 +129,48 @@ import Testing
         #expect(DiskDamage(output.result).refused == [NodeID(4)])
         #expect(output.consistency.lostWrites > 0, "the coordinator's decision is gone with its log")
         #expect(Promises.all.broken(by: output).isEmpty)
+    }
+
+    /// Which fault steps keep a live node's messages from another past a timeout: cuts, drop
+    /// windows, pauses, slowed nodes and network bursts do; crashes, restarts, clocks and injected
+    /// rejections do not, and neither does a repair on its own.
+    @Test func linksFailUnderCutsPausesAndBurstsButNotUnderCrashes() {
+        let n1 = NodeRef.id(NodeID(1)), n2 = NodeRef.id(NodeID(2))
+        let failing: [FaultAction] = [.partition([[n1], [n2]]), .partitionShape(.halves), .oneWay(from: [n1], to: [n2]),
+                                      .drop(kinds: ["PRECOMMIT"], from: [n1], to: [n2]), .pause(n1), .slow(n1, factor: 10),
+                                      .network(LinkChange(loss: 0.2))]
+        let sound: [FaultAction] = [.crash(n1), .restart(.affected), .clockRate(n1, rate: 2), .disk(n1, .lostWrite),
+                                    .inject(n1, .reject(phase: "PRECOMMIT", count: 1)), .heal, .resume(n1), .slow(n1, factor: 1), .restoreNetwork]
+        for action in failing { #expect(HuntTrial.linksFail([FaultStep(at: .zero + .seconds(1), action)]), "\(action)") }
+        #expect(!HuntTrial.linksFail(sound.map { FaultStep(at: .zero + .seconds(1), $0) }))
+    }
+
+    /// What the 3PC hunt reported at seeds 9, 219, 296 and 319 (296 shrunk): the genuine protocol,
+    /// not a bug. T3.46 (n3's CAS of k3 to "n3.327"): every node votes YES and logs PreCommit,
+    /// n7's PRECOMMIT_ACK is lost, and the one-way cut at 2848 ms keeps n3's re-sent PreCommit and
+    /// then its ABORT (decided 100 ms after the PreCommits, answered to the client as aborted) from
+    /// n1, n4, n6, n7 and n8. Their commit timers run out at 3335 ms and they commit: five of nine
+    /// replicas end with the value of a write its client was told had failed, so every CAS of k3
+    /// acknowledged before it is lost. A run with a failing link is not judged on durability —
+    /// and the checker still sees the loss when durability is asked for.
+    @Test func threePhaseCommitIsNotJudgedOnDurabilityWhereLinksFail() throws {
+        let text = #"""
+        {"version": 1, "nodes": 9, "duration": "3349ms", "quiescence": "3s", "seeds": [296], "backends": ["3pc"],
+         "workload": {"clientsPerNode": 1, "mode": "open", "rate": 107, "outstanding": 2, "keys": 5, "mix": {"cas": 1}, "timeout": "1s"},
+         "network": {"latency": {"uniform": ["1972us", "3694us"]}, "loss": 0.036, "reorder": 0.087},
+         "faults": [{"at": "1681ms", "drop": {"kinds": ["STATE", "YES"], "from": ["n3", "n5"], "to": ["n1", "n2", "n4", "n6", "n7", "n8", "n9"]}},
+                    {"at": "2178324us", "heal": true},
+                    {"at": "2848052us", "one-way": {"from": ["n3", "n5", "n2", "n9"], "to": ["n4", "n8", "n7", "n1", "n6"]}}]}
+        """#
+        let scenario = try ScenarioFile.parse(text, file: "s296.json")[0]
+        let output = Runner.run(Runner.plan(experiment: "x", scenarios: [scenario]))[0]
+        let split = output.result.transactions.filter { Set($0.value.values).count > 1 }
+        #expect(split.map { ObservableEvent.transactionName($0.key) } == ["T3.46"])
+        #expect(split.first?.value.filter(\.value).keys.sorted() == [1, 4, 6, 7, 8].map(NodeID.init))
+        #expect(output.consistency.lostWrites > 0)
+        let promises = HuntTrial.promises(of: output.spec.backend, under: scenario.simulationConfig(seed: 296).faults)
+        #expect(promises.isEmpty && promises.broken(by: output).isEmpty)
+        #expect(Promises.durable.broken(by: output).map(\.kind) == ["durable"])
     }
 
     @Test func badBackendsAreRefusedWithTheOptionNamed() {

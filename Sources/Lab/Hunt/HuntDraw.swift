@@ -81,7 +81,7 @@ public enum HuntDraw {
     static let snapshotChunks = 4_096...65_536
 
     /// The backend's options, each drawn or left at its default, then the user's fixed ones.
-    /// Only values whose promises `Promises.made(by:clockSpread:)` defines.
+    /// Only values whose promises `Promises.made(by:clockSpread:linksFail:)` defines.
     static func backend(_ target: HuntTarget, _ random: inout DeterministicRandom) -> JSONValue {
         var options: [(key: String, value: JSONValue)] = []
         func maybe(_ name: String, _ p: Double, _ value: @autoclosure () -> JSONValue) {

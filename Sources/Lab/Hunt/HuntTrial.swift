@@ -19,9 +19,29 @@ public struct HuntTrial: Sendable {
         let scenario = try hunt.scenario()
         let spec = Runner.plan(experiment: hunt.name, scenarios: [scenario])[0]
         let output = Runner.execute(spec)
-        let promises = override ?? Promises.made(by: spec.backend, clockSpread: clockSpread(scenario.simulationConfig(seed: hunt.seed).faults))
+        let promises = override ?? self.promises(of: spec.backend, under: scenario.simulationConfig(seed: hunt.seed).faults)
         let broken = promises.broken(by: output)
         return HuntTrial(hunt: hunt, judged: promises, broken: broken.filter { !$0.undecided }, undecided: broken.contains(where: \.undecided))
+    }
+
+    /// What `backend` promises in a run with these fault steps (timed and triggered alike).
+    static func promises(of backend: BackendSpec, under faults: [FaultStep]) -> Promises {
+        Promises.made(by: backend, clockSpread: clockSpread(faults), linksFail: linksFail(faults))
+    }
+
+    /// Whether a step can keep a live node's messages from another for longer than a timeout: a
+    /// partition, a one-way cut, a window dropping message types, a paused or slowed node, or a
+    /// change of the network (a burst of loss, delay or reordering). Crashes and restarts are not
+    /// such steps (a crashed node is not live), nor are clock rates (their spread is a fact of its
+    /// own) or the network's steady loss, which the protocols' re-sends cover.
+    static func linksFail(_ faults: [FaultStep]) -> Bool {
+        faults.contains { step in
+            switch step.action {
+            case .partition, .partitionShape, .oneWay, .drop, .pause, .network: true
+            case .slow(_, let factor): factor != 1
+            case .heal, .crash, .restart, .resume, .restoreNetwork, .clockRate, .inject, .disk: false
+            }
+        }
     }
 
     /// The slowest clock rate any step of `faults` sets (or true time) over the fastest: how far

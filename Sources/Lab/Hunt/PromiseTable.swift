@@ -13,7 +13,21 @@ extension Promises {
     /// Raft without PreVote or without CheckQuorum keeps safety, but a rejoining node may depose
     /// a working leader; whether that always settles within a quiescence is not a promise its
     /// tests make, so such variants are not judged on `liveAfterHeal`.
-    public static func made(by backend: BackendSpec, clockSpread: Double) -> Promises {
+    ///
+    /// `linksFail`: some step of the run keeps a live node's messages from another for longer than
+    /// a timeout (`HuntTrial.linksFail(_:)`). 3PC is non-blocking and atomic only where a timeout
+    /// means a crash — sites fail by stopping, the network delivers (Skeen 1981; Bernstein,
+    /// Hadzilacos & Goodman 1987, ch. 7: where links can fail, every atomic commitment protocol
+    /// may block, and 3PC, which does not, may decide both ways). Where they fail, a coordinator
+    /// that misses one PreCommit acknowledgement aborts and answers its client so, while the
+    /// pre-committed participants it no longer reaches commit when their timer runs out (or elect
+    /// a coordinator of their own, which commits). On those replicas the write its client was told
+    /// had failed then holds the key; where they are a majority that is the key's final value, and
+    /// every write acknowledged before it is lost (hunt seed 296: a one-way cut from the
+    /// coordinator right after its PreCommits; `HuntTests.threePhaseCommitIsNotJudgedOnDurabilityWhereLinksFail`).
+    /// So 3PC promises durability only when no link fails; crashes, restarts and disk faults are
+    /// still judged.
+    public static func made(by backend: BackendSpec, clockSpread: Double, linksFail: Bool) -> Promises {
         func option(_ name: String) -> JSONValue? { backend.options.last { $0.name == name }?.value }
         guard backend.external == nil else { return [] }
         switch backend.kind.name {
@@ -28,7 +42,7 @@ extension Promises {
             let promises: Promises = [.durable, .convergent, .liveAfterHeal, .invariantsHold]
             return option("read") == .string("sync") ? promises.union(.linearizable) : promises
         case "2pc", "unreplicated": return .all
-        case "3pc": return [.durable]
+        case "3pc": return linksFail ? [] : [.durable]
         case "primary-backup": return [.convergent, .liveAfterHeal]
         default: return []
         }
