@@ -17,10 +17,10 @@ final class AdminClient {
         do { stream = try TCPStream(connectingTo: address, timeout: timeout) } catch { throw Failure(description: error.description) }
         let greeting = try line()
         let words = greeting.split(separator: " ")
-        guard words.count == 2, words[0] == AdminProtocol.greeting, let nonce = AdminProtocol.bytes(hex: words[1]) else {
+        guard words.count == 2, words[0] == AdminProtocol.greeting, let nonce = Hex.decode(words[1]) else {
             throw Failure(description: "\(address) is not a node's admin channel (it said \"\(greeting.prefix(80))\")")
         }
-        _ = try call("proof " + AdminProtocol.hex(AdminProtocol.proof(secret: secret, nonce: nonce)))
+        _ = try call("proof " + Hex.encode(AdminProtocol.proof(secret: secret, nonce: nonce)))
     }
 
     /// Sends one command; its answer's payload (after `OK`). An `ERR` answer throws.

@@ -25,7 +25,7 @@ extension NodeServer {
         adminLinks[ObjectIdentifier(link)] = link
         connection.onRead = { [weak self, unowned link] bytes in self?.readAdmin(bytes, from: link) }
         connection.onClose = { [weak self, unowned link] _ in self?.adminLinks[ObjectIdentifier(link)] = nil }
-        _ = connection.write(Array("\(AdminProtocol.greeting) \(AdminProtocol.hex(nonce))\n".utf8))
+        _ = connection.write(Array("\(AdminProtocol.greeting) \(Hex.encode(nonce))\n".utf8))
     }
 
     private func readAdmin(_ bytes: UnsafeRawBufferPointer, from link: AdminLink) {
@@ -40,7 +40,7 @@ extension NodeServer {
                 return link.refuse("a line longer than \(AdminProtocol.maximumLineBytes) bytes")
             }
             guard link.isAuthenticated else {
-                guard line.hasPrefix("proof "), let code = AdminProtocol.bytes(hex: line.dropFirst(6)),
+                guard line.hasPrefix("proof "), let code = Hex.decode(line.dropFirst(6)),
                       HMACSHA256(key: configuration.secret).isValid(code, for: AdminProtocol.provenBytes(nonce: link.nonce)) else {
                     log.write("refused an admin connection from \(link.connection.peer): no proof of the cluster secret")
                     return link.refuse("the proof does not match the cluster secret")
