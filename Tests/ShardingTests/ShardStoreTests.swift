@@ -1,0 +1,98 @@
+import ConsensusCore
+import KVStore
+import Testing
+@testable import Sharding
+
+/// The server group's state machine on its own: the rules that keep one writer per bucket, each
+/// command's answer out of turn, and what survives a snapshot.
+@Suite struct ShardStoreTests {
+    let g1 = GroupID(1), g2 = GroupID(2)
+    var sequence: UInt64 = 0
+
+    /// Versions 1 (g1 owns all four buckets) and 2 (g2 joined: two buckets move to it).
+    var chain: [ShardConfiguration] {
+        let one = try! ShardConfiguration.initial(buckets: 4).applying(.join([g1: ["a"]])).get()
+        return [one, try! one.applying(.join([g2: ["b"]])).get()]
+    }
+
+    mutating func apply(_ command: Command, to store: inout ShardStore, client: Int = 1) -> ReplyStatus {
+        sequence += 1
+        return store.apply(ClientRequest(client: ClientID(client), sequence: sequence, command: command), at: .zero + .milliseconds(Int64(sequence)))
+    }
+
+    mutating func control(_ control: ShardControl, _ store: inout ShardStore) -> ReplyStatus {
+        apply(control.command, to: &store, client: 99)
+    }
+
+    /// A key of `bucket` among four.
+    func key(in bucket: Int) -> String { (0...).lazy.map { "k\($0)" }.first { Bucket.of(key: $0, count: 4).index == bucket }! }
+
+    @Test mutating func configurationsAreAdoptedOneAtATimeAndOnlyOnceEveryBucketHasMoved() {
+        var store = ShardStore(group: g1, buckets: 4, sessions: SessionOptions())
+        #expect(control(.adopt(chain[1]), &store) == .ok(.casMismatch(current: "0")), "version 2 before version 1")
+        #expect(control(.adopt(chain[0]), &store) == .ok(.done))
+        #expect(store.buckets == Array(repeating: .serving, count: 4), "from no owner: served at once")
+        #expect(control(.adopt(chain[0]), &store) == .ok(.done), "again: nothing changes")
+        #expect(control(.adopt(chain[1]), &store) == .ok(.done))
+        let leaving = store.buckets.indices.filter { store.buckets[$0] == .leaving(since: 2) }
+        #expect(leaving.count == 2)
+        let three = try! chain[1].applying(.leave([g2])).get()
+        #expect(control(.adopt(three), &store) == .ok(.casMismatch(current: "2")), "buckets still on their way")
+        for bucket in leaving { #expect(control(.release(Bucket(bucket), number: 2), &store) == .ok(.done)) }
+        #expect(control(.adopt(three), &store) == .ok(.done))
+    }
+
+    @Test mutating func aBucketMovesWithItsDataAndSessionsAndIsServedByOneGroupAtATime() throws {
+        var old = ShardStore(group: g1, buckets: 4, sessions: SessionOptions())
+        var new = ShardStore(group: g2, buckets: 4, sessions: SessionOptions())
+        _ = control(.adopt(chain[0]), &old)
+        _ = control(.adopt(chain[0]), &new)
+        _ = control(.adopt(chain[1]), &old)
+        _ = control(.adopt(chain[1]), &new)
+        let moving = try #require(new.buckets.indices.first { if case .pulling = new.buckets[$0] { true } else { false } })
+        let key = key(in: moving)
+        // Neither group serves the bucket on its way.
+        #expect(apply(.put(key: key, value: "x"), to: &old) == .rejected(.wrongGroup))
+        #expect(apply(.put(key: key, value: "x"), to: &new) == .rejected(.wrongGroup))
+        #expect(control(.install(Bucket(moving), number: 3, BucketHandoff(data: [:], sessions: SessionTable(options: SessionOptions()))), &new)
+                == .ok(.casMismatch(current: "2")), "a configuration not reached")
+        guard case .ok(.value(let text?)) = control(.export(Bucket(moving), number: 2), &old) else { Issue.record("no export"); return }
+        let handoff = try #require(BucketHandoff(text: text, sessions: SessionOptions()))
+        #expect(control(.install(Bucket(moving), number: 2, handoff), &new) == .ok(.done))
+        #expect(new.buckets[moving] == .serving)
+        #expect(control(.install(Bucket(moving), number: 2, handoff), &new) == .ok(.done), "installed twice: nothing changes")
+        #expect(control(.release(Bucket(moving), number: 2), &old) == .ok(.done))
+        #expect(old.buckets[moving] == .absent && old.data.keys.allSatisfy { Bucket.of(key: $0, count: 4).index != moving })
+        #expect(control(.export(Bucket(moving), number: 2), &old) == .ok(.value(nil)), "released: the new owner has it")
+    }
+
+    @Test mutating func aRetryOfARequestAppliedBeforeItsBucketLeftKeepsItsAnswer() throws {
+        var store = ShardStore(group: g1, buckets: 4, sessions: SessionOptions())
+        _ = control(.adopt(chain[0]), &store)
+        _ = control(.adopt(chain[1]), &store)
+        let leaving = try #require(store.buckets.indices.first { store.buckets[$0] == .leaving(since: 2) })
+        // Rebuild: the request applied while the bucket was served, then the bucket left.
+        var fresh = ShardStore(group: g1, buckets: 4, sessions: SessionOptions())
+        _ = control(.adopt(chain[0]), &fresh)
+        let request = ClientRequest(client: ClientID(5), sequence: 1, command: .append(key: key(in: leaving), value: "a"))
+        #expect(fresh.apply(request, at: .zero + .seconds(1)) == .ok(.done))
+        _ = control(.adopt(chain[1]), &fresh)
+        #expect(fresh.apply(request, at: .zero + .seconds(2)) == .ok(.done), "the retry is told it took effect")
+        let another = ClientRequest(client: ClientID(5), sequence: 2, command: .append(key: key(in: leaving), value: "b"))
+        #expect(fresh.apply(another, at: .zero + .seconds(3)) == .rejected(.wrongGroup))
+        #expect(fresh.data[key(in: leaving)] == "a")
+    }
+
+    @Test mutating func theReservedKeyHoldsNoDataAndASnapshotKeepsEverything() throws {
+        var store = ShardStore(group: g1, buckets: 4, sessions: SessionOptions())
+        #expect(apply(.put(key: ShardControl.key, value: "zz"), to: &store) == .rejected(.wrongGroup))
+        #expect(apply(.get(key: ShardControl.key), to: &store) == .rejected(.wrongGroup))
+        _ = control(.adopt(chain[0]), &store)
+        for bucket in 0..<4 { _ = apply(.put(key: key(in: bucket), value: "v\(bucket)"), to: &store) }
+        _ = control(.adopt(chain[1]), &store)
+        let restored = try ShardStore(snapshot: store.snapshot(), group: g1, buckets: 4, sessions: SessionOptions())
+        #expect(restored == store)
+        #expect(throws: BinaryDecodingError.self) { try ShardStore(snapshot: Array(store.snapshot().dropLast()), group: g1, buckets: 4, sessions: SessionOptions()) }
+        #expect(throws: BinaryDecodingError.self) { try ShardStore(snapshot: store.snapshot(), group: g1, buckets: 5, sessions: SessionOptions()) }
+    }
+}
