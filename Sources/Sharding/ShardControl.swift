@@ -15,6 +15,13 @@ public enum ShardControl: Equatable, Sendable {
     case install(Bucket, number: Int, BucketHandoff)
     /// Drop `bucket`, which left at configuration `number`: its new owner has installed it.
     case release(Bucket, number: Int)
+    /// Phase one of a cross-shard transaction (two-phase commit whose participants are groups):
+    /// check and lock the transaction's writes to this group's keys, and vote.
+    case prepare(transaction: String, [Command])
+    /// Phase two: apply the prepared writes and unlock.
+    case commit(transaction: String)
+    /// Phase two: drop the prepared writes and unlock; a late PREPARE of it then votes no.
+    case abort(transaction: String)
 
     /// The reserved key. It starts with a control character, which no workload key holds.
     public static let key = "\u{1}shard-control"
@@ -49,15 +56,30 @@ public enum ShardControl: Equatable, Sendable {
             writer.write(3 as UInt8)
             writer.write(bucket.index)
             writer.write(number)
+        case .prepare(let transaction, let writes):
+            writer.write(4 as UInt8)
+            writer.write(transaction)
+            writer.write(writes)
+        case .commit(let transaction):
+            writer.write(5 as UInt8)
+            writer.write(transaction)
+        case .abort(let transaction):
+            writer.write(6 as UInt8)
+            writer.write(transaction)
         }
         return writer.bytes
     }
 
     private static func decode(_ reader: inout ByteReader, sessions: SessionOptions) throws(BinaryDecodingError) -> ShardControl {
         let tag = try reader.readByte()
-        if tag == 0 {
+        switch tag {
+        case 0:
             guard let decoded = ConfigurationText.decode(try reader.readString()) else { throw .invalid("configuration", offset: reader.offset) }
             return .adopt(decoded.version)
+        case 4: return .prepare(transaction: try reader.readString(), try reader.readArray(of: Command.self))
+        case 5: return .commit(transaction: try reader.readString())
+        case 6: return .abort(transaction: try reader.readString())
+        default: break
         }
         let bucket = Bucket(try reader.readNonNegativeInt("bucket")), number = try reader.readNonNegativeInt("configuration number")
         switch tag {

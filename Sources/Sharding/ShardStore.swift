@@ -19,6 +19,13 @@ public struct ShardStore: ReplicatedStore, Equatable {
     public private(set) var buckets: [BucketState]
     /// Every key of every bucket held here (serving or leaving), and the client sessions.
     private var store: KVStore
+    /// Cross-shard transactions prepared here and not decided yet: their writes to this group.
+    public private(set) var prepared: [String: [Command]] = [:]
+    /// Keys a prepared transaction holds: no other write touches them until it is decided.
+    private var locks: [String: String] = [:]
+    /// Transactions decided here, committed (true) or aborted: a late or repeated PREPARE of one
+    /// must not lock its keys again (presumed abort). Kept for the store's lifetime.
+    private var decided: [String: Bool] = [:]
 
     public init(group: GroupID, buckets count: Int, sessions: SessionOptions) {
         self.group = group
@@ -56,6 +63,11 @@ public struct ShardStore: ReplicatedStore, Equatable {
             store.advanceClock(to: stamp)
             return .rejected(.wrongGroup)
         }
+        // A prepared transaction holds the key until its decision: the write takes no effect.
+        if !request.command.isRead, locks[request.command.key] != nil {
+            store.advanceClock(to: stamp)
+            return .rejected(.unavailable)
+        }
         return store.apply(request, at: stamp)
     }
 
@@ -78,7 +90,8 @@ public struct ShardStore: ReplicatedStore, Equatable {
         switch control {
         case .adopt(let next):
             if next.number <= configuration.number { return .done }
-            guard next.number == configuration.number + 1, !buckets.contains(where: \.isMoving), next.owners.count == buckets.count else { return notYet }
+            guard next.number == configuration.number + 1, !buckets.contains(where: \.isMoving), prepared.isEmpty,
+                  next.owners.count == buckets.count else { return notYet }
             adopt(next)
             return .done
         case .export(let bucket, let number):
@@ -99,7 +112,40 @@ public struct ShardStore: ReplicatedStore, Equatable {
             store.removeKeys { Bucket.of(key: $0, count: count) == bucket }
             buckets[bucket.index] = .absent
             return .done
+        case .prepare(let transaction, let writes):
+            return vote(transaction, writes)
+        case .commit(let transaction):
+            if let writes = prepared.removeValue(forKey: transaction) {
+                for write in writes {
+                    _ = store.execute(write)
+                    locks[write.key] = nil
+                }
+            }
+            decided[transaction] = true
+            return .done
+        case .abort(let transaction):
+            for write in prepared.removeValue(forKey: transaction) ?? [] { locks[write.key] = nil }
+            if decided[transaction] == nil { decided[transaction] = false }
+            return .done
         }
+    }
+
+    /// Two-phase commit's first phase at this group (Gray & Lamport: a YES is a promise to commit
+    /// if told to, so it is made only when every write can be applied and is locked until the
+    /// decision). Votes YES (`done`) or NO (`casMismatch` carrying why): a key of a bucket not
+    /// served here, a key another transaction holds, a compare-and-set that does not match now,
+    /// or a transaction already decided.
+    private mutating func vote(_ transaction: String, _ writes: [Command]) -> CommandResult {
+        if prepared[transaction] != nil { return .done }
+        if let commit = decided[transaction] { return commit ? .done : .casMismatch(current: "aborted") }
+        for write in writes {
+            guard !write.isRead, write.key != ShardControl.key, buckets[bucket(of: write.key).index] == .serving else { return .casMismatch(current: "wrong group") }
+            if let holder = locks[write.key], holder != transaction { return .casMismatch(current: "locked") }
+            if case .cas(let key, let expected, _) = write, store.read(key) != expected { return .casMismatch(current: "cas") }
+        }
+        prepared[transaction] = writes
+        for write in writes { locks[write.key] = transaction }
+        return .done
     }
 
     /// Moves to `next`: buckets gained from no owner are served at once (empty), buckets gained
@@ -119,7 +165,8 @@ public struct ShardStore: ReplicatedStore, Equatable {
 
     // MARK: Snapshots
 
-    /// version u8 (1), configuration (text), per bucket its state, then the key-value store's snapshot.
+    /// version u8 (1), configuration (text), per bucket its state, the prepared transactions (id,
+    /// writes) and the decided ones (id, committed) in id order, then the key-value store's snapshot.
     public func snapshot() -> [UInt8] {
         var writer = ByteWriter(capacity: 256)
         writer.write(Self.snapshotVersion)
@@ -131,6 +178,16 @@ public struct ShardStore: ReplicatedStore, Equatable {
             case .leaving(let since): writer.write(2 as UInt8); writer.write(since)
             case .absent: writer.write(3 as UInt8)
             }
+        }
+        writer.write(UInt32(prepared.count))
+        for transaction in prepared.keys.sorted() {
+            writer.write(transaction)
+            writer.write(prepared[transaction]!)
+        }
+        writer.write(UInt32(decided.count))
+        for transaction in decided.keys.sorted() {
+            writer.write(transaction)
+            writer.write(decided[transaction]!)
         }
         writer.write(store.snapshot())
         return writer.bytes
@@ -152,6 +209,16 @@ public struct ShardStore: ReplicatedStore, Equatable {
             case 3: buckets[index] = .absent
             default: throw .invalid("bucket state", offset: reader.offset - 1)
             }
+        }
+        for _ in 0..<(try reader.readCount(minimumElementSize: 8)) {
+            let transaction = try reader.readString()
+            let writes = try reader.readArray(of: Command.self)
+            prepared[transaction] = writes
+            for write in writes { locks[write.key] = transaction }
+        }
+        for _ in 0..<(try reader.readCount(minimumElementSize: 5)) {
+            let transaction = try reader.readString()
+            decided[transaction] = try reader.readBool()
         }
         store = try KVStore(snapshot: try reader.readBytes(), sessions: sessions)
         guard reader.isAtEnd else { throw .invalid("trailing bytes in shard snapshot", offset: reader.offset) }

@@ -95,4 +95,29 @@ import Testing
         #expect(throws: BinaryDecodingError.self) { try ShardStore(snapshot: Array(store.snapshot().dropLast()), group: g1, buckets: 4, sessions: SessionOptions()) }
         #expect(throws: BinaryDecodingError.self) { try ShardStore(snapshot: store.snapshot(), group: g1, buckets: 5, sessions: SessionOptions()) }
     }
+
+    /// A participant's side of two-phase commit: a YES locks the keys until the decision, a NO
+    /// says why, an abort leaves a tombstone a late PREPARE meets, and no configuration is adopted
+    /// while a transaction holds keys here.
+    @Test mutating func aPreparedTransactionLocksItsKeysUntilItsDecision() throws {
+        var store = ShardStore(group: g1, buckets: 4, sessions: SessionOptions())
+        _ = control(.adopt(chain[0]), &store)
+        let (a, b) = (key(in: 0), key(in: 1))
+        #expect(apply(.put(key: a, value: "0"), to: &store) == .ok(.done))
+        #expect(control(.prepare(transaction: "t1", [.cas(key: a, expected: "0", value: "1"), .put(key: b, value: "1")]), &store) == .ok(.done))
+        #expect(control(.prepare(transaction: "t1", [.cas(key: a, expected: "0", value: "1"), .put(key: b, value: "1")]), &store) == .ok(.done), "again: still yes")
+        #expect(apply(.put(key: b, value: "x"), to: &store) == .rejected(.unavailable), "a locked key refuses writes")
+        #expect(apply(.get(key: a), to: &store) == .ok(.value("0")), "and serves reads of what is committed")
+        #expect(control(.prepare(transaction: "t2", [.append(key: a, value: "2")]), &store) == .ok(.casMismatch(current: "locked")))
+        #expect(control(.prepare(transaction: "t3", [.cas(key: b, expected: "zz", value: "3")]), &store) == .ok(.casMismatch(current: "locked")))
+        #expect(control(.adopt(chain[1]), &store) == .ok(.casMismatch(current: "1")), "no new configuration under a held lock")
+        let snapshot = try ShardStore(snapshot: store.snapshot(), group: g1, buckets: 4, sessions: SessionOptions())
+        #expect(snapshot == store, "prepared transactions and their locks survive a snapshot")
+        #expect(control(.commit(transaction: "t1"), &store) == .ok(.done))
+        #expect(store.data[a] == "1" && store.data[b] == "1" && store.prepared.isEmpty)
+        #expect(control(.prepare(transaction: "t4", [.cas(key: a, expected: "0", value: "4")]), &store) == .ok(.casMismatch(current: "cas")))
+        #expect(control(.abort(transaction: "t5"), &store) == .ok(.done))
+        #expect(control(.prepare(transaction: "t5", [.put(key: a, value: "5")]), &store) == .ok(.casMismatch(current: "aborted")), "presumed abort")
+        #expect(control(.adopt(chain[1]), &store) == .ok(.done))
+    }
 }
