@@ -40,11 +40,6 @@ public struct OutstandingRequests: Sendable {
         return true
     }
 
-    /// Whether `request` is outstanding (a retry of it would be taken on twice).
-    public func contains(_ request: ClientRequest) -> Bool {
-        sequences[request.client]?.contains(request.sequence) ?? false
-    }
-
     public mutating func removeAll() { sequences.removeAll() }
 
     /// Every outstanding request, by client, then sequence.

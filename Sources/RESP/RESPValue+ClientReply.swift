@@ -11,9 +11,8 @@ extension RESPValue {
     /// Redis append of a non-empty value returns, so nobody mistakes it for the real one.
     ///
     /// Refusals say in their first word what a client can do: `CLUSTERDOWN` (no leader: retry
-    /// later), `TRYAGAIN` (another node leads: the text names it), `NOREPLICAS` (the node refuses
-    /// writes for now: too few replicas in reach, Redis's own error for that, or a Raft leader
-    /// with too many writes uncommitted), `ERR` otherwise. Each text says whether the command
+    /// later), `TRYAGAIN` (another node leads: the text names it), `NOREPLICAS` (too few replicas in
+    /// reach; Redis's own error for that), `ERR` otherwise. Each text says whether the command
     /// took effect.
     public init(_ reply: ClientReply, to command: Command) {
         switch reply.status {
@@ -45,7 +44,7 @@ extension RESPValue {
         case .aborted:
             .error("ERR aborted: the transaction carrying the command was aborted; it took no effect")
         case .unavailable:
-            .error("NOREPLICAS the node refuses writes for now (too few replicas in reach, or too many writes uncommitted); the command took no effect")
+            .error("NOREPLICAS not enough replicas in reach to write; the command took no effect")
         case .superseded:
             .error("ERR superseded: the request is at or below the session's acknowledged-through number; it was not applied now, and whether an earlier copy was is unknown")
         case .sessionExpired:

@@ -20,9 +20,8 @@ extension RaftState {
             out.reply(ClientReply(to: request, cached))
             return
         }
-        if refusedProposals.contains(request) || (uncommittedProposals >= options.maxUncommitted && !pendingWrites.contains(request)) {
-            return refuseProposal(request, &out)
-        }
+        // Admission control (`maxUncommitted`): at the bound the proposal is dropped, unanswered.
+        guard uncommittedProposals < options.maxUncommitted else { return }
         guard pendingWrites.insert(request) else { return }
         appendToLog(RaftEntry(term: currentTerm, stamp: now, request: request), &out)
         replicate(&out)
@@ -32,20 +31,15 @@ extension RaftState {
     /// Entries this leader appended for clients in its term and has not committed: those after
     /// its no-op. Neither the no-op nor entries of earlier terms count — they are not proposals,
     /// and a new leader must never be kept from committing them.
+    ///
+    /// At `maxUncommitted` a new proposal is dropped, as etcd raft drops it (`ErrProposalDropped`),
+    /// and its client retries later; a retry of a proposal already in the log is answered when it
+    /// applies, as always. The leader does not answer "no effect" (`rejected`): that would be a
+    /// claim about the request, not about this copy of it, and another copy may be on its way to
+    /// a newer leader (a client retries at other nodes) or sit uncommitted in an older leader's
+    /// log — the hunt found a refused append applied after all (seed 4273: a leader paused, a
+    /// retry taken by its successor, then the queued copy refused by the resumed old leader).
     var uncommittedProposals: Int { log.lastIndex - max(commitIndex, termStart) }
-
-    /// Admission control at the bound (etcd raft drops the proposal with `ErrProposalDropped`):
-    /// the command is refused, definitely without effect, and the client tries again later; the
-    /// node remembers it, so no later copy of it gets in (`RefusedProposals`). A refusal is
-    /// certain only once this term's no-op has committed, and with it every entry of earlier
-    /// terms: before, the log may hold an earlier leader's copy of the request, uncommitted, that
-    /// may yet commit. Then the leader answers nothing, and the client's retry finds the request
-    /// applied or the leader with room.
-    mutating func refuseProposal(_ request: ClientRequest, _ out: inout Effects<Raft>) {
-        guard commitIndex >= termStart else { return }
-        refusedProposals.insert(request)
-        out.reply(ClientReply(to: request, .rejected(.unavailable)))
-    }
 
     /// A follower or candidate sends the client to the leader it knows (§8), if any.
     func redirect(_ request: ClientRequest, _ out: inout Effects<Raft>) {
@@ -63,7 +57,6 @@ extension RaftState {
                 continue
             }
             let status = store.apply(request, at: entry.stamp)
-            refusedProposals.forget(request.client, through: request.ackedThrough)
             if role == .leader, pendingWrites.remove(request) { out.reply(ClientReply(to: request, status)) }
         }
     }

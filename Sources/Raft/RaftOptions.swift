@@ -53,8 +53,8 @@ public struct RaftOptions: SessionBackendOptions {
     /// is full are sent together.
     public var maxBatch = 256
     /// Admission control, as etcd raft's `MaxUncommittedEntriesSize` (counted in entries here): a
-    /// leader refuses a new client command while this many entries it appended for clients in its
-    /// term are uncommitted. Without a bound, a load the cluster cannot keep up with builds a
+    /// leader drops a new client command, unanswered, while this many entries it appended for
+    /// clients in its term are uncommitted; the client retries later. Without a bound, a load the cluster cannot keep up with builds a
     /// backlog that answers nobody in time — every client has given up on what is being committed —
     /// and outlasts the load by as long as it took to build. The default is what the default
     /// pipeline carries in one round (`maxInflight` × `maxBatch`), far above what ordinary load leaves uncommitted.
@@ -96,7 +96,7 @@ public struct RaftOptions: SessionBackendOptions {
         OptionDoc("maxInflight", values: "integer ≥ 1", default: "4", "AppendEntries messages in flight per follower (pipelining bound)"),
         OptionDoc("maxBatch", values: "integer ≥ 1", default: "256", "entries per AppendEntries (batching)"),
         OptionDoc("maxUncommitted", values: "integer ≥ 1", default: "1024",
-                  "admission control (etcd's MaxUncommittedEntriesSize, in entries): a leader refuses new commands (rejected: unavailable) while this many of its entries are uncommitted"),
+                  "admission control (etcd's MaxUncommittedEntriesSize, in entries): a leader drops new commands, unanswered, while this many of its entries are uncommitted; clients retry"),
         OptionDoc("snapshotThreshold", values: "integer ≥ 1", default: "10000",
                   "applied entries before a snapshot; jittered per node within [t, 1.5t)"),
         OptionDoc("snapshotChunk", values: "integer ≥ 1", default: "65536",

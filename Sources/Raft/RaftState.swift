@@ -65,9 +65,6 @@ struct RaftState: Sendable {
     var progress: [Progress]
     /// Client requests this leader appended and has not yet answered (several per client at once).
     var pendingWrites = OutstandingRequests()
-    /// Commands this node refused at its admission bound, so that no late copy of one gets in
-    /// (kept across terms: a refusal stays true whoever leads).
-    var refusedProposals = RefusedProposals()
     /// Index of this leader's first entry (its no-op); reads wait until it commits (thesis §6.4).
     var termStart: LogIndex = 0
     var reads = ReadQueue()
