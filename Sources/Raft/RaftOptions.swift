@@ -52,6 +52,13 @@ public struct RaftOptions: SessionBackendOptions {
     /// Most entries one AppendEntries carries; client commands that arrive while the pipeline
     /// is full are sent together.
     public var maxBatch = 256
+    /// Admission control, as etcd raft's `MaxUncommittedEntriesSize` (counted in entries here): a
+    /// leader drops a new client command, unanswered, while this many entries it appended for
+    /// clients in its term are uncommitted; the client retries later. Without a bound, a load the cluster cannot keep up with builds a
+    /// backlog that answers nobody in time — every client has given up on what is being committed —
+    /// and outlasts the load by as long as it took to build. The default is what the default
+    /// pipeline carries in one round (`maxInflight` × `maxBatch`), far above what ordinary load leaves uncommitted.
+    public var maxUncommitted = 1_024
     /// Entries applied since the last snapshot before a node snapshots and compacts its log (§7);
     /// each node draws its actual threshold in [t, 1.5 t) so replicas do not snapshot together.
     public var snapshotThreshold = 10_000
@@ -91,6 +98,8 @@ public struct RaftOptions: SessionBackendOptions {
                   "how gets are served (thesis §6.4); unsafeLocal answers from any node's own state, stale reads included"),
         OptionDoc("maxInflight", values: "integer ≥ 1", default: "4", "AppendEntries messages in flight per follower (pipelining bound)"),
         OptionDoc("maxBatch", values: "integer ≥ 1", default: "256", "entries per AppendEntries (batching)"),
+        OptionDoc("maxUncommitted", values: "integer ≥ 1", default: "1024",
+                  "admission control (etcd's MaxUncommittedEntriesSize, in entries): a leader drops new commands, unanswered, while this many of its entries are uncommitted; clients retry"),
         OptionDoc("snapshotThreshold", values: "integer ≥ 1", default: "10000",
                   "applied entries before a snapshot; jittered per node within [t, 1.5t)"),
         OptionDoc("snapshotChunk", values: "integer ≥ 1", default: "65536",
@@ -112,6 +121,7 @@ public struct RaftOptions: SessionBackendOptions {
         case "read": read = try value.choiceOption(name, as: ReadMode.self)
         case "maxInflight": maxInflight = try value.intOption(name, minimum: 1)
         case "maxBatch": maxBatch = try value.intOption(name, minimum: 1)
+        case "maxUncommitted": maxUncommitted = try value.intOption(name, minimum: 1)
         case "snapshotThreshold": snapshotThreshold = try value.intOption(name, minimum: 1)
         case "snapshotChunk": snapshotChunk = try value.intOption(name, minimum: 1)
         case "clockDrift": clockDrift = try value.numberOption(name, in: 0...0.9)

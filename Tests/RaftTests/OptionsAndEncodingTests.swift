@@ -23,6 +23,7 @@ import Testing
     @Test(arguments: [
         ("read", JSONValue.string("fast"), "expected one of"),
         ("maxInflight", .number(0), "at least 1"),
+        ("maxUncommitted", .number(0), "at least 1"),
         ("snapshotChunk", .number(0), "snapshotChunk: must be at least 1, found 0"),
         ("snapshotChunk", .number(1.5), "expected an integer"),
         ("electionTimeout", .array([.string("300ms"), .string("150ms")]), "lower ≤ upper"),
