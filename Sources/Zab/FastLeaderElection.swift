@@ -7,7 +7,18 @@ import ConsensusCore
 /// sender is told the current round); a newer round resets the ballot box. When a quorum's votes
 /// agree with its own, the node waits `finalizeWait` for a better vote before deciding. Votes from
 /// nodes already FOLLOWING or LEADING let a latecomer join the established leader: a quorum of
-/// them agree and the leader itself says LEADING.
+/// them agree and the leader itself says LEADING, whatever round the latecomer is in (ZooKeeper:
+/// "The current participant could use outofelection to learn which participant is the leader if
+/// it arrives late (i.e., higher logicalclock than the electionEpoch of the received
+/// notifications)").
+///
+/// Such nodes answer only a LOOKING notification, so a latecomer learns of them only when it
+/// sends its vote again. ZooKeeper re-sends after `notTimeout` of silence: over TCP a notification
+/// is never lost, and any notification received restarts the wait. On the lab's network the
+/// re-send is what makes a lost notification good, so it runs from the node's own last send: a
+/// peer repeating a vote must not keep it quiet. (Hunt seed 1538, 8 nodes: n7, LOOKING in a later
+/// round than the ensemble the others had just elected, kept hearing n1 and n4 re-send their votes
+/// while they missed lost answers, never asked the ensemble again, and stayed LOOKING.)
 struct FastLeaderElection {
     let me: NodeID
     let cluster: [NodeID]
@@ -23,7 +34,8 @@ struct FastLeaderElection {
     private var received: [Vote?]
     /// Votes of nodes that are FOLLOWING or LEADING (ZooKeeper's `outofelection`).
     private var outOfElection: [Notification?]
-    /// ZooKeeper's `notTimeout`: silence after which the node re-sends its vote, doubling each time.
+    /// ZooKeeper's `notTimeout`: the time after its last send at which the node re-sends its vote,
+    /// doubling each time.
     private var interval: TimeSpan
     private(set) var resendAt: Instant
     /// Set while a quorum agrees with `proposal`: the decision falls then unless a better vote comes.
@@ -45,25 +57,26 @@ struct FastLeaderElection {
         received[me.index] = ownVote
     }
 
-    var nextDeadline: Instant { finalizeAt.map { min($0, resendAt) } ?? resendAt }
+    /// The final wait only listens, as ZooKeeper's does: a re-send would prolong other nodes' waits.
+    var nextDeadline: Instant { finalizeAt ?? resendAt }
 
     var notification: Notification { Notification(vote: proposal, round: round, state: .looking) }
 
-    /// Sends the current vote to every other node.
-    func broadcast(into out: inout Effects<Zab>) {
+    /// Sends the current vote to every other node; the next re-send is due `interval` later.
+    private mutating func broadcast(at now: Instant, into out: inout Effects<Zab>) {
         for peer in cluster where peer != me { out.send(.notification(notification), to: peer) }
+        resendAt = now + interval
     }
 
     /// A quorum agreeing already (a one-node cluster) starts the final wait at once.
     mutating func start(at now: Instant, into out: inout Effects<Zab>) {
-        broadcast(into: &out)
+        broadcast(at: now, into: &out)
         checkQuorum(at: now)
     }
 
     /// Handles a peer's notification; returns the elected vote (and the round it was elected in)
     /// when the election is decided by nodes already out of it.
     mutating func receive(_ n: Notification, from peer: NodeID, at now: Instant, into out: inout Effects<Zab>) -> (vote: Vote, round: UInt64)? {
-        resendAt = now + interval
         if finalizeAt != nil {
             // ZooKeeper's final wait consumes every notification that does not beat the proposal
             // and waits again; a better one ends the wait and is handled normally.
@@ -79,14 +92,14 @@ struct FastLeaderElection {
                 round = n.round
                 received = Array(repeating: nil, count: cluster.count)
                 proposal = n.vote.beats(ownVote) ? n.vote : ownVote
-                broadcast(into: &out)
+                broadcast(at: now, into: &out)
             } else if n.round < round {
                 // An old round: tell the sender where the election is (ZooKeeper's WorkerReceiver).
                 out.send(.notification(notification), to: peer)
                 return nil
             } else if n.vote.beats(proposal) {
                 proposal = n.vote
-                broadcast(into: &out)
+                broadcast(at: now, into: &out)
             }
             received[peer.index] = n.vote
             received[me.index] = proposal
@@ -109,16 +122,16 @@ struct FastLeaderElection {
         }
     }
 
-    /// Handles a timer: the final wait ending decides; a silent interval re-sends the vote.
+    /// Handles a timer: the final wait ending decides; otherwise, once due, the vote is re-sent.
     mutating func tick(at now: Instant, into out: inout Effects<Zab>) -> Vote? {
-        if let finalizeAt, now >= finalizeAt {
+        if let finalizeAt {
+            guard now >= finalizeAt else { return nil }
             self.finalizeAt = nil
             return proposal
         }
         if now >= resendAt {
-            broadcast(into: &out)
             interval = min(interval * 2, maxInterval)
-            resendAt = now + interval
+            broadcast(at: now, into: &out)
         }
         return nil
     }

@@ -82,6 +82,45 @@ import Testing
         #expect(newerEpoch.beats(newerZxid))
     }
 
+    /// `hunt --backend 'zab[read=sync]'` seed 1538 (8 nodes): n7 lost its leader and went LOOKING in
+    /// round 2 while the other seven were down; they restarted in round 1 and re-elected n8, n7's
+    /// round-2 vote reaching them only in their final wait. ZooKeeper lets such a latecomer join
+    /// the ensemble on its FOLLOWING and LEADING answers whatever its own round (`outofelection`),
+    /// but only answers to a LOOKING notification: n7 had to ask again. It never did: n1 and n4,
+    /// pulled into round 2 and missing lost answers, kept re-sending their votes to n7, and each
+    /// one postponed n7's own re-send. Here `late` is isolated until it is LOOKING in round 2 with
+    /// its back-off at the cap; `chatty` is then cut from the ensemble but still reaches `late`, so
+    /// it re-sends its vote to `late` every interval; `late`, reconnected, joins within one interval.
+    @Test func aLookingNodeInAHigherRoundJoinsTheEnsembleWhileAnotherKeepsSendingItVotes() throws {
+        let options = ZabOptions()
+        let (simulation, checker) = checkedSimulation(quietConfig(duration: .seconds(15)))
+        let leader = try #require(simulation.runUntilLeader())
+        let others = simulation.cluster.filter { $0 != leader }
+        let (late, chatty) = (others[0], others[1])
+        let ensemble = simulation.cluster.filter { $0 != late && $0 != chatty }
+        let cutFromEnsemble = { (nodes: [NodeID]) in
+            simulation.apply(.oneWay(from: nodes.map { .id($0) }, to: ensemble.map { .id($0) }))
+            simulation.apply(.oneWay(from: ensemble.map { .id($0) }, to: nodes.map { .id($0) }))
+        }
+        simulation.apply(.partitionShape(.isolate(.id(late))))
+        simulation.run(for: options.syncTimeout + options.maxNotificationInterval * 3)
+        simulation.apply(.heal)
+        cutFromEnsemble([late, chatty])
+        simulation.run(for: options.syncTimeout + options.maxNotificationInterval * 3)
+        let (lateNode, leaderNode) = (try #require(simulation.backend(late)), try #require(simulation.backend(leader)))
+        #expect(lateNode.state == .looking && simulation.backend(chatty)?.state == .looking)
+        #expect(lateNode.electionRound > leaderNode.voteRound, "\(late) looks in a later round than the ensemble was elected in")
+        #expect(simulation.establishedLeader == leader)
+
+        simulation.apply(.heal)
+        cutFromEnsemble([chatty])
+        simulation.run(for: options.maxNotificationInterval + .milliseconds(200))
+        #expect(simulation.backend(late)?.leaderID == leader && simulation.backend(late)?.isServing == true,
+                "\(late) follows \(leader) again: \(String(describing: simulation.backend(late)?.state))")
+        #expect(simulation.backend(chatty)?.state == .looking, "\(chatty) still cannot reach a quorum")
+        #expect(checker.failures.isEmpty, "\(checker.failures)")
+    }
+
     /// A leader that stops hearing a quorum gives up; so does a follower that stops hearing its leader.
     @Test func isolatedLeaderAndFollowerGoBackToLooking() {
         let options = ZabOptions()
@@ -174,6 +213,22 @@ import Testing
         }
         let decided = election.receive(Notification(vote: established, round: 6, state: .leading), from: NodeID(3), at: Self.zero, into: &out)
         #expect(decided?.vote == established && decided?.round == 6)
+    }
+
+    /// The lab's network loses notifications, and the re-send is the only way a lost one is made
+    /// good: votes that change nothing (a peer's own re-sends) do not postpone it.
+    @Test func repeatedVotesDoNotPostponeTheResend() {
+        var election = Self.election()
+        var out = Effects<Zab>()
+        _ = election.receive(Self.looking(Self.vote(4)), from: NodeID(4), at: Self.zero, into: &out)
+        let due = election.resendAt
+        for step in 1...3 {
+            _ = election.receive(Self.looking(Self.vote(4)), from: NodeID(4), at: Self.zero + .milliseconds(Int64(50 * step)), into: &out)
+        }
+        #expect(election.resendAt == due, "n4 repeating its vote is no news")
+        out.removeAll()
+        _ = election.tick(at: due, into: &out)
+        #expect(Self.sentVotes(out) == Array(repeating: Self.vote(4), count: 4), "re-sent to the four others on time")
     }
 
     @Test func silenceResendsTheVoteWithBackOff() {
