@@ -77,24 +77,32 @@ struct EpochWitness {
     struct Attempt {
         var linearization: [ModelOperation]?
         var guide: [Int32]?
+        /// How many windows of the order the search re-solved (`WitnessRepair`).
+        var mendedWindows = 0
     }
 
     /// The key's operations in an order that replays as a linearization; `nil` when none was built.
     static func find(_ history: KeyHistory) -> [ModelOperation]? { attempt(history).linearization }
 
-    static func attempt(_ history: KeyHistory) -> Attempt {
+    /// - Parameter deadline: when mending an order (`WitnessRepair`) must give up.
+    static func attempt(_ history: KeyHistory, deadline: ContinuousClock.Instant? = nil) -> Attempt {
         guard let witness = EpochWitness(history), let blocks = witness.blocks() else { return Attempt() }
-        var guide: [Int32]?
+        var nearest: [ModelOperation]?
         for strategy in Strategy.all {
             guard let order = witness.order(blocks, strategy) else { continue }
             if WitnessReplay.isLinearization(order, of: history) { return Attempt(linearization: order) }
-            if guide == nil {
-                var ranks = [Int32](repeating: Int32.max, count: history.operations.count)
-                for (position, operation) in order.enumerated() { ranks[Int(operation.source)] = Int32(position) }
-                guide = ranks
-            }
+            nearest = nearest ?? order
         }
-        return Attempt(guide: guide)
+        // No strategy's order replays (on a long key, each goes wrong somewhere): mend the first
+        // one built, or else the first strategy's built regardless of what fits nowhere.
+        guard let nearest = nearest ?? witness.order(blocks, Strategy.all[0], tolerant: true) else { return Attempt() }
+        var repair = WitnessRepair(history, deadline: deadline)
+        if let mended = repair.mended(nearest), WitnessReplay.isLinearization(mended, of: history) {
+            return Attempt(linearization: mended, mendedWindows: repair.windows)
+        }
+        var ranks = [Int32](repeating: Int32.max, count: history.operations.count)
+        for (position, operation) in nearest.enumerated() { ranks[Int(operation.source)] = Int32(position) }
+        return Attempt(guide: ranks)
     }
 
     /// Where a backward zone that needs nothing before it goes in its window. As late as it can
@@ -121,10 +129,12 @@ struct EpochWitness {
         }
     }
 
-    private func order(_ blocks: [Block], _ strategy: Strategy) -> [ModelOperation]? {
+    /// The strategy's order; `nil` when a block or delete fits nowhere, unless `tolerant`: then
+    /// each goes inside its own window regardless, for `WitnessRepair` to mend where it fails.
+    private func order(_ blocks: [Block], _ strategy: Strategy, tolerant: Bool = false) -> [ModelOperation]? {
         var pool = DeletePool(operations.indices.filter(isDelete).map { Int32($0) }, operations: operations)
-        guard var timeline = place(blocks, strategy, deletes: &pool),
-              placeDeletes(in: &timeline, pool: &pool, movingEarlier: strategy.movesDeletesEarlier) else { return nil }
+        guard var timeline = place(blocks, strategy, deletes: &pool, tolerant: tolerant),
+              placeDeletes(in: &timeline, pool: &pool, movingEarlier: strategy.movesDeletesEarlier, tolerant: tolerant) else { return nil }
         return fillingIn(placed(timeline))
     }
 
@@ -370,14 +380,16 @@ extension EpochWitness {
     /// its window outside every forward span. Each forward zone that needs the key absent takes a
     /// delete in the gap before it (`DeletePool`), unless it comes first; the backward zones that
     /// need it go into the gaps (`insertingNeedsOfAbsence`), before or after the forward zones
-    /// take theirs, as the strategy says. `nil` if any of that fails.
-    private func place(_ blocks: [Block], _ strategy: Strategy, deletes pool: inout DeletePool) -> Timeline? {
+    /// take theirs, as the strategy says. `nil` if any of that fails, unless `tolerant`: then what
+    /// finds no delete goes without one, and a backward zone that fits nowhere to its window.
+    private func place(_ blocks: [Block], _ strategy: Strategy, deletes pool: inout DeletePool, tolerant: Bool) -> Timeline? {
         let forward = blocks.filter(\.isForward).sorted { $0.latestStart < $1.latestStart }
-        for (before, after) in zip(forward, forward.dropFirst()) where before.earliestEnd > after.latestStart { return nil }
+        for (before, after) in zip(forward, forward.dropFirst()) where before.earliestEnd > after.latestStart && !tolerant { return nil }
         var units = forward.map { Unit(block: $0, start: $0.latestStart, end: $0.earliestEnd, rank: 1) }
         for block in blocks where !block.isForward && !block.needsAbsent {
-            let instant = strategy.placement == .latest ? Self.lastFreeInstant(upTo: block.latestStart, forward: forward)
+            var instant = strategy.placement == .latest ? Self.lastFreeInstant(upTo: block.latestStart, forward: forward)
                 : Self.firstFreeInstant(from: block.earliestEnd, forward: forward)
+            if tolerant { instant = min(max(instant, block.earliestEnd), block.latestStart) }
             guard instant >= block.earliestEnd, instant <= block.latestStart else { return nil }
             units.append(Unit(block: block, start: instant, end: instant, rank: 0))
         }
@@ -388,17 +400,17 @@ extension EpochWitness {
         if needing.first == 0 { ceiling[0] = Int64.min }
         if strategy.forwardDeletesFirst {
             for g in needing where g > 0 {
-                guard let delete = deleteBefore(g, in: &timeline, pool: &pool) else { return nil }
+                guard let delete = deleteBefore(g, in: &timeline, pool: &pool) else { if tolerant { continue } else { return nil } }
                 timeline.units[g].delete = delete
                 ceiling[g] = delete.instant
             }
         }
-        let inserted = insertingNeedsOfAbsence(blocks, into: timeline, ceiling: ceiling, strategy, pool: &pool)
+        let inserted = insertingNeedsOfAbsence(blocks, into: timeline, ceiling: ceiling, strategy, pool: &pool, tolerant: tolerant)
         guard let inserted else { return nil }
         if !strategy.forwardDeletesFirst {
             for g in needing where g > 0 {
                 let from = inserted.occupied[g].last ?? timeline.gap(g).from
-                guard let delete = pool.take(invokedBy: timeline.gap(g).to, completingFrom: from) else { return nil }
+                guard let delete = pool.take(invokedBy: timeline.gap(g).to, completingFrom: from) else { if tolerant { continue } else { return nil } }
                 timeline.units[g].delete = (min(timeline.gap(g).to, operations[Int(delete)].deadline), delete)
             }
         }
@@ -406,20 +418,21 @@ extension EpochWitness {
     }
 
     /// Places the backward zones that need the key absent into the gaps, each at one instant and
-    /// right after a delete, earliest window first, each taking the fitting delete that completes
-    /// first (which leaves the later deletes for the later windows).
+    /// right after a delete, the window that closes first first, each taking the fitting delete
+    /// that completes first (which leaves the later deletes for the later windows: the greedy rule
+    /// of interval matching, which taking the window that opens first first is not).
     /// First, if the strategy says so, at the same instant as a delete whose interval meets the
     /// window, so that nothing can come between; then between two instants already taken in a
     /// gap, after a delete there (or, first of all, on the initial state). `nil` if one fits
     /// nowhere; else the units and, per gap, the instants taken, in order.
     private func insertingNeedsOfAbsence(_ blocks: [Block], into timeline: Timeline, ceiling: [Int64], _ strategy: Strategy,
-                                         pool: inout DeletePool) -> (units: [Unit], occupied: [[Int64]])? {
+                                         pool: inout DeletePool, tolerant: Bool) -> (units: [Unit], occupied: [[Int64]])? {
         var occupied = [[Int64]](repeating: [], count: timeline.units.count + 1)
         var units: [Unit] = []
         func occupy(_ instant: Int64, _ g: Int) {
             occupied[g].insert(instant, at: occupied[g].firstIndex { $0 > instant } ?? occupied[g].count)
         }
-        let waiting = blocks.filter { !$0.isForward && $0.needsAbsent }.sorted { ($0.earliestEnd, $0.latestStart) < ($1.earliestEnd, $1.latestStart) }
+        let waiting = blocks.filter { !$0.isForward && $0.needsAbsent }.sorted { ($0.latestStart, $0.earliestEnd) < ($1.latestStart, $1.earliestEnd) }
         var left: [Block] = []
         for block in waiting {
             let paired = !strategy.pairsFirst ? nil : timeline.gaps(overlapping: block.earliestEnd, block.latestStart).firstNonNil { g -> Unit? in
@@ -434,7 +447,7 @@ extension EpochWitness {
         var initialTaken = ceiling[0] == Int64.min
         let absentReadInvocations = absentReads().map { operations[Int($0)].invoke }.sorted()
         for block in left {
-            let placed = timeline.gaps(overlapping: block.earliestEnd, block.latestStart).firstNonNil { g -> Unit? in
+            let fitted = timeline.gaps(overlapping: block.earliestEnd, block.latestStart).firstNonNil { g -> Unit? in
                 let bounds = [timeline.gap(g).from] + occupied[g] + [ceiling[g]]
                 return zip(bounds, bounds.dropFirst()).enumerated().firstNonNil { k, between -> Unit? in
                     let low = max(block.earliestEnd, between.0), high = min(block.latestStart, between.1)
@@ -452,7 +465,9 @@ extension EpochWitness {
                     return Unit(block: block, start: instant, end: instant, delete: (min(instant, operations[Int(delete)].deadline), delete), rank: 0)
                 }
             }
-            guard let placed else { return nil }
+            guard let placed = fitted ?? (tolerant ? Unit(block: block, start: block.earliestEnd, end: block.earliestEnd, rank: 0) : nil) else {
+                return nil
+            }
             units.append(placed)
         }
         return (units, occupied)
@@ -498,7 +513,7 @@ extension EpochWitness {
     /// delete goes as late as it can, making the key absent for as short a time as possible:
     /// a cas mismatch on an absent key needs it present. `false` when a mandatory delete fits
     /// nowhere.
-    private func placeDeletes(in timeline: inout Timeline, pool: inout DeletePool, movingEarlier: Bool) -> Bool {
+    private func placeDeletes(in timeline: inout Timeline, pool: inout DeletePool, movingEarlier: Bool, tolerant: Bool) -> Bool {
         for read in absentReads() where !isReached(read, timeline) && !(movingEarlier && movedEarlier(toReach: read, &timeline)) {
             let operation = operations[Int(read)]
             for g in timeline.gaps(overlapping: operation.invoke, operation.deadline) {
@@ -511,7 +526,8 @@ extension EpochWitness {
         }
         let forward = timeline.forward
         for delete in pool.left where !operations[Int(delete)].isOptional {
-            let instant = Self.lastFreeInstant(upTo: operations[Int(delete)].deadline, forward: forward)
+            var instant = Self.lastFreeInstant(upTo: operations[Int(delete)].deadline, forward: forward)
+            if tolerant { instant = max(instant, operations[Int(delete)].invoke) }
             guard instant >= operations[Int(delete)].invoke else { return false }
             let g = timeline.firstGap(reaching: instant)
             timeline.deletes[g].append((instant, delete))

@@ -332,6 +332,10 @@ struct LinearizabilitySearch {
     @inline(__always) private static func isReturn(_ entry: Int32) -> Bool { entry & 1 == 0 }
     @inline(__always) private static func operation(ofEntry entry: Int32) -> Int { Int(entry - 1) >> 1 }
 
+    /// Once `run` has found a linearization: its operations in order, as indices into
+    /// `KeyHistory.operations`.
+    var linearization: [Int32] { frames.map { operations[Int($0.operation)].source } }
+
     /// Runs the search until a verdict or until `maxSteps` attempts (the deterministic budget) or
     /// the wall-clock deadline, which can only ever turn the verdict into "unknown".
     mutating func run(maxSteps: Int, deadline: ContinuousClock.Instant?) -> Result {

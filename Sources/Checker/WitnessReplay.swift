@@ -34,19 +34,22 @@ enum WitnessReplay {
 
     /// Replays the order on a register holding a string or nothing.
     static func replays(_ order: [ModelOperation], values: [String]) -> Bool {
-        func value(_ id: RegisterSpace.ValueID) -> String? { id == RegisterSpace.noValue ? nil : values[Int(id)] }
         var state: String?
-        for operation in order {
-            switch operation.action {
-            case .read(let observed): guard state == value(observed) else { return false }
-            case .differs(let expected): guard state != value(expected) else { return false }
-            case .put(let written): state = values[Int(written)]
-            case .delete: state = nil
-            case .append(let fragment): state = (state ?? "") + values[Int(fragment)]
-            case .cas(let expected, let written):
-                guard state == value(expected) else { return false }
-                state = values[Int(written)]
-            }
+        return order.allSatisfy { apply($0.action, to: &state, values: values) }
+    }
+
+    /// Applies one operation to the register; whether its recorded result holds there.
+    static func apply(_ action: RegisterAction, to state: inout String?, values: [String]) -> Bool {
+        func value(_ id: RegisterSpace.ValueID) -> String? { id == RegisterSpace.noValue ? nil : values[Int(id)] }
+        switch action {
+        case .read(let observed): return state == value(observed)
+        case .differs(let expected): return state != value(expected)
+        case .put(let written): state = values[Int(written)]
+        case .delete: state = nil
+        case .append(let fragment): state = (state ?? "") + values[Int(fragment)]
+        case .cas(let expected, let written):
+            guard state == value(expected) else { return false }
+            state = values[Int(written)]
         }
         return true
     }

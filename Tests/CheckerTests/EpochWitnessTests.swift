@@ -63,9 +63,10 @@ import Testing
             var search = LinearizabilitySearch(Self.key(swapped))
             #expect(search.run(maxSteps: 2_000_000, deadline: nil).verdict != .notLinearizable, "seed \(seed), swapped")
         }
-        // The construction decided most generated hot keys (85% of the first 300 when written; the
-        // rest go to the search), and impossible reads were tried in earnest.
-        #expect(found * 5 >= Self.seeds.count * 4, "witnesses for \(found) of \(Self.seeds.count) generated hot keys")
+        // The construction decided most generated hot keys (85% of the first 300 when written, all
+        // of them once mended where it fails; the rest go to the search), and impossible reads
+        // were tried in earnest.
+        #expect(found * 20 >= Self.seeds.count * 19, "witnesses for \(found) of \(Self.seeds.count) generated hot keys")
         #expect(impossible > Self.seeds.count * 2)
         #expect(swappedFound > 0)
     }
