@@ -98,7 +98,7 @@ public struct MetaClerk: Sendable {
         case (.confirming(let next), .ok(.value(nil))):
             phase = .creating(next)
             return nil
-        case (.confirming(let next), .ok(.value(let text?))):
+        case (.confirming, .ok(.value(let text?))):
             let (version, writer) = Self.decoded(text)
             latest = version
             phase = .probing
