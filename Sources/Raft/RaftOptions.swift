@@ -54,10 +54,11 @@ public struct RaftOptions: SessionBackendOptions {
     public var maxBatch = 256
     /// Admission control, as etcd raft's `MaxUncommittedEntriesSize` (counted in entries here): a
     /// leader drops a new client command, unanswered, while this many entries it appended for
-    /// clients in its term are uncommitted; the client retries later. Without a bound, a load the cluster cannot keep up with builds a
-    /// backlog that answers nobody in time — every client has given up on what is being committed —
-    /// and outlasts the load by as long as it took to build. The default is what the default
-    /// pipeline carries in one round (`maxInflight` × `maxBatch`), far above what ordinary load leaves uncommitted.
+    /// clients in its term are uncommitted; the client retries later. Without a bound, a load the
+    /// cluster cannot keep up with builds a backlog that answers nobody in time — every client has
+    /// given up on what is being committed — and outlasts the load by as long as it took to build.
+    /// The default is what the default pipeline carries in one round (`maxInflight` × `maxBatch`),
+    /// far above what ordinary load leaves uncommitted.
     public var maxUncommitted = 1_024
     /// Entries applied since the last snapshot before a node snapshots and compacts its log (§7);
     /// each node draws its actual threshold in [t, 1.5 t) so replicas do not snapshot together.

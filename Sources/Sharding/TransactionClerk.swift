@@ -19,7 +19,7 @@ public struct TransactionClerk: Sendable {
         case decisions
     }
 
-    public enum Outcome: Equatable, Sendable {
+    public enum Result: Equatable, Sendable {
         case committed
         /// Aborted; `reason` says why (a NO and its reason, or a group that did not answer).
         case aborted(reason: String)
@@ -67,7 +67,7 @@ public struct TransactionClerk: Sendable {
     }
 
     /// Takes the answer to `request`; the outcome once every group knows it, else nil.
-    public mutating func receive(_ outcome: ConsensusCore.Outcome) -> Outcome? {
+    public mutating func receive(_ outcome: Outcome) -> Result? {
         switch (phase, outcome) {
         case (.preparing(let index, _), .ok(.done)):
             phase = index + 1 < writes.count ? .preparing(index: index + 1, tries: 0) : .deciding(commit: true, reason: "")

@@ -12,7 +12,7 @@ import Testing
     /// fragment to one key of each group; contention on the keys makes some vote no.
     struct Coordinators {
         var running: [(clerk: TransactionClerk, request: ShardedDeployment.InFlight?)?]
-        var outcomes: [String: TransactionClerk.Outcome] = [:]
+        var outcomes: [String: TransactionClerk.Result] = [:]
         var fragments: [String: [String]] = [:]
         var next = 0
         /// Whether a coordinator that finished starts another transaction.

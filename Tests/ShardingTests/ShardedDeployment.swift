@@ -62,7 +62,6 @@ final class ShardedDeployment {
         run(for: .seconds(2))  // every group elects a leader
     }
 
-    var now: Instant { metaserver.now }
     var latest: ShardConfiguration { versions.last ?? .initial(buckets: buckets) }
 
     /// Makes a change through the metaserver (a clerk's requests, until it has its version),
