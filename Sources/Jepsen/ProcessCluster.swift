@@ -32,6 +32,9 @@ final class ProcessCluster: RealCluster {
     /// The running process of each node (n1 is 0); nil while crashed.
     private(set) var pids: [pid_t?]
     private var admins: [AdminClient?]
+    /// Per node, the number of the next observation not read yet (`AdminProtocol`'s `events`);
+    /// a process starts counting from 0.
+    private var nextObservation: [Int]
     /// Whether each node has started once (a restart of a never-started node is a start).
     private(set) var started: [Bool]
 
@@ -64,6 +67,7 @@ final class ProcessCluster: RealCluster {
         configuration = try ClusterFile.load(path: file)
         pids = Array(repeating: nil, count: nodes)
         admins = Array(repeating: nil, count: nodes)
+        nextObservation = Array(repeating: 0, count: nodes)
         started = Array(repeating: false, count: nodes)
     }
 
@@ -82,6 +86,7 @@ final class ProcessCluster: RealCluster {
                                  logFile: logFile(node))
         pids[node] = pid
         started[node] = true
+        nextObservation[node] = 0
         let deadline = Date().addingTimeInterval(Self.startTimeout)
         while true {
             if let admin = try? connectAdmin(node) {
@@ -183,9 +188,14 @@ final class ProcessCluster: RealCluster {
     /// them itself (`cut`) unless the kernel does.
     func setLinks(reachable: [[Bool]], latency: [[LatencyDistribution]]) throws { try namespaces?.cut(reachable: reachable) }
 
+    /// Observations are acknowledged by number: an answer lost to an admin call that timed out
+    /// is asked for again at the next poll instead of being lost with the node's copy.
     func events(_ node: Int) -> [JSONValue] {
-        guard let text = admin(node, "events"), case .array(let items)? = try? JSONValue(parsing: text) else { return [] }
-        return items
+        guard let text = admin(node, "events \(nextObservation[node])"), let space = text.firstIndex(of: " "),
+              let first = Int(text[..<space]), case .array(let items)? = try? JSONValue(parsing: String(text[text.index(after: space)...])) else { return [] }
+        let unread = items.dropFirst(max(nextObservation[node] - first, 0))
+        nextObservation[node] = first + items.count
+        return Array(unread)
     }
 
     /// Our clients: one RESP connection each on one event loop, with exactly-once sessions.

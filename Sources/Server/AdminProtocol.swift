@@ -32,7 +32,9 @@ import Simulator
 ///     inject reject PHASE|- N  the backend fails the next N times PHASE (a message kind; -: any
 ///                              phase) is asked of it (`InjectedFault.reject`)
 ///     record                   from now on, keep the backend's observations for `events`
-///     events                   the observations kept since the last `events` (JSON), then forgets them
+///     events FROM              forgets the observations numbered below FROM (the caller has them)
+///                              and answers `OK FIRST [JSON]`: the rest, the first numbered FIRST
+///                              (numbers count from the process's start, so a lost answer is sent again)
 ///     state                    the node's applied key-value state (JSON object; null: no replica)
 package enum AdminProtocol {
     package static let greeting = "conlab-admin"

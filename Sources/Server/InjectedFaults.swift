@@ -24,7 +24,20 @@ struct InjectedFaults {
     /// Whether observations are kept for the runner (only once it asked: a node nobody
     /// observes keeps nothing).
     var recording = false
+    /// Observations not yet acknowledged by the runner; the first is number `firstObservation`
+    /// (counted from the process's start), so that an answer lost on the way (an admin call that
+    /// timed out under load) is sent again rather than forgotten.
     var observations: [JSONValue] = []
+    var firstObservation = 0
+
+    /// The observations from number `from` on, after forgetting the ones before it (the runner
+    /// has them): the number of the first one returned, and them.
+    mutating func observations(from: Int) -> (first: Int, items: [JSONValue]) {
+        let acknowledged = min(max(from - firstObservation, 0), observations.count)
+        observations.removeFirst(acknowledged)
+        firstObservation += acknowledged
+        return (firstObservation, observations)
+    }
 
     /// Whether a frame to `peer` is lost: a cut, or a message kind dropped on that link.
     func blocks(to peer: NodeID, kind: String? = nil) -> Bool {

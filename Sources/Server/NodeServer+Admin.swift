@@ -93,9 +93,9 @@ extension NodeServer {
         case "record":
             faults.recording = true
         case "events":
-            let taken = faults.observations
-            faults.observations.removeAll()
-            return "OK " + JSONValue.array(taken).serialized
+            guard arguments.count == 1, let from = Int(arguments[0]), from >= 0 else { return "ERR events needs the number of the first observation not yet read" }
+            let (first, items) = faults.observations(from: from)
+            return "OK \(first) " + JSONValue.array(items).serialized
         case "state":
             return "OK " + appliedState.serialized
         default:
