@@ -31,9 +31,12 @@ struct LeaderSession {
         var acked: LogIndex = 0
         /// The next index to send it.
         var nextIndex: LogIndex = 0
-        /// When `acked` last moved or proposals were last re-sent.
+        /// When `acked` last moved.
         var progressAt = Instant.zero
+        /// When proposals were last sent again from `resentFrom` (`resend`): a gap ACK for the
+        /// index before it was caused by a batch sent before that, and needs no second re-send.
         var resentAt = Instant.zero
+        var resentFrom: LogIndex = 0
         /// The last PING round it answered.
         var echoedRound: UInt64 = 0
     }
@@ -86,6 +89,11 @@ struct LeaderSession {
 extension Zab {
     /// Proposals per PROPOSAL message when catching a follower up.
     static let maxProposalBatch = 64
+    /// How far catch-up batches may run ahead of what a follower acknowledged (etcd's inflight
+    /// window): a follower that lost a batch discards every later one (it logs only what extends
+    /// its log), so batches pushed blindly every tick only move `nextIndex` away from where it
+    /// must resume; within the window, each ACK sends the next batches.
+    static let catchUpWindow = 4 * maxProposalBatch
 
     mutating func becomeLeader(at now: Instant, into out: inout Effects<Zab>) {
         role = .leading(LeaderSession(phaseDeadline: now + options.initTimeout, learners: Array(repeating: nil, count: cluster.count),
@@ -128,9 +136,9 @@ extension Zab {
         case .ack(_, let zxid, let gap):
             acknowledged(zxid, by: peer, in: &session, at: now)
             if let learner = session[learner: peer], learner.stage == .synced {
-                if gap, now >= learner.resentAt + options.pingInterval / 5 {
+                if gap, learner.resentFrom != learner.acked + 1 || now - learner.resentAt >= options.retransmitInterval {
                     resend(to: peer, in: &session, at: now, into: &out)
-                } else if !gap, learner.acked + 1 == learner.nextIndex {
+                } else if !gap {
                     replicate(to: peer, in: &session, at: now, into: &out)
                 }
             }
@@ -415,22 +423,24 @@ extension Zab {
         answerSyncs(in: &session, into: &out)
     }
 
-    /// Sends a follower the next proposals it has not been sent (at most a batch).
+    /// Sends a follower the next proposals it has not been sent, in batches, as far as
+    /// `catchUpWindow` past what it acknowledged.
     mutating func replicate(to peer: NodeID, in session: inout LeaderSession, at now: Instant, into out: inout Effects<Zab>) {
-        guard var learner = session[learner: peer], learner.stage == .synced, learner.nextIndex <= log.lastIndex else { return }
+        guard var learner = session[learner: peer], learner.stage == .synced else { return }
         guard learner.nextIndex >= log.firstIndex else {
             // What it misses is only in a snapshot now: let it time out, come back and get a SNAP.
             session[learner: peer] = nil
             out.emit(.note(kind: "sync", detail: "\(peer) fell behind the committed log (needs index \(learner.nextIndex), oldest kept \(log.firstIndex)); dropped"))
             return
         }
-        let end = min(log.lastIndex, learner.nextIndex + Self.maxProposalBatch - 1)
-        let batch = Array(log.entries[(learner.nextIndex - log.firstIndex)...(end - log.firstIndex)])
-        // `!`: firstIndex ≤ nextIndex ≤ lastIndex (the guards above), so the zxid before `nextIndex`
-        // is the log's base or a transaction in memory.
-        out.send(.proposal(epoch: session.epoch, previous: log.zxid(at: learner.nextIndex - 1)!, transactions: batch), to: peer, departing: .atOnce)
-        learner.nextIndex = end + 1
-        learner.resentAt = now
+        while learner.nextIndex <= min(log.lastIndex, learner.acked + Self.catchUpWindow) {
+            let end = min(log.lastIndex, learner.nextIndex + Self.maxProposalBatch - 1)
+            let batch = Array(log.entries[(learner.nextIndex - log.firstIndex)...(end - log.firstIndex)])
+            // `!`: firstIndex ≤ nextIndex ≤ lastIndex (the guards above), so the zxid before
+            // `nextIndex` is the log's base or a transaction in memory.
+            out.send(.proposal(epoch: session.epoch, previous: log.zxid(at: learner.nextIndex - 1)!, transactions: batch), to: peer, departing: .atOnce)
+            learner.nextIndex = end + 1
+        }
         session[learner: peer] = learner
     }
 
@@ -438,6 +448,8 @@ extension Zab {
     mutating func resend(to peer: NodeID, in session: inout LeaderSession, at now: Instant, into out: inout Effects<Zab>) {
         guard var learner = session[learner: peer], learner.stage == .synced else { return }
         learner.nextIndex = learner.acked + 1
+        learner.resentFrom = learner.nextIndex
+        learner.resentAt = now
         session[learner: peer] = learner
         replicate(to: peer, in: &session, at: now, into: &out)
     }
