@@ -38,7 +38,11 @@ struct FastLeaderElection {
     /// doubling each time.
     private var interval: TimeSpan
     private(set) var resendAt: Instant
-    /// Set while a quorum agrees with `proposal`: the decision falls then unless a better vote comes.
+    /// Set while a quorum agrees with `proposal`: the decision falls then unless a better vote or
+    /// a newer round comes. ZooKeeper waits `finalizeWait` again after every notification that is
+    /// not better; there, over TCP, they stop coming, but here LOOKING nodes re-send on their own
+    /// timers, and a wait restarted by each of them lasted seconds (hunt seeds 5118, 9528 and 1278
+    /// of `zab[read=sync]`). The deadline is kept: a repeated vote neither ends nor extends it.
     private(set) var finalizeAt: Instant?
 
     init(me: NodeID, cluster: [NodeID], round: UInt64, ownVote: Vote, options: ZabOptions, now: Instant) {
@@ -77,28 +81,22 @@ struct FastLeaderElection {
     /// Handles a peer's notification; returns the elected vote (and the round it was elected in)
     /// when the election is decided by nodes already out of it.
     mutating func receive(_ n: Notification, from peer: NodeID, at now: Instant, into out: inout Effects<Zab>) -> (vote: Vote, round: UInt64)? {
-        if finalizeAt != nil {
-            // ZooKeeper's final wait consumes every notification that does not beat the proposal
-            // and waits again; a better one ends the wait and is handled normally.
-            guard n.vote.beats(proposal) else {
-                finalizeAt = now + finalizeWait
-                return nil
-            }
-            finalizeAt = nil
-        }
         switch n.state {
         case .looking:
             if n.round > round {
                 round = n.round
                 received = Array(repeating: nil, count: cluster.count)
                 proposal = n.vote.beats(ownVote) ? n.vote : ownVote
+                finalizeAt = nil
                 broadcast(at: now, into: &out)
             } else if n.round < round {
                 // An old round: tell the sender where the election is (ZooKeeper's WorkerReceiver).
                 out.send(.notification(notification), to: peer)
                 return nil
             } else if n.vote.beats(proposal) {
+                // A better vote ends the final wait (ZooKeeper's `totalOrderPredicate` in it).
                 proposal = n.vote
+                finalizeAt = nil
                 broadcast(at: now, into: &out)
             }
             received[peer.index] = n.vote
@@ -114,11 +112,15 @@ struct FastLeaderElection {
             // ZooKeeper ≥ 3.5 compares these votes by leader and epoch only: their zxids date from
             // elections that may have happened at different times.
             let agreeing = outOfElection.reduce(0) { $0 + ($1.map { $0.vote.leader == n.vote.leader && $0.vote.epoch == n.vote.epoch ? 1 : 0 } ?? 0) }
-            if agreeing >= quorum, n.vote.leader != me, leaderConfirmed(n.vote.leader, round: n.round) {
-                round = n.round
-                return (n.vote, n.round)
+            guard agreeing >= quorum, n.vote.leader != me else { return nil }
+            guard leaderConfirmed(n.vote.leader, round: n.round) else {
+                // A quorum follows it, but its own answer was lost: ask it now rather than after
+                // the next re-send (which backs off to seconds).
+                out.send(.notification(notification), to: n.vote.leader)
+                return nil
             }
-            return nil
+            round = n.round
+            return (n.vote, n.round)
         }
     }
 

@@ -17,6 +17,14 @@ extension Zab {
 
     mutating func receiveNotification(_ notification: Notification, from peer: NodeID, at now: Instant, into out: inout Effects<Zab>) {
         guard case .looking = role else {
+            if notification.state == .looking, case .following(let session) = role, session.leader == peer, session.phase == .broadcasting {
+                // A leader never says LOOKING while it leads: this one crashed and restarted, or
+                // gave up its quorum. ZooKeeper's follower learns that at once from its broken
+                // connection; answering FOLLOWING instead would let the restarted leader count
+                // this node's stale vote and lead a quorum that never joins it (hunt seed 1278).
+                lookForLeader(at: now, reason: "its leader \(peer) is LOOKING", into: &out)
+                return receiveNotification(notification, from: peer, at: now, into: &out)
+            }
             // Out of the election: tell a LOOKING node whom this node follows or leads.
             if notification.state == .looking {
                 out.send(.notification(Notification(vote: vote, round: voteRound, state: state)), to: peer)

@@ -231,6 +231,51 @@ import Testing
         #expect(Self.sentVotes(out) == Array(repeating: Self.vote(4), count: 4), "re-sent to the four others on time")
     }
 
+    /// A leader that crashed and restarted within its followers' syncLimit says LOOKING: they
+    /// leave its dead session at once (ZooKeeper's followers see the connection break) instead of
+    /// answering FOLLOWING, which let it count their stale votes, lead nobody for initLimit, and
+    /// the others wait out syncLimit first (hunt seed 1278 of `zab[read=sync]`: two seconds
+    /// without a leader).
+    @Test func followersOfARestartedLeaderLookAgainAtOnce() {
+        let (simulation, checker) = checkedSimulation(quietConfig(nodes: 3, seed: 4))
+        let leader = try! #require(simulation.runUntilLeader())
+        simulation.apply(.crash(.id(leader)))
+        simulation.run(for: .milliseconds(100))
+        simulation.apply(.restart(.id(leader)))
+        let restarted = simulation.now
+        simulation.run(for: .milliseconds(5))
+        let elected = try! #require(simulation.runUntilLeader(within: .seconds(3)))
+        let leaderless = simulation.now - restarted
+        #expect(leaderless < Self.options.syncTimeout, "a new ensemble \(leaderless) after the restart (\(elected) leads)")
+        #expect(checker.failures.isEmpty, "\(checker.failures)")
+    }
+
+    /// The final wait ends `finalizeWait` after the quorum agreed, however often peers repeat
+    /// their votes meanwhile (each restarted it: hunt seeds 5118, 9528, 1278 of `zab[read=sync]`).
+    @Test func repeatedVotesDoNotExtendTheFinalWait() {
+        var election = Self.election()
+        var out = Effects<Zab>()
+        for node in [2, 3] { _ = election.receive(Self.looking(Self.vote(3)), from: NodeID(node), at: Self.zero, into: &out) }
+        let deadline = Self.zero + Self.options.finalizeWait
+        for step in 1...5 {
+            _ = election.receive(Self.looking(Self.vote(3)), from: NodeID(2 + step % 2), at: Self.zero + .milliseconds(Int64(30 * step)), into: &out)
+        }
+        #expect(election.finalizeAt == deadline, "n2 and n3 repeating their votes is no news")
+        #expect(election.tick(at: deadline, into: &out) == Self.vote(3))
+    }
+
+    /// A quorum says it follows n3, but n3's own LEADING answer was lost: the node asks n3 at
+    /// once instead of after its next re-send.
+    @Test func aQuorumFollowingALeaderNotHeardFromAsksIt() {
+        var election = Self.election(round: 1)
+        var out = Effects<Zab>()
+        let established = Self.vote(3, zxid: 0x1_0000_0007, epoch: 1)
+        for node in [2, 4, 5] {
+            _ = election.receive(Notification(vote: established, round: 6, state: .following), from: NodeID(node), at: Self.zero, into: &out)
+        }
+        #expect(out.messages.contains { $0.to == NodeID(3) }, "the vote went to n3, which answers LEADING")
+    }
+
     @Test func silenceResendsTheVoteWithBackOff() {
         var election = Self.election()
         var out = Effects<Zab>()
