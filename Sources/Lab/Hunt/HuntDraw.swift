@@ -70,7 +70,36 @@ public enum HuntDraw {
         var moments = DeterministicRandom(seed: seed, label: "hunt-moments")
         var anywhere = DeterministicRandom(seed: seed, label: "hunt-moments-anywhere")
         if moments.chance(0.6) { hunt.faults += self.moments(target.kind, nodes: nodes, duration: duration, &moments, anywhere: &anywhere) }
+        if target.kind.name == "raft" { drawRaftHazards(&hunt, target, seed: seed) }
         return hunt
+    }
+
+    /// What Raft's hunt adds, each from a generator of its own (the rest of every seed's draws is
+    /// as before). A quiescence as long as the run: the hunt draws Raft's admission bound within
+    /// its pipeline (`raftAdmissionBound`), so a follower cut off for most of the run catches up at
+    /// about the pace the log grew, which can take about as long as it was away (seed 669 with
+    /// `maxBatch=1;maxInflight=1`: a node isolated for 6 s was still catching up, one entry per
+    /// round trip, 3 s after the heal). Election timeouts spread over a few milliseconds instead of
+    /// 150: two to four times the slowest message of the drawn network, so that candidates often
+    /// split a vote (a voter's grant is then contested: what `bug=volatile-vote` gets wrong) yet
+    /// one of them still wins within a few rounds (with a spread below a message's flight, every
+    /// node campaigns at once, round after round, and no leader ever catches the replicas up). A leader whose clock slows and which is then cut off (the
+    /// hazard of lease reads, thesis §6.4.1). A voter that crashes within microseconds of sending
+    /// its vote and restarts at once (the window between a grant and its sync, Figure 2).
+    static func drawRaftHazards(_ hunt: inout HuntCase, _ target: HuntTarget, seed: UInt64) {
+        var random = DeterministicRandom(seed: seed, label: "hunt-raft-hazards")
+        hunt.quiescence = max(hunt.quiescence, hunt.duration)
+        // Raft's backend is always an object here: `maxUncommitted` is always drawn.
+        if random.chance(0.3), !target.fixed.contains(where: { $0.name == "electionTimeout" }), case .object(var members) = hunt.backend,
+           let index = members.firstIndex(where: { $0.key == "options" }), case .object(var options) = members[index].value {
+            let low = TimeSpan.milliseconds(Int64(random.uniform(150...300)))
+            let spread = max(.milliseconds(3), slowestHop(hunt.network).scaled(by: 2 + 2 * random.nextUnit()))
+            options.append(("electionTimeout", .array([.string(low.description), .string((low + .microseconds(spread.microseconds)).description)])))
+            members[index].value = .object(options)
+            hunt.backend = .object(members)
+        }
+        if random.chance(0.25) { hunt.faults += slowLeaderCutOff(duration: hunt.duration, &random) }
+        if random.chance(0.3) { hunt.faults += crashAfterGrant(duration: hunt.duration, &random) }
     }
 
     /// Snapshot chunk sizes, in bytes. A snapshot travels one chunk per round trip, and appends
@@ -129,6 +158,14 @@ public enum HuntDraw {
         for option in options where ["maxInflight", "maxBatch"].contains(option.key) { try? pipeline.set(option.key, to: option.value) }
         var random = DeterministicRandom(seed: seed, label: "hunt-admission")
         return random.uniform(1...(pipeline.maxInflight * pipeline.maxBatch))
+    }
+
+    /// The upper bound of the latency `network(_:)` drew.
+    static func slowestHop(_ network: JSONValue) -> TimeSpan {
+        guard case .object(let members) = network, case .object(let latency)? = members.first(where: { $0.key == "latency" })?.value,
+              case .array(let bounds)? = latency.first(where: { $0.key == "uniform" })?.value, case .string(let high)? = bounds.last,
+              let slowest = TimeSpan(parsing: high) else { return .milliseconds(1) }
+        return slowest
     }
 
     static func mix(_ random: inout DeterministicRandom) -> [(name: String, weight: Double)] {

@@ -80,6 +80,37 @@ extension HuntDraw {
         return steps
     }
 
+    /// A leader's clock slows to 0.5–0.95 of true time as it takes the role (or a little later),
+    /// 0.1–1.5 s later it is cut off from every other node, and 0.3–2 s after that both are
+    /// undone: while its slow clock says its lease holds, the others may elect a leader and take
+    /// writes (a lease must end before any follower's election timer can, thesis §6.4.1).
+    static func slowLeaderCutOff(duration: TimeSpan, _ random: inout DeterministicRandom) -> [HuntCase.Step] {
+        let armed = TimeSpan.milliseconds(Int64(random.uniform(0...Int(duration.microseconds / 1_000) - 500)))
+        var moment = HuntCase.Moment(event: "role", subject: "leader", node: nil, occurrence: 1, delay: random.chance(0.5) ? .zero : delay(&random))
+        let rate = ((0.5 + random.nextUnit() * 0.45) * 100).rounded() / 100
+        let node = JSONValue.string("event-node")
+        var steps = [HuntCase.Step(at: armed, action: "clock", value: .object([("node", node), ("rate", .number(rate))]), when: moment)]
+        moment.delay = moment.delay + .milliseconds(Int64(random.uniform(100...1_500)))
+        steps.append(HuntCase.Step(at: armed, action: "partition", value: .object([("isolate", node)]), when: moment))
+        moment.delay = moment.delay + .milliseconds(Int64(random.uniform(300...2_000)))
+        steps.append(HuntCase.Step(at: armed, action: "heal", value: .bool(true), when: moment))
+        steps.append(HuntCase.Step(at: armed, action: "clock", value: .object([("node", node), ("rate", .number(1))]), when: moment))
+        return steps
+    }
+
+    /// Whichever node sends one of the first vote replies after a drawn time crashes 0–50 µs
+    /// later and restarts 10–500 µs after that: within the sync of its term and vote, and back
+    /// before a second candidate of the same term asks it (Figure 2: both are persisted before
+    /// the node answers; a node that forgot its vote may grant a second one in the term, §5.2).
+    static func crashAfterGrant(duration: TimeSpan, _ random: inout DeterministicRandom) -> [HuntCase.Step] {
+        let armed = random.chance(0.3) ? .zero : TimeSpan.milliseconds(Int64(random.uniform(0...Int(duration.microseconds / 1_000) - 500)))
+        var moment = HuntCase.Moment(event: "sent", subject: RaftMessage.Kind.requestVoteReply.rawValue, node: nil, occurrence: random.uniform(1...3),
+                                     delay: .microseconds(Int64(random.uniform(0...50))))
+        let crash = HuntCase.Step(at: armed, action: "crash", value: .string("event-node"), when: moment)
+        moment.delay = moment.delay + .microseconds(Int64(random.uniform(10...500)))
+        return [crash, HuntCase.Step(at: armed, action: "restart", value: .string("crashed"), when: moment)]
+    }
+
     /// The event, at which node, which occurrence and how soon after it; and the node the fault
     /// strikes (the same node, or the leader that took the role).
     static func moment(_ kind: BackendKind, nodes: Int, _ random: inout DeterministicRandom) -> (HuntCase.Moment, target: String) {
