@@ -85,7 +85,8 @@ public enum HuntDraw {
     /// one of them still wins within a few rounds (with a spread below a message's flight, every
     /// node campaigns at once, round after round, and no leader ever catches the replicas up). A leader whose clock slows and which is then cut off (the
     /// hazard of lease reads, thesis §6.4.1). A voter that crashes within microseconds of sending
-    /// its vote and restarts at once (the window between a grant and its sync, Figure 2).
+    /// its vote and restarts at once (the window between a grant and its sync, Figure 2). Three
+    /// leaders cut off in turn, as Figure 8 has them.
     static func drawRaftHazards(_ hunt: inout HuntCase, _ target: HuntTarget, seed: UInt64) {
         var random = DeterministicRandom(seed: seed, label: "hunt-raft-hazards")
         hunt.quiescence = max(hunt.quiescence, hunt.duration)
@@ -100,6 +101,7 @@ public enum HuntDraw {
         }
         if random.chance(0.25) { hunt.faults += slowLeaderCutOff(duration: hunt.duration, &random) }
         if random.chance(0.3) { hunt.faults += crashAfterGrant(duration: hunt.duration, &random) }
+        if random.chance(0.25) { hunt.faults += leaderChurn(duration: hunt.duration, &random) }
     }
 
     /// Snapshot chunk sizes, in bytes. A snapshot travels one chunk per round trip, and appends

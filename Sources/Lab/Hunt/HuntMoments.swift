@@ -111,6 +111,26 @@ extension HuntDraw {
         return [crash, HuntCase.Step(at: armed, action: "restart", value: .string("crashed"), when: moment)]
     }
 
+    /// Figure 8's leaders (§5.4.2): the leader is cut off at a drawn time (taking writes it can
+    /// only log); the next leader is cut off as it takes the role, which lets the first back in
+    /// (an isolation replaces the one before); the leader after that — often the first, whose
+    /// log is the longest — is cut off 1–30 ms into its term, while it copies its old entries
+    /// to the others and before its own term's entry follows them; the second, whose last
+    /// entry has the latest term, may then win them back. Healed 50–500 ms into the next term.
+    static func leaderChurn(duration: TimeSpan, _ random: inout DeterministicRandom) -> [HuntCase.Step] {
+        let armed = TimeSpan.milliseconds(Int64(random.uniform(300...max(300, Int(duration.microseconds / 1_000) - 1_500))))
+        let isolate = { (node: String) in JSONValue.object([("isolate", .string(node))]) }
+        func leader(_ occurrence: Int, after delay: TimeSpan) -> HuntCase.Moment {
+            HuntCase.Moment(event: "role", subject: "leader", node: nil, occurrence: occurrence, delay: delay)
+        }
+        return [
+            HuntCase.Step(at: armed, action: "partition", value: isolate("leader")),
+            HuntCase.Step(at: armed, action: "partition", value: isolate("event-node"), when: leader(1, after: .microseconds(Int64(random.uniform(0...500))))),
+            HuntCase.Step(at: armed, action: "partition", value: isolate("event-node"), when: leader(2, after: .milliseconds(Int64(random.uniform(1...30))))),
+            HuntCase.Step(at: armed, action: "heal", value: .bool(true), when: leader(3, after: .milliseconds(Int64(random.uniform(50...500))))),
+        ]
+    }
+
     /// The event, at which node, which occurrence and how soon after it; and the node the fault
     /// strikes (the same node, or the leader that took the role).
     static func moment(_ kind: BackendKind, nodes: Int, _ random: inout DeterministicRandom) -> (HuntCase.Moment, target: String) {
