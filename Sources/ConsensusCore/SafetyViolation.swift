@@ -24,7 +24,9 @@ public enum SafetyRule: String, Hashable, Sendable, CaseIterable {
     /// Safety; ZAB never truncates what a replica delivered).
     case committedEntryOverwritten = "committed-entry-overwritten"
     /// A follower's acknowledged history goes beyond its new leader's (ZAB: the elected leader
-    /// holds every transaction a quorum accepted).
+    /// holds every transaction a quorum accepted; primary–backup: the promoted backup holds at
+    /// least what every voter its failover counted held, as Sentinel promotes the most
+    /// up-to-date replica).
     case historyBeyondLeader = "history-beyond-leader"
     /// A synchronisation from the leader (ZAB's DIFF, TRUNC or SNAP) that does not fit the
     /// follower's history: a gap, a truncation point it does not hold, an unreadable snapshot.

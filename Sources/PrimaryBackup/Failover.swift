@@ -57,6 +57,7 @@ extension PrimaryBackup {
             && role != .primary && !hearsPrimary(at: now)
             && !hard.config.supersedes(request.config)
         if grant {
+            lastGrant = (request.epoch, offset)
             if hard.votedEpoch != request.epoch {
                 hard.votedEpoch = request.epoch
                 hard.votedFor = candidate
@@ -96,21 +97,34 @@ extension PrimaryBackup {
         let best = current.granted.max { a, b in
             options.bug != .promoteStaleBackup && a.offset != b.offset ? a.offset < b.offset : a.node > b.node
         }!
+        let highest = current.granted.map(\.offset).max()!
         out.emit(.note(kind: "failover", detail: "epoch \(current.epoch): \(current.granted.count) votes; promoting \(best.node) at offset \(best.offset)"))
         election = nil
         if best.node == id {
+            checkPromotion(epoch: current.epoch, voted: best.offset, highest: highest, into: &out)
             promote(epoch: current.epoch, at: now, into: &out)
         } else {
-            out.send(.promote(epoch: current.epoch), to: best.node)
+            out.send(.promote(epoch: current.epoch, highest: highest), to: best.node)
             // Wait for the new primary; if the promotion was lost, try again after `downAfter`.
             lastHeard = now
             become(.backup, into: &out)
         }
     }
 
-    mutating func receivePromote(epoch: UInt64, at now: Instant, into out: inout Effects<PrimaryBackup>) {
+    mutating func receivePromote(epoch: UInt64, highest: Int, at now: Instant, into out: inout Effects<PrimaryBackup>) {
         guard role != .primary, Configuration(epoch: epoch, primary: id).supersedes(hard.config) else { return }
+        if let grant = lastGrant, grant.epoch == epoch { checkPromotion(epoch: epoch, voted: grant.offset, highest: highest, into: &out) }
         promote(epoch: epoch, at: now, into: &out)
+    }
+
+    /// The node promoted in `epoch` held, when it voted, less than some counted voter reported:
+    /// the failover broke Sentinel's rule (promote the most up-to-date replica), and every backup
+    /// will resynchronise from a history without writes one of them held. The promoted node
+    /// checks it, against the highest offset its candidate counted (`PROMOTE` carries it).
+    func checkPromotion(epoch: UInt64, voted: Int, highest: Int, into out: inout Effects<PrimaryBackup>) {
+        guard voted < highest else { return }
+        out.emit(.violation(SafetyViolation(.historyBeyondLeader,
+                                            "\(id) promoted in epoch \(epoch) at offset \(voted), though a voter it counted was at offset \(highest)")))
     }
 
     /// Becomes primary under `epoch`, starting a new history that continues ours (Redis: a promoted

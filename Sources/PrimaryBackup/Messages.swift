@@ -21,7 +21,9 @@ extension PrimaryBackup {
         /// promote the most up-to-date node.
         case vote(Vote)
         /// Failover winner → chosen node: become primary in `epoch` (Sentinel's `REPLICAOF NO ONE`).
-        case promote(epoch: UInt64)
+        /// `highest`: the highest offset a counted voter reported, which the chosen node checks
+        /// its own vote's offset against.
+        case promote(epoch: UInt64, highest: Int)
 
         public enum Kind: String, CaseIterable, Sendable {
             case replicate = "REPLICATE", ack = "REPLCONF-ACK", psync = "PSYNC", fullResync = "FULLRESYNC"
@@ -129,7 +131,7 @@ extension PrimaryBackup {
 ///     3 fullResync   config, previousID?, previousEnd, offset, data (u32 length + bytes)
 ///     4 voteRequest  epoch u64, config
 ///     5 vote         epoch u64, granted bool, config, offset
-///     6 promote      epoch u64
+///     6 promote      epoch u64, highest offset
 extension PrimaryBackup.Message {
     public func encode(to writer: inout ByteWriter) {
         switch self {
@@ -147,8 +149,8 @@ extension PrimaryBackup.Message {
             writer.write(4 as UInt8); writer.write(m.epoch); writer.write(m.config)
         case .vote(let m):
             writer.write(5 as UInt8); writer.write(m.epoch); writer.write(m.granted); writer.write(m.config); writer.write(m.offset)
-        case .promote(let epoch):
-            writer.write(6 as UInt8); writer.write(epoch)
+        case .promote(let epoch, let highest):
+            writer.write(6 as UInt8); writer.write(epoch); writer.write(highest)
         }
     }
 
@@ -172,7 +174,7 @@ extension PrimaryBackup.Message {
         case 5:
             self = .vote(PrimaryBackup.Vote(epoch: try reader.readUInt64(), granted: try reader.readBool(), config: try reader.read(),
                                             offset: try reader.readNonNegativeInt("offset")))
-        case 6: self = .promote(epoch: try reader.readUInt64())
+        case 6: self = .promote(epoch: try reader.readUInt64(), highest: try reader.readNonNegativeInt("highest offset"))
         default: throw .invalid("primary-backup message tag", offset: start)
         }
     }
@@ -185,7 +187,7 @@ extension PrimaryBackup.Message {
         case .fullResync(let m): 33 + (m.previousID == nil ? 1 : 17) + WireSize.bytes(m.data)
         case .voteRequest: 25
         case .vote: 34
-        case .promote: 9
+        case .promote: 17
         }
     }
 }

@@ -69,6 +69,9 @@ public struct PrimaryBackup: ReplicationBackend {
     var failoverJitter: TimeSpan = .zero
     /// A granted vote holds off this node's own failover attempt until then.
     var failoverNotBefore: Instant = .zero
+    /// The epoch and offset of this node's last granted vote (volatile: after a restart it checks
+    /// no promotion it did not vote for since), for `checkPromotion`.
+    var lastGrant: (epoch: UInt64, offset: Int)?
     var psyncSentAt: Instant?
     /// REPLICATEs that arrived ahead of our offset (a network that reorders).
     var early: EarlySlices
@@ -193,7 +196,7 @@ public struct PrimaryBackup: ReplicationBackend {
         case .psync(let position): receiveSync(position, from: peer, resend: true, at: now, into: &out)
         case .voteRequest(let request): receive(request, from: peer, at: now, into: &out)
         case .vote(let vote): receive(vote, from: peer, at: now, into: &out)
-        case .promote(let epoch): receivePromote(epoch: epoch, at: now, into: &out)
+        case .promote(let epoch, let highest): receivePromote(epoch: epoch, highest: highest, at: now, into: &out)
         }
     }
 

@@ -10,11 +10,12 @@ import Testing
 /// no-election-restriction 7, forget-yes-vote 2, commit-before-log 18: a fault at a protocol
 /// moment, n1 crashing 119 µs after it sends a COMMIT, inside its 1.5 ms sync; figure8 43: three
 /// leaders cut off in turn; volatile-vote 869: a voter crashing 28 µs after a grant and back 140 µs
-/// later; unbounded-lease 2493: a new leader's clock slowed, the leader cut off later; ZAB
+/// later; unbounded-lease 2493: a new leader's clock slowed, the leader cut off later;
+/// promote-stale-backup 16: a promoted backup one write behind a voter its failover counted; ZAB
 /// broadcast-before-sync 554: a new leader paused the moment it takes the role). By default the
-/// two cheapest, and commit-before-log, figure8, volatile-vote and unbounded-lease from their seeds
-/// only; `CONLAB_FULL=1` adds commit-before-log, stale-leader-reads and figure8 from seed 1 (about a
-/// minute each of a debug build) and broadcast-before-sync from its seed. From seed 1,
+/// two cheapest, and commit-before-log, figure8, volatile-vote, unbounded-lease and
+/// promote-stale-backup from their seeds only; `CONLAB_FULL=1` adds commit-before-log,
+/// stale-leader-reads, figure8 and promote-stale-backup from seed 1 (about a minute each of a debug build) and broadcast-before-sync from its seed. From seed 1,
 /// broadcast-before-sync (554 ZAB runs each way), volatile-vote (869 Raft runs) and unbounded-lease
 /// (2,493) are commands: README § Planted bugs.
 @Suite(.serialized) struct HuntPlantedBugTests {
@@ -33,10 +34,12 @@ import Testing
         Case(bugged: "raft[bug=unbounded-lease;read=lease;clockDrift=0.5]", correct: "raft[read=lease;clockDrift=0.5]", from: 2493, budget: 1),
         Case(bugged: "raft[bug=volatile-vote;prevote=false;checkQuorum=false]", correct: "raft[prevote=false;checkQuorum=false]", from: 869, budget: 1),
         Case(bugged: figure8, correct: figure8Correct, from: 43, budget: 1),
+        Case(bugged: "primary-backup[bug=promote-stale-backup]", correct: "primary-backup", from: 16, budget: 1),
     ] + (ProcessInfo.processInfo.environment["CONLAB_FULL"] == "1" ? [
         Case(bugged: "2pc[bug=commit-before-log]", correct: "2pc", budget: 25),
         Case(bugged: "raft[bug=stale-leader-reads]", correct: "raft", budget: 65),
         Case(bugged: figure8, correct: figure8Correct, budget: 50),
+        Case(bugged: "primary-backup[bug=promote-stale-backup]", correct: "primary-backup", budget: 20),
         Case(bugged: "zab[bug=broadcast-before-sync;read=sync]", correct: "zab[read=sync]", from: 554, budget: 1),
     ] : [])
 

@@ -108,7 +108,7 @@ import Testing
         #expect(try promises("3pc") == .durable && promises("3pc[termination=true]") == .durable)
         #expect(try promises("3pc", linksFail: true) == [] && promises("3pc[termination=true]", linksFail: true) == [])
         #expect(try promises("2pc", linksFail: true) == .all, "2PC blocks rather than diverge")
-        #expect(try promises("primary-backup") == [.convergent, .liveAfterHeal])
+        #expect(try promises("primary-backup") == [.convergent, .liveAfterHeal, .invariantsHold])
     }
 
     /// What a hunt of 2PC found at seed 770, shrunk: the coordinator's disk loses a write, the

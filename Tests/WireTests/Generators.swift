@@ -220,7 +220,7 @@ struct WireGenerator {
                                                  offset: index(), data: bytes()))
         case 4: .voteRequest(PrimaryBackup.VoteRequest(epoch: u64(), config: configuration()))
         case 5: .vote(PrimaryBackup.Vote(epoch: u64(), granted: bool(), config: configuration(), offset: index()))
-        default: .promote(epoch: u64())
+        default: .promote(epoch: u64(), highest: index())
         }
     }
 

@@ -43,7 +43,7 @@ extension Promises {
             return option("read") == .string("sync") ? promises.union(.linearizable) : promises
         case "2pc", "unreplicated": return .all
         case "3pc": return linksFail ? [] : [.durable]
-        case "primary-backup": return [.convergent, .liveAfterHeal]
+        case "primary-backup": return [.convergent, .liveAfterHeal, .invariantsHold]
         default: return []
         }
     }
