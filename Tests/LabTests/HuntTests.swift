@@ -2,7 +2,7 @@ import ConsensusCore
 import ConformanceSuite
 import Foundation
 @testable import Lab
-import Simulator
+@testable import Simulator
 import Storage
 import Testing
 
@@ -89,6 +89,24 @@ import Testing
     }
 
     /// What the hunt judges each variant against: the sets its conformance tests assert.
+    /// A leader lost less than a second before the end (to the network's own loss, which
+    /// quiescence keeps) leaves an election under way, not a cluster that failed to settle;
+    /// leaderless for longer, or never led, it is one (hunt seed 3959 of `raft[read=log]`).
+    @Test func anElectionUnderWayAtTheEndIsNotAFailureToSettle() {
+        func result(leaderLostAt lost: Int64?) -> SimulationResult {
+            var spans = [LeaderSpan(start: .zero, leader: nil, term: 0), LeaderSpan(start: .zero + .milliseconds(500), leader: NodeID(2), term: 5)]
+            if let lost { spans.append(LeaderSpan(start: .zero + .milliseconds(lost), leader: nil, term: 0)) }
+            return SimulationResult(history: [], events: [], counters: SimulationCounters(), finalStates: [:], finalLeadership: [:], transactions: [:],
+                                    leaders: spans, faultLevels: [], workloadEnd: .zero + .seconds(6), end: .zero + .seconds(10))
+        }
+        #expect(Promises.electingAtTheEnd(result(leaderLostAt: 9_700)))
+        #expect(!Promises.electingAtTheEnd(result(leaderLostAt: 8_500)), "leaderless for 1.5 s")
+        #expect(!Promises.electingAtTheEnd(result(leaderLostAt: nil)), "a leader at the end: judged by whom the nodes follow")
+        let neverLed = SimulationResult(history: [], events: [], counters: SimulationCounters(), finalStates: [:], finalLeadership: [:], transactions: [:],
+                                        leaders: [LeaderSpan(start: .zero, leader: nil, term: 0)], faultLevels: [], workloadEnd: .zero, end: .zero + .seconds(10))
+        #expect(!Promises.electingAtTheEnd(neverLed))
+    }
+
     @Test func eachVariantIsJudgedOnWhatItPromises() throws {
         func promises(_ label: String, clockSpread: Double = 1, linksFail: Bool = false) throws -> Promises {
             let spec = try HuntDraw.draw(try target(label), seed: 1).scenario().backends[0]

@@ -95,7 +95,7 @@ extension Promises {
         add(.durable, c.lostWrites > 0 ? "\(c.lostWrites) acknowledged writes lost" : nil)
         add(.convergent, c.divergentKeys > 0 ? "\(c.divergentKeys) keys diverge across replicas" : nil)
         add(.atomic, c.atomicityViolations > 0 ? "\(c.atomicityViolations) transactions not atomic" : nil)
-        add(.liveAfterHeal, Self.unsettledLeadership(output.result.finalLeadership))
+        add(.liveAfterHeal, Self.electingAtTheEnd(output.result) ? nil : Self.unsettledLeadership(output.result.finalLeadership))
         add(.invariantsHold, Self.reportedViolations(output.result))
         return problems
     }
@@ -106,6 +106,21 @@ extension Promises {
         guard let first = violations.first else { return nil }
         return "\(violations.count) safety violations reported, the first: \(first)"
     }
+
+    /// Whether the run ended in an election that followed a leader lost less than
+    /// `electionGrace` before the end: the network's own loss, which quiescence keeps, can cost
+    /// a leader its quorum (three heartbeat messages lost in a row, with one node down for good,
+    /// hunt seed 3959 of `raft[read=log]`), and an election that began moments before the end is
+    /// not a cluster that failed to settle. A cluster leaderless for longer, or whose nodes
+    /// follow different leaders, still breaks the promise.
+    static func electingAtTheEnd(_ result: SimulationResult) -> Bool {
+        guard let last = result.leaders.last, last.leader == nil,
+              result.leaders.contains(where: { $0.leader != nil && $0.start < last.start }) else { return false }
+        return result.end - last.start < electionGrace
+    }
+
+    /// How long before the end a lost leader still counts as an election under way.
+    static let electionGrace = TimeSpan.seconds(1)
 
     /// Why the live nodes do not all follow one leader of the latest term, or nil if they do.
     public static func unsettledLeadership(_ views: [NodeID: Leadership]) -> String? {
