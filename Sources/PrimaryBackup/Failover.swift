@@ -63,8 +63,12 @@ extension PrimaryBackup {
                 hard.votedFor = candidate
                 changed = true
             }
-            // Give the candidate time to finish before trying ourselves.
-            failoverNotBefore = now + options.failoverTimeout
+            // Give the candidate time to finish before trying ourselves, plus a random delay as
+            // Sentinel adds to every failover start (SENTINEL_MAX_DESYNC): without it every voter
+            // of an attempt that failed tries again at the same instant, each votes for itself,
+            // and the split repeats every `failoverTimeout` (hunt seed 1453: eight nodes in two
+            // groups of four, taking turns for seconds).
+            failoverNotBefore = now + options.failoverTimeout + drawJitter()
             if role == .candidate {
                 election = nil
                 become(.backup, into: &out)
