@@ -74,19 +74,20 @@ public enum HuntDraw {
         return hunt
     }
 
-    /// What Raft's hunt adds, each from a generator of its own (the rest of every seed's draws is
-    /// as before). A quiescence as long as the run: the hunt draws Raft's admission bound within
-    /// its pipeline (`raftAdmissionBound`), so a follower cut off for most of the run catches up at
+    /// What Raft's hunt adds, from a generator of their own (the rest of every seed's draws is as
+    /// before). A quiescence as long as the run: the hunt draws Raft's admission bound within its
+    /// pipeline (`raftAdmissionBound`), so a follower cut off for most of the run catches up at
     /// about the pace the log grew, which can take about as long as it was away (seed 669 with
     /// `maxBatch=1;maxInflight=1`: a node isolated for 6 s was still catching up, one entry per
-    /// round trip, 3 s after the heal). Election timeouts spread over a few milliseconds instead of
-    /// 150: two to four times the slowest message of the drawn network, so that candidates often
-    /// split a vote (a voter's grant is then contested: what `bug=volatile-vote` gets wrong) yet
-    /// one of them still wins within a few rounds (with a spread below a message's flight, every
-    /// node campaigns at once, round after round, and no leader ever catches the replicas up). A leader whose clock slows and which is then cut off (the
-    /// hazard of lease reads, thesis §6.4.1). A voter that crashes within microseconds of sending
-    /// its vote and restarts at once (the window between a grant and its sync, Figure 2). Three
-    /// leaders cut off in turn, as Figure 8 has them.
+    /// round trip, 3 s after the heal). Election timeouts spread over two to four times the
+    /// slowest message of the drawn network instead of 150 ms, so that candidates often split a
+    /// vote (a voter's grant is then contested: what `bug=volatile-vote` gets wrong) yet one of
+    /// them still wins within a few rounds (with a spread below a message's flight, every node
+    /// campaigns at once, round after round, and no leader ever catches the replicas up). A
+    /// leader whose clock slows and which is then cut off (the hazard of lease reads, thesis
+    /// §6.4.1). A voter that crashes within microseconds of sending its vote and restarts at once
+    /// (the window between a grant and its sync, Figure 2). Three leaders cut off in turn, as
+    /// Figure 8 has them.
     static func drawRaftHazards(_ hunt: inout HuntCase, _ target: HuntTarget, seed: UInt64) {
         var random = DeterministicRandom(seed: seed, label: "hunt-raft-hazards")
         hunt.quiescence = max(hunt.quiescence, hunt.duration)
@@ -95,7 +96,7 @@ public enum HuntDraw {
            let index = members.firstIndex(where: { $0.key == "options" }), case .object(var options) = members[index].value {
             let low = TimeSpan.milliseconds(Int64(random.uniform(150...300)))
             let spread = max(.milliseconds(3), slowestHop(hunt.network).scaled(by: 2 + 2 * random.nextUnit()))
-            options.append(("electionTimeout", .array([.string(low.description), .string((low + .microseconds(spread.microseconds)).description)])))
+            options.append(("electionTimeout", .array([.string(low.description), .string((low + spread).description)])))
             members[index].value = .object(options)
             hunt.backend = .object(members)
         }
