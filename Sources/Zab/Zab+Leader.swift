@@ -436,8 +436,8 @@ extension Zab {
         while learner.nextIndex <= min(log.lastIndex, learner.acked + Self.catchUpWindow) {
             let end = min(log.lastIndex, learner.nextIndex + Self.maxProposalBatch - 1)
             let batch = Array(log.entries[(learner.nextIndex - log.firstIndex)...(end - log.firstIndex)])
-            // `!`: firstIndex ≤ nextIndex ≤ lastIndex (the guards above), so the zxid before
-            // `nextIndex` is the log's base or a transaction in memory.
+            // `!`: firstIndex ≤ nextIndex (the guard above) ≤ lastIndex (the loop's condition), so
+            // the zxid before `nextIndex` is the log's base or a transaction in memory.
             out.send(.proposal(epoch: session.epoch, previous: log.zxid(at: learner.nextIndex - 1)!, transactions: batch), to: peer, departing: .atOnce)
             learner.nextIndex = end + 1
         }

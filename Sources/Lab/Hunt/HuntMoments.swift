@@ -59,7 +59,7 @@ extension HuntDraw {
             var (moment, target) = self.moment(kind, nodes: nodes, &random)
             if moment.event != "role", anywhere.chance(0.4) { (moment.node, target) = (nil, "event-node") }
             // From the start (the first election) or from a time within the run.
-            var armed = random.chance(0.25) ? .zero : TimeSpan.milliseconds(Int64(random.uniform(0...Int(duration.microseconds / 1_000) - 500)))
+            var armed = random.chance(0.25) ? .zero : armedTime(within: duration, &random)
             // Or a second blow to the node of the first, at its moment, a little later: a leader
             // whose clock slowed is then cut off, a node cut off then crashes.
             if let first = previous, random.chance(0.5) {
@@ -85,16 +85,18 @@ extension HuntDraw {
     /// undone: while its slow clock says its lease holds, the others may elect a leader and take
     /// writes (a lease must end before any follower's election timer can, thesis §6.4.1).
     static func slowLeaderCutOff(duration: TimeSpan, _ random: inout DeterministicRandom) -> [HuntCase.Step] {
-        let armed = TimeSpan.milliseconds(Int64(random.uniform(0...Int(duration.microseconds / 1_000) - 500)))
-        var moment = HuntCase.Moment(event: "role", subject: "leader", node: nil, occurrence: 1, delay: random.chance(0.5) ? .zero : delay(&random))
+        let armed = armedTime(within: duration, &random)
+        var moment = tookLeadership(occurrence: 1, after: random.chance(0.5) ? .zero : delay(&random))
         let rate = ((0.5 + random.nextUnit() * 0.45) * 100).rounded() / 100
-        let node = JSONValue.string("event-node")
-        var steps = [HuntCase.Step(at: armed, action: "clock", value: .object([("node", node), ("rate", .number(rate))]), when: moment)]
+        let node = "event-node"
+        var steps = [HuntCase.Step(at: armed, action: "clock", value: .object([("node", .string(node)), ("rate", .number(rate))]), when: moment)]
         moment.delay = moment.delay + .milliseconds(Int64(random.uniform(100...1_500)))
-        steps.append(HuntCase.Step(at: armed, action: "partition", value: .object([("isolate", node)]), when: moment))
+        let cut = Blow.isolate.fault(node, &random)
+        steps.append(HuntCase.Step(at: armed, action: cut.action, value: cut.value, when: moment))
         moment.delay = moment.delay + .milliseconds(Int64(random.uniform(300...2_000)))
-        steps.append(HuntCase.Step(at: armed, action: "heal", value: .bool(true), when: moment))
-        steps.append(HuntCase.Step(at: armed, action: "clock", value: .object([("node", node), ("rate", .number(1))]), when: moment))
+        for (action, value) in [Blow.isolate.repair(node), Blow.clock.repair(node)] {
+            steps.append(HuntCase.Step(at: armed, action: action, value: value, when: moment))
+        }
         return steps
     }
 
@@ -103,7 +105,7 @@ extension HuntDraw {
     /// before a second candidate of the same term asks it (Figure 2: both are persisted before
     /// the node answers; a node that forgot its vote may grant a second one in the term, §5.2).
     static func crashAfterGrant(duration: TimeSpan, _ random: inout DeterministicRandom) -> [HuntCase.Step] {
-        let armed = random.chance(0.3) ? .zero : TimeSpan.milliseconds(Int64(random.uniform(0...Int(duration.microseconds / 1_000) - 500)))
+        let armed = random.chance(0.3) ? .zero : armedTime(within: duration, &random)
         var moment = HuntCase.Moment(event: "sent", subject: RaftMessage.Kind.requestVoteReply.rawValue, node: nil, occurrence: random.uniform(1...3),
                                      delay: .microseconds(Int64(random.uniform(0...50))))
         let crash = HuntCase.Step(at: armed, action: "crash", value: .string("event-node"), when: moment)
@@ -120,15 +122,23 @@ extension HuntDraw {
     static func leaderChurn(duration: TimeSpan, _ random: inout DeterministicRandom) -> [HuntCase.Step] {
         let armed = TimeSpan.milliseconds(Int64(random.uniform(300...max(300, Int(duration.microseconds / 1_000) - 1_500))))
         let isolate = { (node: String) in JSONValue.object([("isolate", .string(node))]) }
-        func leader(_ occurrence: Int, after delay: TimeSpan) -> HuntCase.Moment {
-            HuntCase.Moment(event: "role", subject: "leader", node: nil, occurrence: occurrence, delay: delay)
-        }
         return [
             HuntCase.Step(at: armed, action: "partition", value: isolate("leader")),
-            HuntCase.Step(at: armed, action: "partition", value: isolate("event-node"), when: leader(1, after: .microseconds(Int64(random.uniform(0...500))))),
-            HuntCase.Step(at: armed, action: "partition", value: isolate("event-node"), when: leader(2, after: .milliseconds(Int64(random.uniform(1...30))))),
-            HuntCase.Step(at: armed, action: "heal", value: .bool(true), when: leader(3, after: .milliseconds(Int64(random.uniform(50...500))))),
+            HuntCase.Step(at: armed, action: "partition", value: isolate("event-node"), when: tookLeadership(occurrence: 1, after: .microseconds(Int64(random.uniform(0...500))))),
+            HuntCase.Step(at: armed, action: "partition", value: isolate("event-node"), when: tookLeadership(occurrence: 2, after: .milliseconds(Int64(random.uniform(1...30))))),
+            HuntCase.Step(at: armed, action: "heal", value: .bool(true), when: tookLeadership(occurrence: 3, after: .milliseconds(Int64(random.uniform(50...500))))),
         ]
+    }
+
+    /// A node (`node`, any when nil) taking the leader's role for the `occurrence`-th time after a
+    /// step's `after`, and how long after that the step acts.
+    static func tookLeadership(at node: String? = nil, occurrence: Int, after delay: TimeSpan) -> HuntCase.Moment {
+        HuntCase.Moment(event: "role", subject: "leader", node: node, occurrence: occurrence, delay: delay)
+    }
+
+    /// A time within the run from which a moment's events count, at least 500 ms before its end.
+    static func armedTime(within duration: TimeSpan, _ random: inout DeterministicRandom) -> TimeSpan {
+        .milliseconds(Int64(random.uniform(0...Int(duration.microseconds / 1_000) - 500)))
     }
 
     /// The event, at which node, which occurrence and how soon after it; and the node the fault
@@ -140,7 +150,7 @@ extension HuntDraw {
         let delay = random.chance(0.2) ? .zero : self.delay(&random)
         if !kind.atomicCommit, random.chance(0.2) {
             let node: String? = random.chance(0.5) ? named : nil
-            return (HuntCase.Moment(event: "role", subject: "leader", node: node, occurrence: occurrence, delay: delay), node ?? "leader")
+            return (tookLeadership(at: node, occurrence: occurrence, after: delay), node ?? "leader")
         }
         let messages = vocabulary(kind)
         let message = messages[random.index(below: messages.count)]
