@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "Checker", dependencies: ["ConsensusCore"], swiftSettings: hotPath),
         .target(name: "RESP", dependencies: ["ConsensusCore"], swiftSettings: hotPath),
         .target(name: "Lab", dependencies: ["ConsensusCore", "KVStore", "Storage", "Simulator", "Checker", "Unreplicated", "Raft", "Zab",
-                                            "TwoPhaseCommit", "ThreePhaseCommit", "PrimaryBackup"], swiftSettings: hotPath),
+                                            "TwoPhaseCommit", "ThreePhaseCommit", "PrimaryBackup", "Sharding"], swiftSettings: hotPath),
         // A node as a process (`conlab serve`) and the cluster launcher: Runtime's I/O around
         // NodeHost on a DirectoryLog, RESP clients, and the backend a cluster file names, found in
         // Lab's catalogue. A module of its own so that Runtime stays the I/O toolkit it is (Core
@@ -71,7 +71,7 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
         .testTarget(name: "NodeHostTests", dependencies: ["NodeHost", "Storage", "ConsensusCore", "Unreplicated"]),
         .testTarget(name: "CheckerTests", dependencies: ["Checker"]),
-        .testTarget(name: "ShardingTests", dependencies: ["Sharding", "ConsensusCore", "KVStore", "Simulator", "Raft", "Checker"]),
+        .testTarget(name: "ShardingTests", dependencies: ["Sharding", "ConsensusCore", "KVStore", "Simulator", "Raft", "Checker", "Lab"]),
         .testTarget(name: "RESPTests", dependencies: ["RESP", "ConsensusCore"]),
         .testTarget(name: "RaftTests", dependencies: ["Raft", "KVStore", "ConformanceSuite", "Simulator", "Lab", "Checker"]),
         .testTarget(name: "ZabTests", dependencies: ["Zab", "ConformanceSuite", "Simulator", "Storage", "Lab"]),

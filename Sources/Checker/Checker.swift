@@ -9,6 +9,9 @@ public struct CheckInput: Sendable {
     public var replicas: [NodeID: [String: String]]?
     /// Nodes still down at the end: their state is not compared.
     public var downNodes: Set<NodeID>
+    /// The sets of nodes whose states are compared with each other (the groups of a sharded
+    /// store hold different keys); empty: all of `replicas` together.
+    public var replicaGroups: [[NodeID]] = []
     /// Per transaction, each participant's decision (2PC/3PC), for atomicity.
     public var transactions: [String: [NodeID: TransactionDecision]]?
     /// Per transaction, where known, the id of the history operation whose write it carried, so
@@ -94,7 +97,10 @@ public enum Checker {
         var anomalies = findings.flatMap(\.anomalies)
         let staleReads = findings.reduce(0) { $0 + $1.staleReads }
         let lostWrites = findings.reduce(0) { $0 + $1.lostWrites }
-        let divergence = input.replicas.map { ReplicaDivergence.find(replicas: $0, down: input.downNodes) }
+        let divergence = input.replicas.map { replicas in
+            guard !input.replicaGroups.isEmpty else { return ReplicaDivergence.find(replicas: replicas, down: input.downNodes) }
+            return input.replicaGroups.flatMap { group in ReplicaDivergence.find(replicas: replicas.filter { group.contains($0.key) }, down: input.downNodes) }
+        }
         let atomicity = input.transactions.map { decisions in
             TransactionAtomicity.find(decisions, writes: input.transactionWrites.compactMapValues { id in input.history.first { $0.id == id } })
         }

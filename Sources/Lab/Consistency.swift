@@ -24,9 +24,10 @@ public struct ConsistencySummary: Sendable {
     static let budget = CheckBudget(stepsPerKey: 1_000_000)
 
     package static func check(_ result: SimulationResult) -> ConsistencySummary {
-        let input = CheckInput(history: result.history, finalState: clusterState(result.finalStates), replicas: result.finalStates,
+        var input = CheckInput(history: result.history, finalState: result.servedState ?? clusterState(result.finalStates), replicas: result.finalStates,
                                transactions: result.transactions.isEmpty ? nil : decisions(result.transactions),
                                transactionWrites: splitTransactionWrites(result))
+        input.replicaGroups = result.replicaGroups
         do {
             let report = try Checker.check(input, budget: budget)
             return ConsistencySummary(linearizable: report.linearizable, staleReads: report.staleReads,

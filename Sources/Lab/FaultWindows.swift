@@ -31,7 +31,7 @@ struct FaultWindow {
             let ops = result.history.filter { $0.invoke >= span.start && $0.invoke < span.end }
             let minority = ops.filter { isOnMinoritySide($0, result) }
             let majority = ops.filter { !isOnMinoritySide($0, result) }
-            let faults = result.events.filter { $0.event.isFault && $0.time >= span.start && $0.time < span.end }.map(\.event.detail)
+            let faults = result.events.filter { $0.event.isFault && $0.time >= span.start && $0.time < span.end }.map(\.detail)
             return FaultWindow(start: span.start, end: span.end, faults: faults, ops: ops.count,
                                availability: availability(ops), availabilityMajoritySide: availability(majority),
                                availabilityMinoritySide: availability(minority),

@@ -36,12 +36,17 @@ public enum ReportWriter {
     /// Writes the experiment-level files from the runs' records; returns the paths written.
     @discardableResult
     public static func write(_ records: [RunRecord], to directory: String) throws -> [String] {
-        let files = [
+        var files = [
             ("summary.csv", merged(records.map(\.summary), summaryColumns)),
             ("timeseries.csv", merged(records.map(\.timeseries), timeseriesColumns)),
             ("events.csv", merged(records.map(\.events), eventColumns)), ("faults.csv", merged(records.map(\.faults), faultColumns)),
             (anomaliesFile, anomalyExcerpt(records)), ("latency.csv", merged(records.map(\.latency), latencyColumns)),
         ]
+        let sharded = records.compactMap(\.sharded)
+        if !sharded.isEmpty {
+            files.append(("groups.csv", merged(sharded.map(\.groups), ShardedReport.groupColumns)))
+            files.append(("migrations.csv", merged(sharded.map(\.migrations), ShardedReport.migrationColumns)))
+        }
         for (relative, text) in files { try save(text, relative, in: directory) }
         return files.map(\.0)
     }
@@ -103,7 +108,7 @@ public enum ReportWriter {
     /// determinism check compares.
     package static func renderedRun(_ output: RunOutput) -> String {
         [summary([output]).text, timeseries([output]).text, events([output]).text, faults([output]).text, latency([output]).text,
-         output.historyText].joined(separator: "\n")
+         ShardedReport.groups(output).text, ShardedReport.migrations(output).text, output.historyText].joined(separator: "\n")
     }
 
     static func historyText(_ history: [HistoryOperation]) -> String {
@@ -194,7 +199,7 @@ public enum ReportWriter {
         var table = CSVTable(columns: eventColumns)
         for output in outputs {
             for event in output.result.events {
-                table.append([output.spec.id, Number.fixed(event.time.milliseconds, 3), event.node?.description ?? "", event.event.kind, event.event.detail]
+                table.append([output.spec.id, Number.fixed(event.time.milliseconds, 3), event.node?.description ?? "", event.event.kind, event.detail]
                              + typedFields(event.event))
             }
         }

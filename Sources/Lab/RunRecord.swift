@@ -12,6 +12,8 @@ public struct RunRecord: Sendable {
     let events: CSVTable
     let faults: CSVTable
     let latency: CSVTable
+    /// A sharded run's `groups.csv` and `migrations.csv` rows; nil for one cluster.
+    let sharded: (groups: CSVTable, migrations: CSVTable)?
     let anomaliesJSONL: String
     /// The run's line of `Experiment.summaryText`.
     let line: RunLine
@@ -27,6 +29,7 @@ public struct RunRecord: Sendable {
         events = ReportWriter.events([output])
         faults = ReportWriter.faults([output])
         latency = ReportWriter.latency([output])
+        sharded = output.sharded.map { _ in (ShardedReport.groups(output), ShardedReport.migrations(output)) }
         anomaliesJSONL = output.consistency.anomaliesJSONL
         line = RunLine(row)
     }

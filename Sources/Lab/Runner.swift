@@ -25,11 +25,14 @@ public struct RunOutput: Sendable {
     public var wallSeconds: Double
     /// The driver that carried the run out (`RunDriver.name`): the `driver` column.
     public var driver: String
+    /// A sharded run's groups and bucket moves (`groups.csv`, `migrations.csv`); nil otherwise.
+    public var sharded: ShardedOutcome?
 
     /// Checks `result` and renders its history: what every driver does with what it recorded.
-    package init(spec: RunSpec, result: SimulationResult, driver: String, wallSeconds: Double) {
+    package init(spec: RunSpec, result: SimulationResult, driver: String, wallSeconds: Double, sharded: ShardedOutcome? = nil) {
         self.spec = spec
         self.result = result
+        self.sharded = sharded
         self.driver = driver
         self.wallSeconds = wallSeconds
         consistency = ConsistencySummary.check(result)
@@ -70,9 +73,15 @@ public enum Runner {
 
     public static func execute(_ spec: RunSpec) -> RunOutput {
         let start = DispatchTime.now()
-        let result = spec.backend.simulate(spec.scenario.simulationConfig(seed: spec.seed))
+        var sharded: ShardedOutcome?
+        let result: SimulationResult
+        if let layout = spec.scenario.sharded, let options = spec.backend.visit(RaftOptionsOf()) {
+            (result, sharded) = ShardedRun.execute(spec.scenario, layout, options: options, seed: spec.seed)
+        } else {
+            result = spec.backend.simulate(spec.scenario.simulationConfig(seed: spec.seed))
+        }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-        return RunOutput(spec: spec, result: result, driver: SimulatorDriver().name, wallSeconds: seconds)
+        return RunOutput(spec: spec, result: result, driver: SimulatorDriver().name, wallSeconds: seconds, sharded: sharded)
     }
 
     /// Runs every spec on up to `jobs` threads; `progress` is called after each run (serialised).

@@ -24,6 +24,9 @@ public struct Scenario: Sendable {
     public var startTimes: [NodeID: Instant]
     /// The sweep values of this point (`network.loss=0.05`), empty without a sweep.
     public var sweepLabel: String
+    /// A sharded deployment of Raft groups (`"sharded"`); nil for one cluster of `nodes` nodes.
+    /// Then `nodes` is the size of one group, and `faults` are the steps that act in every group.
+    public var sharded: ShardedLayout? = nil
 
     /// The simulator configuration of one run.
     public func simulationConfig(seed: UInt64) -> SimulationConfig {

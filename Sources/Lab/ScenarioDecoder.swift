@@ -10,7 +10,7 @@ public enum ScenarioFile {
     static let version = 1
 
     static let topLevelKeys = ["version", "name", "description", "nodes", "duration", "quiescence", "seeds", "backends",
-                               "workload", "network", "storage", "processing", "start", "faults", "nemesis", "sweep"]
+                               "workload", "network", "storage", "processing", "start", "faults", "nemesis", "sweep", "sharded"]
 
     /// Loads a scenario file; one `Scenario` per sweep point (one without a sweep).
     public static func load(path: String) throws(ScenarioError) -> [Scenario] {
@@ -57,7 +57,12 @@ public enum ScenarioFile {
         guard version == ScenarioFile.version else {
             throw object["version"]!.error("unsupported scenario version \(version); this conlab reads version \(ScenarioFile.version)")
         }
-        let nodes = try object["nodes"]?.int(in: 1...ScenarioLimits.nodes) ?? 5
+        let layout = try object["sharded"].map { field throws(ScenarioError) in try ShardedLayoutDecoder.layout(field) }
+        if layout != nil, let field = object["nodes"] {
+            throw field.error("a sharded deployment's group size is \"sharded\": {\"nodesPerGroup\": …}; drop \"nodes\"")
+        }
+        let nodes: Int
+        if let layout { nodes = layout.nodesPerGroup } else { nodes = try object["nodes"]?.int(in: 1...ScenarioLimits.nodes) ?? 5 }
         let (duration, quiescence) = try runTimes(object)
         let runLength = duration + quiescence
         let refs = NodeRefDecoder(nodes: nodes)
@@ -75,11 +80,22 @@ public enum ScenarioFile {
         if let field = object["network"] { (scenario.network, scenario.clientLink) = try network(field, runLength: runLength) }
         if let field = object["storage"] { scenario.storage = try storage(field, runLength: runLength) }
         if let field = object["start"] { scenario.startTimes = try startTimes(field, refs: refs, duration: duration) }
-        if let field = object["faults"] {
-            let kinds = Set(scenario.backends.flatMap(\.kind.messageKinds))
-            scenario.faults = try field.array().map { step throws(ScenarioError) in
-                try FaultDecoder(refs: refs, duration: duration, runLength: runLength, messageKinds: kinds, engine: scenario.storage.engine).step(step)
+        let kinds = Set(scenario.backends.flatMap(\.kind.messageKinds))
+        let faultDecoder = FaultDecoder(refs: refs, duration: duration, runLength: runLength, messageKinds: kinds, engine: scenario.storage.engine)
+        if var layout {
+            try ShardedLayoutDecoder.check(scenario, layout, in: object)
+            if let field = object["faults"] {
+                var sorter = ShardedLayoutDecoder(layout: layout, decodeStep: { step, nodes throws(ScenarioError) in
+                    var decoder = faultDecoder
+                    decoder.refs = NodeRefDecoder(nodes: nodes)
+                    return try decoder.step(step)
+                }, duration: duration)
+                scenario.faults = try sorter.sort(field)
+                layout = sorter.layout
             }
+            scenario.sharded = layout
+        } else if let field = object["faults"] {
+            scenario.faults = try field.array().map { step throws(ScenarioError) in try faultDecoder.step(step) }
         }
         if let field = object["nemesis"] { scenario.nemesis = try nemesis(field, engine: scenario.storage.engine) }
         try checkSessions(scenario.backends, in: try object.required("backends"), against: scenario.workload, at: object["workload"])

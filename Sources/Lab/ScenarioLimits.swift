@@ -28,6 +28,9 @@ public enum ScenarioLimits {
     /// Clients of the whole cluster (`nodes × clientsPerNode`).
     public static let clients = 10_000
     public static let keys = 1_000_000
+    /// Server groups of a sharded deployment (`g1`…`g64`), and buckets of its key space.
+    public static let shardGroups = 64
+    public static let buckets = 4_096
     /// Open-loop arrivals per node and second.
     public static let openRate = 100_000.0
     /// Operations one open-loop client may have in flight (`outstanding`).

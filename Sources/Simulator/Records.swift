@@ -6,12 +6,19 @@ public struct EventRecord: Hashable, Sendable {
     public var time: Instant
     public var node: NodeID?
     public var event: SimulationEvent
+    /// The server group the event happened in (`g2`, `meta`), in a sharded deployment whose
+    /// groups are clusters of their own; nil in a single cluster.
+    public var group: String?
 
-    package init(time: Instant, node: NodeID?, event: SimulationEvent) {
+    package init(time: Instant, node: NodeID?, event: SimulationEvent, group: String? = nil) {
         self.time = time
         self.node = node
         self.event = event
+        self.group = group
     }
+
+    /// The `detail` column: the event's words, after its group's name when it has one.
+    public var detail: String { group.map { "\($0): \(event.detail)" } ?? event.detail }
 }
 
 /// Counts the simulator keeps while it runs.
@@ -34,6 +41,18 @@ public struct SimulationCounters: Hashable, Sendable {
     public var messagesMeasured = true
 
     package init() {}
+
+    /// Adds another simulation's counts (the groups of a sharded deployment make one run).
+    package mutating func add(_ other: SimulationCounters) {
+        events += other.events
+        steps += other.steps
+        messagesSent += other.messagesSent
+        bytesSent += other.bytesSent
+        messagesDropped += other.messagesDropped
+        clientMessages += other.clientMessages
+        leaderChanges += other.leaderChanges
+        messagesMeasured = messagesMeasured && other.messagesMeasured
+    }
 }
 
 /// The leader as the cluster sees it over time (`nil`: no node leads).
@@ -51,6 +70,13 @@ public struct FaultLevel: Hashable, Sendable {
     public var description: String
     /// Live nodes that cannot exchange messages (both ways) with a majority of the cluster.
     public var minoritySide: [NodeID]
+
+    package init(start: Instant, active: Int, description: String, minoritySide: [NodeID]) {
+        self.start = start
+        self.active = active
+        self.description = description
+        self.minoritySide = minoritySide
+    }
 }
 
 /// Everything a run produced: the input of the checker and of the Lab's metrics.
@@ -74,6 +100,12 @@ public struct SimulationResult: Sendable {
     public var end: Instant
     /// The messages of the trace window, when the configuration asked for one.
     public var messageTrace: MessageTrace?
+    /// The nodes that hold one state machine, whose final states must agree: empty when every
+    /// node does (one cluster); each server group (and the metaserver) of a sharded deployment.
+    public var replicaGroups: [[NodeID]] = []
+    /// What clients can read at the end, when the replicas do not all hold one state machine (a
+    /// sharded deployment: each key as the group serving it holds it); nil: the replicas' majority.
+    public var servedState: [String: String]?
 
     package init(history: [HistoryOperation], events: [EventRecord], counters: SimulationCounters, finalStates: [NodeID: [String: String]],
                  finalLeadership: [NodeID: Leadership], transactions: [UInt64: [NodeID: Bool]], leaders: [LeaderSpan],
@@ -90,6 +122,18 @@ public struct SimulationResult: Sendable {
         self.workloadEnd = workloadEnd
         self.end = end
         self.messageTrace = messageTrace
+    }
+}
+
+extension SimulationEvent {
+    /// The event with its nodes renamed by `rename` (a group's nodes numbered across a sharded
+    /// deployment). A fault's reachability, listed in its own cluster's order, is dropped.
+    package func renumbered(_ rename: (NodeID) -> NodeID) -> SimulationEvent {
+        switch self {
+        case .leader(let node, let term): .leader(node.map(rename), term: term)
+        case .fault(let action, let targets, _): .fault(action, targets: targets.map(rename), reachability: nil)
+        default: self
+        }
     }
 }
 

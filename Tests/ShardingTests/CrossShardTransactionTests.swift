@@ -1,4 +1,5 @@
 import ConsensusCore
+import Lab
 import Simulator
 import Testing
 @testable import Sharding

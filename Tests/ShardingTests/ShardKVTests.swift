@@ -1,6 +1,7 @@
 import Checker
 import Foundation
 import ConsensusCore
+import Lab
 import KVStore
 import Simulator
 import Testing
@@ -32,7 +33,7 @@ import Testing
             #expect(store.configuration.number == 1)
             #expect(store.buckets.filter { $0 == .serving }.count == 5, "g\(id): \(store.buckets)")
         }
-        var clients = ShardClients(count: 4, keys: Self.keys, seed: 1, known: deployment.latest)
+        var clients = ShardClients(count: 4, keys: Self.keys.count, seed: 1, known: deployment.latest)
         deployment.run(for: .seconds(2)) { clients.step(deployment) }
         #expect(clients.completed > 100)
         #expect(clients.wrongGroupRetries == 0)
@@ -50,7 +51,7 @@ import Testing
         let deployment = ShardedDeployment(groups: [1, 2], buckets: 10, seed: 2)
         try deployment.change(.join([GroupID(1): ["a"]]))
         deployment.settle()
-        var clients = ShardClients(count: 4, keys: Self.keys, seed: 2, known: deployment.latest)
+        var clients = ShardClients(count: 4, keys: Self.keys.count, seed: 2, known: deployment.latest)
         deployment.run(for: .seconds(1)) { clients.step(deployment) }
         try deployment.change(.join([GroupID(2): ["b"]])) { clients.step(deployment) }
         deployment.settle { clients.step(deployment) }
@@ -103,7 +104,7 @@ import Testing
         let deployment = ShardedDeployment(groups: [1, 2], buckets: 6, seed: 4, snapshotThreshold: 20)
         try deployment.change(.join([GroupID(1): ["a"]]))
         deployment.settle()
-        var clients = ShardClients(count: 3, keys: Self.keys, seed: 4, known: deployment.latest)
+        var clients = ShardClients(count: 3, keys: Self.keys.count, seed: 4, known: deployment.latest)
         let sim = deployment.groups[GroupID(2)]!
         let down = sim.cluster.first { $0 != sim.currentLeader }!
         sim.apply(.crash(.id(down)))
@@ -128,7 +129,7 @@ import Testing
         let deployment = ShardedDeployment(groups: [1, 2, 3], buckets: 12, seed: seed, network: network)
         try deployment.change(.join([GroupID(1): ["a"]]))
         deployment.settle()
-        var clients = ShardClients(count: 6, keys: Self.keys, seed: seed, known: deployment.latest)
+        var clients = ShardClients(count: 6, keys: Self.keys.count, seed: seed, known: deployment.latest)
         let changes: [ConfigurationChange] = [.join([GroupID(2): ["b"]]), .join([GroupID(3): ["c"]]), .leave([GroupID(1)]),
                                               .join([GroupID(1): ["a"]]), .leave([GroupID(2)])]
         for (round, change) in changes.enumerated() {
@@ -165,7 +166,7 @@ import Testing
             var random = DeterministicRandom(seed: seed, label: "shard-sweep")
             let deployment = ShardedDeployment(groups: [1, 2, 3, 4], buckets: 10, seed: seed, network: LinkProfile(loss: 0.02))
             try deployment.change(.join([GroupID(1): ["a"]]))
-            var clients = ShardClients(count: 5, keys: Self.keys, seed: seed, known: deployment.latest)
+            var clients = ShardClients(count: 5, keys: Self.keys.count, seed: seed, known: deployment.latest)
             var joined: Set<GroupID> = [GroupID(1)]
             for _ in 0..<6 {
                 let present = deployment.latest.groups.keys.sorted()

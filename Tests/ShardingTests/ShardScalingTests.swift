@@ -1,4 +1,5 @@
 import ConsensusCore
+import Lab
 import Foundation
 import Testing
 @testable import Sharding
@@ -14,7 +15,7 @@ import Testing
         let deployment = ShardedDeployment(groups: Array(1...groups), buckets: 16, seed: 7)
         try deployment.change(.join(Dictionary(uniqueKeysWithValues: (1...groups).map { (GroupID($0), ["s\($0)"]) })))
         deployment.settle()
-        var clients = ShardClients(count: 48 * groups, keys: (0..<256).map { "k\($0)" }, seed: 7, known: deployment.latest)
+        var clients = ShardClients(count: 48 * groups, keys: 256, seed: 7, known: deployment.latest)
         deployment.run(for: .milliseconds(300)) { clients.step(deployment) }
         let before = clients.completed
         deployment.run(for: .seconds(1)) { clients.step(deployment) }

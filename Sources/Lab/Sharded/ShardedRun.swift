@@ -1,0 +1,185 @@
+import ConsensusCore
+import Raft
+import Sharding
+import Simulator
+
+/// One run of a sharded scenario: the deployment built from the layout, the scenario's clients
+/// on it, the configuration changes at their times, and the whole turned into one
+/// `SimulationResult` — every group's client operations in one history, nodes numbered across the
+/// deployment (`ShardedDeployment.globalNode`), each group's replicas compared among themselves —
+/// so that the checker and the report writer serve it as they serve one cluster.
+enum ShardedRun {
+    static func execute(_ scenario: Scenario, _ layout: ShardedLayout, options: RaftOptions, seed: UInt64) -> (SimulationResult, ShardedOutcome) {
+        let groupIDs = layout.groupIDs
+        let deployment = ShardedDeployment(groups: groupIDs, buckets: layout.buckets, options: options) { scope in
+            config(scope, scenario, layout, seed: seed, firstClientID: 1_000_000 * ((groupIDs.firstIndex { .group($0) == scope } ?? groupIDs.count) + 1))
+        }
+        deployment.schedule(layout.initialChange, at: .zero)
+        for scheduled in layout.changes { deployment.schedule(scheduled.change, at: scheduled.at) }
+        var clients = ShardClients(count: scenario.workload.clientsPerNode * layout.nodesPerGroup * layout.groups, workload: scenario.workload,
+                                   seed: seed, known: .initial(buckets: layout.buckets))
+        let end = deployment.metaserver.config.end
+        deployment.run(until: .zero + scenario.duration) { clients.step(deployment) }
+        clients.issuing = false
+        deployment.run(until: end) { clients.step(deployment) }
+        return assemble(deployment, clients: clients)
+    }
+
+    /// The simulation of one group (or of the metaserver): the scenario's network, storage and
+    /// timing, its own seed and faults, and no clients of its own (the sharded clients use it).
+    static func config(_ scope: GroupScope, _ scenario: Scenario, _ layout: ShardedLayout, seed: UInt64, firstClientID: Int) -> SimulationConfig {
+        var workload = scenario.workload
+        workload.clientsPerNode = 0
+        let base = scenario.simulationConfig(seed: seed)
+        var config = SimulationConfig(
+            nodes: scope == .metaserver ? layout.metaserverNodes : layout.nodesPerGroup, seed: DeterministicRandom.derive(seed, "\(scope)"),
+            duration: scenario.duration, quiescence: scenario.quiescence, healAtEnd: true, network: scenario.network, clientLink: scenario.clientLink,
+            storage: scenario.storage, processingTime: scenario.processing, timerSlack: base.timerSlack, workload: workload,
+            faults: layout.faults(for: scope, everywhere: scenario.faults, nemesis: scenario.nemesis, seed: seed, duration: scenario.duration),
+            startTimes: scope == .metaserver ? [:] : scenario.startTimes)
+        config.firstClientID = firstClientID
+        return config
+    }
+
+    static func assemble(_ deployment: ShardedDeployment, clients: ShardClients) -> (SimulationResult, ShardedOutcome) {
+        var scopes: [(scope: GroupScope, result: SimulationResult)] = deployment.groupIDs.map { (.group($0), deployment.groups[$0]!.result) }
+        scopes.append((.metaserver, deployment.metaserver.result))
+        let global = { (scope: GroupScope, node: NodeID) in deployment.globalNode(node, of: scope) }
+
+        var counters = SimulationCounters()
+        var finalStates: [NodeID: [String: String]] = [:]
+        var leadership: [NodeID: Leadership] = [:]
+        var replicaGroups: [[NodeID]] = []
+        for (scope, result) in scopes {
+            counters.add(result.counters)
+            for (node, state) in result.finalStates { finalStates[global(scope, node)] = state }
+            for (node, view) in result.finalLeadership { leadership[global(scope, node)] = Leadership(role: view.role, term: view.term, leader: view.leader.map { global(scope, $0) }) }
+            replicaGroups.append(result.finalStates.keys.sorted().map { global(scope, $0) })
+        }
+        let first = scopes[0].result
+        var result = SimulationResult(history: deployment.history(issuers: clients.issuers, globalNodes: true),
+                                      events: events(scopes, deployment, global: global), counters: counters, finalStates: finalStates,
+                                      finalLeadership: leadership, transactions: [:], leaders: [], faultLevels: faultLevels(scopes, global: global),
+                                      workloadEnd: first.workloadEnd, end: first.end)
+        result.replicaGroups = replicaGroups
+        result.servedState = servedState(deployment)
+        let outcome = ShardedOutcome(groups: deployment.groupIDs.map { id in
+            GroupRow(group: id, nodes: deployment.groups[id]!.cluster.map { global(.group(id), $0) },
+                     leaderChanges: deployment.groups[id]!.counters.leaderChanges,
+                     bucketsAtEnd: deployment.latest.bucketsByGroup[id]?.count ?? 0)
+        }, migrations: deployment.migrations, changes: deployment.changesMade)
+        return (result, outcome)
+    }
+
+    /// Every group's events (and the metaserver's) with nodes numbered across the deployment, the
+    /// final heal once, and the configuration changes and bucket moves as the deployment saw them.
+    static func events(_ scopes: [(scope: GroupScope, result: SimulationResult)], _ deployment: ShardedDeployment,
+                       global: (GroupScope, NodeID) -> NodeID) -> [EventRecord] {
+        var records: [EventRecord] = []
+        var healed = false
+        for (scope, result) in scopes {
+            for var record in result.events {
+                if case .healedForQuiescence = record.event {
+                    if healed { continue }
+                    healed = true
+                }
+                record.node = record.node.map { global(scope, $0) }
+                record.group = record.event == .healedForQuiescence ? nil : scope.description
+                record.event = record.event.renumbered { global(scope, $0) }
+                records.append(record)
+            }
+        }
+        for made in deployment.changesMade {
+            records.append(EventRecord(time: made.made, node: nil, event: .note(kind: "configuration", detail: made.description)))
+        }
+        for move in deployment.migrations {
+            records.append(EventRecord(time: move.installed, node: nil, event: .note(kind: "migration", detail: move.description)))
+        }
+        // Stable: events of one time keep the order of their group, groups in id order.
+        return records.enumerated().sorted { ($0.element.time, $0.offset) < ($1.element.time, $1.offset) }.map(\.element)
+    }
+
+    /// One timeline of fault levels for the deployment: at each change in any group, the sum of
+    /// the groups' active faults, what each is (named by its group), and every node cut off from
+    /// its own group's majority.
+    static func faultLevels(_ scopes: [(scope: GroupScope, result: SimulationResult)], global: (GroupScope, NodeID) -> NodeID) -> [FaultLevel] {
+        let times = Set(scopes.flatMap { $0.result.faultLevels.map(\.start) }).sorted()
+        return times.map { time in
+            var level = FaultLevel(start: time, active: 0, description: "", minoritySide: [])
+            var words: [String] = []
+            for (scope, result) in scopes {
+                guard let current = result.faultLevels.last(where: { $0.start <= time }), current.active > 0 else { continue }
+                level.active += current.active
+                words.append("\(scope): \(current.description)")
+                level.minoritySide += current.minoritySide.map { global(scope, $0) }
+            }
+            level.description = words.isEmpty ? "none" : words.joined(separator: "; ")
+            return level
+        }
+    }
+
+    /// What clients can read at the end, for lost-write detection: each bucket's keys as the
+    /// majority of the group serving it holds them (a bucket caught mid-move, served by no group,
+    /// as the group it is leaving holds it: frozen, not lost).
+    static func servedState(_ deployment: ShardedDeployment) -> [String: String] {
+        var served: [String: String] = [:], frozen: [String: String] = [:]
+        for id in deployment.groupIDs {
+            let stores = deployment.stores(id)
+            let state = ConsistencySummary.clusterState(stores.mapValues(\.data))
+            let store = deployment.store(id)
+            for (key, value) in state {
+                switch store.buckets[store.bucket(of: key).index] {
+                case .serving: served[key] = value
+                case .leaving: frozen[key] = value
+                case .pulling, .absent: break
+                }
+            }
+        }
+        return frozen.merging(served) { _, serving in serving }
+    }
+}
+
+/// What a sharded run shows besides the common report: per group, and per bucket move.
+public struct ShardedOutcome: Sendable {
+    public var groups: [GroupRow]
+    public var migrations: [MigrationWindow]
+    public var changes: [ShardedDeployment.MadeChange]
+}
+
+/// One server group of a sharded run.
+public struct GroupRow: Sendable {
+    public var group: GroupID
+    /// Its nodes, numbered across the deployment.
+    public var nodes: [NodeID]
+    /// Elections won after the group's first leader.
+    public var leaderChanges: Int
+    /// Buckets the last configuration gives it.
+    public var bucketsAtEnd: Int
+}
+
+extension ShardedDeployment.MadeChange: CustomStringConvertible {
+    /// `v2: join g4 (asked at 10.000s, 12 ms to make)`.
+    public var description: String {
+        let what: String
+        switch change {
+        case .join(let groups): what = "join " + groups.keys.sorted().map(\.description).joined(separator: ",")
+        case .leave(let groups): what = "leave " + groups.sorted().map(\.description).joined(separator: ",")
+        case .move(let bucket, let group): what = "move \(bucket) to \(group)"
+        }
+        return "v\(version.number): \(what), made \((made - requested).microseconds / 1_000) ms after it was asked for"
+    }
+}
+
+extension MigrationWindow: CustomStringConvertible {
+    /// `b3 g1→g4 (v2): unserved for 84 ms`.
+    public var description: String {
+        "\(bucket) \(from.map(\.description) ?? "none")→\(to) (v\(version)): unserved for \(length.microseconds / 1_000) ms"
+    }
+}
+
+/// A backend's options when it is Raft (the groups of a sharded deployment run Raft), else nil.
+struct RaftOptionsOf: BackendVisitor {
+    typealias Output = RaftOptions?
+
+    func visit<Backend: ReplicationBackend>(_ backend: Backend.Type, options: Backend.Options) -> RaftOptions? { options as? RaftOptions }
+}
