@@ -85,11 +85,7 @@ public enum ScenarioFile {
         if var layout {
             try ShardedLayoutDecoder.check(scenario, layout, in: object)
             if let field = object["faults"] {
-                var sorter = ShardedLayoutDecoder(layout: layout, decodeStep: { step, nodes throws(ScenarioError) in
-                    var decoder = faultDecoder
-                    decoder.refs = NodeRefDecoder(nodes: nodes)
-                    return try decoder.step(step)
-                }, duration: duration)
+                var sorter = ShardedLayoutDecoder(layout: layout, faults: faultDecoder, duration: duration)
                 scenario.faults = try sorter.sort(field)
                 layout = sorter.layout
             }

@@ -12,7 +12,19 @@ import KVStore
 /// frozen data: at no time do two groups accept writes for one bucket, and no acknowledged write is
 /// left behind. The replica's clock and client sessions are the key-value store's.
 public struct ShardStore: ReplicatedStore, Equatable {
+    /// A classic mistake the lab plants on purpose (README § Planted bugs), so that a sharded run
+    /// shows what the checker makes of it.
+    public enum Bug: String, CaseIterable, Sendable {
+        /// The correct store.
+        case none
+        /// A leaving bucket is still served until its release (the rule above broken: the old
+        /// owner keeps taking writes after the export froze the data the new owner installs, so
+        /// they vanish with the release, and its reads miss the new owner's writes).
+        case serveWhileLeaving = "serve-while-leaving"
+    }
+
     public let group: GroupID
+    public let bug: Bug
     /// The configuration this group has adopted (version 0: no group owns anything).
     public private(set) var configuration: ShardConfiguration
     /// Per bucket, what this group holds of it.
@@ -27,17 +39,21 @@ public struct ShardStore: ReplicatedStore, Equatable {
     /// must not lock its keys again (presumed abort). Kept for the store's lifetime.
     private var decided: [String: Bool] = [:]
 
-    public init(group: GroupID, buckets count: Int, sessions: SessionOptions) {
+    public init(group: GroupID, buckets count: Int, sessions: SessionOptions, bug: Bug = .none) {
         self.group = group
+        self.bug = bug
         configuration = .initial(buckets: count)
         buckets = Array(repeating: .absent, count: count)
         store = KVStore(sessions: sessions)
     }
 
     /// Makes the stores of `group`'s replicas, for a protocol's options.
-    public static func recipe(group: GroupID, buckets count: Int) -> StateMachineRecipe {
-        StateMachineRecipe("shard-group \(group) of \(count) buckets", fresh: { ShardStore(group: group, buckets: count, sessions: $0) },
-                           restore: { bytes, sessions throws(BinaryDecodingError) in try ShardStore(snapshot: bytes, group: group, buckets: count, sessions: sessions) })
+    public static func recipe(group: GroupID, buckets count: Int, bug: Bug = .none) -> StateMachineRecipe {
+        StateMachineRecipe("shard-group \(group) of \(count) buckets" + (bug == .none ? "" : " with bug \(bug.rawValue)"),
+                           fresh: { ShardStore(group: group, buckets: count, sessions: $0, bug: bug) },
+                           restore: { bytes, sessions throws(BinaryDecodingError) in
+                               try ShardStore(snapshot: bytes, group: group, buckets: count, sessions: sessions, bug: bug)
+                           })
     }
 
     public var data: [String: String] { store.data }
@@ -59,7 +75,7 @@ public struct ShardStore: ReplicatedStore, Equatable {
             store.advanceClock(to: stamp)
             return cached
         }
-        guard buckets[bucket(of: request.command.key).index] == .serving else {
+        guard serves(bucket(of: request.command.key)) else {
             store.advanceClock(to: stamp)
             return .rejected(.wrongGroup)
         }
@@ -73,7 +89,17 @@ public struct ShardStore: ReplicatedStore, Equatable {
 
     public func answer(read request: ClientRequest) -> ReplyStatus {
         let key = request.command.key
-        return key != ShardControl.key && buckets[bucket(of: key).index] == .serving ? store.answer(read: request) : .rejected(.wrongGroup)
+        return key != ShardControl.key && serves(bucket(of: key)) ? store.answer(read: request) : .rejected(.wrongGroup)
+    }
+
+    /// Whether clients are served for `bucket`: only while it is `serving` (or, with the planted
+    /// bug, also while it is leaving).
+    private func serves(_ bucket: Bucket) -> Bool {
+        switch buckets[bucket.index] {
+        case .serving: true
+        case .leaving: bug == .serveWhileLeaving
+        case .pulling, .absent: false
+        }
     }
 
     public func cachedReply(for request: ClientRequest) -> ReplyStatus? { store.cachedReply(for: request) }
@@ -193,8 +219,8 @@ public struct ShardStore: ReplicatedStore, Equatable {
         return writer.bytes
     }
 
-    public init(snapshot bytes: [UInt8], group: GroupID, buckets count: Int, sessions: SessionOptions) throws(BinaryDecodingError) {
-        self.init(group: group, buckets: count, sessions: sessions)
+    public init(snapshot bytes: [UInt8], group: GroupID, buckets count: Int, sessions: SessionOptions, bug: Bug = .none) throws(BinaryDecodingError) {
+        self.init(group: group, buckets: count, sessions: sessions, bug: bug)
         var reader = ByteReader(bytes)
         guard try reader.readByte() == Self.snapshotVersion else { throw .invalid("shard snapshot version", offset: 0) }
         guard let decoded = ConfigurationText.decode(try reader.readString()), decoded.version.owners.count == count else {

@@ -64,13 +64,14 @@ public final class ShardedDeployment {
     }
 
     /// `config(scope)` configures the simulation of a group or of the metaserver; `options` are
-    /// every group's Raft options (the groups' state machine is set here).
-    public init(groups ids: [GroupID], buckets: Int, options: RaftOptions = RaftOptions(), config: (GroupScope) -> SimulationConfig) {
+    /// every group's Raft options (the groups' state machine is set here, with `bug` planted).
+    public init(groups ids: [GroupID], buckets: Int, options: RaftOptions = RaftOptions(), bug: ShardStore.Bug = .none,
+                config: (GroupScope) -> SimulationConfig) {
         self.buckets = buckets
         groupIDs = ids.sorted()
         for id in groupIDs {
             var groupOptions = options
-            groupOptions.stateMachine = ShardStore.recipe(group: id, buckets: buckets)
+            groupOptions.stateMachine = ShardStore.recipe(group: id, buckets: buckets, bug: bug)
             groups[id] = Simulation<Raft>(config: config(.group(id)), options: groupOptions)
         }
         let metaConfig = config(.metaserver)

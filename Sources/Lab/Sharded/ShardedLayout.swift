@@ -12,6 +12,8 @@ public struct ShardedLayout: Sendable {
     public var nodesPerGroup: Int
     public var buckets: Int
     public var metaserverNodes: Int
+    /// A planted mistake in every group's store (`"bug": "serve-while-leaving"`); `.none` by default.
+    public var bug: ShardStore.Bug = .none
     /// Configuration changes in time order.
     public var changes: [ScheduledChange] = []
     /// Fault steps aimed at one group (`"leader of g2"`, `"group": "g2"`) or at the metaserver; the

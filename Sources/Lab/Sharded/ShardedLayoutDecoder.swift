@@ -5,20 +5,28 @@ import Simulator
 /// Reads a scenario's `"sharded"` object and sorts its fault timeline into the steps for every
 /// group, the steps for one group, and the configuration changes.
 struct ShardedLayoutDecoder {
-    static let keys = ["groups", "nodesPerGroup", "buckets", "metaserver"]
+    static let keys = ["groups", "nodesPerGroup", "buckets", "metaserver", "bug"]
     static let changeActions = ["join", "leave", "move"]
 
     static func layout(_ field: JSONField) throws(ScenarioError) -> ShardedLayout {
         let object = try field.object(allowing: keys)
-        return ShardedLayout(groups: try object["groups"]?.int(in: 1...ScenarioLimits.shardGroups) ?? 3,
-                             nodesPerGroup: try object["nodesPerGroup"]?.int(in: 1...ScenarioLimits.nodes) ?? 3,
-                             buckets: try object["buckets"]?.int(in: 1...ScenarioLimits.buckets) ?? 16,
-                             metaserverNodes: try object["metaserver"]?.int(in: 1...ScenarioLimits.nodes) ?? 3)
+        var layout = ShardedLayout(groups: try object["groups"]?.int(in: 1...ScenarioLimits.shardGroups) ?? 3,
+                                   nodesPerGroup: try object["nodesPerGroup"]?.int(in: 1...ScenarioLimits.nodes) ?? 3,
+                                   buckets: try object["buckets"]?.int(in: 1...ScenarioLimits.buckets) ?? 16,
+                                   metaserverNodes: try object["metaserver"]?.int(in: 1...ScenarioLimits.nodes) ?? 3)
+        if let bug = object["bug"] {
+            let name = try bug.string()
+            guard let value = ShardStore.Bug(rawValue: name) else {
+                throw bug.error("unknown planted bug \"\(name)\"; choose from \(ShardStore.Bug.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            layout.bug = value
+        }
+        return layout
     }
 
     var layout: ShardedLayout
-    /// Decodes one fault step once its nodes are known to be those of a group of `nodes` nodes.
-    let decodeStep: (JSONField, Int) throws(ScenarioError) -> FaultStep
+    /// Decodes the steps that are faults, its node references set to the group each step names.
+    let faults: FaultDecoder
     let duration: TimeSpan
 
     /// Sorts `field`'s steps: configuration changes into the layout, steps naming a group (a node
@@ -38,7 +46,9 @@ struct ShardedLayoutDecoder {
             }
             let (scope, stripped) = try Self.scope(of: step, known: known)
             let nodes = scope == .metaserver ? layout.metaserverNodes : layout.nodesPerGroup
-            let decoded = try decodeStep(stripped, nodes)
+            var decoder = faults
+            decoder.refs = NodeRefDecoder(nodes: nodes)
+            let decoded = try decoder.step(stripped)
             if let scope { layout.scopedFaults.append(.init(scope: scope, step: decoded)) } else { everywhere.append(decoded) }
         }
         // In time order; changes at one time in file order.

@@ -11,7 +11,7 @@ import Simulator
 enum ShardedRun {
     static func execute(_ scenario: Scenario, _ layout: ShardedLayout, options: RaftOptions, seed: UInt64) -> (SimulationResult, ShardedOutcome) {
         let groupIDs = layout.groupIDs
-        let deployment = ShardedDeployment(groups: groupIDs, buckets: layout.buckets, options: options) { scope in
+        let deployment = ShardedDeployment(groups: groupIDs, buckets: layout.buckets, options: options, bug: layout.bug) { scope in
             config(scope, scenario, layout, seed: seed, firstClientID: 1_000_000 * ((groupIDs.firstIndex { .group($0) == scope } ?? groupIDs.count) + 1))
         }
         deployment.schedule(layout.initialChange, at: .zero)

@@ -1,0 +1,123 @@
+import ConsensusCore
+import Foundation
+import Sharding
+import Simulator
+import Testing
+@testable import Lab
+
+/// Sharded deployments as the lab runs them from a scenario file: configuration changes on the
+/// fault timeline, faults aimed at one group, the whole judged as one history (linearizable per key
+/// across every migration, no acknowledged write lost, each group's replicas equal), and the
+/// groups' and migrations' own reports.
+@Suite struct ShardedScenarioTests {
+    static func scenario(faults: String = "", sharded: String = "", extra: String = "", duration: String = "12s") -> String {
+        """
+        {"version": 1, "name": "sharded", "duration": "\(duration)", "quiescence": "3s", "backends": ["raft"],
+         "sharded": {"groups": 3, "nodesPerGroup": 3, "buckets": 16, "metaserver": 3\(sharded)},
+         "workload": {"clientsPerNode": 2, "keys": 48}\(extra),
+         "faults": [\(faults)]}
+        """
+    }
+
+    static let timeline = """
+        {"at": "3s", "join": "g4"},
+        {"at": "5s", "crash": "leader of g2"},
+        {"at": "6s", "restart": "crashed of g2"},
+        {"at": "7s", "partition": {"isolate": "leader"}, "group": "g4"},
+        {"at": "8s", "heal": true, "group": "g4"},
+        {"at": "9s", "leave": "g1"},
+        {"at": "10s", "move": {"bucket": 3, "to": "g2"}}
+        """
+
+    static func run(_ text: String, seed: UInt64 = 1) throws -> RunOutput {
+        let scenarios = try ScenarioFile.parse(text, file: "sharded.json")
+        // On the lab's worker threads (8 MB stacks, as `conlab run`), not on a test task's.
+        return Runner.run(Runner.plan(experiment: "sharded", scenarios: scenarios, seeds: [seed]))[0]
+    }
+
+    @Test func joinLeaveAndMoveUnderGroupFaultsLoseNothing() throws {
+        let output = try Self.run(Self.scenario(faults: Self.timeline))
+        #expect(output.consistency.linearizable == .linearizable, "\(output.consistency.anomaliesJSONL.prefix(600))")
+        #expect(output.consistency.lostWrites == 0 && output.consistency.divergentKeys == 0 && output.consistency.staleReads == 0)
+        #expect(output.result.violations.isEmpty)
+        let sharded = try #require(output.sharded)
+        // Version 1 (g1–g3), then join g4, leave g1, move b3: four versions, made in that order.
+        #expect(sharded.changes.map(\.version.number) == [1, 2, 3, 4])
+        // g4 took a quarter of the buckets from the others; g1 handed all of its own over; b3 moved last.
+        let moves = sharded.migrations
+        #expect(moves.filter { $0.version == 2 }.allSatisfy { $0.to == GroupID(4) } && moves.contains { $0.version == 2 })
+        #expect(moves.filter { $0.version == 3 }.allSatisfy { $0.from == GroupID(1) } && moves.contains { $0.version == 3 })
+        #expect(moves.filter { $0.version == 4 }.map(\.bucket) == [Bucket(3)])
+        #expect(moves.allSatisfy { $0.installed >= $0.frozen && $0.length < .seconds(1) }, "\(moves)")
+        #expect(sharded.groups.first { $0.group == GroupID(1) }?.bucketsAtEnd == 0)
+        #expect(sharded.groups.map(\.bucketsAtEnd).reduce(0, +) == 16)
+        // The crash hit g2's leader (g2 is n4–n6), and only g2 elected again for it.
+        let crash = try #require(output.result.events.first { if case .fault(.crash, _, _) = $0.event { true } else { false } })
+        #expect(crash.group == "g2")
+        if case .fault(_, let targets, _) = crash.event { #expect(targets.count == 1 && (4...6).contains(targets[0].rawValue), "\(targets)") }
+        #expect(sharded.groups.first { $0.group == GroupID(2) }!.leaderChanges >= 1)
+        #expect(sharded.groups.first { $0.group == GroupID(3) }!.leaderChanges == 0)
+        // Every group's clients were served; the history names the workload's clients.
+        let table = ShardedReport.groups(output)
+        #expect(table.rows.count == 4)
+        #expect(Set(output.result.history.map(\.client)).allSatisfy { $0.rawValue <= 18 })
+        #expect(output.result.history.count > 5_000)
+    }
+
+    @Test func theSameSeedGivesTheSameBytes() throws {
+        let text = Self.scenario(faults: Self.timeline)
+        let first = ReportWriter.renderedRun(try Self.run(text, seed: 5)), second = ReportWriter.renderedRun(try Self.run(text, seed: 5))
+        #expect(first == second)
+        #expect(first != ReportWriter.renderedRun(try Self.run(text, seed: 6)))
+    }
+
+    /// The planted mistake (a leaving bucket still served) is caught by the checker on the same
+    /// timeline on which the correct store is clean.
+    @Test func servingALeavingBucketIsCaught() throws {
+        let output = try Self.run(Self.scenario(faults: Self.timeline, sharded: #", "bug": "serve-while-leaving""#))
+        #expect(output.consistency.linearizable == .notLinearizable || output.consistency.lostWrites > 0 || output.consistency.staleReads > 0)
+    }
+
+    /// The randomized sweep: the nemesis's partitions, crashes and flaky links in every group and
+    /// the metaserver, configuration changes in between. `CONLAB_FULL=1` runs 20 seeds, else 3.
+    @Test func nemesisWithConfigurationChangesLosesNothing() throws {
+        let count = ProcessInfo.processInfo.environment["CONLAB_FULL"] == "1" ? 20 : 3
+        let faults = """
+            {"at": "2s", "join": ["g4", "g5"]}, {"at": "5s", "leave": "g2"}, {"at": "7s", "move": {"bucket": 0, "to": "g5"}},
+            {"at": "9s", "join": "g2"}, {"at": "11s", "leave": ["g1", "g4"]}
+            """
+        let nemesis = #", "nemesis": {"faults": ["partition", "crash", "flaky"], "interval": ["500ms", "2s"], "length": ["200ms", "1s"]}"#
+        let text = Self.scenario(faults: faults, extra: nemesis, duration: "14s")
+        for seed in 1...UInt64(count) {
+            let output = try Self.run(text, seed: seed)
+            #expect(output.consistency.linearizable == .linearizable, "seed \(seed): \(output.consistency.anomaliesJSONL.prefix(600))")
+            #expect(output.consistency.lostWrites == 0 && output.consistency.divergentKeys == 0, "seed \(seed)")
+            #expect(output.sharded!.changes.count == 6, "seed \(seed): every change made")
+            #expect(output.sharded!.groups.map(\.bucketsAtEnd).reduce(0, +) == 16)
+        }
+    }
+
+    @Test(arguments: [
+        (#"{"version": 1, "nodes": 3, "backends": ["raft"], "sharded": {}}"#, "nodes", "nodesPerGroup"),
+        (#"{"version": 1, "backends": ["2pc"], "sharded": {}}"#, "backends[0]", "Raft groups"),
+        (#"{"version": 1, "backends": ["raft"], "sharded": {"groups": 2}, "faults": [{"at": "1s", "join": "g2"}]}"#, "faults[0]", "already in the configuration"),
+        (#"{"version": 1, "backends": ["raft"], "sharded": {"groups": 2}, "faults": [{"at": "1s", "leave": "g3"}]}"#, "faults[0].leave", "neither in the first configuration"),
+        (#"{"version": 1, "backends": ["raft"], "sharded": {"groups": 2}, "faults": [{"at": "1s", "leave": ["g1", "g2"]}]}"#, "faults[0]", "no group would be left"),
+        (#"{"version": 1, "backends": ["raft"], "sharded": {"groups": 2}, "faults": [{"at": "1s", "leave": "g2"}, {"at": "2s", "move": {"bucket": 1, "to": "g2"}}]}"#, "faults[1]", "not in the configuration at 2s"),
+        (#"{"version": 1, "backends": ["raft"], "sharded": {"buckets": 4}, "faults": [{"at": "1s", "move": {"bucket": 4, "to": "g1"}}]}"#, "faults[0].move.bucket", "between 0 and 3"),
+        (#"{"version": 1, "backends": ["raft"], "sharded": {}, "faults": [{"at": "1s", "one-way": {"from": "leader of g1", "to": "n2 of g2"}}]}"#, "faults[0]", "names g1 and g2"),
+        (#"{"version": 1, "backends": ["raft"], "sharded": {}, "faults": [{"at": "1s", "crash": "leader of g9"}]}"#, "faults[0].crash", "g9"),
+        (#"{"version": 1, "backends": ["raft"], "sharded": {"metaserver": 3}, "faults": [{"at": "1s", "crash": "n5 of meta"}]}"#, "faults[0].crash", "n1…n3"),
+        (#"{"version": 1, "backends": ["raft"], "sharded": {}, "faults": [{"when": {"role": "leader"}, "join": "g4"}]}"#, "faults[0].when", "at a time"),
+        (#"{"version": 1, "backends": ["raft"], "sharded": {"bug": "oops"}}"#, "sharded.bug", "serve-while-leaving"),
+        (#"{"version": 1, "backends": ["raft"], "sharded": {}, "workload": {"mode": "open", "rate": 10}}"#, "workload", "closed-loop"),
+    ]) func badShardedScenariosAreRefusedWithTheField(text: String, path: String, words: String) {
+        do {
+            _ = try ScenarioFile.parse(text, file: "bad.json")
+            Issue.record("accepted: \(text)")
+        } catch {
+            #expect(error.path == path, "\(error)")
+            #expect(error.reason.contains(words), "\(error)")
+        }
+    }
+}
