@@ -93,6 +93,11 @@ public enum Merge {
         for (file, column) in [("summary.csv", "run"), ("timeseries.csv", "run"), ("events.csv", "run"), ("faults.csv", "run"), ("latency.csv", "run")] {
             try mergeTable(file, runColumn: column, order: order, from: directories, into: output)
         }
+        // A sharded experiment's own files: in every shard that ran a sharded run.
+        for file in ["groups.csv", "migrations.csv"] {
+            let holding = directories.filter { FileManager.default.fileExists(atPath: URL(fileURLWithPath: $0).appendingPathComponent(file).path) }
+            if !holding.isEmpty { try mergeTable(file, runColumn: "run", order: order, from: holding, into: output) }
+        }
         try mergeAnomalies(order: order, from: directories, into: output)
         try experiment.write(to: URL(fileURLWithPath: output).appendingPathComponent(ExperimentFile.fileName), options: .atomic)
         for position in 0..<first.total {

@@ -108,6 +108,25 @@ import Testing
         #expect(ReplicaDivergence.find(replicas: replicas, down: []).count == 2)
     }
 
+    /// A sharded store's groups hold different keys: replicas are compared within their group
+    /// only, and a disagreement inside one group is still found.
+    @Test func replicaGroupsAreComparedAmongThemselves() throws {
+        var replicas: [NodeID: [String: String]] = [
+            NodeID(1): ["a": "1"], NodeID(2): ["a": "1"], NodeID(3): ["b": "2"], NodeID(4): ["b": "2"],
+        ]
+        var input = CheckInput(history: [], replicas: replicas)
+        input.replicaGroups = [[NodeID(1), NodeID(2)], [NodeID(3), NodeID(4)]]
+        #expect(try Checker.check(input).divergentKeys == 0)
+        input.replicaGroups = []
+        #expect(try Checker.check(input).divergentKeys == 2, "one cluster: every key differs somewhere")
+        replicas[NodeID(4)] = ["b": "3"]
+        input = CheckInput(history: [], replicas: replicas)
+        input.replicaGroups = [[NodeID(1), NodeID(2)], [NodeID(3), NodeID(4)]]
+        let report = try Checker.check(input)
+        #expect(report.divergentKeys == 1)
+        #expect(report.anomalies.first { $0.kind == .replicaDivergence }?.key == "b")
+    }
+
     // MARK: transaction atomicity
 
     @Test func splitDecisionsAreAtomicityViolations() {

@@ -71,6 +71,12 @@ public enum Replay {
         let given = try ReplayWindow.given(from: request.from, to: request.to)
         let target = request.targetIsScenarioFile ? try ReplayTarget.scenario(file: request.target, backend: request.backend, seed: request.seed)
                                                   : try ReplayTarget.run(directory: request.target, scenarioFile: request.scenarioFile)
+        if target.spec.scenario.sharded != nil {
+            // One space-time chart is one cluster's; a sharded run is several, plus the clients between them.
+            throw ScenarioError(file: target.spec.scenario.file, path: "sharded",
+                                reason: "conlab replay draws the messages of one cluster, and a sharded deployment's groups are clusters of their own; "
+                                    + "read the run's events.csv, groups.csv and migrations.csv instead")
+        }
         try given?.check(runEnd: target.spec.scenario.simulationConfig(seed: target.spec.seed).end)
         let page = request.out ?? target.defaultPage
         try OutputDirectory.prepare((page as NSString).deletingLastPathComponent.isEmpty ? "." : (page as NSString).deletingLastPathComponent)

@@ -1,5 +1,6 @@
 import ConsensusCore
 import Foundation
+import Sharding
 import Simulator
 
 /// `experiment.json`: the experiment and each scenario in words, so that a report rebuilt from a
@@ -51,13 +52,43 @@ struct ExperimentFile: Equatable {
     /// The fault timeline in words: staggered starts, each step, and the nemesis if any.
     static func timeline(_ scenario: Scenario) -> [String] {
         var lines = scenario.startTimes.keys.sorted().map { "\($0) starts at \(scenario.startTimes[$0]!)" }
-        lines += scenario.faults.map(words)
+        if let layout = scenario.sharded {
+            lines += shardedTimeline(scenario, layout)
+        } else {
+            lines += scenario.faults.map(words)
+        }
         if let nemesis = scenario.nemesis {
             lines.append("random faults drawn from each seed (\(nemesis.faults.map(\.rawValue).joined(separator: ", "))), one at a time, "
                          + "every \(nemesis.interval.lowerBound)–\(nemesis.interval.upperBound), each lasting "
                          + "\(nemesis.length.lowerBound)–\(nemesis.length.upperBound)")
         }
         return lines
+    }
+
+    /// A sharded deployment in words, then its configuration changes and fault steps in time order,
+    /// each step named by the group it acts in (steps with a trigger last, in file order).
+    static func shardedTimeline(_ scenario: Scenario, _ layout: ShardedLayout) -> [String] {
+        var steps: [(time: Instant?, text: String)] = layout.changes.map { ($0.at, "at \($0.at): \(words($0.change))") }
+        steps += scenario.faults.map { (time(of: $0), "in every group, " + words($0)) }
+        steps += layout.scopedFaults.map { (time(of: $0.step), "\($0.scope), " + words($0.step)) }
+        let ordered = steps.enumerated().sorted { a, b in
+            (a.element.time ?? .zero, a.element.time == nil ? 1 : 0, a.offset) < (b.element.time ?? .zero, b.element.time == nil ? 1 : 0, b.offset)
+        }
+        let deployment = "g1…g\(layout.groups) of \(layout.nodesPerGroup) Raft nodes serving \(layout.buckets) buckets, a metaserver of "
+            + "\(layout.metaserverNodes)" + (layout.bug == .none ? "" : ", every group's store with the planted bug \(layout.bug.rawValue)")
+        return [deployment] + ordered.map(\.element.text)
+    }
+
+    static func time(of step: FaultStep) -> Instant? {
+        if case .at(let time) = step.when { time } else { nil }
+    }
+
+    static func words(_ change: ConfigurationChange) -> String {
+        switch change {
+        case .join(let groups): "join " + groups.keys.sorted().map(\.description).joined(separator: ", ")
+        case .leave(let groups): "leave " + groups.map(\.description).joined(separator: ", ")
+        case .move(let bucket, let group): "move \(bucket) to \(group)"
+        }
     }
 
     static func words(_ step: FaultStep) -> String {

@@ -5,7 +5,8 @@ import Foundation
 /// the run that wrote it.
 public enum Report {
     /// The data files the page links when present.
-    static let dataFiles = ["summary.csv", "timeseries.csv", "events.csv", "faults.csv", "latency.csv", ReportWriter.anomaliesFile, ExperimentFile.fileName]
+    static let dataFiles = ["summary.csv", "timeseries.csv", "events.csv", "faults.csv", "latency.csv", ReportWriter.anomaliesFile, ExperimentFile.fileName,
+                            "groups.csv", "migrations.csv"]
 
     /// Writes `charts/*.svg` and `index.html` into `directory`; returns the paths written, relative
     /// to it. Chart files left from an earlier build that this one does not write are removed.

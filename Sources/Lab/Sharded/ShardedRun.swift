@@ -160,13 +160,7 @@ public struct GroupRow: Sendable {
 extension ShardedDeployment.MadeChange: CustomStringConvertible {
     /// `v2: join g4 (asked at 10.000s, 12 ms to make)`.
     public var description: String {
-        let what: String
-        switch change {
-        case .join(let groups): what = "join " + groups.keys.sorted().map(\.description).joined(separator: ",")
-        case .leave(let groups): what = "leave " + groups.sorted().map(\.description).joined(separator: ",")
-        case .move(let bucket, let group): what = "move \(bucket) to \(group)"
-        }
-        return "v\(version.number): \(what), made \((made - requested).microseconds / 1_000) ms after it was asked for"
+        "v\(version.number): \(ExperimentFile.words(change)), made \((made - requested).microseconds / 1_000) ms after it was asked for"
     }
 }
 
