@@ -24,9 +24,11 @@ public struct ConsistencySummary: Sendable {
     static let budget = CheckBudget(stepsPerKey: 1_000_000)
 
     package static func check(_ result: SimulationResult) -> ConsistencySummary {
+        let named = result.namedTransactions.mapValues { $0.mapValues { $0 ? TransactionDecision.committed : .aborted } }
+        let transactions = decisions(result.transactions).merging(named) { first, _ in first }
         var input = CheckInput(history: result.history, finalState: result.servedState ?? clusterState(result.finalStates), replicas: result.finalStates,
-                               transactions: result.transactions.isEmpty ? nil : decisions(result.transactions),
-                               transactionWrites: splitTransactionWrites(result))
+                               transactions: transactions.isEmpty ? nil : transactions,
+                               transactionWrites: splitTransactionWrites(result).merging(result.namedTransactionWrites) { first, _ in first })
         input.replicaGroups = result.replicaGroups
         do {
             let report = try Checker.check(input, budget: budget)

@@ -94,7 +94,7 @@ public enum Merge {
             try mergeTable(file, runColumn: column, order: order, from: directories, into: output)
         }
         // A sharded experiment's own files: in every shard that ran a sharded run.
-        for file in ["groups.csv", "migrations.csv"] {
+        for file in ["groups.csv", "migrations.csv", "transactions.csv"] {
             let holding = directories.filter { FileManager.default.fileExists(atPath: URL(fileURLWithPath: $0).appendingPathComponent(file).path) }
             if !holding.isEmpty { try mergeTable(file, runColumn: "run", order: order, from: holding, into: output) }
         }

@@ -46,6 +46,7 @@ public enum ReportWriter {
         if !sharded.isEmpty {
             files.append(("groups.csv", merged(sharded.map(\.groups), ShardedReport.groupColumns)))
             files.append(("migrations.csv", merged(sharded.map(\.migrations), ShardedReport.migrationColumns)))
+            files.append(("transactions.csv", merged(sharded.map(\.transactions), ShardedReport.transactionColumns)))
         }
         for (relative, text) in files { try save(text, relative, in: directory) }
         return files.map(\.0)
@@ -108,7 +109,7 @@ public enum ReportWriter {
     /// determinism check compares.
     package static func renderedRun(_ output: RunOutput) -> String {
         [summary([output]).text, timeseries([output]).text, events([output]).text, faults([output]).text, latency([output]).text,
-         ShardedReport.groups(output).text, ShardedReport.migrations(output).text, output.historyText].joined(separator: "\n")
+         ShardedReport.groups(output).text, ShardedReport.migrations(output).text, ShardedReport.transactions(output).text, output.historyText].joined(separator: "\n")
     }
 
     static func historyText(_ history: [HistoryOperation]) -> String {

@@ -12,8 +12,8 @@ public struct RunRecord: Sendable {
     let events: CSVTable
     let faults: CSVTable
     let latency: CSVTable
-    /// A sharded run's `groups.csv` and `migrations.csv` rows; nil for one cluster.
-    let sharded: (groups: CSVTable, migrations: CSVTable)?
+    /// A sharded run's `groups.csv`, `migrations.csv` and `transactions.csv` rows; nil for one cluster.
+    let sharded: (groups: CSVTable, migrations: CSVTable, transactions: CSVTable)?
     let anomaliesJSONL: String
     /// The run's line of `Experiment.summaryText`.
     let line: RunLine
@@ -29,7 +29,7 @@ public struct RunRecord: Sendable {
         events = ReportWriter.events([output])
         faults = ReportWriter.faults([output])
         latency = ReportWriter.latency([output])
-        sharded = output.sharded.map { _ in (ShardedReport.groups(output), ShardedReport.migrations(output)) }
+        sharded = output.sharded.map { _ in (ShardedReport.groups(output), ShardedReport.migrations(output), ShardedReport.transactions(output)) }
         anomaliesJSONL = output.consistency.anomaliesJSONL
         line = RunLine(row)
     }

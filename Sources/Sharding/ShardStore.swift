@@ -39,6 +39,9 @@ public struct ShardStore: ReplicatedStore, Equatable {
     /// must not lock its keys again (presumed abort). Kept for the store's lifetime.
     private var decided: [String: Bool] = [:]
 
+    /// Every cross-shard transaction decided here: committed (true) or aborted.
+    public var decisions: [String: Bool] { decided }
+
     public init(group: GroupID, buckets count: Int, sessions: SessionOptions, bug: Bug = .none) {
         self.group = group
         self.bug = bug

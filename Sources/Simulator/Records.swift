@@ -106,6 +106,11 @@ public struct SimulationResult: Sendable {
     /// What clients can read at the end, when the replicas do not all hold one state machine (a
     /// sharded deployment: each key as the group serving it holds it); nil: the replicas' majority.
     public var servedState: [String: String]?
+    /// Decisions per transaction named by its coordinator (a sharded store's cross-shard
+    /// transactions, `c3.t7`) and per replica of each participant; `transactions` holds 2PC's and 3PC's.
+    public var namedTransactions: [String: [NodeID: Bool]] = [:]
+    /// Per named transaction, the history operation of its first write (for the checker's words).
+    public var namedTransactionWrites: [String: Int] = [:]
 
     package init(history: [HistoryOperation], events: [EventRecord], counters: SimulationCounters, finalStates: [NodeID: [String: String]],
                  finalLeadership: [NodeID: Leadership], transactions: [UInt64: [NodeID: Bool]], leaders: [LeaderSpan],

@@ -10,11 +10,11 @@ import Testing
 /// across every migration, no acknowledged write lost, each group's replicas equal), and the
 /// groups' and migrations' own reports.
 @Suite struct ShardedScenarioTests {
-    static func scenario(faults: String = "", sharded: String = "", extra: String = "", duration: String = "12s") -> String {
+    static func scenario(faults: String = "", sharded: String = "", extra: String = "", duration: String = "12s", groupSize: Int = 3) -> String {
         """
         {"version": 1, "name": "sharded", "duration": "\(duration)", "quiescence": "3s", "backends": ["raft"],
-         "sharded": {"groups": 3, "nodesPerGroup": 3, "buckets": 16, "metaserver": 3\(sharded)},
-         "workload": {"clientsPerNode": 2, "keys": 48}\(extra),
+         "sharded": {"groups": 3, "nodesPerGroup": \(groupSize), "buckets": 16, "metaserver": \(groupSize)\(sharded)},
+         "workload": {"clientsPerNode": 6, "keys": 48}\(extra),
          "faults": [\(faults)]}
         """
     }
@@ -105,6 +105,46 @@ import Testing
             #expect(output.sharded!.changes.count == 6, "seed \(seed): every change made")
             #expect(output.sharded!.groups.map(\.bucketsAtEnd).reduce(0, +) == 16)
         }
+    }
+
+    /// Cross-shard transactions in a sharded run: judged all or nothing across every replica of
+    /// every participant group; one replica's decision flipped is an atomicity violation.
+    @Test func crossShardTransactionsAreAtomicAndTheCheckerWouldSeeOtherwise() throws {
+        let output = try Self.run(Self.scenario(faults: Self.timeline, sharded: #", "transactions": {"share": 0.3, "keys": 3}"#))
+        #expect(output.consistency.isClean, "\(output.consistency.anomaliesJSONL.prefix(600))")
+        let transactions = try #require(output.sharded?.transactions)
+        #expect(transactions.count > 500)
+        #expect(transactions.contains { $0.result == .committed } && transactions.contains { $0.result != .committed })
+        #expect(output.result.namedTransactions.count >= transactions.count)
+        // Every write of a transaction is in the history, done if it committed, refused if not.
+        var writes: [String: [HistoryOperation]] = [:]
+        for operation in output.result.history {
+            if case .put(_, let value) = operation.command, value.contains(".t") { writes[value, default: []].append(operation) }
+        }
+        for transaction in transactions.prefix(200) {
+            let outcomes = try #require(writes[transaction.id]).map(\.outcome)
+            #expect(outcomes.count == 3 && Set(outcomes).count == 1, "\(transaction.id): \(outcomes)")
+            #expect(outcomes[0] == (transaction.result == .committed ? .ok(.done) : .fail(.refused)))
+        }
+        var tampered = output.result
+        let (id, byNode) = try #require(tampered.namedTransactions.first { $0.value.values.contains(true) })
+        tampered.namedTransactions[id]![byNode.keys.sorted().last!] = false
+        #expect(ConsistencySummary.check(tampered).atomicityViolations == 1)
+    }
+
+    /// Spanner's point, measured: through the same crash of g2's node (or leader) for three
+    /// seconds, transactions over single-node participants wait or fail for as long as it is down,
+    /// while over Raft groups none takes much longer than a client's timeout.
+    @Test func replicatedParticipantsDoNotBlockWhereSingleNodesDo() throws {
+        let faults = #"{"at": "3s", "crash": "leader of g2"}, {"at": "6s", "restart": "crashed of g2"}"#
+        var longest: [Int: TimeSpan] = [:]
+        for size in [1, 3] {
+            let output = try Self.run(Self.scenario(faults: faults, sharded: #", "transactions": {"share": 0.5}"#, duration: "9s", groupSize: size))
+            #expect(output.consistency.isClean, "\(size): \(output.consistency.anomaliesJSONL.prefix(600))")
+            longest[size] = try #require(output.sharded?.transactions.map { $0.finished - $0.started }.max())
+        }
+        #expect(longest[1]! >= .milliseconds(2_500), "single nodes: \(longest[1]!)")
+        #expect(longest[3]! <= .milliseconds(1_500), "Raft groups: \(longest[3]!)")
     }
 
     @Test(arguments: [

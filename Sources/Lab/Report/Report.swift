@@ -6,7 +6,7 @@ import Foundation
 public enum Report {
     /// The data files the page links when present.
     static let dataFiles = ["summary.csv", "timeseries.csv", "events.csv", "faults.csv", "latency.csv", ReportWriter.anomaliesFile, ExperimentFile.fileName,
-                            "groups.csv", "migrations.csv"]
+                            "groups.csv", "migrations.csv", "transactions.csv"]
 
     /// Writes `charts/*.svg` and `index.html` into `directory`; returns the paths written, relative
     /// to it. Chart files left from an earlier build that this one does not write are removed.

@@ -9,12 +9,42 @@ import Simulator
 /// or a bucket in the middle of a move), it looks the latest configuration up in the metaserver (a
 /// `MetaClerk` query) and sends the operation again, as a Redis Cluster client follows MOVED. A
 /// client that finds no owner at all (no configuration yet) looks again after `redirectBackoff`.
+///
+/// With a `transactions` share, that share of a client's operations are cross-shard transactions
+/// instead: puts of unique values to `transactionKeys` distinct keys, which the client coordinates
+/// itself (`TransactionClerk`: two-phase commit over the groups, the decision in the metaserver).
+/// Each write enters the history as an operation of its own spanning the whole transaction, done
+/// if it committed and refused if it aborted; each group's replicas' decisions are what the
+/// checker's atomicity check compares.
 public struct ShardClients {
     private enum State {
         case thinking(until: Instant)
         case waiting(ShardedDeployment.InFlight, Command)
-        case lookingUp(MetaClerk, ShardedDeployment.InFlight, retrying: Command)
+        /// Looking the configuration up, then sending `retrying` again (nil: then thinking).
+        case lookingUp(MetaClerk, ShardedDeployment.InFlight, retrying: Command?)
         case backingOff(until: Instant, retrying: Command)
+        case transacting(Transaction)
+    }
+
+    /// A transaction under way: its clerk, the request in flight, and per group the node the
+    /// last request to it went through (the history's `node` of that group's writes).
+    private struct Transaction {
+        var clerk: TransactionClerk
+        var writes: [Command]
+        var request: ShardedDeployment.InFlight?
+        let started: Instant
+        var nodes: [GroupID: NodeID] = [:]
+    }
+
+    /// The share of operations that are cross-shard transactions, and how many keys each writes.
+    public struct TransactionMix: Sendable {
+        public var share: Double
+        public var keys: Int
+
+        public init(share: Double = 0, keys: Int = 2) {
+            self.share = share
+            self.keys = keys
+        }
     }
 
     private struct Client {
@@ -22,10 +52,30 @@ public struct ShardClients {
         var source: OperationSource
         var known: ShardConfiguration
         var state: State
+        /// Whether the next operation is a transaction, and its keys: a stream of its own, drawn
+        /// only when transactions are on, so that without them the operations are the same.
+        var transactions: DeterministicRandom
+        var transactionCount = 0
     }
 
     private var clients: [Client]
     private let workload: WorkloadConfig
+    private let mix: TransactionMix
+    /// The writes of finished transactions, as history operations (nodes numbered across the deployment).
+    public private(set) var transactionWrites: [HistoryOperation] = []
+    /// Per transaction, its writes' positions in `transactionWrites`.
+    public private(set) var transactionOperations: [String: [Int]] = [:]
+    /// Every finished transaction, in the order they finished.
+    public private(set) var finishedTransactions: [FinishedTransaction] = []
+
+    /// A transaction as its coordinator saw it end.
+    public struct FinishedTransaction: Sendable {
+        public var id: String
+        public var groups: [GroupID]
+        public var started: Instant
+        public var finished: Instant
+        public var result: TransactionClerk.Result
+    }
     /// Operations answered or given up, refusals included.
     public private(set) var completed = 0
     /// Operations refused and sent again after a table lookup.
@@ -36,11 +86,14 @@ public struct ShardClients {
     public var issuing = true
 
     /// `count` clients numbered from `firstID`, their operations drawn from `seed`.
-    public init(count: Int, workload: WorkloadConfig, seed: UInt64, known: ShardConfiguration, firstID: Int = 1) {
+    public init(count: Int, workload: WorkloadConfig, seed: UInt64, known: ShardConfiguration, firstID: Int = 1,
+                transactions mix: TransactionMix = TransactionMix()) {
         self.workload = workload
+        self.mix = mix
         clients = (0..<count).map { index in
             let id = ClientID(firstID + index)
-            return Client(id: id, source: OperationSource(client: id, seed: seed, workload: workload), known: known, state: .thinking(until: .zero))
+            return Client(id: id, source: OperationSource(client: id, seed: seed, workload: workload), known: known, state: .thinking(until: .zero),
+                          transactions: DeterministicRandom(seed: seed, label: "transactions-c\(id.rawValue)"))
         }
     }
 
@@ -50,7 +103,13 @@ public struct ShardClients {
             switch clients[index].state {
             case .thinking(let until):
                 guard issuing, deployment.now >= until else { continue }
-                send(clients[index].source.next(), client: index, deployment)
+                if mix.share > 0, clients[index].transactions.nextUnit() < mix.share {
+                    begin(client: index, deployment)
+                } else {
+                    send(clients[index].source.next(), client: index, deployment)
+                }
+            case .transacting(let transaction):
+                drive(transaction, client: index, deployment)
             case .waiting(let request, let command):
                 guard let outcome = deployment.answered(request) else { continue }
                 completed += 1
@@ -66,7 +125,7 @@ public struct ShardClients {
                 switch clerk.receive(outcome) {
                 case .version(let version)?:
                     clients[index].known = version
-                    send(command, client: index, deployment)
+                    if let command { send(command, client: index, deployment) } else { think(client: index, deployment) }
                 case nil, .refused?, .unreadable?:
                     clients[index].state = .lookingUp(clerk, deployment.submit(clerk.command, to: deployment.metaserver, turn: index), retrying: command)
                 }
@@ -82,7 +141,7 @@ public struct ShardClients {
         clients[index].state = .thinking(until: deployment.now + clients[index].source.draw(think))
     }
 
-    private mutating func lookUp(retrying command: Command, client index: Int, _ deployment: ShardedDeployment) {
+    private mutating func lookUp(retrying command: Command?, client index: Int, _ deployment: ShardedDeployment) {
         let clerk = MetaClerk(.query(nil), tag: "client\(clients[index].id.rawValue)", buckets: deployment.buckets, known: clients[index].known)
         clients[index].state = .lookingUp(clerk, deployment.submit(clerk.command, to: deployment.metaserver, turn: index), retrying: command)
     }
@@ -101,5 +160,64 @@ public struct ShardClients {
         let request = deployment.submit(command, to: owner, turn: index)
         issuers[owner, default: [:]][request.operation] = clients[index].id
         clients[index].state = .waiting(request, command)
+    }
+
+    // MARK: Transactions
+
+    /// Starts a transaction over distinct keys drawn from the workload's, routed by the known
+    /// configuration; with no owner for one of them, looks the configuration up first.
+    private mutating func begin(client index: Int, _ deployment: ShardedDeployment) {
+        clients[index].transactionCount += 1
+        let id = "\(clients[index].id).t\(clients[index].transactionCount)"
+        var keys: [String] = []
+        while keys.count < min(mix.keys, workload.keys) {
+            let key = "k\(clients[index].transactions.index(below: workload.keys))"
+            if !keys.contains(key) { keys.append(key) }
+        }
+        let writes = keys.map { Command.put(key: $0, value: id) }
+        guard let clerk = TransactionClerk(id: id, writes: writes, configuration: clients[index].known) else {
+            return lookUp(retrying: nil, client: index, deployment)
+        }
+        drive(Transaction(clerk: clerk, writes: writes, started: deployment.now), client: index, deployment)
+    }
+
+    /// Collects the answer to the transaction's request, if any, and sends the next one; records
+    /// the writes once every group knows the outcome.
+    private mutating func drive(_ transaction: Transaction, client index: Int, _ deployment: ShardedDeployment) {
+        var transaction = transaction
+        if let request = transaction.request {
+            guard let outcome = deployment.answered(request) else { return }
+            if let result = transaction.clerk.receive(outcome) {
+                finish(transaction, result, client: index, deployment)
+                return
+            }
+        }
+        let (target, command) = transaction.clerk.request
+        switch target {
+        case .group(let group):
+            let request = deployment.submit(command, to: group, turn: index)
+            transaction.nodes[group] = deployment.globalNode(deployment.groups[group]!.history[request.operation].node, of: .group(group))
+            transaction.request = request
+        case .decisions:
+            transaction.request = deployment.submit(command, to: deployment.metaserver, turn: index)
+        }
+        clients[index].state = .transacting(transaction)
+    }
+
+    private mutating func finish(_ transaction: Transaction, _ result: TransactionClerk.Result, client index: Int, _ deployment: ShardedDeployment) {
+        completed += 1
+        var positions: [Int] = []
+        for write in transaction.writes {
+            let group = clients[index].known.owner(of: Bucket.of(key: write.key, count: deployment.buckets))
+            let node = group.flatMap { transaction.nodes[$0] } ?? transaction.nodes.values.min() ?? NodeID(1)
+            positions.append(transactionWrites.count)
+            transactionWrites.append(HistoryOperation(id: 0, client: clients[index].id, node: node, command: write, invoke: transaction.started,
+                                                      complete: deployment.now, outcome: result == .committed ? .ok(.done) : .fail(.refused)))
+        }
+        transactionOperations[transaction.clerk.id] = positions
+        finishedTransactions.append(FinishedTransaction(id: transaction.clerk.id, groups: transaction.nodes.keys.sorted(), started: transaction.started,
+                                                        finished: deployment.now, result: result))
+        // An abort may come from a table that moved on (a group voted "wrong group"): look again.
+        if result == .committed { think(client: index, deployment) } else { lookUp(retrying: nil, client: index, deployment) }
     }
 }

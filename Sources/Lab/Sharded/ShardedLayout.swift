@@ -14,6 +14,8 @@ public struct ShardedLayout: Sendable {
     public var metaserverNodes: Int
     /// A planted mistake in every group's store (`"bug": "serve-while-leaving"`); `.none` by default.
     public var bug: ShardStore.Bug = .none
+    /// The share of client operations that are cross-shard transactions, and their size.
+    public var transactions = ShardClients.TransactionMix()
     /// Configuration changes in time order.
     public var changes: [ScheduledChange] = []
     /// Fault steps aimed at one group (`"leader of g2"`, `"group": "g2"`) or at the metaserver; the
@@ -30,6 +32,10 @@ public struct ShardedLayout: Sendable {
         public var scope: GroupScope
         public var step: FaultStep
     }
+
+    /// The scenario's clients: `clientsPerNode` per group of the first configuration, so that the
+    /// same workload meets groups of any size (single nodes and Raft groups alike).
+    public func clients(_ workload: WorkloadConfig) -> Int { workload.clientsPerNode * groups }
 
     /// Every group that ever exists: those of the first configuration and every group a change
     /// names. A group that joins later runs from the start, idle until it owns buckets.

@@ -5,7 +5,7 @@ import Simulator
 /// Reads a scenario's `"sharded"` object and sorts its fault timeline into the steps for every
 /// group, the steps for one group, and the configuration changes.
 struct ShardedLayoutDecoder {
-    static let keys = ["groups", "nodesPerGroup", "buckets", "metaserver", "bug"]
+    static let keys = ["groups", "nodesPerGroup", "buckets", "metaserver", "bug", "transactions"]
     static let changeActions = ["join", "leave", "move"]
 
     static func layout(_ field: JSONField) throws(ScenarioError) -> ShardedLayout {
@@ -13,13 +13,20 @@ struct ShardedLayoutDecoder {
         var layout = ShardedLayout(groups: try object["groups"]?.int(in: 1...ScenarioLimits.shardGroups) ?? 3,
                                    nodesPerGroup: try object["nodesPerGroup"]?.int(in: 1...ScenarioLimits.nodes) ?? 3,
                                    buckets: try object["buckets"]?.int(in: 1...ScenarioLimits.buckets) ?? 16,
-                                   metaserverNodes: try object["metaserver"]?.int(in: 1...ScenarioLimits.nodes) ?? 3)
+                                   metaserverNodes: 3)
+        // The metaserver is a group like the others unless said otherwise (one node each: plain 2PC's
+        // single-node participants and coordinator log, for the cross-shard transactions).
+        layout.metaserverNodes = try object["metaserver"]?.int(in: 1...ScenarioLimits.nodes) ?? layout.nodesPerGroup
         if let bug = object["bug"] {
             let name = try bug.string()
             guard let value = ShardStore.Bug(rawValue: name) else {
                 throw bug.error("unknown planted bug \"\(name)\"; choose from \(ShardStore.Bug.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             layout.bug = value
+        }
+        if let field = object["transactions"] {
+            let mix = try field.object(allowing: ["share", "keys"])
+            layout.transactions = .init(share: try mix["share"]?.probability() ?? 0.1, keys: try mix["keys"]?.int(in: 2...16) ?? 2)
         }
         return layout
     }
@@ -191,10 +198,14 @@ extension ShardedLayoutDecoder {
             throw (object["workload"] ?? object.field).error("a sharded deployment's clients are closed-loop (each waits for its answer, "
                                                              + "looking the table up again when a group refuses it): drop \"mode\": \"open\"")
         }
-        let clients = scenario.workload.clientsPerNode * layout.nodesPerGroup * layout.groups
+        if layout.transactions.share > 0, layout.transactions.keys > scenario.workload.keys {
+            throw (object["sharded"] ?? object.field).error("a transaction writes \(layout.transactions.keys) distinct keys, "
+                                                            + "more than the workload's \(scenario.workload.keys)")
+        }
+        let clients = layout.clients(scenario.workload)
         guard clients <= ScenarioLimits.clients else {
-            throw (object["workload"] ?? object.field).error("\(scenario.workload.clientsPerNode) clients per node on \(layout.groups) groups of "
-                                                             + "\(layout.nodesPerGroup) is \(clients) clients, more than the \(ScenarioLimits.clients) a run simulates")
+            throw (object["workload"] ?? object.field).error("\(scenario.workload.clientsPerNode) clients per group (clientsPerNode, in a sharded "
+                                                             + "deployment) on \(layout.groups) groups is \(clients) clients, more than the \(ScenarioLimits.clients) a run simulates")
         }
     }
 }

@@ -16,8 +16,8 @@ enum ShardedRun {
         }
         deployment.schedule(layout.initialChange, at: .zero)
         for scheduled in layout.changes { deployment.schedule(scheduled.change, at: scheduled.at) }
-        var clients = ShardClients(count: scenario.workload.clientsPerNode * layout.nodesPerGroup * layout.groups, workload: scenario.workload,
-                                   seed: seed, known: .initial(buckets: layout.buckets))
+        var clients = ShardClients(count: layout.clients(scenario.workload), workload: scenario.workload,
+                                   seed: seed, known: .initial(buckets: layout.buckets), transactions: layout.transactions)
         let end = deployment.metaserver.config.end
         deployment.run(until: .zero + scenario.duration) { clients.step(deployment) }
         clients.issuing = false
@@ -57,18 +57,49 @@ enum ShardedRun {
             replicaGroups.append(result.finalStates.keys.sorted().map { global(scope, $0) })
         }
         let first = scopes[0].result
-        var result = SimulationResult(history: deployment.history(issuers: clients.issuers, globalNodes: true),
+        let (history, transactionIDs) = merged(deployment.history(issuers: clients.issuers, globalNodes: true), clients.transactionWrites)
+        var result = SimulationResult(history: history,
                                       events: events(scopes, deployment, global: global), counters: counters, finalStates: finalStates,
                                       finalLeadership: leadership, transactions: [:], leaders: [], faultLevels: faultLevels(scopes, global: global),
                                       workloadEnd: first.workloadEnd, end: first.end)
         result.replicaGroups = replicaGroups
         result.servedState = servedState(deployment)
+        result.namedTransactions = decisions(deployment)
+        result.namedTransactionWrites = clients.transactionOperations.compactMapValues { $0.first.map { transactionIDs[$0] } }
         let outcome = ShardedOutcome(groups: deployment.groupIDs.map { id in
             GroupRow(group: id, nodes: deployment.groups[id]!.cluster.map { global(.group(id), $0) },
                      leaderChanges: deployment.groups[id]!.counters.leaderChanges,
                      bucketsAtEnd: deployment.latest.bucketsByGroup[id]?.count ?? 0)
-        }, migrations: deployment.migrations, changes: deployment.changesMade)
+        }, migrations: deployment.migrations, changes: deployment.changesMade, transactions: clients.finishedTransactions)
         return (result, outcome)
+    }
+
+    /// The groups' history with the transactions' writes added, in invocation order, renumbered;
+    /// and the new id of each added write.
+    static func merged(_ history: [HistoryOperation], _ writes: [HistoryOperation]) -> ([HistoryOperation], [Int]) {
+        let all = history + writes
+        let order = all.indices.sorted { (all[$0].invoke, $0) < (all[$1].invoke, $1) }
+        var merged: [HistoryOperation] = []
+        var ids = Array(repeating: 0, count: writes.count)
+        for index in order {
+            var operation = all[index]
+            operation.id = merged.count + 1
+            if index >= history.count { ids[index - history.count] = operation.id }
+            merged.append(operation)
+        }
+        return (merged, ids)
+    }
+
+    /// Every cross-shard transaction as each live replica of each group decided it (nodes
+    /// numbered across the deployment): the input of the checker's atomicity check.
+    static func decisions(_ deployment: ShardedDeployment) -> [String: [NodeID: Bool]] {
+        var decisions: [String: [NodeID: Bool]] = [:]
+        for id in deployment.groupIDs {
+            for (node, store) in deployment.stores(id) {
+                for (transaction, committed) in store.decisions { decisions[transaction, default: [:]][deployment.globalNode(node, of: .group(id))] = committed }
+            }
+        }
+        return decisions
     }
 
     /// Every group's events (and the metaserver's) with nodes numbered across the deployment, the
@@ -144,6 +175,7 @@ public struct ShardedOutcome: Sendable {
     public var groups: [GroupRow]
     public var migrations: [MigrationWindow]
     public var changes: [ShardedDeployment.MadeChange]
+    public var transactions: [ShardClients.FinishedTransaction]
 }
 
 /// One server group of a sharded run.
