@@ -52,7 +52,7 @@ let package = Package(
         // Lab's catalogue. A module of its own so that Runtime stays the I/O toolkit it is (Core
         // only, tested without a backend) and Lab stays free of sockets.
         .target(name: "Server", dependencies: ["ConsensusCore", "Storage", "NodeHost", "Runtime", "RESP", "Simulator", "Lab", "Raft", "Zab", "TwoPhaseCommit",
-                                               "ThreePhaseCommit", "PrimaryBackup", "Unreplicated"], swiftSettings: hotPath),
+                                               "ThreePhaseCommit", "PrimaryBackup", "Unreplicated", "Sharding"], swiftSettings: hotPath),
         // `conlab load`: a closed-loop load generator for our clusters (RESP) and etcd (its v3
         // HTTP/JSON gateway), so both are measured by one client. Blocking sockets, a thread per
         // client: no event loop, so it depends on Runtime only for addresses and the clock.
@@ -78,7 +78,7 @@ let package = Package(
         .testTarget(name: "PrimaryBackupTests", dependencies: ["PrimaryBackup", "ConformanceSuite", "Simulator", "Lab", "ConsensusCore", "KVStore", "Storage"]),
         .testTarget(name: "AtomicCommitTests", dependencies: ["AtomicCommit", "TwoPhaseCommit", "ThreePhaseCommit", "ConformanceSuite"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "ConsensusCore"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "Runtime", "RESP", "Lab", "ConsensusCore"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Runtime", "RESP", "Lab", "ConsensusCore", "Sharding"]),
         .testTarget(name: "JepsenTests", dependencies: ["Jepsen", "Lab", "Server", "Simulator", "ConsensusCore"]),
         .testTarget(name: "LoadTests", dependencies: ["Load", "Server", "Runtime", "ConsensusCore"]),
         .testTarget(name: "WireTests", dependencies: ["ConsensusCore", "KVStore", "Simulator", "Unreplicated", "Raft", "Zab", "AtomicCommit",

@@ -1,6 +1,8 @@
 import ConsensusCore
 import Lab
+import Raft
 import Runtime
+import Sharding
 
 /// A cluster as its file describes it (`ClusterFile`): who the members are, where each listens,
 /// what they run, and the secret that admits them to each other's links.
@@ -44,8 +46,26 @@ public struct ClusterConfiguration: Sendable {
     public var requestTimeout: TimeSpan
     /// Members in id order: n1, n2, …
     public var members: [Member]
+    /// The server group of a sharded store these members form (`"shardGroup"`): their Raft log
+    /// then applies to the group's `ShardStore` instead of the plain store; nil for a plain cluster.
+    public var shardGroup: ShardGroupRole? = nil
+
+    /// A cluster's part in a sharded store: which group it is and how many buckets the key space has.
+    public struct ShardGroupRole: Sendable, Equatable {
+        public var group: GroupID
+        public var buckets: Int
+    }
 
     public var memberIDs: [NodeID] { members.map(\.id) }
 
     public func member(_ id: NodeID) -> Member? { members.first { $0.id == id } }
+
+    /// The Raft options a member runs with: the cluster file's, replicating the group's
+    /// `ShardStore` when the members form a shard group.
+    func served(_ options: RaftOptions) -> RaftOptions {
+        guard let role = shardGroup else { return options }
+        var served = options
+        served.stateMachine = ShardStore.recipe(group: role.group, buckets: role.buckets)
+        return served
+    }
 }

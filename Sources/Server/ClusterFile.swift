@@ -2,6 +2,7 @@ import ConsensusCore
 import Foundation
 import Lab
 import Runtime
+import Sharding
 
 /// Reads and writes cluster files: JSON, version 1, validated as scenario files are (every error
 /// names the file, the JSON path and the reason, and unknown fields are refused).
@@ -13,6 +14,7 @@ import Runtime
 ///       "requirepassFile": "requirepass",             // optional, or "requirepass": "…": clients AUTH
 ///       "backend": {"protocol": "raft", "options": {"read": "lease"}},   // as in a scenario
 ///       "requestTimeout": "5s",                       // optional, default 5s
+///       "shardGroup": {"group": "g2", "buckets": 16}, // optional: a server group of a sharded store (raft only)
 ///       "nodes": [
 ///         {"id": "n1", "peer": "127.0.0.1:7001", "client": 6001, "data": "n1", "pid": 4711},
 ///         // optional "admin": 8001: where the runner of `conlab run --real` injects faults
@@ -34,7 +36,8 @@ public enum ClusterFile {
     /// Cluster ids are integers JSON numbers carry exactly (below 10^15, as every integer field).
     public static let clusterIDs: Range<UInt64> = 0..<1_000_000_000_000_000
 
-    static let topLevelKeys = ["version", "cluster", "secret", "secretFile", "requirepass", "requirepassFile", "backend", "requestTimeout", "nodes"]
+    static let topLevelKeys = ["version", "cluster", "secret", "secretFile", "requirepass", "requirepassFile", "backend", "requestTimeout", "nodes",
+                               "shardGroup"]
     static let nodeKeys = ["id", "peer", "client", "admin", "data", "pid"]
 
     public static func load(path: String) throws(ScenarioError) -> ClusterConfiguration {
@@ -60,10 +63,25 @@ public enum ClusterFile {
                 "the request timeout \(timeout) must be longer than zero and shorter than the backend's sessionTimeout "
                     + "\(backend.sessions.timeout): a client may retry that long, and an expired session could apply a retry twice")
         }
-        return ClusterConfiguration(file: file, clusterID: UInt64(try object.required("cluster").int(in: 0...Int(clusterIDs.upperBound - 1))),
-                                    secret: secret, secretSource: source, requirepass: requirepass?.bytes, requirepassSource: requirepass?.source,
-                                    backend: backend, requestTimeout: timeout,
-                                    members: try members(try object.required("nodes"), folder: folder(of: file)))
+        var configuration = ClusterConfiguration(file: file, clusterID: UInt64(try object.required("cluster").int(in: 0...Int(clusterIDs.upperBound - 1))),
+                                                 secret: secret, secretSource: source, requirepass: requirepass?.bytes, requirepassSource: requirepass?.source,
+                                                 backend: backend, requestTimeout: timeout,
+                                                 members: try members(try object.required("nodes"), folder: folder(of: file)))
+        if let field = object["shardGroup"] { configuration.shardGroup = try shardGroup(field, backend: backend, at: object["backend"]!) }
+        return configuration
+    }
+
+    /// `{"group": "g2", "buckets": 16}`: the members serve as server group g2 of a sharded store
+    /// whose keys hash into 16 buckets. Only Raft replicates a state machine other than the store.
+    static func shardGroup(_ field: JSONField, backend: BackendSpec, at backendField: JSONField) throws(ScenarioError) -> ClusterConfiguration.ShardGroupRole {
+        let object = try field.object(allowing: ["group", "buckets"])
+        guard backend.kind.name == "raft" else {
+            throw backendField.error("a shard group's members replicate its ShardStore with Raft; \(backend.label) replicates only the plain store")
+        }
+        let group = try object.required("group")
+        let text = try group.string()
+        guard text.hasPrefix("g"), let number = Int(text.dropFirst()), number >= 1 else { throw group.error("expected a group, \"g1\", \"g2\", …; found \"\(text)\"") }
+        return .init(group: GroupID(number), buckets: try object.required("buckets").int(in: 1...ScenarioLimits.buckets))
     }
 
     /// A secret given inline (field `inline`) or in a file of its own (field `file`, trimmed of
@@ -144,6 +162,7 @@ public enum ClusterFile {
         let options = JSONValue.object(configuration.backend.options.map { ($0.name, $0.value) })
         lines.append("  \"backend\": \(JSONValue.object([("protocol", .string(configuration.backend.kind.name)), ("options", options)]).serialized),")
         lines.append("  \"requestTimeout\": \"\(configuration.requestTimeout)\",")
+        if let role = configuration.shardGroup { lines.append("  \"shardGroup\": {\"group\": \"\(role.group)\", \"buckets\": \(role.buckets)},") }
         lines.append("  \"nodes\": [")
         for (index, member) in configuration.members.enumerated() {
             var fields: [(key: String, value: JSONValue)] = [("id", .string(member.id.description)), ("peer", .string(member.peer.description)),

@@ -60,7 +60,7 @@ private struct Serve: BackendVisitor {
     func visit<Backend: ReplicationBackend>(_: Backend.Type, options: Backend.Options) -> Int32 {
         // Each call names its type: a call through a generic helper would stay unspecialised.
         switch options {
-        case let options as Raft.Options where Backend.self == Raft.self: run(Raft.self, options: options)
+        case let options as Raft.Options where Backend.self == Raft.self: run(Raft.self, options: request.configuration.served(options))
         case let options as Zab.Options where Backend.self == Zab.self: run(Zab.self, options: options)
         case let options as TwoPhaseCommit.Options where Backend.self == TwoPhaseCommit.self: run(TwoPhaseCommit.self, options: options)
         case let options as ThreePhaseCommit.Options where Backend.self == ThreePhaseCommit.self: run(ThreePhaseCommit.self, options: options)

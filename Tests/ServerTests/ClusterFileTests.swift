@@ -36,6 +36,19 @@ import Testing
                 "what the launcher writes reads back the same")
     }
 
+    /// A shard group's role reads back from what the launcher writes, and is only Raft's.
+    @Test func aShardGroupRoleIsOptionalRaftOnlyAndReadBack() throws {
+        let configuration = try ClusterFile.parse(Self.file(extra: #""shardGroup": {"group": "g3", "buckets": 16},"#), file: "c.json")
+        #expect(configuration.shardGroup?.group.rawValue == 3 && configuration.shardGroup?.buckets == 16)
+        #expect(try ClusterFile.parse(ClusterFile.text(of: configuration), file: "c.json").shardGroup == configuration.shardGroup)
+        #expect(try ClusterFile.parse(Self.file(), file: "c.json").shardGroup == nil)
+        let zab = Self.error(Self.file(backend: #"{"protocol": "zab"}"#, extra: #""shardGroup": {"group": "g1", "buckets": 4},"#))
+        #expect(zab?.path == "backend" && zab?.reason.contains("Raft") == true, "\(String(describing: zab))")
+        #expect(Self.error(Self.file(extra: #""shardGroup": {"group": "2", "buckets": 4},"#))?.path == "shardGroup.group")
+        #expect(Self.error(Self.file(extra: #""shardGroup": {"group": "g2", "buckets": 0},"#))?.path == "shardGroup.buckets")
+        #expect(Self.error(Self.file(extra: #""shardGroup": {"group": "g2"},"#))?.reason.contains("buckets") == true)
+    }
+
     @Test func eachMistakeIsNamedByFieldAndReason() {
         #expect(Self.error(Self.file(secret: "\"secret\": \"short\""))?.path == "secret")
         #expect(Self.error(Self.file(secret: "\"secretFile\": \"/no/such/secret\""))?.reason.contains("no such file") == true)

@@ -30,8 +30,9 @@ final class LocalCluster {
 
     struct SkipReason: Error { var text: String }
 
-    /// Writes a cluster file for `nodes` nodes of `backend` (a cluster file's `backend` value).
-    init(conlab: String, nodes: Int, backend: String, requestTimeout: String = "3s", password: String? = nil) throws {
+    /// Writes a cluster file for `nodes` nodes of `backend` (a cluster file's `backend` value);
+    /// `extra`, if any, adds top-level members (`"shardGroup": {…},`).
+    init(conlab: String, nodes: Int, backend: String, requestTimeout: String = "3s", password: String? = nil, extra: String = "") throws {
         self.conlab = conlab
         self.nodes = nodes
         self.password = password
@@ -45,7 +46,7 @@ final class LocalCluster {
         }
         let text = """
         {"version": 1, "cluster": 77, "secret": "a secret for the real-process tests",
-         "backend": \(backend), "requestTimeout": "\(requestTimeout)",\(password.map { " \"requirepass\": \"\($0)\"," } ?? "")
+         "backend": \(backend), "requestTimeout": "\(requestTimeout)",\(password.map { " \"requirepass\": \"\($0)\"," } ?? "") \(extra)
          "nodes": [\(members.joined(separator: ", "))]}
         """
         try Data(text.utf8).write(to: URL(fileURLWithPath: file))
