@@ -30,11 +30,10 @@ enum ShardedRun {
     static func config(_ scope: GroupScope, _ scenario: Scenario, _ layout: ShardedLayout, seed: UInt64, firstClientID: Int) -> SimulationConfig {
         var workload = scenario.workload
         workload.clientsPerNode = 0
-        let base = scenario.simulationConfig(seed: seed)
         var config = SimulationConfig(
             nodes: scope == .metaserver ? layout.metaserverNodes : layout.nodesPerGroup, seed: DeterministicRandom.derive(seed, "\(scope)"),
             duration: scenario.duration, quiescence: scenario.quiescence, healAtEnd: true, network: scenario.network, clientLink: scenario.clientLink,
-            storage: scenario.storage, processingTime: scenario.processing, timerSlack: base.timerSlack, workload: workload,
+            storage: scenario.storage, processingTime: scenario.processing, workload: workload,
             faults: layout.faults(for: scope, everywhere: scenario.faults, nemesis: scenario.nemesis, seed: seed, duration: scenario.duration),
             startTimes: scope == .metaserver ? [:] : scenario.startTimes)
         config.firstClientID = firstClientID
