@@ -152,23 +152,11 @@ final class ClientEngine: @unchecked Sendable {
 
     private func send(_ pending: Pending, by client: Client) {
         guard let connection = client.connection else { return }
-        let arguments = ["CONLAB.SEQ", String(pending.sequence), String(client.watermark.finishedThrough)] + Self.arguments(pending.command)
+        let arguments = ["CONLAB.SEQ", String(pending.sequence), String(client.watermark.finishedThrough)] + pending.command.redisArguments
         var bytes: [UInt8] = []
         RESPValue.array(arguments.map { RESPValue.bulk($0) }).encode(into: &bytes, version: .resp2)
         _ = connection.write(bytes)
         client.awaiting.append(pending.sequence)
-    }
-
-    /// A data command as the node's Redis front end takes it.
-    static func arguments(_ command: Command) -> [String] {
-        switch command {
-        case .get(let key): ["GET", key]
-        case .put(let key, let value): ["SET", key, value]
-        case .append(let key, let value): ["APPEND", key, value]
-        case .delete(let key): ["DEL", key]
-        case .cas(let key, let expected?, let value): ["SET", key, value, "IFEQ", expected]
-        case .cas(let key, nil, let value): ["SET", key, value, "NX"]
-        }
     }
 
     // MARK: Connections

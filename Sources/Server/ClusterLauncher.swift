@@ -22,13 +22,17 @@ public enum ClusterLauncher {
         public var portBase: Int
         /// Whether clients must `AUTH` with a password `up` draws and writes to `requirepass`.
         public var requirepass: Bool
+        /// The cluster file's `"shardGroup"` (`{"group": "g2", "buckets": 16}`), when the nodes are
+        /// to serve as a server group of a sharded store; checked as the file is read.
+        public var shardGroup: JSONValue?
 
-        public init(backend: JSONValue, nodes: Int, directory: String, portBase: Int, requirepass: Bool = false) {
+        public init(backend: JSONValue, nodes: Int, directory: String, portBase: Int, requirepass: Bool = false, shardGroup: JSONValue? = nil) {
             self.backend = backend
             self.nodes = nodes
             self.directory = directory
             self.portBase = portBase
             self.requirepass = requirepass
+            self.shardGroup = shardGroup
         }
     }
 
@@ -104,6 +108,7 @@ public enum ClusterLauncher {
                                                          ("cluster", .number(Double(UInt64.random(in: ClusterFile.clusterIDs)))),
                                                          ("secretFile", .string("secret"))]
         if plan.requirepass { fields.append(("requirepassFile", .string("requirepass"))) }
+        if let shardGroup = plan.shardGroup { fields.append(("shardGroup", shardGroup)) }
         let document = JSONValue.object(fields + [("backend", plan.backend), ("nodes", .array(nodes))])
         return document.serialized
     }

@@ -52,7 +52,10 @@ public final class RESPClient {
     }
 
     /// Sends one command and waits for its reply.
-    public func call(_ arguments: String...) throws(Failure) -> Reply {
+    public func call(_ arguments: String...) throws(Failure) -> Reply { try call(arguments) }
+
+    /// Sends one command, given as its arguments, and waits for its reply.
+    public func call(_ arguments: [String]) throws(Failure) -> Reply {
         try send([arguments])
         return try receive()
     }

@@ -29,6 +29,12 @@ public enum ShardControl: Equatable, Sendable {
     /// The write that carries this command.
     public var command: Command { .put(key: Self.key, value: Hex.encode(bytes)) }
 
+    /// A group's answer to a command it cannot carry out yet, at configuration `number`.
+    public static func notYet(_ number: Int) -> CommandResult { .value("not-yet \(number)") }
+
+    /// Whether an answer's text is `notYet`'s (never a handoff: a handoff is hex).
+    public static func isNotYet(_ text: String) -> Bool { text.hasPrefix("not-yet ") }
+
     /// The control command a write carries; nil when the write is not one, or does not decode.
     public init?(_ command: Command, sessions: SessionOptions) {
         guard case .put(Self.key, let text) = command, let bytes = Hex.decode(text) else { return nil }

@@ -67,7 +67,7 @@ public struct ShardController: Sendable {
         switch (task, result) {
         case (.adopt, .done), (.release, .done):
             tasks.removeFirst()
-        case (.move, .value(let text?)) where handoff == nil:
+        case (.move, .value(let text?)) where handoff == nil && !ShardControl.isNotYet(text):
             handoff = BucketHandoff(text: text, sessions: sessions)
         case (.move, .value(nil)) where handoff == nil:
             // Released already: the new owner installed it before (an earlier controller).

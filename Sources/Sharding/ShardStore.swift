@@ -112,10 +112,12 @@ public struct ShardStore: ReplicatedStore, Equatable {
     // MARK: Moving buckets
 
     /// A control command's result: `done`, an export's handoff as a value (`nil`: released, so the
-    /// new owner has it), or `casMismatch` carrying this group's configuration number when the
-    /// command cannot apply yet (an adopt out of turn, or about a configuration not reached).
+    /// new owner has it), or `ShardControl.notYet` with this group's configuration number when the
+    /// command cannot apply yet (an adopt out of turn, or about a configuration not reached). A
+    /// value, not a compare-and-set mismatch: over RESP both a mismatch and an absent value are a
+    /// null reply, and a controller that took "not yet" for "released" would skip the move.
     private mutating func carryOut(_ control: ShardControl) -> CommandResult {
-        let notYet = CommandResult.casMismatch(current: String(configuration.number))
+        let notYet = ShardControl.notYet(configuration.number)
         switch control {
         case .adopt(let next):
             if next.number <= configuration.number { return .done }

@@ -6,6 +6,7 @@ import Server
 extension Command {
     static let clusterUsage = """
     conlab cluster up --backend NAME [--nodes N] [--dir DIR] [--port-base P] [--option NAME=VALUE]... [--requirepass]
+                      [--shard-group gK --buckets B]
     conlab cluster status [--dir DIR]
     conlab cluster down [--dir DIR] [--grace SECONDS]
 
@@ -16,7 +17,9 @@ extension Command {
               node and records the pids in DIR/cluster.json. --option sets a backend option as a
               scenario does: read=lease, prevote=false, electionTimeout=["300ms","600ms"] (a value
               that is not JSON is a string). --requirepass: clients must AUTH with the password
-              up writes to DIR/requirepass (redis-cli -a "$(cat DIR/requirepass)").
+              up writes to DIR/requirepass (redis-cli -a "$(cat DIR/requirepass)"). --shard-group gK
+              --buckets B (raft only): the nodes serve as server group gK of a sharded store of B
+              buckets (`conlab shard` joins it to one).
       status  role, term, leader and commit index of each node (INFO consensus)
       down    SIGTERM to exactly the recorded processes, SIGKILL after --grace seconds (default 10)
     """
@@ -59,9 +62,15 @@ extension Command {
         } ?? 7000
         let options = try parser.values("--option").map(option)
         let requirepass = parser.flag("--requirepass")
+        let group = try parser.value("--shard-group"), buckets = try parser.value("--buckets")
+        guard (group == nil) == (buckets == nil) else { throw UsageError("--shard-group gK and --buckets B go together") }
+        let shardGroup = try group.map { group -> JSONValue in
+            guard let count = Int(buckets!) else { throw UsageError("--buckets takes a number") }
+            return .object([("group", .string(group)), ("buckets", .number(Double(count)))])
+        }
         try parser.finish()
         let plan = ClusterLauncher.Plan(backend: .object([("protocol", .string(backend)), ("options", .object(options))]),
-                                        nodes: nodes, directory: directory, portBase: portBase, requirepass: requirepass)
+                                        nodes: nodes, directory: directory, portBase: portBase, requirepass: requirepass, shardGroup: shardGroup)
         for member in try ClusterLauncher.up(plan).members {
             print("\(member.id) pid \(member.pid!) client \(member.client) peer \(member.peer) data \(member.data!)")
         }

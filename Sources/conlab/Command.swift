@@ -21,6 +21,7 @@ enum Command {
       conlab serve --cluster FILE --node ID  run one node of a real cluster (Redis protocol for clients)
       conlab cluster up | status | down    start, inspect or stop a local cluster of `serve` processes
       conlab load --target resp://…|etcd://…  closed-loop load on our nodes or etcd: throughput, latency, CSV
+      conlab shard --meta F --group F... CMD  join, leave, move on a sharded store of `serve` clusters, and move the buckets
       conlab --help | conlab COMMAND --help
 
     Exit status: 0 success, 1 failure, 2 bad input (the message names file, field and reason).
@@ -84,6 +85,7 @@ enum Command {
         case "serve": return serve(rest)
         case "cluster": return cluster(rest)
         case "load": return load(rest)
+        case "shard": return shard(rest)
         default:
             fail("unknown command '\(command)'\n\n\(usage)")
             return 2

@@ -53,3 +53,68 @@ extension RESPClient.Reply {
         if case .error(let text) = self { text.hasPrefix("WRONGGROUP") } else { false }
     }
 }
+
+/// A whole sharded store as real processes: a metaserver and two server groups of three
+/// `conlab serve` nodes each, driven by `ShardDriver` (what `conlab shard` runs). g1 alone first,
+/// then g2 joins: half the buckets move with their data, through the metaserver's leader killed
+/// with SIGKILL between the change and the moves; every key reads back through the group the new
+/// configuration names, and the old owner refuses it.
+@Suite(.serialized) struct ShardDriverProcessTests {
+    @Test func bucketsMoveBetweenGroupsOfProcessesWithTheirData() throws {
+        guard let conlab = RealClusterTests.conlab() else { return }
+        let buckets = 8
+        let meta = try LocalCluster(conlab: conlab, nodes: 3, backend: #"{"protocol": "raft"}"#)
+        let groups = try [1, 2].map { id in
+            try LocalCluster(conlab: conlab, nodes: 3, backend: #"{"protocol": "raft"}"#, extra: #""shardGroup": {"group": "g\#(id)", "buckets": \#(buckets)},"#)
+        }
+        var passed = false
+        defer { for cluster in [meta] + groups { cluster.stopAll(keepingFiles: !passed) } }
+        for cluster in [meta] + groups { #expect(try cluster.startAllAndAwaitLeader() != nil, "every cluster elects a leader") }
+        let driver = try ShardDriver(metaserver: try ClusterFile.load(path: meta.file), groups: try groups.map { try ClusterFile.load(path: $0.file) })
+
+        let first = try driver.change(.join([GroupID(1): ["g1"]]))
+        try driver.settle()
+        let keys = (0..<24).map { "k\($0)" }
+        for key in keys {
+            #expect(first.owner(of: Bucket.of(key: key, count: buckets)) == GroupID(1))
+            #expect(groups[0].set(key, "v-\(key)", via: 0), "\(key) written to g1")
+        }
+
+        let second = try driver.change(.join([GroupID(2): ["g2"]]))
+        let metaLeader = try #require(meta.agreedLeader())
+        #expect(meta.stop(metaLeader, signal: SIGKILL).signalled == SIGKILL)
+        let steps = try driver.settle()
+        #expect(!steps.isEmpty && steps.allSatisfy { $0.contains("→ g2 (v2)") }, "\(steps)")
+        #expect(try driver.settle().isEmpty, "settling a settled store moves nothing")
+        let latest = try driver.latest()
+        #expect(throws: ShardDriver.Failure.self) { try driver.check(.join([GroupID(2): ["g2"]]), against: latest) }
+        #expect(throws: ShardDriver.Failure.self) { try driver.check(.leave([GroupID(1), GroupID(2)]), against: latest) }
+        #expect(throws: ShardDriver.Failure.self) { try driver.check(.join([GroupID(3): ["g3"]]), against: latest) }
+        #expect(throws: ShardDriver.Failure.self) { try driver.check(.move(Bucket(1), to: GroupID(3)), against: latest) }
+        try driver.check(.leave([GroupID(1)]), against: latest)
+        let moved = keys.filter { second.owner(of: Bucket.of(key: $0, count: buckets)) == GroupID(2) }
+        #expect(!moved.isEmpty && moved.count < keys.count, "some keys, not all, move to g2")
+        for key in keys {
+            let owner = second.owner(of: Bucket.of(key: key, count: buckets))!.rawValue - 1
+            #expect(groups[owner].get(key, via: 1)?.text == "v-\(key)", "\(key) through its owner g\(owner + 1)")
+            #expect(try groups[1 - owner].client(2).call("GET", key).isWrongGroup, "\(key) refused by g\(2 - owner)")
+        }
+        #expect(try driver.chain().map(\.number) == [1, 2])
+        passed = true
+    }
+
+    @Test func theDriverRefusesClusterFilesThatDoNotMakeAShardedStore() throws {
+        func configuration(_ extra: String) throws -> ClusterConfiguration {
+            try ClusterFile.parse(#"{"version": 1, "cluster": 5, "secret": "sixteen bytes at least", "backend": "raft", \#(extra) "nodes": [{"id": "n1", "peer": 7101, "client": 7001}]}"#,
+                                  file: "c.json")
+        }
+        let plain = try configuration(""), g1 = try configuration(#""shardGroup": {"group": "g1", "buckets": 8},"#)
+        let g1Again = try configuration(#""shardGroup": {"group": "g1", "buckets": 8},"#), g2Other = try configuration(#""shardGroup": {"group": "g2", "buckets": 4},"#)
+        #expect(throws: ShardDriver.Failure.self) { try ShardDriver(metaserver: g1, groups: [g2Other]) }
+        #expect(throws: ShardDriver.Failure.self) { try ShardDriver(metaserver: plain, groups: [plain]) }
+        #expect(throws: ShardDriver.Failure.self) { try ShardDriver(metaserver: plain, groups: [g1, g1Again]) }
+        #expect(throws: ShardDriver.Failure.self) { try ShardDriver(metaserver: plain, groups: [g1, g2Other]) }
+        #expect(throws: ShardDriver.Failure.self) { try ShardDriver(metaserver: plain, groups: []) }
+        _ = try ShardDriver(metaserver: plain, groups: [g1])
+    }
+}
