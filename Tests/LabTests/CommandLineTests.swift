@@ -71,6 +71,27 @@ import Testing
         expectBadInput(try conlab("run", "retry.json", "--quiet"), "retry.json: workload.retry: must be at least 1ms, found 1us")
     }
 
+    /// `conlab shard` names what is wrong before it talks to any cluster: a missing option or
+    /// command, a cluster file that is not a shard group's, a sharded scenario where only the
+    /// simulator can run one.
+    @Test func shardAndShardedScenariosRefuseBadInput() throws {
+        try write("meta.json", #"{"version": 1, "cluster": 5, "secret": "sixteen bytes at least", "backend": "raft", "nodes": [{"id": "n1", "peer": 7101, "client": 7001}]}"#)
+        try write("g1.json", #"{"version": 1, "cluster": 6, "secret": "sixteen bytes at least", "backend": "raft", "shardGroup": {"group": "g1", "buckets": 8}, "nodes": [{"id": "n1", "peer": 7102, "client": 7002}]}"#)
+        func refused(_ outcome: Outcome, _ words: String, sourceLocation: SourceLocation = #_sourceLocation) {
+            #expect(outcome.status == 2 && !outcome.crashed, sourceLocation: sourceLocation)
+            #expect(outcome.stderr.hasPrefix("conlab: ") && outcome.stderr.contains(words), "\(outcome.stderr)", sourceLocation: sourceLocation)
+        }
+        #expect(try conlab("shard").status == 2)
+        refused(try conlab("shard", "--group", "g1.json", "show"), "shard needs --meta META.json")
+        refused(try conlab("shard", "--meta", "meta.json", "--group", "g1.json"), "shard needs a command: join, leave, move, settle or show")
+        refused(try conlab("shard", "--meta", "meta.json", "--group", "meta.json", "show"), "meta.json: no \"shardGroup\": not a server group")
+        refused(try conlab("shard", "--meta", "g1.json", "--group", "g1.json", "show"), "g1.json: a metaserver is a plain cluster; drop its \"shardGroup\"")
+        refused(try conlab("shard", "--meta", "meta.json", "--group", "g1.json", "move", "9", "g1"), "move takes a bucket (0…7) and a group: move 3 g2")
+        refused(try conlab("shard", "--meta", "meta.json", "--group", "g1.json", "split", "g1"), "unknown shard command 'split'")
+        try write("sharded.json", #"{"version": 1, "duration": "1s", "backends": ["raft"], "sharded": {}}"#)
+        refused(try conlab("replay", "sharded.json"), "sharded.json: sharded: conlab replay draws the messages of one cluster")
+    }
+
     /// A planted bug the backend does not have is bad input that lists those it has.
     @Test func anUnknownPlantedBugIsBadInput() throws {
         try write("bug.json", #"{"version": 1, "duration": "1s", "backends": [{"protocol": "raft", "options": {"bug": "figure9"}}]}"#)
