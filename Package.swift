@@ -56,7 +56,7 @@ let package = Package(
         // `conlab load`: a closed-loop load generator for our clusters (RESP) and etcd (its v3
         // HTTP/JSON gateway), so both are measured by one client. Blocking sockets, a thread per
         // client: no event loop, so it depends on Runtime only for addresses and the clock.
-        .target(name: "Load", dependencies: ["ConsensusCore", "Runtime", "Server"]),
+        .target(name: "Load", dependencies: ["ConsensusCore", "Runtime", "Server", "Sharding"]),
         // `conlab run --real`: a scenario against a local cluster of `conlab serve` processes, with
         // real clients, the fault timeline in wall-clock time and the lab's checker (Jepsen mode).
         .target(name: "Jepsen", dependencies: ["ConsensusCore", "Storage", "Runtime", "RESP", "Simulator", "Lab", "Server", "Load"]),

@@ -23,6 +23,8 @@ final class LoadClient: @unchecked Sendable {
                 connection = try RESPTargetConnection(address: address, timeout: options.timeout)
             case .etcd:
                 connection = try EtcdTargetConnection(address: address, timeout: options.timeout, serializable: options.etcdSerializable)
+            case .shard:
+                connection = try ShardedTargetConnection(files: options.target.clusterFiles, client: index, timeout: options.timeout)
             }
         } catch {
             throw LoadRunFailure(description: "cannot reach \(options.target.system.rawValue) at \(address): \(error)")
