@@ -300,31 +300,3 @@ public final class ShardedDeployment {
         return state
     }
 }
-
-/// Where a fault step of a sharded scenario acts: one server group, or the metaserver.
-public enum GroupScope: Hashable, Sendable, CustomStringConvertible {
-    case group(GroupID)
-    case metaserver
-
-    public var description: String {
-        switch self {
-        case .group(let id): id.description
-        case .metaserver: "meta"
-        }
-    }
-}
-
-/// One bucket's move: from the moment its old owner froze it (adopted the version that gives it
-/// away) until its new owner installed it and serves it. In between no group serves the bucket:
-/// what a client of one of its keys sees as unavailability, and the rest of the table keeps serving.
-public struct MigrationWindow: Hashable, Sendable {
-    public var bucket: Bucket
-    public var version: Int
-    /// The owner before; nil when the bucket had none (the first configuration).
-    public var from: GroupID?
-    public var to: GroupID
-    public var frozen: Instant
-    public var installed: Instant
-
-    public var length: TimeSpan { installed - frozen }
-}

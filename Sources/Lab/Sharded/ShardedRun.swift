@@ -169,36 +169,10 @@ enum ShardedRun {
     }
 }
 
-/// What a sharded run shows besides the common report: per group, and per bucket move.
-public struct ShardedOutcome: Sendable {
-    public var groups: [GroupRow]
-    public var migrations: [MigrationWindow]
-    public var changes: [ShardedDeployment.MadeChange]
-    public var transactions: [ShardClients.FinishedTransaction]
-}
-
-/// One server group of a sharded run.
-public struct GroupRow: Sendable {
-    public var group: GroupID
-    /// Its nodes, numbered across the deployment.
-    public var nodes: [NodeID]
-    /// Elections won after the group's first leader.
-    public var leaderChanges: Int
-    /// Buckets the last configuration gives it.
-    public var bucketsAtEnd: Int
-}
-
 extension ShardedDeployment.MadeChange: CustomStringConvertible {
     /// `v2: join g4 (asked at 10.000s, 12 ms to make)`.
     public var description: String {
         "v\(version.number): \(ExperimentFile.words(change)), made \((made - requested).microseconds / 1_000) ms after it was asked for"
-    }
-}
-
-extension MigrationWindow: CustomStringConvertible {
-    /// `b3 g1→g4 (v2): unserved for 84 ms`.
-    public var description: String {
-        "\(bucket) \(from.map(\.description) ?? "none")→\(to) (v\(version)): unserved for \(length.microseconds / 1_000) ms"
     }
 }
 
