@@ -64,6 +64,29 @@ import Testing
         #expect(output.result.history.count > 5_000)
     }
 
+    /// The experiment folder of a sharded run: groups.csv, migrations.csv and transactions.csv
+    /// beside the usual files, and the page's tables of groups, moves and transactions.
+    @Test func theReportShowsGroupsMovesAndTransactions() throws {
+        let output = try Self.run(Self.scenario(faults: Self.timeline, sharded: #", "transactions": {"share": 0.2}"#))
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sharded-report-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try ReportWriter.write([output], to: directory)
+        try Report.build(directory: directory)
+        func lines(_ file: String) throws -> [Substring] {
+            try String(contentsOfFile: directory + "/" + file, encoding: .utf8).split(separator: "\n")
+        }
+        #expect(try lines("groups.csv").count == 1 + 4, "a header and a row per group")
+        #expect(try lines("migrations.csv").count == 1 + output.sharded!.migrations.count)
+        #expect(try lines("transactions.csv").count == 1 + output.sharded!.transactions.count)
+        #expect(try lines("events.csv").contains { $0.contains(",migration,") } && lines("events.csv").contains { $0.contains(",g2: crash leader → n") })
+        let page = try String(contentsOfFile: directory + "/index.html", encoding: .utf8)
+        #expect(page.contains("<h3>Server groups</h3>") && page.contains("<h3>Bucket moves and cross-shard transactions</h3>"))
+        let timeline = ExperimentFile.timeline(output.spec.scenario)
+        #expect(timeline.first?.hasPrefix("g1…g3 of 3 Raft nodes serving 16 buckets") == true, "\(timeline)")
+        #expect(timeline.contains("at 3s: join g4") && timeline.contains("g2, at 5s: crash leader") && timeline.contains("g4, at 8s: heal"), "\(timeline)")
+        #expect(page.contains("<a href=\"groups.csv\">groups.csv</a>"))
+    }
+
     @Test func theSameSeedGivesTheSameBytes() throws {
         let text = Self.scenario(faults: Self.timeline)
         let first = ReportWriter.renderedRun(try Self.run(text, seed: 5)), second = ReportWriter.renderedRun(try Self.run(text, seed: 5))

@@ -66,6 +66,11 @@ struct ReportData {
     var events: [String: [Event]]
     var latency: [String: [Quantile]]
     var anomalies: [String: Anomalies]
+    /// A sharded experiment's rows by run: `groups.csv`, `migrations.csv`, `transactions.csv`
+    /// (empty for one cluster).
+    var shardGroups: [String: [CSVReader.Row]] = [:]
+    var migrations: [String: [CSVReader.Row]] = [:]
+    var shardTransactions: [String: [CSVReader.Row]] = [:]
 
     static func load(_ directory: String) throws -> ReportData {
         let summary = try CSVReader(directory, "summary.csv", required: ["scenario", "protocol", "variant", "nodes", "seed", "run", "sweep"] + summaryMetrics)
@@ -97,6 +102,10 @@ struct ReportData {
             data.latency[row.string("run"), default: []].append(Quantile(quantile: quantile, latency: value, samples: try row.int("samples")))
         }
         data.anomalies = try readAnomalies(directory)
+        let byRun = { (rows: [CSVReader.Row]) in Dictionary(grouping: rows) { $0.string("run") } }
+        data.shardGroups = byRun(try CSVReader(directory, "groups.csv", required: ShardedReport.groupColumns, optional: true).rows)
+        data.migrations = byRun(try CSVReader(directory, "migrations.csv", required: ShardedReport.migrationColumns, optional: true).rows)
+        data.shardTransactions = byRun(try CSVReader(directory, "transactions.csv", required: ShardedReport.transactionColumns, optional: true).rows)
         return data
     }
 

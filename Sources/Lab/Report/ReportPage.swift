@@ -40,6 +40,7 @@ enum ReportPage {
         }
         out.append("<h3>Summary</h3>")
         out.append(try summaryTable(group))
+        out += try ShardedTables.html(group, data)
         out.append("<h3>Charts</h3>")
         out += charts.map(figure)
         out.append("<h3>Anomalies</h3>")
