@@ -32,7 +32,7 @@ extension Role: WireTagged {
 
 extension SafetyRule: WireTagged {
     public static let wireCases: [SafetyRule] = [.electionSafety, .committedEntryOverwritten, .historyBeyondLeader, .inconsistentSync,
-                                                  .conflictingDecision]
+                                                  .conflictingDecision, .bucketServedTwice]
 }
 
 extension ObservableEvent: WireCodable {

@@ -34,4 +34,7 @@ public enum SafetyRule: String, Hashable, Sendable, CaseIterable {
     /// A transaction told to commit where it aborted, or the reverse (atomic commitment's
     /// agreement).
     case conflictingDecision = "conflicting-decision"
+    /// Two server groups of a sharded store serving one bucket: both accept writes for its keys
+    /// (`ShardStore`'s rule: a bucket has one writer or none).
+    case bucketServedTwice = "bucket-served-twice"
 }

@@ -56,8 +56,8 @@ public struct RealDriver: RunDriver {
             ScenarioError(file: scenario.file, path: path, reason: "\(what): the real driver (--real) has no counterpart for it (\(Self.pageCache)); run it in the simulator")
         }
         if scenario.sharded != nil {
-            throw ScenarioError(file: scenario.file, path: "sharded", reason: "a sharded deployment runs in the simulator only so far "
-                                + "(`conlab serve` has no server groups or metaserver yet); run it without --real")
+            throw ScenarioError(file: scenario.file, path: "sharded", reason: "the real driver starts one cluster, not a sharded deployment's "
+                                + "groups and metaserver (`conlab shard` operates one by hand); run it without --real")
         }
         for (index, step) in scenario.faults.enumerated() {
             if let what = Self.unsupported(step.action) { throw refuse("faults[\(index)]", what) }

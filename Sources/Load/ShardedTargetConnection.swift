@@ -7,14 +7,14 @@ import Sharding
 /// One client of a sharded store: a connection to one member of each server group (member `client
 /// mod size`), and the configuration it routes by, read from the metaserver at the start. A key's
 /// operation goes to the group that configuration gives the key's bucket; answered `WRONGGROUP`
-/// (the table moved on), the client reads the latest configuration and sends it once more, as a
-/// Redis Cluster client follows MOVED.
+/// (the table moved on), the client reads the versions after its own from the metaserver and sends
+/// it once more, as a Redis Cluster client follows MOVED. (Such second sends are not counted as
+/// `retries`, which count the round trips a guarded write repeats.)
 final class ShardedTargetConnection: KeyValueConnection {
     private let driver: ShardDriver
     private var configuration: ShardConfiguration
     private var groups: [GroupID: RESPTargetConnection] = [:]
-    /// Operations sent a second time after a table lookup.
-    private(set) var retries = 0
+    let retries = 0
 
     init(files: [String], client index: Int, timeout: TimeSpan) throws {
         let configurations = try files.map { try ClusterFile.load(path: $0) }
@@ -27,9 +27,8 @@ final class ShardedTargetConnection: KeyValueConnection {
 
     func perform(_ operation: Operation) -> OperationOutcome {
         var outcome = send(operation)
-        if case .failed(kind: "WRONGGROUP", _) = outcome, let latest = try? driver.latest() {
+        if case .failed(kind: "WRONGGROUP", _) = outcome, let latest = try? driver.latest(after: configuration) {
             configuration = latest
-            retries += 1
             outcome = send(operation)
         }
         return outcome

@@ -66,7 +66,11 @@ public enum ClusterLauncher {
                           + "choose another folder, or remove this one to start afresh")
         }
         // Everything the user chose is checked before anything is written.
-        _ = try ScenarioFile.servedBackend(JSONField(value: plan.backend, path: "backend", file: "conlab cluster up"))
+        let backendField = JSONField(value: plan.backend, path: "backend", file: "conlab cluster up")
+        let backend = try ScenarioFile.servedBackend(backendField)
+        if let shardGroup = plan.shardGroup {
+            _ = try ClusterFile.shardGroup(JSONField(value: shardGroup, path: "shardGroup", file: "conlab cluster up"), backend: backend, at: backendField)
+        }
         let text = try clusterText(plan, directory: directory)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try writeRandomKey(named: "secret", in: directory)

@@ -71,6 +71,13 @@ public final class ShardDriver {
         }
     }
 
+    /// The latest configuration after `known` (read forward from it: one request per newer version).
+    public func latest(after known: ShardConfiguration) throws(Failure) -> ShardConfiguration {
+        var clerk = MetaClerk(.query(nil), tag: "conlab-shard", buckets: buckets, known: known)
+        guard case .version(let version) = try ask(&clerk) else { return known }
+        return version
+    }
+
     /// The chain from version 1 up, as the metaserver holds it.
     public func chain() throws(Failure) -> [ShardConfiguration] {
         var versions: [ShardConfiguration] = []
@@ -84,7 +91,9 @@ public final class ShardDriver {
     private func ask(_ clerk: inout MetaClerk) throws(Failure) -> MetaClerk.Result {
         let deadline = Date().addingTimeInterval(patience)
         while Date() < deadline {
-            if let result = clerk.receive(try perform(clerk.command, on: metaserver, deadline: deadline)) { return result }
+            let sent = clerk.command
+            if let result = clerk.receive(try perform(sent, on: metaserver, deadline: deadline)) { return result }
+            if clerk.command == sent { usleep(20_000) }  // an answer that changed nothing: ask again, not at once
         }
         throw Failure(description: "the metaserver did not answer within \(Int(patience)) s")
     }
@@ -106,8 +115,13 @@ public final class ShardDriver {
         var installed: [String] = []
         let deadline = Date().addingTimeInterval(patience)
         while let step = controller.request {
+            guard Date() < deadline else { throw Failure(description: "\(step.group) did not carry out \(step.control.summary) within \(Int(patience)) s; `settle` goes on from there") }
             controller.receive(try perform(step.control.command, on: groups[step.group]!, deadline: deadline))
-            if case .install(let bucket, let number, _) = step.control, controller.request != step { installed.append("\(bucket) → \(step.group) (v\(number))") }
+            if controller.request == step {
+                usleep(20_000)  // "not yet" (a group still waits for a bucket): ask again, not at once
+            } else if case .install(let bucket, let number, _) = step.control {
+                installed.append("\(bucket) → \(step.group) (v\(number))")
+            }
         }
         return installed
     }
@@ -121,9 +135,8 @@ public final class ShardDriver {
     public func check(_ change: ConfigurationChange, against latest: ShardConfiguration) throws(Failure) {
         switch change {
         case .join(let joining):
-            for group in joining.keys.sorted() {
-                if latest.groups[group] != nil { throw Failure(description: "\(group) is already in the configuration (v\(latest.number))") }
-                if groups[group] == nil { throw Failure(description: "no cluster file was given for \(group) (--group)") }
+            for group in joining.keys.sorted() where latest.groups[group] != nil {
+                throw Failure(description: "\(group) is already in the configuration (v\(latest.number))")
             }
         case .leave(let leaving):
             if let absent = leaving.first(where: { latest.groups[$0] == nil }) { throw Failure(description: "\(absent) is not in the configuration (v\(latest.number))") }
@@ -132,6 +145,9 @@ public final class ShardDriver {
             if latest.groups[group] == nil { throw Failure(description: "\(group) is not in the configuration (v\(latest.number))") }
             if !(0..<buckets).contains(bucket.index) { throw Failure(description: "no bucket \(bucket.index): buckets are 0…\(buckets - 1)") }
         }
+        // Settling walks every group of the chain: each needs its cluster file before the change is made.
+        let named = Set(latest.groups.keys).union(change.joining)
+        if let missing = named.subtracting(groups.keys).min() { throw Failure(description: "no cluster file was given for \(missing) (--group)") }
     }
 
     // MARK: Requests

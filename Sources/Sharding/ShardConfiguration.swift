@@ -41,6 +41,13 @@ public enum ConfigurationChange: Equatable, Sendable {
     case move(Bucket, to: GroupID)
 }
 
+extension ConfigurationChange {
+    /// The groups the change adds (none but for a join).
+    public var joining: Set<GroupID> {
+        if case .join(let groups) = self { Set(groups.keys) } else { [] }
+    }
+}
+
 public enum ConfigurationRefusal: Error, Equatable, Sendable {
     case noSuchBucket(Bucket)
     case noSuchGroup(GroupID)

@@ -29,6 +29,19 @@ public enum ShardControl: Equatable, Sendable {
     /// The write that carries this command.
     public var command: Command { .put(key: Self.key, value: Hex.encode(bytes)) }
 
+    /// The command in a few words (`export b3 (v2)`), for operators' messages.
+    public var summary: String {
+        switch self {
+        case .adopt(let version): "adopt v\(version.number)"
+        case .export(let bucket, let number): "export \(bucket) (v\(number))"
+        case .install(let bucket, let number, _): "install \(bucket) (v\(number))"
+        case .release(let bucket, let number): "release \(bucket) (v\(number))"
+        case .prepare(let transaction, _): "prepare \(transaction)"
+        case .commit(let transaction): "commit \(transaction)"
+        case .abort(let transaction): "abort \(transaction)"
+        }
+    }
+
     /// A group's answer to a command it cannot carry out yet, at configuration `number`.
     public static func notYet(_ number: Int) -> CommandResult { .value("not-yet \(number)") }
 

@@ -73,6 +73,7 @@ extension Command {
         case "join", "leave":
             guard !operands.isEmpty else { throw UsageError("\(command) needs at least one group (g1, g2, …)") }
             let groups = try operands.map(group)
+            guard Set(groups).count == groups.count else { throw UsageError("\(command) names a group twice") }
             return command == "join" ? .join(Dictionary(uniqueKeysWithValues: groups.map { ($0, [$0.description]) })) : .leave(groups)
         case "move":
             guard operands.count == 2, let bucket = Int(operands[0]), (0..<buckets).contains(bucket) else {

@@ -88,6 +88,10 @@ import Testing
         refused(try conlab("shard", "--meta", "g1.json", "--group", "g1.json", "show"), "g1.json: a metaserver is a plain cluster; drop its \"shardGroup\"")
         refused(try conlab("shard", "--meta", "meta.json", "--group", "g1.json", "move", "9", "g1"), "move takes a bucket (0…7) and a group: move 3 g2")
         refused(try conlab("shard", "--meta", "meta.json", "--group", "g1.json", "split", "g1"), "unknown shard command 'split'")
+        refused(try conlab("shard", "--meta", "meta.json", "--group", "g1.json", "join", "g1", "g1"), "join names a group twice")
+        refused(try conlab("cluster", "up", "--backend", "raft", "--dir", "c0", "--shard-group", "g1", "--buckets", "0"), "shardGroup.buckets")
+        refused(try conlab("cluster", "up", "--backend", "zab", "--dir", "c1", "--shard-group", "g1", "--buckets", "4"), "Raft")
+        #expect(!FileManager.default.fileExists(atPath: path("c0")) && !FileManager.default.fileExists(atPath: path("c1")), "nothing written")
         try write("sharded.json", #"{"version": 1, "duration": "1s", "backends": ["raft"], "sharded": {}}"#)
         refused(try conlab("replay", "sharded.json"), "sharded.json: sharded: conlab replay draws the messages of one cluster")
     }

@@ -81,7 +81,7 @@ import Testing
             left -= 1
         }
         #expect(!coordinators.running.contains { $0 != nil }, "every transaction finished")
-        let state = deployment.finalState
+        let state = deployment.servedState().state
         var committed = 0, aborted = 0
         for (id, outcome) in coordinators.outcomes {
             let present = coordinators.fragments[id]!.map { (state[$0] ?? "").split(separator: ";").contains(Substring(id)) }

@@ -16,7 +16,8 @@ import Testing
 
     /// Judges the deployment's whole history: linearizable, nothing acknowledged lost.
     func judge(_ deployment: ShardedDeployment, _ label: String) throws {
-        let report = try Checker.check(CheckInput(history: deployment.history, finalState: deployment.finalState))
+        let report = try Checker.check(CheckInput(history: deployment.history, finalState: deployment.servedState().state))
+        #expect(deployment.servedState().servedTwice.isEmpty, "\(label): a bucket served by two groups")
         #expect(report.linearizable == .linearizable, "\(label): \(report.anomalies.map(\.explanation))")
         #expect(report.lostWrites == 0, "\(label): \(report.anomalies.map(\.explanation))")
     }

@@ -183,6 +183,7 @@ import Testing
         (#"{"version": 1, "backends": ["raft"], "sharded": {"metaserver": 3}, "faults": [{"at": "1s", "crash": "n5 of meta"}]}"#, "faults[0].crash", "n1…n3"),
         (#"{"version": 1, "backends": ["raft"], "sharded": {}, "faults": [{"when": {"role": "leader"}, "join": "g4"}]}"#, "faults[0].when", "at a time"),
         (#"{"version": 1, "backends": ["raft"], "sharded": {"bug": "oops"}}"#, "sharded.bug", "serve-while-leaving"),
+        (#"{"version": 1, "backends": ["raft"], "sharded": {"metaserver": 1}, "faults": [{"at": "1s", "crash": "n3"}]}"#, "faults[0].crash", "n1…n1"),
         (#"{"version": 1, "backends": ["raft"], "sharded": {}, "workload": {"mode": "open", "rate": 10}}"#, "workload", "closed-loop"),
     ]) func badShardedScenariosAreRefusedWithTheField(text: String, path: String, words: String) {
         do {

@@ -164,6 +164,18 @@ public struct ShardClients {
 
     // MARK: Transactions
 
+    /// The writes of transactions still under way (the run ended first), as operations whose
+    /// outcome is unknown: a group may have applied them already.
+    public var unfinishedTransactionWrites: [HistoryOperation] {
+        clients.flatMap { client -> [HistoryOperation] in
+            guard case .transacting(let transaction) = client.state else { return [] }
+            return transaction.writes.map { write in
+                HistoryOperation(id: 0, client: client.id, node: transaction.nodes.values.min() ?? NodeID(1), command: write,
+                                 invoke: transaction.started, complete: nil, outcome: .indeterminate)
+            }
+        }
+    }
+
     /// Starts a transaction over distinct keys drawn from the workload's, routed by the known
     /// configuration; with no owner for one of them, looks the configuration up first.
     private mutating func begin(client index: Int, _ deployment: ShardedDeployment) {

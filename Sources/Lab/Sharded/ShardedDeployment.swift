@@ -254,8 +254,15 @@ public final class ShardedDeployment {
 
     /// The store of `group`'s leader (or of its first node).
     public func store(_ group: GroupID) -> ShardStore {
+        guard let store = liveStore(group) else { preconditionFailure("every node of \(group) is down") }
+        return store
+    }
+
+    /// The store of `group`'s leader, or of its lowest-numbered live node; nil when all are down.
+    func liveStore(_ group: GroupID) -> ShardStore? {
         let sim = groups[group]!
-        return sim.backend(sim.currentLeader ?? sim.cluster[0])!.store as! ShardStore
+        let live = stores(group)
+        return sim.currentLeader.flatMap { live[$0] } ?? live.keys.min().flatMap { live[$0] }
     }
 
     /// The stores of `group`'s nodes that are up.
@@ -290,13 +297,34 @@ public final class ShardedDeployment {
         }
     }
 
-    /// Every key as the groups serving it hold it now (their leader's store).
-    public var finalState: [String: String] {
-        var state: [String: String] = [:]
+    /// What clients can read now, for lost-write detection: each bucket's keys as the group serving
+    /// it holds them (its leader's store, which has everything the group committed; the replicas'
+    /// agreement is checked apart, as divergence) — decided per bucket, never per key, so that a stale copy
+    /// elsewhere cannot stand in for a key the owner lost); a bucket served by no group, as the
+    /// group it is leaving holds it (frozen, not lost). And every bucket more than one group
+    /// serves, which the rules of `ShardStore` exclude.
+    public func servedState() -> (state: [String: String], servedTwice: [Bucket: [GroupID]]) {
+        var serving: [Int: [GroupID]] = [:], leaving: [Int: GroupID] = [:]
+        var held: [GroupID: [String: String]] = [:]
         for id in groupIDs {
-            let store = store(id)
-            for (key, value) in store.data where store.buckets[store.bucket(of: key).index] == .serving { state[key] = value }
+            guard let store = liveStore(id) else { continue }
+            held[id] = store.data
+            for (index, state) in store.buckets.enumerated() {
+                switch state {
+                case .serving: serving[index, default: []].append(id)
+                case .leaving: if leaving[index] == nil { leaving[index] = id }
+                case .pulling, .absent: break
+                }
+            }
         }
-        return state
+        var state: [String: String] = [:]
+        for (id, keys) in held {
+            for (key, value) in keys {
+                let bucket = Bucket.of(key: key, count: buckets).index
+                if serving[bucket]?.first ?? leaving[bucket] == id { state[key] = value }
+            }
+        }
+        let twice = serving.filter { $0.value.count > 1 }
+        return (state, Dictionary(uniqueKeysWithValues: twice.map { (Bucket($0.key), $0.value) }))
     }
 }

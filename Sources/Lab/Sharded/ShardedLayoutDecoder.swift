@@ -52,7 +52,12 @@ struct ShardedLayoutDecoder {
                 continue
             }
             let (scope, stripped) = try Self.scope(of: step, known: known)
-            let nodes = scope == .metaserver ? layout.metaserverNodes : layout.nodesPerGroup
+            // A step for every group acts in the metaserver too: its node ids must exist in both.
+            let nodes = switch scope {
+            case .metaserver: layout.metaserverNodes
+            case .group: layout.nodesPerGroup
+            case nil: min(layout.nodesPerGroup, layout.metaserverNodes)
+            }
             var decoder = faults
             decoder.refs = NodeRefDecoder(nodes: nodes)
             let decoded = try decoder.step(stripped)

@@ -12,7 +12,8 @@ enum ShardedRun {
     static func execute(_ scenario: Scenario, _ layout: ShardedLayout, options: RaftOptions, seed: UInt64) -> (SimulationResult, ShardedOutcome) {
         let groupIDs = layout.groupIDs
         let deployment = ShardedDeployment(groups: groupIDs, buckets: layout.buckets, options: options, bug: layout.bug) { scope in
-            config(scope, scenario, layout, seed: seed, firstClientID: 1_000_000 * ((groupIDs.firstIndex { .group($0) == scope } ?? groupIDs.count) + 1))
+            // Every operation is a client of its group's simulation: ranges 2^36 apart never meet.
+            config(scope, scenario, layout, seed: seed, firstClientID: (1 << 36) * ((groupIDs.firstIndex { .group($0) == scope } ?? groupIDs.count) + 1))
         }
         deployment.schedule(layout.initialChange, at: .zero)
         for scheduled in layout.changes { deployment.schedule(scheduled.change, at: scheduled.at) }
@@ -56,21 +57,34 @@ enum ShardedRun {
             replicaGroups.append(result.finalStates.keys.sorted().map { global(scope, $0) })
         }
         let first = scopes[0].result
-        let (history, transactionIDs) = merged(deployment.history(issuers: clients.issuers, globalNodes: true), clients.transactionWrites)
+        let (history, transactionIDs) = merged(deployment.history(issuers: clients.issuers, globalNodes: true),
+                                               clients.transactionWrites + clients.unfinishedTransactionWrites)
+        let served = deployment.servedState()
         var result = SimulationResult(history: history,
-                                      events: events(scopes, deployment, global: global), counters: counters, finalStates: finalStates,
+                                      events: events(scopes, deployment, global: global) + servedTwice(served.servedTwice, at: first.end),
+                                      counters: counters, finalStates: finalStates,
                                       finalLeadership: leadership, transactions: [:], leaders: [], faultLevels: faultLevels(scopes, global: global),
                                       workloadEnd: first.workloadEnd, end: first.end)
         result.replicaGroups = replicaGroups
-        result.servedState = servedState(deployment)
+        result.servedState = served.state
         result.namedTransactions = decisions(deployment)
-        result.namedTransactionWrites = clients.transactionOperations.compactMapValues { $0.first.map { transactionIDs[$0] } }
+        // The writes the checker's words name: only where the replicas disagree (looked up one by one).
+        let split = Set(result.namedTransactions.filter { Set($0.value.values).count > 1 }.keys)
+        result.namedTransactionWrites = clients.transactionOperations.filter { split.contains($0.key) }.compactMapValues { $0.first.map { transactionIDs[$0] } }
         let outcome = ShardedOutcome(groups: deployment.groupIDs.map { id in
             GroupRow(group: id, nodes: deployment.groups[id]!.cluster.map { global(.group(id), $0) },
                      leaderChanges: deployment.groups[id]!.counters.leaderChanges,
                      bucketsAtEnd: deployment.latest.bucketsByGroup[id]?.count ?? 0)
         }, migrations: deployment.migrations, changes: deployment.changesMade, transactions: clients.finishedTransactions)
         return (result, outcome)
+    }
+
+    /// A bucket that more than one group serves at the end: two groups accepting writes for one key.
+    static func servedTwice(_ buckets: [Bucket: [GroupID]], at end: Instant) -> [EventRecord] {
+        buckets.keys.sorted().map { bucket in
+            let groups = buckets[bucket]!.map(\.description).joined(separator: " and ")
+            return EventRecord(time: end, node: nil, event: .violation(SafetyViolation(.bucketServedTwice, "\(bucket) served by \(groups) at the end of the run")))
+        }
     }
 
     /// The groups' history with the transactions' writes added, in invocation order, renumbered;
@@ -147,30 +161,10 @@ enum ShardedRun {
             return level
         }
     }
-
-    /// What clients can read at the end, for lost-write detection: each bucket's keys as the
-    /// majority of the group serving it holds them (a bucket caught mid-move, served by no group,
-    /// as the group it is leaving holds it: frozen, not lost).
-    static func servedState(_ deployment: ShardedDeployment) -> [String: String] {
-        var served: [String: String] = [:], frozen: [String: String] = [:]
-        for id in deployment.groupIDs {
-            let stores = deployment.stores(id)
-            let state = ConsistencySummary.clusterState(stores.mapValues(\.data))
-            let store = deployment.store(id)
-            for (key, value) in state {
-                switch store.buckets[store.bucket(of: key).index] {
-                case .serving: served[key] = value
-                case .leaving: frozen[key] = value
-                case .pulling, .absent: break
-                }
-            }
-        }
-        return frozen.merging(served) { _, serving in serving }
-    }
 }
 
 extension ShardedDeployment.MadeChange: CustomStringConvertible {
-    /// `v2: join g4 (asked at 10.000s, 12 ms to make)`.
+    /// `v2: join g4, made 12 ms after it was asked for`.
     public var description: String {
         "v\(version.number): \(ExperimentFile.words(change)), made \((made - requested).microseconds / 1_000) ms after it was asked for"
     }
