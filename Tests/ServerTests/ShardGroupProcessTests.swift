@@ -118,3 +118,114 @@ extension RESPClient.Reply {
         _ = try ShardDriver(metaserver: plain, groups: [g1])
     }
 }
+
+/// Every acknowledged write survives a live move on real processes: four clients keep writing new
+/// values to keys of every bucket (each its own keys), routing by the table and following
+/// WRONGGROUP, while g2 joins and half the buckets move; afterwards each key holds the last value
+/// written to it that was acknowledged (or a later one whose answer was lost).
+@Suite(.serialized) struct ShardMoveUnderLoadProcessTests {
+    @Test func acknowledgedWritesSurviveALiveMove() throws {
+        guard let conlab = RealClusterTests.conlab() else { return }
+        let buckets = 8
+        let meta = try LocalCluster(conlab: conlab, nodes: 3, backend: #"{"protocol": "raft"}"#)
+        let groups = try [1, 2].map { id in
+            try LocalCluster(conlab: conlab, nodes: 3, backend: #"{"protocol": "raft"}"#, extra: #""shardGroup": {"group": "g\#(id)", "buckets": \#(buckets)},"#)
+        }
+        var passed = false
+        defer { for cluster in [meta] + groups { cluster.stopAll(keepingFiles: !passed) } }
+        for cluster in [meta] + groups { #expect(try cluster.startAllAndAwaitLeader() != nil, "every cluster elects a leader") }
+        let files = try [meta.file] + groups.map(\.file)
+        let driver = try ShardDriver(metaserver: try ClusterFile.load(path: files[0]), groups: try files.dropFirst().map { try ClusterFile.load(path: $0) })
+        _ = try driver.change(.join([GroupID(1): ["g1"]]))
+        try driver.settle()
+
+        let writers = try (0..<4).map { index in
+            RoutedWriter(driver: try ShardDriver(metaserver: try ClusterFile.load(path: files[0]), groups: try files.dropFirst().map { try ClusterFile.load(path: $0) }),
+                         groups: groups, keys: (0..<8).map { "k\(index)-\($0)" })
+        }
+        for writer in writers {
+            let thread = Thread { writer.run() }
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+        usleep(500_000)
+        _ = try driver.change(.join([GroupID(2): ["g2"]]))
+        let moved = try driver.settle()
+        usleep(300_000)  // the writers still routing by the old table meet WRONGGROUP and follow
+        for writer in writers { writer.stop() }
+        for writer in writers { writer.done.wait() }
+        #expect(!moved.isEmpty, "buckets moved while the writers wrote")
+        #expect(writers.map(\.acknowledged).reduce(0, +) > 100, "the writers kept writing through the move: \(writers.map(\.acknowledged))")
+        #expect(writers.map(\.followedWrongGroup).reduce(0, +) > 0, "the writers met the move and followed it")
+        let latest = try driver.latest()
+        for (key, expected) in writers.flatMap(\.last).sorted(by: { $0.key < $1.key }) {
+            let owner = latest.owner(of: Bucket.of(key: key, count: buckets))!.rawValue - 1
+            let value = groups[owner].get(key, via: 0)?.text
+            #expect(value == expected.acknowledged || expected.unknown.contains(value ?? ""), "\(key): \(value ?? "nil"), acknowledged \(expected.acknowledged)")
+        }
+        passed = true
+    }
+}
+
+/// One client writing `w<n>` to keys in turn, routed by the configuration it last read.
+final class RoutedWriter: @unchecked Sendable {
+    let driver: ShardDriver
+    let groups: [LocalCluster]
+    let keys: [String]
+    /// Per key, the last acknowledged value and the values written after it whose answers were lost.
+    private(set) var last: [String: (acknowledged: String, unknown: Set<String>)] = [:]
+    private(set) var acknowledged = 0
+    private(set) var followedWrongGroup = 0
+    let done = DispatchSemaphore(value: 0)
+
+    init(driver: ShardDriver, groups: [LocalCluster], keys: [String]) {
+        self.driver = driver
+        self.groups = groups
+        self.keys = keys
+    }
+
+    /// One connection per group, to its first node (which forwards to its leader), kept open.
+    private var connections: [Int: RESPClient] = [:]
+
+    private let lock = NSLock()
+    private var stopped = false
+
+    func stop() { lock.withLock { stopped = true } }
+
+    /// Writes until `stop()` (or a minute, should the test never say so).
+    func run() {
+        defer { done.signal() }
+        guard var configuration = try? driver.latest() else { return }
+        let deadline = Date().addingTimeInterval(60)
+        var count = 0
+        while Date() < deadline, !lock.withLock({ stopped }) {
+            count += 1
+            let key = keys[count % keys.count], value = "\(key)=w\(count)"
+            guard let owner = configuration.owner(of: Bucket.of(key: key, count: driver.buckets)),
+                  let reply = try? connection(owner.rawValue - 1).call("SET", key, value) else {
+                last[key, default: ("", [])].unknown.insert(value)
+                connections = [:]
+                continue
+            }
+            switch reply {
+            case .simple("OK"):
+                last[key] = (value, [])
+                acknowledged += 1
+            case .error(let text) where text.hasPrefix("WRONGGROUP"):
+                followedWrongGroup += 1
+                configuration = (try? driver.latest(after: configuration)) ?? configuration
+            case .error(let text) where text.hasPrefix("TIMEOUT"):
+                last[key, default: ("", [])].unknown.insert(value)
+            default:
+                break  // refused: took no effect
+            }
+        }
+    }
+
+    private func connection(_ group: Int) throws -> RESPClient {
+        if let open = connections[group] { return open }
+        let client = try groups[group].client(0)
+        connections[group] = client
+        return client
+    }
+}
