@@ -24,6 +24,14 @@ public struct ClientID: Hashable, Comparable, Sendable, CustomStringConvertible 
     public var description: String { "c\(rawValue)" }
 
     public static func < (lhs: ClientID, rhs: ClientID) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    /// The highest id a client may choose for its session; the ids above (bit 62 set) are minted
+    /// by a node for a connection that chose none (`RESP.connectionClientID`).
+    public static let maximumChosen = (1 << 62) - 1
+
+    /// Whether a node minted this id for one of its connections. Such an id is unique only within
+    /// its cluster: another cluster's nodes mint the same numbers.
+    public var isMintedByConnection: Bool { rawValue > Self.maximumChosen }
 }
 
 /// Position in a replicated log. Index 0 is "before the first entry"; the first real entry has index 1.

@@ -103,6 +103,13 @@ public struct SessionTable<Record: Equatable & Sendable>: Equatable, Sendable {
 
     public init(options: SessionOptions) { self.options = options }
 
+    /// The table with only the sessions of the clients `isIncluded` keeps.
+    public func keeping(_ isIncluded: (ClientID) -> Bool) -> SessionTable {
+        var kept = self
+        kept.sessions = sessions.filter { isIncluded($0.key) }
+        return kept
+    }
+
     /// Classifies `request`, stamped `stamp` by the node that ordered it, and notes what it tells
     /// about its client: the client is active now, and done with everything up to `ackedThrough`.
     /// An unknown client that is not `established` gets a new session.

@@ -51,7 +51,7 @@ public enum RESP {
     /// The server's name in `HELLO`'s `server` field.
     public static let serverName = "conlab"
     /// The largest client id `CONLAB.SESSION` accepts: ids from 2⁶² up belong to connections.
-    public static let maximumSessionClientID = (1 << 62) - 1
+    public static let maximumSessionClientID = ClientID.maximumChosen
 
     /// The client id of a connection without `CONLAB.SESSION`: bit 62 set (no client can choose
     /// it), then the node's id (10 bits), the node process's incarnation (20 bits: a number the

@@ -129,7 +129,11 @@ public struct ShardStore: ReplicatedStore, Equatable {
             guard buckets.indices.contains(bucket.index) else { return .value(nil) }
             if configuration.number < number { return notYet }
             guard buckets[bucket.index] == .leaving(since: number) else { return .value(nil) }
-            return .value(BucketHandoff(data: store.data.filter { self.bucket(of: $0.key) == bucket }, sessions: store.sessions).text)
+            // The sessions go along so that a client's retry at the new owner gets its first answer;
+            // not those a node minted for a connection: ids another cluster's nodes mint too, which
+            // would answer one of the new owner's own connections with another client's reply.
+            let sessions = store.sessions.keeping { !$0.isMintedByConnection }
+            return .value(BucketHandoff(data: store.data.filter { self.bucket(of: $0.key) == bucket }, sessions: sessions).text)
         case .install(let bucket, let number, let handoff):
             guard buckets.indices.contains(bucket.index) else { return .done }
             if configuration.number < number { return notYet }

@@ -66,6 +66,24 @@ import Testing
         #expect(control(.export(Bucket(moving), number: 2), &old) == .ok(.value(nil)), "released: the new owner has it")
     }
 
+    /// A bucket's handoff carries the sessions of clients that chose their ids, never those a node
+    /// minted for a connection: another cluster's nodes mint the same ids, and the new owner would
+    /// answer one of its own connections with another client's reply.
+    @Test mutating func aHandoffCarriesChosenSessionsOnly() throws {
+        var store = ShardStore(group: g1, buckets: 4, sessions: SessionOptions())
+        _ = control(.adopt(chain[0]), &store)
+        let minted = ClientID.maximumChosen + 7
+        #expect(ClientID(minted).isMintedByConnection && !ClientID(5).isMintedByConnection)
+        let leaving = try #require(chain[1].owners.indices.first { chain[1].owners[$0] != g1 })
+        #expect(apply(.put(key: key(in: leaving), value: "a"), to: &store, client: 5) == .ok(.done))
+        #expect(apply(.put(key: key(in: leaving), value: "b"), to: &store, client: minted) == .ok(.done))
+        _ = control(.adopt(chain[1]), &store)
+        guard case .ok(.value(let text?)) = control(.export(Bucket(leaving), number: 2), &store) else { Issue.record("no export"); return }
+        let handoff = try #require(BucketHandoff(text: text, sessions: SessionOptions()))
+        #expect(handoff.sessions.sessions[ClientID(5)] != nil && handoff.sessions.sessions[ClientID(minted)] == nil)
+        #expect(handoff.data[key(in: leaving)] == "b", "the data goes whoever wrote it")
+    }
+
     @Test mutating func aRetryOfARequestAppliedBeforeItsBucketLeftKeepsItsAnswer() throws {
         var store = ShardStore(group: g1, buckets: 4, sessions: SessionOptions())
         _ = control(.adopt(chain[0]), &store)
