@@ -80,8 +80,8 @@ public enum ClusterFile {
         }
         let group = try object.required("group")
         let text = try group.string()
-        guard text.hasPrefix("g"), let number = Int(text.dropFirst()), number >= 1 else { throw group.error("expected a group, \"g1\", \"g2\", …; found \"\(text)\"") }
-        return .init(group: GroupID(number), buckets: try object.required("buckets").int(in: 1...ScenarioLimits.buckets))
+        guard let id = GroupID(name: text) else { throw group.error("expected a group, \"g1\", \"g2\", …; found \"\(text)\"") }
+        return .init(group: id, buckets: try object.required("buckets").int(in: 1...ScenarioLimits.buckets))
     }
 
     /// A secret given inline (field `inline`) or in a file of its own (field `file`, trimmed of

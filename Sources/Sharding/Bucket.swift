@@ -30,6 +30,12 @@ public struct GroupID: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     public init(_ rawValue: Int) { self.rawValue = rawValue }
 
+    /// `g2`, as scenarios, cluster files and `conlab shard` name a group; nil for anything else.
+    public init?(name: String) {
+        guard name.hasPrefix("g"), let number = Int(name.dropFirst()), number >= 1 else { return nil }
+        self.init(number)
+    }
+
     public static func < (a: GroupID, b: GroupID) -> Bool { a.rawValue < b.rawValue }
     public var description: String { "g\(rawValue)" }
 }

@@ -66,8 +66,8 @@ extension Command {
     /// The change a command asks for; nil for `settle` and `show`.
     private static func shardChange(_ command: String, _ operands: [String], buckets: Int) throws -> ConfigurationChange? {
         func group(_ text: String) throws -> GroupID {
-            guard text.hasPrefix("g"), let number = Int(text.dropFirst()), number >= 1 else { throw UsageError("'\(text)' is not a group (g1, g2, …)") }
-            return GroupID(number)
+            guard let id = GroupID(name: text) else { throw UsageError("'\(text)' is not a group (g1, g2, …)") }
+            return id
         }
         switch command {
         case "join", "leave":

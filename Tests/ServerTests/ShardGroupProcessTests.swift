@@ -62,15 +62,11 @@ extension RESPClient.Reply {
 @Suite(.serialized) struct ShardDriverProcessTests {
     @Test func bucketsMoveBetweenGroupsOfProcessesWithTheirData() throws {
         guard let conlab = RealClusterTests.conlab() else { return }
-        let buckets = 8
-        let meta = try LocalCluster(conlab: conlab, nodes: 3, backend: #"{"protocol": "raft"}"#)
-        let groups = try [1, 2].map { id in
-            try LocalCluster(conlab: conlab, nodes: 3, backend: #"{"protocol": "raft"}"#, extra: #""shardGroup": {"group": "g\#(id)", "buckets": \#(buckets)},"#)
-        }
+        let store = try LocalShardedStore(conlab: conlab, groups: 2, buckets: 8)
         var passed = false
-        defer { for cluster in [meta] + groups { cluster.stopAll(keepingFiles: !passed) } }
-        for cluster in [meta] + groups { #expect(try cluster.startAllAndAwaitLeader() != nil, "every cluster elects a leader") }
-        let driver = try ShardDriver(metaserver: try ClusterFile.load(path: meta.file), groups: try groups.map { try ClusterFile.load(path: $0.file) })
+        defer { store.stopAll(keepingFiles: !passed) }
+        let (meta, groups, buckets) = (store.meta, store.groups, store.buckets)
+        let driver = try store.driver()
 
         let first = try driver.change(.join([GroupID(1): ["g1"]]))
         try driver.settle()
@@ -126,22 +122,16 @@ extension RESPClient.Reply {
 @Suite(.serialized) struct ShardMoveUnderLoadProcessTests {
     @Test func acknowledgedWritesSurviveALiveMove() throws {
         guard let conlab = RealClusterTests.conlab() else { return }
-        let buckets = 8
-        let meta = try LocalCluster(conlab: conlab, nodes: 3, backend: #"{"protocol": "raft"}"#)
-        let groups = try [1, 2].map { id in
-            try LocalCluster(conlab: conlab, nodes: 3, backend: #"{"protocol": "raft"}"#, extra: #""shardGroup": {"group": "g\#(id)", "buckets": \#(buckets)},"#)
-        }
+        let store = try LocalShardedStore(conlab: conlab, groups: 2, buckets: 8)
         var passed = false
-        defer { for cluster in [meta] + groups { cluster.stopAll(keepingFiles: !passed) } }
-        for cluster in [meta] + groups { #expect(try cluster.startAllAndAwaitLeader() != nil, "every cluster elects a leader") }
-        let files = try [meta.file] + groups.map(\.file)
-        let driver = try ShardDriver(metaserver: try ClusterFile.load(path: files[0]), groups: try files.dropFirst().map { try ClusterFile.load(path: $0) })
+        defer { store.stopAll(keepingFiles: !passed) }
+        let (meta, groups, buckets) = (store.meta, store.groups, store.buckets)
+        let driver = try store.driver()
         _ = try driver.change(.join([GroupID(1): ["g1"]]))
         try driver.settle()
 
         let writers = try (0..<4).map { index in
-            RoutedWriter(driver: try ShardDriver(metaserver: try ClusterFile.load(path: files[0]), groups: try files.dropFirst().map { try ClusterFile.load(path: $0) }),
-                         groups: groups, keys: (0..<8).map { "k\(index)-\($0)" })
+            RoutedWriter(driver: try store.driver(), groups: groups, keys: (0..<8).map { "k\(index)-\($0)" })
         }
         for writer in writers {
             let thread = Thread { writer.run() }
@@ -167,12 +157,14 @@ extension RESPClient.Reply {
     }
 }
 
-/// One client writing `w<n>` to keys in turn, routed by the configuration it last read.
+/// One client writing `w<n>` to keys in turn, routed by the configuration it last read. A write
+/// whose answer was lost may take effect at any later time, after a later acknowledged write too
+/// (its connection's session orders nothing), so every such value stays possible to the end.
 final class RoutedWriter: @unchecked Sendable {
     let driver: ShardDriver
     let groups: [LocalCluster]
     let keys: [String]
-    /// Per key, the last acknowledged value and the values written after it whose answers were lost.
+    /// Per key, the last acknowledged value and every value written whose answer was lost.
     private(set) var last: [String: (acknowledged: String, unknown: Set<String>)] = [:]
     private(set) var acknowledged = 0
     private(set) var followedWrongGroup = 0
@@ -209,7 +201,7 @@ final class RoutedWriter: @unchecked Sendable {
             }
             switch reply {
             case .simple("OK"):
-                last[key] = (value, [])
+                last[key, default: ("", [])].acknowledged = value
                 acknowledged += 1
             case .error(let text) where text.hasPrefix("WRONGGROUP"):
                 followedWrongGroup += 1
@@ -227,5 +219,38 @@ final class RoutedWriter: @unchecked Sendable {
         let client = try groups[group].client(0)
         connections[group] = client
         return client
+    }
+}
+
+/// A sharded store of real processes for tests: a 3-node Raft metaserver and `groups` server
+/// groups of three, every cluster started with its leader elected; `stopAll()` (in a `defer`)
+/// stops them all.
+final class LocalShardedStore {
+    let meta: LocalCluster
+    let groups: [LocalCluster]
+    let buckets: Int
+
+    init(conlab: String, groups count: Int, buckets: Int) throws {
+        self.buckets = buckets
+        meta = try LocalCluster(conlab: conlab, nodes: 3, backend: #"{"protocol": "raft"}"#)
+        groups = try (1...count).map { id in
+            try LocalCluster(conlab: conlab, nodes: 3, backend: #"{"protocol": "raft"}"#, extra: #""shardGroup": {"group": "g\#(id)", "buckets": \#(buckets)},"#)
+        }
+        do {
+            // Nine processes or more at once on a busy machine: give the elections time.
+            for cluster in [meta] + groups { #expect(try cluster.startAllAndAwaitLeader(timeout: 45) != nil, "every cluster elects a leader") }
+        } catch {
+            stopAll(keepingFiles: false)  // the caller's `defer` is not set up yet
+            throw error
+        }
+    }
+
+    /// A driver of its own (each holds its own connections).
+    func driver() throws -> ShardDriver {
+        try ShardDriver(metaserver: try ClusterFile.load(path: meta.file), groups: try groups.map { try ClusterFile.load(path: $0.file) })
+    }
+
+    func stopAll(keepingFiles keep: Bool) {
+        for cluster in [meta] + groups { cluster.stopAll(keepingFiles: keep) }
     }
 }

@@ -18,6 +18,8 @@ public final class ShardedDeployment {
     public let timeout: TimeSpan
     public private(set) var groups: [GroupID: Simulation<Raft>] = [:]
     public let metaserver: Simulation<Raft>
+    /// Every simulation: the groups in id order, then the metaserver (stepped every millisecond).
+    private let simulations: [Simulation<Raft>]
     /// Every group, in id order (the order of node numbering in the merged result).
     public let groupIDs: [GroupID]
     /// The versions the operator made, in order.
@@ -76,6 +78,7 @@ public final class ShardedDeployment {
         }
         let metaConfig = config(.metaserver)
         metaserver = Simulation<Raft>(config: metaConfig, options: options)
+        simulations = groupIDs.map { [groups] in groups[$0]! } + [metaserver]
         timeout = metaConfig.workload.timeout
     }
 
@@ -83,9 +86,6 @@ public final class ShardedDeployment {
     public var now: Instant { metaserver.now }
 
     public var latest: ShardConfiguration { versions.last ?? .initial(buckets: buckets) }
-
-    /// Every simulation: the groups in id order, then the metaserver.
-    var simulations: [Simulation<Raft>] { groupIDs.map { groups[$0]! } + [metaserver] }
 
     // MARK: Running
 

@@ -141,13 +141,13 @@ struct ShardedLayoutDecoder {
     /// `"g2"`: a group id; with `known`, one that exists in the run.
     static func group(_ field: JSONField, known: Set<GroupID>?) throws(ScenarioError) -> GroupID {
         let text = try field.string()
-        guard text.hasPrefix("g"), let number = Int(text.dropFirst()), (1...ScenarioLimits.shardGroups).contains(number) else {
+        guard let id = GroupID(name: text), id.rawValue <= ScenarioLimits.shardGroups else {
             throw field.error("expected a group, \"g1\"…\"g\(ScenarioLimits.shardGroups)\"; found \"\(text)\"")
         }
-        if let known, !known.contains(GroupID(number)) {
+        if let known, !known.contains(id) {
             throw field.error("group \(text) is neither in the first configuration nor joins later")
         }
-        return GroupID(number)
+        return id
     }
 
     /// The group a step aims at, and the step without the words that say so: every string
