@@ -59,7 +59,7 @@ let package = Package(
         .target(name: "Load", dependencies: ["ConsensusCore", "Runtime", "Server", "Sharding"]),
         // `conlab run --real`: a scenario against a local cluster of `conlab serve` processes, with
         // real clients, the fault timeline in wall-clock time and the lab's checker (Jepsen mode).
-        .target(name: "Jepsen", dependencies: ["ConsensusCore", "Storage", "Runtime", "RESP", "Simulator", "Lab", "Server", "Load"]),
+        .target(name: "Jepsen", dependencies: ["ConsensusCore", "Storage", "Runtime", "RESP", "Simulator", "Lab", "Server", "Load", "Sharding"]),
         .executableTarget(name: "conlab", dependencies: ["Lab", "Checker", "ConsensusCore", "Server", "Load", "Jepsen"]),
         // Tests, and the conformance suite every backend's tests run.
         .target(name: "ConformanceSuite", dependencies: ["ConsensusCore", "KVStore", "Simulator", "Checker", "Lab"], path: "Tests/ConformanceSuite"),
@@ -79,7 +79,7 @@ let package = Package(
         .testTarget(name: "AtomicCommitTests", dependencies: ["AtomicCommit", "TwoPhaseCommit", "ThreePhaseCommit", "ConformanceSuite"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "ConsensusCore"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "Runtime", "RESP", "Lab", "ConsensusCore", "Sharding"]),
-        .testTarget(name: "JepsenTests", dependencies: ["Jepsen", "Lab", "Server", "Simulator", "ConsensusCore"]),
+        .testTarget(name: "JepsenTests", dependencies: ["Jepsen", "Lab", "Server", "Simulator", "ConsensusCore", "Sharding"]),
         .testTarget(name: "LoadTests", dependencies: ["Load", "Server", "Runtime", "ConsensusCore"]),
         .testTarget(name: "WireTests", dependencies: ["ConsensusCore", "KVStore", "Simulator", "Unreplicated", "Raft", "Zab", "AtomicCommit",
                                                      "TwoPhaseCommit", "ThreePhaseCommit", "PrimaryBackup"]),

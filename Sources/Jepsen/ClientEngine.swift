@@ -1,11 +1,14 @@
 import ConsensusCore
+import Lab
 import RESP
 import Runtime
 import Server
+import Sharding
 import Simulator
 
-/// The scenario's clients as real TCP clients of a real cluster: one RESP connection each, pinned
-/// to its node, with an exactly-once session (`CONLAB.SESSION`, `CONLAB.SEQ`). Operations, think
+/// The scenario's clients as real TCP clients of a real cluster: one RESP connection each to every
+/// destination its requests go to (`ClientRoutes`: its own node, or a sharded store's groups),
+/// with one exactly-once session (`CONLAB.SESSION`, `CONLAB.SEQ`). Operations, think
 /// times and open-loop arrival times come from the simulator's own streams (`OperationSource`)
 /// under the same seed, so a client meets the same operations at the same planned times as in the
 /// simulator; only the answers (and so compare-and-set's expected values) come from the cluster.
@@ -17,11 +20,23 @@ import Simulator
 /// to its own node, sends an unanswered request again (same number) after `redirectBackoff` when
 /// the node says no leader could take it (`CLUSTERDOWN`, `TRYAGAIN`), reconnects every `retry`
 /// while its node is down (sending what is in flight again, under the same numbers), and gives up
-/// at `timeout`: the outcome is then indeterminate.
+/// at `timeout`: the outcome is then indeterminate. A group of a sharded store that does not serve
+/// the key (`WRONGGROUP`, which took no effect) has the routes look the table up again, and the
+/// request goes again after `redirectBackoff`, under the same number, wherever the table then
+/// sends it: the session moves with the bucket, so a copy that did take effect is answered from
+/// its cache, not applied twice.
 final class ClientEngine: @unchecked Sendable {
     private let loop: EventLoop
-    private let addresses: [SocketAddress]
-    private let workload: WorkloadConfig
+    let routes: any ClientRoutes
+    let workload: WorkloadConfig
+    /// The share of a sharded run's client operations that are cross-shard transactions
+    /// (`ClientEngine+Transactions`); none otherwise.
+    let transactionMix: ShardClients.TransactionMix
+    /// Whether each closed-loop client first waits a think time (as a simulated cluster's clients
+    /// do) or starts at time 0 (as the simulator's sharded clients do, `ShardClients`).
+    private let staggered: Bool
+    /// The transactions the clients coordinated.
+    var ledger = TransactionLedger()
     private let seed: UInt64
     private let origin: Instant
     private let duration: TimeSpan
@@ -31,7 +46,7 @@ final class ClientEngine: @unchecked Sendable {
     private var workloadOpen = true
     private var isClosed = false
 
-    private final class Client {
+    final class Client {
         enum Kind { case closed, open, retired }
         let id: ClientID
         let home: Int
@@ -39,44 +54,90 @@ final class ClientEngine: @unchecked Sendable {
         var source: OperationSource?
         var sequence: UInt64 = 0
         var watermark = SessionWatermark()
-        var established = false
-        var connection: TCPConnection?
-        var reader = ReplyReader()
-        /// The sequence number each reply still due on this connection answers (0: `CONLAB.SESSION`).
-        var awaiting: [UInt64] = []
+        /// Whether each next operation is a transaction, and its keys: a stream of its own, drawn
+        /// only when transactions are on (as the simulator's sharded clients draw it).
+        var transactions: DeterministicRandom
+        var transactionCount = 0
+        /// The cross-shard transaction it coordinates now, and the table it was routed by.
+        var transaction: (clerk: TransactionClerk, open: TransactionLedger.Open, configuration: ShardConfiguration)?
+        /// Per destination, the connections there.
+        var links: [LinkKey: Link] = [:]
         var operations: [Pending] = []
         var timer: (at: Instant, id: TimerID)?
         /// A closed-loop client's next operation is due then.
         var nextOperation: Instant?
-        var reconnectAt: Instant?
 
-        init(id: ClientID, home: Int, kind: Kind) {
+        init(id: ClientID, home: Int, kind: Kind, seed: UInt64) {
             self.id = id
             self.home = home
             self.kind = kind
+            transactions = DeterministicRandom(seed: seed, label: "transactions-c\(id.rawValue)")
+        }
+
+        func closeLinks() {
+            for link in links.values {
+                link.connection?.close()
+                link.connection = nil
+            }
+        }
+
+        func link(_ key: LinkKey) -> Link {
+            if let link = links[key] { return link }
+            let link = Link()
+            links[key] = link
+            return link
         }
     }
 
-    private struct Pending {
-        var historyIndex: Int
+    /// Which of a client's connections: to a destination, for its operations or for its
+    /// transactions' steps. The steps go apart because a group applies a control command outside
+    /// any session, while the connection that carried it counts as established once answered:
+    /// the client's next write there would name a session the group never opened.
+    struct LinkKey: Hashable {
+        var destination: Int
+        var control: Bool
+    }
+
+    /// A client's connection to one destination, and its session's standing there.
+    final class Link {
+        var connection: TCPConnection?
+        var reader = ReplyReader()
+        /// The sequence number each reply still due on this connection answers (0: `CONLAB.SESSION`).
+        var awaiting: [UInt64] = []
+        /// The destination has applied a write of the session: a later connection there says so
+        /// (`ESTABLISHED`), so that a session it lost is an error, not a new session.
+        var established = false
+        var reconnectAt: Instant?
+    }
+
+    struct Pending {
+        /// The operation's place in the history; nil for a step of a transaction.
+        var historyIndex: Int?
         var sequence: UInt64
         var command: Command
         var deadline: Instant
+        /// Where it must go whatever its key (a transaction's step); nil: where the routes send its key.
+        var target: Int?
+        /// Where it was last sent; nil while it has never been.
+        var destination: Int?
         /// When to send it again after a refusal that took no effect; nil: not due.
         var resendAt: Instant?
     }
 
-    init(loop: EventLoop, addresses: [SocketAddress], workload: WorkloadConfig, seed: UInt64, origin: Instant, duration: TimeSpan) {
+    init(loop: EventLoop, routes: any ClientRoutes, workload: WorkloadConfig, transactions: ShardClients.TransactionMix = .init(), staggered: Bool = true,
+         seed: UInt64, origin: Instant, duration: TimeSpan) {
         self.loop = loop
-        self.addresses = addresses
+        self.routes = routes
         self.workload = workload
+        transactionMix = transactions
+        self.staggered = staggered
         self.seed = seed
         self.origin = origin
         self.duration = duration
     }
 
     /// Run time now, as the history records it.
-    private var now: Instant { .zero + (MonotonicClock.now() - origin) }
+    var now: Instant { .zero + (MonotonicClock.now() - origin) }
 
     private func wall(_ time: Instant) -> Instant { origin + (time - .zero) }
 
@@ -84,7 +145,7 @@ final class ClientEngine: @unchecked Sendable {
 
     /// Creates the clients and schedules the workload (on the loop's thread).
     func begin() {
-        for node in addresses.indices {
+        for node in 0..<routes.homes {
             for _ in 0..<workload.clientsPerNode {
                 guard case .closed(let think) = workload.mode else {
                     addClient(home: node, kind: .open)
@@ -92,7 +153,7 @@ final class ClientEngine: @unchecked Sendable {
                 }
                 let client = addClient(home: node, kind: .closed)
                 client.source = OperationSource(client: client.id, seed: seed, workload: workload)
-                client.nextOperation = .zero + client.source!.draw(think)
+                client.nextOperation = .zero + (staggered ? client.source!.draw(think) : .zero)
                 schedule(client)
             }
             if case .open(let rate) = workload.mode, rate > 0 {
@@ -105,20 +166,21 @@ final class ClientEngine: @unchecked Sendable {
         _ = loop.schedule(at: wall(.zero + duration)) { [weak self] in self?.workloadOpen = false }
     }
 
-    /// Gives up on whatever is still in flight (it stays indeterminate) and closes every connection.
+    /// Gives up on whatever is still in flight (it stays indeterminate, transactions too) and
+    /// closes every connection.
     func close() {
         isClosed = true
         for client in clients {
+            if let transaction = client.transaction { ledger.abandon(transaction.open) }
             if let timer = client.timer { loop.cancel(timer.id) }
-            client.connection?.close()
-            client.connection = nil
+            client.closeLinks()
             client.operations.removeAll()
         }
     }
 
     @discardableResult
     private func addClient(home: Int, kind: Client.Kind) -> Client {
-        let client = Client(id: ClientID(clients.count + 1), home: home, kind: kind)
+        let client = Client(id: ClientID(clients.count + 1), home: home, kind: kind, seed: seed)
         clients.append(client)
         return client
     }
@@ -142,84 +204,112 @@ final class ClientEngine: @unchecked Sendable {
     private func invoke(_ command: Command, by client: Client) {
         client.sequence += 1
         let time = now
-        history.append(HistoryOperation(id: history.count + 1, client: client.id, node: NodeID(client.home + 1), command: command,
-                                        invoke: time, complete: nil, outcome: .indeterminate))
-        let pending = Pending(historyIndex: history.count - 1, sequence: client.sequence, command: command, deadline: time + workload.timeout)
-        client.operations.append(pending)
-        if client.connection == nil { connect(client) } else { send(pending, by: client) }
+        history.append(HistoryOperation(id: history.count + 1, client: client.id, node: routes.node(of: command, home: client.home, client: client.id),
+                                        command: command, invoke: time, complete: nil, outcome: .indeterminate))
+        client.operations.append(Pending(historyIndex: history.count - 1, sequence: client.sequence, command: command, deadline: time + workload.timeout))
+        dispatch(client.operations.count - 1, by: client, connectingNow: true)
         schedule(client)
     }
 
-    private func send(_ pending: Pending, by client: Client) {
-        guard let connection = client.connection else { return }
+    /// Sends operation `position` where the routes send it now: on the open connection there, or
+    /// with the connection it opens. One whose key no destination serves (a sharded store's table
+    /// not read yet) waits `redirectBackoff` for the table.
+    /// A new request (`connectingNow`) opens a connection at once; one sent again waits for the
+    /// connection's next attempt if one is due.
+    func dispatch(_ position: Int, by client: Client, connectingNow: Bool = false) {
+        let pending = client.operations[position]
+        guard let destination = pending.target ?? routes.destination(of: pending.command, home: client.home) else {
+            client.operations[position].resendAt = now + workload.redirectBackoff
+            return routes.refresh()
+        }
+        client.operations[position].destination = destination
+        if let index = pending.historyIndex { history[index].node = routes.node(destination, home: client.home, client: client.id) }
+        let key = LinkKey(destination: destination, control: pending.historyIndex == nil)
+        let link = client.link(key)
+        if link.connection != nil {
+            send(client.operations[position], on: link, by: client)
+        } else if link.reconnectAt == nil || connectingNow {
+            connect(client, to: key)
+        }
+        // Else it goes with the rest once the connection is made again.
+    }
+
+    private func send(_ pending: Pending, on link: Link, by client: Client) {
+        guard let connection = link.connection else { return }
         let arguments = ["CONLAB.SEQ", String(pending.sequence), String(client.watermark.finishedThrough)] + pending.command.redisArguments
         var bytes: [UInt8] = []
         RESPValue.array(arguments.map { RESPValue.bulk($0) }).encode(into: &bytes, version: .resp2)
         _ = connection.write(bytes)
-        client.awaiting.append(pending.sequence)
+        link.awaiting.append(pending.sequence)
     }
 
     // MARK: Connections
 
-    /// Opens the client's connection, binds its session and sends again what is in flight.
-    private func connect(_ client: Client) {
+    /// Opens the client's connection `key`, binds its session and sends again what is in flight
+    /// on it (what waits out a refusal goes at its time).
+    private func connect(_ client: Client, to key: LinkKey) {
         guard !isClosed, client.kind != .retired else { return }
-        client.reconnectAt = nil
+        let link = client.link(key)
+        link.reconnectAt = nil
         let connection: TCPConnection
         do {
-            connection = try TCPConnection.connect(to: addresses[client.home], on: loop, outputLimit: 64 << 20)
+            connection = try TCPConnection.connect(to: routes.address(key.destination, home: client.home, client: client.id), on: loop, outputLimit: 64 << 20)
         } catch {
-            return retryConnect(client)
+            return retryConnect(client, link)
         }
-        client.connection = connection
-        client.reader = ReplyReader()
-        client.awaiting = [0]
+        link.connection = connection
+        link.reader = ReplyReader()
+        link.awaiting = [0]
         var bytes: [UInt8] = []
-        let session = ["CONLAB.SESSION", String(client.id.rawValue)] + (client.established ? ["ESTABLISHED"] : [])
+        let session = ["CONLAB.SESSION", String(client.id.rawValue)] + (link.established ? ["ESTABLISHED"] : [])
         RESPValue.array(session.map { RESPValue.bulk($0) }).encode(into: &bytes, version: .resp2)
         _ = connection.write(bytes)
-        for pending in client.operations { send(pending, by: client) }
-        connection.onRead = { [weak self, weak client, weak connection] bytes in
-            guard let self, let client, let connection, client.connection === connection else { return }
-            self.read(Array(bytes)[...], client: client)
+        for pending in client.operations where pending.destination == key.destination && (pending.historyIndex == nil) == key.control && pending.resendAt == nil {
+            send(pending, on: link, by: client)
         }
-        connection.onClose = { [weak self, weak client, weak connection] _ in
-            guard let self, let client, client.connection === connection else { return }
-            client.connection = nil
-            self.retryConnect(client)
+        connection.onRead = { [weak self, weak client, weak link, weak connection] bytes in
+            guard let self, let client, let link, let connection, link.connection === connection else { return }
+            self.read(Array(bytes)[...], client: client, link: link)
+        }
+        connection.onClose = { [weak self, weak client, weak link, weak connection] _ in
+            guard let self, let client, let link, link.connection === connection else { return }
+            link.connection = nil
+            self.retryConnect(client, link)
         }
     }
 
-    private func retryConnect(_ client: Client) {
+    private func retryConnect(_ client: Client, _ link: Link) {
         guard !isClosed, client.kind != .retired else { return }
-        client.reconnectAt = now + workload.retryInterval
+        link.reconnectAt = now + workload.retryInterval
         schedule(client)
     }
 
-    private func read(_ bytes: ArraySlice<UInt8>, client: Client) {
-        client.reader.append(bytes)
-        while client.connection != nil {
+    private func read(_ bytes: ArraySlice<UInt8>, client: Client, link: Link) {
+        link.reader.append(bytes)
+        while link.connection != nil {
             let reply: RESPClient.Reply
             do {
-                guard let next = try client.reader.next() else { return }
+                guard let next = try link.reader.next() else { return }
                 reply = next
             } catch {
-                client.connection?.close()
-                client.connection = nil
-                return retryConnect(client)
+                link.connection?.close()
+                link.connection = nil
+                return retryConnect(client, link)
             }
-            guard !client.awaiting.isEmpty else { continue }
-            let sequence = client.awaiting.removeFirst()
-            if sequence > 0 { answer(reply, sequence: sequence, client: client) }
+            guard !link.awaiting.isEmpty else { continue }
+            let sequence = link.awaiting.removeFirst()
+            if sequence > 0 { answer(reply, sequence: sequence, client: client, link: link) }
         }
     }
 
     /// What a reply means for the operation it answers (see `RESPValue(_:to:)` for the words).
-    private func answer(_ reply: RESPClient.Reply, sequence: UInt64, client: Client) {
+    private func answer(_ reply: RESPClient.Reply, sequence: UInt64, client: Client, link: Link) {
         guard let position = client.operations.firstIndex(where: { $0.sequence == sequence }) else { return }
+        if client.operations[position].historyIndex == nil { return answerStep(reply, position, client) }
         let command = client.operations[position].command
         if case .error(let text) = reply {
-            if text.hasPrefix("CLUSTERDOWN") || text.hasPrefix("TRYAGAIN") {
+            if text.hasPrefix("CLUSTERDOWN") || text.hasPrefix("TRYAGAIN") || text.hasPrefix("WRONGGROUP") {
+                if text.hasPrefix("WRONGGROUP") { routes.refresh() }
                 client.operations[position].resendAt = now + workload.redirectBackoff
                 schedule(client)
             } else if text.hasPrefix("NOREPLICAS") || text.hasPrefix("ERR aborted") {
@@ -231,7 +321,7 @@ final class ClientEngine: @unchecked Sendable {
             return
         }
         guard let result = Self.result(reply, of: command) else { return }
-        if !command.isRead { client.established = true }
+        if !command.isRead { link.established = true }
         if case .casMismatch = result { complete(client, position, .fail(.casMismatch)) } else { complete(client, position, .ok(result), result: result) }
     }
 
@@ -248,11 +338,17 @@ final class ClientEngine: @unchecked Sendable {
 
     private func complete(_ client: Client, _ position: Int, _ outcome: Outcome, result: CommandResult? = nil) {
         let operation = client.operations.remove(at: position)
-        history[operation.historyIndex].outcome = outcome
-        history[operation.historyIndex].complete = outcome == .indeterminate ? nil : now
+        let index = operation.historyIndex!
+        history[index].outcome = outcome
+        history[index].complete = outcome == .indeterminate ? nil : now
         client.watermark.finish(operation.sequence)
         if let result, client.kind == .closed { client.source?.observe(operation.command, result) }
         if let result, client.kind == .open { nodeSources[client.home].observe(operation.command, result) }
+        think(client)
+    }
+
+    /// A closed-loop client's next operation is due after its think time (none after the workload).
+    func think(_ client: Client) {
         if client.kind == .closed, workloadOpen, case .closed(let think) = workload.mode {
             client.nextOperation = now + client.source!.draw(think)
         }
@@ -265,8 +361,7 @@ final class ClientEngine: @unchecked Sendable {
         client.operations.removeAll()
         let kind = client.kind
         client.kind = .retired
-        client.connection?.close()
-        client.connection = nil
+        client.closeLinks()
         if let timer = client.timer { loop.cancel(timer.id) }
         guard kind == .closed else { return }
         let successor = addClient(home: client.home, kind: .closed)
@@ -281,11 +376,11 @@ final class ClientEngine: @unchecked Sendable {
 
     /// Keeps one loop timer at the client's next duty: a deadline, a send again, a reconnect, its
     /// next operation.
-    private func schedule(_ client: Client) {
+    func schedule(_ client: Client) {
         guard !isClosed, client.kind != .retired else { return }
         var due = client.operations.map { min($0.deadline, $0.resendAt ?? $0.deadline) }
         if let next = client.nextOperation { due.append(next) }
-        if let reconnect = client.reconnectAt { due.append(reconnect) }
+        due += client.links.values.compactMap(\.reconnectAt)
         guard let at = due.min() else { return }
         if let timer = client.timer {
             if timer.at == at { return }
@@ -304,19 +399,28 @@ final class ClientEngine: @unchecked Sendable {
         var position = 0
         while position < client.operations.count {
             if time >= client.operations[position].deadline {
-                complete(client, position, .indeterminate)
+                if client.operations[position].historyIndex == nil {
+                    take(position, client, .indeterminate)  // the transaction's next step goes at the end
+                    continue
+                }
+                // Never sent (no group was known to serve its key): it took no effect anywhere.
+                complete(client, position, client.operations[position].destination == nil ? .fail(.refused) : .indeterminate)
                 continue
             }
             if let resend = client.operations[position].resendAt, time >= resend {
                 client.operations[position].resendAt = nil
-                send(client.operations[position], by: client)
+                dispatch(position, by: client)
             }
             position += 1
         }
-        if let reconnect = client.reconnectAt, time >= reconnect, client.connection == nil { connect(client) }
-        if let next = client.nextOperation, time >= next, client.operations.isEmpty {
+        for (key, link) in client.links where link.connection == nil && link.reconnectAt.map({ time >= $0 }) == true {
+            connect(client, to: key)
+        }
+        if let next = client.nextOperation, time >= next, client.operations.isEmpty, client.transaction == nil {
             client.nextOperation = nil
-            if workloadOpen, var source = client.source {
+            if workloadOpen, transactionMix.share > 0, client.transactions.nextUnit() < transactionMix.share {
+                beginTransaction(client)
+            } else if workloadOpen, var source = client.source {
                 let command = source.next()
                 client.source = source
                 invoke(command, by: client)
@@ -325,3 +429,4 @@ final class ClientEngine: @unchecked Sendable {
         schedule(client)
     }
 }
+

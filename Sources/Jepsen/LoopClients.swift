@@ -1,6 +1,7 @@
 import ConsensusCore
 import Dispatch
 import Runtime
+import Lab
 import Simulator
 
 /// Our clients of a run (`ClientEngine`) on an event loop of their own.
@@ -8,18 +9,25 @@ final class LoopClients: RunClients {
     private let loop: EventLoop
     private let engine: ClientEngine
 
-    init(addresses: [SocketAddress], config: SimulationConfig, origin: Instant) throws {
-        loop = try EventLoop()
-        engine = ClientEngine(loop: loop, addresses: addresses, workload: config.workload, seed: config.seed, origin: origin, duration: config.duration)
+    /// `routes` made on `loop` (the clients' own loop: a sharded store's routes answer on it).
+    /// `sharded`: the clients of a sharded deployment, with its transactions, started as the
+    /// simulator's sharded clients start (`ClientEngine.staggered`).
+    init(loop: EventLoop, routes: any ClientRoutes, config: SimulationConfig, sharded: ShardClients.TransactionMix? = nil, origin: Instant) {
+        self.loop = loop
+        engine = ClientEngine(loop: loop, routes: routes, workload: config.workload, transactions: sharded ?? .init(), staggered: sharded == nil,
+                              seed: config.seed, origin: origin, duration: config.duration)
         let engine = engine
         _ = loop.execute { engine.begin() }
     }
 
-    func finish() -> [HistoryOperation] {
+    func finish() -> [HistoryOperation] { finishWithTransactions().history }
+
+    /// Ends the clients; their history, and the cross-shard transactions they coordinated.
+    func finishWithTransactions() -> (history: [HistoryOperation], transactions: TransactionLedger) {
         let engine = engine
-        let history = Self.onLoop(loop) { engine.close(); return engine.history }
+        let ended = Self.onLoop(loop) { engine.close(); return (engine.history, engine.ledger) }
         loop.shutdown()
-        return history
+        return ended
     }
 
     /// Runs `body` on the loop's thread and waits for its value.

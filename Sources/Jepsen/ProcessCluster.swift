@@ -4,6 +4,7 @@ import Glibc
 import Lab
 import Runtime
 import Server
+import Sharding
 import Simulator
 
 /// A local cluster of `conlab serve` processes for one real run: free loopback ports, a folder of
@@ -42,8 +43,10 @@ final class ProcessCluster: RealCluster {
     static let startTimeout: TimeInterval = 20
 
     /// Writes the cluster's folder and file for `backend` on `nodes` nodes (each in a namespace of
-    /// `namespaces` when given); starts nothing.
-    init(executable: String, directory: String, backend: BackendSpec, nodes: Int, requestTimeout: TimeSpan, namespaces: NamespaceNetwork?) throws {
+    /// `namespaces` when given; a server group of a sharded store when `shardGroup` names it);
+    /// starts nothing.
+    init(executable: String, directory: String, backend: BackendSpec, nodes: Int, requestTimeout: TimeSpan, namespaces: NamespaceNetwork?,
+         shardGroup: (group: GroupID, buckets: Int)? = nil) throws {
         self.executable = executable
         self.directory = directory
         self.namespaces = namespaces
@@ -59,9 +62,13 @@ final class ProcessCluster: RealCluster {
         }
         let backendValue = JSONValue.object([("protocol", .string(backend.kind.name)),
                                              ("options", .object(backend.options.map { ($0.name, $0.value) }))])
-        let document = JSONValue.object([("version", .number(Double(ClusterFile.version))), ("cluster", .number(Double(UInt64.random(in: 0..<1_000_000_000)))),
-                                         ("secret", .string(key)), ("backend", backendValue),
-                                         ("requestTimeout", .string(requestTimeout.description)), ("nodes", .array(members))])
+        var fields: [(String, JSONValue)] = [("version", .number(Double(ClusterFile.version))), ("cluster", .number(Double(UInt64.random(in: 0..<1_000_000_000)))),
+                                             ("secret", .string(key)), ("backend", backendValue),
+                                             ("requestTimeout", .string(requestTimeout.description)), ("nodes", .array(members))]
+        if let shardGroup {
+            fields.append(("shardGroup", .object([("group", .string(shardGroup.group.description)), ("buckets", .number(Double(shardGroup.buckets)))])))
+        }
+        let document = JSONValue.object(fields)
         let file = (directory as NSString).appendingPathComponent(ClusterLauncher.fileName)
         try Data(document.serialized.utf8).write(to: URL(fileURLWithPath: file))
         configuration = try ClusterFile.load(path: file)
@@ -200,7 +207,7 @@ final class ProcessCluster: RealCluster {
 
     /// Our clients: one RESP connection each on one event loop, with exactly-once sessions.
     func startClients(_ config: SimulationConfig, origin: Instant) throws -> any RunClients {
-        try LoopClients(addresses: (0..<nodes).map(clientAddress), config: config, origin: origin)
+        LoopClients(loop: try EventLoop(), routes: PinnedRoutes((0..<nodes).map(clientAddress)), config: config, origin: origin)
     }
 
     /// Each running node's applied data, as its admin channel's `state` gives it.
@@ -214,6 +221,24 @@ final class ProcessCluster: RealCluster {
             }, uniquingKeysWith: { $1 })
         }
         return states
+    }
+
+    /// What a shard group's running node holds of each bucket (`buckets` on its admin channel);
+    /// nil when it is down, does not answer, or serves no shard group.
+    func bucketStates(_ node: Int) -> [BucketState]? {
+        guard let text = admin(node, "buckets") else { return nil }
+        let states = text.split(separator: " ").map(AdminProtocol.bucketState)
+        return states.contains(nil) ? nil : states.compactMap { $0 }
+    }
+
+    /// Every cross-shard transaction a shard group's running node decided (`decisions`); nil
+    /// when it is down, does not answer, or serves no shard group.
+    func decisions(_ node: Int) -> [String: Bool]? {
+        guard let text = admin(node, "decisions"), case .object(let fields)? = try? JSONValue(parsing: text) else { return nil }
+        return Dictionary(fields.compactMap { field in
+            guard case .bool(let committed) = field.value else { return nil }
+            return (field.key, committed)
+        }, uniquingKeysWith: { $1 })
     }
 
     /// Kills every process still running (the run is over, nothing needs a clean stop) and

@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import Lab
 import Server
+import Sharding
 import Simulator
 import Storage
 
@@ -55,13 +56,10 @@ public struct RealDriver: RunDriver {
         func refuse(_ path: String, _ what: String) -> ScenarioError {
             ScenarioError(file: scenario.file, path: path, reason: "\(what): the real driver (--real) has no counterpart for it (\(Self.pageCache)); run it in the simulator")
         }
-        if scenario.sharded != nil {
-            throw ScenarioError(file: scenario.file, path: "sharded", reason: "the real driver starts one cluster, not a sharded deployment's "
-                                + "groups and metaserver (`conlab shard` operates one by hand); run it without --real")
-        }
         for (index, step) in scenario.faults.enumerated() {
             if let what = Self.unsupported(step.action) { throw refuse("faults[\(index)]", what) }
         }
+        if let layout = scenario.sharded { try validateSharded(scenario, layout) }
         for fault in scenario.nemesis?.faults ?? [] where fault == .disk {
             throw refuse("nemesis.faults", "nemesis fault `\(fault.rawValue)`")
         }
@@ -70,6 +68,20 @@ public struct RealDriver: RunDriver {
         if let external = scenario.backends.first(where: { $0.external != nil }) {
             try Self.validateExternal(scenario, backend: external.label)
             if network == .namespaces { try Self.validateExternalInNamespaces(scenario, backend: external.label) }
+        }
+    }
+
+    /// What a sharded deployment on real processes cannot take: a planted bug (a cluster file
+    /// plants none) and network namespaces (one set per cluster is not built). Faults aimed at
+    /// one group are checked as the scenario's own are.
+    private func validateSharded(_ scenario: Scenario, _ layout: ShardedLayout) throws(ScenarioError) {
+        func refuse(_ path: String, _ what: String) -> ScenarioError {
+            ScenarioError(file: scenario.file, path: path, reason: "\(what): a sharded deployment on real processes (--real) does not run it; run it in the simulator")
+        }
+        if layout.bug != .none { throw refuse("sharded.bug", "a planted bug") }
+        if network == .namespaces { throw refuse("sharded", "network namespaces (--network netns)") }
+        for scoped in layout.scopedFaults {
+            if let what = Self.unsupported(scoped.step.action) { throw refuse("faults", "\(what) in \(scoped.scope)") }
         }
     }
 
@@ -134,6 +146,7 @@ public struct RealDriver: RunDriver {
     public func execute(_ spec: RunSpec) throws -> RunOutput {
         let start = DispatchTime.now()
         let directory = (workDirectory as NSString).appendingPathComponent("conlab-real-\(spec.id)-\(UUID().uuidString.prefix(8))")
+        if let layout = spec.scenario.sharded { return try executeSharded(spec, layout, directory: directory, start: start) }
         let namespaces = network == .namespaces ? try NamespaceNetwork(nodes: spec.scenario.nodes) : nil
         // Runs after the cluster's stop (defers run last first): a namespace must be empty to go.
         defer { namespaces?.tearDown() }
@@ -145,10 +158,23 @@ public struct RealDriver: RunDriver {
         }
         var succeeded = false
         defer { cluster.stopAll(keepingFiles: keepClusters || !succeeded) }
-        let result = try RealRun(spec: spec, cluster: cluster).run()
+        let result = try RealRun(config: spec.scenario.simulationConfig(seed: spec.seed), cluster: cluster).run()
         succeeded = true
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
         return RunOutput(spec: spec, result: result, driver: name, wallSeconds: seconds)
+    }
+}
+
+extension RealDriver {
+    /// A sharded scenario's run: every group and the metaserver a cluster of processes (`ShardedRealRun`).
+    private func executeSharded(_ spec: RunSpec, _ layout: ShardedLayout, directory: String, start: DispatchTime) throws -> RunOutput {
+        let run = try ShardedRealRun(spec: spec, layout: layout, executable: executable, directory: directory)
+        var succeeded = false
+        defer { run.stopAll(keepingFiles: keepClusters || !succeeded) }
+        let (result, outcome) = try run.run()
+        succeeded = true
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        return RunOutput(spec: spec, result: result, driver: name, wallSeconds: seconds, sharded: outcome)
     }
 }
 

@@ -20,7 +20,6 @@ final class RealRun {
     /// How often a step whose role target has no holder yet is tried again (as in the simulator).
     static let deferredRetry = TimeSpan.milliseconds(10)
 
-    let spec: RunSpec
     let config: SimulationConfig
     let cluster: any RealCluster
     private var resolver: FaultResolver
@@ -56,12 +55,13 @@ final class RealRun {
     /// How often the runner looks for a node stopped at a trigger while any is armed.
     static let triggerCheck = TimeSpan.milliseconds(2)
 
-    init(spec: RunSpec, cluster: any RealCluster) {
-        self.spec = spec
+    /// `config`: what runs on this cluster — a scenario's run under a seed, or a sharded run's
+    /// part of it for one group (`ShardedRun.config`).
+    init(config: SimulationConfig, cluster: any RealCluster) {
         self.cluster = cluster
-        config = spec.scenario.simulationConfig(seed: spec.seed)
+        self.config = config
         let n = config.nodes
-        resolver = FaultResolver(seed: spec.seed)
+        resolver = FaultResolver(seed: config.seed)
         network = NetworkModel(nodeCount: n, profile: config.network, clientProfile: config.clientLink)
         paused = Array(repeating: false, count: n)
         slowFactor = Array(repeating: 1, count: n)
@@ -69,7 +69,7 @@ final class RealRun {
         roles = Array(repeating: nil, count: n)
         terms = Array(repeating: 0, count: n)
         sent = Array(repeating: [:], count: n)
-        diskRandom = DeterministicRandom(seed: spec.seed, label: "real-disk")
+        diskRandom = DeterministicRandom(seed: config.seed, label: "real-disk")
     }
 
     private var now: Instant { .zero + (MonotonicClock.now() - origin) }
@@ -77,32 +77,52 @@ final class RealRun {
 
     /// Carries the run out; the cluster is the caller's to stop.
     func run() throws -> SimulationResult {
+        try startNodes()
+        begin(at: MonotonicClock.now())
+        let clients = try cluster.startClients(config, origin: origin)
+        do {
+            try followFaults()
+        } catch {
+            _ = clients.finish()
+            throw error
+        }
+        return result(history: clients.finish())
+    }
+
+    /// Starts the nodes that start at time 0 (those of a staggered start come up at their time,
+    /// `followTimeline`), arms their triggers, and sets the scenario's own network (latency, loss,
+    /// duplication, reordering): it holds from the start, not only once a fault has changed it.
+    func startNodes() throws {
         for (step, fault) in config.faults.enumerated() {
             if case .on(let trigger) = fault.when { armed[step] = (trigger, 0) }
         }
-        // Nodes of a staggered start come up at their time (`followTimeline`); the others now.
         origin = MonotonicClock.now()
-        let late = Set(config.startTimes.keys.map(\.index))
         for node in 0..<config.nodes where !late.contains(node) {
             try cluster.start(node)
             cluster.admin(node, "record")
             arm(node)
         }
-        // The scenario's own network (latency, loss, duplication, reordering) holds from the
-        // start, not only once a fault has changed it.
         try pushAll()
-        origin = MonotonicClock.now()
+    }
+
+    private var late: Set<Int> { Set(config.startTimes.keys.map(\.index)) }
+
+    /// The run's time 0 is `origin` (a sharded run's groups share one): the nodes started so far
+    /// are recorded as started at it.
+    func begin(at origin: Instant) {
+        self.origin = origin
         for node in 0..<config.nodes where !late.contains(node) { record(node: node, .processStarted(pid: cluster.pids[node]!, restart: false)) }
-        let clients = try cluster.startClients(config, origin: origin)
-        do {
-            try followTimeline()
-            try healEverything()
-        } catch {
-            _ = clients.finish()
-            throw error
-        }
+    }
+
+    /// The fault timeline until the drain ends, then every fault undone and quiescence waited out.
+    func followFaults() throws {
+        try followTimeline()
+        try healEverything()
         wait(until: drainEnd + config.quiescence)
-        let history = clients.finish()
+    }
+
+    /// The run as the simulator records it, with the clients' `history`; the nodes are read a last time.
+    func result(history: [HistoryOperation]) -> SimulationResult {
         poll()
         let states = cluster.finalStates()
         var counters = SimulationCounters()
@@ -114,6 +134,9 @@ final class RealRun {
                                 transactions: transactions, leaders: leaders, faultLevels: faultLevels,
                                 workloadEnd: .zero + config.duration, end: end, inDoubt: waits)
     }
+
+    /// The node the nodes' last role reports make leader (as of the last poll); nil when none is.
+    var leader: Int? { ClusterView.leaderIndex(up: (0..<config.nodes).map(cluster.isRunning), roles: roles, terms: terms) }
 
     // MARK: The timeline
 

@@ -1,5 +1,6 @@
 import ConsensusCore
 import Runtime
+import Sharding
 import Simulator
 
 /// The channel through which the real-process driver (`conlab run --real`) injects faults into a
@@ -36,6 +37,10 @@ import Simulator
 ///                              and answers `OK FIRST [JSON]`: the rest, the first numbered FIRST
 ///                              (numbers count from the process's start, so a lost answer is sent again)
 ///     state                    the node's applied key-value state (JSON object; null: no replica)
+///     buckets                  a shard group's node: `OK` and per bucket, as applied, `serving`,
+///                              `leaving:SINCE`, `pulling:SINCE:FROM` or `absent` (`AdminProtocol.word`)
+///     decisions                a shard group's node: every cross-shard transaction it decided,
+///                              as applied (JSON object: id → true for commit, false for abort)
 package enum AdminProtocol {
     package static let greeting = "conlab-admin"
     /// The file in its data directory where a node that stopped at a trigger names the step.
@@ -120,4 +125,29 @@ package struct LineReader: Sendable {
     }
 
     package struct LineTooLong: Error {}
+}
+
+extension AdminProtocol {
+    /// A bucket's state as `buckets` names it: `serving`, `leaving:SINCE`, `pulling:SINCE:FROM`, `absent`.
+    package static func word(_ state: BucketState) -> String {
+        switch state {
+        case .serving: "serving"
+        case .leaving(let since): "leaving:\(since)"
+        case .pulling(let since, let from): "pulling:\(since):\(from)"
+        case .absent: "absent"
+        }
+    }
+
+    package static func bucketState(_ word: Substring) -> BucketState? {
+        let parts = word.split(separator: ":").map(String.init)
+        switch (parts.first, parts.count) {
+        case ("serving", 1): return .serving
+        case ("absent", 1): return .absent
+        case ("leaving", 2): return Int(parts[1]).map { .leaving(since: $0) }
+        case ("pulling", 3):
+            guard let since = Int(parts[1]), let from = GroupID(name: parts[2]) else { return nil }
+            return .pulling(since: since, from: from)
+        default: return nil
+        }
+    }
 }

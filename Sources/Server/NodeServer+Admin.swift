@@ -3,6 +3,8 @@ import Foundation
 import Glibc
 import Runtime
 import NodeHost
+import Raft
+import Sharding
 import Simulator
 import Storage
 
@@ -98,6 +100,12 @@ extension NodeServer {
             return "OK \(first) " + JSONValue.array(items).serialized
         case "state":
             return "OK " + appliedState.serialized
+        case "buckets":
+            guard let store = shardStore else { return "ERR not a shard group's node" }
+            return (["OK"] + store.buckets.map(AdminProtocol.word)).joined(separator: " ")
+        case "decisions":
+            guard let store = shardStore else { return "ERR not a shard group's node" }
+            return "OK " + JSONValue.object(store.decisions.sorted { $0.key < $1.key }.map { ($0.key, .bool($0.value)) }).serialized
         default:
             return "ERR unknown command \(name)"
         }
@@ -162,6 +170,9 @@ extension NodeServer {
         }
         return peers
     }
+
+    /// A shard group's replica's state machine, as applied so far; nil for any other node.
+    private var shardStore: ShardStore? { (host.backend as? Raft)?.store as? ShardStore }
 
     /// The replica's key-value state, as the lab compares replicas after a run; null for a node
     /// that holds none. Read through the lab's inspection protocol when the backend has it: the

@@ -103,9 +103,10 @@ public final class ShardDriver {
     /// Brings every group to the latest version and moves every bucket it reassigns; returns the
     /// buckets installed at their new owner, in order (`b3 → g2 (v2)`). The controller walks the
     /// chain from version 1, and a step already carried out is answered at once, so settling a
-    /// settled store moves nothing.
+    /// settled store moves nothing. `answered` hears of each step as its group carries it out,
+    /// with the chain walked (the lab's migration windows).
     @discardableResult
-    public func settle() throws(Failure) -> [String] {
+    public func settle(answered: (ShardController.Step, [ShardConfiguration]) -> Void = { _, _ in }) throws(Failure) -> [String] {
         let versions = try chain()
         guard !versions.isEmpty else { return [] }
         if let unknown = Set(versions.flatMap(\.groups.keys)).subtracting(groups.keys).min() {
@@ -119,9 +120,10 @@ public final class ShardDriver {
             controller.receive(try perform(step.control.command, on: groups[step.group]!, deadline: deadline))
             if controller.request == step {
                 usleep(20_000)  // "not yet" (a group still waits for a bucket): ask again, not at once
-            } else if case .install(let bucket, let number, _) = step.control {
-                installed.append("\(bucket) → \(step.group) (v\(number))")
+                continue
             }
+            answered(step, versions)
+            if case .install(let bucket, let number, _) = step.control { installed.append("\(bucket) → \(step.group) (v\(number))") }
         }
         return installed
     }
@@ -182,7 +184,7 @@ public final class ShardDriver {
 
     /// What a reply means for the clerks and the controller; nil for a refusal that took no effect
     /// and is worth sending elsewhere or later (`CLUSTERDOWN`, `TRYAGAIN`), or a reply of no known form.
-    static func outcome(_ reply: RESPClient.Reply, of command: Command) -> Outcome? {
+    package static func outcome(_ reply: RESPClient.Reply, of command: Command) -> Outcome? {
         switch (reply, command) {
         case (.error(let text), _):
             if text.hasPrefix("CLUSTERDOWN") || text.hasPrefix("TRYAGAIN") { return nil }

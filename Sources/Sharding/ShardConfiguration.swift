@@ -42,6 +42,15 @@ public enum ConfigurationChange: Equatable, Sendable {
 }
 
 extension ConfigurationChange {
+    /// As an operator says it: `join g4`, `leave g1, g2`, `move b3 to g2`.
+    public var summary: String {
+        switch self {
+        case .join(let groups): "join " + groups.keys.sorted().map(\.description).joined(separator: ", ")
+        case .leave(let groups): "leave " + groups.map(\.description).joined(separator: ", ")
+        case .move(let bucket, let group): "move \(bucket) to \(group)"
+        }
+    }
+
     /// The groups the change adds (none but for a join).
     public var joining: Set<GroupID> {
         if case .join(let groups) = self { Set(groups.keys) } else { [] }

@@ -48,6 +48,13 @@ public enum ShardControl: Equatable, Sendable {
     /// Whether an answer's text is `notYet`'s (never a handoff: a handoff is hex).
     public static func isNotYet(_ text: String) -> Bool { text.hasPrefix("not-yet ") }
 
+    /// A group's NO to a PREPARE, saying why. A value, like `notYet`: a compare-and-set mismatch
+    /// would reach a RESP client as a null reply, which says nothing of a vote.
+    public static func no(_ reason: String) -> CommandResult { .value("no \(reason)") }
+
+    /// The reason a NO gives; nil when `text` is no NO.
+    public static func reasonOfNo(_ text: String) -> String? { text.hasPrefix("no ") ? String(text.dropFirst(3)) : nil }
+
     /// The control command a write carries; nil when the write is not one, or does not decode.
     public init?(_ command: Command, sessions: SessionOptions) {
         guard case .put(Self.key, let text) = command, let bytes = Hex.decode(text) else { return nil }

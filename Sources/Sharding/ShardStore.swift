@@ -167,16 +167,16 @@ public struct ShardStore: ReplicatedStore, Equatable {
 
     /// Two-phase commit's first phase at this group (Gray & Lamport: a YES is a promise to commit
     /// if told to, so it is made only when every write can be applied and is locked until the
-    /// decision). Votes YES (`done`) or NO (`casMismatch` carrying why): a key of a bucket not
+    /// decision). Votes YES (`done`) or NO (`ShardControl.no`, saying why): a key of a bucket not
     /// served here, a key another transaction holds, a compare-and-set that does not match now,
     /// or a transaction already decided.
     private mutating func vote(_ transaction: String, _ writes: [Command]) -> CommandResult {
         if prepared[transaction] != nil { return .done }
-        if let commit = decided[transaction] { return commit ? .done : .casMismatch(current: "aborted") }
+        if let commit = decided[transaction] { return commit ? .done : ShardControl.no("aborted") }
         for write in writes {
-            guard !write.isRead, write.key != ShardControl.key, buckets[bucket(of: write.key).index] == .serving else { return .casMismatch(current: "wrong group") }
-            if let holder = locks[write.key], holder != transaction { return .casMismatch(current: "locked") }
-            if case .cas(let key, let expected, _) = write, store.read(key) != expected { return .casMismatch(current: "cas") }
+            guard !write.isRead, write.key != ShardControl.key, buckets[bucket(of: write.key).index] == .serving else { return ShardControl.no("wrong group") }
+            if let holder = locks[write.key], holder != transaction { return ShardControl.no("locked") }
+            if case .cas(let key, let expected, _) = write, store.read(key) != expected { return ShardControl.no("cas") }
         }
         prepared[transaction] = writes
         for write in writes { locks[write.key] = transaction }

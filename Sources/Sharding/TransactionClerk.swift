@@ -71,17 +71,19 @@ public struct TransactionClerk: Sendable {
         switch (phase, outcome) {
         case (.preparing(let index, _), .ok(.done)):
             phase = index + 1 < writes.count ? .preparing(index: index + 1, tries: 0) : .deciding(commit: true, reason: "")
-        case (.preparing(let index, _), .fail(.casMismatch)), (.preparing(let index, _), .ok(.casMismatch)):
-            phase = .deciding(commit: false, reason: "\(writes[index].group) voted no")
+        case (.preparing(let index, _), .ok(.value(let text?))) where ShardControl.reasonOfNo(text) != nil:
+            phase = .deciding(commit: false, reason: "\(writes[index].group) voted no (\(ShardControl.reasonOfNo(text)!))")
         case (.preparing(let index, let tries), _):
             phase = tries + 1 < attempts ? .preparing(index: index, tries: tries + 1) : .deciding(commit: false, reason: "\(writes[index].group) did not answer")
         case (.deciding(let commit, let reason), .ok(.done)):
             phase = .finishing(commit: commit, reason: reason, index: 0)
-        case (.deciding(let commit, let reason), .fail(.casMismatch)), (.deciding(let commit, let reason), .indeterminate):
+        case (.deciding(let commit, let reason), .fail(.casMismatch)), (.deciding(let commit, let reason), .ok(.casMismatch)),
+             (.deciding(let commit, let reason), .indeterminate):
             // Decided before (by another clerk, or by this write if it timed out): read what stands.
             phase = .confirming(commit: commit, reason: reason)
-        case (.confirming, .ok(.value(let text?))):
-            phase = .finishing(commit: text == "commit", reason: text == "commit" ? "" : "decided abort before", index: 0)
+        case (.confirming(let commit, let reason), .ok(.value(let text?))):
+            // Its own decision standing (its compare-and-set took effect unanswered) keeps its reason.
+            phase = .finishing(commit: text == "commit", reason: text == "commit" ? "" : commit ? "decided abort before" : reason, index: 0)
         case (.confirming(let commit, let reason), .ok(.value(nil))):
             phase = .deciding(commit: commit, reason: reason)
         case (.finishing(let commit, let reason, let index), .ok(.done)):

@@ -57,6 +57,23 @@ import Testing
         }
     }
 
+    /// A clerk hears a group's NO as a value (`no REASON`: a RESP client sees a compare-and-set
+    /// mismatch as a bare null), and a decision already in the store as a mismatch however it comes
+    /// (a RESP reply is `ok(casMismatch)`, the simulator's `fail(casMismatch)`): then it reads what stands.
+    @Test func theClerkReadsANoAndADecisionMadeBeforeAsTheyArriveOverRESP() throws {
+        let one = try ShardConfiguration.initial(buckets: 2).applying(.join([GroupID(1): ["g1.n1"]])).get()
+        var clerk = TransactionClerk(id: "t1", writes: [.put(key: "a", value: "t1")], configuration: one)!
+        #expect(clerk.receive(.ok(ShardControl.no("locked"))) == nil)
+        #expect(clerk.request.command == .cas(key: "txn/t1", expected: nil, value: "abort"), "a NO decides abort")
+        for mismatch in [Outcome.ok(.casMismatch(current: nil)), .fail(.casMismatch)] {
+            var deciding = clerk
+            #expect(deciding.receive(mismatch) == nil)
+            #expect(deciding.request.command == .get(key: "txn/t1"), "decided before: read what stands, after \(mismatch)")
+            #expect(deciding.receive(.ok(.value("abort"))) == nil)
+            #expect(deciding.receive(.ok(.done)) == .aborted(reason: "g1 voted no (locked)"))
+        }
+    }
+
     @Test(arguments: [1, 2, 3] as [UInt64]) func transactionsAreAllOrNothingThroughLeaderCrashes(seed: UInt64) throws {
         let deployment = ShardedDeployment(groups: [1, 2], buckets: 8, seed: seed)
         try deployment.change(.join([GroupID(1): ["a"], GroupID(2): ["b"]]))

@@ -68,7 +68,7 @@ struct ExperimentFile: Equatable {
     /// A sharded deployment in words, then its configuration changes and fault steps in time order,
     /// each step named by the group it acts in (steps with a trigger last, in file order).
     static func shardedTimeline(_ scenario: Scenario, _ layout: ShardedLayout) -> [String] {
-        var steps: [(time: Instant?, text: String)] = layout.changes.map { ($0.at, "at \($0.at): \(words($0.change))") }
+        var steps: [(time: Instant?, text: String)] = layout.changes.map { ($0.at, "at \($0.at): \($0.change.summary)") }
         steps += scenario.faults.map { (time(of: $0), "in every group, " + words($0)) }
         steps += layout.scopedFaults.map { (time(of: $0.step), "\($0.scope), " + words($0.step)) }
         let ordered = steps.enumerated().sorted { a, b in
@@ -81,14 +81,6 @@ struct ExperimentFile: Equatable {
 
     static func time(of step: FaultStep) -> Instant? {
         if case .at(let time) = step.when { time } else { nil }
-    }
-
-    static func words(_ change: ConfigurationChange) -> String {
-        switch change {
-        case .join(let groups): "join " + groups.keys.sorted().map(\.description).joined(separator: ", ")
-        case .leave(let groups): "leave " + groups.map(\.description).joined(separator: ", ")
-        case .move(let bucket, let group): "move \(bucket) to \(group)"
-        }
     }
 
     static func words(_ step: FaultStep) -> String {

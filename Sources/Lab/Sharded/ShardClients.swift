@@ -26,14 +26,11 @@ public struct ShardClients {
         case transacting(Transaction)
     }
 
-    /// A transaction under way: its clerk, the request in flight, and per group the node the
-    /// last request to it went through (the history's `node` of that group's writes).
+    /// A transaction under way: its clerk, the request in flight, and what the ledger records.
     private struct Transaction {
         var clerk: TransactionClerk
-        var writes: [Command]
+        var open: TransactionLedger.Open
         var request: ShardedDeployment.InFlight?
-        let started: Instant
-        var nodes: [GroupID: NodeID] = [:]
     }
 
     /// The share of operations that are cross-shard transactions, and how many keys each writes.
@@ -61,21 +58,8 @@ public struct ShardClients {
     private var clients: [Client]
     private let workload: WorkloadConfig
     private let mix: TransactionMix
-    /// The writes of finished transactions, as history operations (nodes numbered across the deployment).
-    public private(set) var transactionWrites: [HistoryOperation] = []
-    /// Per transaction, its writes' positions in `transactionWrites`.
-    public private(set) var transactionOperations: [String: [Int]] = [:]
-    /// Every finished transaction, in the order they finished.
-    public private(set) var finishedTransactions: [FinishedTransaction] = []
-
-    /// A transaction as its coordinator saw it end.
-    public struct FinishedTransaction: Sendable {
-        public var id: String
-        public var groups: [GroupID]
-        public var started: Instant
-        public var finished: Instant
-        public var result: TransactionClerk.Result
-    }
+    /// The transactions finished so far (`ledger`, once the run is over, has the unfinished too).
+    private var transactions = TransactionLedger()
     /// Operations answered or given up, refusals included.
     public private(set) var completed = 0
     /// Operations refused and sent again after a table lookup.
@@ -164,16 +148,11 @@ public struct ShardClients {
 
     // MARK: Transactions
 
-    /// The writes of transactions still under way (the run ended first), as operations whose
-    /// outcome is unknown: a group may have applied them already.
-    public var unfinishedTransactionWrites: [HistoryOperation] {
-        clients.flatMap { client -> [HistoryOperation] in
-            guard case .transacting(let transaction) = client.state else { return [] }
-            return transaction.writes.map { write in
-                HistoryOperation(id: 0, client: client.id, node: transaction.nodes.values.min() ?? NodeID(1), command: write,
-                                 invoke: transaction.started, complete: nil, outcome: .indeterminate)
-            }
-        }
+    /// Every transaction, those still under way (the run ended first) abandoned.
+    public var ledger: TransactionLedger {
+        var ledger = transactions
+        for client in clients { if case .transacting(let transaction) = client.state { ledger.abandon(transaction.open) } }
+        return ledger
     }
 
     /// Starts a transaction over distinct keys drawn from the workload's, routed by the known
@@ -181,16 +160,11 @@ public struct ShardClients {
     private mutating func begin(client index: Int, _ deployment: ShardedDeployment) {
         clients[index].transactionCount += 1
         let id = "\(clients[index].id).t\(clients[index].transactionCount)"
-        var keys: [String] = []
-        while keys.count < min(mix.keys, workload.keys) {
-            let key = "k\(clients[index].transactions.index(below: workload.keys))"
-            if !keys.contains(key) { keys.append(key) }
-        }
-        let writes = keys.map { Command.put(key: $0, value: id) }
+        let writes = mix.writes(id: id, keys: workload.keys, random: &clients[index].transactions)
         guard let clerk = TransactionClerk(id: id, writes: writes, configuration: clients[index].known) else {
             return lookUp(retrying: nil, client: index, deployment)
         }
-        drive(Transaction(clerk: clerk, writes: writes, started: deployment.now), client: index, deployment)
+        drive(Transaction(clerk: clerk, open: .init(id: id, client: clients[index].id, writes: writes, started: deployment.now)), client: index, deployment)
     }
 
     /// Collects the answer to the transaction's request, if any, and sends the next one; records
@@ -208,7 +182,7 @@ public struct ShardClients {
         switch target {
         case .group(let group):
             let request = deployment.submit(command, to: group, turn: index)
-            transaction.nodes[group] = deployment.globalNode(deployment.groups[group]!.history[request.operation].node, of: .group(group))
+            transaction.open.nodes[group] = deployment.globalNode(deployment.groups[group]!.history[request.operation].node, of: .group(group))
             transaction.request = request
         case .decisions:
             transaction.request = deployment.submit(command, to: deployment.metaserver, turn: index)
@@ -218,17 +192,8 @@ public struct ShardClients {
 
     private mutating func finish(_ transaction: Transaction, _ result: TransactionClerk.Result, client index: Int, _ deployment: ShardedDeployment) {
         completed += 1
-        var positions: [Int] = []
-        for write in transaction.writes {
-            let group = clients[index].known.owner(of: Bucket.of(key: write.key, count: deployment.buckets))
-            let node = group.flatMap { transaction.nodes[$0] } ?? transaction.nodes.values.min() ?? NodeID(1)
-            positions.append(transactionWrites.count)
-            transactionWrites.append(HistoryOperation(id: 0, client: clients[index].id, node: node, command: write, invoke: transaction.started,
-                                                      complete: deployment.now, outcome: result == .committed ? .ok(.done) : .fail(.refused)))
-        }
-        transactionOperations[transaction.clerk.id] = positions
-        finishedTransactions.append(FinishedTransaction(id: transaction.clerk.id, groups: transaction.nodes.keys.sorted(), started: transaction.started,
-                                                        finished: deployment.now, result: result))
+        let known = clients[index].known
+        transactions.finish(transaction.open, result, at: deployment.now) { known.owner(of: Bucket.of(key: $0, count: deployment.buckets)) }
         // An abort may come from a table that moved on (a group voted "wrong group"): look again.
         if result == .committed { think(client: index, deployment) } else { lookUp(retrying: nil, client: index, deployment) }
     }

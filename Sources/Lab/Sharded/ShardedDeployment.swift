@@ -27,13 +27,14 @@ public final class ShardedDeployment {
     /// Each change the operator made: when it was asked for, when its version existed, and which.
     public private(set) var changesMade: [MadeChange] = []
     /// Every bucket move the controller carried out, in the order they finished.
-    public private(set) var migrations: [MigrationWindow] = []
+    public var migrations: [MigrationWindow] { migrationLog.windows }
+    private var migrationLog = MigrationLog()
     /// Changes refused by the metaserver (a scenario's are validated before the run, so none there).
     public private(set) var refusals: [(change: ConfigurationChange, result: MetaClerk.Result)] = []
     /// Stops the controller between a bucket's export and its install, to hold a move half done.
     public var holdMoves = false
     /// How often an idle controller asks the metaserver for versions it does not know.
-    static let pollEvery = TimeSpan.milliseconds(50)
+    public static let pollEvery = TimeSpan.milliseconds(50)
 
     /// A request in flight: to which group's simulation, and its position in that history.
     public struct InFlight {
@@ -46,6 +47,13 @@ public final class ShardedDeployment {
         public var made: Instant
         public var change: ConfigurationChange
         public var version: ShardConfiguration
+
+        public init(requested: Instant, made: Instant, change: ConfigurationChange, version: ShardConfiguration) {
+            self.requested = requested
+            self.made = made
+            self.change = change
+            self.version = version
+        }
     }
 
     private var operatorQueue: [(at: Instant, change: ConfigurationChange)] = []
@@ -54,8 +62,6 @@ public final class ShardedDeployment {
     /// The versions the controller has brought every group to.
     private var moverVersions: [ShardConfiguration] = []
     private var nextPoll = Instant.zero
-    /// When each group adopted each version (the controller's `adopt` answered), for move windows.
-    private var adopted: [Int: [GroupID: Instant]] = [:]
 
     /// The controller's life: idle between polls, reading versions it does not know from the
     /// metaserver (one query per number), then moving buckets to the latest one.
@@ -210,7 +216,7 @@ public final class ShardedDeployment {
                 guard let outcome = answered(request) else { return }
                 let step = controller.request
                 controller.receive(outcome)
-                if let step, controller.request != step { finished(step, known: known) }
+                if let step, controller.request != step { migrationLog.note(step, known: known, at: now) }
             }
             guard let step = controller.request else {
                 moverVersions = known
@@ -225,31 +231,13 @@ public final class ShardedDeployment {
         }
     }
 
-    /// Notes what a controller step that has just been answered means for the move windows.
-    private func finished(_ step: ShardController.Step, known: [ShardConfiguration]) {
-        switch step.control {
-        case .adopt(let version):
-            adopted[version.number, default: [:]][step.group] = now
-        case .install(let bucket, let number, _):
-            let from = number > 1 ? known.first { $0.number == number - 1 }?.owner(of: bucket) : nil
-            let frozen = from.flatMap { adopted[number]?[$0] } ?? now
-            migrations.append(MigrationWindow(bucket: bucket, version: number, from: from, to: step.group, frozen: frozen, installed: now))
-        default:
-            break
-        }
-    }
-
     // MARK: Inspection
 
     /// A node's number in the deployment as a whole: the groups' nodes in group order (g1's n1…n3
     /// are n1…n3, g2's are n4…n6, …), then the metaserver's.
     public func globalNode(_ node: NodeID, of scope: GroupScope) -> NodeID {
-        var offset = 0
-        for id in groupIDs {
-            if scope == .group(id) { return NodeID(offset + node.index + 1) }
-            offset += groups[id]!.cluster.count
-        }
-        return NodeID(offset + node.index + 1)
+        let sizes = groupIDs.map { (GroupScope.group($0), groups[$0]!.cluster.count) } + [(GroupScope.metaserver, metaserver.cluster.count)]
+        return NodeID(ShardedParts.offset(of: scope, sizes: sizes) + node.index + 1)
     }
 
     /// The store of `group`'s leader (or of its first node).
@@ -304,12 +292,28 @@ public final class ShardedDeployment {
     /// group it is leaving holds it (frozen, not lost). And every bucket more than one group
     /// serves, which the rules of `ShardStore` exclude.
     public func servedState() -> (state: [String: String], servedTwice: [Bucket: [GroupID]]) {
+        var held: [GroupID: HeldBuckets] = [:]
+        for id in groupIDs { if let store = liveStore(id) { held[id] = HeldBuckets(states: store.buckets, data: store.data) } }
+        return Self.servedState(held, buckets: buckets)
+    }
+
+    /// What one group's replica holds: each bucket's state and every key of the buckets it holds.
+    public struct HeldBuckets: Sendable {
+        public var states: [BucketState]
+        public var data: [String: String]
+
+        public init(states: [BucketState], data: [String: String]) {
+            self.states = states
+            self.data = data
+        }
+    }
+
+    /// `servedState()` from what each group's serving replica holds (a group all of whose nodes
+    /// are down is absent): shared by the simulator and the real driver.
+    public static func servedState(_ held: [GroupID: HeldBuckets], buckets: Int) -> (state: [String: String], servedTwice: [Bucket: [GroupID]]) {
         var serving: [Int: [GroupID]] = [:], leaving: [Int: GroupID] = [:]
-        var held: [GroupID: [String: String]] = [:]
-        for id in groupIDs {
-            guard let store = liveStore(id) else { continue }
-            held[id] = store.data
-            for (index, state) in store.buckets.enumerated() {
+        for id in held.keys.sorted() {
+            for (index, state) in held[id]!.states.enumerated() {
                 switch state {
                 case .serving: serving[index, default: []].append(id)
                 case .leaving: if leaving[index] == nil { leaving[index] = id }
@@ -318,8 +322,8 @@ public final class ShardedDeployment {
             }
         }
         var state: [String: String] = [:]
-        for (id, keys) in held {
-            for (key, value) in keys {
+        for (id, holding) in held {
+            for (key, value) in holding.data {
                 let bucket = Bucket.of(key: key, count: buckets).index
                 if serving[bucket]?.first ?? leaving[bucket] == id { state[key] = value }
             }

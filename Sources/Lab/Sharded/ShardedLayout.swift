@@ -26,6 +26,11 @@ public struct ShardedLayout: Sendable {
     public struct ScheduledChange: Sendable {
         public var at: Instant
         public var change: ConfigurationChange
+
+        public init(at: Instant, change: ConfigurationChange) {
+            self.at = at
+            self.change = change
+        }
     }
 
     public struct ScopedFault: Sendable {
@@ -48,7 +53,7 @@ public struct ShardedLayout: Sendable {
     }
 
     /// The first configuration's change: every initial group joins.
-    var initialChange: ConfigurationChange { .join(Dictionary(uniqueKeysWithValues: (1...groups).map { (GroupID($0), servers(of: GroupID($0))) })) }
+    public var initialChange: ConfigurationChange { .join(Dictionary(uniqueKeysWithValues: (1...groups).map { (GroupID($0), servers(of: GroupID($0))) })) }
 
     /// The names a configuration lists for a group's servers (clients reach a group through them).
     func servers(of group: GroupID) -> [String] { (1...nodesPerGroup).map { "\(group).n\($0)" } }

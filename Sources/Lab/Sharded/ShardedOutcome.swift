@@ -7,7 +7,7 @@ public struct ShardedOutcome: Sendable {
     public var groups: [GroupRow]
     public var migrations: [MigrationWindow]
     public var changes: [ShardedDeployment.MadeChange]
-    public var transactions: [ShardClients.FinishedTransaction]
+    public var transactions: [TransactionLedger.FinishedTransaction]
 }
 
 /// One server group of a sharded run.

@@ -8,7 +8,7 @@ import Simulator
 /// `SimulationResult` — every group's client operations in one history, nodes numbered across the
 /// deployment (`ShardedDeployment.globalNode`), each group's replicas compared among themselves —
 /// so that the checker and the report writer serve it as they serve one cluster.
-enum ShardedRun {
+public enum ShardedRun {
     static func execute(_ scenario: Scenario, _ layout: ShardedLayout, options: RaftOptions, seed: UInt64) -> (SimulationResult, ShardedOutcome) {
         let groupIDs = layout.groupIDs
         let deployment = ShardedDeployment(groups: groupIDs, buckets: layout.buckets, options: options, bug: layout.bug) { scope in
@@ -28,7 +28,7 @@ enum ShardedRun {
 
     /// The simulation of one group (or of the metaserver): the scenario's network, storage and
     /// timing, its own seed and faults, and no clients of its own (the sharded clients use it).
-    static func config(_ scope: GroupScope, _ scenario: Scenario, _ layout: ShardedLayout, seed: UInt64, firstClientID: Int) -> SimulationConfig {
+    public static func config(_ scope: GroupScope, _ scenario: Scenario, _ layout: ShardedLayout, seed: UInt64, firstClientID: Int) -> SimulationConfig {
         var workload = scenario.workload
         workload.clientsPerNode = 0
         var config = SimulationConfig(
@@ -42,40 +42,50 @@ enum ShardedRun {
     }
 
     static func assemble(_ deployment: ShardedDeployment, clients: ShardClients) -> (SimulationResult, ShardedOutcome) {
-        var scopes: [(scope: GroupScope, result: SimulationResult)] = deployment.groupIDs.map { (.group($0), deployment.groups[$0]!.result) }
-        scopes.append((.metaserver, deployment.metaserver.result))
-        let global = { (scope: GroupScope, node: NodeID) in deployment.globalNode(node, of: scope) }
+        var scopes: [ShardedParts.Scope] = deployment.groupIDs.map { ShardedParts.Scope(.group($0), deployment.groups[$0]!.result, nodes: deployment.groups[$0]!.cluster.count) }
+        scopes.append(ShardedParts.Scope(.metaserver, deployment.metaserver.result, nodes: deployment.metaserver.cluster.count))
+        var parts = ShardedParts(scopes: scopes, history: deployment.history(issuers: clients.issuers, globalNodes: true), served: deployment.servedState(),
+                                 changes: deployment.changesMade, migrations: deployment.migrations, latest: deployment.latest)
+        parts.transactions = clients.ledger
+        parts.decisions = decisions(deployment)
+        return assemble(parts)
+    }
 
+    /// One `SimulationResult` and the sharded tables from what either driver recorded of a
+    /// sharded run.
+    public static func assemble(_ parts: ShardedParts) -> (SimulationResult, ShardedOutcome) {
+        let scopes = parts.scopes
+        let global = { (scope: GroupScope, node: NodeID) in parts.globalNode(scope, node) }
         var counters = SimulationCounters()
         var finalStates: [NodeID: [String: String]] = [:]
         var leadership: [NodeID: Leadership] = [:]
         var replicaGroups: [[NodeID]] = []
-        for (scope, result) in scopes {
+        for entry in scopes {
+            let (scope, result) = (entry.scope, entry.result)
             counters.add(result.counters)
             for (node, state) in result.finalStates { finalStates[global(scope, node)] = state }
             for (node, view) in result.finalLeadership { leadership[global(scope, node)] = Leadership(role: view.role, term: view.term, leader: view.leader.map { global(scope, $0) }) }
             replicaGroups.append(result.finalStates.keys.sorted().map { global(scope, $0) })
         }
         let first = scopes[0].result
-        let (history, transactionIDs) = merged(deployment.history(issuers: clients.issuers, globalNodes: true),
-                                               clients.transactionWrites + clients.unfinishedTransactionWrites)
-        let served = deployment.servedState()
+        let (history, transactionIDs) = merged(parts.history, parts.transactions.writes + parts.transactions.unfinished)
         var result = SimulationResult(history: history,
-                                      events: events(scopes, deployment, global: global) + servedTwice(served.servedTwice, at: first.end),
+                                      events: events(parts) + servedTwice(parts.served.servedTwice, at: first.end),
                                       counters: counters, finalStates: finalStates,
                                       finalLeadership: leadership, transactions: [:], leaders: [], faultLevels: faultLevels(scopes, global: global),
                                       workloadEnd: first.workloadEnd, end: first.end)
         result.replicaGroups = replicaGroups
-        result.servedState = served.state
-        result.namedTransactions = decisions(deployment)
+        result.servedState = parts.served.state
+        result.namedTransactions = parts.decisions
         // The writes the checker's words name: only where the replicas disagree (looked up one by one).
         let split = Set(result.namedTransactions.filter { Set($0.value.values).count > 1 }.keys)
-        result.namedTransactionWrites = clients.transactionOperations.filter { split.contains($0.key) }.compactMapValues { $0.first.map { transactionIDs[$0] } }
-        let outcome = ShardedOutcome(groups: deployment.groupIDs.map { id in
-            GroupRow(group: id, nodes: deployment.groups[id]!.cluster.map { global(.group(id), $0) },
-                     leaderChanges: deployment.groups[id]!.counters.leaderChanges,
-                     bucketsAtEnd: deployment.latest.bucketsByGroup[id]?.count ?? 0)
-        }, migrations: deployment.migrations, changes: deployment.changesMade, transactions: clients.finishedTransactions)
+        result.namedTransactionWrites = parts.transactions.operations.filter { split.contains($0.key) }.compactMapValues { $0.first.map { transactionIDs[$0] } }
+        let groups = scopes.compactMap { entry -> GroupRow? in
+            guard case .group(let id) = entry.scope else { return nil }
+            return GroupRow(group: id, nodes: (0..<entry.nodes).map { global(entry.scope, NodeID($0 + 1)) },
+                            leaderChanges: entry.result.counters.leaderChanges, bucketsAtEnd: parts.latest.bucketsByGroup[id]?.count ?? 0)
+        }
+        let outcome = ShardedOutcome(groups: groups, migrations: parts.migrations, changes: parts.changes, transactions: parts.transactions.finished)
         return (result, outcome)
     }
 
@@ -116,27 +126,28 @@ enum ShardedRun {
     }
 
     /// Every group's events (and the metaserver's) with nodes numbered across the deployment, the
-    /// final heal once, and the configuration changes and bucket moves as the deployment saw them.
-    static func events(_ scopes: [(scope: GroupScope, result: SimulationResult)], _ deployment: ShardedDeployment,
-                       global: (GroupScope, NodeID) -> NodeID) -> [EventRecord] {
+    /// final heal once, and the configuration changes and bucket moves as the operator and the
+    /// controller saw them.
+    static func events(_ parts: ShardedParts) -> [EventRecord] {
         var records: [EventRecord] = []
         var healed = false
-        for (scope, result) in scopes {
-            for var record in result.events {
+        for entry in parts.scopes {
+            let scope = entry.scope
+            for var record in entry.result.events {
                 if case .healedForQuiescence = record.event {
                     if healed { continue }
                     healed = true
                 }
-                record.node = record.node.map { global(scope, $0) }
+                record.node = record.node.map { parts.globalNode(scope, $0) }
                 record.group = record.event == .healedForQuiescence ? nil : scope.description
-                record.event = record.event.renumbered { global(scope, $0) }
+                record.event = record.event.renumbered { parts.globalNode(scope, $0) }
                 records.append(record)
             }
         }
-        for made in deployment.changesMade {
+        for made in parts.changes {
             records.append(EventRecord(time: made.made, node: nil, event: .note(kind: "configuration", detail: made.description)))
         }
-        for move in deployment.migrations {
+        for move in parts.migrations {
             records.append(EventRecord(time: move.installed, node: nil, event: .note(kind: "migration", detail: move.description)))
         }
         // Stable: events of one time keep the order of their group, groups in id order.
@@ -146,12 +157,13 @@ enum ShardedRun {
     /// One timeline of fault levels for the deployment: at each change in any group, the sum of
     /// the groups' active faults, what each is (named by its group), and every node cut off from
     /// its own group's majority.
-    static func faultLevels(_ scopes: [(scope: GroupScope, result: SimulationResult)], global: (GroupScope, NodeID) -> NodeID) -> [FaultLevel] {
+    static func faultLevels(_ scopes: [ShardedParts.Scope], global: (GroupScope, NodeID) -> NodeID) -> [FaultLevel] {
         let times = Set(scopes.flatMap { $0.result.faultLevels.map(\.start) }).sorted()
         return times.map { time in
             var level = FaultLevel(start: time, active: 0, description: "", minoritySide: [])
             var words: [String] = []
-            for (scope, result) in scopes {
+            for entry in scopes {
+                let (scope, result) = (entry.scope, entry.result)
                 guard let current = result.faultLevels.last(where: { $0.start <= time }), current.active > 0 else { continue }
                 level.active += current.active
                 words.append("\(scope): \(current.description)")
@@ -166,7 +178,7 @@ enum ShardedRun {
 extension ShardedDeployment.MadeChange: CustomStringConvertible {
     /// `v2: join g4, made 12 ms after it was asked for`.
     public var description: String {
-        "v\(version.number): \(ExperimentFile.words(change)), made \((made - requested).microseconds / 1_000) ms after it was asked for"
+        "v\(version.number): \(change.summary), made \((made - requested).microseconds / 1_000) ms after it was asked for"
     }
 }
 
