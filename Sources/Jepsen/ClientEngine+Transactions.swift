@@ -44,8 +44,9 @@ extension ClientEngine {
 
     /// A reply to a step: the clerk's outcome (as the operator's driver reads a control command's
     /// reply), or, for a refusal that took no effect, the same step again after `redirectBackoff`.
-    func answerStep(_ reply: RESPClient.Reply, _ position: Int, _ client: Client) {
+    func answerStep(_ reply: RESPClient.Reply, _ position: Int, _ client: Client, _ link: Link) {
         guard let outcome = ShardDriver.outcome(reply, of: client.operations[position].command) else {
+            noLeader(behind: link, of: client)
             client.operations[position].resendAt = now + workload.redirectBackoff
             return schedule(client)
         }

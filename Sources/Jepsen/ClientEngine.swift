@@ -83,7 +83,7 @@ final class ClientEngine: @unchecked Sendable {
 
         func link(_ key: LinkKey) -> Link {
             if let link = links[key] { return link }
-            let link = Link()
+            let link = Link(key)
             links[key] = link
             return link
         }
@@ -100,6 +100,7 @@ final class ClientEngine: @unchecked Sendable {
 
     /// A client's connection to one destination, and its session's standing there.
     final class Link {
+        let key: LinkKey
         var connection: TCPConnection?
         var reader = ReplyReader()
         /// The sequence number each reply still due on this connection answers (0: `CONLAB.SESSION`).
@@ -108,6 +109,8 @@ final class ClientEngine: @unchecked Sendable {
         /// (`ESTABLISHED`), so that a session it lost is an error, not a new session.
         var established = false
         var reconnectAt: Instant?
+
+        init(_ key: LinkKey) { self.key = key }
     }
 
     struct Pending {
@@ -255,7 +258,7 @@ final class ClientEngine: @unchecked Sendable {
         do {
             connection = try TCPConnection.connect(to: routes.address(key.destination, home: client.home, client: client.id), on: loop, outputLimit: 64 << 20)
         } catch {
-            return retryConnect(client, link)
+            return lost(link, of: client)
         }
         link.connection = connection
         link.reader = ReplyReader()
@@ -274,14 +277,27 @@ final class ClientEngine: @unchecked Sendable {
         connection.onClose = { [weak self, weak client, weak link, weak connection] _ in
             guard let self, let client, let link, link.connection === connection else { return }
             link.connection = nil
-            self.retryConnect(client, link)
+            self.lost(link, of: client)
         }
     }
 
-    private func retryConnect(_ client: Client, _ link: Link) {
+    /// The connection could not be made or was lost: made again after `retry`, through another
+    /// member where the routes have one (`ClientRoutes.moveOn`).
+    private func lost(_ link: Link, of client: Client) {
         guard !isClosed, client.kind != .retired else { return }
+        _ = routes.moveOn(from: link.key.destination, client: client.id)
         link.reconnectAt = now + workload.retryInterval
         schedule(client)
+    }
+
+    /// The member behind `link` found no leader to take a request (`CLUSTERDOWN`, `TRYAGAIN`):
+    /// where the routes have another member, the connection goes there, in time for the request
+    /// to be sent again after `redirectBackoff`.
+    func noLeader(behind link: Link, of client: Client) {
+        guard routes.moveOn(from: link.key.destination, client: client.id), let connection = link.connection else { return }
+        link.connection = nil
+        connection.close()
+        link.reconnectAt = now + workload.redirectBackoff
     }
 
     private func read(_ bytes: ArraySlice<UInt8>, client: Client, link: Link) {
@@ -294,7 +310,7 @@ final class ClientEngine: @unchecked Sendable {
             } catch {
                 link.connection?.close()
                 link.connection = nil
-                return retryConnect(client, link)
+                return lost(link, of: client)
             }
             guard !link.awaiting.isEmpty else { continue }
             let sequence = link.awaiting.removeFirst()
@@ -305,11 +321,11 @@ final class ClientEngine: @unchecked Sendable {
     /// What a reply means for the operation it answers (see `RESPValue(_:to:)` for the words).
     private func answer(_ reply: RESPClient.Reply, sequence: UInt64, client: Client, link: Link) {
         guard let position = client.operations.firstIndex(where: { $0.sequence == sequence }) else { return }
-        if client.operations[position].historyIndex == nil { return answerStep(reply, position, client) }
+        if client.operations[position].historyIndex == nil { return answerStep(reply, position, client, link) }
         let command = client.operations[position].command
         if case .error(let text) = reply {
             if text.hasPrefix("CLUSTERDOWN") || text.hasPrefix("TRYAGAIN") || text.hasPrefix("WRONGGROUP") {
-                if text.hasPrefix("WRONGGROUP") { routes.refresh() }
+                if text.hasPrefix("WRONGGROUP") { routes.refresh() } else { noLeader(behind: link, of: client) }
                 client.operations[position].resendAt = now + workload.redirectBackoff
                 schedule(client)
             } else if text.hasPrefix("NOREPLICAS") || text.hasPrefix("ERR aborted") {

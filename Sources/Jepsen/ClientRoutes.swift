@@ -18,6 +18,9 @@ protocol ClientRoutes: AnyObject {
     func node(_ destination: Int, home: Int, client: ClientID) -> NodeID
     /// A destination said it does not serve a key: what is known of who does is out of date.
     func refresh()
+    /// The member through which `client` reaches `destination` failed it (no connection, or no
+    /// leader in its reach): whether the client goes through another member from now on.
+    func moveOn(from destination: Int, client: ClientID) -> Bool
 }
 
 extension ClientRoutes {
@@ -48,10 +51,15 @@ final class PinnedRoutes: ClientRoutes {
     func address(_ destination: Int, home: Int, client: ClientID) -> SocketAddress { addresses[destination] }
     func node(_ destination: Int, home: Int, client: ClientID) -> NodeID { NodeID(destination + 1) }
     func refresh() {}
+    /// Never: a client of one cluster stays with its node, as a Jepsen client does, so that what
+    /// the node's faults cost its clients is what the run measures.
+    func moveOn(from destination: Int, client: ClientID) -> Bool { false }
 }
 
 /// A sharded store (eraft's clients): a key goes to the group the configuration gives its bucket,
-/// to member `client mod size` of it (which forwards to its leader). One configuration serves
+/// through one member of it (which forwards to its leader): member `client mod size` first, the
+/// next one each time that member fails the client (a crashed member, or one cut off from its
+/// group's leader), as the simulator's clients follow the leader. One configuration serves
 /// every client: read from the metaserver whenever a client finds no group for a key (at the
 /// start, before the first configuration is read), a group answers that it does not serve a key
 /// (`WRONGGROUP`), or a transaction aborts. Reading it blocks on the network, so it happens on a
@@ -78,6 +86,8 @@ final class ShardRoutes: TransactionRoutes, @unchecked Sendable {
     /// Reads the metaserver; used on `lookups` only.
     private let driver: ShardDriver
     private let lookups = DispatchQueue(label: "conlab.shard-routes")
+    /// Per client and destination, how many members it has moved on past (on the loop's thread).
+    private var moves: [ClientID: [Int: Int]] = [:]
 
     /// `homes`: the groups clients are counted by (those of the first configuration).
     init(groups: [Cluster], metaserver: Cluster, homes: Int, driver: ShardDriver, loop: EventLoop) {
@@ -95,12 +105,21 @@ final class ShardRoutes: TransactionRoutes, @unchecked Sendable {
     }
 
     func address(_ destination: Int, home: Int, client: ClientID) -> SocketAddress {
-        let members = clusters[destination].members
-        return members[client.rawValue % members.count]
+        clusters[destination].members[member(destination, client)]
     }
 
     func node(_ destination: Int, home: Int, client: ClientID) -> NodeID {
-        NodeID(clusters[destination].offset + client.rawValue % clusters[destination].members.count + 1)
+        NodeID(clusters[destination].offset + member(destination, client) + 1)
+    }
+
+    private func member(_ destination: Int, _ client: ClientID) -> Int {
+        (client.rawValue + moves[client, default: [:]][destination, default: 0]) % clusters[destination].members.count
+    }
+
+    func moveOn(from destination: Int, client: ClientID) -> Bool {
+        guard clusters[destination].members.count > 1 else { return false }
+        moves[client, default: [:]][destination, default: 0] += 1
+        return true
     }
 
     func destination(of target: TransactionClerk.Target) -> Int {

@@ -72,18 +72,11 @@ import Testing
     /// decided commit, at every node of every group it wrote to (read over the admin channel).
     @Test func everyReplicaOfEveryGroupAWriteTouchedDecidesItsTransaction() throws {
         guard let conlab = RealScenarioTests.conlab() else { return }
-        let folder = NSTemporaryDirectory() + "conlab-jepsen-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let file = folder + "/t.json"
-        try Data(#"""
+        let output = try Self.execute("""
         {"version": 1, "name": "real-sharded-transactions", "duration": "3s", "quiescence": "1s", "backends": ["raft"],
          "sharded": {"groups": 2, "nodesPerGroup": 3, "buckets": 8, "metaserver": 3, "transactions": {"share": 0.5, "keys": 2}},
          "workload": {"clientsPerNode": 2, "keys": 16}}
-        """#.utf8).write(to: URL(fileURLWithPath: file))
-        let scenario = try ScenarioFile.load(path: file)[0]
-        let spec = RunSpec(experiment: scenario.name, scenario: scenario, backend: scenario.backends[0], seed: 1, id: "raft_s1")
-        let output = try RealDriver(executable: conlab).execute(spec)
+        """, conlab: conlab)
         let committed = output.sharded!.transactions.filter { $0.result == .committed }
         #expect(committed.count > 10, "transactions commit: \(output.sharded!.transactions.count) in all")
         for transaction in committed {
@@ -96,6 +89,35 @@ import Testing
         // connection, its next write there would have named a session never opened, and the
         // client would have gone on under a new id.
         #expect(Set(output.result.history.map(\.client.rawValue)).isSubset(of: 1...4), "every client kept its session")
+    }
+
+    /// A client reaches a group through one member and moves on to the next when that one is
+    /// down: while g1's n1 is killed, every client — those that started at n1 too — is served by g1.
+    @Test func aClientWhoseMemberIsDownGoesThroughAnother() throws {
+        guard let conlab = RealScenarioTests.conlab() else { return }
+        let output = try Self.execute("""
+        {"version": 1, "name": "real-sharded-member-down", "duration": "5s", "quiescence": "1s", "backends": ["raft"],
+         "sharded": {"groups": 2, "nodesPerGroup": 3, "buckets": 8, "metaserver": 3},
+         "workload": {"clientsPerNode": 3, "keys": 16},
+         "faults": [{"at": "1s", "crash": "n1 of g1"}, {"at": "4s", "restart": "crashed of g1"}]}
+        """, conlab: conlab)
+        let window = Instant.zero + .milliseconds(1500)...Instant.zero + .milliseconds(3500)
+        for client in 1...6 {
+            let served = output.result.history.filter { $0.client.rawValue == client && (1...3).contains($0.node.rawValue) && window.contains($0.invoke) && $0.outcome.name == "ok" }
+            #expect(!served.isEmpty, "c\(client) is served by g1 while n1 is down")
+        }
+        #expect(output.consistency.anomaliesJSONL.isEmpty, "\(output.consistency.anomaliesJSONL.prefix(500))")
+    }
+
+    /// Runs `text` as one run (seed 1) of the first backend with the real driver.
+    static func execute(_ text: String, conlab: String) throws -> RunOutput {
+        let folder = NSTemporaryDirectory() + "conlab-jepsen-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let file = folder + "/s.json"
+        try Data(text.utf8).write(to: URL(fileURLWithPath: file))
+        let scenario = try ScenarioFile.load(path: file)[0]
+        return try RealDriver(executable: conlab).execute(RunSpec(experiment: scenario.name, scenario: scenario, backend: scenario.backends[0], seed: 1, id: "raft_s1"))
     }
 
     /// What the real driver cannot carry out of a sharded scenario is refused before anything runs.
