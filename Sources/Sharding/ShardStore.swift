@@ -38,6 +38,12 @@ public struct ShardStore: ReplicatedStore, Equatable {
     /// Transactions decided here, committed (true) or aborted: a late or repeated PREPARE of one
     /// must not lock its keys again (presumed abort). Kept for the store's lifetime.
     private var decided: [String: Bool] = [:]
+    /// Writes refused because a transaction held their key, by client and request number. The
+    /// refusal says the write took no effect, so it must stay true: a copy of the same request
+    /// ordered later (a retry's, sent again through another node) is refused too, never applied
+    /// once the lock is gone. The session cannot hold it (it records results, and a refusal is
+    /// none); forgotten once the client has finished with the request (its `ackedThrough`).
+    private var refusedWhileLocked: [ClientID: Set<UInt64>] = [:]
 
     /// Every cross-shard transaction decided here: committed (true) or aborted.
     public var decisions: [String: Bool] { decided }
@@ -72,9 +78,10 @@ public struct ShardStore: ReplicatedStore, Equatable {
             guard let control = ShardControl(request.command, sessions: store.sessions.options) else { return .rejected(.wrongGroup) }
             return .ok(carryOut(control))
         }
+        forgetRefusals(finishedBy: request)
         // A request applied here before its bucket left keeps its answer: "wrong group" says a
         // request took no effect, which a retry of an applied one must never be told.
-        if let cached = store.cachedReply(for: request) {
+        if let cached = cachedReply(for: request) {
             store.advanceClock(to: stamp)
             return cached
         }
@@ -85,9 +92,18 @@ public struct ShardStore: ReplicatedStore, Equatable {
         // A prepared transaction holds the key until its decision: the write takes no effect.
         if !request.command.isRead, locks[request.command.key] != nil {
             store.advanceClock(to: stamp)
+            refusedWhileLocked[request.client, default: []].insert(request.sequence)
             return .rejected(.unavailable)
         }
         return store.apply(request, at: stamp)
+    }
+
+    /// The client has finished with every request numbered up to its `ackedThrough`: their
+    /// refusals need no keeping (a copy of one is `superseded` from now on).
+    private mutating func forgetRefusals(finishedBy request: ClientRequest) {
+        guard let numbers = refusedWhileLocked[request.client], numbers.contains(where: { $0 <= request.ackedThrough }) else { return }
+        let kept = numbers.filter { $0 > request.ackedThrough }
+        refusedWhileLocked[request.client] = kept.isEmpty ? nil : kept
     }
 
     public func answer(read request: ClientRequest) -> ReplyStatus {
@@ -105,7 +121,10 @@ public struct ShardStore: ReplicatedStore, Equatable {
         }
     }
 
-    public func cachedReply(for request: ClientRequest) -> ReplyStatus? { store.cachedReply(for: request) }
+    public func cachedReply(for request: ClientRequest) -> ReplyStatus? {
+        if refusedWhileLocked[request.client]?.contains(request.sequence) == true { return .rejected(.unavailable) }
+        return store.cachedReply(for: request)
+    }
 
     public mutating func advanceClock(to stamp: Instant) { store.advanceClock(to: stamp) }
 
@@ -201,7 +220,9 @@ public struct ShardStore: ReplicatedStore, Equatable {
     // MARK: Snapshots
 
     /// version u8 (1), configuration (text), per bucket its state, the prepared transactions (id,
-    /// writes) and the decided ones (id, committed) in id order, then the key-value store's snapshot.
+    /// writes) and the decided ones (id, committed) in id order, the key-value store's snapshot,
+    /// then — only while some are held — the writes refused under a lock (per client in id order,
+    /// its request numbers in order).
     public func snapshot() -> [UInt8] {
         var writer = ByteWriter(capacity: 256)
         writer.write(Self.snapshotVersion)
@@ -225,6 +246,15 @@ public struct ShardStore: ReplicatedStore, Equatable {
             writer.write(decided[transaction]!)
         }
         writer.write(store.snapshot())
+        if !refusedWhileLocked.isEmpty {
+            writer.write(UInt32(refusedWhileLocked.count))
+            for client in refusedWhileLocked.keys.sorted() {
+                let numbers = refusedWhileLocked[client]!.sorted()
+                writer.write(client.rawValue)
+                writer.write(UInt32(numbers.count))
+                for number in numbers { writer.write(number) }
+            }
+        }
         return writer.bytes
     }
 
@@ -256,6 +286,15 @@ public struct ShardStore: ReplicatedStore, Equatable {
             decided[transaction] = try reader.readBool()
         }
         store = try KVStore(snapshot: try reader.readBytes(), sessions: sessions)
+        if !reader.isAtEnd {
+            for _ in 0..<(try reader.readCount(minimumElementSize: 12)) {
+                let client = ClientID(try reader.readInt())
+                var numbers = Set<UInt64>()
+                for _ in 0..<(try reader.readCount(minimumElementSize: 8)) { numbers.insert(try reader.readUInt64()) }
+                guard !numbers.isEmpty else { throw .invalid("an empty list of refused writes", offset: reader.offset) }
+                refusedWhileLocked[client] = numbers
+            }
+        }
         guard reader.isAtEnd else { throw .invalid("trailing bytes in shard snapshot", offset: reader.offset) }
     }
 

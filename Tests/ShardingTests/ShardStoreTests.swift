@@ -138,4 +138,27 @@ import Testing
         #expect(control(.prepare(transaction: "t5", [.put(key: a, value: "5")]), &store) == .ok(ShardControl.no("aborted")), "presumed abort")
         #expect(control(.adopt(chain[1]), &store) == .ok(.done))
     }
+
+    /// A write refused under a lock took no effect, and stays so: a copy of the same request
+    /// ordered after the decision (a retry sent again through another node) is refused too, also
+    /// after a snapshot, until the client says it has finished with it.
+    @Test mutating func aWriteRefusedUnderALockIsNeverAppliedLater() throws {
+        var store = ShardStore(group: g1, buckets: 4, sessions: SessionOptions())
+        _ = control(.adopt(chain[0]), &store)
+        let a = key(in: 0)
+        #expect(control(.prepare(transaction: "t1", [.put(key: a, value: "t1")]), &store) == .ok(.done))
+        let write = ClientRequest(client: ClientID(7), sequence: 3, command: .put(key: a, value: "late"))
+        #expect(store.apply(write, at: .zero + .milliseconds(10)) == .rejected(.unavailable))
+        #expect(control(.commit(transaction: "t1"), &store) == .ok(.done))
+        #expect(store.cachedReply(for: write) == .rejected(.unavailable), "a node answers a retry without ordering it")
+        store = try ShardStore(snapshot: store.snapshot(), group: g1, buckets: 4, sessions: SessionOptions())
+        #expect(store.apply(write, at: .zero + .milliseconds(20)) == .rejected(.unavailable), "the copy ordered after the lock is gone")
+        #expect(store.data[a] == "t1")
+        var next = ClientRequest(client: ClientID(7), sequence: 4, command: .put(key: a, value: "next"))
+        next.ackedThrough = 3
+        #expect(store.apply(next, at: .zero + .milliseconds(30)) == .ok(.done))
+        #expect(store.cachedReply(for: write) == .rejected(.superseded), "finished with: forgotten, and superseded from now on")
+        let plain = ShardStore(group: g1, buckets: 4, sessions: SessionOptions())
+        #expect(try ShardStore(snapshot: plain.snapshot(), group: g1, buckets: 4, sessions: SessionOptions()) == plain)
+    }
 }
