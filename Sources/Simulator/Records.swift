@@ -132,11 +132,11 @@ public struct SimulationResult: Sendable {
 
 extension SimulationEvent {
     /// The event with its nodes renamed by `rename` (a group's nodes numbered across a sharded
-    /// deployment). A fault's reachability, listed in its own cluster's order, is dropped.
+    /// deployment). Free text — a violation's, a note's — keeps the words its cluster wrote.
     package func renumbered(_ rename: (NodeID) -> NodeID) -> SimulationEvent {
         switch self {
         case .leader(let node, let term): .leader(node.map(rename), term: term)
-        case .fault(let action, let targets, _): .fault(action, targets: targets.map(rename), reachability: nil)
+        case .fault(let action, let targets, let reachability): .fault(action, targets: targets.map(rename), reachability: reachability?.renumbered(rename))
         default: self
         }
     }
