@@ -114,7 +114,7 @@ final class ShardedRealRun {
         for scheduled in changes {
             sleep(until: scheduled.at)
             let requested = max(now, scheduled.at)
-            var failure = ""
+            var failure = "the run ended before it could be asked for (the changes before it took that long)"
             while now < end {
                 do {
                     let version = try driver(patience: end - now).change(scheduled.change)
