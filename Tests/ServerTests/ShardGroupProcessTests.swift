@@ -62,41 +62,39 @@ extension RESPClient.Reply {
 @Suite(.serialized) struct ShardDriverProcessTests {
     @Test func bucketsMoveBetweenGroupsOfProcessesWithTheirData() throws {
         guard let conlab = RealClusterTests.conlab() else { return }
-        let store = try LocalShardedStore(conlab: conlab, groups: 2, buckets: 8)
-        var passed = false
-        defer { store.stopAll(keepingFiles: !passed) }
-        let (meta, groups, buckets) = (store.meta, store.groups, store.buckets)
-        let driver = try store.driver()
+        try LocalShardedStore.with(conlab: conlab, groups: 2, buckets: 8) { store in
+            let (meta, groups, buckets) = (store.meta, store.groups, store.buckets)
+            let driver = try store.driver()
 
-        let first = try driver.change(.join([GroupID(1): ["g1"]]))
-        try driver.settle()
-        let keys = (0..<24).map { "k\($0)" }
-        for key in keys {
-            #expect(first.owner(of: Bucket.of(key: key, count: buckets)) == GroupID(1))
-            #expect(groups[0].set(key, "v-\(key)", via: 0), "\(key) written to g1")
-        }
+            let first = try driver.change(.join([GroupID(1): ["g1"]]))
+            try driver.settle()
+            let keys = (0..<24).map { "k\($0)" }
+            for key in keys {
+                #expect(first.owner(of: Bucket.of(key: key, count: buckets)) == GroupID(1))
+                #expect(groups[0].set(key, "v-\(key)", via: 0), "\(key) written to g1")
+            }
 
-        let second = try driver.change(.join([GroupID(2): ["g2"]]))
-        let metaLeader = try #require(meta.agreedLeader())
-        #expect(meta.stop(metaLeader, signal: SIGKILL).signalled == SIGKILL)
-        let steps = try driver.settle()
-        #expect(!steps.isEmpty && steps.allSatisfy { $0.contains("→ g2 (v2)") }, "\(steps)")
-        #expect(try driver.settle().isEmpty, "settling a settled store moves nothing")
-        let latest = try driver.latest()
-        #expect(throws: ShardDriver.Failure.self) { try driver.check(.join([GroupID(2): ["g2"]]), against: latest) }
-        #expect(throws: ShardDriver.Failure.self) { try driver.check(.leave([GroupID(1), GroupID(2)]), against: latest) }
-        #expect(throws: ShardDriver.Failure.self) { try driver.check(.join([GroupID(3): ["g3"]]), against: latest) }
-        #expect(throws: ShardDriver.Failure.self) { try driver.check(.move(Bucket(1), to: GroupID(3)), against: latest) }
-        try driver.check(.leave([GroupID(1)]), against: latest)
-        let moved = keys.filter { second.owner(of: Bucket.of(key: $0, count: buckets)) == GroupID(2) }
-        #expect(!moved.isEmpty && moved.count < keys.count, "some keys, not all, move to g2")
-        for key in keys {
-            let owner = second.owner(of: Bucket.of(key: key, count: buckets))!.rawValue - 1
-            #expect(groups[owner].get(key, via: 1)?.text == "v-\(key)", "\(key) through its owner g\(owner + 1)")
-            #expect(try groups[1 - owner].client(2).call("GET", key).isWrongGroup, "\(key) refused by g\(2 - owner)")
+            let second = try driver.change(.join([GroupID(2): ["g2"]]))
+            let metaLeader = try #require(meta.agreedLeader())
+            #expect(meta.stop(metaLeader, signal: SIGKILL).signalled == SIGKILL)
+            let steps = try driver.settle()
+            #expect(!steps.isEmpty && steps.allSatisfy { $0.contains("→ g2 (v2)") }, "\(steps)")
+            #expect(try driver.settle().isEmpty, "settling a settled store moves nothing")
+            let latest = try driver.latest()
+            #expect(throws: ShardDriver.Failure.self) { try driver.check(.join([GroupID(2): ["g2"]]), against: latest) }
+            #expect(throws: ShardDriver.Failure.self) { try driver.check(.leave([GroupID(1), GroupID(2)]), against: latest) }
+            #expect(throws: ShardDriver.Failure.self) { try driver.check(.join([GroupID(3): ["g3"]]), against: latest) }
+            #expect(throws: ShardDriver.Failure.self) { try driver.check(.move(Bucket(1), to: GroupID(3)), against: latest) }
+            try driver.check(.leave([GroupID(1)]), against: latest)
+            let moved = keys.filter { second.owner(of: Bucket.of(key: $0, count: buckets)) == GroupID(2) }
+            #expect(!moved.isEmpty && moved.count < keys.count, "some keys, not all, move to g2")
+            for key in keys {
+                let owner = second.owner(of: Bucket.of(key: key, count: buckets))!.rawValue - 1
+                #expect(groups[owner].get(key, via: 1)?.text == "v-\(key)", "\(key) through its owner g\(owner + 1)")
+                #expect(try groups[1 - owner].client(2).call("GET", key).isWrongGroup, "\(key) refused by g\(2 - owner)")
+            }
+            #expect(try driver.chain().map(\.number) == [1, 2])
         }
-        #expect(try driver.chain().map(\.number) == [1, 2])
-        passed = true
     }
 
     @Test func theDriverRefusesClusterFilesThatDoNotMakeAShardedStore() throws {
@@ -122,38 +120,36 @@ extension RESPClient.Reply {
 @Suite(.serialized) struct ShardMoveUnderLoadProcessTests {
     @Test func acknowledgedWritesSurviveALiveMove() throws {
         guard let conlab = RealClusterTests.conlab() else { return }
-        let store = try LocalShardedStore(conlab: conlab, groups: 2, buckets: 8)
-        var passed = false
-        defer { store.stopAll(keepingFiles: !passed) }
-        let (meta, groups, buckets) = (store.meta, store.groups, store.buckets)
-        let driver = try store.driver()
-        _ = try driver.change(.join([GroupID(1): ["g1"]]))
-        try driver.settle()
+        try LocalShardedStore.with(conlab: conlab, groups: 2, buckets: 8) { store in
+            let (groups, buckets) = (store.groups, store.buckets)
+            let driver = try store.driver()
+            _ = try driver.change(.join([GroupID(1): ["g1"]]))
+            try driver.settle()
 
-        let writers = try (0..<4).map { index in
-            RoutedWriter(driver: try store.driver(), groups: groups, keys: (0..<8).map { "k\(index)-\($0)" })
+            let writers = try (0..<4).map { index in
+                RoutedWriter(driver: try store.driver(), groups: groups, keys: (0..<8).map { "k\(index)-\($0)" })
+            }
+            for writer in writers {
+                let thread = Thread { writer.run() }
+                thread.stackSize = 1 << 20
+                thread.start()
+            }
+            usleep(500_000)
+            _ = try driver.change(.join([GroupID(2): ["g2"]]))
+            let moved = try driver.settle()
+            usleep(300_000)  // the writers still routing by the old table meet WRONGGROUP and follow
+            for writer in writers { writer.stop() }
+            for writer in writers { writer.done.wait() }
+            #expect(!moved.isEmpty, "buckets moved while the writers wrote")
+            #expect(writers.map(\.acknowledged).reduce(0, +) > 100, "the writers kept writing through the move: \(writers.map(\.acknowledged))")
+            #expect(writers.map(\.followedWrongGroup).reduce(0, +) > 0, "the writers met the move and followed it")
+            let latest = try driver.latest()
+            for (key, expected) in writers.flatMap(\.last).sorted(by: { $0.key < $1.key }) {
+                let owner = latest.owner(of: Bucket.of(key: key, count: buckets))!.rawValue - 1
+                let value = groups[owner].get(key, via: 0)?.text
+                #expect(value == expected.acknowledged || expected.unknown.contains(value ?? ""), "\(key): \(value ?? "nil"), acknowledged \(expected.acknowledged)")
+            }
         }
-        for writer in writers {
-            let thread = Thread { writer.run() }
-            thread.stackSize = 1 << 20
-            thread.start()
-        }
-        usleep(500_000)
-        _ = try driver.change(.join([GroupID(2): ["g2"]]))
-        let moved = try driver.settle()
-        usleep(300_000)  // the writers still routing by the old table meet WRONGGROUP and follow
-        for writer in writers { writer.stop() }
-        for writer in writers { writer.done.wait() }
-        #expect(!moved.isEmpty, "buckets moved while the writers wrote")
-        #expect(writers.map(\.acknowledged).reduce(0, +) > 100, "the writers kept writing through the move: \(writers.map(\.acknowledged))")
-        #expect(writers.map(\.followedWrongGroup).reduce(0, +) > 0, "the writers met the move and followed it")
-        let latest = try driver.latest()
-        for (key, expected) in writers.flatMap(\.last).sorted(by: { $0.key < $1.key }) {
-            let owner = latest.owner(of: Bucket.of(key: key, count: buckets))!.rawValue - 1
-            let value = groups[owner].get(key, via: 0)?.text
-            #expect(value == expected.acknowledged || expected.unknown.contains(value ?? ""), "\(key): \(value ?? "nil"), acknowledged \(expected.acknowledged)")
-        }
-        passed = true
     }
 }
 
@@ -252,5 +248,15 @@ final class LocalShardedStore {
 
     func stopAll(keepingFiles keep: Bool) {
         for cluster in [meta] + groups { cluster.stopAll(keepingFiles: keep) }
+    }
+
+    /// Starts a store, runs `body` on it, and stops every process it started — keeping their
+    /// folders for inspection when `body` did not reach its end.
+    static func with(conlab: String, groups: Int, buckets: Int, _ body: (LocalShardedStore) throws -> Void) throws {
+        let store = try LocalShardedStore(conlab: conlab, groups: groups, buckets: buckets)
+        var finished = false
+        defer { store.stopAll(keepingFiles: !finished) }
+        try body(store)
+        finished = true
     }
 }
